@@ -1,0 +1,3 @@
+from ppb.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,490 @@
+"""Every query PPB makes, over one `databases.Database`, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from databases import Database
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ppb.domain.channels import ChannelRef, normalize_username
+from ppb.domain.errors import DomainError, NotFound
+from ppb.domain.interactions import InteractionType
+from ppb.domain.status import UserEvent, UserStatus, is_trained_after, next_status
+from ppb.store.schema import channels, interactions, posts, user_channels, user_logs, users
+
+Row = dict[str, Any]
+INSERT_CHUNK = 500
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _row(record: Any) -> Row:
+    return dict(record._mapping)
+
+
+@dataclass(frozen=True, slots=True)
+class NewPost:
+    telegram_message_id: int
+    text: str
+    media_type: str
+    posted_at: datetime
+
+
+class Store:
+    """Queries grouped by resource; one instance per process, connected once."""
+
+    def __init__(self, async_url: str) -> None:
+        options: dict[str, Any] = {}
+        if async_url.startswith("postgresql"):
+            options = {"min_size": 1, "max_size": 10}
+        self.database = Database(async_url, **options)
+        self.dialect = "postgresql" if async_url.startswith("postgresql") else "sqlite"
+
+    async def connect(self) -> None:
+        await self.database.connect()
+
+    async def disconnect(self) -> None:
+        await self.database.disconnect()
+
+    async def ping(self) -> None:
+        await self.database.fetch_val("SELECT 1")
+
+    def _insert(self, table: sa.Table) -> Any:
+        module = postgresql if self.dialect == "postgresql" else sqlite
+        return module.insert(table)
+
+    # users ---------------------------------------------------------------------------
+
+    async def upsert_user(
+        self,
+        telegram_id: int,
+        username: str | None,
+        first_name: str | None,
+        last_name: str | None,
+        language: str | None = None,
+    ) -> tuple[Row, bool]:
+        """Create the user once; returns (user, created). Concurrent calls make one row."""
+        now = utcnow()
+        statement = (
+            self._insert(users)
+            .values(
+                telegram_id=telegram_id,
+                username=username,
+                first_name=first_name,
+                last_name=last_name,
+                language=language,
+                status=UserStatus.NEW.value,
+                is_trained=False,
+                bonus_channels_count=0,
+                created_at=now,
+                updated_at=now,
+                last_activity_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=[users.c.telegram_id])
+            .returning(users.c.id)
+        )
+        inserted = await self.database.fetch_one(statement)
+        if inserted is None:
+            changes = {
+                key: value
+                for key, value in (
+                    ("username", username),
+                    ("first_name", first_name),
+                    ("last_name", last_name),
+                    ("language", language),
+                )
+                if value is not None
+            }
+            if changes:
+                await self.database.execute(
+                    users.update()
+                    .where(users.c.telegram_id == telegram_id)
+                    .values(**changes, updated_at=now)
+                )
+        return await self.get_user(telegram_id), inserted is not None
+
+    async def find_user(self, telegram_id: int) -> Row | None:
+        record = await self.database.fetch_one(
+            sa.select(users).where(users.c.telegram_id == telegram_id)
+        )
+        return _row(record) if record else None
+
+    async def get_user(self, telegram_id: int) -> Row:
+        user = await self.find_user(telegram_id)
+        if user is None:
+            raise NotFound(f"user {telegram_id} not found (create it with POST /api/v1/users/)")
+        return user
+
+    async def user_id(self, telegram_id: int) -> int:
+        value = await self.database.fetch_val(
+            sa.select(users.c.id).where(users.c.telegram_id == telegram_id)
+        )
+        if value is None:
+            raise NotFound(f"user {telegram_id} not found (create it with POST /api/v1/users/)")
+        return int(value)
+
+    async def apply_event(
+        self, telegram_id: int, event: UserEvent, details: dict[str, Any] | None = None
+    ) -> Row:
+        """Move the user through the state machine; compare-and-set, logged with the change."""
+        for _ in range(20):
+            user = await self.get_user(telegram_id)
+            current = UserStatus(user["status"])
+            target = next_status(current, event)
+            now = utcnow()
+            values: dict[str, Any] = {"last_activity_at": now}
+            if target != current:
+                values |= {
+                    "status": target.value,
+                    "is_trained": is_trained_after(target, bool(user["is_trained"])),
+                    "updated_at": now,
+                }
+            async with self.database.transaction():
+                changed = await self.database.fetch_one(
+                    users.update()
+                    .where(users.c.id == user["id"], users.c.status == current.value)
+                    .values(**values)
+                    .returning(users.c.id)
+                )
+                if changed is None:
+                    continue  # someone else moved this user first: decide again
+                if target != current:
+                    await self._log(
+                        user["id"],
+                        f"status:{event.value}",
+                        {"from": current.value, "to": target.value, **(details or {})},
+                        now,
+                    )
+            return await self.get_user(telegram_id)
+        raise DomainError(f"user {telegram_id} is changing too fast; try again")
+
+    async def touch_user(self, user_id: int) -> None:
+        await self.database.execute(
+            users.update().where(users.c.id == user_id).values(last_activity_at=utcnow())
+        )
+
+    async def _log(self, user_id: int, action: str, details: dict[str, Any], at: datetime) -> None:
+        await self.database.execute(
+            user_logs.insert().values(user_id=user_id, action=action, details=details, created_at=at)
+        )
+
+    async def user_log(self, user_id: int) -> list[Row]:
+        records = await self.database.fetch_all(
+            sa.select(user_logs).where(user_logs.c.user_id == user_id).order_by(user_logs.c.id)
+        )
+        return [_row(record) for record in records]
+
+    # channels ------------------------------------------------------------------------
+
+    async def upsert_channel(
+        self, telegram_id: int, username: str | None, title: str, is_default: bool = False
+    ) -> Row:
+        """Create or refresh a channel by its Telegram id (titles and usernames change)."""
+        name = normalize_username(username)
+        if name is not None:
+            holder = await self.database.fetch_val(
+                sa.select(channels.c.telegram_id).where(channels.c.username == name)
+            )
+            if holder is not None and int(holder) != telegram_id:
+                raise DomainError(
+                    f"username: @{name} already belongs to channel {holder}, not {telegram_id}"
+                )
+        now = utcnow()
+        statement = self._insert(channels).values(
+            telegram_id=telegram_id, username=name, title=title, is_default=is_default, created_at=now
+        )
+        updates: dict[str, Any] = {"username": name, "title": title}
+        if is_default:
+            updates["is_default"] = True
+        await self.database.execute(
+            statement.on_conflict_do_update(index_elements=[channels.c.telegram_id], set_=updates)
+        )
+        return await self.get_channel(ChannelRef(telegram_id=telegram_id))
+
+    async def get_channel(self, ref: ChannelRef) -> Row:
+        found = await self.find_channels([ref])
+        if not found:
+            raise NotFound(f"channel {ref!r} not found")
+        return found[0]
+
+    async def find_channels(self, refs: Sequence[ChannelRef]) -> list[Row]:
+        """The channels named, in the order named; unknown ones are left out."""
+        names = [ref.username for ref in refs if ref.username]
+        ids = [ref.telegram_id for ref in refs if ref.telegram_id is not None]
+        if not names and not ids:
+            return []
+        records = await self.database.fetch_all(
+            sa.select(channels).where(
+                sa.or_(channels.c.username.in_(names), channels.c.telegram_id.in_(ids))
+            )
+        )
+        by_name = {record["username"]: _row(record) for record in records if record["username"]}
+        by_id = {record["telegram_id"]: _row(record) for record in records}
+        ordered: list[Row] = []
+        for ref in refs:
+            row = by_name.get(ref.username) if ref.username else by_id.get(ref.telegram_id)
+            if row is not None and row not in ordered:
+                ordered.append(row)
+        return ordered
+
+    async def list_channels(self) -> list[Row]:
+        records = await self.database.fetch_all(sa.select(channels).order_by(channels.c.id))
+        return [_row(record) for record in records]
+
+    # a user's channels ---------------------------------------------------------------
+
+    async def link_channels(
+        self, user_id: int, channel_ids: Iterable[int], *, for_training: bool, bonus: bool = False
+    ) -> None:
+        """Link channels to a user; an existing link is kept and only gains flags."""
+        now = utcnow()
+        for channel_id in channel_ids:
+            statement = self._insert(user_channels).values(
+                user_id=user_id,
+                channel_id=channel_id,
+                is_for_training=for_training,
+                is_bonus=bonus,
+                created_at=now,
+            )
+            updates: dict[str, Any] = {}
+            if for_training:
+                updates["is_for_training"] = True
+            if bonus:
+                updates["is_bonus"] = True
+            if updates:
+                statement = statement.on_conflict_do_update(
+                    index_elements=[user_channels.c.user_id, user_channels.c.channel_id], set_=updates
+                )
+            else:
+                statement = statement.on_conflict_do_nothing(
+                    index_elements=[user_channels.c.user_id, user_channels.c.channel_id]
+                )
+            await self.database.execute(statement)
+
+    async def add_user_channel(
+        self, user_id: int, channel_id: int, *, for_training: bool, bonus: bool
+    ) -> tuple[Row, bool]:
+        """Link one channel; returns (link, created). A new bonus link counts toward the user."""
+        existing = await self._user_channel(user_id, channel_id)
+        async with self.database.transaction():
+            await self.link_channels(user_id, [channel_id], for_training=for_training, bonus=bonus)
+            if bonus and not (existing and existing["is_bonus"]):
+                await self.database.execute(
+                    users.update()
+                    .where(users.c.id == user_id)
+                    .values(bonus_channels_count=users.c.bonus_channels_count + 1)
+                )
+        link = await self._user_channel(user_id, channel_id)
+        assert link is not None
+        return link, existing is None
+
+    async def _user_channel(self, user_id: int, channel_id: int) -> Row | None:
+        records = await self.list_user_channels(user_id, channel_id=channel_id)
+        return records[0] if records else None
+
+    async def list_user_channels(self, user_id: int, channel_id: int | None = None) -> list[Row]:
+        query = (
+            sa.select(
+                channels,
+                user_channels.c.is_for_training,
+                user_channels.c.is_bonus,
+                user_channels.c.created_at.label("linked_at"),
+            )
+            .join(user_channels, user_channels.c.channel_id == channels.c.id)
+            .where(user_channels.c.user_id == user_id)
+            .order_by(user_channels.c.id)
+        )
+        if channel_id is not None:
+            query = query.where(channels.c.id == channel_id)
+        return [_row(record) for record in await self.database.fetch_all(query)]
+
+    async def remove_user_channel(self, user_id: int, channel_id: int) -> bool:
+        link = await self._user_channel(user_id, channel_id)
+        if link is None:
+            return False
+        async with self.database.transaction():
+            await self.database.execute(
+                user_channels.delete().where(
+                    user_channels.c.user_id == user_id, user_channels.c.channel_id == channel_id
+                )
+            )
+            if link["is_bonus"]:
+                await self.database.execute(
+                    users.update()
+                    .where(users.c.id == user_id, users.c.bonus_channels_count > 0)
+                    .values(bonus_channels_count=users.c.bonus_channels_count - 1)
+                )
+        return True
+
+    # posts ---------------------------------------------------------------------------
+
+    async def add_posts(self, channel_id: int, new_posts: Sequence[NewPost]) -> tuple[int, list[int]]:
+        """Insert posts once; returns (created_count, one id per sent post, in order)."""
+        unique: dict[int, NewPost] = {}
+        for post in new_posts:
+            unique.setdefault(post.telegram_message_id, post)
+        now = utcnow()
+        created = 0
+        rows = list(unique.values())
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[start : start + INSERT_CHUNK]
+            statement = (
+                self._insert(posts)
+                .values(
+                    [
+                        {
+                            "channel_id": channel_id,
+                            "telegram_message_id": post.telegram_message_id,
+                            "text": post.text,
+                            "media_type": post.media_type,
+                            "posted_at": post.posted_at,
+                            "created_at": now,
+                        }
+                        for post in chunk
+                    ]
+                )
+                .on_conflict_do_nothing(index_elements=[posts.c.channel_id, posts.c.telegram_message_id])
+                .returning(posts.c.id)
+            )
+            created += len(await self.database.fetch_all(statement))
+        ids: dict[int, int] = {}
+        keys = list(unique)
+        for start in range(0, len(keys), INSERT_CHUNK):
+            records = await self.database.fetch_all(
+                sa.select(posts.c.id, posts.c.telegram_message_id).where(
+                    posts.c.channel_id == channel_id,
+                    posts.c.telegram_message_id.in_(keys[start : start + INSERT_CHUNK]),
+                )
+            )
+            ids.update({record["telegram_message_id"]: record["id"] for record in records})
+        return created, [ids[post.telegram_message_id] for post in new_posts]
+
+    async def post_exists(self, post_id: int) -> bool:
+        return await self.database.fetch_val(sa.select(posts.c.id).where(posts.c.id == post_id)) is not None
+
+    async def latest_posts(self, channel_ids: Sequence[int], per_channel: int) -> list[Row]:
+        """The newest `per_channel` posts of each channel, channel by channel."""
+        rank = (
+            sa.func.row_number()
+            .over(partition_by=posts.c.channel_id, order_by=(posts.c.posted_at.desc(), posts.c.id.desc()))
+            .label("rank")
+        )
+        ranked = (
+            sa.select(posts, rank).where(posts.c.channel_id.in_(list(channel_ids))).subquery()
+        )
+        query = (
+            sa.select(
+                ranked.c.id,
+                ranked.c.channel_id,
+                ranked.c.telegram_message_id,
+                ranked.c.text,
+                ranked.c.media_type,
+                ranked.c.posted_at,
+                channels.c.username.label("channel_username"),
+                channels.c.title.label("channel_title"),
+                channels.c.telegram_id.label("channel_telegram_id"),
+            )
+            .join(channels, channels.c.id == ranked.c.channel_id)
+            .where(ranked.c.rank <= per_channel)
+        )
+        records = [_row(record) for record in await self.database.fetch_all(query)]
+        order = {channel_id: index for index, channel_id in enumerate(channel_ids)}
+        records.sort(key=lambda row: (order[row["channel_id"]], -as_utc(row["posted_at"]).timestamp()))
+        return records
+
+    # interactions --------------------------------------------------------------------
+
+    async def rate(self, user_id: int, post_id: int, kind: InteractionType) -> Row:
+        """Store a rating; rating the same post again replaces the earlier rating."""
+        if not await self.post_exists(post_id):
+            raise NotFound(f"post {post_id} not found")
+        now = utcnow()
+        statement = (
+            self._insert(interactions)
+            .values(user_id=user_id, post_id=post_id, interaction_type=kind.value, created_at=now)
+            .on_conflict_do_update(
+                index_elements=[interactions.c.user_id, interactions.c.post_id],
+                set_={"interaction_type": kind.value, "created_at": now},
+            )
+            .returning(*interactions.c)
+        )
+        record = await self.database.fetch_one(statement)
+        await self.touch_user(user_id)
+        assert record is not None
+        return _row(record)
+
+    async def list_interactions(self, user_id: int) -> list[Row]:
+        records = await self.database.fetch_all(
+            sa.select(interactions)
+            .where(interactions.c.user_id == user_id)
+            .order_by(interactions.c.created_at, interactions.c.id)
+        )
+        return [_row(record) for record in records]
+
+    # ranking inputs ------------------------------------------------------------------
+
+    async def rated_posts(self, user_id: int) -> list[Row]:
+        """The user's ratings with the rated post's text and channel."""
+        query = (
+            sa.select(
+                posts.c.id,
+                posts.c.text,
+                posts.c.channel_id,
+                posts.c.media_type,
+                posts.c.posted_at,
+                interactions.c.interaction_type,
+            )
+            .join(interactions, interactions.c.post_id == posts.c.id)
+            .where(interactions.c.user_id == user_id)
+            .order_by(interactions.c.id)
+        )
+        return [_row(record) for record in await self.database.fetch_all(query)]
+
+    async def candidate_posts(self, user_id: int, limit: int) -> list[Row]:
+        """The newest posts of the user's channels that the user has not rated."""
+        rated = sa.select(interactions.c.post_id).where(interactions.c.user_id == user_id)
+        mine = sa.select(user_channels.c.channel_id).where(user_channels.c.user_id == user_id)
+        query = (
+            sa.select(
+                posts.c.id,
+                posts.c.text,
+                posts.c.channel_id,
+                posts.c.media_type,
+                posts.c.posted_at,
+                channels.c.title.label("channel_title"),
+            )
+            .join(channels, channels.c.id == posts.c.channel_id)
+            .where(posts.c.channel_id.in_(mine), posts.c.id.not_in(rated))
+            .order_by(posts.c.posted_at.desc(), posts.c.id.desc())
+            .limit(limit)
+        )
+        return [_row(record) for record in await self.database.fetch_all(query)]
+
+    async def channel_like_rates(self, channel_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """Per channel, (likes, ratings) over every user: the cold-start prior."""
+        if not channel_ids:
+            return {}
+        likes = sa.func.sum(sa.case((interactions.c.interaction_type == "like", 1), else_=0))
+        query = (
+            sa.select(posts.c.channel_id, likes.label("likes"), sa.func.count().label("ratings"))
+            .join(interactions, interactions.c.post_id == posts.c.id)
+            .where(posts.c.channel_id.in_(list(channel_ids)))
+            .group_by(posts.c.channel_id)
+        )
+        records = await self.database.fetch_all(query)
+        return {
+            int(record["channel_id"]): (int(record["likes"] or 0), int(record["ratings"]))
+            for record in records
+        }
