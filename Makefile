@@ -10,7 +10,7 @@ EXTRAS ?= dev,postgres,redis,telethon
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[$(EXTRAS)]"
+	$(BIN)/pip install --quiet -e ".[$(EXTRAS)]" --config-settings editable_mode=compat
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     nudge_check_interval: float = Field(300, gt=0, **_env("NUDGE_CHECK_INTERVAL"))
     user_shards: int = Field(4, ge=1, le=1024, **_env("PPB_USER_SHARDS"))
     chat_shards: int = Field(4, ge=1, le=1024, **_env("PPB_CHAT_SHARDS"))
+    max_bonus_channels: int = Field(5, ge=0, le=100, **_env("PPB_MAX_BONUS_CHANNELS"))
     demo_data: bool | None = Field(None, **_env("PPB_DEMO_DATA"))
     ray_address: str | None = Field(None, **_env("RAY_ADDRESS"))
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from databases import Database
 from sqlalchemy.dialects import postgresql, sqlite
@@ -48,7 +49,7 @@ class Store:
     def __init__(self, async_url: str) -> None:
         options: dict[str, Any] = {}
         if async_url.startswith("postgresql"):
-            options = {"min_size": 1, "max_size": 10}
+            options = {"min_size": 0, "max_size": 10}  # no connection at start: a down database is a 503, not a crash
         self.database = Database(async_url, **options)
         self.dialect = "postgresql" if async_url.startswith("postgresql") else "sqlite"
 
@@ -184,7 +185,11 @@ class Store:
         records = await self.database.fetch_all(
             sa.select(user_logs).where(user_logs.c.user_id == user_id).order_by(user_logs.c.id)
         )
-        return [_row(record) for record in records]
+        rows = [_row(record) for record in records]
+        for row in rows:
+            if isinstance(row["details"], str | bytes):  # asyncpg hands JSON back as text
+                row["details"] = orjson.loads(row["details"])
+        return rows
 
     # channels ------------------------------------------------------------------------
 
@@ -374,16 +379,20 @@ class Store:
     async def post_exists(self, post_id: int) -> bool:
         return await self.database.fetch_val(sa.select(posts.c.id).where(posts.c.id == post_id)) is not None
 
-    async def latest_posts(self, channel_ids: Sequence[int], per_channel: int) -> list[Row]:
-        """The newest `per_channel` posts of each channel, channel by channel."""
+    async def latest_posts(
+        self, channel_ids: Sequence[int], per_channel: int, unrated_by: int | None = None
+    ) -> list[Row]:
+        """The newest `per_channel` posts of each channel (those `unrated_by` has not rated)."""
         rank = (
             sa.func.row_number()
             .over(partition_by=posts.c.channel_id, order_by=(posts.c.posted_at.desc(), posts.c.id.desc()))
             .label("rank")
         )
-        ranked = (
-            sa.select(posts, rank).where(posts.c.channel_id.in_(list(channel_ids))).subquery()
-        )
+        chosen = sa.select(posts, rank).where(posts.c.channel_id.in_(list(channel_ids)))
+        if unrated_by is not None:
+            rated = sa.select(interactions.c.post_id).where(interactions.c.user_id == unrated_by)
+            chosen = chosen.where(posts.c.id.not_in(rated))
+        ranked = chosen.subquery()
         query = (
             sa.select(
                 ranked.c.id,
@@ -476,7 +485,7 @@ class Store:
         """Per channel, (likes, ratings) over every user: the cold-start prior."""
         if not channel_ids:
             return {}
-        likes = sa.func.sum(sa.case((interactions.c.interaction_type == "like", 1), else_=0))
+        likes = sa.func.count().filter(interactions.c.interaction_type == InteractionType.LIKE.value)
         query = (
             sa.select(posts.c.channel_id, likes.label("likes"), sa.func.count().label("ratings"))
             .join(interactions, interactions.c.post_id == posts.c.id)

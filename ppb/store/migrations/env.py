@@ -28,6 +28,7 @@ async def _run_online() -> None:
     async with engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             await connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            await connection.commit()  # else Alembic joins this transaction and never commits
         await connection.run_sync(_run)
     await engine.dispose()
 

@@ -1,0 +1,81 @@
+"""`ppb up | api | migrate | import`: the entry points (also `python -m ppb`)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from ppb.config import Settings, SettingsError, load_settings
+
+log = logging.getLogger("ppb")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        print(f"ppb: configuration error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings()
+    from ppb.store.migrate import upgrade
+
+    upgrade(settings.async_database_url, args.revision)
+    print(f"ppb: database at revision {args.revision}")
+    return 0
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if not args.bare:
+        print("ppb: `ppb api` runs without Ray only; pass --bare (or use `ppb up`)", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    from ppb.http.app import build_app
+    from ppb.store.migrate import upgrade
+
+    upgrade(settings.async_database_url)
+    uvicorn.run(
+        build_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from ppb.runtime import run_until_signalled
+
+    return run_until_signalled(_settings())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ppb", description="Personalized Post Bot")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start PPB on Ray (local, or RAY_ADDRESS) and Serve")
+    up.set_defaults(run=cmd_up)
+
+    api = commands.add_parser("api", help="run the REST API alone")
+    api.add_argument("--bare", action="store_true", help="under uvicorn, without Ray Serve")
+    api.set_defaults(run=cmd_api)
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate.add_argument("revision", nargs="?", default="head")
+    migrate.set_defaults(run=cmd_migrate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    return int(args.run(args))

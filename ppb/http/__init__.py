@@ -1,0 +1,1 @@
+"""The Starlette app: routes, schemas, auth, errors; and the Serve application around it."""

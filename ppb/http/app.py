@@ -1,0 +1,52 @@
+"""`build_app(settings)`: the whole Starlette application, the same under Serve and uvicorn."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route
+
+from ppb.config import Settings
+from ppb.http import channels, health, ml, posts, users
+from ppb.http.auth import APIKeyMiddleware
+from ppb.http.errors import exception_handlers
+from ppb.http.metrics import Metrics, MetricsMiddleware, metrics_endpoint
+from ppb.http.openapi import build_openapi, openapi_endpoint
+from ppb.http.services import Services
+
+
+def build_app(settings: Settings, services: Services | None = None) -> Starlette:
+    """The app for these settings; `services` may be shared (tests) or built here."""
+    services = Services.from_settings(settings) if services is None else services
+    metrics = Metrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await services.store.connect()
+        try:
+            yield
+        finally:
+            await services.store.disconnect()
+
+    api_key = settings.api_key.get_secret_value() if settings.api_key else None
+    app = Starlette(
+        routes=[
+            *health.routes,
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+            Route("/openapi.json", openapi_endpoint, methods=["GET"]),
+            Mount("/api/v1", routes=[*users.routes, *channels.routes, *posts.routes, *ml.routes]),
+        ],
+        middleware=[
+            Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(APIKeyMiddleware, api_key=api_key),
+        ],
+        exception_handlers=exception_handlers(),  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.metrics = metrics
+    app.state.openapi = build_openapi()
+    return app

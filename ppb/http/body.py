@@ -1,0 +1,63 @@
+"""Reading a JSON body into a schema: 400 for broken JSON, 422 naming the wrong field."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """('posts', 0, 'posted_at') -> 'posts[0].posted_at'."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
+
+
+def describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False):
+        loc = tuple(part for part in item["loc"] if part not in ("json-str", "json-or-python"))
+        message = item["msg"]
+        if item["type"] == "missing":
+            message = "is required"
+        parts.append(f"{field_path(loc)}: {message}")
+    return "; ".join(parts)
+
+
+async def parse_body(request: Request, model: type[ModelT]) -> ModelT:
+    raw = await request.body()
+    if not raw.strip():
+        raise HTTPException(400, "body: a JSON object is required")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise HTTPException(400, f"body: invalid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise HTTPException(400, f"body: expected a JSON object, got {type(data).__name__}")
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as error:
+        raise HTTPException(422, describe(error)) from None
+
+
+def path_int(request: Request, name: str) -> int:
+    raw = request.path_params[name]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise HTTPException(422, f"{name}: {raw!r} is not an integer") from None
+    if not -(2**63) <= value < 2**63:
+        raise HTTPException(422, f"{name}: out of range")
+    return value
+
+
+def reply(model: BaseModel, status_code: int = 200) -> Response:
+    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")

@@ -1,0 +1,98 @@
+"""The OpenAPI document, built from the same pydantic schemas the routes use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ppb import __version__
+from ppb.http import schemas as s
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    request: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    errors: tuple[int, ...] = (400, 401, 422, 503)
+    extra: dict[int, str] = field(default_factory=dict)
+    public: bool = False
+
+
+API = "/api/v1"
+OPERATIONS: list[Operation] = [
+    Operation("POST", f"{API}/users/", "Register a user (201 new, 200 existing)", s.CreateUser, s.UserOut, 201, extra={200: "Existing user"}),
+    Operation("GET", f"{API}/users/{{telegram_id}}", "A user", None, s.UserOut, errors=(401, 404, 422, 503)),
+    Operation("POST", f"{API}/users/{{telegram_id}}/events", "Fire a state machine event", s.UserEventIn, s.UserOut, errors=(400, 401, 404, 409, 422, 503)),
+    Operation("GET", f"{API}/users/{{telegram_id}}/channels", "The user's channels", None, s.UserChannelList, errors=(401, 404, 422, 503)),
+    Operation("POST", f"{API}/users/{{telegram_id}}/channels", "Link a channel to the user (201 new link)", s.AddUserChannel, s.UserChannelOut, 201, errors=(400, 401, 404, 409, 422, 503), extra={200: "Existing link"}),
+    Operation("DELETE", f"{API}/users/{{telegram_id}}/channels/{{channel}}", "Unlink a channel from the user", None, None, 204, errors=(401, 404, 422, 503)),
+    Operation("POST", f"{API}/channels/", "Register or refresh a channel (201 new, 200 existing)", s.CreateChannel, s.ChannelOut, 201, errors=(400, 401, 409, 422, 503), extra={200: "Existing channel"}),
+    Operation("GET", f"{API}/channels/", "All channels", None, s.ChannelList, errors=(401, 503)),
+    Operation("POST", f"{API}/posts/bulk", "Add a channel's posts; re-sent posts are not duplicated", s.BulkPosts, s.BulkPostsOut, errors=(400, 401, 404, 422, 503)),
+    Operation("POST", f"{API}/posts/training", "Posts to rate in training; links the channels to the user", s.TrainingRequest, s.TrainingPosts, errors=(400, 401, 404, 422, 503)),
+    Operation("POST", f"{API}/posts/interactions", "Rate a post (rating again replaces)", s.RateRequest, s.InteractionOut, errors=(400, 401, 404, 422, 503)),
+    Operation("GET", f"{API}/posts/interactions/{{telegram_id}}", "The user's ratings", None, s.InteractionList, errors=(401, 404, 422, 503)),
+    Operation("POST", f"{API}/posts/best", "The user's best unrated posts, best first", s.BestRequest, s.BestPosts, errors=(400, 401, 404, 422, 503)),
+    Operation("POST", f"{API}/ml/train", "Fit the user's model; completes training", s.TrainRequest, s.TrainOut, errors=(400, 401, 404, 422, 503)),
+    Operation("GET", "/healthz", "Liveness", public=True),
+    Operation("GET", "/readyz", "Readiness: 200 when the API can serve", errors=(503,), public=True),
+    Operation("GET", "/metrics", "Prometheus metrics", errors=(), public=True),
+    Operation("GET", "/openapi.json", "This document", errors=(), public=True),
+]
+
+
+def _json(ref: str | None, description: str) -> dict[str, Any]:
+    if ref is None:
+        return {"description": description}
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}
+
+
+def build_openapi(operations: list[Operation] = OPERATIONS) -> dict[str, Any]:
+    models = {m for op in operations for m in (op.request, op.response) if m} | {s.ErrorOut}
+    pairs = [(m, "validation" if m in {op.request for op in operations} else "serialization") for m in models]
+    refs, schema = models_json_schema(pairs, ref_template="#/components/schemas/{model}")
+    paths: dict[str, dict[str, Any]] = {}
+    error_ref = refs[(s.ErrorOut, "serialization")]["$ref"]
+    for op in operations:
+        item: dict[str, Any] = {"summary": op.summary, "responses": {}}
+        params = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "integer" if name == "telegram_id" else "string"}}
+            for name in ("telegram_id", "channel")
+            if "{" + name + "}" in op.path
+        ]
+        if params:
+            item["parameters"] = params
+        if op.request:
+            ref = refs[(op.request, "validation")]["$ref"]
+            item["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"$ref": ref}}}}
+        ok_ref = refs[(op.response, "serialization")]["$ref"] if op.response else None
+        item["responses"][str(op.status)] = _json(ok_ref, "Success")
+        for status, text in op.extra.items():
+            item["responses"][str(status)] = _json(ok_ref, text)
+        for status in op.errors:
+            item["responses"][str(status)] = _json(error_ref, "Error")
+        if not op.public:
+            item["security"] = [{"APIKey": []}]
+        paths.setdefault(op.path, {})[op.method.lower()] = item
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "PPB API", "version": __version__},
+        "paths": paths,
+        "components": {
+            "schemas": schema.get("$defs", {}),
+            "securitySchemes": {"APIKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+        },
+    }
+
+
+async def openapi_endpoint(request: Request) -> Response:
+    return JSONResponse(request.app.state.openapi)

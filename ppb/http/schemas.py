@@ -1,0 +1,201 @@
+"""Request and response bodies of the REST API; responses carry exactly the contract fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ppb.domain.interactions import InteractionType, MediaType
+from ppb.domain.status import UserEvent, UserStatus
+
+TelegramId = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+Name = Annotated[str, Field(max_length=256)]
+
+
+def _utc(value: datetime) -> datetime:
+    from ppb.store.queries import as_utc
+
+    return as_utc(value)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+
+class Body(BaseModel):
+    """Request bodies: strict types (a string is not a number), unknown fields ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class Out(BaseModel):
+    """Response bodies: built from store rows, unknown row columns dropped."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+# users ---------------------------------------------------------------------------------
+
+
+class CreateUser(Body):
+    telegram_id: TelegramId
+    username: Name | None = None
+    first_name: Name | None = None
+    last_name: Name | None = None
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$")] | None = None
+
+
+class UserOut(Out):
+    id: int
+    telegram_id: int
+    username: str | None
+    status: UserStatus
+    is_trained: bool
+    bonus_channels_count: int
+    first_name: str | None = None
+    last_name: str | None = None
+    language: str | None = None
+    last_activity_at: UtcDatetime | None = None
+
+
+class UserEventIn(Body):
+    event: UserEvent
+    details: dict[str, Any] | None = None
+
+
+# channels ------------------------------------------------------------------------------
+
+
+class CreateChannel(Body):
+    telegram_id: TelegramId
+    username: Annotated[str, Field(max_length=64)] | None = None
+    title: Annotated[str, Field(min_length=1, max_length=256)]
+    is_default: bool = False
+
+
+class ChannelOut(Out):
+    id: int
+    telegram_id: int
+    username: str | None
+    title: str
+    is_default: bool
+
+
+class ChannelList(Out):
+    channels: list[ChannelOut]
+
+
+class AddUserChannel(Body):
+    channel: Annotated[str, Field(min_length=1, max_length=128)]
+    is_for_training: bool = True
+    is_bonus: bool = False
+
+
+class UserChannelOut(ChannelOut):
+    is_for_training: bool
+    is_bonus: bool
+
+
+class UserChannelList(Out):
+    channels: list[UserChannelOut]
+
+
+# posts ---------------------------------------------------------------------------------
+
+
+class PostIn(Body):
+    telegram_message_id: Annotated[int, Field(ge=1, le=2**53)]
+    text: Annotated[str, Field(max_length=65536)] = ""
+    media_type: MediaType = MediaType.TEXT
+    posted_at: datetime
+
+
+class BulkPosts(Body):
+    channel_telegram_id: TelegramId
+    posts: Annotated[list[PostIn], Field(max_length=5000)]
+
+
+class BulkPostsOut(Out):
+    created_count: int
+    post_ids: list[int]
+
+
+class TrainingRequest(Body):
+    user_telegram_id: TelegramId
+    channel_usernames: Annotated[list[Annotated[str, Field(max_length=128)]], Field(min_length=1, max_length=50)]
+    posts_per_channel: Annotated[int, Field(ge=1, le=100)] = 7
+
+
+class TrainingPost(Out):
+    id: int
+    channel_username: str | None
+    channel_title: str
+    text: str
+    media_type: str
+    posted_at: UtcDatetime
+    telegram_message_id: int
+    channel_telegram_id: int | None = None
+
+
+class TrainingPosts(Out):
+    posts: list[TrainingPost]
+
+
+class RateRequest(Body):
+    user_telegram_id: TelegramId
+    post_id: Annotated[int, Field(ge=1)]
+    interaction_type: InteractionType
+
+
+class InteractionOut(Out):
+    id: int
+    user_id: int
+    post_id: int
+    interaction_type: InteractionType
+    created_at: UtcDatetime
+
+
+class InteractionList(Out):
+    interactions: list[InteractionOut]
+
+
+class BestRequest(Body):
+    user_telegram_id: TelegramId
+    limit: Annotated[int, Field(ge=1, le=100)] = 10
+
+
+class BestPost(Out):
+    id: int
+    text: str
+    channel_title: str
+    relevance_score: float
+    channel_id: int | None = None
+    media_type: str | None = None
+    posted_at: UtcDatetime | None = None
+
+
+class BestPosts(Out):
+    posts: list[BestPost]
+
+
+# ml ------------------------------------------------------------------------------------
+
+
+class TrainRequest(Body):
+    user_telegram_id: TelegramId
+
+
+class TrainOut(Out):
+    success: bool
+    message: str
+    training_time: float
+    ratings_count: int | None = None
+
+
+# errors --------------------------------------------------------------------------------
+
+
+class ErrorOut(Out):
+    detail: str
+    status_code: int

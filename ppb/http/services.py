@@ -1,0 +1,40 @@
+"""What the routes work with, built once per process and handed to the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ppb.config import Settings
+from ppb.domain.status import UserEvent
+from ppb.http.scoring import Scoring
+from ppb.store.queries import Row, Store
+
+
+class UserMachine(Protocol):
+    """Where user state transitions are serialized (the store now; user shards later)."""
+
+    async def apply(self, telegram_id: int, event: UserEvent, details: dict[str, Any] | None) -> Row: ...
+
+
+class StoreUserMachine:
+    """Transitions by compare-and-set in the store."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def apply(self, telegram_id: int, event: UserEvent, details: dict[str, Any] | None) -> Row:
+        return await self._store.apply_event(telegram_id, event, details)
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    store: Store
+    scoring: Scoring
+    users: UserMachine
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        store = Store(settings.async_database_url)
+        return cls(settings, store, Scoring(store), StoreUserMachine(store))

@@ -1,0 +1,101 @@
+"""`ppb up`: start (or join) Ray, run the Serve application, stop it all on a signal."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+
+import httpx
+
+from ppb.config import Settings
+
+log = logging.getLogger("ppb.runtime")
+READY_TIMEOUT_S = 180.0
+
+
+def serve_proxy_env(settings: Settings) -> dict[str, str]:
+    """Environment for Ray's processes: the fast ingress unless told otherwise (docs/serve.md)."""
+    if settings.serve_proxy == "haproxy":
+        return {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"}
+    return {}
+
+
+def start(settings: Settings) -> bool:
+    """Migrate, start or join Ray, deploy; returns whether this process started Ray."""
+    import ray
+    from ray import serve
+
+    from ppb.http.serve import APP_NAME, build_application
+    from ppb.store.migrate import upgrade
+
+    upgrade(settings.async_database_url)
+    for key, value in serve_proxy_env(settings).items():
+        os.environ.setdefault(key, value)
+    started_ray = not settings.ray_address
+    ray.init(
+        address=settings.ray_address,
+        namespace="ppb",
+        include_dashboard=False,
+        logging_level=logging.WARNING,
+        log_to_driver=False,
+    )
+    serve.start(http_options={"host": settings.http_host, "port": settings.http_port})
+    serve.run(build_application(settings), name=APP_NAME, route_prefix="/", blocking=False)
+    return started_ray
+
+
+def wait_ready(settings: Settings, stop: threading.Event, timeout: float = READY_TIMEOUT_S) -> bool:
+    """Poll /readyz until it answers 200 (or `stop` is set, or the deadline passes)."""
+    url = f"http://{settings.http_host}:{settings.http_port}/readyz"
+    deadline = time.monotonic() + timeout
+    while not stop.is_set() and time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        stop.wait(0.25)
+    return False
+
+
+def stop_all(started_ray: bool) -> None:
+    import ray
+    from ray import serve
+
+    from ppb.http.serve import APP_NAME
+
+    try:
+        if started_ray:
+            serve.shutdown()
+        else:
+            serve.delete(APP_NAME)
+    finally:
+        ray.shutdown()
+
+
+def run_until_signalled(settings: Settings) -> int:
+    stop = threading.Event()
+
+    def on_signal(*_: object) -> None:
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_signal)
+    started_ray = start(settings)
+    for signum in (signal.SIGINT, signal.SIGTERM):  # ray.init installs handlers of its own
+        signal.signal(signum, on_signal)
+    try:
+        if not wait_ready(settings, stop):
+            if stop.is_set():
+                return 0
+            log.error("PPB did not become ready within %.0f s", READY_TIMEOUT_S)
+            return 1
+        print(f"PPB is up: http://{settings.http_host}:{settings.http_port}/ (Ctrl+C stops it)", flush=True)
+        stop.wait()
+        print("PPB is stopping", flush=True)
+        return 0
+    finally:
+        stop_all(started_ray)

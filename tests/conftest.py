@@ -1,0 +1,107 @@
+"""Shared fixtures: migrated SQLite and PostgreSQL stores, an API client per backend."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from ppb.config import Settings, load_settings
+from ppb.http.app import build_app
+from ppb.http.services import Services
+from ppb.store.migrate import upgrade
+from ppb.store.queries import Store
+
+POSTGRES_ADMIN_URL = os.environ.get("PPB_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_TEST_URL = os.environ.get("PPB_TEST_REDIS", "redis://127.0.0.1:6379/15")
+API_KEY = "test-api-key"
+BACKENDS = ["sqlite", "postgres"]
+
+_ids = itertools.count(int(uuid.uuid4().int % 10**9) * 1000)
+
+
+@pytest.fixture
+def new_id() -> Iterator[callable]:
+    """A source of telegram ids no other test uses (tests share one database per backend)."""
+    yield lambda: next(_ids)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    name = f"ppb_test_{uuid.uuid4().hex[:10]}"
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    url = f"{base}/{name}"
+    upgrade(load_settings(DATABASE_URL=url).async_database_url)
+    yield url
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("sqlite") / "ppb.db"
+    url = f"sqlite:///{path}"
+    upgrade(load_settings(DATABASE_URL=url).async_database_url)
+    return url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return load_settings(DATABASE_URL=database_url, PPB_API_KEY=API_KEY)
+
+
+@pytest.fixture(scope="session")
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    services = Services.from_settings(settings)
+    await services.store.connect()
+    yield services
+    await services.store.disconnect()
+
+
+@pytest.fixture(scope="session")
+async def store(services: Services) -> Store:
+    return services.store
+
+
+@pytest.fixture(scope="session")
+async def api(settings: Settings, services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client speaking to the real app (in process, through ASGI)."""
+    app = build_app(settings, services)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://ppb.test", headers={"X-API-Key": API_KEY}
+    ) as client:
+        yield client
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,229 @@
+"""The seven contract calls with the original architecture's own payloads, field by field."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import httpx
+
+USER_FIELDS = {"id", "telegram_id", "username", "status", "is_trained", "bonus_channels_count"}
+CHANNEL_FIELDS = {"id", "telegram_id", "username", "title", "is_default"}
+TRAINING_POST_FIELDS = {
+    "id", "channel_username", "channel_title", "text", "media_type", "posted_at", "telegram_message_id",
+}
+INTERACTION_FIELDS = {"id", "user_id", "post_id", "interaction_type", "created_at"}
+BEST_POST_FIELDS = {"id", "text", "channel_title", "relevance_score"}
+
+
+def iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+async def make_channel(api: httpx.AsyncClient, telegram_id: int, username: str, title: str) -> dict:
+    response = await api.post(
+        "/api/v1/channels/", json={"telegram_id": telegram_id, "username": username, "title": title}
+    )
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+async def test_register_user_as_in_the_original(api: httpx.AsyncClient, new_id) -> None:
+    telegram_id = new_id()
+    payload = {"telegram_id": telegram_id, "username": "john_doe", "first_name": "John", "last_name": "Doe"}
+    response = await api.post("/api/v1/users/", json=payload)
+    assert response.status_code == 201
+    body = response.json()
+    assert USER_FIELDS <= body.keys()
+    assert body["telegram_id"] == telegram_id
+    assert body["username"] == "john_doe"
+    assert body["status"] == "new"
+    assert body["is_trained"] is False
+    assert body["bonus_channels_count"] == 0
+    assert isinstance(body["id"], int)
+
+    fetched = await api.get(f"/api/v1/users/{telegram_id}")
+    assert fetched.status_code == 200
+    assert {key: fetched.json()[key] for key in USER_FIELDS} == {key: body[key] for key in USER_FIELDS}
+
+
+async def test_register_channel_as_in_the_original(api: httpx.AsyncClient, new_id) -> None:
+    telegram_id = -1000000000000 - new_id()
+    username = f"durov{telegram_id % 10**6}"
+    response = await api.post(
+        "/api/v1/channels/",
+        json={"telegram_id": telegram_id, "username": f"@{username.upper()}", "title": "Durov's Channel"},
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert CHANNEL_FIELDS <= body.keys()
+    assert body["telegram_id"] == telegram_id
+    assert body["username"] == username  # stored without @, lower case
+    assert body["title"] == "Durov's Channel"
+    assert body["is_default"] is False
+
+    renamed = await api.post(
+        "/api/v1/channels/", json={"telegram_id": telegram_id, "username": username, "title": "New title"}
+    )
+    assert renamed.status_code == 200
+    assert renamed.json()["id"] == body["id"]
+    assert renamed.json()["title"] == "New title"
+
+    listed = await api.get("/api/v1/channels/")
+    assert any(channel["id"] == body["id"] for channel in listed.json()["channels"])
+
+
+async def test_training_flow_with_the_original_payloads(api: httpx.AsyncClient, new_id) -> None:
+    user = new_id()
+    channel_id = -1000000000000 - new_id()
+    username = f"durov{new_id()}"
+    await api.post("/api/v1/users/", json={"telegram_id": user, "username": "john_doe"})
+    await make_channel(api, channel_id, username, "Durov's Channel")
+
+    bulk = await api.post(
+        "/api/v1/posts/bulk",
+        json={
+            "channel_telegram_id": channel_id,
+            "posts": [
+                {
+                    "telegram_message_id": 12345,
+                    "text": "Post content...",
+                    "media_type": "photo",
+                    "posted_at": "2024-01-15T10:30:00Z",
+                }
+            ],
+        },
+    )
+    assert bulk.status_code == 200
+    assert bulk.json().keys() >= {"created_count", "post_ids"}
+    assert bulk.json()["created_count"] == 1
+    [post_id] = bulk.json()["post_ids"]
+
+    training = await api.post(
+        "/api/v1/posts/training",
+        json={"user_telegram_id": user, "channel_usernames": [f"@{username}"], "posts_per_channel": 7},
+    )
+    assert training.status_code == 200
+    [post] = training.json()["posts"]
+    assert TRAINING_POST_FIELDS <= post.keys()
+    assert post["id"] == post_id
+    assert post["channel_username"] == username
+    assert post["channel_title"] == "Durov's Channel"
+    assert post["text"] == "Post content..."
+    assert post["media_type"] == "photo"
+    assert iso(post["posted_at"]) == iso("2024-01-15T10:30:00Z")
+    assert post["telegram_message_id"] == 12345
+
+    channels = await api.get(f"/api/v1/users/{user}/channels")
+    [linked] = channels.json()["channels"]
+    assert linked["username"] == username and linked["is_for_training"] is True
+
+    rating = await api.post(
+        "/api/v1/posts/interactions",
+        json={"user_telegram_id": user, "post_id": post_id, "interaction_type": "like"},
+    )
+    assert rating.status_code == 200
+    body = rating.json()
+    assert INTERACTION_FIELDS <= body.keys()
+    assert body["post_id"] == post_id
+    assert body["interaction_type"] == "like"
+    assert iso(body["created_at"]).tzinfo is not None
+    user_row = (await api.get(f"/api/v1/users/{user}")).json()
+    assert body["user_id"] == user_row["id"]
+
+    again = await api.post(
+        "/api/v1/posts/interactions",
+        json={"user_telegram_id": user, "post_id": post_id, "interaction_type": "dislike"},
+    )
+    assert again.json()["id"] == body["id"]
+    assert again.json()["interaction_type"] == "dislike"
+    history = (await api.get(f"/api/v1/posts/interactions/{user}")).json()["interactions"]
+    assert [(item["post_id"], item["interaction_type"]) for item in history] == [(post_id, "dislike")]
+
+    trained = await api.post("/api/v1/ml/train", json={"user_telegram_id": user})
+    assert trained.status_code == 200
+    result = trained.json()
+    assert result.keys() >= {"success", "message", "training_time"}
+    assert result["success"] is True
+    assert result["message"] == "Model trained successfully"
+    assert 0 < result["training_time"] < 30
+
+    best = await api.post("/api/v1/posts/best", json={"user_telegram_id": user, "limit": 1})
+    assert best.status_code == 200
+    assert best.json() == {"posts": []}  # the only post is rated: never shown again
+
+
+async def test_best_returns_contract_fields_and_excludes_rated(api: httpx.AsyncClient, new_id) -> None:
+    user = new_id()
+    channel_id = -1000000000000 - new_id()
+    username = f"technews{new_id()}"
+    await api.post("/api/v1/users/", json={"telegram_id": user})
+    await make_channel(api, channel_id, username, "Tech News")
+    texts = [f"Trending post content number {n} about rockets and engines" for n in range(5)]
+    bulk = await api.post(
+        "/api/v1/posts/bulk",
+        json={
+            "channel_telegram_id": channel_id,
+            "posts": [
+                {"telegram_message_id": n + 1, "text": text, "posted_at": f"2024-01-1{n}T10:00:00Z"}
+                for n, text in enumerate(texts)
+            ],
+        },
+    )
+    ids = bulk.json()["post_ids"]
+    await api.post(
+        "/api/v1/posts/training",
+        json={"user_telegram_id": user, "channel_usernames": [username], "posts_per_channel": 2},
+    )
+    await api.post(
+        "/api/v1/posts/interactions",
+        json={"user_telegram_id": user, "post_id": ids[0], "interaction_type": "like"},
+    )
+    best = await api.post("/api/v1/posts/best", json={"user_telegram_id": user, "limit": 10})
+    posts = best.json()["posts"]
+    assert posts, best.text
+    for post in posts:
+        assert BEST_POST_FIELDS <= post.keys()
+        assert post["channel_title"] == "Tech News"
+        assert 0.0 <= post["relevance_score"] <= 1.0
+    assert ids[0] not in {post["id"] for post in posts}
+    scores = [post["relevance_score"] for post in posts]
+    assert scores == sorted(scores, reverse=True)
+
+
+async def test_concurrent_duplicate_users_make_one_row(api: httpx.AsyncClient, new_id) -> None:
+    telegram_id = new_id()
+    responses = await asyncio.gather(
+        *[api.post("/api/v1/users/", json={"telegram_id": telegram_id}) for _ in range(12)]
+    )
+    assert sorted(r.status_code for r in responses) == [200] * 11 + [201]
+    assert len({r.json()["id"] for r in responses}) == 1
+
+
+async def test_posts_bulk_is_idempotent_even_concurrently(api: httpx.AsyncClient, new_id) -> None:
+    channel_id = -1000000000000 - new_id()
+    await make_channel(api, channel_id, f"bulk{new_id()}", "Bulk")
+    posts = [
+        {"telegram_message_id": n, "text": f"post {n}", "posted_at": "2024-02-01T00:00:00+03:00"}
+        for n in range(1, 31)
+    ]
+    payload = {"channel_telegram_id": channel_id, "posts": posts}
+    first, *others = await asyncio.gather(*[api.post("/api/v1/posts/bulk", json=payload) for _ in range(6)])
+    results = [first.json()] + [other.json() for other in others]
+    assert sum(result["created_count"] for result in results) == 30
+    assert all(result["post_ids"] == results[0]["post_ids"] for result in results)
+    assert len(set(results[0]["post_ids"])) == 30
+
+    resent = await api.post("/api/v1/posts/bulk", json=payload)
+    assert resent.json() == {"created_count": 0, "post_ids": results[0]["post_ids"]}
+
+    mixed = await api.post(
+        "/api/v1/posts/bulk",
+        json={
+            "channel_telegram_id": channel_id,
+            "posts": [posts[0], {"telegram_message_id": 99, "posted_at": "2024-02-02T00:00:00Z"}, posts[0]],
+        },
+    )
+    body = mixed.json()
+    assert body["created_count"] == 1
+    assert body["post_ids"][0] == body["post_ids"][2] == results[0]["post_ids"][0]

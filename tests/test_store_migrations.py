@@ -1,0 +1,34 @@
+"""Migrations build the original schema, with its indexes, on both engines."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from ppb.config import load_settings
+
+TABLES = {"users", "channels", "user_channels", "posts", "interactions", "user_logs", "alembic_version"}
+
+
+async def test_schema_and_indexes(database_url: str) -> None:
+    engine = create_async_engine(load_settings(DATABASE_URL=database_url).async_database_url)
+
+    def inspect(connection: sa.Connection) -> dict:
+        inspector = sa.inspect(connection)
+        unique = {}
+        for table in ("users", "channels", "posts", "interactions"):
+            columns = [tuple(i["column_names"]) for i in inspector.get_indexes(table) if i["unique"]]
+            columns += [tuple(c["column_names"]) for c in inspector.get_unique_constraints(table)]
+            unique[table] = set(columns)
+        return {"tables": set(inspector.get_table_names()), "unique": unique}
+
+    async with engine.connect() as connection:
+        found = await connection.run_sync(inspect)
+        version = (await connection.execute(sa.text("SELECT version_num FROM alembic_version"))).scalar()
+    await engine.dispose()
+    assert TABLES <= found["tables"]
+    assert ("telegram_id",) in found["unique"]["users"]
+    assert ("telegram_id",) in found["unique"]["channels"]
+    assert ("channel_id", "telegram_message_id") in found["unique"]["posts"]
+    assert ("user_id", "post_id") in found["unique"]["interactions"]
+    assert version == "0001"

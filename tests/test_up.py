@@ -1,0 +1,87 @@
+"""`ppb up` end to end in a subprocess: ready, one call, a clean stop with nothing left."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+
+STARTUP_DEADLINE_S = 240
+
+
+def processes_with_marker(marker: str) -> list[int]:
+    """Pids whose environment carries `marker`: everything `ppb up` started inherits it."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def wait_for(condition, deadline_s: float, what: str) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM], ids=["SIGTERM"])
+def test_up_serves_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Signals) -> None:
+    port = free_port()
+    marker = f"PPB_TEST_MARKER={uuid.uuid4().hex}"
+    env = {
+        **os.environ,
+        "PPB_HTTP_PORT": str(port),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'ppb.db'}",
+        "PPB_API_KEY": "up-key",
+        marker.split("=")[0]: marker.split("=")[1],
+    }
+    env.pop("RAY_ADDRESS", None)
+    log = (tmp_path / "up.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ppb", "up"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        def ready() -> bool:
+            assert process.poll() is None, (tmp_path / "up.log").read_text()[-3000:]
+            try:
+                return httpx.get(f"{base}/readyz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(ready, STARTUP_DEADLINE_S, "/readyz")
+        created = httpx.post(
+            f"{base}/api/v1/users/", json={"telegram_id": 42, "username": "up"}, headers={"X-API-Key": "up-key"}
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["status"] == "new"
+        assert processes_with_marker(marker), "expected Ray processes while up"
+    finally:
+        process.send_signal(stop_signal)
+        try:
+            code = process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+        log.close()
+    assert code == 0, (tmp_path / "up.log").read_text()[-3000:]
+    wait_for(lambda: not processes_with_marker(marker), 60, "every started process to exit")
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{base}/healthz", timeout=2)
