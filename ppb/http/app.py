@@ -12,6 +12,7 @@ from starlette.routing import Mount, Route
 from ppb.config import Settings
 from ppb.http import channels, health, ml, posts, users
 from ppb.http.auth import APIKeyMiddleware
+from ppb.http.database import ConnectionPerRequestMiddleware
 from ppb.http.errors import exception_handlers
 from ppb.http.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from ppb.http.openapi import build_openapi, openapi_endpoint
@@ -42,6 +43,7 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
         middleware=[
             Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(APIKeyMiddleware, api_key=api_key),
+            Middleware(ConnectionPerRequestMiddleware, store=services.store),
         ],
         exception_handlers=exception_handlers(),  # type: ignore[arg-type]
         lifespan=lifespan,

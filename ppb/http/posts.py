@@ -70,8 +70,7 @@ async def training(request: Request) -> Response:
 async def rate(request: Request) -> Response:
     body = await parse_body(request, RateRequest)
     store = _services(request).store
-    user_id = await store.user_id(body.user_telegram_id)
-    row = await store.rate(user_id, body.post_id, body.interaction_type)
+    row = await store.rate(body.user_telegram_id, body.post_id, body.interaction_type)
     return reply(InteractionOut.model_validate(row))
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import sqlalchemy as sa
@@ -16,10 +19,38 @@ from ppb.domain.channels import ChannelRef, normalize_username
 from ppb.domain.errors import DomainError, NotFound
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent, UserStatus, is_trained_after, next_status
+from ppb.store.sqlite import TunedConnection
 from ppb.store.schema import channels, interactions, posts, user_channels, user_logs, users
 
 Row = dict[str, Any]
+T = TypeVar("T")
 INSERT_CHUNK = 500
+
+
+_holding_write_lock: ContextVar[bool] = ContextVar("ppb_store_write_lock", default=False)
+
+
+def writes(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    """On SQLite, one writer at a time per process.
+
+    SQLite allows one writer; contending connections wait in its busy handler, which
+    sleeps in growing steps. Queuing writers in the event loop instead keeps latency flat.
+    Re-entrant within a task, so a write method may call another.
+    """
+
+    @functools.wraps(method)
+    async def wrapper(self: Store, *args: Any, **kwargs: Any) -> T:
+        lock = self._write_lock
+        if lock is None or _holding_write_lock.get():
+            return await method(self, *args, **kwargs)
+        async with lock:
+            token = _holding_write_lock.set(True)
+            try:
+                return await method(self, *args, **kwargs)
+            finally:
+                _holding_write_lock.reset(token)
+
+    return wrapper
 
 
 def utcnow() -> datetime:
@@ -35,6 +66,18 @@ def _row(record: Any) -> Row:
     return dict(record._mapping)
 
 
+def _rows(records: Sequence[Any]) -> list[Row]:
+    """Many records as dicts, reading the already-converted SQLAlchemy row directly.
+
+    `databases` resolves a type processor again on every value access; over a
+    10k-row feed query that was most of the time spent.
+    """
+    if not records:
+        return []
+    keys = list(records[0]._mapping.keys())
+    return [dict(zip(keys, tuple(record._row))) for record in records]
+
+
 @dataclass(frozen=True, slots=True)
 class NewPost:
     telegram_message_id: int
@@ -47,17 +90,22 @@ class Store:
     """Queries grouped by resource; one instance per process, connected once."""
 
     def __init__(self, async_url: str) -> None:
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = {"factory": TunedConnection, "timeout": 30.0}
         if async_url.startswith("postgresql"):
             options = {"min_size": 0, "max_size": 10}  # no connection at start: a down database is a 503, not a crash
         self.database = Database(async_url, **options)
         self.dialect = "postgresql" if async_url.startswith("postgresql") else "sqlite"
+        self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
 
     async def connect(self) -> None:
         await self.database.connect()
 
     async def disconnect(self) -> None:
         await self.database.disconnect()
+
+    def session(self) -> Any:
+        """A context that makes the current task's queries share one connection."""
+        return self.database.connection()
 
     async def ping(self) -> None:
         await self.database.fetch_val("SELECT 1")
@@ -68,6 +116,7 @@ class Store:
 
     # users ---------------------------------------------------------------------------
 
+    @writes
     async def upsert_user(
         self,
         telegram_id: int,
@@ -136,6 +185,7 @@ class Store:
             raise NotFound(f"user {telegram_id} not found (create it with POST /api/v1/users/)")
         return int(value)
 
+    @writes
     async def apply_event(
         self, telegram_id: int, event: UserEvent, details: dict[str, Any] | None = None
     ) -> Row:
@@ -171,11 +221,6 @@ class Store:
             return await self.get_user(telegram_id)
         raise DomainError(f"user {telegram_id} is changing too fast; try again")
 
-    async def touch_user(self, user_id: int) -> None:
-        await self.database.execute(
-            users.update().where(users.c.id == user_id).values(last_activity_at=utcnow())
-        )
-
     async def _log(self, user_id: int, action: str, details: dict[str, Any], at: datetime) -> None:
         await self.database.execute(
             user_logs.insert().values(user_id=user_id, action=action, details=details, created_at=at)
@@ -185,7 +230,7 @@ class Store:
         records = await self.database.fetch_all(
             sa.select(user_logs).where(user_logs.c.user_id == user_id).order_by(user_logs.c.id)
         )
-        rows = [_row(record) for record in records]
+        rows = _rows(records)
         for row in rows:
             if isinstance(row["details"], str | bytes):  # asyncpg hands JSON back as text
                 row["details"] = orjson.loads(row["details"])
@@ -193,6 +238,7 @@ class Store:
 
     # channels ------------------------------------------------------------------------
 
+    @writes
     async def upsert_channel(
         self, telegram_id: int, username: str | None, title: str, is_default: bool = False
     ) -> Row:
@@ -246,10 +292,11 @@ class Store:
 
     async def list_channels(self) -> list[Row]:
         records = await self.database.fetch_all(sa.select(channels).order_by(channels.c.id))
-        return [_row(record) for record in records]
+        return _rows(records)
 
     # a user's channels ---------------------------------------------------------------
 
+    @writes
     async def link_channels(
         self, user_id: int, channel_ids: Iterable[int], *, for_training: bool, bonus: bool = False
     ) -> None:
@@ -278,6 +325,7 @@ class Store:
                 )
             await self.database.execute(statement)
 
+    @writes
     async def add_user_channel(
         self, user_id: int, channel_id: int, *, for_training: bool, bonus: bool
     ) -> tuple[Row, bool]:
@@ -313,8 +361,9 @@ class Store:
         )
         if channel_id is not None:
             query = query.where(channels.c.id == channel_id)
-        return [_row(record) for record in await self.database.fetch_all(query)]
+        return _rows(await self.database.fetch_all(query))
 
+    @writes
     async def remove_user_channel(self, user_id: int, channel_id: int) -> bool:
         link = await self._user_channel(user_id, channel_id)
         if link is None:
@@ -335,6 +384,7 @@ class Store:
 
     # posts ---------------------------------------------------------------------------
 
+    @writes
     async def add_posts(self, channel_id: int, new_posts: Sequence[NewPost]) -> tuple[int, list[int]]:
         """Insert posts once; returns (created_count, one id per sent post, in order)."""
         unique: dict[int, NewPost] = {}
@@ -376,9 +426,6 @@ class Store:
             ids.update({record["telegram_message_id"]: record["id"] for record in records})
         return created, [ids[post.telegram_message_id] for post in new_posts]
 
-    async def post_exists(self, post_id: int) -> bool:
-        return await self.database.fetch_val(sa.select(posts.c.id).where(posts.c.id == post_id)) is not None
-
     async def latest_posts(
         self, channel_ids: Sequence[int], per_channel: int, unrated_by: int | None = None
     ) -> list[Row]:
@@ -408,21 +455,26 @@ class Store:
             .join(channels, channels.c.id == ranked.c.channel_id)
             .where(ranked.c.rank <= per_channel)
         )
-        records = [_row(record) for record in await self.database.fetch_all(query)]
+        records = _rows(await self.database.fetch_all(query))
         order = {channel_id: index for index, channel_id in enumerate(channel_ids)}
         records.sort(key=lambda row: (order[row["channel_id"]], -as_utc(row["posted_at"]).timestamp()))
         return records
 
     # interactions --------------------------------------------------------------------
 
-    async def rate(self, user_id: int, post_id: int, kind: InteractionType) -> Row:
+    @writes
+    async def rate(self, telegram_id: int, post_id: int, kind: InteractionType) -> Row:
         """Store a rating; rating the same post again replaces the earlier rating."""
-        if not await self.post_exists(post_id):
-            raise NotFound(f"post {post_id} not found")
         now = utcnow()
+        chosen = sa.select(
+            users.c.id, sa.literal(post_id, sa.BigInteger), sa.literal(kind.value), sa.literal(now, sa.DateTime(timezone=True))
+        ).where(
+            users.c.telegram_id == telegram_id,
+            sa.exists(sa.select(posts.c.id).where(posts.c.id == post_id)),
+        )
         statement = (
             self._insert(interactions)
-            .values(user_id=user_id, post_id=post_id, interaction_type=kind.value, created_at=now)
+            .from_select(["user_id", "post_id", "interaction_type", "created_at"], chosen)
             .on_conflict_do_update(
                 index_elements=[interactions.c.user_id, interactions.c.post_id],
                 set_={"interaction_type": kind.value, "created_at": now},
@@ -430,9 +482,14 @@ class Store:
             .returning(*interactions.c)
         )
         record = await self.database.fetch_one(statement)
-        await self.touch_user(user_id)
-        assert record is not None
-        return _row(record)
+        if record is None:
+            await self.user_id(telegram_id)  # raises NotFound for an unknown user
+            raise NotFound(f"post {post_id} not found")
+        row = _row(record)
+        await self.database.execute(
+            users.update().where(users.c.id == row["user_id"]).values(last_activity_at=now)
+        )
+        return row
 
     async def list_interactions(self, user_id: int) -> list[Row]:
         records = await self.database.fetch_all(
@@ -440,7 +497,7 @@ class Store:
             .where(interactions.c.user_id == user_id)
             .order_by(interactions.c.created_at, interactions.c.id)
         )
-        return [_row(record) for record in records]
+        return _rows(records)
 
     # ranking inputs ------------------------------------------------------------------
 
@@ -459,7 +516,7 @@ class Store:
             .where(interactions.c.user_id == user_id)
             .order_by(interactions.c.id)
         )
-        return [_row(record) for record in await self.database.fetch_all(query)]
+        return _rows(await self.database.fetch_all(query))
 
     async def candidate_posts(self, user_id: int, limit: int) -> list[Row]:
         """The newest posts of the user's channels that the user has not rated."""
@@ -479,7 +536,7 @@ class Store:
             .order_by(posts.c.posted_at.desc(), posts.c.id.desc())
             .limit(limit)
         )
-        return [_row(record) for record in await self.database.fetch_all(query)]
+        return _rows(await self.database.fetch_all(query))
 
     async def channel_like_rates(self, channel_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
         """Per channel, (likes, ratings) over every user: the cold-start prior."""
