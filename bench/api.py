@@ -1,0 +1,207 @@
+"""Requests/s and p50/p99 for rating a post and for the feed, through Serve and bare uvicorn.
+
+Every server runs in turn on the same machine and database, loaded by wrk (Debian's
+`wrk`), so the figures sit side by side. Prints a table and the Serve/bare ratios.
+
+    python bench/api.py [--connections 16] [--duration 10] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+API_KEY = "bench-key"
+USER = 777000
+CHANNEL = -1009990001
+POSTS = 2000
+
+RATE_LUA = """
+math.randomseed(os.time())
+local kinds = {{"like", "dislike", "skip"}}
+request = function()
+  local body = string.format('{{"user_telegram_id": %d, "post_id": %d, "interaction_type": "%s"}}',
+    {user}, math.random({first}, {last}), kinds[math.random(1, 3)])
+  return wrk.format("POST", "/api/v1/posts/interactions", {{["Content-Type"]="application/json", ["X-API-Key"]="{key}"}}, body)
+end
+"""
+
+BEST_LUA = """
+request = function()
+  return wrk.format("POST", "/api/v1/posts/best", {{["Content-Type"]="application/json", ["X-API-Key"]="{key}"}},
+    '{{"user_telegram_id": {user}, "limit": 10}}')
+end
+"""
+
+
+@dataclass
+class Result:
+    server: str
+    route: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(base: str, process: subprocess.Popen, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("server did not become ready")
+
+
+def seed(base: str) -> tuple[int, int]:
+    """A user, a channel of POSTS posts, 40 ratings; returns the post id range."""
+    headers = {"X-API-Key": API_KEY}
+    with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+        client.post("/api/v1/users/", json={"telegram_id": USER}).raise_for_status()
+        client.post(
+            "/api/v1/channels/", json={"telegram_id": CHANNEL, "username": "benchnews", "title": "Bench"}
+        ).raise_for_status()
+        topics = ["rockets engines orbit", "football match goal", "pasta sauce recipe", "stocks market rates"]
+        posts = [
+            {
+                "telegram_message_id": n,
+                "text": f"Post {n} about {topics[n % 4]} and more words {n % 97}",
+                "posted_at": f"2024-01-{1 + n % 28:02d}T{n % 24:02d}:00:00Z",
+            }
+            for n in range(1, POSTS + 1)
+        ]
+        ids = client.post(
+            "/api/v1/posts/bulk", json={"channel_telegram_id": CHANNEL, "posts": posts}
+        ).json()["post_ids"]
+        client.post(
+            "/api/v1/posts/training",
+            json={"user_telegram_id": USER, "channel_usernames": ["benchnews"], "posts_per_channel": 5},
+        ).raise_for_status()
+        for index, post_id in enumerate(ids[:40]):
+            kind = "like" if index % 4 == 0 else "dislike"
+            client.post(
+                "/api/v1/posts/interactions",
+                json={"user_telegram_id": USER, "post_id": post_id, "interaction_type": kind},
+            ).raise_for_status()
+        client.post("/api/v1/ml/train", json={"user_telegram_id": USER}).raise_for_status()
+        return ids[40], ids[-1]
+
+
+def run_wrk(base: str, script: str, connections: int, duration: int) -> tuple[float, float, float, int]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    threads = min(2, connections)
+    output = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", handle.name, base],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    os.unlink(handle.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p50 = _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1))
+    p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1))
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
+    errors += sum(int(n) for n in re.findall(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)[0]) if "Socket errors" in output else 0
+    return rps, p50, p99, errors
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def start(kind: str, database_url: str, port: int, workdir: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PPB_API_KEY": API_KEY,
+        "PPB_HTTP_PORT": str(port),
+    }
+    if kind == "bare":
+        command = ["ppb", "api", "--bare"]
+    else:
+        env["PPB_SERVE_PROXY"] = kind.removeprefix("serve-")
+        command = ["ppb", "up"]
+    executable = str(Path(sys.executable).with_name("ppb"))
+    return subprocess.Popen(
+        [executable, *command[1:]], env=env, cwd=workdir,
+        stdout=(workdir / f"{kind}.log").open("w"), stderr=subprocess.STDOUT,
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--servers", default="bare,serve-haproxy,serve-default")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("bench/api.py needs wrk: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    workdir = Path(tempfile.mkdtemp(prefix="ppb-bench-"))
+    database_url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+    results: list[Result] = []
+    seeded: tuple[int, int] | None = None
+    for server in args.servers.split(","):
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        process = start(server, database_url, port, workdir)
+        try:
+            wait_ready(base, process)
+            seeded = seeded or seed(base)
+            first, last = seeded
+            scripts = {
+                "POST /posts/interactions": RATE_LUA.format(user=USER, first=first, last=last, key=API_KEY),
+                "POST /posts/best": BEST_LUA.format(user=USER, key=API_KEY),
+            }
+            for route, script in scripts.items():
+                run_wrk(base, script, args.connections, 2)  # warm up
+                rps, p50, p99, errors = run_wrk(base, script, args.connections, args.duration)
+                results.append(Result(server, route, rps, p50, p99, errors))
+                print(f"{server:14} {route:26} {rps:9.1f} req/s  p50 {p50:7.2f} ms  p99 {p99:8.2f} ms  errors {errors}", flush=True)
+        finally:
+            stop(process)
+
+    print(f"\n{args.connections} connections, {args.duration}s each, database {database_url.split(':')[0]}")
+    print(f"{'server':14} {'route':26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8}")
+    bare = {r.route: r.rps for r in results if r.server == "bare"}
+    for r in results:
+        ratio = f"{r.rps / bare[r.route]:.2f}x" if r.route in bare and bare[r.route] else "-"
+        print(f"{r.server:14} {r.route:26} {r.rps:9.1f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {ratio:>8}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
