@@ -23,12 +23,10 @@ def serve_proxy_env(settings: Settings) -> dict[str, str]:
     return {}
 
 
-def start(settings: Settings) -> bool:
-    """Migrate, start or join Ray, deploy; returns whether this process started Ray."""
+def start_ray(settings: Settings) -> bool:
+    """Migrate, then start or join Ray; returns whether this process started Ray."""
     import ray
-    from ray import serve
 
-    from ppb.http.serve import APP_NAME, build_application
     from ppb.store.migrate import upgrade
 
     upgrade(settings.async_database_url)
@@ -42,9 +40,17 @@ def start(settings: Settings) -> bool:
         logging_level=logging.WARNING,
         log_to_driver=False,
     )
+    return started_ray
+
+
+def deploy(settings: Settings) -> None:
+    """Start Serve's HTTP ingress and run the application on it."""
+    from ray import serve
+
+    from ppb.http.serve import APP_NAME, build_application
+
     serve.start(http_options={"host": settings.http_host, "port": settings.http_port})
     serve.run(build_application(settings), name=APP_NAME, route_prefix="/", blocking=False)
-    return started_ray
 
 
 def wait_ready(settings: Settings, stop: threading.Event, timeout: float = READY_TIMEOUT_S) -> bool:
@@ -68,12 +74,10 @@ def stop_all(started_ray: bool) -> None:
     from ppb.http.serve import APP_NAME
 
     try:
-        if started_ray:
-            serve.shutdown()
-        else:
+        if not started_ray:  # a cluster we joined keeps running: take only our app off it
             serve.delete(APP_NAME)
     finally:
-        ray.shutdown()
+        ray.shutdown()  # a local Ray we started goes with everything in it
 
 
 def run_until_signalled(settings: Settings) -> int:
@@ -82,12 +86,15 @@ def run_until_signalled(settings: Settings) -> int:
     def on_signal(*_: object) -> None:
         stop.set()
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, on_signal)
-    started_ray = start(settings)
-    for signum in (signal.SIGINT, signal.SIGTERM):  # ray.init installs handlers of its own
-        signal.signal(signum, on_signal)
+    def install_handlers() -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, on_signal)
+
+    install_handlers()
+    started_ray = start_ray(settings)
+    install_handlers()  # ray.init replaces them with its own, which exit at once
     try:
+        deploy(settings)
         if not wait_ready(settings, stop):
             if stop.is_set():
                 return 0

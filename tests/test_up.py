@@ -41,7 +41,7 @@ def wait_for(condition, deadline_s: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGTERM], ids=["SIGTERM"])
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_up_serves_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Signals) -> None:
     port = free_port()
     marker = f"PPB_TEST_MARKER={uuid.uuid4().hex}"
