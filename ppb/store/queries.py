@@ -19,7 +19,7 @@ from ppb.domain.channels import ChannelRef, normalize_username
 from ppb.domain.errors import DomainError, NotFound
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent, UserStatus, is_trained_after, next_status
-from ppb.store.sqlite import TunedConnection
+from ppb.store.sqlite import PPBDatabase, TunedConnection
 from ppb.store.schema import channels, interactions, posts, user_channels, user_logs, users
 
 Row = dict[str, Any]
@@ -93,7 +93,7 @@ class Store:
         options: dict[str, Any] = {"factory": TunedConnection, "timeout": 30.0}
         if async_url.startswith("postgresql"):
             options = {"min_size": 0, "max_size": 10}  # no connection at start: a down database is a 503, not a crash
-        self.database = Database(async_url, **options)
+        self.database: Database = PPBDatabase(async_url, **options)
         self.dialect = "postgresql" if async_url.startswith("postgresql") else "sqlite"
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
 

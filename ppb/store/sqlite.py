@@ -1,13 +1,19 @@
-"""SQLite connections as PPB wants them: WAL-friendly durability and a busy timeout."""
+"""SQLite as PPB wants it: pooled connections, WAL-friendly durability, a busy timeout."""
 
 from __future__ import annotations
 
 import sqlite3
 from typing import Any
 
+import aiosqlite
+from databases import Database
+from databases.backends.sqlite import SQLiteBackend, SQLitePool
+
+IDLE_CONNECTIONS = 8
+
 
 class TunedConnection(sqlite3.Connection):
-    """Every connection `databases` opens runs these pragmas first.
+    """Every connection runs these pragmas first.
 
     synchronous=NORMAL in WAL mode keeps every committed write across a crash of the
     process (only a power loss can cost the last commits) and saves an fsync per write.
@@ -18,3 +24,42 @@ class TunedConnection(sqlite3.Connection):
         self.execute("PRAGMA synchronous=NORMAL")
         self.execute("PRAGMA busy_timeout=30000")
         self.execute("PRAGMA foreign_keys=ON")
+
+
+class ReusingSQLitePool(SQLitePool):
+    """Keeps released connections for reuse: `databases` opens a new one (and a thread) per use."""
+
+    def __init__(self, url: Any, **options: Any) -> None:
+        super().__init__(url, **options)
+        self._idle: list[aiosqlite.Connection] = []
+
+    async def acquire(self) -> aiosqlite.Connection:
+        if self._idle:
+            return self._idle.pop()
+        return await super().acquire()
+
+    async def release(self, connection: aiosqlite.Connection) -> None:
+        if len(self._idle) < IDLE_CONNECTIONS and not connection.in_transaction:
+            self._idle.append(connection)
+        else:
+            await super().release(connection)
+
+    async def close_idle(self) -> None:
+        while self._idle:
+            await self._idle.pop().close()
+
+
+class PooledSQLiteBackend(SQLiteBackend):
+    def __init__(self, database_url: Any, **options: Any) -> None:
+        super().__init__(database_url, **options)
+        self._pool = ReusingSQLitePool(self._database_url, **self._options)
+
+    async def disconnect(self) -> None:
+        await self._pool.close_idle()
+        await super().disconnect()
+
+
+class PPBDatabase(Database):
+    """`databases.Database` with the pooled SQLite backend."""
+
+    SUPPORTED_BACKENDS = {**Database.SUPPORTED_BACKENDS, "sqlite": "ppb.store.sqlite:PooledSQLiteBackend"}
