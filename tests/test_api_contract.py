@@ -159,7 +159,13 @@ async def test_best_returns_contract_fields_and_excludes_rated(api: httpx.AsyncC
     username = f"technews{new_id()}"
     await api.post("/api/v1/users/", json={"telegram_id": user})
     await make_channel(api, channel_id, username, "Tech News")
-    texts = [f"Trending post content number {n} about rockets and engines" for n in range(5)]
+    texts = [
+        "Rocket engines: a static fire test of the new methane engine went well",
+        "Our review of the five best budget phones of the year",
+        "Why the new browser release is faster on old laptops",
+        "Chip makers report record demand for data centre processors",
+        "A guide to backing up your photos before switching phones",
+    ]
     bulk = await api.post(
         "/api/v1/posts/bulk",
         json={

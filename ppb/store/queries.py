@@ -538,6 +538,17 @@ class Store:
         )
         return _rows(await self.database.fetch_all(query))
 
+    async def latest_post_id(self) -> int:
+        """The newest post's id (0 when there is none): how far the corpus has grown."""
+        return int(await self.database.fetch_val(sa.select(sa.func.max(posts.c.id))) or 0)
+
+    async def recent_post_texts(self, limit: int) -> list[str]:
+        """The texts of the newest posts: the corpus sample word weights come from."""
+        records = await self.database.fetch_all(
+            sa.select(posts.c.text).order_by(posts.c.id.desc()).limit(limit)
+        )
+        return [record[0] or "" for record in records]
+
     async def channel_like_rates(self, channel_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
         """Per channel, (likes, ratings) over every user: the cold-start prior."""
         if not channel_ids:

@@ -1,0 +1,89 @@
+"""The per-user model as plain Python: it learns from ratings, starts cold from channels,
+keeps scores in [0, 1] and shows one post per story."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from ppb.ranking import Candidate, Idf, Rated, fit as fit_model, rank
+
+NOW = datetime(2026, 1, 10, tzinfo=UTC)
+SPORT = [
+    "Football: the striker scored twice and the home team won the football derby",
+    "Football transfer news: the club signs a young goalkeeper for next football season",
+    "Football table after the weekend: three football teams level on points",
+]
+MARKETS = [
+    "Markets: stocks fell as bond yields climbed; stock markets close lower",
+    "Markets wait as the central bank keeps rates unchanged; stocks flat",
+    "Oil prices jumped and energy stocks led the markets higher",
+]
+OTHER = [
+    "The new phone has a brighter screen and a bigger battery",
+    "Heavy rain and storms expected across the north this weekend",
+    "The film festival opens tonight with a documentary about the sea",
+    "Parliament votes on the budget after a long night of debate",
+]
+IDF = Idf.fit(SPORT + MARKETS + OTHER)
+
+
+def fit(ratings: list[Rated], prior: dict[int, tuple[int, int]]):
+    return fit_model(ratings, prior, IDF)
+
+
+def rated(post_id: int, text: str, target: float, channel_id: int = 1) -> Rated:
+    return Rated(post_id, text, channel_id, target, NOW - timedelta(days=1))
+
+
+def candidate(post_id: int, text: str, channel_id: int = 1, age_days: float = 1.0) -> Candidate:
+    return Candidate(post_id, text, channel_id, NOW - timedelta(days=age_days))
+
+
+def test_likes_and_dislikes_decide_the_order_within_one_channel() -> None:
+    model = fit([rated(1, SPORT[0], 1.0), rated(2, MARKETS[0], 0.0)], {})
+    ranked = rank(model, [candidate(10, MARKETS[1]), candidate(11, SPORT[1])], limit=2, now=NOW)
+    assert [item.post_id for item, _ in ranked] == [11, 10]
+    assert ranked[0][1] > ranked[1][1]
+
+
+def test_a_new_rating_changes_the_ranking_at_once() -> None:
+    candidates = [candidate(10, SPORT[2]), candidate(11, MARKETS[2])]
+    liked_sport = rank(fit([rated(1, SPORT[0], 1.0)], {}), candidates, limit=2, now=NOW)
+    also_liked_markets = fit(
+        [rated(1, SPORT[0], 0.0), rated(2, MARKETS[0], 1.0), rated(3, MARKETS[1], 1.0)], {}
+    )
+    assert liked_sport[0][0].post_id == 10
+    assert rank(also_liked_markets, candidates, limit=2, now=NOW)[0][0].post_id == 11
+
+
+def test_cold_start_follows_every_users_like_rate_per_channel() -> None:
+    prior = {1: (2, 40), 2: (36, 40)}
+    ranked = rank(fit([], prior), [candidate(10, SPORT[0], 1), candidate(11, SPORT[1], 2)], 2, NOW)
+    assert [item.post_id for item, _ in ranked] == [11, 10]
+
+
+def test_scores_stay_between_zero_and_one_even_for_extreme_users() -> None:
+    model = fit([rated(n, SPORT[n % 3], 1.0) for n in range(30)], {1: (100, 100)})
+    ranked = rank(model, [candidate(100 + n, text) for n, text in enumerate(MARKETS + OTHER)], 7, NOW)
+    assert len(ranked) == 7
+    assert all(0.0 <= score <= 1.0 for _, score in ranked)
+
+
+def test_a_story_cross_posted_twice_is_shown_once() -> None:
+    story = "Breaking: the space agency confirms the launch window for the lunar mission"
+    copy = story + " (via @spacenews)"
+    ranked = rank(fit([], {}), [candidate(10, story, 1), candidate(11, copy, 2), candidate(12, SPORT[0])], 3, NOW)
+    ids = [item.post_id for item, _ in ranked]
+    assert len(ids) == 2
+    assert 12 in ids and len({10, 11} & set(ids)) == 1
+
+
+def test_rated_posts_and_their_copies_are_never_ranked() -> None:
+    model = fit([rated(1, SPORT[0], 1.0)], {})
+    ranked = rank(model, [candidate(1, SPORT[0]), candidate(2, SPORT[0] + "!"), candidate(3, SPORT[1])], 3, NOW)
+    assert [item.post_id for item, _ in ranked] == [3]
+
+
+def test_newer_posts_win_ties() -> None:
+    ranked = rank(fit([], {}), [candidate(10, SPORT[0], age_days=9), candidate(11, MARKETS[0], age_days=0)], 2, NOW)
+    assert [item.post_id for item, _ in ranked] == [11, 10]
