@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -105,3 +105,23 @@ def free_port() -> int:
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def ray_session() -> Iterator[None]:
+    """One local Ray for the whole test session (namespace `ppb`), shut down at the end."""
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, namespace="ppb", log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+async def eventually(condition: Callable[[], Awaitable[bool]], deadline_s: float, what: str) -> None:
+    """Wait until `condition()` is true, polling; fail naming `what` after the deadline."""
+    deadline = asyncio.get_running_loop().time() + deadline_s
+    while asyncio.get_running_loop().time() < deadline:
+        if await condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out after {deadline_s} s waiting for {what}")
