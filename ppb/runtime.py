@@ -35,7 +35,7 @@ def start_ray(settings: Settings) -> bool:
     started_ray = not settings.ray_address
     ray.init(
         address=settings.ray_address,
-        namespace="ppb",
+        namespace=settings.ray_namespace,
         include_dashboard=False,
         logging_level=logging.WARNING,
         log_to_driver=False,

@@ -12,6 +12,17 @@ class DomainError(Exception):
         super().__init__(detail)
         self.detail = detail
 
+    def __reduce__(self) -> tuple:
+        """Pickle by state, whatever the subclass's constructor takes (errors cross Ray)."""
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[DomainError], args: tuple, state: dict) -> DomainError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class NotFound(DomainError):
     status_code = 404

@@ -22,8 +22,9 @@ class Api:
 
     def __serve_build_asgi_app__(self) -> ASGIApp:
         from ppb.http.app import build_app
+        from ppb.http.services import Services
 
-        return build_app(self._settings)
+        return build_app(self._settings, Services.from_settings(self._settings, actors=True))
 
 
 def build_application(settings: Settings) -> serve.Application:

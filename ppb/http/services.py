@@ -12,7 +12,7 @@ from ppb.store.queries import Row, Store
 
 
 class UserMachine(Protocol):
-    """Where user state transitions are serialized (the store now; user shards later)."""
+    """Where user state transitions are serialized: the user shards, or the store alone."""
 
     async def apply(self, telegram_id: int, event: UserEvent, details: dict[str, Any] | None) -> Row: ...
 
@@ -35,6 +35,12 @@ class Services:
     users: UserMachine
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Services:
+    def from_settings(cls, settings: Settings, *, actors: bool = False) -> Services:
+        """Services for one process; with `actors`, transitions go through the user shards."""
         store = Store(settings.async_database_url)
-        return cls(settings, store, Scoring(store), StoreUserMachine(store))
+        users: UserMachine = StoreUserMachine(store)
+        if actors:
+            from ppb.actors.remote import UserShards
+
+            users = UserShards(settings)
+        return cls(settings, store, Scoring(store), users)

@@ -1,0 +1,1 @@
+"""Ray actors: user shards, chat shards, the scraper session, the nudger, the bot runner."""

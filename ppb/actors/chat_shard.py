@@ -1,0 +1,144 @@
+"""A shard of per-chat message registries (DESIGN section 6): plain Python, wrapped as a
+Ray actor in `remote.py`.
+
+Each chat's registry keeps its messages in the order they were sent, bounded in size,
+and is written to its `ChatState` before any change is acknowledged, so a shard that
+restarts reloads it from there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ppb.actors.chat_state import ChatState
+from ppb.domain.messages import ManagedMessage, MessageType
+
+DEFAULT_LIMIT = 200
+
+
+@dataclass(slots=True)
+class ChatRegistry:
+    messages: list[ManagedMessage] = field(default_factory=list)
+    clears: dict[str, list] = field(default_factory=dict)
+    """Per message type, the last clear's request id and the ids it returned (for retries)."""
+    used_at: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+
+class ChatShard:
+    def __init__(
+        self,
+        state: ChatState,
+        limit: int = DEFAULT_LIMIT,
+        idle_after: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._state = state
+        self._limit = limit
+        self._idle_after = idle_after
+        self._clock = clock
+        self._chats: dict[int, ChatRegistry] = {}
+
+    async def register(self, message: ManagedMessage) -> None:
+        """Track a sent message; registering the same message again changes nothing."""
+        chat = await self._chat(message.chat_id)
+        async with chat.lock:
+            if any(known.message_id == message.message_id for known in chat.messages):
+                return
+            await self._commit(message.chat_id, chat, self._bounded([*chat.messages, message]))
+
+    async def get_messages(
+        self, chat_id: int, type: MessageType | None = None, tag: str | None = None
+    ) -> list[ManagedMessage]:
+        """The chat's messages of that type (and tag), oldest first."""
+        chat = await self._chat(chat_id)
+        return [message for message in chat.messages if message.matches(type, tag)]
+
+    async def get_latest(
+        self, chat_id: int, type: MessageType | None = None, tag: str | None = None
+    ) -> ManagedMessage | None:
+        found = await self.get_messages(chat_id, type, tag)
+        return found[-1] if found else None
+
+    async def remove(self, chat_id: int, message_id: int) -> bool:
+        """Forget a message; False when it was not tracked (so retrying is harmless)."""
+        chat = await self._chat(chat_id)
+        async with chat.lock:
+            kept = [message for message in chat.messages if message.message_id != message_id]
+            if len(kept) == len(chat.messages):
+                return False
+            await self._commit(chat_id, chat, kept)
+            return True
+
+    async def clear_type(
+        self, chat_id: int, type: MessageType, request_id: str | None = None
+    ) -> list[int]:
+        """Forget every message of a type; returns their ids, oldest first.
+
+        A retry with the same `request_id` returns the same ids instead of none.
+        """
+        chat = await self._chat(chat_id)
+        type = MessageType(type)
+        async with chat.lock:
+            last = chat.clears.get(type.value)
+            if request_id is not None and last is not None and last[0] == request_id:
+                return list(last[1])
+            cleared = [m.message_id for m in chat.messages if m.type == type]
+            clears = chat.clears if request_id is None else {**chat.clears, type.value: [request_id, cleared]}
+            if cleared or request_id is not None:
+                await self._commit(chat_id, chat, [m for m in chat.messages if m.type != type], clears)
+            return cleared
+
+    def evict_idle(self) -> int:
+        """Forget chats quiet for a while, when their state is kept elsewhere."""
+        if not self._state.durable:
+            return 0
+        cutoff = self._clock() - self._idle_after
+        idle = [
+            chat_id
+            for chat_id, chat in self._chats.items()
+            if chat.used_at < cutoff and not chat.lock.locked()
+        ]
+        for chat_id in idle:
+            del self._chats[chat_id]
+        return len(idle)
+
+    def active_count(self) -> int:
+        return len(self._chats)
+
+    async def _chat(self, chat_id: int) -> ChatRegistry:
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            stored = await self._state.load(chat_id)
+            loaded = ChatRegistry()
+            if stored is not None:
+                loaded.messages = [ManagedMessage.from_json(m) for m in stored["messages"]]
+                loaded.clears = dict(stored.get("clears", {}))
+            chat = self._chats.setdefault(chat_id, loaded)
+        chat.used_at = self._clock()
+        return chat
+
+    def _bounded(self, messages: list[ManagedMessage]) -> list[ManagedMessage]:
+        """Drop the oldest permanent posts first: the bot never deletes those anyway."""
+        while len(messages) > self._limit:
+            victim = next((i for i, m in enumerate(messages) if m.type == MessageType.ONETIME), 0)
+            del messages[victim]
+        return messages
+
+    async def _commit(
+        self,
+        chat_id: int,
+        chat: ChatRegistry,
+        messages: list[ManagedMessage],
+        clears: dict[str, list] | None = None,
+    ) -> None:
+        """Store the chat's new registry, then adopt it: a failed write changes nothing."""
+        clears = chat.clears if clears is None else clears
+        await self._state.save(
+            chat_id, {"messages": [m.to_json() for m in messages], "clears": clears}
+        )
+        chat.messages, chat.clears = messages, clears

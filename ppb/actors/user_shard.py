@@ -1,0 +1,133 @@
+"""A shard of per-user state machines: plain Python, wrapped as a Ray actor in `remote.py`.
+
+Each user is a virtual actor inside one shard: activated from the store on first use,
+its transitions serialized by a per-user lock, written through to the store before the
+caller hears back, and evicted after a quiet spell. Nothing lives only here, so a shard
+that restarts rebuilds every user from the store on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ppb.domain.errors import DomainError
+from ppb.domain.status import UserEvent
+
+Row = dict[str, Any]
+
+
+class UserStore(Protocol):
+    """The part of the store a user shard needs."""
+
+    async def get_user(self, telegram_id: int) -> Row: ...
+
+    async def apply_event(
+        self, telegram_id: int, event: UserEvent, details: dict[str, Any] | None = None
+    ) -> Row: ...
+
+
+@dataclass(slots=True)
+class ActiveUser:
+    used_at: float
+    row: Row | None = None
+    """None until loaded from the store."""
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+@dataclass(frozen=True, slots=True)
+class EventRequest:
+    telegram_id: int
+    event: UserEvent
+    details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventResult:
+    """One outcome of a batch: the user after the event, or the error a person would see."""
+
+    user: Row | None = None
+    status_code: int = 200
+    detail: str | None = None
+
+
+class UserShard:
+    def __init__(
+        self, store: UserStore, idle_after: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._store = store
+        self._idle_after = idle_after
+        self._clock = clock
+        self._users: dict[int, ActiveUser] = {}
+
+    async def apply(
+        self, telegram_id: int, event: UserEvent, details: dict[str, Any] | None = None
+    ) -> Row:
+        """Move one user through the state machine; returns the user once it is stored.
+
+        Safe to retry: an event whose target is the current status changes nothing.
+        """
+        user = self._entry(telegram_id)  # queue on the user's lock before anything else: arrival order
+        async with user.lock:
+            await self._load(telegram_id, user)
+            row = await self._store.apply_event(telegram_id, UserEvent(event), details)
+            user.row = row
+            user.used_at = self._clock()
+            return dict(row)
+
+    async def apply_many(self, requests: Sequence[EventRequest]) -> list[EventResult]:
+        """Many events at once, each user's in order; one result per request."""
+        by_user: dict[int, list[int]] = {}
+        for index, request in enumerate(requests):
+            by_user.setdefault(request.telegram_id, []).append(index)
+        results: list[EventResult | None] = [None] * len(requests)
+
+        async def run_user(indexes: list[int]) -> None:
+            for index in indexes:
+                request = requests[index]
+                try:
+                    row = await self.apply(request.telegram_id, request.event, request.details)
+                    results[index] = EventResult(user=row)
+                except DomainError as error:
+                    results[index] = EventResult(status_code=error.status_code, detail=error.detail)
+
+        await asyncio.gather(*(run_user(indexes) for indexes in by_user.values()))
+        return [result for result in results if result is not None]
+
+    async def get(self, telegram_id: int) -> Row:
+        """The user as this shard knows it (from the store when not active here)."""
+        user = self._entry(telegram_id)
+        async with user.lock:
+            return dict(await self._load(telegram_id, user))
+
+    def evict_idle(self) -> int:
+        """Forget users quiet for `idle_after` seconds (their state is in the store)."""
+        cutoff = self._clock() - self._idle_after
+        idle = [
+            telegram_id
+            for telegram_id, user in self._users.items()
+            if user.used_at < cutoff and not user.lock.locked()
+        ]
+        for telegram_id in idle:
+            del self._users[telegram_id]
+        return len(idle)
+
+    def active_count(self) -> int:
+        return len(self._users)
+
+    def _entry(self, telegram_id: int) -> ActiveUser:
+        user = self._users.get(telegram_id)
+        if user is None:
+            user = self._users[telegram_id] = ActiveUser(self._clock())
+        user.used_at = self._clock()
+        return user
+
+    async def _load(self, telegram_id: int, user: ActiveUser) -> Row:
+        """Activate the user from the store, under its lock (NotFound for an unknown user;
+        its empty entry goes with the next eviction)."""
+        if user.row is None:
+            user.row = await self._store.get_user(telegram_id)
+        return user.row

@@ -1,0 +1,121 @@
+"""The shards as Ray actors: killed during a stream of writes, they lose nothing that was
+acknowledged and answer again by themselves."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import ray
+
+from ppb.actors.remote import ChatShards, ShardSet, UserShards
+from ppb.actors.user_shard import EventRequest
+from ppb.config import Settings, load_settings
+from ppb.domain.errors import ForbiddenTransition
+from ppb.domain.messages import ManagedMessage, MessageType
+from ppb.domain.status import UserEvent, UserStatus
+from ppb.store.queries import Store
+from tests.conftest import API_KEY, REDIS_TEST_URL, eventually
+
+JOURNEY = [UserEvent.START, UserEvent.START_TRAINING, UserEvent.COMPLETE_TRAINING, UserEvent.VIEW_FEED]
+
+
+@pytest.fixture(scope="module")
+def actor_settings(ray_session: None, database_url: str) -> Iterator[Settings]:
+    """Settings with a Ray namespace of their own, so these shards are this module's alone."""
+    settings = load_settings(
+        DATABASE_URL=database_url,
+        PPB_API_KEY=API_KEY,
+        REDIS_URL=REDIS_TEST_URL,
+        PPB_RAY_NAMESPACE=f"ppb-test-{uuid.uuid4().hex[:8]}",
+        PPB_USER_SHARDS=2,
+        PPB_CHAT_SHARDS=2,
+    )
+    yield settings
+    UserShards(settings).shards.kill_all()
+    ChatShards(settings).shards.kill_all()
+
+
+async def pids(shards: ShardSet) -> list[int]:
+    return [(await shards.call(index, "stats"))["pid"] for index in range(shards.count)]
+
+
+async def test_transitions_go_through_the_shards(actor_settings: Settings, store: Store, new_id) -> None:
+    users = UserShards(actor_settings)
+    telegram_id = new_id()
+    await store.upsert_user(telegram_id, None, None, None)
+    assert (await users.apply(telegram_id, UserEvent.START, {"via": "test"}))["status"] == "onboarding"
+    with pytest.raises(ForbiddenTransition):
+        await users.apply(telegram_id, UserEvent.VIEW_FEED, None)
+    results = await users.apply_many(
+        [EventRequest(telegram_id, UserEvent.START_TRAINING), EventRequest(new_id(), UserEvent.START)]
+    )
+    assert [result.status_code for result in results] == [200, 404]
+
+
+async def test_killing_user_shards_mid_stream_loses_no_acknowledged_transition(
+    actor_settings: Settings, store: Store, new_id
+) -> None:
+    users = UserShards(actor_settings)
+    ids = [new_id() for _ in range(30)]
+    for telegram_id in ids:
+        await store.upsert_user(telegram_id, None, None, None)
+    acknowledged: dict[int, list[str]] = {telegram_id: [] for telegram_id in ids}
+
+    async def journey(telegram_id: int) -> None:
+        for event in JOURNEY:
+            row = await users.apply(telegram_id, event, None)
+            acknowledged[telegram_id].append(row["status"])
+
+    stream = asyncio.gather(*(journey(telegram_id) for telegram_id in ids))
+
+    async def some_acknowledged() -> bool:
+        return sum(len(statuses) for statuses in acknowledged.values()) >= 10
+
+    await eventually(some_acknowledged, 60, "the first acknowledged transitions")
+    before = await pids(users.shards)
+    for index in range(users.shards.count):
+        ray.kill(users.shards.handle(index), no_restart=False)
+    await asyncio.wait_for(stream, 120)
+    assert not set(before) & set(await pids(users.shards))  # every shard is a new process
+
+    for telegram_id in ids:
+        assert acknowledged[telegram_id] == ["onboarding", "training", "trained", "active"]
+        stored = await store.get_user(telegram_id)
+        assert stored["status"] == UserStatus.ACTIVE.value
+        log = [row["action"] for row in await store.user_log(stored["id"])]
+        assert log == [f"status:{event.value}" for event in JOURNEY]  # each move once, none twice
+    assert (await users.get(ids[0]))["status"] == "active"  # the restarted shard answers
+
+
+async def test_killing_chat_shards_mid_stream_loses_no_acknowledged_message(
+    actor_settings: Settings, new_id
+) -> None:
+    chats = ChatShards(actor_settings)
+    chat_ids = [new_id() for _ in range(8)]
+    acknowledged: dict[int, list[int]] = {chat_id: [] for chat_id in chat_ids}
+
+    async def conversation(chat_id: int) -> None:
+        for message_id in range(1, 26):
+            await chats.register(ManagedMessage(chat_id, message_id, MessageType.ONETIME))
+            acknowledged[chat_id].append(message_id)
+
+    stream = asyncio.gather(*(conversation(chat_id) for chat_id in chat_ids))
+
+    async def some_acknowledged() -> bool:
+        return sum(len(ids) for ids in acknowledged.values()) >= 20
+
+    await eventually(some_acknowledged, 60, "the first acknowledged registrations")
+    before = await pids(chats.shards)
+    for index in range(chats.shards.count):
+        ray.kill(chats.shards.handle(index), no_restart=False)
+    await asyncio.wait_for(stream, 120)
+    assert not set(before) & set(await pids(chats.shards))
+
+    for chat_id in chat_ids:
+        kept = [message.message_id for message in await chats.get_messages(chat_id)]
+        assert kept == acknowledged[chat_id] == list(range(1, 26))
+    latest = await chats.get_latest(chat_ids[0], MessageType.ONETIME)
+    assert latest is not None and latest.message_id == 25
