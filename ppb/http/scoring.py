@@ -1,114 +1,242 @@
 """Ranking on top of the store: fit a user's model from their ratings, rank their candidates.
 
-Models are cached per process and rebuilt from the store on a miss, so any process can
-serve any user (the Scorer deployment wraps this class).
+Everything here is a per-process cache rebuilt from the store on a miss, so any process
+(an API process, or any Scorer replica) can serve any user: the corpus index (each post's
+channel and time, caught up by id), post vectors (posts never change), per-user models
+(keyed by the user's rating history) and the word weights.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import numpy as np
 
 from ppb.domain.interactions import RATING_TARGET, InteractionType
-from ppb.ranking import Candidate, Idf, Rated, UserModel, fit, rank
+from ppb.ranking import Idf, PostIndex, Rated, UserModel, choose, clip, embed, fit, scores
 from ppb.store.queries import Row, Store, as_utc
 
 CANDIDATE_LIMIT = 10_000
 CORPUS_SAMPLE = 20_000
 """Newest posts the word weights (IDF) are estimated from."""
-CORPUS_GROWTH = 1.1
-"""Re-estimate the word weights once the corpus has grown by this factor."""
+CORPUS_GROWTH = 2.0
+"""Re-estimate the word weights once the corpus has grown by this factor (every cached
+vector is recomputed then, so rarely: the weights barely move once the sample is large)."""
+PRIOR_TTL_S = 60.0
+"""Refit a cached model this often even without new ratings: other users' ratings move
+the channel prior."""
+SYNC_BATCH = 20_000
+GAP_WINDOW = 1_000
+GAP_TTL_S = 30.0
+"""Ids missing below the newest one seen are asked for again for this long: a concurrent
+insert may commit after a later one (PostgreSQL sequences), or never (a conflict)."""
+_DAY = 86400.0
+
+
+class Ranker(Protocol):
+    """What the routes rank with: `Scoring` in process, or the Scorer deployment's client."""
+
+    async def train(self, user_id: int) -> tuple[int, float]: ...
+
+    async def best(self, user_id: int, limit: int) -> list[tuple[Row, float]]: ...
 
 
 @dataclass(slots=True)
 class FittedModel:
     model: UserModel
     version: tuple[Any, ...]
-
-
-@dataclass(slots=True)
-class CorpusWeights:
-    idf: Idf
-    latest_post_id: int
+    fitted_at: float
 
 
 class Scoring:
     """Per-user models over one store, cached by the user's rating history version."""
 
-    def __init__(self, store: Store, cache_size: int = 10_000) -> None:
+    def __init__(self, store: Store, *, cache_size: int = 10_000, vector_cache: int = 100_000) -> None:
         self._store = store
-        self._cache: OrderedDict[int, FittedModel] = OrderedDict()
+        self._cache: dict[int, FittedModel] = {}
         self._cache_size = cache_size
-        self._corpus = CorpusWeights(Idf.uniform(), 0)
-        self._corpus_lock = asyncio.Lock()
+        self._index = PostIndex(vector_cache)
+        self._lock = threading.Lock()  # index reads in worker threads vs. writes in the loop
+        self._sync_lock = asyncio.Lock()
+        self._idf_lock = asyncio.Lock()
+        self._idf = Idf.uniform()
+        self._gaps: dict[int, float] = {}
 
     async def train(self, user_id: int) -> tuple[int, float]:
-        """Fit the user's model now; returns (ratings used, seconds spent fitting)."""
-        ratings = await self._store.rated_posts(user_id)
+        """Fit the user's model now; returns (ratings used, seconds spent)."""
         started = time.perf_counter()
-        await self._fit(user_id, ratings)
+        await self.sync()
+        ratings = await self._store.rating_keys(user_id)
+        await self._fit(user_id, ratings, await self._channel_ids(user_id))
         return len(ratings), time.perf_counter() - started
 
-    async def best(self, user_id: int, limit: int) -> list[tuple[Row, float]]:
+    async def best(self, user_id: int, limit: int, *, synced: bool = False) -> list[tuple[Row, float]]:
         """The user's best unrated posts with their scores, best first."""
-        ratings = await self._store.rated_posts(user_id)
-        candidates = await self._store.candidate_posts(user_id, CANDIDATE_LIMIT)
-        if not candidates:
-            return []
-        idf = await self._idf()
+        if not synced:
+            await self.sync()
+        ratings = await self._store.rating_keys(user_id)
+        channels = await self._channel_ids(user_id)
         fitted = self._cache.get(user_id)
-        if fitted is None or fitted.version != _version(ratings, idf):
-            fitted = await self._fit(user_id, ratings)
-        else:
-            self._cache.move_to_end(user_id)
-        by_id = {row["id"]: row for row in candidates}
-        items = [
-            Candidate(row["id"], row["text"] or "", row["channel_id"], as_utc(row["posted_at"]))
-            for row in candidates
-        ]
-        ranked = await asyncio.to_thread(rank, fitted.model, items, limit)
-        return [(by_id[candidate.post_id], float(score)) for candidate, score in ranked]
+        if fitted is None or not self._fresh(fitted, ratings):
+            fitted = await self._fit(user_id, ratings, channels)
+        rated = [row["post_id"] for row in ratings]
+        with self._lock:
+            slots = self._index.candidates(channels, rated, CANDIDATE_LIMIT)
+        if not len(slots):
+            return []
+        await self._ensure_vectors(slots)
+        chosen = await asyncio.to_thread(self._choose, fitted.model, slots, limit)
+        return await self._rows(chosen)
 
-    async def _idf(self) -> Idf:
+    async def best_many(self, requests: list[tuple[int, int]]) -> list[list[tuple[Row, float]]]:
+        """`best` for several users at once, catching up with the corpus once."""
+        await self.sync()
+        return list(await asyncio.gather(*(self.best(u, n, synced=True) for u, n in requests)))
+
+    async def sync(self, also_ids: list[int] | None = None) -> None:
+        """Learn of posts stored since the last call (and of `also_ids`)."""
+        async with self._sync_lock:
+            now = time.monotonic()
+            self._gaps = {i: t for i, t in self._gaps.items() if now - t < GAP_TTL_S}
+            extra = sorted(set(self._gaps) | set(also_ids or ()))[-GAP_WINDOW:]
+            while True:
+                previous = self._index.max_id
+                rows = await self._store.post_keys(previous, extra, SYNC_BATCH)
+                ids = [int(row["id"]) for row in rows]
+                with self._lock:
+                    self._index.add(
+                        ids,
+                        [int(row["channel_id"]) for row in rows],
+                        [as_utc(row["posted_at"]).timestamp() for row in rows],
+                    )
+                for post_id in ids:
+                    self._gaps.pop(post_id, None)
+                newer = set(ids) - set(extra)
+                if newer:
+                    top = max(newer)
+                    for missing in range(max(previous + 1, top - GAP_WINDOW), top):
+                        if missing not in newer:
+                            self._gaps.setdefault(missing, now)
+                if len(rows) < SYNC_BATCH:
+                    break
+                extra = []
+        await self._refresh_idf()
+
+    async def _refresh_idf(self) -> None:
         """The corpus word weights, re-estimated when the corpus has grown."""
-        latest = await self._store.latest_post_id()
-        if latest <= self._corpus.latest_post_id * CORPUS_GROWTH:
-            return self._corpus.idf
-        async with self._corpus_lock:
-            if latest > self._corpus.latest_post_id * CORPUS_GROWTH:
-                texts = await self._store.recent_post_texts(CORPUS_SAMPLE)
-                idf = await asyncio.to_thread(Idf.fit, texts)
-                self._corpus = CorpusWeights(idf, latest)
-        return self._corpus.idf
+        if not self._idf_stale():
+            return
+        async with self._idf_lock:
+            if not self._idf_stale():
+                return
+            texts = await self._store.recent_post_texts(CORPUS_SAMPLE)
+            if not texts:
+                return
+            idf = await asyncio.to_thread(Idf.fit, texts)
+            # count the whole corpus, so the next estimate waits for it to double
+            idf = Idf(idf.weights, max(len(texts), len(self._index)))
+            with self._lock:
+                self._idf = idf
+                self._index.new_generation()
 
-    async def _fit(self, user_id: int, ratings: list[Row]) -> FittedModel:
-        idf = await self._idf()
-        linked = await self._store.list_user_channels(user_id)
-        channel_ids = sorted({row["channel_id"] for row in ratings} | {row["id"] for row in linked})
-        prior = await self._store.channel_like_rates(channel_ids)
-        rated = [_rated(row) for row in ratings]
-        model = await asyncio.to_thread(fit, rated, prior, idf)
-        fitted = FittedModel(model, _version(ratings, idf))
+    def _idf_stale(self) -> bool:
+        documents = self._idf.documents
+        return len(self._index) > 0 and (not documents or len(self._index) > documents * CORPUS_GROWTH)
+
+    async def _channel_ids(self, user_id: int) -> list[int]:
+        return [int(row["id"]) for row in await self._store.list_user_channels(user_id)]
+
+    def _fresh(self, fitted: FittedModel, ratings: list[Row]) -> bool:
+        return (
+            fitted.version == self._version(ratings)
+            and time.monotonic() - fitted.fitted_at < PRIOR_TTL_S
+        )
+
+    def _version(self, ratings: list[Row]) -> tuple[Any, ...]:
+        """Changes whenever a rating is added or replaced, or the word weights change."""
+        return (self._index.generation, *((r["post_id"], r["interaction_type"]) for r in ratings))
+
+    async def _fit(self, user_id: int, ratings: list[Row], channels: list[int]) -> FittedModel:
+        version = self._version(ratings)
+        missing = [r["post_id"] for r in ratings if r["post_id"] not in self._index]
+        if missing:
+            await self.sync(missing)
+        with self._lock:
+            slots = self._index.slots([r["post_id"] for r in ratings])
+        prior = await self._store.channel_like_rates(
+            sorted({int(r["channel_id"]) for r in ratings} | set(channels))
+        )
+        vectors, idf = await self._vectors(slots)
+        rated = [_rated(row) for row in ratings if row["post_id"] in self._index]
+        model = await asyncio.to_thread(fit, rated, prior, idf, vectors)
+        fitted = FittedModel(model, version, time.monotonic())
+        self._cache.pop(user_id, None)
         self._cache[user_id] = fitted
-        self._cache.move_to_end(user_id)
         while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+            self._cache.pop(next(iter(self._cache)))
         return fitted
+
+    async def _vectors(self, slots: np.ndarray) -> tuple[np.ndarray, Idf]:
+        """The vectors of `slots` and the word weights they were made with."""
+        while True:
+            await self._ensure_vectors(slots)
+            with self._lock:
+                if not len(self._index.missing_vectors(slots)):  # else the weights just changed
+                    return self._index.vectors(slots), self._idf
+
+    async def _ensure_vectors(self, slots: np.ndarray) -> None:
+        """Vectorize (once per replica) the posts among `slots` with no cached vector."""
+        with self._lock:
+            missing = self._index.missing_vectors(slots)
+            generation, idf = self._index.generation, self._idf
+        if not len(missing):
+            return
+        ids = self._index.ids(missing).tolist()
+        texts = await self._store.post_texts(ids)
+        vectors = await asyncio.to_thread(embed, [texts.get(i, "") for i in ids], idf)
+        with self._lock:
+            if self._index.generation == generation:
+                self._index.put_vectors(missing, vectors)
+        gone = [i for i in ids if i not in texts]
+        if gone:
+            with self._lock:
+                self._index.forget(gone)
+
+    def _choose(self, model: UserModel, slots: np.ndarray, limit: int) -> list[tuple[int, float]]:
+        """(post id, score) of the best `limit` candidates; runs in a worker thread."""
+        with self._lock:
+            missing = self._index.missing_vectors(slots)
+            if len(missing):  # the word weights changed meanwhile: rank what is still valid
+                slots = slots[~np.isin(slots, missing)]
+            vectors = self._index.vectors(slots)
+            ids = self._index.ids(slots)
+            channels = self._index.channels(slots)
+            times = self._index.times(slots)
+        ages = np.maximum(0.0, (datetime.now(UTC).timestamp() - times) / _DAY)
+        raw = scores(model, vectors, channels, ages)
+        chosen = choose(model, raw, ids, vectors, ages, limit)
+        return [(int(ids[i]), clip(raw[i])) for i in chosen]
+
+    async def _rows(self, chosen: list[tuple[int, float]]) -> list[tuple[Row, float]]:
+        """The chosen posts as stored now; deleted ones are dropped (and forgotten)."""
+        rows = {row["id"]: row for row in await self._store.feed_posts([i for i, _ in chosen])}
+        gone = [i for i, _ in chosen if i not in rows]
+        if gone:
+            with self._lock:
+                self._index.forget(gone)
+        return [(rows[i], score) for i, score in chosen if i in rows]
 
 
 def _rated(row: Row) -> Rated:
     return Rated(
-        post_id=row["id"],
-        text=row["text"] or "",
-        channel_id=row["channel_id"],
+        post_id=row["post_id"],
+        text="",
+        channel_id=int(row["channel_id"]),
         target=RATING_TARGET[InteractionType(row["interaction_type"])],
         posted_at=as_utc(row["posted_at"]),
     )
-
-
-def _version(ratings: list[Row], idf: Idf) -> tuple[Any, ...]:
-    """Changes whenever a rating is added or replaced, or the word weights are re-estimated."""
-    return (id(idf), *((row["id"], row["interaction_type"]) for row in ratings))

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from ppb.config import Settings
 from ppb.domain.status import UserEvent
-from ppb.http.scoring import Scoring
+from ppb.http.scoring import Ranker, Scoring
 from ppb.store.queries import Row, Store
 
 
@@ -31,7 +31,7 @@ class StoreUserMachine:
 class Services:
     settings: Settings
     store: Store
-    scoring: Scoring
+    scoring: Ranker  # Scoring in process, or ScorerClient under Serve
     users: UserMachine
 
     @classmethod

@@ -64,3 +64,32 @@ def vectorize(texts: Sequence[str], idf: Idf = UNIFORM) -> sparse.csr_matrix:
     counts.data *= idf.weights[counts.indices]
     words, chars = counts[:, :N_FEATURES], counts[:, N_FEATURES:]
     return normalize(sparse.hstack([normalize(words), normalize(chars)], format="csr"))
+
+
+DIMENSIONS = 512
+"""Width of the dense vectors posts are cached and scored as."""
+
+
+def _fold_matrix(seed: int = 20260110) -> sparse.csr_matrix:
+    """A signed hash of every sparse feature onto `DIMENSIONS` columns (a count sketch).
+
+    Folding keeps inner products unbiased (error about 1/sqrt(DIMENSIONS)), so cosine
+    similarities survive while a row shrinks to a few kilobytes scored by dense algebra.
+    """
+    generator = np.random.default_rng(seed)
+    rows = 2 * N_FEATURES
+    columns = generator.integers(0, DIMENSIONS, rows)
+    signs = generator.choice(np.array([-1.0, 1.0], dtype=np.float32), rows)
+    return sparse.csr_matrix((signs, (np.arange(rows), columns)), shape=(rows, DIMENSIONS))
+
+
+_FOLD = _fold_matrix()
+
+
+def embed(texts: Sequence[str], idf: Idf = UNIFORM) -> np.ndarray:
+    """Dense unit rows (float32, `DIMENSIONS` wide): TF-IDF n-grams folded by `_FOLD`."""
+    if not texts:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    folded = np.asarray((vectorize(texts, idf) @ _FOLD).todense(), dtype=np.float32)
+    norms = np.linalg.norm(folded, axis=1, keepdims=True)
+    return folded / np.maximum(norms, 1e-12)

@@ -2,6 +2,8 @@
 
 A user's ratings are few (tens to hundreds), so the model is fit in its dual form: one
 n-by-n solve over the cosine similarities of the rated posts, refit on every rating.
+The kernel is linear, so the solution folds back into one weight vector over the dense
+post vectors and scoring 10k candidates is one matrix-vector product.
 The channel baseline starts from every user's like rate of the channel (the cold start)
 and moves toward this user's own ratings there; the text part learns what the channel
 baseline gets wrong.
@@ -15,11 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
-from scipy import sparse
 
-from ppb.ranking.features import UNIFORM, Idf, vectorize
+from ppb.ranking.features import DIMENSIONS, UNIFORM, Idf, embed
 
-RIDGE = 0.5
+RIDGE = 0.3
 """Regularization of the text part: larger trusts single ratings less."""
 CHANNEL_PSEUDO_RATINGS = 3.0
 """How many ratings a channel's global like rate counts as in a user's channel baseline."""
@@ -29,6 +30,7 @@ DUPLICATE_SIMILARITY = 0.8
 """Cosine similarity above which two posts are the same story told twice."""
 RECENCY_WEIGHT = 0.02
 RECENCY_HALF_LIFE_DAYS = 3.0
+_DAY = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,24 +56,35 @@ class Candidate:
 class UserModel:
     """What `fit` learned; `rank` applies it to candidates."""
 
-    vectors: sparse.csr_matrix
+    vectors: np.ndarray
     weights: np.ndarray
     channel_baseline: dict[int, float]
     default_baseline: float
     idf: Idf = UNIFORM
     ratings_count: int = 0
     rated_ids: frozenset[int] = field(default_factory=frozenset)
+    direction: np.ndarray = field(default_factory=lambda: np.zeros(DIMENSIONS, dtype=np.float32))
 
     def baseline(self, channel_id: int) -> float:
         return self.channel_baseline.get(channel_id, self.default_baseline)
 
+    def baselines(self, channels: np.ndarray) -> np.ndarray:
+        values = np.full(len(channels), self.default_baseline, dtype=np.float32)
+        for channel in np.unique(channels).tolist():
+            if channel in self.channel_baseline:
+                values[channels == channel] = self.channel_baseline[channel]
+        return values
+
 
 def fit(
-    ratings: Sequence[Rated], channel_prior: Mapping[int, tuple[int, int]], idf: Idf = UNIFORM
+    ratings: Sequence[Rated],
+    channel_prior: Mapping[int, tuple[int, int]],
+    idf: Idf = UNIFORM,
+    vectors: np.ndarray | None = None,
 ) -> UserModel:
     """Fit a user's model from their ratings and every user's (likes, ratings) per channel.
 
-    `idf` weighs the words of the corpus the user's candidates come from.
+    `vectors` are the rated posts' `embed` rows when cached; else they are computed here.
     """
     global_rate = {
         channel: (likes + 0.5 * GLOBAL_PSEUDO_RATINGS) / (total + GLOBAL_PSEUDO_RATINGS)
@@ -86,11 +99,13 @@ def fit(
     for channel, values in sums.items():
         baseline[channel] = _smoothed(sum(values), len(values), global_rate.get(channel, default))
 
-    vectors = vectorize([rating.text for rating in ratings], idf)
+    if vectors is None:
+        vectors = embed([rating.text for rating in ratings], idf)
     if not ratings:
         return UserModel(vectors, np.zeros(0), baseline, default, idf)
     residuals = targets - np.array([baseline[rating.channel_id] for rating in ratings])
-    gram = (vectors @ vectors.T).toarray()
+    matrix = vectors.astype(np.float64)
+    gram = matrix @ matrix.T
     weights = np.linalg.solve(gram + RIDGE * np.eye(len(ratings)), residuals)
     return UserModel(
         vectors,
@@ -100,7 +115,58 @@ def fit(
         idf,
         ratings_count=len(ratings),
         rated_ids=frozenset(rating.post_id for rating in ratings),
+        direction=(weights @ matrix).astype(np.float32),
     )
+
+
+def scores(
+    model: UserModel, vectors: np.ndarray, channels: np.ndarray, ages_days: np.ndarray
+) -> np.ndarray:
+    """Raw scores (before clipping to [0, 1]) of candidates given as columns."""
+    recency = RECENCY_WEIGHT * np.power(0.5, ages_days / RECENCY_HALF_LIFE_DAYS)
+    return model.baselines(channels) + vectors @ model.direction + recency
+
+
+def choose(
+    model: UserModel,
+    raw: np.ndarray,
+    ids: np.ndarray,
+    vectors: np.ndarray,
+    ages_days: np.ndarray,
+    limit: int,
+) -> list[int]:
+    """Indices of the best `limit` candidates, one per story, none rated nor a rated copy.
+
+    Only the head of the order is compared for duplicates, widened while too few survive.
+    """
+    order = np.lexsort((ages_days, -raw))  # best score first, newer first on ties
+    chosen: list[int] = []
+    head, start = max(4 * limit, 32), 0
+    while len(chosen) < limit and start < len(order):
+        block = order[start : start + head]
+        block = block[~np.isin(ids[block], list(model.rated_ids))] if model.rated_ids else block
+        block_vectors = vectors[block]
+        if model.ratings_count:
+            copies = (block_vectors @ model.vectors.T).max(axis=1) >= DUPLICATE_SIMILARITY
+            block, block_vectors = block[~copies], block_vectors[~copies]
+        similar = block_vectors @ block_vectors.T >= DUPLICATE_SIMILARITY
+        kept_vectors = vectors[chosen] if chosen else np.zeros((0, vectors.shape[1]), np.float32)
+        near_kept = (
+            (block_vectors @ kept_vectors.T >= DUPLICATE_SIMILARITY).any(axis=1)
+            if len(chosen)
+            else np.zeros(len(block), dtype=bool)
+        )
+        taken: list[int] = []
+        for position, index in enumerate(block.tolist()):
+            if near_kept[position] or any(similar[position, other] for other in taken):
+                continue
+            taken.append(position)
+            chosen.append(index)
+            if len(chosen) == limit:
+                break
+        start += head
+        head *= 2
+    return chosen
 
 
 def rank(
@@ -113,33 +179,20 @@ def rank(
     if not candidates or limit <= 0:
         return []
     now = datetime.now(UTC) if now is None else now
-    vectors = vectorize([candidate.text for candidate in candidates], model.idf)
-    similarity_to_rated = (vectors @ model.vectors.T).toarray()
-    text_part = similarity_to_rated @ model.weights if model.ratings_count else np.zeros(len(candidates))
-    baseline = np.array([model.baseline(candidate.channel_id) for candidate in candidates])
-    age_days = np.array(
-        [max(0.0, (now - candidate.posted_at).total_seconds()) / 86400 for candidate in candidates]
+    vectors = embed([candidate.text for candidate in candidates], model.idf)
+    ids = np.array([candidate.post_id for candidate in candidates], dtype=np.int64)
+    channels = np.array([candidate.channel_id for candidate in candidates], dtype=np.int64)
+    ages = np.array(
+        [max(0.0, (now - candidate.posted_at).total_seconds()) / _DAY for candidate in candidates]
     )
-    recency = RECENCY_WEIGHT * np.power(0.5, age_days / RECENCY_HALF_LIFE_DAYS)
-    scores = np.clip(baseline + text_part + recency, 0.0, 1.0)
+    raw = scores(model, vectors, channels, ages)
+    chosen = choose(model, raw, ids, vectors, ages, limit)
+    return [(candidates[index], clip(raw[index])) for index in chosen]
 
-    seen_copy = (
-        similarity_to_rated.max(axis=1) >= DUPLICATE_SIMILARITY
-        if model.ratings_count
-        else np.zeros(len(candidates), dtype=bool)
-    )
-    order = np.lexsort((-age_days, scores))[::-1]  # best score first, newer first on ties
-    chosen: list[int] = []
-    for index in order:
-        candidate = candidates[index]
-        if candidate.post_id in model.rated_ids or seen_copy[index]:
-            continue
-        if chosen and (vectors[chosen] @ vectors[index].T).max() >= DUPLICATE_SIMILARITY:
-            continue
-        chosen.append(int(index))
-        if len(chosen) == limit:
-            break
-    return [(candidates[index], float(scores[index])) for index in chosen]
+
+def clip(raw: float) -> float:
+    """A raw score as a relevance in [0, 1] (monotone, so the order is kept)."""
+    return float(min(1.0, max(0.0, raw)))
 
 
 def _smoothed(total: float, count: int, prior: float) -> float:

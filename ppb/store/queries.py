@@ -565,3 +565,60 @@ class Store:
             int(record["channel_id"]): (int(record["likes"] or 0), int(record["ratings"]))
             for record in records
         }
+
+    async def post_keys(self, after_id: int, also_ids: Sequence[int] = (), limit: int = 20_000) -> list[Row]:
+        """Posts' (id, channel_id, posted_at) after `after_id`, plus `also_ids`, by id."""
+        chosen = posts.c.id > after_id
+        if also_ids:
+            chosen = sa.or_(chosen, posts.c.id.in_(list(also_ids)))
+        query = (
+            sa.select(posts.c.id, posts.c.channel_id, posts.c.posted_at)
+            .where(chosen)
+            .order_by(posts.c.id)
+            .limit(limit)
+        )
+        return _rows(await self.database.fetch_all(query))
+
+    async def post_texts(self, post_ids: Sequence[int]) -> dict[int, str]:
+        """The texts of these posts by id (deleted ones are missing)."""
+        found: dict[int, str] = {}
+        ids = list(post_ids)
+        for start in range(0, len(ids), INSERT_CHUNK):
+            records = await self.database.fetch_all(
+                sa.select(posts.c.id, posts.c.text).where(posts.c.id.in_(ids[start : start + INSERT_CHUNK]))
+            )
+            found.update({int(record[0]): record[1] or "" for record in records})
+        return found
+
+    async def rating_keys(self, user_id: int) -> list[Row]:
+        """The user's ratings, oldest first: post id, its channel and time, the kind."""
+        query = (
+            sa.select(
+                interactions.c.post_id,
+                posts.c.channel_id,
+                posts.c.posted_at,
+                interactions.c.interaction_type,
+            )
+            .join(posts, posts.c.id == interactions.c.post_id)
+            .where(interactions.c.user_id == user_id)
+            .order_by(interactions.c.id)
+        )
+        return _rows(await self.database.fetch_all(query))
+
+    async def feed_posts(self, post_ids: Sequence[int]) -> list[Row]:
+        """These posts as the feed shows them, with the channel's title (deleted ones missing)."""
+        if not post_ids:
+            return []
+        query = (
+            sa.select(
+                posts.c.id,
+                posts.c.text,
+                posts.c.channel_id,
+                posts.c.media_type,
+                posts.c.posted_at,
+                channels.c.title.label("channel_title"),
+            )
+            .join(channels, channels.c.id == posts.c.channel_id)
+            .where(posts.c.id.in_(list(post_ids)))
+        )
+        return _rows(await self.database.fetch_all(query))

@@ -1,0 +1,150 @@
+"""A replica's memory of the corpus: every post's channel and time, and a bounded cache of
+post vectors. Posts never change once stored, so a vector stays valid until the word
+weights (IDF) are re-estimated, which bumps the generation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from ppb.ranking.features import DIMENSIONS
+
+_GROW = 1024
+
+
+class _Column:
+    """A growable numpy column (amortized O(1) append)."""
+
+    def __init__(self, dtype: type) -> None:
+        self.data = np.zeros(_GROW, dtype=dtype)
+        self.size = 0
+
+    def extend(self, values: np.ndarray) -> None:
+        needed = self.size + len(values)
+        if needed > len(self.data):
+            grown = np.zeros(max(needed, 2 * len(self.data)), dtype=self.data.dtype)
+            grown[: self.size] = self.data[: self.size]
+            self.data = grown
+        self.data[self.size : needed] = values
+        self.size = needed
+
+    def view(self) -> np.ndarray:
+        return self.data[: self.size]
+
+
+class PostIndex:
+    """Posts by id: channel, time, and (for the most recently vectorized) a dense vector.
+
+    Vectors live in a ring of `capacity` rows; the oldest is overwritten first, so memory
+    stays at `capacity * DIMENSIONS * 4` bytes whatever the corpus size.
+    """
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self.capacity = capacity
+        self.generation = 0
+        self._slot: dict[int, int] = {}
+        self._ids = _Column(np.int64)
+        self._channels = _Column(np.int64)
+        self._times = _Column(np.float64)
+        self._vector_row = _Column(np.int64)
+        self._by_channel: dict[int, _Column] = {}
+        self._ring = np.zeros((0, DIMENSIONS), dtype=np.float32)
+        self._ring_owner = np.full(capacity, -1, dtype=np.int64)
+        self._ring_next = 0
+        self.max_id = 0
+
+    def __len__(self) -> int:
+        return self._ids.size
+
+    def __contains__(self, post_id: int) -> bool:
+        return post_id in self._slot
+
+    def add(self, ids: Sequence[int], channels: Sequence[int], times: Sequence[float]) -> None:
+        """Remember posts (already known ids are ignored)."""
+        fresh = [n for n, post_id in enumerate(ids) if post_id not in self._slot]
+        if not fresh:
+            return
+        start = self._ids.size
+        new_ids = np.asarray([ids[n] for n in fresh], dtype=np.int64)
+        new_channels = np.asarray([channels[n] for n in fresh], dtype=np.int64)
+        self._ids.extend(new_ids)
+        self._channels.extend(new_channels)
+        self._times.extend(np.asarray([times[n] for n in fresh], dtype=np.float64))
+        self._vector_row.extend(np.full(len(fresh), -1, dtype=np.int64))
+        slots = np.arange(start, start + len(fresh))
+        self._slot.update(zip(new_ids.tolist(), slots.tolist()))
+        for channel in np.unique(new_channels).tolist():
+            self._by_channel.setdefault(channel, _Column(np.int64)).extend(slots[new_channels == channel])
+        self.max_id = max(self.max_id, int(new_ids.max()))
+
+    def forget(self, post_ids: Iterable[int]) -> None:
+        """Drop deleted posts from the candidate lists."""
+        gone = {self._slot.pop(post_id) for post_id in post_ids if post_id in self._slot}
+        if not gone:
+            return
+        for column in self._by_channel.values():
+            kept = column.view()[~np.isin(column.view(), list(gone))]
+            column.size = 0
+            column.extend(kept)
+
+    def slots(self, post_ids: Sequence[int]) -> np.ndarray:
+        """Slots of known posts, in order; unknown ids are left out."""
+        return np.asarray([self._slot[p] for p in post_ids if p in self._slot], dtype=np.int64)
+
+    def candidates(self, channels: Iterable[int], exclude: Iterable[int], limit: int) -> np.ndarray:
+        """Slots of the newest `limit` posts of these channels, minus the excluded ids."""
+        parts = [self._by_channel[c].view() for c in channels if c in self._by_channel]
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        slots = np.concatenate(parts)
+        excluded = self.slots(list(exclude))
+        if len(excluded):
+            slots = slots[~np.isin(slots, excluded)]
+        if len(slots) > limit:
+            slots = slots[np.argpartition(-self._times.data[slots], limit - 1)[:limit]]
+        return slots
+
+    def ids(self, slots: np.ndarray) -> np.ndarray:
+        return self._ids.data[slots]
+
+    def channels(self, slots: np.ndarray) -> np.ndarray:
+        return self._channels.data[slots]
+
+    def times(self, slots: np.ndarray) -> np.ndarray:
+        return self._times.data[slots]
+
+    def missing_vectors(self, slots: np.ndarray) -> np.ndarray:
+        """Those of `slots` with no vector of the current generation."""
+        rows = self._vector_row.data[slots]
+        return slots[rows < 0]
+
+    def put_vectors(self, slots: np.ndarray, vectors: np.ndarray) -> None:
+        """Cache vectors for these slots, overwriting the oldest cached ones when full."""
+        if len(slots) > self.capacity:
+            raise ValueError(f"{len(slots)} vectors do not fit a cache of {self.capacity}")
+        if len(self._ring) < min(self.capacity, self._ring_next + len(slots)):
+            size = min(self.capacity, max(len(self._ring) * 2, self._ring_next + len(slots), _GROW))
+            grown = np.zeros((size, DIMENSIONS), dtype=np.float32)
+            grown[: len(self._ring)] = self._ring
+            self._ring = grown
+        rows = (self._ring_next + np.arange(len(slots))) % self.capacity
+        self._ring_next = int((self._ring_next + len(slots)) % self.capacity)
+        owners = self._ring_owner[rows]
+        self._vector_row.data[owners[owners >= 0]] = -1
+        self._ring_owner[rows] = slots
+        self._vector_row.data[slots] = rows
+        self._ring[rows] = vectors
+
+    def vectors(self, slots: np.ndarray) -> np.ndarray:
+        """Cached vectors of `slots` (each must have one: see `missing_vectors`)."""
+        rows = self._vector_row.data[slots]
+        if len(rows) and rows.min() < 0:
+            raise KeyError("some posts have no cached vector")
+        return self._ring[rows]
+
+    def new_generation(self) -> None:
+        """The word weights changed: every cached vector is stale."""
+        self.generation += 1
+        self._vector_row.data[: self._vector_row.size] = -1
+        self._ring_owner[:] = -1
