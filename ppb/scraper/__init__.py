@@ -1,0 +1,1 @@
+"""Content: the Telethon scraper session, Telegram Desktop export import, demo channels."""

@@ -1,0 +1,17 @@
+"""What can go wrong with a channel or the session, as errors a person can read."""
+
+from __future__ import annotations
+
+from ppb.domain.errors import DomainError, NotFound, Unavailable
+
+__all__ = ["ChannelUnreadable", "NotFound", "ScraperUnavailable"]
+
+
+class ChannelUnreadable(DomainError):
+    """The channel exists but this session cannot read it (private, not a channel, banned)."""
+
+    status_code = 422
+
+
+class ScraperUnavailable(Unavailable):
+    """The scraper is not configured, cannot log in, or cannot reach Telegram."""
