@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import numpy as np
+from starlette.exceptions import HTTPException
 
 from ppb.domain.interactions import RATING_TARGET, InteractionType
 from ppb.ranking import Idf, PostIndex, Rated, UserModel, choose, clip, embed, fit, scores
@@ -93,10 +94,20 @@ class Scoring:
         chosen = await asyncio.to_thread(self._choose, fitted.model, slots, limit)
         return await self._rows(chosen)
 
-    async def best_many(self, requests: list[tuple[int, int]]) -> list[list[tuple[Row, float]]]:
-        """`best` for several users at once, catching up with the corpus once."""
+    async def best_many(
+        self, requests: list[tuple[int, int]]
+    ) -> list[list[tuple[Row, float]] | BaseException]:
+        """`best` for several users at once, catching up with the corpus once.
+
+        A request that fails gets its exception as its result; the others are unharmed.
+        """
         await self.sync()
-        return list(await asyncio.gather(*(self.best(u, n, synced=True) for u, n in requests)))
+        calls = (self.best(user_id, limit, synced=True) for user_id, limit in requests)
+        return list(await asyncio.gather(*calls, return_exceptions=True))
+
+    def stats(self) -> dict[str, int]:
+        """What this process holds: cached models, indexed posts, the vector generation."""
+        return {"models": len(self._cache), "posts": len(self._index), "generation": self._index.generation}
 
     async def sync(self, also_ids: list[int] | None = None) -> None:
         """Learn of posts stored since the last call (and of `also_ids`)."""
@@ -230,6 +241,35 @@ class Scoring:
             with self._lock:
                 self._index.forget(gone)
         return [(rows[i], score) for i, score in chosen if i in rows]
+
+
+class ScorerClient:
+    """`Ranker` over the Scorer deployment's handle: any replica serves any user."""
+
+    def __init__(self, handle: Any) -> None:
+        self._handle = handle
+
+    async def train(self, user_id: int) -> tuple[int, float]:
+        count, seconds = await self._call(self._handle.train.remote(user_id))
+        return int(count), float(seconds)
+
+    async def best(self, user_id: int, limit: int) -> list[tuple[Row, float]]:
+        result = await self._call(self._handle.best.remote((user_id, limit)))
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    @staticmethod
+    async def _call(response: Any) -> Any:
+        from ray.exceptions import RayError, RayTaskError
+        from ray.serve.exceptions import RayServeException
+
+        try:
+            return await response
+        except RayTaskError:
+            raise  # the Scorer's own error, an instance of its cause (a database error: 503)
+        except (RayError, RayServeException) as error:
+            raise HTTPException(503, "ranking is unavailable; try again shortly") from error
 
 
 def _rated(row: Row) -> Rated:

@@ -1,10 +1,13 @@
-"""The Serve application: deployment `Api` wrapping the Starlette app, built per replica."""
+"""The Serve application: deployment `Api` wrapping the Starlette app, built per replica,
+and deployment `Scorer`, which ranks for it (autoscaled, requests batched)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from ray import serve
+from ray.serve.handle import DeploymentHandle
 from starlette.types import ASGIApp
 
 from ppb.config import Settings, load_settings
@@ -17,19 +20,68 @@ APP_NAME = "ppb"
 class Api:
     """REST API, Mini App and webhook ingress; stateless, so replicas scale freely."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, scorer: DeploymentHandle | None = None) -> None:
         self._settings = settings
+        self._scorer = scorer
 
     def __serve_build_asgi_app__(self) -> ASGIApp:
         from ppb.http.app import build_app
+        from ppb.http.scoring import ScorerClient
         from ppb.http.services import Services
 
-        return build_app(self._settings, Services.from_settings(self._settings, actors=True))
+        services = Services.from_settings(self._settings, actors=True)
+        if self._scorer is not None:
+            services.scoring = ScorerClient(self._scorer)
+        return build_app(self._settings, services)
+
+
+@serve.deployment(name="Scorer", max_ongoing_requests=64, health_check_period_s=10)
+class Scorer:
+    """Per-user ranking. Each replica caches models and post vectors and rebuilds them from
+    the store on a miss, so any replica serves any user and replicas come and go freely."""
+
+    def __init__(self, settings: Settings) -> None:
+        from ppb.http.scoring import Scoring
+        from ppb.store.queries import Store
+
+        self._store = Store(settings.async_database_url)
+        self._scoring = Scoring(self._store, vector_cache=settings.scorer_vector_cache)
+        self._connecting: asyncio.Future[None] | None = None
+
+    async def _ready(self) -> None:
+        """Connect to the store on first use (again after a failed attempt)."""
+        failed = self._connecting is not None and self._connecting.done() and (
+            self._connecting.cancelled() or self._connecting.exception() is not None
+        )
+        if self._connecting is None or failed:
+            self._connecting = asyncio.ensure_future(self._store.connect())
+        await asyncio.shield(self._connecting)
+
+    @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.002)
+    async def best(self, requests: list[tuple[int, int]]) -> list[Any]:
+        """Ranked posts per (user id, limit); concurrent requests share one catch-up."""
+        await self._ready()
+        return await self._scoring.best_many(requests)
+
+    async def train(self, user_id: int) -> tuple[int, float]:
+        await self._ready()
+        return await self._scoring.train(user_id)
+
+    async def stats(self) -> dict[str, int]:
+        return self._scoring.stats()
 
 
 def build_application(settings: Settings) -> serve.Application:
     """The bound graph `ppb up` runs."""
-    return Api.options(num_replicas=settings.api_replicas).bind(settings)
+    scorer = Scorer.options(
+        autoscaling_config={
+            "min_replicas": 1,
+            "max_replicas": settings.scorer_max_replicas,
+            "target_ongoing_requests": 8,
+        },
+        ray_actor_options={"num_cpus": settings.scorer_cpus},
+    ).bind(settings)
+    return Api.options(num_replicas=settings.api_replicas).bind(settings, scorer)
 
 
 def app_builder(args: dict[str, Any]) -> serve.Application:

@@ -43,4 +43,4 @@ class Services:
             from ppb.actors.remote import UserShards
 
             users = UserShards(settings)
-        return cls(settings, store, Scoring(store), users)
+        return cls(settings, store, Scoring(store, vector_cache=settings.scorer_vector_cache), users)
