@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     ray_namespace: str = Field("ppb", min_length=1, **_env("PPB_RAY_NAMESPACE"))
     max_bonus_channels: int = Field(5, ge=0, le=100, **_env("PPB_MAX_BONUS_CHANNELS"))
     demo_data: bool | None = Field(None, **_env("PPB_DEMO_DATA"))
+    scrape_interval: float = Field(300, gt=0, **_env("PPB_SCRAPE_INTERVAL"))
     ray_address: str | None = Field(None, **_env("RAY_ADDRESS"))
 
     api_replicas: int = Field(1, ge=1, le=64, **_env("PPB_API_REPLICAS"))
@@ -128,6 +129,16 @@ class Settings(BaseSettings):
     @property
     def default_channel_list(self) -> list[str]:
         return [name.strip() for name in self.default_channels.split(",") if name.strip()]
+
+    @property
+    def effective_default_channels(self) -> list[str]:
+        """The channels new users train on: DEFAULT_CHANNELS when set, else the demo channels
+        in demo mode, else the documented default (@durov, @telegram)."""
+        if "default_channels" not in self.model_fields_set and self.use_demo_data:
+            from ppb.scraper.demo import DEMO_USERNAMES
+
+            return list(DEMO_USERNAMES)
+        return self.default_channel_list
 
 
 def _is_loopback(host: str) -> bool:

@@ -10,13 +10,14 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
 from ppb.config import Settings
-from ppb.http import channels, health, ml, posts, users
+from ppb.http import channels, commands, health, ml, posts, users
 from ppb.http.auth import APIKeyMiddleware
 from ppb.http.database import ConnectionPerRequestMiddleware
 from ppb.http.errors import exception_handlers
 from ppb.http.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from ppb.http.openapi import build_openapi, openapi_endpoint
 from ppb.http.services import Services
+from ppb.scraper.startup import start_content, stop_content
 
 
 def build_app(settings: Settings, services: Services | None = None) -> Starlette:
@@ -27,9 +28,11 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.store.connect()
+        await start_content(services.settings, services.store, services.scraper)
         try:
             yield
         finally:
+            await stop_content(services.scraper)
             await services.store.disconnect()
 
     api_key = settings.api_key.get_secret_value() if settings.api_key else None
@@ -38,7 +41,7 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
             *health.routes,
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
-            Mount("/api/v1", routes=[*users.routes, *channels.routes, *posts.routes, *ml.routes]),
+            Mount("/api/v1", routes=[*users.routes, *channels.routes, *posts.routes, *ml.routes, *commands.routes]),
         ],
         middleware=[
             Middleware(MetricsMiddleware, metrics=metrics),

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ppb import __version__
+from ppb.http import commands
 from ppb.http import schemas as s
 
 
@@ -43,6 +44,8 @@ OPERATIONS: list[Operation] = [
     Operation("GET", f"{API}/posts/interactions/{{telegram_id}}", "The user's ratings", None, s.InteractionList, errors=(401, 404, 422, 503)),
     Operation("POST", f"{API}/posts/best", "The user's best unrated posts, best first", s.BestRequest, s.BestPosts, errors=(400, 401, 404, 422, 503)),
     Operation("POST", f"{API}/ml/train", "Fit the user's model; completes training", s.TrainRequest, s.TrainOut, errors=(400, 401, 404, 422, 503)),
+    Operation("POST", f"{API}/cmd/scrape", "Scrape a channel into the store (202 when a FloodWait queued it)", commands.ScrapeRequest, commands.ScrapeOut, errors=(400, 401, 404, 422, 503), extra={202: "Queued behind a FloodWait; Retry-After says how long"}),
+    Operation("POST", f"{API}/cmd/join", "Join a channel so its new posts arrive (202 when a FloodWait queued it)", commands.JoinRequest, commands.JoinOut, errors=(400, 401, 404, 422, 503), extra={202: "Queued behind a FloodWait; Retry-After says how long"}),
     Operation("GET", "/healthz", "Liveness", public=True),
     Operation("GET", "/readyz", "Readiness: 200 when the API can serve", errors=(503,), public=True),
     Operation("GET", "/metrics", "Prometheus metrics", errors=(), public=True),

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from ppb.config import Settings
 from ppb.domain.status import UserEvent
 from ppb.http.scoring import Ranker, Scoring
+from ppb.scraper.client import ScraperClient, scraper_client
 from ppb.store.queries import Row, Store
 
 
@@ -33,6 +34,7 @@ class Services:
     store: Store
     scoring: Ranker  # Scoring in process, or ScorerClient under Serve
     users: UserMachine
+    scraper: ScraperClient | None = None  # None without a Telethon session
 
     @classmethod
     def from_settings(cls, settings: Settings, *, actors: bool = False) -> Services:
@@ -43,4 +45,4 @@ class Services:
             from ppb.actors.remote import UserShards
 
             users = UserShards(settings)
-        return cls(settings, store, Scoring(store, vector_cache=settings.scorer_vector_cache), users)
+        return cls(settings, store, Scoring(store, vector_cache=settings.scorer_vector_cache), users, scraper_client(settings, store, actors=actors))

@@ -56,7 +56,7 @@ class _Job:
 
 
 def channel_out(row: Row) -> dict[str, Any]:
-    return {key: row[key] for key in ("id", "telegram_id", "username", "title")}
+    return {key: row[key] for key in ("id", "telegram_id", "username", "title", "is_default")}
 
 
 class Scraper:

@@ -1,0 +1,45 @@
+"""`scraper-<session>` under Ray: found by name, restarted when killed, carrying on from the store."""
+
+from __future__ import annotations
+
+import pytest
+import ray
+
+from ppb.actors.scraper import RayScraperClient, actor_name
+from ppb.config import load_settings
+from ppb.domain.errors import NotFound
+from tests.fixtures.fake_telegram import FakeTelegram
+
+
+async def test_the_session_actor_survives_a_kill(ray_session, database_url, new_id) -> None:
+    settings = load_settings(
+        DATABASE_URL=database_url,
+        TELEGRAM_API_ID="12345",
+        TELEGRAM_API_HASH="0123456789abcdef",
+        TELETHON_SESSION=f"not-a-real-session-{new_id()}",
+    )
+    world = FakeTelegram()
+    bare = new_id()
+    channel = world.add_channel(f"ray{bare}", "Ray news", bare)
+    for message_id in range(1, 7):
+        world.post(channel, message_id, f"message {message_id} from a channel read inside an actor")
+    client = RayScraperClient(settings, client_factory=world.client)
+    try:
+        first = await client.scrape(channel.username, 3)
+        assert (first["posts_count"], first["created_count"]) == (3, 3)
+        name = actor_name(settings)
+        assert name.startswith("scraper-") and settings.telethon_session.get_secret_value() not in name
+        handle = ray.get_actor(name, namespace=settings.ray_namespace)
+        assert (await client.status())["name"] == name.removeprefix("scraper-")
+
+        ray.kill(handle, no_restart=False)  # Ray restarts it; the store holds the cursor
+        second = await client.scrape(channel.username, 5)
+        assert second["created_count"] == 2 and second["stored_count"] == 5
+        assert (await client.status())["started"] is True
+
+        with pytest.raises(NotFound):
+            await client.scrape(f"@gone{new_id()}", 3)
+        again = RayScraperClient(settings, client_factory=world.client)  # another replica: same actor
+        assert (await again.scrape(channel.username, 5))["created_count"] == 0
+    finally:
+        client.kill()

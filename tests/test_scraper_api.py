@@ -1,0 +1,132 @@
+"""`POST /api/v1/cmd/scrape` and `/cmd/join` through the real app, the scraper in process."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from ppb.config import Settings
+from ppb.http.app import build_app
+from ppb.http.services import Services
+from ppb.scraper.client import LocalScraperClient
+from ppb.scraper.session import Scraper
+from tests.conftest import API_KEY
+from tests.fixtures.fake_telegram import FakeTelegram, photo
+
+
+@dataclasses.dataclass
+class Rig:
+    api: httpx.AsyncClient
+    world: FakeTelegram
+    gate: asyncio.Event
+
+
+@pytest.fixture
+async def rig(settings: Settings, services: Services) -> AsyncIterator[Rig]:
+    world = FakeTelegram()
+    gate = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        await gate.wait()
+
+    scraper = Scraper(services.store, world.client, name="api-test", sleep=sleep)
+    app = build_app(settings, dataclasses.replace(services, scraper=LocalScraperClient(scraper)))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://ppb.test", headers={"X-API-Key": API_KEY}
+    ) as client:
+        yield Rig(client, world, gate)
+    gate.set()
+    await scraper.close()
+
+
+def add_channel(world: FakeTelegram, new_id, posts: int = 5):
+    bare = new_id()
+    channel = world.add_channel(f"news{bare}", f"News {bare}", bare)
+    for message_id in range(1, posts + 1):
+        world.post(channel, message_id, f"story {message_id} about harbour cranes and tides number {message_id * 7}")
+    return channel
+
+
+async def test_scrape_then_train_on_the_posts(rig: Rig, new_id) -> None:
+    channel = add_channel(rig.world, new_id, posts=9)
+    rig.world.post(channel, 10, "", media=photo())
+    response = await rig.api.post("/api/v1/cmd/scrape", json={"channel_username": f"@{channel.username}", "limit": 4})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "ok" and body["posts_count"] == 4 and body["created_count"] == 4
+    assert body["channel"]["telegram_id"] == -(10**12 + channel.id)
+    assert body["channel"]["username"] == channel.username
+
+    user = new_id()
+    assert (await rig.api.post("/api/v1/users/", json={"telegram_id": user})).status_code == 201
+    training = await rig.api.post(
+        "/api/v1/posts/training",
+        json={"user_telegram_id": user, "channel_usernames": [channel.username.upper()], "posts_per_channel": 7},
+    )
+    assert training.status_code == 200, training.text
+    assert [post["telegram_message_id"] for post in training.json()["posts"]] == [10, 9, 8, 7]
+    assert training.json()["posts"][0]["media_type"] == "photo"
+
+
+async def test_scrape_errors_name_what_is_wrong(rig: Rig, new_id) -> None:
+    channel = add_channel(rig.world, new_id)
+    rig.world.private.add(channel.username)
+    cases = [
+        ({"channel_username": f"@ghost{new_id()}"}, 404, "not found on Telegram"),
+        ({"channel_username": channel.username}, 422, "private"),
+        ({"channel_username": "two words"}, 422, "channel_username"),
+        ({"limit": 5}, 422, "channel_username: is required"),
+        ({"channel_username": "@durov", "limit": 0}, 422, "limit"),
+        ({"channel_username": "@durov", "limit": "7"}, 422, "limit"),
+    ]
+    for payload, status, words in cases:
+        response = await rig.api.post("/api/v1/cmd/scrape", json=payload)
+        assert response.status_code == status, (payload, response.text)
+        assert words in response.json()["detail"] and response.json()["status_code"] == status
+
+
+async def test_a_flood_wait_is_answered_202_and_runs_later(rig: Rig, new_id, store) -> None:
+    channel = add_channel(rig.world, new_id, posts=3)
+    rig.world.flood_next("iter_messages", 42)
+    response = await rig.api.post("/api/v1/cmd/scrape", json={"channel_username": channel.username})
+    assert response.status_code == 202, response.text
+    assert response.headers["retry-after"] == "42"
+    assert response.json()["status"] == "flood_wait" and response.json()["flood_wait"] == 42
+    joined = await rig.api.post("/api/v1/cmd/join", json={"channel_username": channel.username})
+    assert joined.status_code == 202 and joined.json()["queued"] is True
+
+
+async def test_join_and_join_again(rig: Rig, new_id) -> None:
+    channel = add_channel(rig.world, new_id)
+    first = await rig.api.post("/api/v1/cmd/join", json={"channel_username": f"t.me/{channel.username}"})
+    assert first.status_code == 200, first.text
+    assert first.json()["status"] == "joined" and first.json()["channel"]["title"] == channel.title
+    again = await rig.api.post("/api/v1/cmd/join", json={"channel_username": channel.username})
+    assert again.json()["status"] == "already_joined"
+    listed = await rig.api.get("/api/v1/channels/")
+    assert channel.username in {row["username"] for row in listed.json()["channels"]}
+
+
+async def test_join_errors(rig: Rig, new_id) -> None:
+    group = rig.world.add_channel(f"chat{new_id()}", "Group chat", new_id(), megagroup=True)
+    response = await rig.api.post("/api/v1/cmd/join", json={"channel_username": group.username})
+    assert response.status_code == 422 and "not a channel" in response.json()["detail"]
+    response = await rig.api.post("/api/v1/cmd/join", json={"channel_username": f"missing{new_id()}"})
+    assert response.status_code == 404
+
+
+async def test_without_a_session_the_commands_are_503(api: httpx.AsyncClient) -> None:
+    for path in ("/api/v1/cmd/scrape", "/api/v1/cmd/join"):
+        response = await api.post(path, json={"channel_username": "@durov", "limit": 3})
+        assert response.status_code == 503, response.text
+        assert "TELETHON_SESSION" in response.json()["detail"]
+
+
+async def test_the_commands_need_the_api_key(rig: Rig) -> None:
+    response = await rig.api.post("/api/v1/cmd/scrape", json={"channel_username": "@durov"}, headers={"X-API-Key": "wrong"})
+    assert response.status_code == 401
