@@ -56,6 +56,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     return run_until_signalled(_settings())
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from ppb.scraper.importer import run_import
+
+    return run_import(_settings(), args.file, args.username)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ppb", description="Personalized Post Bot")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
     migrate.add_argument("revision", nargs="?", default="head")
     migrate.set_defaults(run=cmd_migrate)
+
+    importer = commands.add_parser("import", help="import a Telegram Desktop export (result.json)")
+    importer.add_argument("file", help="result.json of one channel, or of a full export")
+    importer.add_argument("--username", help="the channel's @username (exports do not carry it)")
+    importer.set_defaults(run=cmd_import)
     return parser
 
 
