@@ -224,13 +224,13 @@ class Scoring:
             missing = self._index.missing_vectors(slots)
             if len(missing):  # the word weights changed meanwhile: rank what is still valid
                 slots = slots[~np.isin(slots, missing)]
-            vectors = self._index.vectors(slots)
+            text_part = self._index.dot(slots, model.direction)
             ids = self._index.ids(slots)
             channels = self._index.channels(slots)
             times = self._index.times(slots)
-        ages = np.maximum(0.0, (datetime.now(UTC).timestamp() - times) / _DAY)
-        raw = scores(model, vectors, channels, ages)
-        chosen = choose(model, raw, ids, vectors, ages, limit)
+            ages = np.maximum(0.0, (datetime.now(UTC).timestamp() - times) / _DAY)
+            raw = scores(model, text_part, channels, ages)
+            chosen = choose(model, raw, ids, lambda i: self._index.vectors(slots[i]), ages, limit)
         return [(int(ids[i]), clip(raw[i])) for i in chosen]
 
     async def _rows(self, chosen: list[tuple[int, float]]) -> list[tuple[Row, float]]:

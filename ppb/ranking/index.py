@@ -143,6 +143,28 @@ class PostIndex:
             raise KeyError("some posts have no cached vector")
         return self._ring[rows]
 
+    def dot(self, slots: np.ndarray, direction: np.ndarray, chunk: int = 1024) -> np.ndarray:
+        """`vectors(slots) @ direction` without copying rows when it can.
+
+        Rows vectorized together sit together in the ring, so usually one pass over the
+        span they cover (a sequential read) beats gathering them (a random one).
+        """
+        rows = self._vector_row.data[slots]
+        if not len(rows):
+            return np.zeros(0, dtype=np.float32)
+        low, high = int(rows.min()), int(rows.max())
+        if low < 0:
+            raise KeyError("some posts have no cached vector")
+        if high - low < 4 * len(rows):
+            return (self._ring[low : high + 1] @ direction)[rows - low]
+        out = np.empty(len(rows), dtype=np.float32)
+        buffer = np.empty((min(chunk, len(rows)), DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            np.take(self._ring, part, axis=0, out=buffer[: len(part)])
+            np.matmul(buffer[: len(part)], direction, out=out[start : start + len(part)])
+        return out
+
     def new_generation(self) -> None:
         """The word weights changed: every cached vector is stale."""
         self.generation += 1

@@ -12,7 +12,7 @@ baseline gets wrong.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -120,39 +120,40 @@ def fit(
 
 
 def scores(
-    model: UserModel, vectors: np.ndarray, channels: np.ndarray, ages_days: np.ndarray
+    model: UserModel, text_part: np.ndarray, channels: np.ndarray, ages_days: np.ndarray
 ) -> np.ndarray:
-    """Raw scores (before clipping to [0, 1]) of candidates given as columns."""
+    """Raw scores (before clipping to [0, 1]); `text_part` is `vectors @ model.direction`."""
     recency = RECENCY_WEIGHT * np.power(0.5, ages_days / RECENCY_HALF_LIFE_DAYS)
-    return model.baselines(channels) + vectors @ model.direction + recency
+    return model.baselines(channels) + text_part + recency
 
 
 def choose(
     model: UserModel,
     raw: np.ndarray,
     ids: np.ndarray,
-    vectors: np.ndarray,
+    vectors_of: Callable[[np.ndarray], np.ndarray],
     ages_days: np.ndarray,
     limit: int,
 ) -> list[int]:
     """Indices of the best `limit` candidates, one per story, none rated nor a rated copy.
 
-    Only the head of the order is compared for duplicates, widened while too few survive.
+    Only the head of the order is compared for duplicates (its vectors come from
+    `vectors_of(indices)`), widened while too few survive.
     """
-    order = np.lexsort((ages_days, -raw))  # best score first, newer first on ties
     chosen: list[int] = []
+    kept = np.zeros((0, model.vectors.shape[1] if model.ratings_count else 0), np.float32)
+    rated = np.fromiter(model.rated_ids, dtype=np.int64, count=len(model.rated_ids))
     head, start = max(4 * limit, 32), 0
-    while len(chosen) < limit and start < len(order):
-        block = order[start : start + head]
-        block = block[~np.isin(ids[block], list(model.rated_ids))] if model.rated_ids else block
-        block_vectors = vectors[block]
+    while len(chosen) < limit and start < len(raw):
+        block = _order(raw, ages_days, start + head)[start:]
+        block = block[~np.isin(ids[block], rated)] if len(rated) else block
+        block_vectors = vectors_of(block)
         if model.ratings_count:
             copies = (block_vectors @ model.vectors.T).max(axis=1) >= DUPLICATE_SIMILARITY
             block, block_vectors = block[~copies], block_vectors[~copies]
         similar = block_vectors @ block_vectors.T >= DUPLICATE_SIMILARITY
-        kept_vectors = vectors[chosen] if chosen else np.zeros((0, vectors.shape[1]), np.float32)
         near_kept = (
-            (block_vectors @ kept_vectors.T >= DUPLICATE_SIMILARITY).any(axis=1)
+            (block_vectors @ kept.T >= DUPLICATE_SIMILARITY).any(axis=1)
             if len(chosen)
             else np.zeros(len(block), dtype=bool)
         )
@@ -164,9 +165,18 @@ def choose(
             chosen.append(index)
             if len(chosen) == limit:
                 break
+        kept = np.vstack([kept.reshape(-1, block_vectors.shape[1]), block_vectors[taken]])
         start += head
         head *= 2
     return chosen
+
+
+def _order(raw: np.ndarray, ages_days: np.ndarray, count: int) -> np.ndarray:
+    """The first `count` indices by score, best first, newer first on ties."""
+    if count < len(raw):
+        top = np.argpartition(-raw, count - 1)[:count]
+        return top[np.lexsort((ages_days[top], -raw[top]))]
+    return np.lexsort((ages_days, -raw))
 
 
 def rank(
@@ -185,8 +195,8 @@ def rank(
     ages = np.array(
         [max(0.0, (now - candidate.posted_at).total_seconds()) / _DAY for candidate in candidates]
     )
-    raw = scores(model, vectors, channels, ages)
-    chosen = choose(model, raw, ids, vectors, ages, limit)
+    raw = scores(model, vectors @ model.direction, channels, ages)
+    chosen = choose(model, raw, ids, lambda indices: vectors[indices], ages, limit)
     return [(candidates[index], clip(raw[index])) for index in chosen]
 
 

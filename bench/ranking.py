@@ -1,0 +1,183 @@
+"""Ranking speed: ml/train on 100 ratings, posts/best over 10k candidates, scoring throughput,
+each side by side with a plain numpy baseline doing the same arithmetic on arrays already
+in memory (no store, no HTTP, no duplicate collapsing): the floor our overhead is measured
+against. Also the cost without the per-process vector cache (every candidate re-vectorized).
+
+The API runs in process (ASGI) over a fresh SQLite file unless --database-url is given.
+
+    python bench/ranking.py [--candidates 10000] [--ratings 100] [--runs 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ppb.ranking import DIMENSIONS, corpus, embed  # noqa: E402
+
+KEY = "bench-key"
+USER = 424242
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q))
+
+
+async def timed(call: Callable[[], Awaitable[object]], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await call()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def timed_sync(call: Callable[[], object], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+async def seed(client: httpx.AsyncClient, candidates: int, ratings: int) -> list[str]:
+    """Channels with `candidates + ratings` generated posts; the user rates `ratings` of them."""
+    per_channel = (candidates + ratings) // 4 + 1
+    generated = corpus.generate(per_channel)
+    now = datetime.now(UTC)
+    usernames, ids, posts = [], [], []
+    for channel in generated.channels:
+        telegram_id = -100_777_000 - channel.index
+        username = f"benchrank{channel.index}"
+        await client.post(
+            "/api/v1/channels/", json={"telegram_id": telegram_id, "username": username, "title": channel.title}
+        )
+        mine = [post for post in generated.posts if post.channel == channel.index]
+        response = await client.post(
+            "/api/v1/posts/bulk",
+            json={
+                "channel_telegram_id": telegram_id,
+                "posts": [
+                    {"telegram_message_id": p.message_id, "text": p.text, "media_type": "text",
+                     "posted_at": (now - timedelta(hours=p.age_hours)).isoformat()}
+                    for p in mine
+                ],
+            },
+        )
+        response.raise_for_status()
+        ids += response.json()["post_ids"]
+        posts += mine
+        usernames.append(username)
+    await client.post("/api/v1/users/", json={"telegram_id": USER, "username": "bench", "first_name": "B", "last_name": None})
+    await client.post(
+        "/api/v1/posts/training",
+        json={"user_telegram_id": USER, "channel_usernames": usernames, "posts_per_channel": 1},
+    )
+    taste = corpus.preferences()[0]
+    rng = random.Random(1)
+    for index in rng.sample(range(len(ids)), ratings):
+        kind = "like" if corpus.likes(taste, posts[index]) else "dislike"
+        await client.post(
+            "/api/v1/posts/interactions",
+            json={"user_telegram_id": USER, "post_id": ids[index], "interaction_type": kind},
+        )
+    return [p.text for p in posts]
+
+
+def numpy_floor(texts: list[str], candidates: int, ratings: int, runs: int) -> dict[str, list[float]]:
+    """The same arithmetic on in-memory arrays: fit (gram + solve), score (matvec + top 10)."""
+    vectors = embed(texts[: candidates + ratings])
+    rated, pool = vectors[:ratings].astype(np.float64), vectors[ratings:]
+    targets = np.random.default_rng(0).integers(0, 2, ratings).astype(np.float64)
+
+    def fit() -> np.ndarray:
+        alpha = np.linalg.solve(rated @ rated.T + 0.3 * np.eye(ratings), targets - targets.mean())
+        return (alpha @ rated).astype(np.float32)
+
+    direction = fit()
+
+    def best() -> np.ndarray:
+        scores = pool @ direction
+        top = np.argpartition(-scores, 10)[:10]
+        return top[np.argsort(-scores[top])]
+
+    return {"train": timed_sync(fit, runs), "best": timed_sync(best, runs)}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--candidates", type=int, default=10_000)
+    parser.add_argument("--ratings", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+
+    from ppb.config import load_settings
+    from ppb.http.app import build_app
+    from ppb.http.services import Services
+    from ppb.store.migrate import upgrade
+
+    url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='ppb-bench-')}/ppb.db"
+    settings = load_settings(DATABASE_URL=url, PPB_API_KEY=KEY)
+    await asyncio.to_thread(upgrade, settings.async_database_url)
+    services = Services.from_settings(settings)
+    app = build_app(settings, services)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://bench", headers={"X-API-Key": KEY}
+        ) as client:
+            texts = await seed(client, args.candidates, args.ratings)
+            user_id = await services.store.user_id(USER)
+
+            async def train() -> None:
+                (await client.post("/api/v1/ml/train", json={"user_telegram_id": USER})).raise_for_status()
+
+            async def best() -> None:
+                response = await client.post("/api/v1/posts/best", json={"user_telegram_id": USER, "limit": 10})
+                response.raise_for_status()
+
+            cold_best = await timed(best, 1)  # fills this process's vector cache
+            ours = {
+                "train": await timed(train, max(20, args.runs // 4)),
+                "best": await timed(best, args.runs),
+                "scoring best": await timed(lambda: services.scoring.best(user_id, 10), args.runs),
+            }
+            candidates = len((await services.store.candidate_posts(user_id, 100_000)))
+    floor = numpy_floor(texts, args.candidates, args.ratings, args.runs)
+    uncached = timed_sync(lambda: embed(texts[: args.candidates]), 2)
+
+    print(f"{candidates} candidate posts, {args.ratings} ratings, {DIMENSIONS}-wide vectors, "
+          f"{'SQLite' if url.startswith('sqlite') else 'PostgreSQL'}; times in ms")
+    print(f"{'':34}{'p50':>9}{'p99':>9}{'numpy p50':>11}{'ratio':>8}")
+    rows = [
+        ("ml/train, 100 ratings (HTTP)", ours["train"], floor["train"]),
+        ("posts/best, 10 of 10k (HTTP)", ours["best"], floor["best"]),
+        ("Scoring.best (no HTTP)", ours["scoring best"], floor["best"]),
+    ]
+    for name, times, base in rows:
+        p50, base50 = percentile(times, 50), percentile(base, 50)
+        print(f"{name:34}{p50:9.2f}{percentile(times, 99):9.2f}{base50:11.3f}{p50 / base50:8.1f}x")
+    print(f"{'first posts/best (cold cache)':34}{cold_best[0]:9.1f}")
+    print(f"{'vectorizing every candidate':34}{percentile(uncached, 50):9.1f}   (what each call cost without the cache)")
+    ours_rate = candidates / (percentile(ours["scoring best"], 50) / 1000)
+    floor_rate = candidates / (percentile(floor["best"], 50) / 1000)
+    print(f"scoring throughput per replica: {ours_rate:,.0f} posts/s (numpy floor {floor_rate:,.0f} posts/s, "
+          f"ratio {floor_rate / ours_rate:.1f}x)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
