@@ -1,0 +1,103 @@
+"""The per-process caches behind ranking: the post index and its vector ring (pure), and
+Scoring over the real store on both backends (new posts, every rating, a cold replica)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from ppb.domain.interactions import InteractionType
+from ppb.http.scoring import Scoring
+from ppb.ranking import DIMENSIONS, PostIndex
+from ppb.store.queries import NewPost, Store
+
+SPORT = [
+    "Football: the striker scored twice and the home team won the football derby",
+    "Football transfer news: the football club signs a young goalkeeper",
+    "Football league table: three football teams level on points after the derby",
+]
+MARKETS = [
+    "Markets: stocks fell as bond yields climbed and investors sold shares in the markets",
+    "Markets wait as the central bank keeps rates unchanged; stocks and markets flat",
+    "Markets rally: shares of banks lead the stock index and the markets higher",
+]
+
+
+def _unit(rows: int, seed: int = 0) -> np.ndarray:
+    vectors = np.random.default_rng(seed).normal(size=(rows, DIMENSIONS)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_candidates_are_the_newest_of_the_channels_asked_minus_the_excluded() -> None:
+    index = PostIndex(capacity=1000)
+    index.add([1, 2, 3, 4, 5], [10, 10, 20, 10, 30], [100.0, 500.0, 900.0, 300.0, 50.0])
+    index.add([2, 6], [10, 10], [500.0, 700.0])  # a known id is not added twice
+    slots = index.candidates([10, 20], exclude=[4], limit=3)
+    assert sorted(index.ids(slots).tolist()) == [2, 3, 6]
+    assert len(index) == 6 and index.max_id == 6
+
+
+def test_the_vector_ring_keeps_the_newest_and_scores_like_a_plain_product() -> None:
+    index = PostIndex(capacity=1000)
+    index.add(list(range(1, 1501)), [1] * 1500, [float(n) for n in range(1500)])
+    all_slots = index.slots(list(range(1, 1501)))
+    vectors = _unit(1500)
+    index.put_vectors(all_slots[:1000], vectors[:1000])
+    index.put_vectors(all_slots[1000:], vectors[1000:])  # overwrites the 500 oldest
+    assert len(index.missing_vectors(all_slots)) == 500
+    assert index.missing_vectors(all_slots).tolist() == all_slots[:500].tolist()
+    direction = _unit(1, seed=1)[0]
+    kept = all_slots[500:]
+    np.testing.assert_allclose(index.dot(kept, direction), vectors[500:] @ direction, rtol=1e-5)
+    scattered = kept[::7]  # a sparse spread of rows: gathered, not scanned
+    np.testing.assert_allclose(index.dot(scattered, direction), vectors[500:][::7] @ direction, rtol=1e-5)
+    index.new_generation()
+    assert len(index.missing_vectors(all_slots)) == 1500
+
+
+async def _seed(store: Store, new_id) -> tuple[int, int, list[int]]:
+    channel = await store.upsert_channel(-(10**12) - new_id(), None, "Mixed")
+    user, _ = await store.upsert_user(10**9 + new_id(), None, "S", None)
+    now = datetime.now(UTC)
+    posts = [NewPost(n + 1, text, "text", now - timedelta(hours=n)) for n, text in enumerate(SPORT + MARKETS)]
+    _, ids = await store.add_posts(channel["id"], posts)
+    await store.link_channels(user["id"], [channel["id"]], for_training=True)
+    return user["telegram_id"], user["id"], ids
+
+
+async def test_every_rating_changes_the_feed_without_training(store: Store, new_id) -> None:
+    telegram_id, user_id, ids = await _seed(store, new_id)
+    sport, markets = ids[:3], ids[3:]
+    scoring = Scoring(store)
+    await store.rate(telegram_id, sport[0], InteractionType.LIKE)
+    await store.rate(telegram_id, markets[0], InteractionType.DISLIKE)
+    first = [row["id"] for row, _ in await scoring.best(user_id, 4)]
+    assert set(first[:2]) == set(sport[1:]), first
+    await store.rate(telegram_id, sport[0], InteractionType.DISLIKE)  # replaces the like
+    await store.rate(telegram_id, markets[0], InteractionType.LIKE)
+    then = [row["id"] for row, _ in await scoring.best(user_id, 4)]
+    assert set(then[:2]) == set(markets[1:]), then
+
+
+async def test_a_cold_process_ranks_as_a_warm_one_and_new_posts_show_at_once(store: Store, new_id) -> None:
+    telegram_id, user_id, ids = await _seed(store, new_id)
+    await store.rate(telegram_id, ids[0], InteractionType.LIKE)
+    await store.rate(telegram_id, ids[3], InteractionType.DISLIKE)
+    warm = Scoring(store)
+    await warm.train(user_id)
+    before = await warm.best(user_id, 10)
+    cold = await Scoring(store).best(user_id, 10)
+    assert [(row["id"], round(score, 4)) for row, score in before] == [
+        (row["id"], round(score, 4)) for row, score in cold
+    ]
+    assert warm.stats()["models"] == 1
+
+    channel_id = before[0][0]["channel_id"]
+    story = "Football derby tonight: the striker and the goalkeeper face the football league leaders"
+    _, (new_post,) = await store.add_posts(
+        channel_id, [NewPost(99, story, "text", datetime.now(UTC))]
+    )
+    after = await warm.best(user_id, 10)
+    assert new_post in [row["id"] for row, _ in after]
+    assert all(row["id"] not in (ids[0], ids[3]) for row, _ in after)
