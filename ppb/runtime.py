@@ -49,6 +49,10 @@ def deploy(settings: Settings) -> None:
 
     from ppb.http.serve import APP_NAME, build_application
 
+    from ppb.actors.remote import ChatShards, UserShards
+
+    UserShards(settings).shards.start_all()  # the shards start while Serve does
+    ChatShards(settings).shards.start_all()
     serve.start(http_options={"host": settings.http_host, "port": settings.http_port})
     serve.run(build_application(settings), name=APP_NAME, route_prefix="/", blocking=False)
 
@@ -67,15 +71,18 @@ def wait_ready(settings: Settings, stop: threading.Event, timeout: float = READY
     return False
 
 
-def stop_all(started_ray: bool) -> None:
+def stop_all(settings: Settings, started_ray: bool) -> None:
     import ray
     from ray import serve
 
+    from ppb.actors.remote import ChatShards, UserShards
     from ppb.http.serve import APP_NAME
 
     try:
-        if not started_ray:  # a cluster we joined keeps running: take only our app off it
+        if not started_ray:  # a cluster we joined keeps running: take only our part off it
             serve.delete(APP_NAME)
+            UserShards(settings).shards.kill_all()
+            ChatShards(settings).shards.kill_all()
     finally:
         ray.shutdown()  # a local Ray we started goes with everything in it
 
@@ -105,4 +112,4 @@ def run_until_signalled(settings: Settings) -> int:
         print("PPB is stopping", flush=True)
         return 0
     finally:
-        stop_all(started_ray)
+        stop_all(settings, started_ray)

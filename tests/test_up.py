@@ -72,6 +72,11 @@ def test_up_serves_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Signals
         )
         assert created.status_code == 201, created.text
         assert created.json()["status"] == "new"
+        moved = httpx.post(  # through the user shards the Api deployment routes to
+            f"{base}/api/v1/users/42/events", json={"event": "start"}, headers={"X-API-Key": "up-key"}
+        )
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["status"] == "onboarding"
         assert processes_with_marker(marker), "expected Ray processes while up"
     finally:
         process.send_signal(stop_signal)

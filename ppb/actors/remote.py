@@ -58,8 +58,13 @@ class UserShardActor:
         self._evictor: asyncio.Task | None = None
 
     async def _ready(self) -> UserShard:
-        if self._connected is None:
+        """Connect to the store on first use, and again after a failed attempt."""
+        failed = self._connected is not None and self._connected.done() and (
+            self._connected.cancelled() or self._connected.exception() is not None
+        )
+        if self._connected is None or failed:
             self._connected = asyncio.ensure_future(self._store.connect())
+        if self._evictor is None:
             self._evictor = asyncio.ensure_future(_evict_forever(self._shard))
         await asyncio.shield(self._connected)
         return self._shard
@@ -158,6 +163,7 @@ class ShardSet:
                 namespace=self._settings.ray_namespace,
                 get_if_exists=True,
                 lifetime="detached",
+                scheduling_strategy="SPREAD",  # shards over every node, not all on the first
             ).remote(self._settings, index)
             self._handles[index] = handle
         return handle
