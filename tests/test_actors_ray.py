@@ -53,6 +53,20 @@ async def test_transitions_go_through_the_shards(actor_settings: Settings, store
         [EventRequest(telegram_id, UserEvent.START_TRAINING), EventRequest(new_id(), UserEvent.START)]
     )
     assert [result.status_code for result in results] == [200, 404]
+    found = await users.get_many([new_id(), telegram_id])
+    assert found[0] is None and found[1] is not None and found[1]["status"] == "training"
+
+
+async def test_registries_go_through_the_shards_one_call_per_shard(actor_settings: Settings, new_id) -> None:
+    chats = ChatShards(actor_settings)
+    chat_ids = [new_id() for _ in range(6)]
+    sent = [ManagedMessage(chat_id, n, MessageType.ONETIME) for chat_id in chat_ids for n in (1, 2)]
+    assert await chats.register_many(sent) == [True] * len(sent)
+    assert await chats.register_many(sent[:3]) == [False] * 3
+    await chats.register(ManagedMessage(chat_ids[0], 3, MessageType.EPHEMERAL))
+    assert await chats.clear_type(chat_ids[0], MessageType.EPHEMERAL, "req-1") == [3]
+    assert await chats.remove(chat_ids[0], 1) is True
+    assert [m.message_id for m in await chats.get_messages(chat_ids[0])] == [2]
 
 
 async def test_killing_user_shards_mid_stream_loses_no_acknowledged_transition(

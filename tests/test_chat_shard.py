@@ -127,3 +127,23 @@ async def test_idle_chats_are_evicted_only_when_stored_elsewhere() -> None:
     assert memory.evict_idle() == 0
     assert redis_backed.evict_idle() == 1
     assert [m.message_id for m in await redis_backed.get_messages(1)] == [1]
+
+
+class CountingState(MemoryChatState):
+    def __init__(self) -> None:
+        super().__init__()
+        self.saves = 0
+
+    async def save(self, chat_id: int, snapshot: dict[str, Any]) -> None:
+        self.saves += 1
+        await super().save(chat_id, snapshot)
+
+
+async def test_register_many_writes_once_per_chat_and_skips_known_messages() -> None:
+    state = CountingState()
+    shard = ChatShard(state)
+    await shard.register(message(1, 1, M.ONETIME))
+    album = [message(1, 1, M.ONETIME), message(1, 2, M.ONETIME), message(2, 7, M.ONETIME), message(1, 2, M.ONETIME)]
+    assert await shard.register_many(album) == [False, True, True, False]
+    assert state.saves == 3  # the first register, then one per chat
+    assert [m.message_id for m in await shard.get_messages(1)] == [1, 2]

@@ -126,3 +126,12 @@ async def test_idle_users_are_evicted_and_come_back_from_the_store(store: Store,
 async def test_unknown_user_is_not_found(store: Store, new_id) -> None:
     with pytest.raises(NotFound):
         await UserShard(store, idle_after=60).apply(new_id(), E.START)
+
+
+async def test_get_many_answers_in_order_with_none_for_unknown_users(store: Store, new_id) -> None:
+    shard = UserShard(store, idle_after=60)
+    known, unknown = new_id(), new_id()
+    await store.upsert_user(known, None, None, None)
+    found = await shard.get_many([unknown, known])
+    assert found[0] is None
+    assert found[1] is not None and found[1]["telegram_id"] == known

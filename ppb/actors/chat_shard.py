@@ -51,6 +51,27 @@ class ChatShard:
                 return
             await self._commit(message.chat_id, chat, self._bounded([*chat.messages, message]))
 
+    async def register_many(self, messages: list[ManagedMessage]) -> list[bool]:
+        """Track several sent messages (an album, a feed page) with one write per chat;
+        True for each message that was not tracked yet."""
+        by_chat: dict[int, list[int]] = {}
+        for position, message in enumerate(messages):
+            by_chat.setdefault(message.chat_id, []).append(position)
+        added = [False] * len(messages)
+        for chat_id, positions in by_chat.items():
+            chat = await self._chat(chat_id)
+            async with chat.lock:
+                known = {m.message_id for m in chat.messages}
+                new: list[ManagedMessage] = []
+                for position in positions:
+                    if messages[position].message_id not in known:
+                        known.add(messages[position].message_id)
+                        new.append(messages[position])
+                        added[position] = True
+                if new:
+                    await self._commit(chat_id, chat, self._bounded([*chat.messages, *new]))
+        return added
+
     async def get_messages(
         self, chat_id: int, type: MessageType | None = None, tag: str | None = None
     ) -> list[ManagedMessage]:

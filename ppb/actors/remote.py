@@ -82,6 +82,10 @@ class UserShardActor:
         return await (await self._ready()).get(telegram_id)
 
     @ray.method(max_task_retries=RETRIES)
+    async def get_many(self, telegram_ids: list[int]) -> list[dict | None]:
+        return await (await self._ready()).get_many(telegram_ids)
+
+    @ray.method(max_task_retries=RETRIES)
     async def stats(self) -> dict[str, Any]:
         shard = await self._ready()
         return {"index": self._index, "active": shard.active_count(), **_whereabouts()}
@@ -105,6 +109,10 @@ class ChatShardActor:
     @ray.method(max_task_retries=RETRIES)
     async def register(self, message: ManagedMessage) -> None:
         await self._ready().register(message)
+
+    @ray.method(max_task_retries=RETRIES)
+    async def register_many(self, messages: list[ManagedMessage]) -> list[bool]:
+        return await self._ready().register_many(messages)
 
     @ray.method(max_task_retries=RETRIES)
     async def get_messages(
@@ -194,6 +202,24 @@ class ShardSet:
     async def call_for(self, key: int | str, method: str, *args: Any) -> Any:
         return await self.call(self.index_of(key), method, *args)
 
+    async def call_batched(
+        self, keys: Sequence[int | str], method: str, items: Sequence[Any]
+    ) -> list[Any]:
+        """Send each item to the shard its key routes to, one call per shard taking a list
+        and answering a list; the answers come back in the items' order."""
+        groups: dict[int, list[int]] = {}
+        for position, key in enumerate(keys):
+            groups.setdefault(self.index_of(key), []).append(position)
+        answers: list[Any] = [None] * len(items)
+
+        async def run(index: int, positions: list[int]) -> None:
+            got = await self.call(index, method, [items[position] for position in positions])
+            for position, answer in zip(positions, got):
+                answers[position] = answer
+
+        await asyncio.gather(*(run(index, positions) for index, positions in groups.items()))
+        return answers
+
     def kill_all(self) -> None:
         """Stop every shard of this kind for good (a deployment taken off a cluster)."""
         for index in range(self._count):
@@ -217,22 +243,15 @@ class UserShards:
         return await self.shards.call_for(telegram_id, "apply", telegram_id, event.value, details)
 
     async def apply_many(self, requests: Sequence[EventRequest]) -> list[EventResult]:
-        """Many events, sent to their shards in one call per shard; results in order."""
-        groups: dict[int, list[int]] = {}
-        for position, request in enumerate(requests):
-            groups.setdefault(self.shards.index_of(request.telegram_id), []).append(position)
-        results: list[EventResult | None] = [None] * len(requests)
-
-        async def run(index: int, positions: list[int]) -> None:
-            answers = await self.shards.call(index, "apply_many", [requests[p] for p in positions])
-            for position, answer in zip(positions, answers):
-                results[position] = answer
-
-        await asyncio.gather(*(run(index, positions) for index, positions in groups.items()))
-        return [result for result in results if result is not None]
+        """Many events, one call per shard; each user's in order; results in order."""
+        return await self.shards.call_batched([r.telegram_id for r in requests], "apply_many", requests)
 
     async def get(self, telegram_id: int) -> dict:
         return await self.shards.call_for(telegram_id, "get", telegram_id)
+
+    async def get_many(self, telegram_ids: Sequence[int]) -> list[dict | None]:
+        """Several users, one call per shard; None for an unknown one; in order."""
+        return await self.shards.call_batched(telegram_ids, "get_many", telegram_ids)
 
 
 class ChatShards:
@@ -243,6 +262,10 @@ class ChatShards:
 
     async def register(self, message: ManagedMessage) -> None:
         await self.shards.call_for(message.chat_id, "register", message)
+
+    async def register_many(self, messages: Sequence[ManagedMessage]) -> list[bool]:
+        """Several messages, one call per shard; True for each one not tracked before."""
+        return await self.shards.call_batched([m.chat_id for m in messages], "register_many", messages)
 
     async def get_messages(
         self, chat_id: int, type: MessageType | None = None, tag: str | None = None

@@ -103,6 +103,16 @@ class UserShard:
         async with user.lock:
             return dict(await self._load(telegram_id, user))
 
+    async def get_many(self, telegram_ids: Sequence[int]) -> list[Row | None]:
+        """Several users at once (None for an unknown one), activating them here."""
+        found: list[Row | None] = []
+        for telegram_id in telegram_ids:
+            try:
+                found.append(await self.get(telegram_id))
+            except DomainError:
+                found.append(None)
+        return found
+
     def evict_idle(self) -> int:
         """Forget users quiet for `idle_after` seconds (their state is in the store)."""
         cutoff = self._clock() - self._idle_after
