@@ -34,7 +34,9 @@ async def test_the_session_actor_survives_a_kill(ray_session, database_url, new_
 
         ray.kill(handle, no_restart=False)  # Ray restarts it; the store holds the cursor
         second = await client.scrape(channel.username, 5)
-        assert second["created_count"] == 2 and second["stored_count"] == 5
+        # Read from the stored cursor (2 older posts), not afresh (5). A call the dying actor
+        # already ran is retried by Ray and then finds nothing left to read: 0.
+        assert second["posts_count"] in (0, 2) and second["stored_count"] == 5
         assert (await client.status())["started"] is True
 
         with pytest.raises(NotFound):
