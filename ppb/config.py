@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     nudge_after: float = Field(24 * 3600, gt=0, **_env("NUDGE_AFTER"))
     churn_after: float = Field(14 * 24 * 3600, gt=0, **_env("CHURN_AFTER"))
     nudge_check_interval: float = Field(300, gt=0, **_env("NUDGE_CHECK_INTERVAL"))
+    nudge_daily_cap: int = Field(1, ge=0, le=100, **_env("PPB_NUDGE_DAILY_CAP"))
+    nudge_batch: int = Field(1000, ge=1, le=100_000, **_env("PPB_NUDGE_BATCH"))
     user_shards: int = Field(4, ge=1, le=1024, **_env("PPB_USER_SHARDS"))
     chat_shards: int = Field(4, ge=1, le=1024, **_env("PPB_CHAT_SHARDS"))
     shard_idle_after: float = Field(600, gt=0, **_env("PPB_SHARD_IDLE_AFTER"))

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from ppb.config import load_settings
+from ppb.store.migrate import alembic_config
 
-TABLES = {"users", "channels", "user_channels", "posts", "interactions", "user_logs", "alembic_version"}
+TABLES = {
+    "users", "channels", "user_channels", "posts", "interactions", "user_logs", "nudges", "alembic_version",
+}
 
 
 async def test_schema_and_indexes(database_url: str) -> None:
@@ -16,7 +20,7 @@ async def test_schema_and_indexes(database_url: str) -> None:
     def inspect(connection: sa.Connection) -> dict:
         inspector = sa.inspect(connection)
         unique = {}
-        for table in ("users", "channels", "posts", "interactions"):
+        for table in ("users", "channels", "posts", "interactions", "nudges"):
             columns = [tuple(i["column_names"]) for i in inspector.get_indexes(table) if i["unique"]]
             columns += [tuple(c["column_names"]) for c in inspector.get_unique_constraints(table)]
             unique[table] = set(columns)
@@ -31,4 +35,6 @@ async def test_schema_and_indexes(database_url: str) -> None:
     assert ("telegram_id",) in found["unique"]["channels"]
     assert ("channel_id", "telegram_message_id") in found["unique"]["posts"]
     assert ("user_id", "post_id") in found["unique"]["interactions"]
-    assert version == "0001"
+    assert ("user_id", "post_id") in found["unique"]["nudges"]  # never the same post twice
+    head = ScriptDirectory.from_config(alembic_config(load_settings().async_database_url)).get_current_head()
+    assert version == head

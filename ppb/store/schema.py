@@ -95,3 +95,18 @@ user_logs = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Index("ix_user_logs_user_created", "user_id", "created_at"),
 )
+
+nudges = sa.Table(
+    "nudges",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("post_id", sa.BigInteger, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending (claimed), then sent
+    sa.Column("message_id", sa.BigInteger),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("sent_at", Timestamp),
+    sa.UniqueConstraint("user_id", "post_id", name="uq_nudges_user_post"),
+    sa.Index("ix_nudges_user_created", "user_id", "created_at"),
+    sa.Index("ix_nudges_status", "status"),
+)

@@ -1,0 +1,157 @@
+"""Retention as plain Python: one pass churns the long-silent users and nudges the quiet
+ones with their best unseen post. The Ray actor `nudger` (remote.py) runs a pass every
+NUDGE_CHECK_INTERVAL seconds.
+
+Nothing is scheduled in memory: each pass asks the store who is due, so a restarted
+nudger picks up where the last one stopped. A nudge is claimed in the store (pending)
+before it is sent and marked sent after; a pending nudge found by the next pass is
+looked up in the chat first, so it is neither lost nor sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from ppb.actors.user_shard import EventRequest, EventResult
+from ppb.domain.status import UserEvent
+
+log = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+CANDIDATES = 10
+"""Best posts asked for per user; the first one never nudged before is sent."""
+SENDING_CONCURRENCY = 8
+
+
+class Ranker(Protocol):
+    async def best(self, user_id: int, limit: int) -> list[tuple[Row, float]]: ...
+
+
+class Transitions(Protocol):
+    async def apply_many(self, requests: Sequence[EventRequest]) -> list[EventResult]: ...
+
+
+class NudgeSender(Protocol):
+    """Delivers a nudge to a user's chat (the bot), and finds one it already delivered."""
+
+    async def send_nudge(self, telegram_id: int, language: str | None, post: Row) -> int:
+        """Send the post with rating buttons; returns the message id."""
+        ...
+
+    async def find_nudge(self, telegram_id: int, post_id: int) -> int | None:
+        """The message id of this post's nudge in the chat, if it was delivered."""
+        ...
+
+
+class Undeliverable(Exception):
+    """The chat can never receive the nudge (the user blocked the bot, or the chat is gone)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NudgerSettings:
+    quiet_after: float
+    churn_after: float
+    daily_cap: int
+    batch: int
+
+
+@dataclass(slots=True)
+class PassReport:
+    churned: int = 0
+    nudged: int = 0
+    resumed: int = 0
+    nothing_to_send: int = 0
+    failed: int = 0
+
+
+class Nudger:
+    def __init__(
+        self,
+        store: Any,
+        ranker: Ranker,
+        users: Transitions,
+        sender: NudgeSender,
+        settings: NudgerSettings,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._ranker = ranker
+        self._users = users
+        self._sender = sender
+        self._settings = settings
+        self._clock = clock
+
+    async def run_pass(self) -> PassReport:
+        """Churn, finish what a stopped pass left pending, then nudge whoever is due."""
+        report = PassReport()
+        now = self._clock()
+        await self._churn(now, report)
+        for pending in await self._store.pending_nudges():
+            try:
+                await self._deliver(pending, pending["post_id"], None, report, resumed=True)
+            except Exception:  # still pending: the next pass tries again
+                log.exception("resuming nudge %s failed", pending["id"])
+                report.failed += 1
+        due = await self._store.due_for_nudge(
+            now, self._settings.quiet_after, self._settings.daily_cap, self._settings.batch
+        )
+        gate = asyncio.Semaphore(SENDING_CONCURRENCY)
+
+        async def nudge(user: Row) -> None:
+            async with gate:
+                await self._nudge(user, now, report)
+
+        await asyncio.gather(*(nudge(user) for user in due))
+        return report
+
+    async def _churn(self, now: datetime, report: PassReport) -> None:
+        silent = await self._store.due_for_churn(now, self._settings.churn_after, self._settings.batch)
+        if not silent:
+            return
+        results = await self._users.apply_many([EventRequest(t, UserEvent.CHURN) for t in silent])
+        report.churned = sum(1 for result in results if result.status_code == 200)
+
+    async def _nudge(self, user: Row, now: datetime, report: PassReport) -> None:
+        try:
+            ranked = await self._ranker.best(user["id"], CANDIDATES)
+            already = await self._store.nudged_post_ids(user["id"])
+            post = next((row for row, _ in ranked if row["id"] not in already), None)
+            if post is None:
+                report.nothing_to_send += 1
+                return
+            nudge_id = await self._store.claim_nudge(user["id"], post["id"], now)
+            if nudge_id is None:
+                return  # another pass claimed this very post a moment ago
+            await self._deliver({**user, "id": nudge_id}, post["id"], post, report, resumed=False)
+        except Exception:  # one user's failure must not stop the pass
+            log.exception("nudging user %s failed", user.get("telegram_id"))
+            report.failed += 1
+
+    async def _deliver(
+        self, nudge: Row, post_id: int, post: Row | None, report: PassReport, *, resumed: bool
+    ) -> None:
+        telegram_id = nudge["telegram_id"]
+        try:
+            message_id = await self._sender.find_nudge(telegram_id, post_id) if resumed else None
+            if message_id is None:
+                if post is None:
+                    found = await self._store.feed_posts([post_id])
+                    if not found:
+                        await self._store.drop_nudge(nudge["id"])  # the post is gone
+                        return
+                    post = found[0]
+                message_id = await self._sender.send_nudge(telegram_id, nudge.get("language"), post)
+            await self._store.mark_nudge_sent(nudge["id"], message_id, self._clock())
+        except Undeliverable:
+            await self._store.drop_nudge(nudge["id"])
+            report.failed += 1
+            return
+        if resumed:
+            report.resumed += 1
+        else:
+            report.nudged += 1
