@@ -69,8 +69,7 @@ async def training(request: Request) -> Response:
 
 async def rate(request: Request) -> Response:
     body = await parse_body(request, RateRequest)
-    store = _services(request).store
-    row = await store.rate(body.user_telegram_id, body.post_id, body.interaction_type)
+    row = await _services(request).rate(body.user_telegram_id, body.post_id, body.interaction_type)
     return reply(InteractionOut.model_validate(row))
 
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ppb.config import Settings
-from ppb.domain.status import UserEvent
+from ppb.domain.interactions import InteractionType
+from ppb.domain.status import UserEvent, UserStatus
 from ppb.http.scoring import Ranker, Scoring
 from ppb.scraper.client import ScraperClient, scraper_client
 from ppb.store.queries import Row, Store
@@ -35,6 +36,14 @@ class Services:
     scoring: Ranker  # Scoring in process, or ScorerClient under Serve
     users: UserMachine
     scraper: ScraperClient | None = None  # None without a Telethon session
+
+    async def rate(self, telegram_id: int, post_id: int, kind: InteractionType) -> Row:
+        """Store a rating (from the API, the bot or the Mini App); a rating is activity, so a
+        churned user is moved back to active through the state machine."""
+        row = await self.store.rate(telegram_id, post_id, kind)
+        if row.get("user_status") == UserStatus.CHURNED:
+            await self.users.apply(telegram_id, UserEvent.ACTIVITY, {"via": "rating"})
+        return row
 
     @classmethod
     def from_settings(cls, settings: Settings, *, actors: bool = False) -> Services:

@@ -464,7 +464,9 @@ class Store:
 
     @writes
     async def rate(self, telegram_id: int, post_id: int, kind: InteractionType) -> Row:
-        """Store a rating; rating the same post again replaces the earlier rating."""
+        """Store a rating; rating the same post again replaces the earlier rating.
+
+        The row carries the rater's status as `user_status` (a churned user is back)."""
         now = utcnow()
         chosen = sa.select(
             users.c.id, sa.literal(post_id, sa.BigInteger), sa.literal(kind.value), sa.literal(now, sa.DateTime(timezone=True))
@@ -486,8 +488,11 @@ class Store:
             await self.user_id(telegram_id)  # raises NotFound for an unknown user
             raise NotFound(f"post {post_id} not found")
         row = _row(record)
-        await self.database.execute(
-            users.update().where(users.c.id == row["user_id"]).values(last_activity_at=now)
+        row["user_status"] = await self.database.fetch_val(
+            users.update()
+            .where(users.c.id == row["user_id"])
+            .values(last_activity_at=now)
+            .returning(users.c.status)
         )
         return row
 
