@@ -23,6 +23,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/actors.py --redis redis://127.0.0.1:6379/15
+	$(BIN)/python bench/ranking.py
+	$(BIN)/python bench/ranking_eval.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/retention.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
