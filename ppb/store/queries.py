@@ -506,23 +506,6 @@ class Store:
 
     # ranking inputs ------------------------------------------------------------------
 
-    async def rated_posts(self, user_id: int) -> list[Row]:
-        """The user's ratings with the rated post's text and channel."""
-        query = (
-            sa.select(
-                posts.c.id,
-                posts.c.text,
-                posts.c.channel_id,
-                posts.c.media_type,
-                posts.c.posted_at,
-                interactions.c.interaction_type,
-            )
-            .join(interactions, interactions.c.post_id == posts.c.id)
-            .where(interactions.c.user_id == user_id)
-            .order_by(interactions.c.id)
-        )
-        return _rows(await self.database.fetch_all(query))
-
     async def candidate_posts(self, user_id: int, limit: int) -> list[Row]:
         """The newest posts of the user's channels that the user has not rated."""
         rated = sa.select(interactions.c.post_id).where(interactions.c.user_id == user_id)
@@ -542,10 +525,6 @@ class Store:
             .limit(limit)
         )
         return _rows(await self.database.fetch_all(query))
-
-    async def latest_post_id(self) -> int:
-        """The newest post's id (0 when there is none): how far the corpus has grown."""
-        return int(await self.database.fetch_val(sa.select(sa.func.max(posts.c.id))) or 0)
 
     async def recent_post_texts(self, limit: int) -> list[str]:
         """The texts of the newest posts: the corpus sample word weights come from."""
