@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     telegram_api_hash: SecretStr | None = Field(None, **_env("TELEGRAM_API_HASH"))
     telethon_session: SecretStr | None = Field(None, **_env("TELETHON_SESSION"))
     miniapp_url: str | None = Field(None, **_env("MINIAPP_URL"))
+    miniapp_auth_max_age: float = Field(86400, gt=0, **_env("MINIAPP_AUTH_MAX_AGE"))
 
     default_channels: str = Field("@durov,@telegram", **_env("DEFAULT_CHANNELS"))
     posts_per_channel: int = Field(7, ge=1, le=100, **_env("POSTS_PER_CHANNEL"))

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ppb import __version__
-from ppb.http import commands
+from ppb.http import commands, miniapp
 from ppb.http import schemas as s
 
 
@@ -26,6 +26,7 @@ class Operation:
     errors: tuple[int, ...] = (400, 401, 422, 503)
     extra: dict[int, str] = field(default_factory=dict)
     public: bool = False
+    auth: str = "APIKey"  # the security scheme: APIKey, or MiniApp (Authorization: tma <initData>)
 
 
 API = "/api/v1"
@@ -46,6 +47,9 @@ OPERATIONS: list[Operation] = [
     Operation("POST", f"{API}/ml/train", "Fit the user's model; completes training", s.TrainRequest, s.TrainOut, errors=(400, 401, 404, 422, 503)),
     Operation("POST", f"{API}/cmd/scrape", "Scrape a channel into the store (202 when a FloodWait queued it)", commands.ScrapeRequest, commands.ScrapeOut, errors=(400, 401, 404, 422, 503), extra={202: "Queued behind a FloodWait; Retry-After says how long"}),
     Operation("POST", f"{API}/cmd/join", "Join a channel so its new posts arrive (202 when a FloodWait queued it)", commands.JoinRequest, commands.JoinOut, errors=(400, 401, 404, 422, 503), extra={202: "Queued behind a FloodWait; Retry-After says how long"}),
+    Operation("GET", f"{API}/miniapp/me", "The Mini App's user (from initData), registered on first visit", None, miniapp.MiniAppUser, errors=(401, 503), auth="MiniApp"),
+    Operation("GET", f"{API}/miniapp/posts", "Cards to rate: ?mode=training|feed&limit=N", None, miniapp.MiniAppPosts, errors=(401, 422, 503), auth="MiniApp"),
+    Operation("POST", f"{API}/miniapp/interactions", "Rate a post as the initData's user (re-sending is harmless)", miniapp.MiniAppRate, s.InteractionOut, errors=(400, 401, 404, 422, 503), auth="MiniApp"),
     Operation("GET", "/healthz", "Liveness", public=True),
     Operation("GET", "/readyz", "Readiness: 200 when the API can serve", errors=(503,), public=True),
     Operation("GET", "/metrics", "Prometheus metrics", errors=(), public=True),
@@ -84,7 +88,7 @@ def build_openapi(operations: list[Operation] = OPERATIONS) -> dict[str, Any]:
         for status in op.errors:
             item["responses"][str(status)] = _json(error_ref, "Error")
         if not op.public:
-            item["security"] = [{"APIKey": []}]
+            item["security"] = [{op.auth: []}]
         paths.setdefault(op.path, {})[op.method.lower()] = item
     return {
         "openapi": "3.1.0",
@@ -92,7 +96,10 @@ def build_openapi(operations: list[Operation] = OPERATIONS) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": schema.get("$defs", {}),
-            "securitySchemes": {"APIKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}},
+            "securitySchemes": {
+                "APIKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "MiniApp": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "tma <initData>"},
+            },
         },
     }
 

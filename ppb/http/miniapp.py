@@ -1,0 +1,233 @@
+"""The Mini App: its static files at `/miniapp/` and its API under `/api/v1/miniapp`.
+
+Every API call is made as the user the `Authorization: tma <initData>` header proves;
+no user id is ever read from the query or the body.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from aiogram.utils.web_app import WebAppUser
+from pydantic import Field, ValidationError
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from ppb.config import Settings
+from ppb.domain.channels import ChannelRef, parse_channel
+from ppb.domain.errors import DomainError
+from ppb.domain.interactions import InteractionType
+from ppb.http.body import describe, parse_body, reply
+from ppb.http.miniapp_auth import InitDataError, init_data_from_header, miniapp_bot_token, verify_init_data
+from ppb.http.schemas import Body, InteractionOut, Out, UserOut, UtcDatetime
+from ppb.http.services import Services
+from ppb.store.queries import Row
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "miniapp"
+SERVED_SUFFIXES = {".html", ".js", ".css", ".svg"}
+_LANGUAGE = re.compile(r"^[a-z]{2,3}")
+
+
+# schemas -------------------------------------------------------------------------------
+
+
+class MiniAppUser(UserOut):
+    """The user, with the language the app speaks to them in (`en` or `ru`)."""
+
+    ui_language: Literal["en", "ru"]
+
+
+class MiniAppPost(Out):
+    id: int
+    channel_title: str
+    channel_username: str | None = None
+    text: str
+    media_type: str | None = None
+    posted_at: UtcDatetime | None = None
+    telegram_message_id: int | None = None
+    url: str | None = None  # the original post, when the channel has a username
+    relevance_score: float | None = None
+
+
+class MiniAppPosts(Out):
+    mode: Literal["training", "feed"]
+    posts: list[MiniAppPost]
+    total: int  # training: the whole training set; feed: the posts sent
+    done: int  # training: how many of that set the user has rated already
+
+
+class MiniAppPostsQuery(Body):
+    mode: Literal["training", "feed"] = "training"
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class MiniAppRate(Body):
+    post_id: Annotated[int, Field(ge=1)]
+    interaction_type: InteractionType
+
+
+# helpers -------------------------------------------------------------------------------
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def telegram_user(request: Request) -> WebAppUser:
+    """The user proven by the request's initData; 401 with the reason otherwise."""
+    settings = _services(request).settings
+    try:
+        init_data = init_data_from_header(request.headers.get("authorization"))
+        return verify_init_data(
+            init_data, miniapp_bot_token(settings), max_age=settings.miniapp_auth_max_age
+        )
+    except InitDataError as error:
+        raise HTTPException(401, str(error), {"WWW-Authenticate": "tma"}) from None
+
+
+def _language(code: str | None) -> str | None:
+    match = _LANGUAGE.match((code or "").lower())
+    return match.group(0) if match else None
+
+
+def ui_language(*codes: str | None) -> Literal["en", "ru"]:
+    """Russian for the first known language that is Russian, else English."""
+    for code in codes:
+        if code:
+            return "ru" if code.lower().startswith("ru") else "en"
+    return "en"
+
+
+async def _user_row(request: Request, who: WebAppUser) -> Row:
+    """The stored user, registered on first sight (as POST /users/ does)."""
+    store = _services(request).store
+    user = await store.find_user(who.id)
+    if user is None:
+        user, _ = await store.upsert_user(
+            who.id, who.username, who.first_name, who.last_name, _language(who.language_code)
+        )
+    return user
+
+
+def post_url(username: str | None, message_id: int | None) -> str | None:
+    return f"https://t.me/{username}/{message_id}" if username and message_id else None
+
+
+def _card(row: Row, score: float | None = None) -> MiniAppPost:
+    url = post_url(row.get("channel_username"), row.get("telegram_message_id"))
+    return MiniAppPost.model_validate({**row, "url": url, "relevance_score": score})
+
+
+# routes --------------------------------------------------------------------------------
+
+
+async def me(request: Request) -> Response:
+    who = telegram_user(request)
+    user = await _user_row(request, who)
+    language = ui_language(user.get("language"), who.language_code)
+    return reply(MiniAppUser.model_validate({**user, "ui_language": language}))
+
+
+async def list_posts(request: Request) -> Response:
+    who = telegram_user(request)
+    try:
+        query = MiniAppPostsQuery.model_validate(dict(request.query_params), strict=False)
+    except ValidationError as error:
+        raise HTTPException(422, describe(error)) from None
+    user = await _user_row(request, who)
+    if query.mode == "feed":
+        ranked = await _services(request).scoring.best(user["id"], query.limit)
+        cards = [_card(row, round(score, 6)) for row, score in ranked]
+        return reply(MiniAppPosts(mode="feed", posts=cards, total=len(cards), done=0))
+    return reply(await _training(request, user, query.limit))
+
+
+async def _training(request: Request, user: Row, limit: int) -> MiniAppPosts:
+    """The default channels' and the user's channels' newest posts, unrated first."""
+    services = _services(request)
+    store = services.store
+    refs: list[ChannelRef] = []
+    for name in services.settings.effective_default_channels:
+        try:
+            refs.append(parse_channel(name))
+        except DomainError:
+            continue  # a malformed default is the operator's to fix; the user's own still work
+    defaults = [row["id"] for row in await store.find_channels(refs)]
+    if defaults:
+        await store.link_channels(user["id"], defaults, for_training=True)
+    own = [row["id"] for row in await store.list_user_channels(user["id"])]
+    channel_ids = list(dict.fromkeys(defaults + own))
+    if not channel_ids:
+        return MiniAppPosts(mode="training", posts=[], total=0, done=0)
+    rows = await store.latest_posts(channel_ids, services.settings.posts_per_channel)
+    rated = {row["post_id"] for row in await store.rating_keys(user["id"])}
+    unrated = [row for row in rows if row["id"] not in rated]
+    return MiniAppPosts(
+        mode="training",
+        posts=[_card(row) for row in unrated[:limit]],
+        total=len(rows),
+        done=len(rows) - len(unrated),
+    )
+
+
+async def rate(request: Request) -> Response:
+    who = telegram_user(request)
+    body = await parse_body(request, MiniAppRate)
+    await _user_row(request, who)
+    row = await _services(request).store.rate(who.id, body.post_id, body.interaction_type)
+    return reply(InteractionOut.model_validate(row))
+
+
+# wiring --------------------------------------------------------------------------------
+
+
+class MiniAppFiles(StaticFiles):
+    """The app's own files only (html, js, css, svg); nothing else in the folder is served."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if path not in ("", ".") and Path(path).suffix not in SERVED_SUFFIXES:
+            raise HTTPException(404, f"{path}: not part of the Mini App")
+        response = await super().get_response(path, scope)
+        response.headers.setdefault("Cache-Control", "no-cache")
+        return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def api_mount(settings: Settings) -> Mount:
+    """`/miniapp/...` for the `/api/v1` mount; CORS only for `MINIAPP_URL`'s origin."""
+    middleware = []
+    if settings.miniapp_url:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=[_origin(settings.miniapp_url)],
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+                max_age=600,
+            )
+        )
+    return Mount("/miniapp", routes=routes, middleware=middleware)
+
+
+def static_mount() -> Mount:
+    return Mount("/miniapp", app=MiniAppFiles(directory=STATIC_DIR, html=True), name="miniapp")
+
+
+routes = [
+    Route("/me", me, methods=["GET"]),
+    Route("/posts", list_posts, methods=["GET"]),
+    Route("/interactions", rate, methods=["POST"]),
+]

@@ -1,0 +1,91 @@
+"""Mini App authentication: Telegram's signed initData, checked and (for the sandbox) signed.
+
+The signature is aiogram's (`aiogram.utils.web_app`): HMAC-SHA256 over the sorted
+`key=value` lines except `hash`, keyed by HMAC("WebAppData", bot token). On top of it the
+age of `auth_date` is bounded, so a leaked initData stops working.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from aiogram.utils.web_app import WebAppInitData, WebAppUser, safe_parse_webapp_init_data
+
+from ppb.config import Settings
+
+SCHEME = "tma"
+CLOCK_SKEW_S = 300  # an auth_date this far in the future is still accepted (clocks differ)
+
+
+class InitDataError(ValueError):
+    """initData that does not prove who the user is; the message says why, for a person."""
+
+
+def miniapp_bot_token(settings: Settings) -> str:
+    """The bot token that signs initData: `BOT_TOKEN`, else one derived from this deployment.
+
+    Without a bot token (the sandbox) the token is derived from the API key, or the database
+    URL when there is none, so every replica and the sandbox agree without sharing a file.
+    It has a real token's shape (`<digits>:<35 characters>`), so aiogram accepts it too.
+    """
+    if settings.bot_token is not None:
+        return settings.bot_token.get_secret_value()
+    material = settings.api_key.get_secret_value() if settings.api_key else settings.database_url
+    digest = hmac.new(material.encode(), b"ppb:sandbox-bot-token", hashlib.sha256).digest()
+    bot_id = 1_000_000_000 + int.from_bytes(digest[:4], "big") % 9_000_000_000
+    secret = base64.urlsafe_b64encode(digest[4:]).decode().rstrip("=")[:35]
+    return f"{bot_id}:{secret}"
+
+
+def sign_init_data(
+    token: str, user: Mapping[str, Any], *, auth_date: int | None = None, **fields: str
+) -> str:
+    """initData for `user` as Telegram would send it, signed with `token` (sandbox, tests)."""
+    data: dict[str, str] = {
+        **fields,
+        "user": json.dumps(dict(user), separators=(",", ":"), ensure_ascii=False),
+        "auth_date": str(int(time.time()) if auth_date is None else auth_date),
+    }
+    check = "\n".join(f"{key}={value}" for key, value in sorted(data.items()))
+    secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
+    data["hash"] = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
+    return urlencode(data)
+
+
+def init_data_from_header(value: str | None) -> str:
+    """The initData of an `Authorization: tma <initData>` header."""
+    if not value:
+        raise InitDataError("Authorization: the header `tma <initData>` is required")
+    scheme, _, credentials = value.strip().partition(" ")
+    if scheme.lower() != SCHEME or not credentials.strip():
+        raise InitDataError("Authorization: expected `tma <initData>`")
+    return credentials.strip()
+
+
+def verify_init_data(
+    init_data: str, token: str, *, max_age: float, now: float | None = None
+) -> WebAppUser:
+    """The user the initData proves; raises InitDataError for a bad signature or age."""
+    try:
+        parsed: WebAppInitData = safe_parse_webapp_init_data(token, init_data)
+    except ValueError:  # a wrong hash, or fields that do not parse
+        raise InitDataError("Authorization: the initData signature is not valid") from None
+    now = time.time() if now is None else now
+    age = now - parsed.auth_date.timestamp()
+    if age > max_age:
+        raise InitDataError(
+            f"Authorization: the initData is {int(age)} s old (at most {int(max_age)} s); "
+            "open the Mini App again"
+        )
+    if age < -CLOCK_SKEW_S:
+        raise InitDataError("Authorization: the initData auth_date is in the future")
+    if parsed.user is None:
+        raise InitDataError("Authorization: the initData names no user")
+    return parsed.user

@@ -1,0 +1,1 @@
+"""The Mini App's static files (html, js, css); `ppb.http.miniapp` serves them at `/miniapp/`."""

@@ -1,0 +1,257 @@
+/* The deck: cards to rate by swipe (right like, left dislike) or by the buttons.
+   Post text and channel titles are set with textContent only, never parsed as HTML. */
+"use strict";
+(function () {
+  const { t, setLanguage, pickLanguage, launch, loadTelegramScript, applyTheme, bridge, Api, RatingQueue, Offline, AuthError } = window.PPB;
+  const VISIBLE = 3;
+  const LIMIT = 50;
+
+  const root = document.getElementById("app");
+  const $ = (role) => root.querySelector(`[data-role="${role}"]`);
+  const deckEl = $("deck");
+
+  const start = launch();
+  const userKey = start.user && start.user.id ? String(start.user.id) : "anonymous";
+  const state = {
+    mode: new URLSearchParams(window.location.search).get("mode") === "feed" ? "feed" : "training",
+    cards: [],
+    index: 0,
+    done: 0,
+    total: 0,
+    rated: new Set(),
+    fromCache: false,
+    queue: { pending: 0, offline: false, authFailed: false },
+  };
+
+  setLanguage(pickLanguage(start.user && start.user.language_code, navigator.language));
+  applyTheme(start.theme);
+  bridge.ready();
+  loadTelegramScript((app) => { applyTheme(app.themeParams || {}); bridge.ready(); renderChrome(); });
+
+  const api = new Api(start.initData);
+  const queue = new RatingQueue(api, userKey, (queueState) => { state.queue = queueState; renderChrome(); });
+
+  // storage of what this user last loaded, for launching without a connection ---------------
+
+  function remember(name, value) {
+    try { localStorage.setItem(`ppb:${name}:${userKey}`, JSON.stringify(value)); } catch (_) { /* full */ }
+  }
+
+  function recall(name) {
+    try { return JSON.parse(localStorage.getItem(`ppb:${name}:${userKey}`) || "null"); } catch (_) { return null; }
+  }
+
+  // loading ------------------------------------------------------------------------------
+
+  async function boot() {
+    if (!start.initData) return fail("no-launch", t("no_launch"));
+    let me;
+    try {
+      me = await api.call("GET", "me");
+      remember("me", me);
+    } catch (error) {
+      if (error instanceof AuthError) return fail("auth-error", t("auth_failed"), error.message);
+      if (!(error instanceof Offline)) return fail("error", t("load_failed", { detail: error.message }));
+      me = recall("me");
+    }
+    if (me) setLanguage(me.ui_language);
+    await loadDeck(state.mode);
+    queue.flush();  // ratings left from an earlier visit
+  }
+
+  async function loadDeck(mode) {
+    state.mode = mode;
+    root.dataset.state = "loading";
+    let data;
+    state.fromCache = false;
+    try {
+      data = await api.call("GET", `posts?mode=${mode}&limit=${LIMIT}`);
+      remember(`deck:${mode}`, data);
+    } catch (error) {
+      if (error instanceof AuthError) return fail("auth-error", t("auth_failed"), error.message);
+      if (!(error instanceof Offline)) return fail("error", t("load_failed", { detail: error.message }));
+      data = recall(`deck:${mode}`) || { posts: [], total: 0, done: 0 };
+      state.fromCache = true;
+    }
+    const waiting = queue.pendingIds();
+    const skipped = data.posts.filter((post) => state.rated.has(post.id) || waiting.has(post.id)).length;
+    state.cards = data.posts.filter((post) => !state.rated.has(post.id) && !waiting.has(post.id));
+    state.index = 0;
+    state.total = mode === "training" ? data.total : state.cards.length;
+    state.done = mode === "training" ? data.done + (state.fromCache ? skipped : 0) : 0;
+    render();
+  }
+
+  function fail(kind, message, detail) {
+    root.dataset.state = kind;
+    const box = $("error");
+    box.textContent = message;
+    if (detail) box.title = detail;
+    box.hidden = false;
+    bridge.haptic("error");
+    renderChrome();
+  }
+
+  // rating -------------------------------------------------------------------------------
+
+  function topCard() {
+    return deckEl.querySelector(".card[data-top]");
+  }
+
+  function rate(kind) {
+    const card = topCard();
+    if (!card || root.dataset.state === "auth-error") return;
+    const postId = Number(card.dataset.postId);
+    state.rated.add(postId);
+    state.index += 1;
+    state.done += 1;
+    card.removeAttribute("data-top");
+    card.classList.add("leaving", `leaving-${kind}`);
+    card.style.transform = "";
+    setTimeout(() => card.remove(), 250);
+    bridge.haptic(kind);
+    queue.add(postId, kind);
+    render();
+  }
+
+  // rendering ----------------------------------------------------------------------------
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function cardElement(post) {
+    const card = element("article", "card");
+    card.dataset.postId = String(post.id);
+    const head = element("header", "card-head");
+    head.append(element("span", "channel", post.channel_title || ""));
+    const media = post.media_type || "text";
+    if (media !== "text") {
+      const badge = element("span", "badge", t(`media_${media}`));
+      badge.dataset.media = media;
+      head.append(badge);
+    }
+    card.append(head, element("p", "text", post.text || ""));
+    const foot = element("footer", "card-foot");
+    if (post.posted_at) {
+      const when = element("time", "date", new Date(post.posted_at).toLocaleDateString(document.documentElement.lang));
+      when.dateTime = post.posted_at;
+      foot.append(when);
+    }
+    if (post.url) {
+      const link = element("a", "link", t("open_post"));
+      link.href = post.url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      link.addEventListener("click", (event) => { if (bridge.openLink(post.url)) event.preventDefault(); });
+      foot.append(link);
+    }
+    card.append(foot);
+    return card;
+  }
+
+  function render() {
+    for (const card of deckEl.querySelectorAll(".card:not(.leaving)")) card.remove();
+    const shown = state.cards.slice(state.index, state.index + VISIBLE);
+    shown.reverse().forEach((post, position) => {
+      const card = cardElement(post);
+      const depth = shown.length - 1 - position;
+      card.style.setProperty("--depth", String(depth));
+      if (depth === 0) { card.dataset.top = "true"; swipeable(card); }
+      deckEl.append(card);
+    });
+    if (!root.dataset.state.match(/auth-error|no-launch|^error$/)) {
+      root.dataset.state = shown.length ? "ready" : "empty";
+    }
+    renderChrome();
+  }
+
+  function renderChrome() {
+    const failed = /auth-error|no-launch|^error$/.test(root.dataset.state) || state.queue.authFailed;
+    if (state.queue.authFailed && root.dataset.state !== "auth-error") fail("auth-error", t("auth_failed"));
+    const hasCard = Boolean(topCard());
+    for (const button of root.querySelectorAll("[data-action]")) button.disabled = failed || !hasCard;
+    for (const tab of root.querySelectorAll("[data-mode]")) {
+      tab.setAttribute("aria-selected", String(tab.dataset.mode === state.mode));
+    }
+    const total = Math.max(state.total, state.done);
+    $("progress-label").textContent = t("progress", { done: state.done, total });
+    $("progress-bar").style.width = total ? `${Math.round((100 * state.done) / total)}%` : "0%";
+
+    const offline = state.queue.offline || state.fromCache;
+    root.dataset.offline = String(offline);
+    $("offline").hidden = !offline;
+    $("offline").textContent = t("offline", { count: state.queue.pending });
+
+    const empty = root.dataset.state === "empty";
+    $("empty").hidden = !empty;
+    const button = $("empty-button");
+    let action = null;
+    if (empty && state.mode === "training" && state.total > 0) {
+      $("empty-text").textContent = t("training_done");
+      action = { text: t("show_feed"), run: () => switchMode("feed") };
+    } else if (empty) {
+      $("empty-text").textContent = t(state.mode === "training" ? "training_empty" : "feed_empty");
+      action = { text: t("reload"), run: () => loadDeck(state.mode) };
+    }
+    button.hidden = !action;
+    if (action) { button.textContent = action.text; button.onclick = action.run; }
+    bridge.mainButton(action && state.mode === "training" && state.total > 0 ? action.text : "", action ? action.run : null);
+    bridge.backButton(state.mode === "feed" && !failed ? () => switchMode("training") : null);
+  }
+
+  function switchMode(mode) {
+    if (mode === state.mode && root.dataset.state !== "empty") return;
+    loadDeck(mode);
+  }
+
+  // swiping ------------------------------------------------------------------------------
+
+  function swipeable(card) {
+    let startX = null;
+    let dx = 0;
+    const threshold = () => Math.min(120, card.offsetWidth * 0.25);
+    card.addEventListener("pointerdown", (event) => {
+      if (event.target.closest("a")) return;
+      startX = event.clientX;
+      dx = 0;
+      card.setPointerCapture(event.pointerId);
+      card.classList.add("dragging");
+    });
+    card.addEventListener("pointermove", (event) => {
+      if (startX === null) return;
+      dx = event.clientX - startX;
+      card.style.transform = `translateX(${dx}px) rotate(${dx / 20}deg)`;
+      card.dataset.hint = dx > threshold() / 2 ? "like" : dx < -threshold() / 2 ? "dislike" : "";
+    });
+    const end = () => {
+      if (startX === null) return;
+      startX = null;
+      card.classList.remove("dragging");
+      card.dataset.hint = "";
+      if (dx > threshold()) rate("like");
+      else if (dx < -threshold()) rate("dislike");
+      else card.style.transform = "";
+    };
+    card.addEventListener("pointerup", end);
+    card.addEventListener("pointercancel", () => { dx = 0; end(); });
+  }
+
+  // controls -----------------------------------------------------------------------------
+
+  for (const button of root.querySelectorAll("[data-action]")) {
+    button.addEventListener("click", () => rate(button.dataset.action));
+  }
+  for (const tab of root.querySelectorAll("[data-mode]")) {
+    tab.addEventListener("click", () => switchMode(tab.dataset.mode));
+  }
+  document.addEventListener("keydown", (event) => {
+    const kind = { ArrowRight: "like", ArrowLeft: "dislike", ArrowDown: "skip" }[event.key];
+    if (kind) rate(kind);
+  });
+
+  boot();
+})();

@@ -1,0 +1,84 @@
+/* The app's texts in English and Russian; PPB.t(key, values) picks the current language. */
+"use strict";
+(function () {
+  const TEXTS = {
+    en: {
+      mode_training: "Training",
+      mode_feed: "Feed",
+      like: "Like",
+      dislike: "Dislike",
+      skip: "Skip",
+      open_post: "Open in Telegram",
+      loading: "Loading…",
+      progress: "{done} / {total}",
+      offline: "You are offline. Your ratings are saved on this device and will be sent when the connection is back ({count} waiting).",
+      auth_failed: "Telegram could not confirm who you are. Close the app and open it again from the bot.",
+      no_launch: "Open this app from the PPB bot in Telegram.",
+      load_failed: "Posts could not be loaded: {detail}",
+      training_done: "Training is done. Your feed is ready.",
+      training_empty: "There is nothing to rate yet. Add channels in the bot.",
+      feed_empty: "No new posts for now. Come back later.",
+      show_feed: "Show my feed",
+      reload: "Check again",
+      media_text: "Text",
+      media_photo: "Photo",
+      media_video: "Video",
+      media_document: "File",
+      media_audio: "Audio",
+      media_voice: "Voice",
+      media_poll: "Poll",
+    },
+    ru: {
+      mode_training: "Обучение",
+      mode_feed: "Лента",
+      like: "Нравится",
+      dislike: "Не нравится",
+      skip: "Пропустить",
+      open_post: "Открыть в Telegram",
+      loading: "Загрузка…",
+      progress: "{done} / {total}",
+      offline: "Нет связи. Оценки сохранены на этом устройстве и будут отправлены, когда связь вернётся (ждут: {count}).",
+      auth_failed: "Telegram не подтвердил, кто вы. Закройте приложение и откройте его снова из бота.",
+      no_launch: "Откройте это приложение из бота PPB в Telegram.",
+      load_failed: "Не удалось загрузить посты: {detail}",
+      training_done: "Обучение завершено. Ваша лента готова.",
+      training_empty: "Пока нечего оценивать. Добавьте каналы в боте.",
+      feed_empty: "Новых постов пока нет. Загляните позже.",
+      show_feed: "Открыть ленту",
+      reload: "Проверить снова",
+      media_text: "Текст",
+      media_photo: "Фото",
+      media_video: "Видео",
+      media_document: "Файл",
+      media_audio: "Аудио",
+      media_voice: "Голосовое",
+      media_poll: "Опрос",
+    },
+  };
+
+  let language = "en";
+
+  function pickLanguage(...codes) {
+    for (const code of codes) {
+      if (code) return String(code).toLowerCase().startsWith("ru") ? "ru" : "en";
+    }
+    return "en";
+  }
+
+  function setLanguage(code) {
+    language = TEXTS[code] ? code : "en";
+    document.documentElement.lang = language;
+    for (const node of document.querySelectorAll("[data-i18n]")) {
+      node.textContent = t(node.dataset.i18n);
+    }
+  }
+
+  function t(key, values) {
+    const text = TEXTS[language][key] ?? TEXTS.en[key] ?? key;
+    return text.replace(/\{(\w+)\}/g, (_, name) => String(values?.[name] ?? ""));
+  }
+
+  window.PPB = Object.assign(window.PPB || {}, {
+    t, setLanguage, pickLanguage, language: () => language,
+  });
+})();
