@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ppb.actors.activation import evict_quiet
 from ppb.actors.chat_state import ChatState
 from ppb.domain.messages import ManagedMessage, MessageType
 
@@ -118,15 +119,7 @@ class ChatShard:
         """Forget chats quiet for a while, when their state is kept elsewhere."""
         if not self._state.durable:
             return 0
-        cutoff = self._clock() - self._idle_after
-        idle = [
-            chat_id
-            for chat_id, chat in self._chats.items()
-            if chat.used_at < cutoff and not chat.lock.locked()
-        ]
-        for chat_id in idle:
-            del self._chats[chat_id]
-        return len(idle)
+        return evict_quiet(self._chats, self._clock() - self._idle_after)
 
     def active_count(self) -> int:
         return len(self._chats)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ppb.actors.activation import evict_quiet
 from ppb.domain.errors import DomainError
 from ppb.domain.status import UserEvent
 
@@ -115,15 +116,7 @@ class UserShard:
 
     def evict_idle(self) -> int:
         """Forget users quiet for `idle_after` seconds (their state is in the store)."""
-        cutoff = self._clock() - self._idle_after
-        idle = [
-            telegram_id
-            for telegram_id, user in self._users.items()
-            if user.used_at < cutoff and not user.lock.locked()
-        ]
-        for telegram_id in idle:
-            del self._users[telegram_id]
-        return len(idle)
+        return evict_quiet(self._users, self._clock() - self._idle_after)
 
     def active_count(self) -> int:
         return len(self._users)
