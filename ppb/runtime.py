@@ -83,6 +83,10 @@ def stop_all(settings: Settings, started_ray: bool) -> None:
             serve.delete(APP_NAME)
             UserShards(settings).shards.kill_all()
             ChatShards(settings).shards.kill_all()
+            if settings.telethon_session is not None:
+                from ppb.actors.scraper import RayScraperClient
+
+                RayScraperClient(settings).kill()
     finally:
         ray.shutdown()  # a local Ray we started goes with everything in it
 
