@@ -53,6 +53,10 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
         lifespan=lifespan,
     )
     app.state.services = services
+    if settings.use_sandbox:  # the Bot API emulator and web chat at /sandbox (DESIGN section 8)
+        from ppb.sandbox.routes import mount_sandbox
+
+        mount_sandbox(app, settings)
     app.state.metrics = metrics
     app.state.openapi = build_openapi()
     return app

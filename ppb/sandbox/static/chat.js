@@ -1,0 +1,143 @@
+// The sandbox web chat: a person's side of a chat with the bot. Text is always shown as
+// text (textContent), never parsed as HTML.
+"use strict";
+
+const api = "/sandbox/api";
+const $ = (id) => document.getElementById(id);
+let version = 0;
+let lastAnswer = null;
+
+function userId() {
+  let id = localStorage.getItem("ppb-sandbox-user");
+  if (!id) {
+    id = String(100000 + Math.floor(Math.random() * 900000));
+    localStorage.setItem("ppb-sandbox-user", id);
+  }
+  return id;
+}
+
+function firstName() {
+  return localStorage.getItem("ppb-sandbox-name") || "Sandbox user";
+}
+
+async function call(method, path, body) {
+  const response = await fetch(api + path, {
+    method,
+    headers: body ? { "Content-Type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const data = response.status === 204 ? null : await response.json();
+  if (!response.ok) throw new Error((data && data.detail) || response.statusText);
+  return data;
+}
+
+function toast(text) {
+  const box = $("toast");
+  box.textContent = text;
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { box.hidden = true; }, 2500);
+}
+
+async function openWebApp(url) {
+  const signed = await call("GET", `/chats/${userId()}/webapp?url=${encodeURIComponent(url)}`);
+  $("webapp-frame").src = signed.url;
+  $("webapp").hidden = false;
+}
+
+function keyboard(message) {
+  const rows = (message.reply_markup && message.reply_markup.inline_keyboard) || [];
+  const box = document.createElement("div");
+  box.className = "keyboard";
+  for (const row of rows) {
+    const line = document.createElement("div");
+    line.className = "row";
+    for (const button of row) {
+      const element = document.createElement("button");
+      element.type = "button";
+      element.textContent = button.text;
+      if (button.callback_data !== undefined) {
+        element.dataset.callback = button.callback_data;
+        element.addEventListener("click", () =>
+          call("POST", `/chats/${userId()}/callbacks`, { message_id: message.message_id, data: button.callback_data })
+            .catch((error) => toast(error.message)));
+      } else if (button.web_app) {
+        element.addEventListener("click", () => openWebApp(button.web_app.url).catch((error) => toast(error.message)));
+      } else if (button.url) {
+        element.addEventListener("click", () => window.open(button.url, "_blank", "noopener"));
+      }
+      line.appendChild(element);
+    }
+    box.appendChild(line);
+  }
+  return box;
+}
+
+function render(chat) {
+  const list = $("messages");
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  list.replaceChildren();
+  for (const message of chat.messages) {
+    const bubble = document.createElement("div");
+    bubble.className = "msg " + (message.from_bot ? "bot" : "me");
+    bubble.dataset.messageId = String(message.message_id);
+    if (message.photo) {
+      const photo = document.createElement("div");
+      photo.className = "photo";
+      photo.textContent = "🖼";
+      bubble.appendChild(photo);
+    }
+    const text = document.createElement("div");
+    text.className = "text";
+    text.textContent = message.text ?? message.caption ?? "";
+    bubble.appendChild(text);
+    if (message.edited) {
+      const mark = document.createElement("span");
+      mark.className = "edited";
+      mark.textContent = "edited";
+      bubble.appendChild(mark);
+    }
+    bubble.appendChild(keyboard(message));
+    list.appendChild(bubble);
+  }
+  if (atBottom) list.scrollTop = list.scrollHeight;
+  const answer = chat.answers[chat.answers.length - 1];
+  if (answer && answer.callback_query_id !== lastAnswer) {
+    lastAnswer = answer.callback_query_id;
+    if (answer.text) toast(answer.text);
+  }
+}
+
+async function poll() {
+  for (;;) {
+    try {
+      const chat = await call("GET", `/chats/${userId()}?after_version=${version}`);
+      if (chat.version !== version || version === 0) render(chat);
+      version = chat.version;
+    } catch (error) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+async function main() {
+  $("user-id").value = userId();
+  $("first-name").value = firstName();
+  $("user-id").addEventListener("change", () => {
+    localStorage.setItem("ppb-sandbox-user", $("user-id").value);
+    location.reload();
+  });
+  $("first-name").addEventListener("change", () => localStorage.setItem("ppb-sandbox-name", $("first-name").value));
+  $("webapp-close").addEventListener("click", () => { $("webapp").hidden = true; $("webapp-frame").src = "about:blank"; });
+  $("composer").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = $("text").value.trim();
+    if (!text) return;
+    $("text").value = "";
+    await call("POST", `/chats/${userId()}/messages`, { text, first_name: firstName() }).catch((error) => toast(error.message));
+  });
+  call("GET", "/bot").then((bot) => { $("bot-name").textContent = "@" + bot.username; }).catch(() => {});
+  poll();
+}
+
+main();

@@ -1,0 +1,118 @@
+"""Helpers for the sandbox and bot tests: a real HTTP server in the test's loop, a person."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.types import ASGIApp
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def serve(app: ASGIApp, port: int | None = None) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on a free port in this event loop; yields its base URL."""
+    port = free_port() if port is None else port
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("the server stopped while starting")
+            await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def wait_for(condition: Callable[[], Any], deadline_s: float, what: str) -> Any:
+    """Poll an async `condition` until it returns something truthy; fail naming `what`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + deadline_s
+    last: Any = None
+    while loop.time() < deadline:
+        last = await condition()
+        if last:
+            return last
+        await asyncio.sleep(0.03)
+    raise AssertionError(f"timed out after {deadline_s} s waiting for {what} (last: {last!r})")
+
+
+class Person:
+    """A person chatting with the bot through the sandbox's person API."""
+
+    def __init__(self, client: httpx.AsyncClient, user_id: int, first_name: str = "Ann",
+                 language_code: str = "en") -> None:
+        self.client = client
+        self.user_id = user_id
+        self.first_name = first_name
+        self.language_code = language_code
+
+    async def say(self, text: str) -> int:
+        response = await self.client.post(
+            f"/sandbox/api/chats/{self.user_id}/messages",
+            json={"text": text, "first_name": self.first_name, "username": f"u{self.user_id}",
+                  "language_code": self.language_code},
+        )
+        response.raise_for_status()
+        return int(response.json()["message_id"])
+
+    async def chat(self) -> dict[str, Any]:
+        response = await self.client.get(f"/sandbox/api/chats/{self.user_id}")
+        response.raise_for_status()
+        return response.json()
+
+    async def messages(self) -> list[dict[str, Any]]:
+        return (await self.chat())["messages"]
+
+    async def bot_messages(self) -> list[dict[str, Any]]:
+        return [m for m in await self.messages() if m["from_bot"]]
+
+    async def press(self, message_id: int, data: str) -> None:
+        response = await self.client.post(
+            f"/sandbox/api/chats/{self.user_id}/callbacks", json={"message_id": message_id, "data": data}
+        )
+        response.raise_for_status()
+
+    async def find_button(self, label: str, deadline_s: float = 10.0) -> tuple[int, dict[str, Any]]:
+        """The newest bot message with a button whose text contains `label`, waiting for it."""
+
+        async def look() -> tuple[int, dict[str, Any]] | None:
+            for message in reversed(await self.bot_messages()):
+                for row in (message["reply_markup"] or {}).get("inline_keyboard", []):
+                    for button in row:
+                        if label in button["text"]:
+                            return message["message_id"], button
+            return None
+
+        return await wait_for(look, deadline_s, f"a button {label!r} in the chat of {self.user_id}")
+
+    async def tap(self, label: str, deadline_s: float = 10.0) -> int:
+        """Press the button labelled `label`; returns the id of the message it is on."""
+        message_id, button = await self.find_button(label, deadline_s)
+        await self.press(message_id, button["callback_data"])
+        return message_id
+
+    async def wait_text(self, fragment: str, deadline_s: float = 10.0) -> dict[str, Any]:
+        """The newest bot message whose text contains `fragment`, waiting for it."""
+
+        async def look() -> dict[str, Any] | None:
+            for message in reversed(await self.bot_messages()):
+                if fragment in (message["text"] or message["caption"] or ""):
+                    return message
+            return None
+
+        return await wait_for(look, deadline_s, f"a message with {fragment!r} for {self.user_id}")
