@@ -19,12 +19,15 @@ from ppb.domain.channels import ChannelRef, normalize_username
 from ppb.domain.errors import DomainError, NotFound
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent, UserStatus, is_trained_after, next_status
+from ppb.store.bulk_posts import insert_postgres, insert_sqlite
 from ppb.store.sqlite import PPBDatabase, TunedConnection
 from ppb.store.schema import channels, interactions, nudges, posts, user_channels, user_logs, users
 
 Row = dict[str, Any]
 T = TypeVar("T")
 INSERT_CHUNK = 500
+POST_BATCH = 2000
+"""Posts per insert statement: large enough to amortise a round trip, small enough to show progress."""
 
 
 _holding_write_lock: ContextVar[bool] = ContextVar("ppb_store_write_lock", default=False)
@@ -385,37 +388,26 @@ class Store:
     # posts ---------------------------------------------------------------------------
 
     @writes
+    async def insert_posts(self, channel_id: int, batch: Sequence[NewPost]) -> int:
+        """Insert one batch of posts in one statement and transaction; returns how many were
+        new (posts already stored are left as they are)."""
+        insert = insert_postgres if self.dialect == "postgresql" else insert_sqlite
+        async with self.session() as connection:
+            async with self.database.transaction():
+                return await insert(connection.raw_connection, channel_id, batch, utcnow())
+
+    @writes
     async def add_posts(self, channel_id: int, new_posts: Sequence[NewPost]) -> tuple[int, list[int]]:
         """Insert posts once; returns (created_count, one id per sent post, in order)."""
-        unique: dict[int, NewPost] = {}
+        first: dict[int, NewPost] = {}
         for post in new_posts:
-            unique.setdefault(post.telegram_message_id, post)
-        now = utcnow()
+            first.setdefault(post.telegram_message_id, post)
+        unique = list(first.values())
         created = 0
-        rows = list(unique.values())
-        for start in range(0, len(rows), INSERT_CHUNK):
-            chunk = rows[start : start + INSERT_CHUNK]
-            statement = (
-                self._insert(posts)
-                .values(
-                    [
-                        {
-                            "channel_id": channel_id,
-                            "telegram_message_id": post.telegram_message_id,
-                            "text": post.text,
-                            "media_type": post.media_type,
-                            "posted_at": post.posted_at,
-                            "created_at": now,
-                        }
-                        for post in chunk
-                    ]
-                )
-                .on_conflict_do_nothing(index_elements=[posts.c.channel_id, posts.c.telegram_message_id])
-                .returning(posts.c.id)
-            )
-            created += len(await self.database.fetch_all(statement))
+        for start in range(0, len(unique), POST_BATCH):
+            created += await self.insert_posts(channel_id, unique[start : start + POST_BATCH])
         ids: dict[int, int] = {}
-        keys = list(unique)
+        keys = [post.telegram_message_id for post in unique]
         for start in range(0, len(keys), INSERT_CHUNK):
             records = await self.database.fetch_all(
                 sa.select(posts.c.id, posts.c.telegram_message_id).where(
@@ -423,8 +415,25 @@ class Store:
                     posts.c.telegram_message_id.in_(keys[start : start + INSERT_CHUNK]),
                 )
             )
-            ids.update({record["telegram_message_id"]: record["id"] for record in records})
+            ids.update({record[1]: record[0] for record in records})
         return created, [ids[post.telegram_message_id] for post in new_posts]
+
+    async def post_cursor(self, channel_id: int) -> tuple[int | None, int | None, int]:
+        """A channel's stored posts: (newest message id, oldest message id, how many)."""
+        record = await self.database.fetch_one(
+            sa.select(
+                sa.func.max(posts.c.telegram_message_id),
+                sa.func.min(posts.c.telegram_message_id),
+                sa.func.count(),
+            ).where(posts.c.channel_id == channel_id)
+        )
+        assert record is not None
+        newest, oldest, count = tuple(record._mapping.values())
+        return (
+            int(newest) if newest is not None else None,
+            int(oldest) if oldest is not None else None,
+            int(count or 0),
+        )
 
     async def latest_posts(
         self, channel_ids: Sequence[int], per_channel: int, unrated_by: int | None = None
