@@ -20,6 +20,7 @@
     total: 0,
     rated: new Set(),
     fromCache: false,
+    refreshTimer: null,
     queue: { pending: 0, offline: false, authFailed: false },
   };
 
@@ -29,7 +30,11 @@
   loadTelegramScript((app) => { applyTheme(app.themeParams || {}); bridge.ready(); renderChrome(); });
 
   const api = new Api(start.initData);
-  const queue = new RatingQueue(api, userKey, (queueState) => { state.queue = queueState; renderChrome(); });
+  const queue = new RatingQueue(api, userKey, (queueState) => {
+    state.queue = queueState;
+    if (queueState.sent && state.fromCache) refreshDeck();  // the API answers again
+    renderChrome();
+  });
 
   // storage of what this user last loaded, for launching without a connection ---------------
 
@@ -80,6 +85,38 @@
     state.total = mode === "training" ? data.total : state.cards.length;
     state.done = mode === "training" ? data.done + (state.fromCache ? skipped : 0) : 0;
     render();
+    if (state.fromCache) scheduleRefresh();
+  }
+
+  /** After a launch from this device's copy: fetch the deck again, keeping the cards shown. */
+  async function refreshDeck() {
+    clearTimeout(state.refreshTimer);
+    const mode = state.mode;
+    let data;
+    try {
+      data = await api.call("GET", `posts?mode=${mode}&limit=${LIMIT}`);
+    } catch (error) {
+      if (error instanceof AuthError) return fail("auth-error", t("auth_failed"), error.message);
+      return scheduleRefresh();
+    }
+    if (mode !== state.mode || !state.fromCache) return;
+    remember(`deck:${mode}`, data);
+    state.fromCache = false;
+    const known = new Set(state.cards.map((post) => post.id));
+    const waiting = queue.pendingIds();
+    state.cards.push(...data.posts.filter((post) => !known.has(post.id) && !state.rated.has(post.id) && !waiting.has(post.id)));
+    if (mode === "training") {
+      state.total = data.total;
+      state.done = Math.max(state.done, data.done + waiting.size);
+    } else {
+      state.total = state.cards.length;
+    }
+    render();
+  }
+
+  function scheduleRefresh() {
+    clearTimeout(state.refreshTimer);
+    state.refreshTimer = setTimeout(refreshDeck, 3000);
   }
 
   function fail(kind, message, detail) {

@@ -1,0 +1,78 @@
+"""Headless Chromium (Debian's package, driven by Playwright) and a real HTTP server for it.
+
+Playwright's own browser download is never used: `launch_chromium` points Playwright at the
+system Chromium. `serve_in_thread` runs an ASGI app under uvicorn on a free port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import uvicorn
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+CHROMIUM_NAMES = ("/usr/bin/chromium", "chromium", "chromium-browser")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+def chromium_path() -> str:
+    """The system Chromium; fails naming the package to install when there is none."""
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise AssertionError("Chromium is not installed: apt-get install -y chromium")
+
+
+@contextlib.contextmanager
+def launch_chromium() -> Iterator[Browser]:
+    """One headless Chromium for a module or session; closed at the end."""
+    with sync_playwright() as playwright:
+        browser = _launch(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _launch(playwright: Playwright) -> Browser:
+    return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Keep what the page looks like now as `artifacts/<name>.png`."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def wait_until(condition: Callable[[], bool], deadline_s: float, what: str) -> None:
+    """Poll `condition` until it holds; fail naming `what` after the deadline."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {deadline_s} s waiting for {what}")
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: object, port: int) -> Iterator[str]:
+    """Serve `app` over real HTTP on 127.0.0.1:`port` (lifespan included); yields the base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: server.started or not thread.is_alive(), 30, "the HTTP server to start")
+        assert server.started, "the HTTP server did not start (see the log above)"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
