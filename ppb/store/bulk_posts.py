@@ -49,10 +49,12 @@ async def insert_sqlite(raw: Any, channel_id: int, batch: Sequence[PostRow], now
     return int(raw.total_changes - before)
 
 
-async def insert_postgres(raw: Any, channel_id: int, batch: Sequence[PostRow], now: datetime) -> int:
-    """On an asyncpg connection; returns how many rows were new."""
-    status = await raw.execute(
-        _POSTGRES_INSERT,
+async def insert_postgres(
+    raw: Any, channel_id: int, batch: Sequence[PostRow], now: datetime
+) -> dict[int, int]:
+    """On an asyncpg connection; returns the new rows' ids by message id."""
+    records = await raw.fetch(
+        _POSTGRES_INSERT + " RETURNING telegram_message_id, id",
         channel_id,
         now,
         [p.telegram_message_id for p in batch],
@@ -60,4 +62,15 @@ async def insert_postgres(raw: Any, channel_id: int, batch: Sequence[PostRow], n
         [p.media_type for p in batch],
         [p.posted_at for p in batch],
     )
-    return int(status.rsplit(" ", 1)[1])  # "INSERT 0 <rows>"
+    return {int(record[0]): int(record[1]) for record in records}
+
+
+async def post_ids_postgres(raw: Any, channel_id: int, message_ids: Sequence[int]) -> dict[int, int]:
+    """Stored posts' ids by message id, one probe of the unique index per key."""
+    records = await raw.fetch(
+        "SELECT p.telegram_message_id, p.id FROM unnest($2::bigint[]) AS k(m) "
+        "JOIN posts AS p ON p.channel_id = $1 AND p.telegram_message_id = k.m",
+        channel_id,
+        list(message_ids),
+    )
+    return {int(record[0]): int(record[1]) for record in records}

@@ -19,7 +19,7 @@ from ppb.domain.channels import ChannelRef, normalize_username
 from ppb.domain.errors import DomainError, NotFound
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent, UserStatus, is_trained_after, next_status
-from ppb.store.bulk_posts import insert_postgres, insert_sqlite
+from ppb.store.bulk_posts import insert_postgres, insert_sqlite, post_ids_postgres
 from ppb.store.sqlite import PPBDatabase, TunedConnection
 from ppb.store.schema import channels, interactions, nudges, posts, user_channels, user_logs, users
 
@@ -391,6 +391,11 @@ class Store:
     async def insert_posts(self, channel_id: int, batch: Sequence[NewPost]) -> int:
         """Insert one batch of posts in one statement and transaction; returns how many were
         new (posts already stored are left as they are)."""
+        inserted = await self._insert_batch(channel_id, batch)
+        return len(inserted) if isinstance(inserted, dict) else int(inserted)
+
+    async def _insert_batch(self, channel_id: int, batch: Sequence[NewPost]) -> Any:
+        """PostgreSQL: the new rows' ids by message id; SQLite: how many were new."""
         insert = insert_postgres if self.dialect == "postgresql" else insert_sqlite
         async with self.session() as connection:
             async with self.database.transaction():
@@ -404,19 +409,28 @@ class Store:
             first.setdefault(post.telegram_message_id, post)
         unique = list(first.values())
         created = 0
-        for start in range(0, len(unique), POST_BATCH):
-            created += await self.insert_posts(channel_id, unique[start : start + POST_BATCH])
         ids: dict[int, int] = {}
-        keys = [post.telegram_message_id for post in unique]
-        for start in range(0, len(keys), INSERT_CHUNK):
-            records = await self.database.fetch_all(
-                sa.select(posts.c.id, posts.c.telegram_message_id).where(
-                    posts.c.channel_id == channel_id,
-                    posts.c.telegram_message_id.in_(keys[start : start + INSERT_CHUNK]),
-                )
-            )
-            ids.update({record[1]: record[0] for record in records})
+        for start in range(0, len(unique), POST_BATCH):
+            inserted = await self._insert_batch(channel_id, unique[start : start + POST_BATCH])
+            if isinstance(inserted, dict):  # PostgreSQL said which ids it made
+                ids.update(inserted)
+                inserted = len(inserted)
+            created += inserted
+        missing = [key for key in first if key not in ids]  # re-sent posts (every post on SQLite)
+        for start in range(0, len(missing), INSERT_CHUNK):
+            ids.update(await self._post_ids(channel_id, missing[start : start + INSERT_CHUNK]))
         return created, [ids[post.telegram_message_id] for post in new_posts]
+
+    async def _post_ids(self, channel_id: int, message_ids: Sequence[int]) -> dict[int, int]:
+        if self.dialect == "postgresql":
+            async with self.session() as connection:
+                return await post_ids_postgres(connection.raw_connection, channel_id, message_ids)
+        records = await self.database.fetch_all(
+            sa.select(posts.c.telegram_message_id, posts.c.id).where(
+                posts.c.channel_id == channel_id, posts.c.telegram_message_id.in_(list(message_ids))
+            )
+        )
+        return {int(record[0]): int(record[1]) for record in records}
 
     async def post_cursor(self, channel_id: int) -> tuple[int | None, int | None, int]:
         """A channel's stored posts: (newest message id, oldest message id, how many)."""
