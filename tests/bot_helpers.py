@@ -116,3 +116,52 @@ class Person:
             return None
 
         return await wait_for(look, deadline_s, f"a message with {fragment!r} for {self.user_id}")
+
+
+class Harness:
+    """The real app (API, store, sandbox) under uvicorn and the real bot polling it."""
+
+    def __init__(self, base: str, settings: Any, app: Any, bot_app: Any, client: httpx.AsyncClient) -> None:
+        self.base = base
+        self.settings = settings
+        self.app = app
+        self.bot_app = bot_app
+        self.client = client
+        self.emulator = app.state.sandbox
+
+    def person(self, user_id: int, first_name: str = "Ann", language_code: str = "en") -> Person:
+        return Person(self.client, user_id, first_name, language_code)
+
+    async def api(self, method: str, path: str, body: Any = None) -> Any:
+        response = await self.client.request(method, f"/api/v1{path}", json=body)
+        response.raise_for_status()
+        return response.json()
+
+
+@contextlib.asynccontextmanager
+async def running_bot(settings: Any, api_key: str, **bot_options: Any) -> AsyncIterator[Harness]:
+    """Serve the app on the settings' port and poll it with the bot, in this event loop."""
+    from ppb.bot.app import build_bot_app
+    from ppb.http.app import build_app
+
+    app = build_app(settings)
+    async with serve(app, settings.http_port) as base, httpx.AsyncClient(
+        base_url=base, headers={"X-API-Key": api_key}, timeout=30
+    ) as client:
+        bot_app = build_bot_app(settings, retry_outage_s=15.0, **bot_options)
+        await bot_app.prepare()
+        polling = asyncio.create_task(
+            bot_app.dispatcher.start_polling(bot_app.bot, handle_signals=False, close_bot_session=False,
+                                             polling_timeout=5)
+        )
+        try:
+            yield Harness(base, settings, app, bot_app, client)
+        finally:
+            await bot_app.dispatcher.stop_polling()
+            await polling
+            await bot_app.close()
+            await app.state.sandbox.close()
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    return [b["text"] for row in (message["reply_markup"] or {}).get("inline_keyboard", []) for b in row]

@@ -1,0 +1,131 @@
+"""The bot's client of the PPB REST API: httpx, `X-API-Key`, errors mapped to two kinds."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from ppb.config import Settings
+
+TIMEOUT_S = 30.0
+TRAIN_TIMEOUT_S = 60.0
+SCRAPE_TIMEOUT_S = 15.0
+
+
+class ApiUnavailable(Exception):
+    """The API, or something behind it (the database), cannot answer now: retry later."""
+
+
+class ApiError(Exception):
+    """The API refused the call (4xx); `status` and `detail` say why."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+        self.detail = detail
+
+
+def api_base_url(settings: Settings) -> str:
+    """Where this deployment's API answers (the bot runs beside it)."""
+    host = "127.0.0.1" if settings.http_host in {"0.0.0.0", "::", ""} else settings.http_host
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.http_port}"
+
+
+class ApiClient:
+    def __init__(self, base_url: str, api_key: str | None, *, timeout: float = TIMEOUT_S) -> None:
+        headers = {"X-API-Key": api_key} if api_key else {}
+        self._http = httpx.AsyncClient(base_url=f"{base_url.rstrip('/')}/api/v1", headers=headers, timeout=timeout)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, base_url: str | None = None) -> ApiClient:
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        return cls(base_url or api_base_url(settings), key)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def _call(self, method: str, path: str, body: Any = None, timeout: float | None = None) -> Any:
+        try:
+            response = await self._http.request(
+                method, path, json=body, timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT
+            )
+        except httpx.HTTPError as error:
+            raise ApiUnavailable(f"{method} {path}: {type(error).__name__}") from error
+        if response.status_code >= 500:
+            raise ApiUnavailable(f"{method} {path}: {response.status_code} {_detail(response)}")
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, _detail(response))
+        return response.json() if response.content else None
+
+    # users ---------------------------------------------------------------------------
+
+    async def register_user(self, telegram_id: int, username: str | None, first_name: str | None,
+                            last_name: str | None, language: str | None = None) -> dict[str, Any]:
+        body = {"telegram_id": telegram_id, "username": username, "first_name": first_name, "last_name": last_name}
+        if language:
+            body["language"] = language
+        return await self._call("POST", "/users/", body)
+
+    async def get_user(self, telegram_id: int) -> dict[str, Any]:
+        return await self._call("GET", f"/users/{telegram_id}")
+
+    async def event(self, telegram_id: int, event: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+        return await self._call("POST", f"/users/{telegram_id}/events", {"event": event, "details": details})
+
+    async def set_language(self, telegram_id: int, language: str) -> dict[str, Any]:
+        return await self._call("POST", "/users/", {"telegram_id": telegram_id, "language": language})
+
+    async def channels(self, telegram_id: int) -> list[dict[str, Any]]:
+        return (await self._call("GET", f"/users/{telegram_id}/channels"))["channels"]
+
+    async def add_channel(self, telegram_id: int, channel: str, *, bonus: bool) -> dict[str, Any]:
+        body = {"channel": channel, "is_for_training": True, "is_bonus": bonus}
+        return await self._call("POST", f"/users/{telegram_id}/channels", body)
+
+    async def remove_channel(self, telegram_id: int, channel: str) -> None:
+        await self._call("DELETE", f"/users/{telegram_id}/channels/{channel.lstrip('@')}")
+
+    async def interactions(self, telegram_id: int) -> list[dict[str, Any]]:
+        return (await self._call("GET", f"/posts/interactions/{telegram_id}"))["interactions"]
+
+    # posts and the model -------------------------------------------------------------
+
+    async def training_posts(self, telegram_id: int, channels: list[str], per_channel: int) -> list[dict[str, Any]]:
+        body = {"user_telegram_id": telegram_id, "channel_usernames": channels, "posts_per_channel": per_channel}
+        return (await self._call("POST", "/posts/training", body))["posts"]
+
+    async def rate(self, telegram_id: int, post_id: int, kind: str) -> dict[str, Any]:
+        body = {"user_telegram_id": telegram_id, "post_id": post_id, "interaction_type": kind}
+        return await self._call("POST", "/posts/interactions", body)
+
+    async def train(self, telegram_id: int) -> dict[str, Any]:
+        return await self._call("POST", "/ml/train", {"user_telegram_id": telegram_id}, TRAIN_TIMEOUT_S)
+
+    async def best(self, telegram_id: int, limit: int) -> list[dict[str, Any]]:
+        return (await self._call("POST", "/posts/best", {"user_telegram_id": telegram_id, "limit": limit}))["posts"]
+
+    # the scraper ---------------------------------------------------------------------
+
+    async def join(self, channel: str) -> dict[str, Any]:
+        return await self._call("POST", "/cmd/join", {"channel_username": channel}, SCRAPE_TIMEOUT_S)
+
+    async def refresh(self, channels: list[str], limit: int) -> None:
+        """Ask the scraper for fresh posts; when it is down or absent, stored posts serve."""
+
+        async def one(channel: str) -> None:
+            try:
+                await self._call("POST", "/cmd/scrape", {"channel_username": channel, "limit": limit}, SCRAPE_TIMEOUT_S)
+            except (ApiError, ApiUnavailable):
+                return
+
+        await asyncio.gather(*(one(channel) for channel in channels))
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("detail", response.reason_phrase))
+    except ValueError:
+        return response.reason_phrase

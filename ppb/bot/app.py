@@ -1,0 +1,137 @@
+"""Building the bot: the Bot (its HTTP session), the Dispatcher with every router, and the
+things handlers receive by name (`api`, `messages`, `settings`, `webapp_url`)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import BotCommand
+
+from ppb.bot.api import ApiClient, api_base_url
+from ppb.bot.handlers import get_routers
+from ppb.bot.i18n import LocaleMiddleware, build_i18n
+from ppb.bot.messages import MessageManager, Registry
+from ppb.bot.retry import RetryMiddleware
+from ppb.config import Settings
+
+log = logging.getLogger("ppb.bot")
+
+SANDBOX_PATH = "/sandbox/botapi"
+COMMANDS = {
+    "en": [("start", "Main menu"), ("feed", "My feed"), ("status", "My progress"), ("help", "Help"),
+           ("reset", "Start the menu afresh")],
+    "ru": [("start", "Главное меню"), ("feed", "Моя лента"), ("status", "Мой прогресс"), ("help", "Помощь"),
+           ("reset", "Начать меню заново")],
+}
+
+
+def bot_token(settings: Settings) -> str:
+    if settings.use_sandbox:
+        from ppb.sandbox.routes import sandbox_token
+
+        return sandbox_token(settings)
+    assert settings.bot_token is not None, "BOT_TOKEN is required outside the sandbox"
+    return settings.bot_token.get_secret_value()
+
+
+def bot_api_base(settings: Settings, public_base: str | None = None) -> str:
+    """Telegram's (or BOT_API_BASE's) server, or the sandbox's emulator beside the API."""
+    if settings.use_sandbox:
+        return f"{(public_base or api_base_url(settings)).rstrip('/')}{SANDBOX_PATH}"
+    return settings.bot_api_base
+
+
+def webapp_url(settings: Settings, public_base: str | None = None) -> str | None:
+    """The Mini App button's address: MINIAPP_URL; in the sandbox, the app's own /miniapp/."""
+    if settings.miniapp_url:
+        return settings.miniapp_url
+    if settings.use_sandbox:
+        return f"{(public_base or api_base_url(settings)).rstrip('/')}/miniapp/"
+    return None  # Telegram accepts only https Mini Apps; without MINIAPP_URL there is none
+
+
+def build_bot(settings: Settings, public_base: str | None = None, *, retry_outage_s: float = 60.0) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(bot_api_base(settings, public_base)))
+    session.middleware(RetryMiddleware(outage_s=retry_outage_s))
+    return Bot(bot_token(settings), session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def build_storage(settings: Settings) -> BaseStorage:
+    """FSM in Redis when REDIS_URL is set (training survives a restart), else in memory."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.base import DefaultKeyBuilder
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(settings.redis_url, key_builder=DefaultKeyBuilder(prefix="ppb:fsm", with_destiny=True))
+    return MemoryStorage()
+
+
+def build_registry(settings: Settings, *, actors: bool = False) -> Registry:
+    """The chat registries: the `chats-<k>` actors under Ray, else a shard in this process."""
+    if actors:
+        from ppb.actors.remote import ChatShards
+
+        return ChatShards(settings)
+    from ppb.actors.chat_shard import ChatShard
+    from ppb.actors.chat_state import MemoryChatState, RedisChatState
+
+    state = RedisChatState(settings.redis_url) if settings.redis_url else MemoryChatState()
+    return ChatShard(state, settings.chat_registry_limit, settings.shard_idle_after)
+
+
+@dataclass
+class BotApp:
+    """One bot: what polling (the `bot` actor) and the webhook route both run."""
+
+    bot: Bot
+    dispatcher: Dispatcher
+    api: ApiClient
+    messages: MessageManager
+
+    async def prepare(self) -> None:
+        """Commands in both languages (best effort: the bot still runs without them)."""
+        try:
+            for language, commands in COMMANDS.items():
+                await self.bot.set_my_commands(
+                    [BotCommand(command=c, description=d) for c, d in commands],
+                    language_code=None if language == "en" else language,
+                )
+        except Exception as error:
+            log.warning("could not set the bot's commands: %s", error)
+
+    async def close(self) -> None:
+        await self.messages.close()
+        await self.api.close()
+        await self.dispatcher.storage.close()
+        await self.bot.session.close()
+
+
+def build_bot_app(
+    settings: Settings,
+    *,
+    public_base: str | None = None,
+    api: ApiClient | None = None,
+    registry: Registry | None = None,
+    storage: BaseStorage | None = None,
+    retry_outage_s: float = 60.0,
+) -> BotApp:
+    bot = build_bot(settings, public_base, retry_outage_s=retry_outage_s)
+    api = ApiClient.from_settings(settings, public_base) if api is None else api
+    messages = MessageManager(bot, build_registry(settings) if registry is None else registry)
+    dispatcher = Dispatcher(storage=build_storage(settings) if storage is None else storage)
+    i18n = build_i18n()
+    LocaleMiddleware(i18n).setup(dispatcher)
+    dispatcher.include_routers(*get_routers())
+    dispatcher["api"] = api
+    dispatcher["messages"] = messages
+    dispatcher["settings"] = settings
+    dispatcher["webapp_url"] = webapp_url(settings, public_base)
+    return BotApp(bot, dispatcher, api, messages)

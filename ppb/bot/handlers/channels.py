@@ -1,0 +1,150 @@
+"""Channels: add a bonus channel (`@name` or a t.me link) through the scraper, followed by a
+short training on it, within a limit; list and remove your channels."""
+
+from __future__ import annotations
+
+from aiogram import F, Router, html
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from ppb.bot.api import ApiClient, ApiError, ApiUnavailable
+from ppb.bot.handlers.training import begin_training
+from ppb.bot.keyboards import menus
+from ppb.bot.keyboards.callbacks import ChannelAction, Menu
+from ppb.bot.messages import MessageManager
+from ppb.config import Settings
+from ppb.domain.channels import parse_channel
+from ppb.domain.errors import DomainError
+
+router = Router(name="channels")
+
+CHANNEL_TEXT = r"^\s*(@[A-Za-z][A-Za-z0-9_]{3,31}|(https?://)?(t\.me|telegram\.me)/\S+)\s*$"
+NOTICE_S = 30.0
+
+
+class AddChannel(StatesGroup):
+    waiting = State()
+
+
+@router.callback_query(Menu.filter(F.action == "add"))
+async def ask_for_channel(query: CallbackQuery, api: ApiClient, messages: MessageManager, state: FSMContext,
+                          settings: Settings) -> None:
+    await query.answer()
+    user = await api.get_user(query.from_user.id)
+    if user["bonus_channels_count"] >= settings.max_bonus_channels:
+        await messages.send_ephemeral(query.from_user.id, limit_text(settings), auto_delete_after=NOTICE_S)
+        return
+    await state.set_state(AddChannel.waiting)
+    await messages.clear_ephemeral(query.from_user.id)
+    await messages.send_ephemeral(
+        query.from_user.id, _("Send me the channel's @username or its t.me link."), menus.cancel()
+    )
+
+
+def limit_text(settings: Settings) -> str:
+    return _("You already have {limit} bonus channels, the most I can follow for you.").format(
+        limit=settings.max_bonus_channels
+    )
+
+
+@router.message(StateFilter(AddChannel.waiting, None), F.text.regexp(CHANNEL_TEXT))
+@router.message(AddChannel.waiting, F.text)
+async def add_channel(message: Message, api: ApiClient, messages: MessageManager, state: FSMContext,
+                      settings: Settings, webapp_url: str | None) -> None:
+    chat_id = message.chat.id
+    await messages.delete_incoming(chat_id, message.message_id)
+    await messages.clear_ephemeral(chat_id)
+    try:
+        name = parse_channel(message.text or "").username
+    except DomainError:
+        name = None
+    if name is None:
+        await messages.send_ephemeral(
+            chat_id, _("That doesn't look like a channel. Send @username or a t.me/username link."), menus.cancel()
+        )
+        return
+    user = await api.get_user(chat_id)
+    if user["status"] not in {"trained", "active", "churned"}:
+        await state.set_state(None)
+        await messages.send_ephemeral(chat_id, _("Finish your first training, then add your own channels."),
+                                      auto_delete_after=NOTICE_S)
+        return
+    problem = await join(api, name)
+    if problem is None:
+        problem = await link(api, chat_id, name, settings)
+    if problem is not None:
+        await messages.send_ephemeral(chat_id, problem, menus.cancel())
+        return
+    await state.set_state(None)
+    await messages.send_ephemeral(chat_id, _("✅ @{name} added. A short training on it follows.").format(
+        name=html.quote(name)), auto_delete_after=NOTICE_S)
+    await begin_training(chat_id, api, messages, state, settings, webapp_url, channels=[name])
+
+
+async def join(api: ApiClient, name: str) -> str | None:
+    """Have the scraper join the channel; a sentence for the person when that fails."""
+    try:
+        answer = await api.join(f"@{name}")
+    except ApiUnavailable:
+        return None  # no scraper (or it is down): channels already stored still work
+    except ApiError as error:
+        if error.status in {403, 404, 422}:
+            return unknown(name)
+        raise
+    if answer.get("status") == "requested":
+        return _("@{name} is private: I asked to join, and can use it once the request is approved.").format(
+            name=html.quote(name))
+    if answer.get("status") == "flood_wait":
+        return _("Telegram asks me to slow down. Please send @{name} again in a few minutes.").format(
+            name=html.quote(name))
+    return None
+
+
+async def link(api: ApiClient, telegram_id: int, name: str, settings: Settings) -> str | None:
+    try:
+        await api.add_channel(telegram_id, f"@{name}", bonus=True)
+    except ApiError as error:
+        if error.status == 409:
+            return limit_text(settings)
+        if error.status in {404, 422}:
+            return unknown(name)
+        raise
+    return None
+
+
+def unknown(name: str) -> str:
+    return _("I couldn't find @{name}. Check the name: it must be a public channel.").format(name=html.quote(name))
+
+
+async def channels_view(telegram_id: int, api: ApiClient, settings: Settings) -> tuple[str, object]:
+    channels = await api.channels(telegram_id)
+    bonus = sum(1 for channel in channels if channel.get("is_bonus"))
+    lines = [_("📋 Your channels ({bonus} of {limit} bonus):").format(bonus=bonus, limit=settings.max_bonus_channels)]
+    for channel in channels:
+        name = f" (@{channel['username']})" if channel.get("username") else ""
+        mark = " ⭐" if channel.get("is_bonus") else ""
+        lines.append(f"• {html.quote(channel['title'])}{html.quote(name)}{mark}")
+    return "\n".join(lines), menus.my_channels(channels)
+
+
+@router.callback_query(Menu.filter(F.action == "channels"))
+async def list_channels(query: CallbackQuery, api: ApiClient, messages: MessageManager, settings: Settings) -> None:
+    await query.answer()
+    text, markup = await channels_view(query.from_user.id, api, settings)
+    await messages.transition_to_system(query.from_user.id, text, markup)  # type: ignore[arg-type]
+
+
+@router.callback_query(ChannelAction.filter(F.action == "remove"))
+async def remove_channel(query: CallbackQuery, callback_data: ChannelAction, api: ApiClient,
+                         messages: MessageManager, settings: Settings) -> None:
+    try:
+        await api.remove_channel(query.from_user.id, callback_data.channel)
+    except ApiError as error:
+        if error.status != 404:
+            raise
+    await query.answer(_("Removed @{name}").format(name=callback_data.channel))
+    text, markup = await channels_view(query.from_user.id, api, settings)
+    await messages.transition_to_system(query.from_user.id, text, markup)  # type: ignore[arg-type]

@@ -1,0 +1,64 @@
+"""/start: register the person, move a new one to onboarding, show the menu that fits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from ppb.bot.api import ApiClient
+from ppb.bot.handlers.training import Training, show_card
+from ppb.bot.keyboards import menus
+from ppb.bot.keyboards.callbacks import Menu
+from ppb.bot.messages import MessageManager
+from ppb.bot.views import show_menu
+
+router = Router(name="start")
+
+
+async def register(api: ApiClient, message: Message) -> dict[str, Any]:
+    person = message.from_user
+    assert person is not None
+    user = await api.register_user(person.id, person.username, person.first_name, person.last_name)
+    if user["status"] == "new":
+        user = await api.event(person.id, "start")
+    return user
+
+
+@router.message(CommandStart())
+async def start(message: Message, api: ApiClient, messages: MessageManager, state: FSMContext,
+                webapp_url: str | None) -> None:
+    user = await register(api, message)
+    await messages.delete_incoming(message.chat.id, message.message_id)
+    if user["status"] == "training" and await state.get_state() == Training.rating.state:
+        await messages.clear_ephemeral(message.chat.id)
+        await show_card(message.chat.id, state, messages, webapp_url, at_bottom=True)
+        return
+    await show_menu(messages, message.chat.id, user, webapp_url)
+
+
+@router.callback_query(Menu.filter(F.action == "how"))
+async def how_it_works(query: CallbackQuery, messages: MessageManager) -> None:
+    text = _(
+        "ℹ️ How it works\n\n"
+        "1. You rate posts from a few channels: 👍 like, 👎 dislike, ⏩ skip.\n"
+        "2. I train a model on your ratings.\n"
+        "3. Your feed shows the best new posts first, and every rating makes it better.\n\n"
+        "Add your own channels at any time with ➕."
+    )
+    await query.answer()
+    await messages.transition_to_system(query.from_user.id, text, menus.how_it_works())
+
+
+@router.callback_query(Menu.filter(F.action == "home"))
+async def home(query: CallbackQuery, api: ApiClient, messages: MessageManager, state: FSMContext,
+               webapp_url: str | None) -> None:
+    await query.answer()
+    if await state.get_state() != Training.rating.state:
+        await state.set_state(None)
+    user = await api.get_user(query.from_user.id)
+    await show_menu(messages, query.from_user.id, user, webapp_url, at_bottom=False)

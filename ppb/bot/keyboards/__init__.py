@@ -1,0 +1,1 @@
+"""Typed callback data and the inline keyboards built from it."""

@@ -1,0 +1,34 @@
+"""Callback data of every button (each packs into Telegram's 64 bytes)."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class Menu(CallbackData, prefix="m"):
+    """Navigation: train, how, feed, more, add, channels, retrain, lang, help, status, home."""
+
+    action: str
+
+
+class Lang(CallbackData, prefix="l"):
+    code: str
+
+
+class TrainRate(CallbackData, prefix="t"):
+    post_id: int
+    kind: str  # like | dislike | skip
+
+
+class TrainAction(CallbackData, prefix="ta"):
+    action: str  # finish | resume
+
+
+class FeedRate(CallbackData, prefix="f"):
+    post_id: int
+    kind: str  # like | dislike
+
+
+class ChannelAction(CallbackData, prefix="c"):
+    action: str  # remove
+    channel: str

@@ -1,0 +1,130 @@
+"""Inline keyboards, one builder per screen; labels go through `_()`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from ppb.bot.keyboards.callbacks import ChannelAction, FeedRate, Lang, Menu, TrainAction, TrainRate
+
+
+def _languages(builder: InlineKeyboardBuilder) -> None:
+    builder.row(
+        InlineKeyboardButton(text="🇬🇧 English", callback_data=Lang(code="en").pack()),
+        InlineKeyboardButton(text="🇷🇺 Русский", callback_data=Lang(code="ru").pack()),
+    )
+
+
+def _home(builder: InlineKeyboardBuilder) -> None:
+    builder.row(InlineKeyboardButton(text=_("🏠 Menu"), callback_data=Menu(action="home").pack()))
+
+
+def welcome() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.row(InlineKeyboardButton(text=_("🚀 Start training"), callback_data=Menu(action="train").pack()))
+    builder.row(InlineKeyboardButton(text=_("ℹ️ How it works"), callback_data=Menu(action="how").pack()))
+    _languages(builder)
+    return builder.as_markup()
+
+
+def how_it_works() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.row(InlineKeyboardButton(text=_("🚀 Start training"), callback_data=Menu(action="train").pack()))
+    _home(builder)
+    return builder.as_markup()
+
+
+def main_menu() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.row(InlineKeyboardButton(text=_("📰 View my feed"), callback_data=Menu(action="feed").pack()))
+    builder.row(
+        InlineKeyboardButton(text=_("➕ Add a channel"), callback_data=Menu(action="add").pack()),
+        InlineKeyboardButton(text=_("📋 My channels"), callback_data=Menu(action="channels").pack()),
+    )
+    builder.row(
+        InlineKeyboardButton(text=_("🔁 Retrain"), callback_data=Menu(action="retrain").pack()),
+        InlineKeyboardButton(text=_("🌐 Language"), callback_data=Menu(action="lang").pack()),
+    )
+    builder.row(InlineKeyboardButton(text=_("❓ Help"), callback_data=Menu(action="help").pack()))
+    return builder.as_markup()
+
+
+def resume_training(webapp_url: str | None) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.row(InlineKeyboardButton(text=_("▶️ Continue training"), callback_data=TrainAction(action="resume").pack()))
+    if webapp_url:
+        builder.row(InlineKeyboardButton(text=_("📱 Train in the Mini App"), web_app=WebAppInfo(url=webapp_url)))
+    return builder.as_markup()
+
+
+def training_card(post_id: int, can_finish: bool, webapp_url: str | None) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.row(*(
+        InlineKeyboardButton(text=label, callback_data=TrainRate(post_id=post_id, kind=kind).pack())
+        for label, kind in (("👍", "like"), ("👎", "dislike"), ("⏩", "skip"))
+    ))
+    if can_finish:
+        builder.row(InlineKeyboardButton(text=_("✅ Finish training"), callback_data=TrainAction(action="finish").pack()))
+    if webapp_url:
+        builder.row(InlineKeyboardButton(text=_("📱 Train in the Mini App"), web_app=WebAppInfo(url=webapp_url)))
+    return builder.as_markup()
+
+
+def trained() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.row(InlineKeyboardButton(text=_("📰 View my feed"), callback_data=Menu(action="feed").pack()))
+    _home(builder)
+    return builder.as_markup()
+
+
+def feed_post(post_id: int, chosen: str | None = None) -> InlineKeyboardMarkup:
+    def label(emoji: str, kind: str) -> str:
+        return f"{emoji} ✓" if chosen == kind else emoji
+
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=label("👍", "like"), callback_data=FeedRate(post_id=post_id, kind="like").pack()),
+        InlineKeyboardButton(text=label("👎", "dislike"), callback_data=FeedRate(post_id=post_id, kind="dislike").pack()),
+    ]])
+
+
+def feed_more() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.row(InlineKeyboardButton(text=_("📰 More posts"), callback_data=Menu(action="more").pack()))
+    _home(builder)
+    return builder.as_markup()
+
+
+def my_channels(channels: list[dict[str, Any]]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for channel in channels:
+        if channel.get("username") and not channel.get("is_default"):
+            name = channel["username"]
+            builder.row(InlineKeyboardButton(
+                text=_("❌ Remove @{name}").format(name=name),
+                callback_data=ChannelAction(action="remove", channel=name).pack(),
+            ))
+    builder.row(InlineKeyboardButton(text=_("➕ Add a channel"), callback_data=Menu(action="add").pack()))
+    _home(builder)
+    return builder.as_markup()
+
+
+def languages() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    _languages(builder)
+    _home(builder)
+    return builder.as_markup()
+
+
+def cancel() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.row(InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=Menu(action="home").pack()))
+    return builder.as_markup()
+
+
+def home() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    _home(builder)
+    return builder.as_markup()
