@@ -1,4 +1,8 @@
-"""The bot's routers, one per flow, in the order they are tried (catch-alls last)."""
+"""The bot's routers, one per flow, in the order they are tried (catch-alls last).
+
+aiogram attaches a router to one dispatcher only, so each dispatcher (the polling actor,
+each webhook replica, each test) gets fresh routers carrying the modules' handlers.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,15 @@ from aiogram import Router
 
 from ppb.bot.handlers import channels, commands, errors, feed, language, start, training
 
+FLOWS = (errors, start, language, training, feed, channels, commands)
+
+
+def _fresh(router: Router) -> Router:
+    copy = Router(name=router.name)
+    for name, observer in router.observers.items():
+        copy.observers[name].handlers.extend(observer.handlers)
+    return copy
+
 
 def get_routers() -> list[Router]:
-    return [
-        errors.router,
-        start.router,
-        language.router,
-        training.router,
-        feed.router,
-        channels.router,
-        commands.router,
-    ]
+    return [_fresh(flow.router) for flow in FLOWS]
