@@ -79,6 +79,9 @@ def stop_all(settings: Settings, started_ray: bool) -> None:
     from ppb.http.serve import APP_NAME
 
     try:
+        from ppb.actors.bot import stop_bot
+
+        stop_bot(settings)
         if not started_ray:  # a cluster we joined keeps running: take only our part off it
             serve.delete(APP_NAME)
             UserShards(settings).shards.kill_all()
@@ -111,6 +114,9 @@ def run_until_signalled(settings: Settings) -> int:
                 return 0
             log.error("PPB did not become ready within %.0f s", READY_TIMEOUT_S)
             return 1
+        from ppb.actors.bot import start_for
+
+        start_for(settings)  # the bot: polling in the `bot` actor, or the webhook registered
         print(f"PPB is up: http://{settings.http_host}:{settings.http_port}/ (Ctrl+C stops it)", flush=True)
         stop.wait()
         print("PPB is stopping", flush=True)

@@ -57,6 +57,10 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
         from ppb.sandbox.routes import mount_sandbox
 
         mount_sandbox(app, settings)
+    if settings.bot_mode == "webhook" and (settings.use_sandbox or settings.bot_token is not None):
+        from ppb.http.webhook import mount_webhook
+
+        mount_webhook(app, settings)
     app.state.metrics = metrics
     app.state.openapi = build_openapi()
     return app

@@ -1,0 +1,31 @@
+"""The `bot` actor: polling from a Ray actor, message ids in the `chats-<k>` shards."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from ppb.actors.bot import start_bot, stop_bot
+from ppb.config import load_settings
+from ppb.http.app import build_app
+from tests.bot_helpers import Person, free_port, serve
+
+API_KEY = "test-api-key"
+
+
+async def test_the_bot_actor_polls_the_sandbox(ray_session: None, sqlite_url: str, new_id) -> None:
+    settings = load_settings(DATABASE_URL=sqlite_url, PPB_API_KEY=API_KEY, PPB_HTTP_PORT=free_port(),
+                             PPB_CHAT_SHARDS=1, DEFAULT_CHANNELS="@ppb_demo_tech")
+    app = build_app(settings)
+    async with serve(app, settings.http_port) as base, httpx.AsyncClient(base_url=base) as client:
+        try:
+            await asyncio.to_thread(start_bot, settings)
+            person = Person(client, new_id())
+            await person.say("/start")
+            await person.wait_text("Hi, Ann", deadline_s=60)
+            await person.say("/help")
+            await person.wait_text("/feed: your best posts now", deadline_s=30)
+        finally:
+            await asyncio.to_thread(stop_bot, settings)
+            await app.state.sandbox.close()

@@ -1,0 +1,34 @@
+"""Webhook mode: the sandbox POSTs updates to the app's webhook route, checked by secret."""
+
+from __future__ import annotations
+
+import httpx
+
+from ppb.config import load_settings
+from ppb.http.app import build_app
+from ppb.http.webhook import PATH, register_webhook
+from tests.bot_helpers import Person, free_port, serve
+
+API_KEY = "test-api-key"
+
+
+async def test_updates_arrive_by_webhook_and_a_wrong_secret_is_refused(sqlite_url: str, new_id) -> None:
+    settings = load_settings(DATABASE_URL=sqlite_url, PPB_API_KEY=API_KEY, PPB_HTTP_PORT=free_port(),
+                             BOT_MODE="webhook", WEBHOOK_SECRET="hook-secret", DEFAULT_CHANNELS="@ppb_demo_tech")
+    app = build_app(settings)
+    async with serve(app, settings.http_port) as base, httpx.AsyncClient(base_url=base) as client:
+        try:
+            forged = await client.post(PATH, json={"update_id": 1}, headers={"X-Telegram-Bot-Api-Secret-Token": "x"})
+            assert forged.status_code == 401 and forged.json()["status_code"] == 401
+            await register_webhook(settings)
+            assert app.state.sandbox.webhook_url == f"{base}{PATH}"
+            person = Person(client, new_id())
+            await person.say("/start")
+            menu = await person.wait_text("Hi, Ann")
+            assert "🚀 Start training" in [b["text"] for row in menu["reply_markup"]["inline_keyboard"] for b in row]
+            await person.tap("Start training")
+            await person.wait_text("Post 1 of")
+        finally:
+            await app.state.sandbox.close()
+            if hasattr(app.state, "webhook_bot"):
+                await app.state.webhook_bot.close()
