@@ -10,8 +10,9 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, Router
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from ppb.config import Settings
 from ppb.http.errors import error_response
@@ -151,13 +152,24 @@ async def page(request: Request) -> Response:
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
 
+class SandboxApp:
+    """The sandbox as an application of its own: Telegram's stand-in, not part of PPB's
+    REST API (so not in /openapi.json; docs/bot.md describes it)."""
+
+    def __init__(self, emulator: Emulator, settings: Settings) -> None:
+        self._router = Router(routes=[
+            Route("/", page, methods=["GET"]),
+            Mount("/botapi", routes=[bot_api(emulator)]),
+            Mount("/api", routes=person_routes(emulator, settings)),
+            Mount("/static", app=StaticFiles(directory=STATIC)),
+        ])
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._router(scope, receive, send)
+
+
 def sandbox_mount(emulator: Emulator, settings: Settings) -> Mount:
-    return Mount("/sandbox", routes=[
-        Route("/", page, methods=["GET"]),
-        Mount("/botapi", routes=[bot_api(emulator)]),
-        Mount("/api", routes=person_routes(emulator, settings)),
-        Mount("/static", app=StaticFiles(directory=STATIC)),
-    ])
+    return Mount("/sandbox", app=SandboxApp(emulator, settings))
 
 
 def mount_sandbox(app: Starlette, settings: Settings) -> Emulator:
