@@ -151,6 +151,7 @@ def test_rate_by_swipe_and_by_button(page: Page, server: Server) -> None:
 
 def test_card_shows_channel_media_badge_and_link(page: Page, server: Server) -> None:
     open_app(page, server)
+    expect(page.locator("#app")).to_have_attribute("data-state", "ready")
     page.click("[data-action=skip]")  # the second post is the photo
     card = page.locator(".card[data-top]")
     expect(card.locator(".badge")).to_have_text("Photo")
@@ -224,6 +225,19 @@ def test_offline_ratings_queue_and_are_stored_exactly_once(page: Page, server: S
     expect(page.locator("[data-role=offline]")).to_be_hidden()
     assert page.evaluate(f"localStorage.getItem('ppb:queue:{user}')") == "[]"
     assert sorted(sent) == sorted([first, second])  # each delivered once, none re-sent after success
+
+
+def test_a_server_error_keeps_the_rating_until_it_is_stored(page: Page, server: Server) -> None:
+    user = open_app(page, server)
+    expect(page.locator("#app")).to_have_attribute("data-state", "ready")
+    body = json.dumps({"detail": "the database is unavailable; try again shortly", "status_code": 503})
+    page.route("**/miniapp/interactions", lambda route: route.fulfill(status=503, body=body, content_type="application/json"))
+    post = top_card_id(page)
+    page.click("[data-action=like]")
+    expect(page.locator("[data-role=offline]")).to_contain_text("1 waiting")
+    page.unroute("**/miniapp/interactions")
+    wait_until(lambda: ratings(server, user) == {post: ["like"]}, 20, "the rating stored after the 503s")
+    expect(page.locator("[data-role=offline]")).to_be_hidden()
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@
       this.base = apiBase();
     }
 
-    /** JSON of a call; throws Offline (no answer, or 502-504), AuthError (401) or ApiError. */
+    /** JSON of a call; throws Offline (no answer, a 5xx or 429), AuthError (401) or ApiError. */
     async call(method, path, body) {
       let response;
       try {
@@ -39,7 +39,7 @@
       if (response.ok) return data;
       const detail = (data && data.detail) || response.statusText || String(response.status);
       if (response.status === 401) throw new AuthError(detail);
-      if (response.status >= 502 && response.status <= 504) throw new Offline(detail);
+      if (response.status >= 500 || response.status === 429) throw new Offline(detail);  // try again later
       throw new ApiError(response.status, detail);
     }
   }
