@@ -26,6 +26,7 @@ from ppb.config import Settings
 from ppb.domain.channels import ChannelRef, parse_channel
 from ppb.domain.errors import DomainError
 from ppb.domain.interactions import InteractionType
+from ppb.domain.status import UserEvent, UserStatus
 from ppb.http.body import describe, parse_body, reply
 from ppb.http.miniapp_auth import InitDataError, init_data_from_header, miniapp_bot_token, verify_init_data
 from ppb.http.schemas import Body, InteractionOut, Out, UserOut, UtcDatetime
@@ -108,13 +109,16 @@ def ui_language(*codes: str | None) -> Literal["en", "ru"]:
 
 
 async def _user_row(request: Request, who: WebAppUser) -> Row:
-    """The stored user, registered on first sight (as POST /users/ does)."""
-    store = _services(request).store
-    user = await store.find_user(who.id)
+    """The stored user, registered on first sight (as POST /users/ does); opening the app is
+    activity, so a churned user is back to active."""
+    services = _services(request)
+    user = await services.store.find_user(who.id)
     if user is None:
-        user, _ = await store.upsert_user(
+        user, _ = await services.store.upsert_user(
             who.id, who.username, who.first_name, who.last_name, _language(who.language_code)
         )
+    elif user["status"] == UserStatus.CHURNED:
+        user = await services.users.apply(who.id, UserEvent.ACTIVITY, {"via": "miniapp"})
     return user
 
 
@@ -183,7 +187,7 @@ async def rate(request: Request) -> Response:
     who = telegram_user(request)
     body = await parse_body(request, MiniAppRate)
     await _user_row(request, who)
-    row = await _services(request).store.rate(who.id, body.post_id, body.interaction_type)
+    row = await _services(request).rate(who.id, body.post_id, body.interaction_type)
     return reply(InteractionOut.model_validate(row))
 
 
