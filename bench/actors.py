@@ -184,7 +184,7 @@ def main() -> None:
     database_url = args.postgres or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     base = dict(DATABASE_URL=database_url, PPB_USER_SHARDS=args.shards, PPB_CHAT_SHARDS=args.shards)
     upgrade(load_settings(**base).async_database_url)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         asyncio.run(run(args, base))
     finally:

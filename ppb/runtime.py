@@ -34,7 +34,7 @@ def start_ray(settings: Settings) -> bool:
         os.environ.setdefault(key, value)
     started_ray = not settings.ray_address
     ray.init(
-        address=settings.ray_address,
+        address=settings.ray_address or "local",  # never join some other Ray found on this host
         namespace=settings.ray_namespace,
         include_dashboard=False,
         logging_level=logging.WARNING,

@@ -112,7 +112,7 @@ def ray_session() -> Iterator[None]:
     """One local Ray for the whole test session (namespace `ppb`), shut down at the end."""
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, namespace="ppb", log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, namespace="ppb", log_to_driver=False)
     yield
     ray.shutdown()
 

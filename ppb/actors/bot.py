@@ -23,8 +23,9 @@ RESTART_DELAY_S = 2.0
 class BotActor:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._task: asyncio.Task[None] | None = None
         self._app: Any = None
+        # Started here, not only by `start`: after Ray restarts the actor it polls again.
+        self._task: asyncio.Task[None] | None = asyncio.get_event_loop().create_task(self._run_forever())
 
     async def start(self) -> bool:
         """Start polling unless it runs already (so calling it again is harmless)."""
