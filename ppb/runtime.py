@@ -80,8 +80,10 @@ def stop_all(settings: Settings, started_ray: bool) -> None:
 
     try:
         from ppb.actors.bot import stop_bot
+        from ppb.actors.nudger_actor import stop_nudger
 
         stop_bot(settings)
+        stop_nudger(settings)
         if not started_ray:  # a cluster we joined keeps running: take only our part off it
             serve.delete(APP_NAME)
             UserShards(settings).shards.kill_all()
@@ -114,9 +116,12 @@ def run_until_signalled(settings: Settings) -> int:
                 return 0
             log.error("PPB did not become ready within %.0f s", READY_TIMEOUT_S)
             return 1
-        from ppb.actors.bot import start_for
+        from ppb.actors.bot import start_for, wants_bot
+        from ppb.actors.nudger_actor import start_nudger
 
         start_for(settings)  # the bot: polling in the `bot` actor, or the webhook registered
+        if wants_bot(settings):
+            start_nudger(settings)  # retention: a pass every NUDGE_CHECK_INTERVAL seconds
         print(f"PPB is up: http://{settings.http_host}:{settings.http_port}/ (Ctrl+C stops it)", flush=True)
         stop.wait()
         print("PPB is stopping", flush=True)

@@ -15,6 +15,7 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand
 
+from ppb.bot.activity import ActivityMiddleware, report_every
 from ppb.bot.api import ApiClient, api_base_url
 from ppb.bot.handlers import get_routers
 from ppb.bot.i18n import LocaleMiddleware, build_i18n
@@ -129,6 +130,7 @@ def build_bot_app(
     dispatcher = Dispatcher(storage=build_storage(settings) if storage is None else storage)
     i18n = build_i18n()
     LocaleMiddleware(i18n).setup(dispatcher)
+    dispatcher.update.outer_middleware(ActivityMiddleware(api, report_every(settings.nudge_after, settings.churn_after)))
     dispatcher.include_routers(*get_routers())
     dispatcher["api"] = api
     dispatcher["messages"] = messages

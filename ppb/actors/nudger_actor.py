@@ -1,0 +1,110 @@
+"""`nudger`: the actor that runs a retention pass every NUDGE_CHECK_INTERVAL seconds.
+
+It keeps no schedule of its own (each pass asks the store who is due), so Ray restarting
+it, anywhere, loses nothing; see `nudger.py` for why no nudge is sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import Any
+
+import ray
+
+from ppb.actors.nudger import Nudger, NudgerSettings
+from ppb.config import Settings
+
+log = logging.getLogger("ppb.nudger")
+NAME = "nudger"
+
+
+@ray.remote(num_cpus=0, max_restarts=-1)
+class NudgerActor:
+    def __init__(self, settings: Settings, use_scorer: bool = True) -> None:
+        self._settings = settings
+        self._use_scorer = use_scorer
+        self._nudger: Nudger | None = None
+        self._pass_lock = asyncio.Lock()
+        # Started here, not only by `start`: after Ray restarts the actor the timer runs again.
+        self._loop: asyncio.Task[None] | None = asyncio.get_event_loop().create_task(self._every_interval())
+
+    async def start(self) -> bool:
+        """Start the timer unless it runs already (calling it again is harmless)."""
+        if self._loop is None or self._loop.done():
+            self._loop = asyncio.ensure_future(self._every_interval())
+        return True
+
+    async def run_pass(self) -> dict[str, int]:
+        """One pass now; passes never overlap."""
+        async with self._pass_lock:
+            report = await (await self._built()).run_pass()
+        return dataclasses.asdict(report)
+
+    async def _every_interval(self) -> None:
+        while True:
+            try:
+                report = await self.run_pass()
+                if any(report.values()):
+                    log.info("nudger pass: %s", report)
+            except Exception:  # the database or the Bot API away: the next pass tries again
+                log.exception("nudger pass failed")
+            await asyncio.sleep(self._settings.nudge_check_interval)
+
+    async def _built(self) -> Nudger:
+        if self._nudger is None:
+            self._nudger = await build_nudger(self._settings, self._use_scorer)
+        return self._nudger
+
+
+async def build_nudger(settings: Settings, use_scorer: bool) -> Nudger:
+    """The nudger with its real parts: the store, the Scorer deployment (or ranking in this
+    process), the user shards, and the bot with the chat shards."""
+    from ppb.actors.remote import ChatShards, UserShards
+    from ppb.bot.app import build_bot
+    from ppb.bot.i18n import build_i18n
+    from ppb.bot.nudges import BotNudgeSender
+    from ppb.http.scoring import Scoring
+    from ppb.store.queries import Store
+
+    store = Store(settings.async_database_url)
+    await store.connect()
+    sender = BotNudgeSender(build_bot(settings), ChatShards(settings), build_i18n())
+    ranker = _scorer() if use_scorer else Scoring(store, vector_cache=settings.scorer_vector_cache)
+    return Nudger(store, ranker, UserShards(settings), sender, nudger_settings(settings))
+
+
+def nudger_settings(settings: Settings) -> NudgerSettings:
+    return NudgerSettings(
+        quiet_after=settings.nudge_after,
+        churn_after=settings.churn_after,
+        daily_cap=settings.nudge_daily_cap,
+        batch=settings.nudge_batch,
+    )
+
+
+def _scorer() -> Any:
+    from ray import serve
+
+    from ppb.http.scoring import ScorerClient
+    from ppb.http.serve import APP_NAME
+
+    return ScorerClient(serve.get_deployment_handle("Scorer", app_name=APP_NAME))
+
+
+def start_nudger(settings: Settings) -> Any:
+    """Create (or find) the `nudger` actor and start its timer; returns its handle."""
+    handle = NudgerActor.options(
+        name=NAME, namespace=settings.ray_namespace, get_if_exists=True, lifetime="detached"
+    ).remote(settings)
+    ray.get(handle.start.remote(), timeout=60)
+    return handle
+
+
+def stop_nudger(settings: Settings) -> None:
+    """Stop the `nudger` for good (its passes keep no state to lose)."""
+    try:
+        ray.kill(ray.get_actor(NAME, namespace=settings.ray_namespace), no_restart=True)
+    except ValueError:
+        pass
