@@ -1,0 +1,149 @@
+"""The sandbox's web chat page in headless Chromium: the real app over real HTTP, the real
+bot polling it, a person typing and pressing buttons in the page.
+
+Playwright's sync API keeps an event loop in this thread, so the server and the bot run in
+a thread of their own (its own loop). Screenshots land in artifacts/sandbox-page-*.png.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from ppb.config import load_settings
+from tests.bot_helpers import Harness, free_port, running_bot
+from tests.browser import launch_chromium, screenshot, wait_until
+
+API_KEY = "sandbox-page-key"
+MARKUP = "<b>x</b> & <i>y</i>"
+
+
+@dataclass
+class Running:
+    harness: Harness
+    loop: asyncio.AbstractEventLoop
+
+    def run(self, coroutine: Any, timeout: float = 15) -> Any:
+        """Run a coroutine in the server's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+
+@pytest.fixture(scope="module")
+def running(sqlite_url: str) -> Iterator[Running]:
+    settings = load_settings(
+        DATABASE_URL=sqlite_url, PPB_API_KEY=API_KEY, PPB_HTTP_PORT=free_port(), PPB_DEMO_DATA=True,
+        DEFAULT_CHANNELS="@ppb_demo_tech", POSTS_PER_CHANNEL=3, PPB_MAX_BONUS_CHANNELS=1,
+    )
+    started: Future[Running] = Future()
+    stop: dict[str, Any] = {}
+
+    async def main() -> None:
+        stop["event"] = asyncio.Event()
+        async with running_bot(settings, API_KEY) as harness:
+            started.set_result(Running(harness, asyncio.get_running_loop()))
+            await stop["event"].wait()
+            # Wake the page's long polls (held up to 25 s), which uvicorn would wait out.
+            for chat in list(harness.emulator.chats.values()):
+                chat.touch()
+
+    def thread_main() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as error:  # surfaced to the test instead of dying silently
+            if not started.done():
+                started.set_exception(error)
+            else:
+                stop["error"] = error
+
+    thread = threading.Thread(target=thread_main, name="sandbox-page-server", daemon=True)
+    thread.start()
+    result = started.result(timeout=60)
+    try:
+        yield result
+    finally:
+        result.loop.call_soon_threadsafe(stop["event"].set)
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "the server thread did not stop"
+        assert "error" not in stop, f"the server thread failed: {stop.get('error')!r}"
+
+
+@pytest.fixture(scope="module")
+def browser(running: Running) -> Iterator[Browser]:
+    """After the server: its setup runs event loops of its own, Playwright keeps one here."""
+    with launch_chromium() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def page(browser: Browser, running: Running, new_id) -> Iterator[Page]:
+    """The page as a fresh person (their id and name set before the page's script runs)."""
+    context = browser.new_context(viewport={"width": 480, "height": 820}, locale="en-US")
+    user_id = new_id()
+    context.add_init_script(
+        f"localStorage.setItem('ppb-sandbox-user', '{user_id}');"
+        "localStorage.setItem('ppb-sandbox-name', 'Ann');"
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{running.harness.base}/sandbox/")
+    yield page
+    context.close()
+    assert errors == [], f"the page threw: {errors}"
+
+
+def user_of(page: Page) -> int:
+    return int(page.locator("#user-id").input_value())
+
+
+def send(page: Page, text: str) -> None:
+    page.fill("#text", text)
+    page.click("#composer button[type=submit]")
+
+
+def test_start_in_the_page_shows_the_menu_and_its_buttons_reach_the_bot(page: Page, running: Running) -> None:
+    expect(page.locator("#bot-name")).to_have_text("@" + running.harness.emulator.bot_user()["username"])
+    user_id = user_of(page)
+    send(page, "/start")
+    menu = page.locator(".msg.bot", has_text="Hi, Ann")
+    expect(menu).to_have_count(1, timeout=15_000)
+    labels = menu.locator(".keyboard button")
+    for label in ("🚀 Start training", "ℹ️ How it works", "🇬🇧 English", "🇷🇺 Русский"):
+        expect(labels.filter(has_text=label)).to_have_count(1)
+    screenshot(page, "sandbox-page-menu")
+
+    menu.locator(".keyboard button", has_text="How it works").click()
+    expect(page.locator(".msg.bot", has_text="How it works")).to_have_count(1, timeout=15_000)
+    expect(page.locator(".msg.bot .keyboard button", has_text="Menu")).to_be_visible()
+    emulator = running.harness.emulator
+    wait_until(lambda: bool(emulator.person_view(user_id)["answers"]), 10, "the bot to answer the callback query")
+
+    def page_matches_the_chat() -> bool:  # the chat as the emulator holds it, /start deleted
+        held = [m["message_id"] for m in emulator.person_view(user_id)["messages"]]
+        shown = page.locator("#messages .msg").evaluate_all("els => els.map(e => Number(e.dataset.messageId))")
+        return shown == held
+
+    wait_until(page_matches_the_chat, 10, "the page to show the chat as the emulator holds it")
+    expect(page.locator(".msg.me")).to_have_count(0)
+    screenshot(page, "sandbox-page-how-it-works")
+
+
+def test_markup_in_messages_is_shown_as_text(page: Page, running: Running) -> None:
+    user_id = user_of(page)
+    send(page, "/start")  # a bot cannot write first
+    expect(page.locator(".msg.bot", has_text="Hi, Ann")).to_have_count(1, timeout=15_000)
+    bot = running.harness.bot_app.bot
+    running.run(bot.send_message(user_id, MARKUP, parse_mode=None))
+    # In HTML mode the entities become formatting of the text: the tags are not shown.
+    running.run(bot.send_message(user_id, "<b>bold</b> &lt;i&gt;escaped&lt;/i&gt;"))
+    expect(page.locator(".msg.bot .text", has_text="<b>x</b>")).to_have_text(MARKUP, timeout=15_000)
+    expect(page.locator(".msg.bot .text", has_text="bold")).to_have_text("bold <i>escaped</i>")
+    assert page.locator("#messages b, #messages i").count() == 0, "markup became elements"
+    screenshot(page, "sandbox-page-markup")
