@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ranking_eval.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/retention.py
+	$(BIN)/python bench/bot.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

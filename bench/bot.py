@@ -1,0 +1,219 @@
+"""The bot end to end through the sandbox emulator: updates/s, p50 and p99 per update, in
+polling mode and in webhook mode, side by side.
+
+    python bench/bot.py [--persons 16] [--duration 10]
+
+Each person sends /start, then presses "How it works" and "Menu" in turn for the duration.
+An update's time runs from the person's message or button press (the person's API) to the
+bot's answer being visible in the person's view of the chat (read by long polling, as the
+sandbox page does). Everything (the app, the emulator, the bot, the persons) runs in one
+process and one event loop, so the persons' own HTTP costs are in the figures for both
+modes alike. SQLite in a temporary directory. Prints one table; asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import logging
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ppb.config import Settings, load_settings  # noqa: E402
+from ppb.store.migrate import upgrade  # noqa: E402
+
+API_KEY = "bench-bot-key"
+_ids = itertools.count(5_000_000_001)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Any, port: int) -> AsyncIterator[str]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on", timeout_graceful_shutdown=2))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("the server stopped while starting")
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class Run:
+    latencies: list[float] = field(default_factory=list)
+    started: float = 0.0
+    finished: float = 0.0
+
+
+def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [b for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+
+
+def _find(chat: dict[str, Any], text: str, button: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The newest bot message containing `text` with a button labelled with `button`."""
+    for message in reversed(chat["messages"]):
+        if message["from_bot"] and text in (message.get("text") or ""):
+            for candidate in _buttons(message):
+                if button in candidate["text"]:
+                    return message, candidate
+    return None
+
+
+class Person:
+    def __init__(self, client: httpx.AsyncClient, run: Run) -> None:
+        self.client = client
+        self.run = run
+        self.user_id = next(_ids)
+        self.version = 0
+
+    async def until(self, found: Callable[[dict[str, Any]], Any], deadline_s: float = 30) -> Any:
+        """Long-poll the person's view of the chat until `found` returns something."""
+        deadline = time.perf_counter() + deadline_s
+        while time.perf_counter() < deadline:
+            response = await self.client.get(f"/sandbox/api/chats/{self.user_id}",
+                                             params={"after_version": self.version})
+            response.raise_for_status()
+            chat = response.json()
+            self.version = chat["version"]
+            result = found(chat)
+            if result:
+                return result
+        raise RuntimeError(f"person {self.user_id}: no answer within {deadline_s} s")
+
+    async def timed(self, send: Callable[[], Any], found: Callable[[dict[str, Any]], Any]) -> Any:
+        start = time.perf_counter()
+        response = await send()
+        response.raise_for_status()
+        result = await self.until(found)
+        self.run.latencies.append(time.perf_counter() - start)
+        return result
+
+    def press(self, message: dict[str, Any], button: dict[str, Any]) -> Callable[[], Any]:
+        body = {"message_id": message["message_id"], "data": button["callback_data"]}
+        return lambda: self.client.post(f"/sandbox/api/chats/{self.user_id}/callbacks", json=body)
+
+    async def chat_until(self, stop_at: float) -> None:
+        say = {"text": "/start", "first_name": "Ann", "username": f"u{self.user_id}", "language_code": "en"}
+        menu = await self.timed(lambda: self.client.post(f"/sandbox/api/chats/{self.user_id}/messages", json=say),
+                                lambda chat: _find(chat, "Hi, Ann", "How it works"))
+        while time.perf_counter() < stop_at:
+            about = await self.timed(self.press(*menu), lambda chat: _find(chat, "How it works\n", "Menu"))
+            menu = await self.timed(self.press(*about), lambda chat: _find(chat, "Hi, Ann", "How it works"))
+
+
+def settings_for(mode: str, directory: Path) -> Settings:
+    url = f"sqlite:///{directory / f'{mode}.db'}"
+    settings = load_settings(
+        DATABASE_URL=url, PPB_API_KEY=API_KEY, PPB_HTTP_PORT=free_port(), PPB_DEMO_DATA=True,
+        DEFAULT_CHANNELS="@ppb_demo_tech,@ppb_demo_kino", POSTS_PER_CHANNEL=3, PPB_MAX_BONUS_CHANNELS=1,
+        BOT_MODE=mode, WEBHOOK_SECRET="bench-secret",
+    )
+    upgrade(settings.async_database_url)
+    return settings
+
+
+async def drive(base: str, persons: int, duration: float) -> Run:
+    run = Run()
+    limits = httpx.Limits(max_connections=persons * 2 + 4, max_keepalive_connections=persons * 2 + 4)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        run.started = time.perf_counter()
+        people = [Person(client, run) for _ in range(persons)]
+        await asyncio.gather(*(person.chat_until(run.started + duration) for person in people))
+        run.finished = time.perf_counter()
+    return run
+
+
+async def polling(settings: Settings, persons: int, duration: float) -> Run:
+    from ppb.bot.app import build_bot_app
+    from ppb.http.app import build_app
+
+    app = build_app(settings)
+    async with serve(app, settings.http_port) as base:
+        bot_app = build_bot_app(settings)
+        await bot_app.prepare()
+        task = asyncio.create_task(bot_app.dispatcher.start_polling(
+            bot_app.bot, handle_signals=False, close_bot_session=False, polling_timeout=5))
+        try:
+            return await drive(base, persons, duration)
+        finally:
+            await bot_app.dispatcher.stop_polling()
+            await task
+            await bot_app.close()
+            await app.state.sandbox.close()
+
+
+async def webhook(settings: Settings, persons: int, duration: float) -> Run:
+    from ppb.http.app import build_app
+    from ppb.http.webhook import register_webhook
+
+    app = build_app(settings)
+    async with serve(app, settings.http_port) as base:
+        try:
+            await register_webhook(settings)
+            return await drive(base, persons, duration)
+        finally:
+            await app.state.sandbox.close()
+            if hasattr(app.state, "webhook_bot"):
+                await app.state.webhook_bot.close()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=16, help="people chatting at once")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per mode")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    runs: dict[str, Run] = {}
+    with tempfile.TemporaryDirectory(prefix="ppb-bench-bot-") as directory:
+        for mode, body in (("polling", polling), ("webhook", webhook)):
+            settings = settings_for(mode, Path(directory))
+            runs[mode] = asyncio.run(body(settings, args.persons, args.duration))
+    print(f"bot end to end through the sandbox: {args.persons} persons, {args.duration:g} s per mode")
+    print(f"{'':14}{'polling':>12}{'webhook':>12}")
+    rows: list[tuple[str, Callable[[Run], float], str]] = [
+        ("updates", lambda r: len(r.latencies), "{:12.0f}"),
+        ("updates/s", lambda r: len(r.latencies) / (r.finished - r.started), "{:12.1f}"),
+        ("p50 ms", lambda r: 1000 * statistics.median(r.latencies), "{:12.1f}"),
+        ("p99 ms", lambda r: 1000 * percentile(r.latencies, 0.99), "{:12.1f}"),
+    ]
+    for name, value, shape in rows:
+        print(f"{name:14}" + "".join(shape.format(value(runs[mode])) for mode in ("polling", "webhook")))
+    ratio = (len(runs["webhook"].latencies) / (runs["webhook"].finished - runs["webhook"].started)) / (
+        len(runs["polling"].latencies) / (runs["polling"].finished - runs["polling"].started))
+    print(f"webhook/polling updates/s: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
