@@ -1,5 +1,6 @@
-"""Training survives a bot restart: with REDIS_URL set, the FSM (where a person is in their
-training) and the chat registries live in Redis, so a new bot process carries on."""
+"""The bot through failures: training survives a bot restart (with REDIS_URL the FSM and the
+chat registries live in Redis, so a new bot process carries on), and a database that is
+down gets a short apology in the chat."""
 
 from __future__ import annotations
 
@@ -66,3 +67,23 @@ async def test_training_goes_on_after_the_bot_restarts(sqlite_url: str, new_id) 
             await app.state.sandbox.close()
         ratings = (await client.get(f"/api/v1/posts/interactions/{person.user_id}")).json()["interactions"]
         assert sorted(r["interaction_type"] for r in ratings) == ["dislike", "like", "like", "skip"]
+
+
+async def test_a_database_that_is_down_gets_an_apology_in_the_chat(new_id) -> None:
+    settings = load_settings(  # nothing listens on port 1: every query fails, the API answers 503
+        DATABASE_URL="postgresql://postgres@127.0.0.1:1/ppb", PPB_API_KEY=API_KEY,
+        PPB_HTTP_PORT=free_port(), PPB_DEMO_DATA=False,
+    )
+    app = build_app(settings)
+    async with serve(app, settings.http_port) as base, httpx.AsyncClient(
+        base_url=base, headers={"X-API-Key": API_KEY}, timeout=30
+    ) as client:
+        person = Person(client, new_id())
+        try:
+            assert (await client.get("/readyz")).status_code == 503
+            async with bot_process(settings):
+                await person.say("/start")
+                apology = await person.wait_text("PPB is having trouble right now")
+                assert apology["from_bot"] and "Traceback" not in apology["text"]
+        finally:
+            await app.state.sandbox.close()
