@@ -12,6 +12,7 @@ from typing import Any
 
 import ray
 
+from ppb.actors.named import kill_named, named_actor
 from ppb.config import Settings
 
 log = logging.getLogger("ppb.bot")
@@ -72,9 +73,7 @@ def wants_bot(settings: Settings) -> bool:
 
 def start_bot(settings: Settings) -> Any:
     """Create (or find) the `bot` actor and start it polling; returns its handle."""
-    handle = BotActor.options(
-        name=NAME, namespace=settings.ray_namespace, get_if_exists=True, lifetime="detached"
-    ).remote(settings)
+    handle = named_actor(BotActor, NAME, settings)
     ray.get(handle.start.remote(), timeout=60)
     return handle
 
@@ -88,7 +87,7 @@ def stop_bot(settings: Settings) -> None:
         ray.get(handle.stop.remote(), timeout=10)
     except Exception as error:  # stopping goes on: the actor is killed below
         log.warning("bot did not stop cleanly: %s", error)
-    ray.kill(handle, no_restart=True)
+    kill_named(NAME, settings)
 
 
 def start_for(settings: Settings) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import ray
 
+from ppb.actors.named import kill_named, named_actor
 from ppb.actors.nudger import Nudger, NudgerSettings
 from ppb.config import Settings
 
@@ -95,16 +96,11 @@ def _scorer() -> Any:
 
 def start_nudger(settings: Settings) -> Any:
     """Create (or find) the `nudger` actor and start its timer; returns its handle."""
-    handle = NudgerActor.options(
-        name=NAME, namespace=settings.ray_namespace, get_if_exists=True, lifetime="detached"
-    ).remote(settings)
+    handle = named_actor(NudgerActor, NAME, settings)
     ray.get(handle.start.remote(), timeout=60)
     return handle
 
 
 def stop_nudger(settings: Settings) -> None:
     """Stop the `nudger` for good (its passes keep no state to lose)."""
-    try:
-        ray.kill(ray.get_actor(NAME, namespace=settings.ray_namespace), no_restart=True)
-    except ValueError:
-        pass
+    kill_named(NAME, settings)

@@ -20,6 +20,7 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutErro
 
 from ppb.actors.chat_shard import ChatShard
 from ppb.actors.chat_state import MemoryChatState, RedisChatState
+from ppb.actors.named import kill_named, named_actor
 from ppb.actors.routing import shard_name, shard_of
 from ppb.actors.user_shard import EventRequest, EventResult, UserShard
 from ppb.config import Settings
@@ -166,13 +167,10 @@ class ShardSet:
     def handle(self, index: int) -> Any:
         handle = self._handles.get(index)
         if handle is None:
-            handle = self._actor_class.options(
-                name=shard_name(self._kind, index),
-                namespace=self._settings.ray_namespace,
-                get_if_exists=True,
-                lifetime="detached",
-                scheduling_strategy="SPREAD",  # shards over every node, not all on the first
-            ).remote(self._settings, index)
+            handle = named_actor(  # SPREAD: shards over every node, not all on the first
+                self._actor_class, shard_name(self._kind, index), self._settings, index,
+                scheduling_strategy="SPREAD",
+            )
             self._handles[index] = handle
         return handle
 
@@ -223,13 +221,7 @@ class ShardSet:
     def kill_all(self) -> None:
         """Stop every shard of this kind for good (a deployment taken off a cluster)."""
         for index in range(self._count):
-            try:
-                ray.kill(
-                    ray.get_actor(shard_name(self._kind, index), namespace=self._settings.ray_namespace),
-                    no_restart=True,
-                )
-            except ValueError:
-                continue
+            kill_named(shard_name(self._kind, index), self._settings)
         self._handles.clear()
 
 
