@@ -163,4 +163,6 @@ async def test_a_user_who_blocked_the_bot_does_not_stop_the_pass(store: Store, s
     chat.blocked.add(blocked)
     await nudger(store, chat, shard).run_pass()
     assert len(chat.posts_sent_to(other)) == 1
-    assert await store.list_nudges(blocked_user) == []
+    assert [n["status"] for n in await store.list_nudges(blocked_user)] == ["undeliverable"]
+    due = await store.due_for_nudge(datetime.now(UTC), QUIET, 5, 1000)
+    assert blocked not in {user["telegram_id"] for user in due}  # not tried again every pass

@@ -13,6 +13,7 @@ import ray
 from ppb.actors.nudger_actor import NAME, NudgerActor
 from ppb.actors.remote import ChatShards, UserShards
 from ppb.config import load_settings
+from ppb.store.migrate import upgrade_async
 from ppb.store.queries import Store
 from ppb.store.schema import users
 from tests.bot_helpers import Harness, free_port, running_bot, wait_for
@@ -23,9 +24,12 @@ NUDGE_HEADER = "While you were away"
 
 
 @pytest.fixture(scope="module")
-async def harness(ray_session: None, sqlite_url: str) -> AsyncIterator[Harness]:
+async def harness(ray_session: None, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
+    # A database of its own: quiet users other tests left behind would be nudged first.
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('nudger') / 'ppb.db'}"
+    await upgrade_async(load_settings(DATABASE_URL=database_url).async_database_url)
     settings = load_settings(
-        DATABASE_URL=sqlite_url, PPB_API_KEY=API_KEY, PPB_HTTP_PORT=free_port(), PPB_DEMO_DATA=True,
+        DATABASE_URL=database_url, PPB_API_KEY=API_KEY, PPB_HTTP_PORT=free_port(), PPB_DEMO_DATA=True,
         DEFAULT_CHANNELS="@ppb_demo_tech", NUDGE_AFTER=QUIET_S, NUDGE_CHECK_INTERVAL=1.0, PPB_NUDGE_BATCH=2,
         PPB_RAY_NAMESPACE=f"ppb-test-{uuid.uuid4().hex[:8]}", PPB_USER_SHARDS=1, PPB_CHAT_SHARDS=1,
     )

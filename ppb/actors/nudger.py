@@ -143,8 +143,8 @@ class Nudger:
                     post = found[0]
                 message_id = await self._sender.send_nudge(telegram_id, nudge.get("language"), post)
             await self._store.mark_nudge_sent(nudge["id"], message_id, self._clock())
-        except Undeliverable:
-            await self._store.drop_nudge(nudge["id"])
+        except Undeliverable:  # not picked again until the user is back (and quiet again)
+            await self._store.mark_nudge_undeliverable(nudge["id"])
             report.failed += 1
             return
         if resumed:

@@ -692,6 +692,13 @@ class Store:
         return int(value) if value is not None else None
 
     @writes
+    async def mark_nudge_undeliverable(self, nudge_id: int) -> None:
+        """The chat refused it (the user blocked the bot): kept, so this quiet spell is over."""
+        await self.database.execute(
+            nudges.update().where(nudges.c.id == nudge_id).values(status="undeliverable")
+        )
+
+    @writes
     async def mark_nudge_sent(self, nudge_id: int, message_id: int, now: datetime) -> None:
         await self.database.execute(
             nudges.update()
@@ -701,7 +708,7 @@ class Store:
 
     @writes
     async def drop_nudge(self, nudge_id: int) -> None:
-        """Forget a claimed nudge that can never be sent (the user blocked the bot)."""
+        """Forget a claimed nudge whose post is gone (another post can be nudged instead)."""
         await self.database.execute(nudges.delete().where(nudges.c.id == nudge_id))
 
     async def pending_nudges(self) -> list[Row]:

@@ -102,7 +102,7 @@ nudges = sa.Table(
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
     sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("post_id", sa.BigInteger, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),  # pending (claimed), then sent
+    sa.Column("status", sa.String(16), nullable=False),  # pending (claimed), then sent or undeliverable
     sa.Column("message_id", sa.BigInteger),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("sent_at", Timestamp),
