@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import ray
-import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

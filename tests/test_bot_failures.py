@@ -10,7 +10,6 @@ import uuid
 from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from ppb.bot.app import build_bot_app
 from ppb.config import Settings, load_settings
