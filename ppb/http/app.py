@@ -10,7 +10,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
 from ppb.config import Settings
-from ppb.http import channels, commands, health, miniapp, ml, posts, users
+from ppb.http import channels, commands, health, miniapp, ml, posts, training, users
 from ppb.http.auth import APIKeyMiddleware
 from ppb.http.database import ConnectionPerRequestMiddleware
 from ppb.http.errors import exception_handlers
@@ -41,7 +41,7 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
             *health.routes,
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
-            Mount("/api/v1", routes=[*users.routes, *channels.routes, *posts.routes, *ml.routes, *commands.routes, miniapp.api_mount(settings)]),
+            Mount("/api/v1", routes=[*users.routes, *training.routes, *channels.routes, *posts.routes, *ml.routes, *commands.routes, miniapp.api_mount(settings)]),
             miniapp.static_mount(),
         ],
         middleware=[
