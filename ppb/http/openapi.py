@@ -57,6 +57,7 @@ OPERATIONS: list[Operation] = [
     Operation("POST", f"{API}/miniapp/training/finish", "Finish training now as the initData's user: fits the model, completes the training", None, miniapp.MiniAppPosts, errors=(401, 404, 503), auth="MiniApp"),
     Operation("GET", f"{API}/miniapp/about", "What the app shows when opened without launch parameters", None, miniapp.MiniAppAbout, errors=(), public=True),
     Operation("GET", "/healthz", "Liveness", public=True),
+    Operation("GET", "/favicon.ico", "The app's icon (SVG)", errors=(), public=True),
     Operation("GET", "/readyz", "Readiness: 200 when the API can serve", errors=(503,), public=True),
     Operation("GET", "/metrics", "Prometheus metrics", errors=(), public=True),
     Operation("GET", "/openapi.json", "This document", errors=(), public=True),
