@@ -133,7 +133,7 @@ def feed_more() -> InlineKeyboardMarkup:
 def my_channels(channels: list[dict[str, Any]]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for channel in channels:
-        if channel.get("username") and not channel.get("is_default"):
+        if channel.get("username") and (channel.get("is_bonus") or not channel.get("is_default")):
             name = channel["username"]
             builder.row(InlineKeyboardButton(
                 text=_("❌ Remove @{name}").format(name=name),
