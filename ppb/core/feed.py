@@ -1,6 +1,6 @@
 """The chat's feed: the best posts not yet in the person's chat, honest about what is left.
 
-A post once sent into the chat is never sent again (`chat_posts`). Posts of a channel the
+A post once sent into the chat, as a feed post or a nudge, is never sent again (`chat_posts`). Posts of a channel the
 person turned down (at least `DISLIKED_AFTER` ratings there, none of them a 👍) come only
 after every other post, and the page says so (`others`), instead of silently filling it.
 """
@@ -42,7 +42,7 @@ def disliked_channels(ratings: list[Row]) -> set[Any]:
 
 async def next_page(store: Store, ranker: Ranker, user_id: int, limit: int) -> FeedPage:
     """The next `limit` posts for the chat (recorded as sent): good ones first, then others."""
-    in_chat = await store.chat_post_ids(user_id)
+    in_chat = await store.chat_post_ids(user_id) | await store.nudged_post_ids(user_id)  # nudges are in the chat too
     ranked = await ranker.best(user_id, min(len(in_chat) + LOOKAHEAD, 1000))
     fresh = [(row, score) for row, score in ranked if row["id"] not in in_chat]
     disliked = disliked_channels(await store.rating_keys(user_id))
