@@ -90,7 +90,7 @@ async def read(store: Store, telegram_id: int) -> TrainingState:
     settled = settled_channels(items)
     rated = [item for item in items if item["rating"] is not None]
     cards = [item for item in items if item["rating"] is None and item["channel_id"] not in settled]
-    count = len(await store.rating_keys(user["id"]))
+    count = await store.rating_count(user["id"])
     return TrainingState(
         status=user["status"], is_trained=bool(user["is_trained"]), total=len(rated) + len(cards),
         done=len(rated), cards=cards, ratings_count=count,

@@ -536,6 +536,11 @@ class Store:
         )
         return row
 
+    async def rating_count(self, user_id: int) -> int:
+        return int(await self.database.fetch_val(
+            sa.select(sa.func.count()).select_from(interactions).where(interactions.c.user_id == user_id)
+        ) or 0)
+
     async def list_interactions(self, user_id: int) -> list[Row]:
         records = await self.database.fetch_all(
             sa.select(interactions)
