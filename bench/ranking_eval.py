@@ -278,13 +278,16 @@ async def simulate(
     scores: Scores,
     *,
     seed: int,
+    person: int,
     method: str,
 ) -> None:
-    """One person: train on the training posts, read and rate a page, read again."""
+    """One person: train on the training posts, read and rate a page, read again.
+
+    Their ratings depend only on (seed, person, post), so every run rates alike."""
     ratings: dict[int, str] = {}  # index in `posts` -> kind
 
     def kind_of(n: int) -> str:
-        rng = random.Random(f"{seed}/{telegram_id}/{n}")
+        rng = random.Random(f"{seed}/{person}/{n}")
         liked = (posts[n].section in taste) != (rng.random() < NOISE)
         if liked:
             return "skip" if rng.random() < LIKE_SKIPS else "like"
@@ -317,7 +320,7 @@ async def simulate(
     )
     response.raise_for_status()
     await rate([post["id"] for post in response.json()["posts"]])
-    rng = random.Random(f"baselines/{seed}/{telegram_id}")
+    rng = random.Random(f"baselines/{seed}/{person}")
     for stage in STAGES:
         page = await train_and_read()
         unrated = [n for n in range(len(posts)) if n not in ratings]
@@ -351,10 +354,10 @@ async def evaluate(
         channel = np.array([post.channel for post in posts])
         age = np.array([post.age_hours for post in posts])
         side = Baselines(texts, channel, age, minilm_vectors(texts)) if baselines else None
-        for taste in tastes(shape, seed, users):
+        for person, taste in enumerate(tastes(shape, seed, users)):
             await simulate(
                 client, posts, usernames, index_of, side, taste, 10**9 + new_id(), scores,
-                seed=seed, method=method,
+                seed=seed, person=person, method=method,
             )  # fmt: skip
     return scores
 
@@ -404,6 +407,7 @@ async def main() -> None:
     configurations = [
         (f"PPB ({args.embeddings})", {"PPB_EMBEDDINGS": args.embeddings}, True),
         (f"PPB ({args.embeddings}), no exploration", {"PPB_EMBEDDINGS": args.embeddings, "PPB_EXPLORATION": "0"}, False),
+        (f"PPB ({args.embeddings}), no collaborative term", {"PPB_EMBEDDINGS": args.embeddings, "PPB_COLLABORATIVE": "0"}, False),
     ]
     for key in [*SLICES] if args.slice == "all" else [args.slice]:
         shape = SLICES[key]

@@ -70,8 +70,9 @@ class Idf:
         return cls(np.ones(2 * N_FEATURES, dtype=np.float32), 0)
 
     @classmethod
-    def fit(cls, texts: Sequence[str]) -> Idf:
-        counts = term_counts(texts)
+    def fit(cls, texts: Sequence[str], counts: sparse.csr_matrix | None = None) -> Idf:
+        """From `texts` (or their `term_counts`, when already made)."""
+        counts = term_counts(texts) if counts is None else counts
         frequency = np.bincount(counts.indices, minlength=2 * N_FEATURES)
         weights = np.log((1 + len(texts)) / (1 + frequency)) + 1.0  # smoothed, as scikit-learn's
         return cls(weights.astype(np.float32), len(texts))
@@ -80,9 +81,11 @@ class Idf:
 UNIFORM = Idf.uniform()
 
 
-def vectorize(texts: Sequence[str], idf: Idf = UNIFORM) -> sparse.csr_matrix:
+def vectorize(
+    texts: Sequence[str], idf: Idf = UNIFORM, counts: sparse.csr_matrix | None = None
+) -> sparse.csr_matrix:
     """TF-IDF rows, each block L2-normalized and the two weighted alike: cosine-ready."""
-    counts = term_counts(texts)
+    counts = term_counts(texts) if counts is None else counts.copy()
     if not texts:
         return counts
     counts.data *= idf.weights[counts.indices]
@@ -133,8 +136,9 @@ class TextModel:
     @classmethod
     def fit(cls, texts: Sequence[str], encoder: Encoder | None = None) -> TextModel:
         """Word weights and latent components estimated from a sample of the corpus."""
-        idf = Idf.fit(texts)
-        sketched = vectorize(texts, idf) @ _SKETCH
+        counts = term_counts(texts)
+        idf = Idf.fit(texts, counts)
+        sketched = vectorize(texts, idf, counts) @ _SKETCH
         rank = min(LATENT, len(texts) - 1, SKETCH - 1)
         components = np.zeros((LATENT, SKETCH), dtype=np.float32)
         if rank >= 1:

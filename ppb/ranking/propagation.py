@@ -41,29 +41,31 @@ def nearest(
 
 
 def graph(neighbors: np.ndarray, weights: np.ndarray) -> sparse.csr_matrix:
-    """The normalized symmetric graph D^-1/2 W D^-1/2 over nodes 0..n-1.
+    """The normalized symmetric graph D^-1/2 (W + W^T) D^-1/2 over nodes 0..n-1.
 
     `neighbors[i]` are node indices (or -1 for none) of node i's nearest, `weights` their
-    similarities.
+    similarities; a pair that chose each other counts twice.
     """
     size = len(neighbors)
     keep = (neighbors >= 0) & (weights > 0)
-    rows = np.repeat(np.arange(size), neighbors.shape[1])[keep.ravel()]
+    starts = np.concatenate([[0], np.cumsum(keep.sum(axis=1))])
     adjacency = sparse.csr_matrix(
-        (weights[keep].astype(np.float64), (rows, neighbors[keep])), shape=(size, size)
+        (weights[keep].astype(np.float32), neighbors[keep], starts), shape=(size, size)
     )
-    adjacency = adjacency.maximum(adjacency.T)
+    adjacency = (adjacency + adjacency.T).tocsr()
     degree = np.asarray(adjacency.sum(axis=1)).ravel()
-    scale = 1.0 / np.sqrt(np.where(degree > 0, degree, 1.0))
-    return sparse.diags(scale) @ adjacency @ sparse.diags(scale)
+    scale = (1.0 / np.sqrt(np.where(degree > 0, degree, 1.0))).astype(np.float32)
+    adjacency.data *= scale[adjacency.indices]
+    adjacency.data *= np.repeat(scale, np.diff(adjacency.indptr))
+    return adjacency
 
 
 def spread(
     normalized: sparse.csr_matrix, seeds: np.ndarray, alpha: float = ALPHA, steps: int = STEPS
 ) -> np.ndarray:
     """Seeds spread along the graph; an unrated post's value is its inherited taste."""
-    values = seeds.astype(np.float64)
-    start = (1 - alpha) * values
+    values = seeds.astype(np.float32)
+    start = np.float32(1 - alpha) * values
     for _ in range(steps):
-        values = alpha * (normalized @ values) + start
-    return values.astype(np.float32)
+        values = np.float32(alpha) * (normalized @ values) + start
+    return values
