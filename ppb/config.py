@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     scorer_vector_cache: int = Field(100_000, ge=1_000, le=10_000_000, **_env("PPB_SCORER_VECTOR_CACHE"))
     embeddings: Literal["static", "minilm", "off"] = Field("static", **_env("PPB_EMBEDDINGS"))
     exploration: float = Field(0.1, ge=0, le=0.5, **_env("PPB_EXPLORATION"))
+    collaborative: bool = Field(True, **_env("PPB_COLLABORATIVE"))
 
     @field_validator("database_url")
     @classmethod

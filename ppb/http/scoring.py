@@ -9,12 +9,14 @@ channel and time, caught up by id), post vectors (posts never change), per-user 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
+from scipy import sparse
 from starlette.exceptions import HTTPException
 
 from ppb.config import Settings
@@ -30,8 +32,10 @@ from ppb.ranking import (
     fit,
     graph,
     load_encoder,
+    peer_seeds,
     scores,
     seed_vector,
+    similar_peers,
     spread,
 )
 from ppb.store.queries import Row, Store, as_utc
@@ -45,6 +49,8 @@ vector is recomputed then, so rarely: the estimates barely move once the sample 
 PRIOR_TTL_S = 60.0
 """Refit a cached model this often even without new ratings: other users' ratings move
 the channel prior."""
+GRAPH_CACHE = 200
+"""Users whose neighbour graph a process keeps (about 1.6 MB each at 10k posts)."""
 SYNC_BATCH = 20_000
 GAP_WINDOW = 1_000
 GAP_TTL_S = 30.0
@@ -93,6 +99,7 @@ class Scoring:
         self._sync_lock = asyncio.Lock()
         self._text_lock = asyncio.Lock()
         self._gaps: dict[int, float] = {}
+        self._graphs: dict[int, tuple[tuple[int, bytes], sparse.csr_matrix]] = {}
 
     @classmethod
     def from_settings(cls, store: Store, settings: Settings) -> Scoring:
@@ -100,7 +107,9 @@ class Scoring:
             store,
             vector_cache=settings.scorer_vector_cache,
             embeddings=settings.embeddings,
-            params=DEFAULT_PARAMS.with_overrides({"exploration": settings.exploration}),
+            params=DEFAULT_PARAMS.with_overrides(
+                {"exploration": settings.exploration, "collaborative": float(settings.collaborative)}
+            ),
         )
 
     async def train(self, user_id: int) -> tuple[int, float]:
@@ -138,7 +147,9 @@ class Scoring:
         if not len(slots):
             return []
         await self._ensure_vectors(slots)
-        chosen = await asyncio.to_thread(self._choose, fitted.model, slots, rated_slots, limit)
+        chosen = await asyncio.to_thread(
+            self._choose, user_id, fitted.model, slots, rated_slots, limit
+        )
         return await self._rows(chosen)
 
     async def best_many(
@@ -241,13 +252,31 @@ class Scoring:
         )
         vectors, text = await self._vectors(slots)
         rated = [_rated(row) for row in ratings if row["post_id"] in self._index]
-        model = await asyncio.to_thread(fit, rated, prior, text, vectors, params)
+        peers = await self._peer_seeds(user_id, ratings, params) if params.collaborative else None
+        model = await asyncio.to_thread(fit, rated, prior, text, vectors, params, peers)
         fitted = FittedModel(model, version, time.monotonic())
         self._cache.pop(user_id, None)
         self._cache[user_id] = fitted
         while len(self._cache) > self._cache_size:
             self._cache.pop(next(iter(self._cache)))
         return fitted
+
+    async def _peer_seeds(
+        self, user_id: int, ratings: list[Row], params: Params
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Seeds from the most alike people's ratings (two queries), or None."""
+        own = {int(r["post_id"]): _seed(r["interaction_type"], params) for r in ratings}
+        if not own:
+            return None
+        co = await self._store.co_ratings(user_id)
+        peers = similar_peers(
+            own, ((r["user_id"], r["post_id"], _seed(r["interaction_type"], params)) for r in co)
+        )
+        if not peers:
+            return None
+        theirs = await self._store.ratings_by(sorted(peers))
+        rows = ((r["user_id"], r["post_id"], _seed(r["interaction_type"], params)) for r in theirs)
+        return peer_seeds(own, peers, rows)
 
     async def _vectors(self, slots: np.ndarray) -> tuple[np.ndarray, TextModel]:
         """The vectors of `slots` and the text model they were made with."""
@@ -282,7 +311,12 @@ class Scoring:
                 self._index.put_vectors(slots, vectors, columns)
 
     def _choose(
-        self, model: UserModel, slots: np.ndarray, rated_slots: np.ndarray, limit: int
+        self,
+        user_id: int,
+        model: UserModel,
+        slots: np.ndarray,
+        rated_slots: np.ndarray,
+        limit: int,
     ) -> list[tuple[int, float]]:
         """(post id, score) of the best `limit` candidates; runs in a worker thread."""
         text = model.text_model
@@ -299,10 +333,10 @@ class Scoring:
                 direction[text.model_columns] = model.direction
                 decision = self._index.dot(slots, direction) + np.float32(model.intercept)
                 rated_slots = rated_slots[~np.isin(rated_slots, self._index.missing_vectors(rated_slots))]
-                nodes = np.concatenate([slots, rated_slots])
-                neighbours, weights = self._index.neighbours_within(nodes)
+                nodes = np.union1d(slots, rated_slots)
                 seeds = seed_vector(self._index.ids(nodes), model)
-                spread_values = spread(graph(neighbours, weights), seeds)[: len(slots)]
+                values = spread(self._graph(user_id, nodes), seeds)
+                spread_values = values[np.searchsorted(nodes, slots)]
                 uncertainty = -np.abs(spread_values)
             else:
                 decision = np.zeros(len(slots), dtype=np.float32)
@@ -318,6 +352,21 @@ class Scoring:
                 uncertainty,
             )
         return [(int(ids[i]), float(relevance[i])) for i in chosen]
+
+    def _graph(self, user_id: int, nodes: np.ndarray) -> sparse.csr_matrix:
+        """The neighbour graph over a user's posts (candidates and rated, sorted slots).
+
+        Rating moves a post from one kind to the other but keeps the set, so the graph is
+        kept per user until a post arrives, leaves, or the text model changes.
+        """
+        key = (self._index.generation, hashlib.blake2b(nodes.tobytes(), digest_size=16).digest())
+        cached = self._graphs.pop(user_id, None)
+        if cached is None or cached[0] != key:
+            cached = (key, graph(*self._index.neighbours_within(nodes)))
+        self._graphs[user_id] = cached
+        while len(self._graphs) > GRAPH_CACHE:
+            self._graphs.pop(next(iter(self._graphs)))
+        return cached[1]
 
     async def _rows(self, chosen: list[tuple[int, float]]) -> list[tuple[Row, float]]:
         """The chosen posts as stored now; deleted ones are dropped (and forgotten)."""
@@ -358,6 +407,14 @@ class ScorerClient:
             raise  # the Scorer's own error, an instance of its cause (a database error: 503)
         except (RayError, RayServeException) as error:
             raise HTTPException(503, "ranking is unavailable; try again shortly") from error
+
+
+def _seed(kind: str, params: Params) -> float:
+    """A rating as a spreading seed: like +1, dislike -1, skip -skip_weight."""
+    target = RATING_TARGET[InteractionType(kind)]
+    if target == 1.0:
+        return 1.0
+    return -1.0 if target == 0.0 else -params.skip_weight
 
 
 def _rated(row: Row) -> Rated:

@@ -1,6 +1,7 @@
 """Per-user ranking: features, the model, and scoring. Pure numpy/scipy; no I/O beyond
 reading the packaged static embedding model."""
 
+from ppb.ranking.collaborative import peer_seeds, similar_peers
 from ppb.ranking.encoders import KINDS as ENCODERS
 from ppb.ranking.encoders import load_encoder
 from ppb.ranking.features import NGRAMS_ONLY, Encoder, Idf, TextModel, term_counts, vectorize
@@ -35,9 +36,11 @@ __all__ = [
     "fit",
     "graph",
     "load_encoder",
+    "peer_seeds",
     "rank",
     "scores",
     "seed_vector",
+    "similar_peers",
     "spread",
     "term_counts",
     "vectorize",

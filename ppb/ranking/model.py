@@ -6,6 +6,8 @@ unrated posts of the user's channels, and a channel baseline for the cold start.
 - **Corpus** (semi-supervised): the ratings spread over the graph of each channel's
   nearest neighbours (label spreading, Zhou et al. 2004), so a liked post lifts the
   unrated posts written like it even where the regression is unsure.
+- **Other people**: the ratings of the most alike people (`collaborative.py`) add seeds
+  where the user has rated nothing.
 - **Cold start**: before any rating, posts are ranked by the channel's like rate over
   every user, moved toward this user's own ratings there; while the ratings are all of
   one kind, by similarity to (or away from) their mean.
@@ -52,6 +54,8 @@ class Params:
     skip_weight: float = SKIP_WEIGHT
     spread_weight: float = SPREAD_WEIGHT
     exploration: float = EXPLORATION
+    collaborative: float = 1.0
+    """1: alike people's ratings seed the spreading; 0: only the user's own."""
 
     def with_overrides(self, overrides: Mapping[str, float] | None) -> Params:
         """These settings with `overrides` applied; an unknown name is an error naming it."""
@@ -99,6 +103,8 @@ class UserModel:
     seeds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     direction: np.ndarray | None = None
     intercept: float = 0.0
+    peer_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    peer_values: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
 
     @property
     def learned(self) -> bool:
@@ -128,10 +134,12 @@ def fit(
     text_model: TextModel = NGRAMS_ONLY,
     vectors: np.ndarray | None = None,
     params: Params = DEFAULT_PARAMS,
+    peers: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> UserModel:
     """Fit a user's model from their ratings and every user's (likes, ratings) per channel.
 
     `vectors` are the rated posts' `TextModel.embed` rows when cached; else computed here.
+    `peers` are (post ids, seeds) from alike people's ratings (`collaborative.peer_seeds`).
     """
     global_rate = {
         channel: (likes + 0.5 * GLOBAL_PSEUDO_RATINGS) / (total + GLOBAL_PSEUDO_RATINGS)
@@ -162,11 +170,13 @@ def fit(
     liked = targets > 0.5
     weights = np.where((targets == 0.0) | (targets == 1.0), 1.0, params.skip_weight)
     model.seeds = (weights * np.where(liked, 1.0, -1.0)).astype(np.float32)
+    if peers is not None and params.collaborative:
+        model.peer_ids, model.peer_values = peers
     features = vectors[:, text_model.model_columns]
     if liked.all() or not liked.any():  # one kind of rating so far: toward (or away from) it
         model.direction = (model.seeds @ features / len(ratings)).astype(np.float32)
         return model
-    regression = LogisticRegression(C=params.regularization, max_iter=200)
+    regression = LogisticRegression(C=params.regularization, solver="liblinear", max_iter=200)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         regression.fit(features, liked, sample_weight=weights)
@@ -302,14 +312,17 @@ def rank(
 
 
 def seed_vector(node_ids: np.ndarray, model: UserModel) -> np.ndarray:
-    """The user's ratings as label-spreading seeds on a graph whose nodes are `node_ids`."""
+    """The user's ratings (and their peers', where the user has none) as label-spreading
+    seeds on a graph whose nodes are `node_ids`."""
     seeds = np.zeros(len(node_ids), dtype=np.float32)
-    if len(model.rated_ids) and len(node_ids):
-        order = np.argsort(node_ids)
-        where = np.searchsorted(node_ids, model.rated_ids, sorter=order)
-        where = np.minimum(where, len(node_ids) - 1)
-        found = node_ids[order[where]] == model.rated_ids
-        seeds[order[where[found]]] = model.seeds[found]
+    if not len(node_ids):
+        return seeds
+    order = np.argsort(node_ids)
+    for ids, values in ((model.peer_ids, model.peer_values), (model.rated_ids, model.seeds)):
+        if len(ids):
+            where = np.minimum(np.searchsorted(node_ids, ids, sorter=order), len(node_ids) - 1)
+            found = node_ids[order[where]] == ids
+            seeds[order[where[found]]] = values[found]
     return seeds
 
 

@@ -634,6 +634,29 @@ class Store:
         )
         return _rows(await self.database.fetch_all(query))
 
+    async def co_ratings(self, user_id: int, limit: int = 5000) -> list[Row]:
+        """Other people's ratings of posts this user rated, newest first (at most `limit`)."""
+        mine = sa.select(interactions.c.post_id).where(interactions.c.user_id == user_id)
+        query = (
+            sa.select(interactions.c.user_id, interactions.c.post_id, interactions.c.interaction_type)
+            .where(interactions.c.post_id.in_(mine), interactions.c.user_id != user_id)
+            .order_by(interactions.c.id.desc())
+            .limit(limit)
+        )
+        return _rows(await self.database.fetch_all(query))
+
+    async def ratings_by(self, user_ids: Sequence[int], limit: int = 5000) -> list[Row]:
+        """These people's ratings, newest first (at most `limit`)."""
+        if not user_ids:
+            return []
+        query = (
+            sa.select(interactions.c.user_id, interactions.c.post_id, interactions.c.interaction_type)
+            .where(interactions.c.user_id.in_(list(user_ids)))
+            .order_by(interactions.c.id.desc())
+            .limit(limit)
+        )
+        return _rows(await self.database.fetch_all(query))
+
     async def feed_posts(self, post_ids: Sequence[int]) -> list[Row]:
         """These posts as the feed shows them, with the channel's title (deleted ones missing)."""
         if not post_ids:
