@@ -10,7 +10,7 @@ import time
 
 import httpx
 
-from ppb.config import Settings
+from ppb.config import Settings, rebind
 
 log = logging.getLogger("ppb.runtime")
 READY_TIMEOUT_S = 180.0
@@ -43,18 +43,22 @@ def start_ray(settings: Settings) -> bool:
     return started_ray
 
 
-def deploy(settings: Settings) -> None:
-    """Start Serve's HTTP ingress and run the application on it."""
+def deploy(settings: Settings) -> Settings:
+    """Start Serve's HTTP ingress and run the application on it; returns the settings
+    checked against the host Serve really binds (a joined cluster's Serve may bind another)."""
     from ray import serve
 
-    from ppb.http.serve import APP_NAME, build_application
-
     from ppb.actors.remote import ChatShards, UserShards
+    from ppb.http.serve import APP_NAME, build_application, serve_http_bind
 
-    UserShards(settings).shards.start_all()  # the shards start while Serve does
-    ChatShards(settings).shards.start_all()
     serve.start(http_options={"host": settings.http_host, "port": settings.http_port})
+    host, port = serve_http_bind()
+    if (host, port) != (settings.http_host, settings.http_port):
+        settings = rebind(settings, host, port)
+    UserShards(settings).shards.start_all()
+    ChatShards(settings).shards.start_all()
     serve.run(build_application(settings), name=APP_NAME, route_prefix="/", blocking=False)
+    return settings
 
 
 def wait_ready(settings: Settings, stop: threading.Event, timeout: float = READY_TIMEOUT_S) -> bool:
@@ -110,7 +114,7 @@ def run_until_signalled(settings: Settings) -> int:
     started_ray = start_ray(settings)
     install_handlers()  # ray.init replaces them with its own, which exit at once
     try:
-        deploy(settings)
+        settings = deploy(settings)
         if not wait_ready(settings, stop):
             if stop.is_set():
                 return 0

@@ -71,7 +71,7 @@ def build_storage(settings: Settings) -> BaseStorage:
         from aiogram.fsm.storage.base import DefaultKeyBuilder
         from aiogram.fsm.storage.redis import RedisStorage
 
-        return RedisStorage.from_url(settings.redis_url, key_builder=DefaultKeyBuilder(prefix="ppb:fsm", with_destiny=True))
+        return RedisStorage.from_url(settings.redis_url_value, key_builder=DefaultKeyBuilder(prefix="ppb:fsm", with_destiny=True))
     return MemoryStorage()
 
 
@@ -84,7 +84,7 @@ def build_registry(settings: Settings, *, actors: bool = False) -> Registry:
     from ppb.actors.chat_shard import ChatShard
     from ppb.actors.chat_state import MemoryChatState, RedisChatState
 
-    state = RedisChatState(settings.redis_url) if settings.redis_url else MemoryChatState()
+    state = RedisChatState(settings.redis_url_value) if settings.redis_url_value else MemoryChatState()
     return ChatShard(state, settings.chat_registry_limit, settings.shard_idle_after)
 
 
