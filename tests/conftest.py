@@ -90,7 +90,7 @@ async def api(settings: Settings, services: Services) -> AsyncIterator[httpx.Asy
     app = build_app(settings, services)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
-        transport=transport, base_url="http://ppb.test", headers={"X-API-Key": API_KEY}
+        transport=transport, base_url="http://127.0.0.1", headers={"X-API-Key": API_KEY}
     ) as client:
         yield client
 
