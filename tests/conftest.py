@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import uuid
@@ -33,10 +34,11 @@ def new_id() -> Iterator[callable]:
     yield lambda: next(_ids)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped at the end."""
-    name = f"ppb_test_{uuid.uuid4().hex[:10]}"
+@contextlib.contextmanager
+def fresh_postgres(prefix: str = "ppb_test") -> Iterator[str]:
+    """A PostgreSQL database of its own (a unique name, so concurrent suites never meet),
+    migrated to head, and dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
 
     async def admin(sql: str) -> None:
@@ -47,10 +49,19 @@ def postgres_url() -> Iterator[str]:
             await connection.close()
 
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = f"{base}/{name}"
-    upgrade(load_settings(DATABASE_URL=url).async_database_url)
-    yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    try:
+        url = f"{base}/{name}"
+        upgrade(load_settings(DATABASE_URL=url).async_database_url)
+        yield url
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    with fresh_postgres() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
