@@ -25,6 +25,11 @@ REDIS_TEST_URL = os.environ.get("PPB_TEST_REDIS", "redis://127.0.0.1:6379/15")
 API_KEY = "test-api-key"
 BACKENDS = ["sqlite", "postgres"]
 
+# The tests drive the bot at machine speed, far above a person's; the throttle's own tests
+# (tests/test_bot_abuse.py) set its limits explicitly.
+os.environ.setdefault("PPB_BOT_UPDATES_PER_S", "1000")
+os.environ.setdefault("PPB_BOT_BURST", "1000")
+
 _ids = itertools.count(int(uuid.uuid4().int % 10**9) * 1000)
 
 

@@ -21,6 +21,7 @@ from ppb.bot.handlers import get_routers
 from ppb.bot.i18n import LocaleMiddleware, build_i18n
 from ppb.bot.messages import MessageManager, Registry
 from ppb.bot.retry import RetryMiddleware
+from ppb.bot.throttle import Throttle, ThrottleMiddleware
 from ppb.config import Settings
 
 log = logging.getLogger("ppb.bot")
@@ -129,6 +130,8 @@ def build_bot_app(
     messages = MessageManager(bot, build_registry(settings) if registry is None else registry)
     dispatcher = Dispatcher(storage=build_storage(settings) if storage is None else storage)
     i18n = build_i18n()
+    throttle = Throttle(settings.bot_updates_per_s, settings.bot_burst, settings.bot_cooldown)
+    dispatcher.update.outer_middleware(ThrottleMiddleware(throttle, i18n))  # first: a flood costs nothing
     LocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.update.outer_middleware(ActivityMiddleware(api, report_every(settings.nudge_after, settings.churn_after)))
     dispatcher.include_routers(*get_routers())

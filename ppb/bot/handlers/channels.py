@@ -72,6 +72,9 @@ async def add_channel(message: Message, api: ApiClient, messages: MessageManager
         await messages.send_ephemeral(chat_id, _("Finish your first training, then add your own channels."),
                                       auto_delete_after=NOTICE_S)
         return
+    if user["bonus_channels_count"] >= settings.max_bonus_channels:  # before the scraper joins anything
+        await messages.send_ephemeral(chat_id, limit_text(settings), menus.cancel())
+        return
     problem = await join(api, name)
     if problem is None:
         problem = await link(api, chat_id, name, settings)
@@ -93,6 +96,8 @@ async def join(api: ApiClient, name: str) -> str | None:
     except ApiError as error:
         if error.status in {403, 404, 422}:
             return unknown(name)
+        if error.status == 409:  # the scraper watches as many channels as it may
+            return _("I can't follow any more new channels right now. Please try again later.")
         raise
     if answer.get("status") == "requested":
         return _("@{name} is private: I asked to join, and can use it once the request is approved.").format(
