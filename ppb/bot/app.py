@@ -15,6 +15,7 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand
 
+from ppb import logsafe
 from ppb.bot.activity import ActivityMiddleware, report_every
 from ppb.bot.api import ApiClient, api_base_url
 from ppb.bot.handlers import get_routers
@@ -125,6 +126,7 @@ def build_bot_app(
     storage: BaseStorage | None = None,
     retry_outage_s: float = 60.0,
 ) -> BotApp:
+    logsafe.install()  # aiohttp's errors carry the /bot<token>/ URL
     bot = build_bot(settings, public_base, retry_outage_s=retry_outage_s)
     api = ApiClient.from_settings(settings, public_base) if api is None else api
     messages = MessageManager(bot, build_registry(settings) if registry is None else registry)

@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
+from ppb import logsafe
 from ppb.config import Settings, is_loopback
 from ppb.http import channels, commands, health, miniapp, ml, posts, users
 from ppb.http.auth import APIKeyMiddleware
@@ -26,6 +27,7 @@ JSON_PREFIXES = ("/api/", "/sandbox/api/", "/telegram/")
 
 def build_app(settings: Settings, services: Services | None = None) -> Starlette:
     """The app for these settings; `services` may be shared (tests) or built here."""
+    logsafe.install()  # Serve's access log would show the sandbox's /bot<token>/ paths
     services = Services.from_settings(settings) if services is None else services
     metrics = Metrics()
 
