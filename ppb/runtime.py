@@ -74,8 +74,8 @@ def start_ray(settings: Settings, started: Started) -> None:
 
 
 def ray_core_alive() -> bool:
-    """Whether the Ray processes this process started still run: a signal to the whole
-    process group (`kill -TERM -- -PGID`, systemd) ends them at the same time as us."""
+    """Whether the Ray processes this process started still run (one killed by SIGKILL, or
+    crashed, would make every orderly call wait for it)."""
     from ray._private import worker
 
     node = worker._global_node
