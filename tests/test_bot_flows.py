@@ -152,7 +152,7 @@ async def test_language_switch_and_commands(harness: Harness, new_id) -> None:
     await person.say("/help")
     await person.wait_text("Помощь")
     await person.say("/status")
-    status = await person.wait_text("Статус: onboarding")
+    status = await person.wait_text("Статус: 👋 знакомство")
     assert not [m for m in await person.bot_messages() if "Помощь" in (m["text"] or "")], "one notice at a time"
     await person.say("/reset")
 

@@ -169,7 +169,13 @@ async def test_training_cards_are_the_users_channels_unrated(api: httpx.AsyncCli
     assert first["text"] == "first <b>post</b>" and first["media_type"] == "photo"
     assert first["channel_title"] == channel["title"]
     assert first["url"] == f"https://t.me/{channel['username']}/100"
-    assert body["mode"] == "training" and body["done"] >= 1 and body["total"] >= body["done"] + 2
+    assert body["mode"] == "training" and body["done"] == 0 and body["total"] == len(body["posts"])
+    assert body["status"] == "training" and not body["finished"], "opening the deck starts the training"
+    await api.post(f"{MINIAPP}/interactions", json={"post_id": post_ids[0], "interaction_type": "dislike"}, headers=headers)
+    again = (await api.get(f"{MINIAPP}/posts", params={"mode": "training"}, headers=headers)).json()
+    assert again["done"] == 1 and again["total"] == body["total"], "progress counts ratings of the one set"
+    state = (await api.get(f"/api/v1/users/{telegram_id}/training")).json()
+    assert (state["done"], state["total"]) == (again["done"], again["total"]), "the chat reads the same state"
 
 
 async def test_feed_cards_link_to_the_original(api: httpx.AsyncClient, settings: Settings, new_id) -> None:

@@ -102,6 +102,15 @@ async def test_a_quiet_user_is_nudged_once_with_a_post_never_rated(store: Store,
     assert chat.posts_sent_to(telegram_id) == sent  # one nudge per quiet spell
 
 
+async def test_a_post_already_in_the_chat_is_not_nudged(store: Store, shard: UserShard, new_id) -> None:
+    chat = RecordingChat()
+    telegram_id, user_id, post_ids = await trained_user(store, new_id, shard)
+    await store.add_chat_posts(user_id, post_ids[2:-1])  # the feed sent all but the last one
+    await quiet_for(store, telegram_id, QUIET + 60)
+    await nudger(store, chat, shard).run_pass()
+    assert chat.posts_sent_to(telegram_id) == [post_ids[-1]]
+
+
 async def test_the_daily_cap_holds_across_quiet_spells(store: Store, shard: UserShard, new_id) -> None:
     for cap, expected in [(1, 1), (2, 2)]:
         chat = RecordingChat()

@@ -116,6 +116,7 @@ class Nudger:
         try:
             ranked = await self._ranker.best(user["id"], CANDIDATES)
             already = await self._store.nudged_post_ids(user["id"])
+            already |= await self._store.chat_post_ids(user["id"])  # feed posts already in the chat
             post = next((row for row, _ in ranked if row["id"] not in already), None)
             if post is None:
                 report.nothing_to_send += 1

@@ -99,13 +99,29 @@ class ApiClient:
 
     async def rate(self, telegram_id: int, post_id: int, kind: str) -> dict[str, Any]:
         body = {"user_telegram_id": telegram_id, "post_id": post_id, "interaction_type": kind}
-        return await self._call("POST", "/posts/interactions", body)
+        return await self._call("POST", "/posts/interactions", body, TRAIN_TIMEOUT_S)  # the last one trains
 
     async def train(self, telegram_id: int) -> dict[str, Any]:
         return await self._call("POST", "/ml/train", {"user_telegram_id": telegram_id}, TRAIN_TIMEOUT_S)
 
     async def best(self, telegram_id: int, limit: int) -> list[dict[str, Any]]:
         return (await self._call("POST", "/posts/best", {"user_telegram_id": telegram_id, "limit": limit}))["posts"]
+
+    # training and the chat's feed (one state, shared with the Mini App) ----------------
+
+    async def training_state(self, telegram_id: int, limit: int = 1) -> dict[str, Any]:
+        return await self._call("GET", f"/users/{telegram_id}/training?limit={limit}")
+
+    async def start_training(self, telegram_id: int, channels: list[str] | None = None, *,
+                             append: bool = False) -> dict[str, Any]:
+        body = {"channels": channels, "append": append}
+        return await self._call("POST", f"/users/{telegram_id}/training", body, TRAIN_TIMEOUT_S)
+
+    async def finish_training(self, telegram_id: int) -> dict[str, Any]:
+        return await self._call("POST", f"/users/{telegram_id}/training/finish", {}, TRAIN_TIMEOUT_S)
+
+    async def feed_page(self, telegram_id: int, limit: int) -> dict[str, Any]:
+        return await self._call("POST", f"/users/{telegram_id}/feed", {"limit": limit}, TRAIN_TIMEOUT_S)
 
     # the scraper ---------------------------------------------------------------------
 

@@ -8,13 +8,25 @@ from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
+from ppb.bot.api import ApiClient
 from ppb.bot.keyboards import menus
 from ppb.bot.messages import MessageManager
 
 TRAINED = {"trained", "active", "churned"}
 
 
-def menu_view(user: dict[str, Any], webapp_url: str | None) -> tuple[str, InlineKeyboardMarkup]:
+def status_word(status: str) -> str:
+    """A status as a person reads it, in their language."""
+    words = {
+        "new": _("🆕 new here"), "onboarding": _("👋 getting started"), "training": _("📚 in training"),
+        "trained": _("✅ trained, your feed is ready"), "active": _("📰 reading your feed"),
+        "churned": _("💤 away for a while"),
+    }
+    return words.get(status, status)
+
+
+def menu_view(user: dict[str, Any], webapp_url: str | None,
+              training: dict[str, Any] | None = None) -> tuple[str, InlineKeyboardMarkup]:
     name = html.quote(user.get("first_name") or user.get("username") or "")
     if user["status"] in {"new", "onboarding"}:
         text = _(
@@ -23,11 +35,17 @@ def menu_view(user: dict[str, Any], webapp_url: str | None) -> tuple[str, Inline
         ).format(name=name)
         return text, menus.welcome()
     if user["status"] == "training":
-        return _("📚 Your training is not finished yet."), menus.resume_training(webapp_url)
+        done, total = (training or {}).get("done", 0), (training or {}).get("total", 0)
+        text = _("📚 Training: {done} of {total} posts rated.").format(done=done, total=total)
+        if user.get("is_trained"):
+            text += "\n" + _("Your feed stays readable until you finish.")
+        can_finish = bool((training or {}).get("can_finish"))
+        return text, menus.training_menu(can_finish, bool(user.get("is_trained")), webapp_url)
     return _("🏠 Main menu. What would you like to do?"), menus.main_menu()
 
 
 async def show_menu(messages: MessageManager, chat_id: int, user: dict[str, Any],
-                    webapp_url: str | None, *, at_bottom: bool = True) -> None:
-    text, markup = menu_view(user, webapp_url)
+                    webapp_url: str | None, *, at_bottom: bool = True, api: ApiClient | None = None) -> None:
+    training = await api.training_state(chat_id) if api is not None and user["status"] == "training" else None
+    text, markup = menu_view(user, webapp_url, training)
     await messages.transition_to_system(chat_id, text, markup, at_bottom=at_bottom)

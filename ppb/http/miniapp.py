@@ -23,14 +23,14 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from ppb.config import Settings
-from ppb.domain.channels import ChannelRef, parse_channel
-from ppb.domain.errors import DomainError
+from ppb.core import training
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent, UserStatus
 from ppb.http.body import describe, parse_body, reply
 from ppb.http.miniapp_auth import InitDataError, init_data_from_header, miniapp_bot_token, verify_init_data
 from ppb.http.schemas import Body, InteractionOut, Out, RowId, UserOut, UtcDatetime
 from ppb.http.services import Services
+from ppb.http.training import defaults as training_defaults
 from ppb.store.queries import Row
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "miniapp"
@@ -64,6 +64,13 @@ class MiniAppPosts(Out):
     posts: list[MiniAppPost]
     total: int  # training: the whole training set; feed: the posts sent
     done: int  # training: how many of that set the user has rated already
+    status: str | None = None  # the user's status (training: the chat shows the same progress)
+    can_finish: bool = False  # training: enough ratings to finish now
+    finished: bool = False  # training: no training is going on (done, or never started)
+
+
+class MiniAppAbout(Out):
+    sandbox_url: str | None = None  # the sandbox's web chat, where the app opens signed in
 
 
 class MiniAppPostsQuery(Body):
@@ -162,31 +169,33 @@ async def list_posts(request: Request) -> Response:
 
 
 async def _training(request: Request, user: Row, limit: int) -> MiniAppPosts:
-    """The default channels' and the user's channels' newest posts, unrated first."""
+    """The person's one training set (the chat shows the same), started here when none is."""
     services = _services(request)
     store = services.store
-    refs: list[ChannelRef] = []
-    for name in services.settings.effective_default_channels:
-        try:
-            refs.append(parse_channel(name))
-        except DomainError:
-            continue  # a malformed default is the operator's to fix; the user's own still work
-    defaults = [row["id"] for row in await store.find_channels(refs)]
-    if defaults:
-        await store.link_channels(user["id"], defaults, for_training=True)
-    own = [row["id"] for row in await store.list_user_channels(user["id"])]
-    channel_ids = list(dict.fromkeys(defaults + own))
-    if not channel_ids:
-        return MiniAppPosts(mode="training", posts=[], total=0, done=0)
-    rows = await store.latest_posts(channel_ids, services.settings.posts_per_channel)
-    rated = {row["post_id"] for row in await store.rating_keys(user["id"])}
-    unrated = [row for row in rows if row["id"] not in rated]
+    state = await training.read(store, user["telegram_id"])
+    if user["status"] in {UserStatus.NEW, UserStatus.ONBOARDING} or (
+        state.active and not await store.training_set(user["id"])
+    ):
+        refs = await training.default_refs(store, user["id"], training_defaults(services))
+        state = await training.start(store, services.users, user["telegram_id"], refs,
+                                     services.settings.posts_per_channel)
     return MiniAppPosts(
-        mode="training",
-        posts=[_card(row) for row in unrated[:limit]],
-        total=len(rows),
-        done=len(rows) - len(unrated),
+        mode="training", posts=[_card(row) for row in state.cards[:limit]], total=state.total, done=state.done,
+        status=state.status, can_finish=state.can_finish, finished=not state.active,
     )
+
+
+async def finish(request: Request) -> Response:
+    """Finish training now (after a few ratings): train the model, complete the training."""
+    who = telegram_user(request)
+    services = _services(request)
+    await _user_row(request, who)
+    done = await training.finish(services.store, services.users, services.scoring, who.id)
+    state = done.state
+    return reply(MiniAppPosts(
+        mode="training", posts=[_card(row) for row in state.cards[:50]], total=state.total, done=state.done,
+        status=state.status, can_finish=state.can_finish, finished=not state.active,
+    ))
 
 
 async def rate(request: Request) -> Response:
@@ -195,6 +204,12 @@ async def rate(request: Request) -> Response:
     await _user_row(request, who)
     row = await _services(request).rate(who.id, body.post_id, body.interaction_type)
     return reply(InteractionOut.model_validate(row))
+
+
+async def about(request: Request) -> Response:
+    """What the app shows when opened without launch parameters (no sign-in needed)."""
+    settings = _services(request).settings
+    return reply(MiniAppAbout(sandbox_url="/sandbox/" if settings.use_sandbox else None))
 
 
 # wiring --------------------------------------------------------------------------------
@@ -240,4 +255,6 @@ routes = [
     Route("/me", me, methods=["GET"]),
     Route("/posts", list_posts, methods=["GET"]),
     Route("/interactions", rate, methods=["POST"]),
+    Route("/training/finish", finish, methods=["POST"]),
+    Route("/about", about, methods=["GET"]),
 ]

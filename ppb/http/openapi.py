@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ppb import __version__
-from ppb.http import commands, miniapp
+from ppb.http import commands, miniapp, training
 from ppb.http import schemas as s
 
 
@@ -42,6 +42,10 @@ OPERATIONS: list[Operation] = [
     Operation("GET", f"{API}/users/{{telegram_id}}/channels", "The user's channels", None, s.UserChannelList, errors=(401, 404, 422, 503)),
     Operation("POST", f"{API}/users/{{telegram_id}}/channels", "Link a channel to the user (201 new link)", s.AddUserChannel, s.UserChannelOut, 201, errors=(400, 401, 404, 409, 422, 503), extra={200: "Existing link"}),
     Operation("DELETE", f"{API}/users/{{telegram_id}}/channels/{{channel}}", "Unlink a channel from the user", None, None, 204, errors=(401, 404, 422, 503)),
+    Operation("GET", f"{API}/users/{{telegram_id}}/training", "The user's training: progress and the next posts to rate (?limit=N)", None, training.TrainingOut, errors=(401, 404, 422, 503)),
+    Operation("POST", f"{API}/users/{{telegram_id}}/training", "Start (or extend) the user's training; channels interleaved", training.StartTraining, training.TrainingOut, errors=(400, 401, 404, 409, 422, 503)),
+    Operation("POST", f"{API}/users/{{telegram_id}}/training/finish", "Fit the model now and complete the training", training.FinishTraining, training.FinishOut, errors=(400, 401, 404, 422, 503)),
+    Operation("POST", f"{API}/users/{{telegram_id}}/feed", "The next feed posts for the user's chat, never one sent there before", training.FeedRequest, training.FeedPageOut, errors=(400, 401, 404, 422, 503)),
     Operation("POST", f"{API}/channels/", "Register or refresh a channel (201 new, 200 existing)", s.CreateChannel, s.ChannelOut, 201, errors=(400, 401, 409, 422, 503), extra={200: "Existing channel"}),
     Operation("GET", f"{API}/channels/", "All channels", None, s.ChannelList, errors=(401, 503)),
     Operation("POST", f"{API}/posts/bulk", "Add a channel's posts; re-sent posts are not duplicated", s.BulkPosts, s.BulkPostsOut, errors=(400, 401, 404, 422, 503)),
@@ -55,7 +59,10 @@ OPERATIONS: list[Operation] = [
     Operation("GET", f"{API}/miniapp/me", "The Mini App's user (from initData), registered on first visit", None, miniapp.MiniAppUser, errors=(401, 503), auth="MiniApp"),
     Operation("GET", f"{API}/miniapp/posts", "Cards to rate: ?mode=training|feed&limit=N", None, miniapp.MiniAppPosts, errors=(401, 422, 503), auth="MiniApp"),
     Operation("POST", f"{API}/miniapp/interactions", "Rate a post as the initData's user (re-sending is harmless)", miniapp.MiniAppRate, s.InteractionOut, errors=(400, 401, 404, 422, 503), auth="MiniApp"),
+    Operation("POST", f"{API}/miniapp/training/finish", "Finish training now as the initData's user: fits the model, completes the training", None, miniapp.MiniAppPosts, errors=(401, 404, 503), auth="MiniApp"),
+    Operation("GET", f"{API}/miniapp/about", "What the app shows when opened without launch parameters", None, miniapp.MiniAppAbout, errors=(), public=True),
     Operation("GET", "/healthz", "Liveness", public=True),
+    Operation("GET", "/favicon.ico", "The app's icon (SVG)", errors=(), public=True),
     Operation("GET", "/readyz", "Readiness: 200 when the API can serve", errors=(503,), public=True),
     Operation("GET", "/metrics", "Prometheus metrics", errors=(), public=True),
     Operation("GET", "/openapi.json", "This document", errors=(), public=True),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ppb.config import Settings
+from ppb.core import training
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent, UserStatus
 from ppb.http.scoring import Ranker, Scoring
@@ -43,6 +44,8 @@ class Services:
         row = await self.store.rate(telegram_id, post_id, kind)
         if row.get("user_status") == UserStatus.CHURNED:
             await self.users.apply(telegram_id, UserEvent.ACTIVITY, {"via": "rating"})
+        elif row.get("user_status") == UserStatus.TRAINING:
+            await training.after_rating(self.store, self.users, self.scoring, telegram_id)
         return row
 
     @classmethod

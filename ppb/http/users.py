@@ -68,7 +68,7 @@ async def add_channel(request: Request) -> Response:
     limit = services.settings.max_bonus_channels
     if body.is_bonus and user["bonus_channels_count"] >= limit:
         linked = await store.list_user_channels(user["id"], channel_id=channel["id"])
-        if not (linked and linked[0]["is_bonus"]):
+        if not linked:  # a channel the user already has takes no bonus slot
             raise HTTPException(409, f"is_bonus: the limit of {limit} bonus channels is reached")
     link, created = await store.add_user_channel(
         user["id"], channel["id"], for_training=body.is_for_training, bonus=body.is_bonus

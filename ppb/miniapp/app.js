@@ -5,6 +5,7 @@
   const { t, setLanguage, pickLanguage, launch, loadTelegramScript, applyTheme, bridge, Api, RatingQueue, Offline, AuthError } = window.PPB;
   const VISIBLE = 3;
   const LIMIT = 50;
+  const MIN_RATINGS = 5;  // as the server: ratings after which training may be finished early
 
   const root = document.getElementById("app");
   const $ = (role) => root.querySelector(`[data-role="${role}"]`);
@@ -18,6 +19,8 @@
     index: 0,
     done: 0,
     total: 0,
+    canFinish: false,
+    finished: false,
     rated: new Set(),
     fromCache: false,
     refreshTimer: null,
@@ -49,7 +52,7 @@
   // loading ------------------------------------------------------------------------------
 
   async function boot() {
-    if (!start.initData) return fail("no-launch", t("no_launch"));
+    if (!start.initData) return noLaunch();
     let me;
     try {
       me = await api.call("GET", "me");
@@ -62,6 +65,42 @@
     if (me) setLanguage(me.ui_language);
     await loadDeck(state.mode);
     queue.flush();  // ratings left from an earlier visit
+  }
+
+  /** Opened without launch parameters: point to the sandbox chat when this is the sandbox. */
+  async function noLaunch() {
+    fail("no-launch", t("no_launch"));
+    let about = null;
+    try { about = await api.call("GET", "about"); } catch (_) { return; }
+    if (!about || !about.sandbox_url) return;
+    $("error").textContent = t("no_launch_sandbox");
+    const link = $("sandbox-link");
+    link.href = about.sandbox_url;
+    link.textContent = t("open_sandbox");
+    $("sandbox").hidden = false;
+  }
+
+  /** Train the model now and complete the training (the chat sees the same). */
+  async function finishNow() {
+    $("finish").disabled = true;
+    $("finish").textContent = t("finishing");
+    await queue.flush();
+    try {
+      const data = await api.call("POST", "training/finish", {});
+      applyTraining(data);
+      state.cards = [];
+      state.index = 0;
+    } catch (error) {
+      if (error instanceof AuthError) return fail("auth-error", t("auth_failed"), error.message);
+    }
+    $("finish").disabled = false;
+    $("finish").textContent = t("finish_now");
+    render();
+  }
+
+  function applyTraining(data) {
+    state.canFinish = Boolean(data.can_finish);
+    state.finished = Boolean(data.finished);
   }
 
   async function loadDeck(mode) {
@@ -84,6 +123,7 @@
     state.index = 0;
     state.total = mode === "training" ? data.total : state.cards.length;
     state.done = mode === "training" ? data.done + (state.fromCache ? skipped : 0) : 0;
+    if (mode === "training") applyTraining(data);
     render();
     if (state.fromCache) scheduleRefresh();
   }
@@ -108,6 +148,7 @@
     if (mode === "training") {
       state.total = data.total;
       state.done = Math.max(state.done, data.done + waiting.size);
+      applyTraining(data);
     } else {
       state.total = state.cards.length;
     }
@@ -148,6 +189,7 @@
     setTimeout(() => card.remove(), 250);
     bridge.haptic(kind);
     queue.add(postId, kind);
+    if (state.mode === "training" && state.done >= Math.min(MIN_RATINGS, state.total)) state.canFinish = true;
     render();
   }
 
@@ -227,7 +269,7 @@
     $("empty").hidden = !empty;
     const button = $("empty-button");
     let action = null;
-    if (empty && state.mode === "training" && state.total > 0) {
+    if (empty && state.mode === "training" && (state.total > 0 || state.finished)) {
       $("empty-text").textContent = t("training_done");
       action = { text: t("show_feed"), run: () => switchMode("feed") };
     } else if (empty) {
@@ -237,6 +279,8 @@
     button.hidden = !action;
     if (action) { button.textContent = action.text; button.onclick = action.run; }
     bridge.mainButton(action && state.mode === "training" && state.total > 0 ? action.text : "", action ? action.run : null);
+    const finishable = state.mode === "training" && state.canFinish && !state.finished && !failed && hasCard;
+    $("finish").hidden = !finishable;
     bridge.backButton(state.mode === "feed" && !failed ? () => switchMode("training") : null);
   }
 
@@ -285,6 +329,12 @@
   for (const tab of root.querySelectorAll("[data-mode]")) {
     tab.addEventListener("click", () => switchMode(tab.dataset.mode));
   }
+  $("finish").addEventListener("click", finishNow);
+  // Back from the chat: ratings made there are skipped here (the deck is read again).
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && start.initData && !queue.pendingIds().size
+        && /ready|empty/.test(root.dataset.state)) loadDeck(state.mode);
+  });
   document.addEventListener("keydown", (event) => {
     const kind = { ArrowRight: "like", ArrowLeft: "dislike", ArrowDown: "skip" }[event.key];
     if (kind) rate(kind);

@@ -27,6 +27,10 @@
       media_audio: "Audio",
       media_voice: "Voice",
       media_poll: "Poll",
+      finish_now: "Finish training now",
+      finishing: "Training your model…",
+      no_launch_sandbox: "This is the sandbox: open the Mini App from the sandbox chat, where it opens signed in.",
+      open_sandbox: "Open the sandbox chat",
     },
     ru: {
       mode_training: "Обучение",
@@ -53,6 +57,10 @@
       media_audio: "Аудио",
       media_voice: "Голосовое",
       media_poll: "Опрос",
+      finish_now: "Завершить обучение",
+      finishing: "Обучаю модель…",
+      no_launch_sandbox: "Это песочница: откройте мини-приложение из чата песочницы, там вход выполняется сам.",
+      open_sandbox: "Открыть чат песочницы",
     },
   };
 

@@ -20,7 +20,8 @@ from ppb.store.queries import NewPost, Store
 
 log = logging.getLogger("ppb.demo")
 
-POSTS_PER_CHANNEL = 50
+POSTS_PER_CHANNEL = 15
+"""Posts per demo channel: one per head template."""
 SPAN = timedelta(days=30)
 
 
@@ -48,234 +49,233 @@ DEMO_CHANNELS: tuple[DemoChannel, ...] = (
     _channel(
         1, "ppb_demo_tech", "Tech Pulse",
         heads=(
-            "{company} ships {product} {version}, and the headline feature is {feature}.",
-            "Hands-on with {product}: {feature} works better than the keynote promised.",
-            "Benchmark: {product} compiles our test project {n}% faster than last year's release.",
-            "{company} open-sources the code behind {feature} in {product}.",
-            "Security advisory: patch {product} now, a flaw in {feature} lets attackers read memory.",
-            "Why we moved our backend from {lang_a} to {lang_b} after {n} months of profiling.",
-            "The {product} battery lasts {n} hours in our loop test with {feature} switched on.",
-            "Job market check: {lang_a} developers are asked about {feature} in every second interview.",
+            "{company} ships Nimbus OS 2.0, and the headline feature is on-device translation.",
+            "Hands-on with the Vector 5 phone: the camera finally keeps up with moving kids.",
+            "Benchmark: CodeLens IDE now indexes a large monorepo in {n} seconds instead of two minutes.",
+            "{company} open-sources the speech model behind its voice assistant.",
+            "Security advisory: update your router firmware, a flaw in the admin page lets anyone in.",
+            "Why our team moved the backend from Python to Rust, and what it cost us.",
+            "The Atlas laptop lasted {n} hours in our video loop test, a record for the category.",
+            "Passkeys explained: how logging in without a password actually works.",
+            "A week with Sparrow earbuds: great noise cancelling, a fiddly case.",
+            "Open-source spotlight: a tiny tool that turns screenshots into searchable text.",
+            "Is 8 GB of RAM still enough in {year}? We tested five everyday workloads.",
+            "The e-ink monitor we wanted for years has arrived, with one big catch.",
+            "Our reader survey is in: most of you still back up photos to one single drive.",
+            "A public beta of the Quanta smartwatch lets you pay without your phone.",
+            "How the new GPU driver doubled frame rates in older games on cheap laptops.",
         ),
         bodies=(
-            "The update lands on desktop first; phones follow next month.",
-            "Early adopters report fewer crashes but a noticeably warmer chassis.",
-            "The pricing did not change, which is the real surprise here.",
-            "Developers get a new API, documented with examples from day one.",
-            "Under the hood it is a rewrite of the scheduler, not a tweak.",
-            "Privacy settings moved: check them after you install the update.",
-            "The old plugin system keeps working behind a compatibility flag.",
-            "Our tests ran on a three-year-old laptop, not on a workstation.",
+            "We will keep testing it over the next few weeks.",
+            "Tell us in the comments if you have tried it.",
+            "Prices and availability vary by country.",
+            "Our full notes are in the thread below.",
+            "This is a first look; a longer review follows.",
+            "Thanks to the reader who sent us the tip.",
+            "We paid for the device ourselves; nobody saw this post before you.",
+            "Corrections are welcome, as always.",
         ),
-        tails=("", "Full review in the comments.", "#gadgets", "#software", "#ai", "Would you upgrade?"),
+        tails=("", "", "#gadgets", "#software", "Would you upgrade?"),
         slots={
-            "company": ("Lumen Labs", "Northwind", "Quanta Devices", "Orbitware", "Pixelforge"),
-            "product": ("Nimbus OS", "the Vector 5 phone", "CodeLens IDE", "Atlas laptop", "Sparrow earbuds"),
-            "version": ("2.0", "14", "3.1 beta", "X", "7"),
-            "feature": ("on-device AI translation", "a new GPU driver", "instant resume", "passkey login", "a local code assistant"),
-            "lang_a": ("Python", "Java", "Ruby", "PHP"),
-            "lang_b": ("Rust", "Go", "Kotlin", "Elixir"),
-            "n": ("12", "18", "23", "31", "40"),
+            "company": ("Lumen Labs", "Northwind", "Orbitware", "Pixelforge"),
+            "n": ("12", "18", "23", "31"),
+            "year": ("2026", "2027"),
         },
     ),
     _channel(
         2, "ppb_demo_science", "Science Digest",
         heads=(
-            "Astronomers spot {object} {distance} light-years away, the farthest of its kind so far.",
-            "A new study of {animal} shows they can {skill}, which nobody expected.",
-            "Physicists measured {quantity} with ten times the previous precision.",
-            "The {mission} probe sent back its first images of {object}.",
-            "Researchers grew {tissue} in the lab that survives for {n} weeks.",
-            "Climate data: {region} had its warmest {season} since records began.",
-            "Why {animal} sleep with one half of the brain at a time, explained.",
-            "A {n}-year field study finds that {animal} pass {skill} on to their young.",
+            "Astronomers spot a rogue planet {distance} light-years away, drifting without a star.",
+            "Crows can count to five and recognise the faces of people who fed them, a new study shows.",
+            "Physicists measured the proton radius with ten times the previous precision.",
+            "The Europa Clipper probe sent back its first images of Jupiter's icy moon.",
+            "Researchers grew heart muscle in the lab that kept beating for {n} weeks.",
+            "Climate data: Northern Europe had its warmest winter since records began.",
+            "Why dolphins sleep with one half of the brain at a time, explained.",
+            "Honeybees pass route knowledge to younger bees with a dance, not only by smell.",
+            "A water-rich comet will pass close enough to see with binoculars next spring.",
+            "Octopuses taste with their arms: each sucker carries thousands of receptors.",
+            "New fossils from Patagonia push back the origin of flowering plants.",
+            "A magnetar burst lit up detectors on three continents within a single second.",
+            "Sleep study: teenagers who get up later score better in maths tests.",
+            "Cuttlefish pass a version of the marshmallow test and wait for the better snack.",
+            "The world's coldest lab cooled atoms to a billionth of a degree above absolute zero.",
         ),
         bodies=(
             "The paper is peer-reviewed and the data set is public.",
-            "The team plans to repeat the measurement with a larger detector.",
             "Independent groups have not confirmed the result yet.",
-            "The instrument was built by students on a tiny budget.",
-            "It took four years of observations to collect enough signal.",
-            "The finding could change how textbooks describe evolution.",
-            "Funding for the follow-up mission is still being negotiated.",
-            "Citizen scientists helped classify most of the images.",
+            "The authors call the result surprising and ask for caution.",
+            "A plain-language summary is in the thread below.",
+            "We asked two researchers outside the team what they think.",
+            "Science moves in small steps; this is a good one.",
+            "Questions for the authors? Leave them in the comments.",
+            "The study was funded by a public research council.",
         ),
-        tails=("", "#space", "#biology", "#physics", "Link to the paper below.", "Mind blown."),
-        slots={
-            "object": ("a rogue planet", "a water-rich comet", "a dwarf galaxy", "a magnetar", "an icy moon"),
-            "distance": ("400", "12,000", "2.3 million", "80", "9 billion"),
-            "animal": ("octopuses", "crows", "honeybees", "dolphins", "cuttlefish"),
-            "skill": ("count to five", "recognise faces", "use tools", "plan a route", "learn by watching"),
-            "quantity": ("the mass of the neutrino", "the proton radius", "the gravitational constant", "the muon's magnetism"),
-            "mission": ("Helios", "Europa Clipper", "Juno", "Kestrel"),
-            "tissue": ("heart muscle", "a mini liver", "retina cells", "cartilage"),
-            "region": ("Northern Europe", "the Arctic", "South America", "Australia"),
-            "season": ("winter", "summer", "autumn", "spring"),
-            "n": ("6", "10", "25", "40"),
-        },
+        tails=("", "", "#space", "#biology", "#physics"),
+        slots={"distance": ("400", "12,000", "80"), "n": ("6", "10", "14")},
     ),
     _channel(
         3, "ppb_demo_kitchen", "Weeknight Kitchen",
         heads=(
-            "Tonight: {dish} with {ingredient}, ready in {n} minutes.",
-            "The trick to crispy {ingredient}: dry them well and do not crowd the pan.",
-            "One-pot {dish} that even picky eaters finish.",
-            "Swap {ingredient} for {swap} and this {dish} becomes vegetarian.",
-            "Meal prep Sunday: {dish}, {side} and a jar of {sauce}.",
-            "Knife skills: how to dice {ingredient} fast without losing a finger.",
-            "Reader question: can you freeze {dish}? Yes, for up to {n} days.",
-            "Sweet tooth corner: a {dessert} with only four ingredients.",
+            "Tonight: shakshuka with feta, ready in {n} minutes.",
+            "The trick to crispy roast potatoes: dry them well and do not crowd the pan.",
+            "One-pot lentil soup that even picky eaters finish.",
+            "Swap the chicken for halloumi and this tikka becomes vegetarian.",
+            "Meal prep Sunday: garlic noodles, roasted carrots and a jar of peanut sauce.",
+            "Knife skills: how to dice an onion fast without tears.",
+            "Reader question: can you freeze mushroom risotto? Yes, for up to a month.",
+            "Sweet tooth corner: an apple crumble with only four ingredients.",
+            "Salmon in foil with lemon and dill: fifteen minutes and one tray to wash.",
+            "A weeknight dal that tastes better on the second day.",
+            "Homemade flatbreads need no yeast and no oven, just a hot pan.",
+            "Five things to do with a tin of chickpeas besides hummus.",
+            "Crispy tofu without a fryer: cornflour, a hot oven and patience.",
+            "Banana bread for the bananas nobody wanted to eat.",
+            "A chocolate mousse with three ingredients, ready before the film starts.",
         ),
         bodies=(
             "Season at the end, taste, then season again.",
-            "A cast-iron pan gives the best crust, but any heavy pan works.",
             "Leftovers make a great lunch the next day.",
-            "Toast the spices first: the kitchen will smell amazing.",
-            "Use the pasta water; its starch makes the sauce silky.",
-            "Lemon zest at the very end brightens everything.",
-            "Rest the dough for an hour so it stops shrinking.",
-            "Serve with crusty bread to mop up the sauce.",
+            "Double the batch and freeze half for a busy evening.",
+            "The full recipe is in the comments.",
+            "Tested three times in a small home kitchen.",
+            "Send us a photo if you cook it!",
+            "No special equipment needed, promise.",
+            "Works just as well for two as for six.",
         ),
-        tails=("", "#recipe", "#dinner", "Bon appétit!", "Photo of the result below.", "Save this one."),
-        slots={
-            "dish": ("shakshuka", "mushroom risotto", "chicken tikka", "lentil soup", "garlic noodles"),
-            "ingredient": ("chickpeas", "potatoes", "aubergine", "salmon", "tofu"),
-            "swap": ("smoked paprika beans", "halloumi", "jackfruit", "mushrooms"),
-            "side": ("roasted carrots", "couscous", "a crunchy slaw", "garlic rice"),
-            "sauce": ("chimichurri", "tahini dressing", "salsa verde", "peanut sauce"),
-            "dessert": ("banana bread", "chocolate mousse", "lemon tart", "apple crumble"),
-            "n": ("15", "20", "25", "30", "45"),
-        },
+        tails=("", "#recipe", "#dinner", "Bon appétit!", "Save this one."),
+        slots={"n": ("20", "25", "30")},
     ),
     _channel(
         4, "ppb_demo_football", "Matchday",
         heads=(
-            "{team_a} beat {team_b} {score} with a late goal from {player}.",
-            "Transfer news: {team_a} agree a fee for {player}, medical on {day}.",
-            "{player} is out for {n} weeks with a hamstring injury.",
-            "Derby preview: {team_a} against {team_b}, predicted line-ups inside.",
-            "{team_b} sack their manager after {n} games without a win.",
-            "Stats corner: {player} has created more chances than anyone in the league.",
-            "Cup draw: {team_a} travel to {team_b} in the quarter-finals.",
-            "Youth academy graduate {player} signs his first professional contract.",
+            "Riverside United beat Old Mill Athletic {score} with a late goal from Marco Silva.",
+            "Transfer news: Harbor City agree a fee for Tom Okafor, the medical is on Monday.",
+            "Luka Novak is out for {n} weeks with a hamstring injury.",
+            "Derby preview: Northgate Rovers against Castle Town, predicted line-ups inside.",
+            "Westbrook sack their manager after ten games without a win.",
+            "Stats corner: Jamie Reyes has created more chances than anyone in the league.",
+            "Cup draw: Kingsport FC travel to Lakeside Wanderers in the quarter-finals.",
+            "Academy graduate Ali Demir signs his first professional contract at seventeen.",
+            "Referees will explain VAR decisions live in the stadium from next season.",
+            "The women's league sells out its opening weekend for the first time.",
+            "Tactics board: why Harbor City press high only in the first twenty minutes.",
+            "A fan-owned club climbs into the second division after three promotions in a row.",
+            "Goal of the month: a forty-metre volley that nobody in the ground saw coming.",
+            "Injury crisis: Castle Town have only thirteen fit players for Saturday.",
+            "Ticket prices: the league caps away tickets at thirty pounds.",
         ),
         bodies=(
-            "The stadium was sold out and the atmosphere was electric.",
-            "VAR overturned a penalty in the first half.",
-            "The away fans sang for the full ninety minutes.",
-            "The coach rotated five players ahead of the midweek game.",
-            "The table is now tighter than it has been in a decade.",
-            "Ticket prices for the next round have already been announced.",
-            "Pressing high paid off: three goals came from turnovers.",
-            "The goalkeeper made six saves and was named man of the match.",
+            "More in our match thread tonight.",
+            "The club confirmed the news in a short statement this morning.",
+            "Supporters' groups reacted within the hour.",
+            "Full highlights are in the comments.",
+            "Our reporter was at the ground; notes below.",
+            "Tell us your predicted score.",
+            "We will update this post as the story develops.",
+            "Numbers from the league's official data.",
         ),
-        tails=("", "#football", "#transfers", "Who wins the league?", "Highlights video below.", "⚽"),
-        slots={
-            "team_a": ("Riverside United", "Harbor City", "Northgate Rovers", "Kingsport FC"),
-            "team_b": ("Old Mill Athletic", "Westbrook", "Castle Town", "Lakeside Wanderers"),
-            "player": ("Marco Silva", "Tom Okafor", "Luka Novak", "Jamie Reyes", "Ali Demir"),
-            "score": ("2-1", "3-0", "1-0", "4-2", "2-2 on aggregate"),
-            "day": ("Monday", "Tuesday", "Friday"),
-            "n": ("3", "5", "6", "8", "10"),
-        },
+        tails=("", "#football", "#transfers", "Who wins the league?", "⚽"),
+        slots={"score": ("2-1", "3-0", "1-0"), "n": ("three", "five", "six")},
     ),
     _channel(
         5, "ppb_demo_travel", "Slow Travel Notes",
         heads=(
-            "Three days in {city} on foot: {sight} at sunrise was the highlight.",
-            "Night train from {city} to {city_b}: {n} hours, a bunk bed and no regrets.",
-            "Hidden gem: a family-run guesthouse near {sight}.",
-            "Budget check: a week in {city} cost us {money} including flights.",
-            "Packing list for {season} hiking in {region}.",
-            "Ferry hopping around {region}: the timetable nobody explains.",
-            "Where locals eat in {city}: skip the main square, walk two streets north.",
-            "Visa update for {region}: the e-visa now takes {n} days.",
+            "Three days in Lisbon on foot: the old lighthouse at sunrise was the highlight.",
+            "Night train from Kyoto to Tokyo's suburbs: {n} hours, a bunk bed and no regrets.",
+            "Hidden gem: a family-run guesthouse below the hilltop fortress in Tbilisi.",
+            "Budget check: a week in Ljubljana cost us {money} including flights.",
+            "Packing list for late-autumn hiking in the Dolomites.",
+            "Ferry hopping around the Greek islands: the timetable nobody explains.",
+            "Where locals eat in Valparaíso: skip the main square, walk two streets uphill.",
+            "Visa update for Patagonia trips: the Argentine e-visa now takes five days.",
+            "The slowest route to Scotland: buses, two ferries and a bike.",
+            "Why we stopped planning every hour of a trip, and what we do instead.",
+            "A rainy day in Porto: tiled churches, a bookshop and a long lunch.",
+            "Travelling with a toddler by train across Italy: what worked and what did not.",
+            "Cheap sleep in Osaka: a capsule hotel review from a claustrophobic writer.",
+            "The Trieste coffee ritual, and how to order like a local.",
+            "Our map of free viewpoints in Santiago, with the best time for each.",
         ),
         bodies=(
-            "Book the first slot of the morning to avoid the crowds.",
-            "Public transport passes pay for themselves after two rides a day.",
-            "Cash is still king in the small villages.",
-            "The trail is well marked but bring more water than you think.",
-            "We travelled carry-on only and never missed the extra bag.",
-            "Learn five words of the language; people light up.",
-            "Shoulder season means half the prices and empty beaches.",
             "Download offline maps before you leave the city.",
+            "Cash is still king in the small villages.",
+            "Learn five words of the language; people light up.",
+            "All prices are from this season.",
+            "Map pins and bookings are in the comments.",
+            "Nobody paid for this trip; we did.",
+            "Ask us anything about the route below.",
+            "Travel slowly; the best places reward patience.",
         ),
-        tails=("", "#travel", "#slowtravel", "Map pin in the comments.", "Would you go?", "✈️"),
-        slots={
-            "city": ("Lisbon", "Kyoto", "Tbilisi", "Valparaíso", "Ljubljana"),
-            "city_b": ("Porto", "Osaka", "Batumi", "Santiago", "Trieste"),
-            "sight": ("the old lighthouse", "the bamboo grove", "the hilltop fortress", "the street-art stairs"),
-            "money": ("€540", "$820", "€390", "$1,100"),
-            "season": ("late autumn", "early spring", "winter", "summer"),
-            "region": ("the Dolomites", "the Greek islands", "Patagonia", "the Scottish Highlands"),
-            "n": ("9", "11", "14", "5"),
-        },
+        tails=("", "", "#travel", "#slowtravel", "✈️"),
+        slots={"money": ("€540", "€390", "$820"), "n": ("nine", "eleven")},
     ),
     _channel(
         6, "ppb_demo_kino", "Кино и сериалы",
         heads=(
-            "Вышел трейлер фильма «{film}»: {director} снова снимает {genre}.",
-            "Рецензия: «{film}» — {verdict}.",
-            "Сериал «{series}» продлили на {n} сезон, съёмки начнутся весной.",
-            "Пять фильмов на выходные, если вам понравился «{film}».",
-            "{actor} сыграет главную роль в новом проекте {director}.",
-            "Кассовые сборы недели: «{film}» собрал {money} за первые выходные.",
-            "Разбор финала «{series}»: что на самом деле произошло в последней серии.",
+            "Вышел трейлер фильма «Северный ветер»: Анна Волкова снова снимает психологический триллер.",
+            "Рецензия: «Последний поезд» — лучший фильм года, и это не преувеличение.",
+            "Сериал «Метро» продлили на третий сезон, съёмки начнутся весной.",
+            "Пять фильмов на выходные, если вам понравилась «Тишина».",
+            "Дмитрий Орлов сыграет главную роль в новом фильме Ильи Серова.",
+            "Кассовые сборы недели: «Город без карт» собрал {money} за первые выходные.",
+            "Разбор финала «Долгой зимы»: что на самом деле произошло в последней серии.",
             "Фестиваль короткого метра объявил программу: {n} фильмов из двадцати стран.",
+            "Почему сериалы стали короче: восемь серий вместо двадцати двух.",
+            "Вера Светлова рассказала, как полгода училась играть на виолончели для роли.",
+            "«Зеркала» выйдут на стриминге раньше, чем в кино: что это значит для зрителей.",
+            "Старое кино в новом качестве: реставрацию классики покажут в декабре.",
+            "Композитор «Участка» выпустил саундтрек отдельным альбомом.",
+            "Пересмотрели «Код доступа» спустя десять лет: выдержал ли он проверку временем.",
+            "Как снимали сцену погони на замёрзшей реке без единого дубля с каскадёром.",
         ),
         bodies=(
-            "Операторская работа заслуживает отдельной награды.",
-            "Музыку написал композитор, известный по работе с театром.",
-            "Вторая половина затянута, но финал всё искупает.",
-            "Актёрский состав подобран идеально, особенно второй план.",
+            "Без спойлеров, обещаем.",
+            "Подробности — в комментариях.",
+            "Делитесь впечатлениями, если уже посмотрели.",
+            "Трейлер и фото со съёмок — ниже.",
+            "Мнение автора может не совпадать с вашим, и это нормально.",
+            "Следим за новостями и дополним пост.",
+            "Спасибо подписчикам за подсказку.",
             "Смотреть лучше в оригинале с субтитрами.",
-            "Критики разделились: одни в восторге, другие разочарованы.",
-            "Премьера на стриминге запланирована на конец месяца.",
-            "Съёмки проходили в заброшенном заводском районе.",
         ),
-        tails=("", "#кино", "#сериалы", "Делитесь мнением в комментариях.", "Смотрели?", "🎬"),
-        slots={
-            "film": ("Северный ветер", "Последний поезд", "Тишина", "Город без карт", "Зеркала"),
-            "series": ("Метро", "Участок", "Долгая зима", "Код доступа"),
-            "director": ("Анна Волкова", "Илья Серов", "Марина Ким", "Олег Туманов"),
-            "actor": ("Дмитрий Орлов", "Вера Светлова", "Павел Громов", "Алиса Лебедева"),
-            "genre": ("психологический триллер", "семейную драму", "фантастику", "комедию"),
-            "verdict": ("лучший фильм года", "красиво, но пусто", "смелый эксперимент", "крепкое жанровое кино"),
-            "money": ("120 млн рублей", "45 млн рублей", "300 млн рублей"),
-            "n": ("второй", "третий", "четвёртый", "12"),
-        },
+        tails=("", "", "#кино", "#сериалы", "🎬"),
+        slots={"money": ("120 млн рублей", "45 млн рублей", "300 млн рублей"), "n": ("сорок", "пятьдесят два")},
     ),
     _channel(
         7, "ppb_demo_dengi", "Деньги без паники",
         heads=(
-            "Ключевая ставка: ЦБ {decision}, что это значит для вкладов.",
-            "Как собрать подушку безопасности на {n} месяцев и не сорваться.",
-            "Разбираем {instrument}: доходность, риски и налоги.",
-            "Кешбэк-карты: какая выгоднее для {category} в этом квартале.",
-            "Инфляция за месяц составила {percent}, цены на {category} выросли сильнее всего.",
+            "Ключевая ставка: ЦБ {decision}. Что это значит для вкладов.",
+            "Как собрать подушку безопасности на шесть месяцев и не сорваться.",
+            "Разбираем облигации федерального займа: доходность, риски и налоги.",
+            "Кешбэк-карты: какая выгоднее для покупок в супермаркетах в этом квартале.",
+            "Инфляция за месяц составила {percent}, сильнее всего подорожали овощи.",
             "Ипотека или аренда: считаем на примере квартиры за {money}.",
-            "Налоговый вычет за {category}: какие документы нужны.",
-            "Ошибка новичка: покупать {instrument} на все деньги сразу.",
+            "Налоговый вычет за лечение: какие документы нужны и куда их подать.",
+            "Ошибка новичка: вложить все деньги в один фонд в первый же день.",
+            "Семейный бюджет в таблице: шаблон, который мы ведём третий год.",
+            "Как говорить с детьми о деньгах, чтобы это не звучало как лекция.",
+            "Страхование вкладов: какая сумма защищена и что делать, если банк закрылся.",
+            "Подписки съедают бюджет: как найти и отключить лишние за вечер.",
+            "Золото за десять лет: что было бы, если бы вы купили его тогда.",
+            "Пенсионные накопления: три вопроса, которые стоит задать своему фонду.",
+            "Крупная покупка без кредита: метод трёх конвертов на практике.",
         ),
         bodies=(
             "Главное правило: не вкладывайте деньги, которые понадобятся в ближайший год.",
-            "Диверсификация скучна, но она работает.",
-            "Проверьте комиссию брокера перед покупкой.",
-            "Вести бюджет проще в таблице, чем в голове.",
-            "Страхование вкладов покрывает сумму до установленного лимита.",
-            "Сравнивайте реальную доходность с учётом инфляции.",
-            "Регулярные небольшие взносы лучше редких крупных.",
-            "Прочитайте договор целиком, особенно мелкий шрифт.",
+            "Проверьте комиссии, прежде чем что-то покупать.",
+            "Расчёты — в таблице в комментариях.",
+            "Это не инвестиционная рекомендация.",
+            "Задавайте вопросы, разберём в следующем посте.",
+            "Цифры взяты из открытых данных.",
+            "Сохраните пост, чтобы вернуться к нему позже.",
+            "Финансовая цель без срока — это просто мечта.",
         ),
-        tails=("", "#финансы", "#инвестиции", "Это не инвестиционная рекомендация.", "Сохраните пост.", "💰"),
+        tails=("", "", "#финансы", "#инвестиции", "💰"),
         slots={
-            "decision": ("сохранил ставку", "снизил ставку на 0,5 п.п.", "повысил ставку на 1 п.п."),
-            "instrument": ("облигации федерального займа", "фонды на индекс", "золото", "депозиты"),
-            "category": ("продуктов", "лечения", "обучения", "путешествий"),
+            "decision": ("сохранил ставку", "снизил ставку на 0,5 п. п.", "повысил ставку на 1 п. п."),
             "percent": ("0,4%", "0,7%", "1,1%"),
-            "money": ("8 млн рублей", "12 млн рублей", "5 млн рублей"),
-            "n": ("три", "шесть", "двенадцать"),
+            "money": ("8 млн рублей", "12 млн рублей"),
         },
     ),
 )
@@ -283,8 +283,7 @@ DEMO_CHANNELS: tuple[DemoChannel, ...] = (
 DEMO_USERNAMES: tuple[str, ...] = tuple(f"@{channel.username}" for channel in DEMO_CHANNELS)
 
 POLL_ANSWERS = {"en": ("Yes", "No", "Not sure"), "ru": ("Да", "Нет", "Не знаю")}
-TOO_SIMILAR = 0.4
-"""Word overlap (Jaccard) above which a generated post is thrown away as a near-copy."""
+POLL_QUESTIONS = {"en": "Agree?", "ru": "Согласны?"}
 MEDIA_CHOICES = (
     [MediaType.TEXT] * 10 + [MediaType.PHOTO] * 5 + [MediaType.VIDEO] * 2
     + [MediaType.DOCUMENT, MediaType.AUDIO, MediaType.VOICE, MediaType.POLL]
@@ -297,29 +296,27 @@ def _fill(template: str, slots: dict[str, tuple[str, ...]], rng: random.Random) 
 
 
 def demo_posts(channel: DemoChannel, end: datetime, count: int = POSTS_PER_CHANNEL) -> list[NewPost]:
-    """The channel's posts, oldest first, ids 1..count; the same for the same channel and end."""
+    """The channel's posts, oldest first, ids 1..count; the same for the same channel and end.
+
+    Each head is used once (posts of one template would read as copies), each body at most
+    twice, so a channel reads like a channel and not like a template."""
     rng = random.Random(f"ppb-demo:{channel.username}")
+    heads = list(channel.heads)
+    rng.shuffle(heads)
+    bodies = list(channel.bodies) * 2
+    rng.shuffle(bodies)
     posts: list[NewPost] = []
-    kept: list[set[str]] = []
     step = SPAN / count
-    for _ in range(count * 200):
-        if len(posts) == count:
-            break
-        head = _fill(rng.choice(channel.heads), channel.slots, rng)
-        tail = rng.choice(channel.tails)
+    for index, template in enumerate(heads[:count]):
+        head = _fill(template, channel.slots, rng)
         media = rng.choice(MEDIA_CHOICES)
         if media == MediaType.POLL:
-            text = "\n".join([head, *(f"• {answer}" for answer in POLL_ANSWERS[channel.language])])
+            answers = [f"• {answer}" for answer in POLL_ANSWERS[channel.language]]
+            text = "\n".join([head, "", POLL_QUESTIONS[channel.language], *answers])
         else:
-            text = " ".join(part for part in (head, rng.choice(channel.bodies), tail) if part)
-        words = set(re.findall(r"\w+", text.lower()))
-        if any(len(words & other) / len(words | other) > TOO_SIMILAR for other in kept):
-            continue
-        kept.append(words)
-        index = len(posts)
+            text = " ".join(part for part in (head, bodies[index % len(bodies)], rng.choice(channel.tails)) if part)
         jitter = timedelta(minutes=rng.randrange(0, 240))
-        posted_at = end - SPAN + step * index + jitter
-        posts.append(NewPost(index + 1, text, media.value, posted_at))
+        posts.append(NewPost(index + 1, text, media.value, end - SPAN + step * index + jitter))
     return posts
 
 

@@ -21,7 +21,17 @@ from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent, UserStatus, is_trained_after, next_status
 from ppb.store.bulk_posts import insert_postgres, insert_sqlite, post_ids_postgres
 from ppb.store.sqlite import PPBDatabase, TunedConnection
-from ppb.store.schema import channels, interactions, nudges, posts, user_channels, user_logs, users
+from ppb.store.schema import (
+    channels,
+    chat_posts,
+    interactions,
+    nudges,
+    posts,
+    training_items,
+    user_channels,
+    user_logs,
+    users,
+)
 
 Row = dict[str, Any]
 T = TypeVar("T")
@@ -332,11 +342,12 @@ class Store:
     async def add_user_channel(
         self, user_id: int, channel_id: int, *, for_training: bool, bonus: bool
     ) -> tuple[Row, bool]:
-        """Link one channel; returns (link, created). A new bonus link counts toward the user."""
+        """Link one channel; returns (link, created). A new bonus link counts toward the user;
+        a channel the user already has stays as it is (no bonus slot is taken for it)."""
         existing = await self._user_channel(user_id, channel_id)
         async with self.database.transaction():
-            await self.link_channels(user_id, [channel_id], for_training=for_training, bonus=bonus)
-            if bonus and not (existing and existing["is_bonus"]):
+            await self.link_channels(user_id, [channel_id], for_training=for_training, bonus=bonus and not existing)
+            if bonus and not existing:
                 await self.database.execute(
                     users.update()
                     .where(users.c.id == user_id)
@@ -375,6 +386,12 @@ class Store:
             await self.database.execute(
                 user_channels.delete().where(
                     user_channels.c.user_id == user_id, user_channels.c.channel_id == channel_id
+                )
+            )
+            await self.database.execute(  # its posts leave the training set too
+                training_items.delete().where(
+                    training_items.c.user_id == user_id,
+                    training_items.c.post_id.in_(sa.select(posts.c.id).where(posts.c.channel_id == channel_id)),
                 )
             )
             if link["is_bonus"]:
@@ -519,6 +536,11 @@ class Store:
         )
         return row
 
+    async def rating_count(self, user_id: int) -> int:
+        return int(await self.database.fetch_val(
+            sa.select(sa.func.count()).select_from(interactions).where(interactions.c.user_id == user_id)
+        ) or 0)
+
     async def list_interactions(self, user_id: int) -> list[Row]:
         records = await self.database.fetch_all(
             sa.select(interactions)
@@ -631,6 +653,78 @@ class Store:
             .where(posts.c.id.in_(list(post_ids)))
         )
         return _rows(await self.database.fetch_all(query))
+
+    # the training set ----------------------------------------------------------------
+
+    @writes
+    async def set_training(self, user_id: int, post_ids: Sequence[int], *, append: bool = False) -> None:
+        """Make these posts the user's training set, in this order (or add them at its end)."""
+        now = utcnow()
+        async with self.database.transaction():
+            start = 0
+            if append:
+                start = int(await self.database.fetch_val(
+                    sa.select(sa.func.coalesce(sa.func.max(training_items.c.position), -1))
+                    .where(training_items.c.user_id == user_id)
+                )) + 1
+            else:
+                await self.database.execute(training_items.delete().where(training_items.c.user_id == user_id))
+            rows = [
+                {"user_id": user_id, "post_id": post_id, "position": start + index, "created_at": now}
+                for index, post_id in enumerate(dict.fromkeys(post_ids))
+            ]
+            if rows:
+                await self.database.execute(
+                    self._insert(training_items).values(rows).on_conflict_do_nothing(
+                        index_elements=[training_items.c.user_id, training_items.c.post_id]
+                    )
+                )
+
+    async def training_set(self, user_id: int) -> list[Row]:
+        """The user's training set in order: each post as a card, with the user's rating (or None)."""
+        query = (
+            sa.select(
+                posts.c.id,
+                posts.c.channel_id,
+                posts.c.telegram_message_id,
+                posts.c.text,
+                posts.c.media_type,
+                posts.c.posted_at,
+                channels.c.username.label("channel_username"),
+                channels.c.title.label("channel_title"),
+                interactions.c.interaction_type.label("rating"),
+            )
+            .select_from(training_items)
+            .join(posts, posts.c.id == training_items.c.post_id)
+            .join(channels, channels.c.id == posts.c.channel_id)
+            .outerjoin(
+                interactions,
+                sa.and_(interactions.c.post_id == posts.c.id, interactions.c.user_id == user_id),
+            )
+            .where(training_items.c.user_id == user_id)
+            .order_by(training_items.c.position)
+        )
+        return _rows(await self.database.fetch_all(query))
+
+    # the chat's feed -------------------------------------------------------------------
+
+    async def chat_post_ids(self, user_id: int) -> set[int]:
+        records = await self.database.fetch_all(
+            sa.select(chat_posts.c.post_id).where(chat_posts.c.user_id == user_id)
+        )
+        return {int(record[0]) for record in records}
+
+    @writes
+    async def add_chat_posts(self, user_id: int, post_ids: Sequence[int]) -> None:
+        """Remember feed posts sent into the user's chat (so they are never sent again)."""
+        if not post_ids:
+            return
+        now = utcnow()
+        await self.database.execute(
+            self._insert(chat_posts)
+            .values([{"user_id": user_id, "post_id": post_id, "created_at": now} for post_id in post_ids])
+            .on_conflict_do_nothing(index_elements=[chat_posts.c.user_id, chat_posts.c.post_id])
+        )
 
     # retention -----------------------------------------------------------------------
 

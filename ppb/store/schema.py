@@ -110,3 +110,27 @@ nudges = sa.Table(
     sa.Index("ix_nudges_user_created", "user_id", "created_at"),
     sa.Index("ix_nudges_status", "status"),
 )
+
+training_items = sa.Table(
+    "training_items",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("post_id", sa.BigInteger, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("user_id", "post_id", name="uq_training_items_user_post"),
+    sa.Index("ix_training_items_user_position", "user_id", "position"),
+)
+"""The user's current training set, in the order it is shown (the chat and the Mini App read it)."""
+
+chat_posts = sa.Table(
+    "chat_posts",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("post_id", sa.BigInteger, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("user_id", "post_id", name="uq_chat_posts_user_post"),
+)
+"""Feed posts already sent into the user's chat: never sent there again."""

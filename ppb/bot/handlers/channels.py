@@ -3,8 +3,9 @@ short training on it, within a limit; list and remove your channels."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import F, Router, html
-from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -15,6 +16,7 @@ from ppb.bot.handlers.training import begin_training
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import ChannelAction, Menu
 from ppb.bot.messages import MessageManager
+from ppb.bot.views import menu_view
 from ppb.config import Settings
 from ppb.domain.channels import parse_channel
 from ppb.domain.errors import DomainError
@@ -50,10 +52,11 @@ def limit_text(settings: Settings) -> str:
     )
 
 
-@router.message(StateFilter(AddChannel.waiting, None), F.text.regexp(CHANNEL_TEXT))
+@router.message(F.text.regexp(CHANNEL_TEXT))
 @router.message(AddChannel.waiting, F.text)
 async def add_channel(message: Message, api: ApiClient, messages: MessageManager, state: FSMContext,
                       settings: Settings, webapp_url: str | None) -> None:
+    """`@name` or a t.me link, at any point (as /help promises): confirmed with what follows."""
     chat_id = message.chat.id
     await messages.delete_incoming(chat_id, message.message_id)
     await messages.clear_ephemeral(chat_id)
@@ -66,11 +69,12 @@ async def add_channel(message: Message, api: ApiClient, messages: MessageManager
             chat_id, _("That doesn't look like a channel. Send @username or a t.me/username link."), menus.cancel()
         )
         return
-    user = await api.get_user(chat_id)
-    if user["status"] not in {"trained", "active", "churned"}:
+    user = await register(api, message)
+    if await already_followed(api, settings, chat_id, name):
         await state.set_state(None)
-        await messages.send_ephemeral(chat_id, _("Finish your first training, then add your own channels."),
-                                      auto_delete_after=NOTICE_S)
+        await messages.send_ephemeral(chat_id, _(
+            "You already follow @{name}, so no bonus slot was used. Its posts are in your feed.").format(
+            name=html.quote(name)), auto_delete_after=NOTICE_S)
         return
     if user["bonus_channels_count"] >= settings.max_bonus_channels:  # before the scraper joins anything
         await messages.send_ephemeral(chat_id, limit_text(settings), menus.cancel())
@@ -82,9 +86,40 @@ async def add_channel(message: Message, api: ApiClient, messages: MessageManager
         await messages.send_ephemeral(chat_id, problem, menus.cancel())
         return
     await state.set_state(None)
-    await messages.send_ephemeral(chat_id, _("✅ @{name} added. A short training on it follows.").format(
-        name=html.quote(name)), auto_delete_after=NOTICE_S)
-    await begin_training(chat_id, api, messages, state, settings, webapp_url, channels=[name])
+    slot = _("bonus channel {count} of {limit}").format(
+        count=user["bonus_channels_count"] + 1, limit=settings.max_bonus_channels)
+    quoted = html.quote(name)
+    if user["status"] == "training":
+        text = _("✅ @{name} added ({slot}). Its posts join your training now.").format(name=quoted, slot=slot)
+    elif user["status"] in {"new", "onboarding"}:
+        text = _("✅ @{name} added ({slot}). Its posts join your training when you start it.").format(
+            name=quoted, slot=slot)
+    else:
+        text = _("✅ @{name} added ({slot}). Next: a short training on its posts; "
+                 "your feed stays readable meanwhile.").format(name=quoted, slot=slot)
+    if user["status"] in {"new", "onboarding"}:
+        await messages.send_system(chat_id, *menu_view(user, webapp_url), at_bottom=True)
+    else:
+        await begin_training(chat_id, api, messages, settings, webapp_url, channels=[name],
+                             append=user["status"] == "training")
+    await messages.send_ephemeral(chat_id, text, auto_delete_after=NOTICE_S)
+
+
+async def register(api: ApiClient, message: Message) -> dict[str, Any]:
+    """The person, registered first when a channel is the first thing they send."""
+    person = message.from_user
+    assert person is not None
+    user = await api.register_user(person.id, person.username, person.first_name, person.last_name)
+    if user["status"] == "new":
+        user = await api.event(person.id, "start")
+    return user
+
+
+async def already_followed(api: ApiClient, settings: Settings, telegram_id: int, name: str) -> bool:
+    """One of the person's channels already, or a default channel everyone trains on."""
+    defaults = {channel.lstrip("@").lower() for channel in settings.effective_default_channels}
+    mine = {(channel.get("username") or "").lower() for channel in await api.channels(telegram_id)}
+    return name.lower() in defaults | mine
 
 
 async def join(api: ApiClient, name: str) -> str | None:
@@ -132,6 +167,8 @@ async def channels_view(telegram_id: int, api: ApiClient, settings: Settings) ->
         name = f" (@{channel['username']})" if channel.get("username") else ""
         mark = " ⭐" if channel.get("is_bonus") else ""
         lines.append(f"• {html.quote(channel['title'])}{html.quote(name)}{mark}")
+    lines.append("")
+    lines.append(_("⭐ a bonus channel. Removing one frees its slot; send @name or a t.me link to add one."))
     return "\n".join(lines), menus.my_channels(channels)
 
 

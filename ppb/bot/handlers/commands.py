@@ -11,15 +11,12 @@ from aiogram.utils.i18n import gettext as _
 from ppb.bot.api import ApiClient
 from ppb.bot.keyboards.callbacks import Menu
 from ppb.bot.messages import MessageManager
-from ppb.bot.views import show_menu
+from ppb.bot.views import show_menu, status_word
 from ppb.config import Settings
 
 router = Router(name="commands")
 
 NOTICE_S = 60.0
-STATUS_NAMES = {
-    "new": "🆕", "onboarding": "👋", "training": "📚", "trained": "✅", "active": "📰", "churned": "💤",
-}
 
 
 def help_text() -> str:
@@ -54,9 +51,12 @@ async def status(message: Message, api: ApiClient, messages: MessageManager, set
     user = await api.get_user(message.chat.id)
     ratings = len(await api.interactions(message.chat.id))
     text = _(
-        "{icon} Status: {status}\nRatings: {ratings}\nBonus channels: {bonus} of {limit}"
-    ).format(icon=STATUS_NAMES.get(user["status"], ""), status=user["status"], ratings=ratings,
+        "Status: {status}\nRatings: {ratings}\nBonus channels: {bonus} of {limit}"
+    ).format(status=status_word(user["status"]), ratings=ratings,
              bonus=user["bonus_channels_count"], limit=settings.max_bonus_channels)
+    if user["status"] == "training":
+        training = await api.training_state(message.chat.id)
+        text += "\n" + _("Training: {done} of {total} posts rated").format(done=training["done"], total=training["total"])
     await messages.clear_ephemeral(message.chat.id)
     await messages.send_ephemeral(message.chat.id, text, auto_delete_after=NOTICE_S)
 
@@ -69,13 +69,17 @@ async def reset(message: Message, api: ApiClient, messages: MessageManager, stat
     await messages.clear_ephemeral(message.chat.id)
     await messages.drop_system(message.chat.id)
     user = await api.get_user(message.chat.id)
-    await show_menu(messages, message.chat.id, user, webapp_url)
+    await show_menu(messages, message.chat.id, user, webapp_url, api=api)
+    if user["status"] == "training":  # what stays and what a person can do now
+        await messages.send_ephemeral(message.chat.id, _(
+            "🔄 Reset. Your ratings are kept: continue where you were, finish now, or start training over."),
+            auto_delete_after=NOTICE_S)
 
 
 @router.message(Command("menu"))
 async def menu(message: Message, api: ApiClient, messages: MessageManager, webapp_url: str | None) -> None:
     await messages.delete_incoming(message.chat.id, message.message_id)
-    await show_menu(messages, message.chat.id, await api.get_user(message.chat.id), webapp_url)
+    await show_menu(messages, message.chat.id, await api.get_user(message.chat.id), webapp_url, api=api)
 
 
 @router.message()

@@ -1,12 +1,15 @@
 """The feed: the best posts for the person as messages that stay, rated in place, with more
-on request. Opening it moves a trained person to `active`."""
+on request. Opening it moves a trained person to `active`; during a retraining the feed
+stays readable. A post already in the chat is never sent again, and when the good posts
+run out the chat says so before the posts of channels the person turned down."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aiogram import F, Router, html
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
@@ -14,49 +17,71 @@ from ppb.bot.api import ApiClient, ApiError
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import FeedRate, Menu
 from ppb.bot.messages import MessageManager
+from ppb.bot.posts import post_body
 
 router = Router(name="feed")
 
 PAGE = 5
-SEEN_LIMIT = 200
 TEXT_LIMIT = 3500
 
 
-async def show_feed(chat_id: int, api: ApiClient, messages: MessageManager, state: FSMContext) -> None:
+async def may_read(chat_id: int, api: ApiClient, messages: MessageManager, webapp_url: str | None) -> bool:
+    """Whether the person has a feed to read now; otherwise says what to do first."""
+    user = await api.get_user(chat_id)
+    if user["status"] == "training" and user["is_trained"]:
+        return True  # retraining: the old feed stays readable until the new training finishes
+    if user["status"] in {"training", "new", "onboarding"}:
+        training = await api.training_state(chat_id) if user["status"] == "training" else {}
+        await messages.transition_to_system(
+            chat_id, _("📚 Finish your training first, then your feed is ready."),
+            menus.resume_training(webapp_url, bool(training.get("can_finish"))), at_bottom=True)
+        return False
     try:
         await api.event(chat_id, "view_feed")
     except ApiError as error:
         if error.status != 409:
             raise
-        await messages.transition_to_system(chat_id, _("📚 Finish your training first, then your feed is ready."),
-                                            menus.resume_training(None), at_bottom=True)
+    return True
+
+
+def feed_text(post: dict[str, Any]) -> str:
+    title = html.quote(post.get("channel_title") or "")
+    return f"📰 <b>{title}</b>\n\n{post_body(post, TEXT_LIMIT)}"
+
+
+async def show_feed(chat_id: int, api: ApiClient, messages: MessageManager, webapp_url: str | None = None) -> None:
+    if not await may_read(chat_id, api, messages, webapp_url):
         return
     await messages.clear_ephemeral(chat_id)
-    seen: list[int] = (await state.get_data()).get("feed_seen", [])
-    posts = [p for p in await api.best(chat_id, min(100, PAGE + len(seen))) if p["id"] not in set(seen)][:PAGE]
-    for post in posts:
-        title = html.quote(post.get("channel_title") or "")
-        body = html.quote((post.get("text") or "")[:TEXT_LIMIT]) or _("(a post without text)")
-        await messages.send_onetime(chat_id, f"📰 <b>{title}</b>\n\n{body}", menus.feed_post(post["id"]))
-    await state.update_data(feed_seen=(seen + [p["id"] for p in posts])[-SEEN_LIMIT:])
-    if posts:
+    page = await api.feed_page(chat_id, PAGE)
+    posts, others = page["posts"], page["others"]
+    for index, post in enumerate(posts):
+        if post["from_disliked_channel"] and (index == 0 or not posts[index - 1]["from_disliked_channel"]):
+            await messages.send_onetime(chat_id, _(
+                "That's all for now from the channels you like: here are a few from other channels."))
+        await messages.send_onetime(chat_id, feed_text(post), menus.feed_post(post["id"]))
+    if posts and others < len(posts):
         text = _("That's {count} posts for you. Rate them to make your feed better.").format(count=len(posts))
         await messages.send_system(chat_id, text, menus.feed_more(), at_bottom=True)
+    elif posts:
+        await messages.send_system(chat_id, _(
+            "Those were from channels you rated down. Rate them, add a channel, or come back later."),
+            menus.feed_more(), at_bottom=True)
     else:
         await messages.send_system(chat_id, _("🎉 You've seen everything for now. Add a channel or come back later."),
                                    menus.main_menu(), at_bottom=True)
 
 
 @router.callback_query(Menu.filter(F.action.in_({"feed", "more"})))
-async def feed(query: CallbackQuery, api: ApiClient, messages: MessageManager, state: FSMContext) -> None:
+async def feed(query: CallbackQuery, api: ApiClient, messages: MessageManager, webapp_url: str | None) -> None:
     await query.answer()
-    await show_feed(query.from_user.id, api, messages, state)
+    await show_feed(query.from_user.id, api, messages, webapp_url)
 
 
 @router.message(Command("feed"))
-async def feed_command(message: Message, api: ApiClient, messages: MessageManager, state: FSMContext) -> None:
+async def feed_command(message: Message, api: ApiClient, messages: MessageManager, webapp_url: str | None) -> None:
     await messages.delete_incoming(message.chat.id, message.message_id)
-    await show_feed(message.chat.id, api, messages, state)
+    await show_feed(message.chat.id, api, messages, webapp_url)
 
 
 @router.callback_query(FeedRate.filter())

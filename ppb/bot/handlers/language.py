@@ -31,4 +31,4 @@ async def switch(query: CallbackQuery, callback_data: Lang, api: ApiClient, mess
     user = await api.set_language(query.from_user.id, callback_data.code)
     i18n.current_locale = callback_data.code
     await query.answer(_("Language: English") if callback_data.code == "en" else _("Language: Russian"))
-    await show_menu(messages, query.from_user.id, user, webapp_url, at_bottom=False)
+    await show_menu(messages, query.from_user.id, user, webapp_url, at_bottom=False, api=api)

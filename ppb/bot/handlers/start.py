@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from ppb.bot.api import ApiClient
-from ppb.bot.handlers.training import Training, show_card
+from ppb.bot.handlers.training import show_card
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import Menu
 from ppb.bot.messages import MessageManager
@@ -32,13 +32,15 @@ async def register(api: ApiClient, message: Message) -> dict[str, Any]:
 @router.message(CommandStart())
 async def start(message: Message, api: ApiClient, messages: MessageManager, state: FSMContext,
                 webapp_url: str | None) -> None:
+    """Always answers: the welcome, the card that is next in training, or the main menu."""
     user = await register(api, message)
     await messages.delete_incoming(message.chat.id, message.message_id)
-    if user["status"] == "training" and await state.get_state() == Training.rating.state:
+    await state.set_state(None)  # a prompt left open (add a channel) is over
+    if user["status"] == "training":
         await messages.clear_ephemeral(message.chat.id)
-        await show_card(message.chat.id, state, messages, webapp_url, at_bottom=True)
+        await show_card(message.chat.id, api, messages, webapp_url, at_bottom=True)
         return
-    await show_menu(messages, message.chat.id, user, webapp_url)
+    await show_menu(messages, message.chat.id, user, webapp_url, api=api)
 
 
 @router.callback_query(Menu.filter(F.action == "how"))
@@ -58,7 +60,7 @@ async def how_it_works(query: CallbackQuery, messages: MessageManager) -> None:
 async def home(query: CallbackQuery, api: ApiClient, messages: MessageManager, state: FSMContext,
                webapp_url: str | None) -> None:
     await query.answer()
-    if await state.get_state() != Training.rating.state:
-        await state.set_state(None)
+    await state.set_state(None)
+    await messages.clear_ephemeral(query.from_user.id)
     user = await api.get_user(query.from_user.id)
-    await show_menu(messages, query.from_user.id, user, webapp_url, at_bottom=False)
+    await show_menu(messages, query.from_user.id, user, webapp_url, at_bottom=False, api=api)

@@ -1,5 +1,10 @@
 """Training: rate posts from the default channels and your own (👍 / 👎 / ⏩), see progress,
-finish early after a minimum or in the Mini App; then `ml/train` and the feed."""
+finish early after a few ratings or in the Mini App; then the model and the feed.
+
+The training set and its progress live in the store (`/users/{id}/training`), the Mini App
+reads the same: each card shown is the next unrated post there, so a card pressed after
+rating elsewhere never rates twice, and finishing in either place finishes it here too.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +12,25 @@ import logging
 from typing import Any
 
 from aiogram import F, Router, html
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
-from ppb.bot.api import ApiClient, ApiError
+from ppb.bot.api import ApiClient
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import Menu, TrainAction, TrainRate
 from ppb.bot.messages import MessageManager
+from ppb.bot.posts import post_body
 from ppb.config import Settings
 
 log = logging.getLogger("ppb.bot.training")
 router = Router(name="training")
 
-MIN_RATINGS = 5
-"""Ratings after which a person may finish early (or all the posts, when there are fewer)."""
 TEXT_LIMIT = 3000
-
-
-class Training(StatesGroup):
-    rating = State()
+"""Characters of a post's text on a card (Telegram allows 4096 in a message)."""
 
 
 async def training_channels(api: ApiClient, settings: Settings, telegram_id: int) -> list[str]:
-    """The default channels plus the person's own, each once."""
+    """The default channels plus the person's own, each once (to refresh before training)."""
     names = [name.lstrip("@").lower() for name in settings.effective_default_channels]
     for channel in await api.channels(telegram_id):
         if channel.get("username") and channel.get("is_for_training"):
@@ -39,126 +38,123 @@ async def training_channels(api: ApiClient, settings: Settings, telegram_id: int
     return list(dict.fromkeys(names))
 
 
-async def fetch_posts(api: ApiClient, telegram_id: int, channels: list[str], per_channel: int) -> list[dict[str, Any]]:
-    """Training posts; a channel the store does not know is left out instead of failing all."""
-    try:
-        return await api.training_posts(telegram_id, channels, per_channel)
-    except ApiError as error:
-        if error.status != 404 or len(channels) == 1:
-            if error.status == 404:
-                return []
-            raise
-    posts: list[dict[str, Any]] = []
-    for channel in channels:
-        posts += await fetch_posts(api, telegram_id, [channel], per_channel)
-    return posts
-
-
-async def enter_training(api: ApiClient, telegram_id: int) -> None:
-    """Move the person to `training`, first out of `new` or `churned` when they are there."""
-    try:
-        await api.event(telegram_id, "start_training")
-    except ApiError as error:
-        if error.status != 409:
-            raise
-        user = await api.get_user(telegram_id)
-        await api.event(telegram_id, "start" if user["status"] == "new" else "activity")
-        await api.event(telegram_id, "start_training")
-
-
-async def begin_training(chat_id: int, api: ApiClient, messages: MessageManager, state: FSMContext,
-                         settings: Settings, webapp_url: str | None, channels: list[str] | None = None) -> None:
-    """Start (or restart) training on `channels` (default: the default ones and the person's)."""
+async def begin_training(chat_id: int, api: ApiClient, messages: MessageManager, settings: Settings,
+                         webapp_url: str | None, channels: list[str] | None = None, *,
+                         append: bool = False) -> None:
+    """Start (or restart) training on `channels` (default: the default ones and the person's);
+    with `append`, a training going on gets these channels' posts too."""
     await messages.transition_to_system(chat_id, _("⏳ Collecting posts for your training…"))
-    await enter_training(api, chat_id)
     names = channels if channels is not None else await training_channels(api, settings, chat_id)
     await api.refresh([f"@{name}" for name in names], settings.posts_per_channel)
-    posts = await fetch_posts(api, chat_id, [f"@{name}" for name in names], settings.posts_per_channel)
-    if not posts:
-        await finish(chat_id, api, messages, state)
+    state = await api.start_training(chat_id, None if channels is None else [f"@{n}" for n in channels],
+                                     append=append)
+    if not state["posts"]:
+        await finish(chat_id, api, messages)
         return
-    cards = [
-        {"id": post["id"], "channel": post.get("channel_title") or post.get("channel_username") or "",
-         "text": (post.get("text") or "")[:TEXT_LIMIT]}
-        for post in posts
-    ]
-    await state.set_state(Training.rating)
-    await state.set_data({"posts": cards, "index": 0})
-    await show_card(chat_id, state, messages, webapp_url)
+    await show_card(chat_id, api, messages, webapp_url, state=state)
 
 
-async def show_card(chat_id: int, state: FSMContext, messages: MessageManager, webapp_url: str | None,
-                    *, at_bottom: bool = False) -> None:
-    data = await state.get_data()
-    posts, index = data["posts"], data["index"]
-    post = posts[index]
-    text = _("📊 Post {number} of {total} · {channel}").format(
-        number=index + 1, total=len(posts), channel=html.quote(post["channel"])
-    )
-    body = html.quote(post["text"]) if post["text"].strip() else _("(a post without text)")
-    can_finish = index >= min(MIN_RATINGS, len(posts))
-    await messages.send_system(chat_id, f"{text}\n\n{body}",
-                               menus.training_card(post["id"], can_finish, webapp_url), at_bottom=at_bottom)
+async def show_card(chat_id: int, api: ApiClient, messages: MessageManager, webapp_url: str | None, *,
+                    state: dict[str, Any] | None = None, at_bottom: bool = False, note: str | None = None) -> None:
+    """The next post to rate, from the one training state; the completion when none is left."""
+    state = state if state is not None else await api.training_state(chat_id)
+    if state["status"] != "training":
+        await show_done(chat_id, messages, state, at_bottom=at_bottom, note=note)
+        return
+    if not state["posts"]:
+        await finish(chat_id, api, messages)
+        return
+    post = state["posts"][0]
+    channel = post.get("channel_title") or post.get("channel_username") or ""
+    head = _("📊 Post {number} of {total} · {channel}").format(
+        number=state["done"] + 1, total=state["total"], channel=html.quote(channel))
+    text = f"{head}\n\n{post_body(post, TEXT_LIMIT)}"
+    if note:
+        text = f"<i>{note}</i>\n\n{text}"
+    markup = menus.training_card(post["id"], state["can_finish"], webapp_url)
+    await messages.send_system(chat_id, text, markup, at_bottom=at_bottom)
 
 
-async def finish(chat_id: int, api: ApiClient, messages: MessageManager, state: FSMContext) -> None:
+async def show_done(chat_id: int, messages: MessageManager, state: dict[str, Any], *,
+                    at_bottom: bool = False, note: str | None = None) -> None:
+    text = _("✅ Training complete! I learned from {count} ratings.").format(count=state.get("ratings_count") or 0)
+    if note:
+        text = f"<i>{note}</i>\n\n{text}"
+    await messages.transition_to_system(chat_id, text, menus.trained(), at_bottom=at_bottom)
+
+
+async def finish(chat_id: int, api: ApiClient, messages: MessageManager) -> None:
     """Train the model on every rating so far and offer the feed."""
     await messages.transition_to_system(chat_id, _("⏳ Training your model…"))
-    result = await api.train(chat_id)
+    result = await api.finish_training(chat_id)
     if not result.get("success"):
-        await state.clear()
         await messages.send_system(
             chat_id, _("🤷 There are no posts to rate right now, and I need at least one rating. "
                        "Try again later or add a channel."), menus.home())
         return
-    await state.clear()
-    count = result.get("ratings_count") or 0
-    await messages.send_system(
-        chat_id, _("✅ Training complete! I learned from {count} ratings.").format(count=count), menus.trained())
+    await show_done(chat_id, messages, result)
 
 
-@router.callback_query(Menu.filter(F.action.in_({"train", "retrain"})))
-async def start_training(query: CallbackQuery, api: ApiClient, messages: MessageManager, state: FSMContext,
+@router.callback_query(Menu.filter(F.action == "train"))
+async def start_training(query: CallbackQuery, api: ApiClient, messages: MessageManager,
                          settings: Settings, webapp_url: str | None) -> None:
     await query.answer()
-    await begin_training(query.from_user.id, api, messages, state, settings, webapp_url)
+    state = await api.training_state(query.from_user.id)
+    if state["status"] == "training" and state["posts"]:
+        await show_card(query.from_user.id, api, messages, webapp_url, state=state)
+        return
+    await begin_training(query.from_user.id, api, messages, settings, webapp_url)
+
+
+@router.callback_query(Menu.filter(F.action == "retrain"))
+async def confirm_retrain(query: CallbackQuery, messages: MessageManager) -> None:
+    """Retraining starts only once confirmed; the feed stays readable meanwhile."""
+    await query.answer()
+    await messages.transition_to_system(query.from_user.id, _(
+        "🔁 Retrain?\n\nYou'll rate a fresh set of posts, and I'll learn again from all your ratings. "
+        "Your feed stays readable until you finish."), menus.confirm_retrain())
+
+
+@router.callback_query(Menu.filter(F.action.in_({"retrain_yes", "restart"})))
+async def retrain(query: CallbackQuery, api: ApiClient, messages: MessageManager,
+                  settings: Settings, webapp_url: str | None) -> None:
+    await query.answer()
+    await begin_training(query.from_user.id, api, messages, settings, webapp_url)
 
 
 @router.callback_query(TrainAction.filter(F.action == "resume"))
-async def resume(query: CallbackQuery, api: ApiClient, messages: MessageManager, state: FSMContext,
+async def resume(query: CallbackQuery, api: ApiClient, messages: MessageManager,
                  settings: Settings, webapp_url: str | None) -> None:
     await query.answer()
-    if await state.get_state() == Training.rating.state:
-        await show_card(query.from_user.id, state, messages, webapp_url)
+    state = await api.training_state(query.from_user.id)
+    if state["status"] in {"new", "onboarding"} or (state["status"] == "training" and not state["total"]):
+        await begin_training(query.from_user.id, api, messages, settings, webapp_url)
         return
-    await begin_training(query.from_user.id, api, messages, state, settings, webapp_url)
-
-
-@router.callback_query(Training.rating, TrainRate.filter())
-async def rate(query: CallbackQuery, callback_data: TrainRate, api: ApiClient, messages: MessageManager,
-               state: FSMContext, webapp_url: str | None) -> None:
-    data = await state.get_data()
-    posts, index = data["posts"], data["index"]
-    if index >= len(posts) or posts[index]["id"] != callback_data.post_id:
-        await query.answer(_("Already rated"))
-        return
-    await api.rate(query.from_user.id, callback_data.post_id, callback_data.kind)
-    await query.answer()
-    index += 1
-    await state.update_data(index=index)
-    if index >= len(posts):
-        await finish(query.from_user.id, api, messages, state)
-        return
-    await show_card(query.from_user.id, state, messages, webapp_url)
-
-
-@router.callback_query(TrainAction.filter(F.action == "finish"))
-async def finish_early(query: CallbackQuery, api: ApiClient, messages: MessageManager, state: FSMContext) -> None:
-    await query.answer()
-    await finish(query.from_user.id, api, messages, state)
+    await show_card(query.from_user.id, api, messages, webapp_url, state=state)
 
 
 @router.callback_query(TrainRate.filter())
-async def stale_rating(query: CallbackQuery) -> None:
-    """A rating button of a training that is over."""
-    await query.answer(_("This training is over"))
+async def rate(query: CallbackQuery, callback_data: TrainRate, api: ApiClient, messages: MessageManager,
+               webapp_url: str | None) -> None:
+    """Rate the card's post, unless it was rated meanwhile (in the Mini App, or a double tap):
+    then nothing changes, the person is told so and gets the card that is next now."""
+    chat_id = query.from_user.id
+    state = await api.training_state(chat_id, limit=100)
+    if state["status"] != "training":
+        await query.answer(_("Your training is already complete; nothing changed."))
+        await show_done(chat_id, messages, state)
+        return
+    if callback_data.post_id not in {post["id"] for post in state["posts"]}:
+        await query.answer(_("You rated this post already; nothing changed."))
+        await show_card(chat_id, api, messages, webapp_url,
+                        note=_("That post was rated already (maybe in the Mini App). Here is the next one."))
+        return
+    await api.rate(chat_id, callback_data.post_id, callback_data.kind)
+    await query.answer()
+    await show_card(chat_id, api, messages, webapp_url)
+
+
+@router.callback_query(TrainAction.filter(F.action == "finish"))
+async def finish_early(query: CallbackQuery, api: ApiClient, messages: MessageManager) -> None:
+    await query.answer()
+    await finish(query.from_user.id, api, messages)

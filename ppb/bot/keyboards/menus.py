@@ -52,11 +52,14 @@ def main_menu() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def resume_training(webapp_url: str | None) -> InlineKeyboardMarkup:
+def resume_training(webapp_url: str | None, can_finish: bool = False) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.row(InlineKeyboardButton(text=_("▶️ Continue training"), callback_data=TrainAction(action="resume").pack()))
+    if can_finish:
+        builder.row(InlineKeyboardButton(text=_("✅ Finish training"), callback_data=TrainAction(action="finish").pack()))
     if webapp_url:
         builder.row(InlineKeyboardButton(text=_("📱 Train in the Mini App"), web_app=WebAppInfo(url=webapp_url)))
+    _home(builder)
     return builder.as_markup()
 
 
@@ -70,6 +73,36 @@ def training_card(post_id: int, can_finish: bool, webapp_url: str | None) -> Inl
         builder.row(InlineKeyboardButton(text=_("✅ Finish training"), callback_data=TrainAction(action="finish").pack()))
     if webapp_url:
         builder.row(InlineKeyboardButton(text=_("📱 Train in the Mini App"), web_app=WebAppInfo(url=webapp_url)))
+    _home(builder)
+    return builder.as_markup()
+
+
+def training_menu(can_finish: bool, is_trained: bool, webapp_url: str | None) -> InlineKeyboardMarkup:
+    """The menu while a training goes on: continue, finish, the feed (when trained before) and the rest."""
+    builder = InlineKeyboardBuilder()
+    builder.row(InlineKeyboardButton(text=_("▶️ Continue training"), callback_data=TrainAction(action="resume").pack()))
+    if can_finish:
+        builder.row(InlineKeyboardButton(text=_("✅ Finish training"), callback_data=TrainAction(action="finish").pack()))
+    if webapp_url:
+        builder.row(InlineKeyboardButton(text=_("📱 Train in the Mini App"), web_app=WebAppInfo(url=webapp_url)))
+    if is_trained:
+        builder.row(InlineKeyboardButton(text=_("📰 View my feed"), callback_data=Menu(action="feed").pack()))
+    builder.row(
+        InlineKeyboardButton(text=_("➕ Add a channel"), callback_data=Menu(action="add").pack()),
+        InlineKeyboardButton(text=_("📋 My channels"), callback_data=Menu(action="channels").pack()),
+    )
+    builder.row(
+        InlineKeyboardButton(text=_("🔄 Start training over"), callback_data=Menu(action="restart").pack()),
+        InlineKeyboardButton(text=_("🌐 Language"), callback_data=Menu(action="lang").pack()),
+    )
+    builder.row(InlineKeyboardButton(text=_("❓ Help"), callback_data=Menu(action="help").pack()))
+    return builder.as_markup()
+
+
+def confirm_retrain() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.row(InlineKeyboardButton(text=_("✅ Yes, retrain"), callback_data=Menu(action="retrain_yes").pack()))
+    builder.row(InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=Menu(action="home").pack()))
     return builder.as_markup()
 
 
@@ -100,7 +133,7 @@ def feed_more() -> InlineKeyboardMarkup:
 def my_channels(channels: list[dict[str, Any]]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for channel in channels:
-        if channel.get("username") and not channel.get("is_default"):
+        if channel.get("username") and (channel.get("is_bonus") or not channel.get("is_default")):
             name = channel["username"]
             builder.row(InlineKeyboardButton(
                 text=_("❌ Remove @{name}").format(name=name),

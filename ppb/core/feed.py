@@ -1,0 +1,55 @@
+"""The chat's feed: the best posts not yet in the person's chat, honest about what is left.
+
+A post once sent into the chat, as a feed post or a nudge, is never sent again (`chat_posts`). Posts of a channel the
+person turned down (at least `DISLIKED_AFTER` ratings there, none of them a 👍) come only
+after every other post, and the page says so (`others`), instead of silently filling it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ppb.domain.interactions import InteractionType
+from ppb.store.queries import Row, Store
+
+DISLIKED_AFTER = 3
+"""Ratings in a channel, none a like, after which the person is taken to dislike it."""
+LOOKAHEAD = 100
+"""Ranked posts looked at beyond those already in the chat."""
+
+
+class Ranker(Protocol):
+    async def best(self, user_id: int, limit: int) -> list[tuple[Row, float]]: ...
+
+
+@dataclass(slots=True)
+class FeedPage:
+    posts: list[tuple[Row, float]] = field(default_factory=list)
+    others: int = 0  # how many of them come from channels the person turned down
+
+
+def disliked_channels(ratings: list[Row]) -> set[Any]:
+    """Channels rated at least `DISLIKED_AFTER` times with not one like."""
+    counts: dict[Any, list[str]] = {}
+    for rating in ratings:
+        counts.setdefault(rating["channel_id"], []).append(rating["interaction_type"])
+    return {
+        channel for channel, kinds in counts.items()
+        if len(kinds) >= DISLIKED_AFTER and InteractionType.LIKE.value not in kinds
+    }
+
+
+async def next_page(store: Store, ranker: Ranker, user_id: int, limit: int) -> FeedPage:
+    """The next `limit` posts for the chat (recorded as sent): good ones first, then others."""
+    in_chat = await store.chat_post_ids(user_id) | await store.nudged_post_ids(user_id)  # nudges are in the chat too
+    ranked = await ranker.best(user_id, min(len(in_chat) + LOOKAHEAD, 1000))
+    fresh = [(row, score) for row, score in ranked if row["id"] not in in_chat]
+    disliked = disliked_channels(await store.rating_keys(user_id))
+    good = [(row, score) for row, score in fresh if row["channel_id"] not in disliked]
+    rest = [(row, score) for row, score in fresh if row["channel_id"] in disliked]
+    chosen = good[:limit]
+    others = rest[: limit - len(chosen)]
+    page = FeedPage(chosen + others, len(others))
+    await store.add_chat_posts(user_id, [row["id"] for row, _ in page.posts])
+    return page

@@ -1,0 +1,157 @@
+"""One training state for the chat and the Mini App alike.
+
+The set of posts to rate lives in the store (`training_items`), in the order it is shown:
+channels interleaved, so a person's taste shows within the first few cards. Progress is
+what of that set the person has rated, wherever they rated it. Finishing, by the last
+rating in either client or by "finish now", trains the model and completes training.
+
+The trainer stops by itself for a channel whose verdict is clear: once the first
+`SETTLED_AFTER` ratings of a channel in the set agree (all 👍, or all 👎), its other posts
+are dropped from the set. When nothing is left to rate, training completes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ppb.domain.channels import ChannelRef
+from ppb.domain.status import UserEvent, UserStatus
+from ppb.store.queries import Row, Store
+
+MIN_RATINGS = 5
+"""Ratings after which a person may finish early (or the whole set, when it is smaller)."""
+SETTLED_AFTER = 4
+"""Agreeing ratings after which a channel's verdict is clear and its other posts are dropped."""
+
+
+class UserMachine(Protocol):
+    async def apply(self, telegram_id: int, event: UserEvent, details: dict[str, Any] | None) -> Row: ...
+
+
+class Trainer(Protocol):
+    async def train(self, user_id: int) -> tuple[int, float]: ...
+
+
+@dataclass(slots=True)
+class TrainingState:
+    """Where a person's training stands, as both clients show it."""
+
+    status: str
+    is_trained: bool
+    total: int
+    done: int
+    cards: list[Row] = field(default_factory=list)  # still to rate, in order
+    ratings_count: int = 0  # ratings the person has made overall
+
+    @property
+    def remaining(self) -> int:
+        return len(self.cards)
+
+    @property
+    def active(self) -> bool:
+        return self.status == UserStatus.TRAINING
+
+    @property
+    def can_finish(self) -> bool:
+        return self.active and self.done >= min(MIN_RATINGS, self.total) and self.done > 0
+
+
+def interleave(rows: Sequence[Row]) -> list[Row]:
+    """Round-robin over the channels, in the order they first appear; each channel newest first."""
+    by_channel: dict[Any, list[Row]] = {}
+    for row in rows:
+        by_channel.setdefault(row["channel_id"], []).append(row)
+    queues = list(by_channel.values())
+    mixed: list[Row] = []
+    while queues:
+        mixed += [queue.pop(0) for queue in queues]
+        queues = [queue for queue in queues if queue]
+    return mixed
+
+
+def settled_channels(items: Sequence[Row]) -> set[Any]:
+    """Channels whose first `SETTLED_AFTER` ratings in the set all agree (like, or dislike)."""
+    verdicts: dict[Any, list[str]] = {}
+    for item in items:
+        if item["rating"] is not None:
+            verdicts.setdefault(item["channel_id"], []).append(item["rating"])
+    return {
+        channel for channel, kinds in verdicts.items()
+        if len(kinds) >= SETTLED_AFTER and len(set(kinds[:SETTLED_AFTER])) == 1 and kinds[0] != "skip"
+    }
+
+
+async def read(store: Store, telegram_id: int) -> TrainingState:
+    """The person's training as it stands (their last set, when no training is going on)."""
+    user = await store.get_user(telegram_id)
+    items = await store.training_set(user["id"])
+    settled = settled_channels(items)
+    rated = [item for item in items if item["rating"] is not None]
+    cards = [item for item in items if item["rating"] is None and item["channel_id"] not in settled]
+    count = await store.rating_count(user["id"])
+    return TrainingState(
+        status=user["status"], is_trained=bool(user["is_trained"]), total=len(rated) + len(cards),
+        done=len(rated), cards=cards, ratings_count=count,
+    )
+
+
+async def enter(users: UserMachine, store: Store, telegram_id: int) -> Row:
+    """Move the person to `training` from wherever they are (new, churned: through start/activity)."""
+    user = await store.get_user(telegram_id)
+    status = UserStatus(user["status"])
+    if status == UserStatus.TRAINING:
+        return user
+    if status == UserStatus.NEW:
+        await users.apply(telegram_id, UserEvent.START, {"via": "training"})
+    elif status == UserStatus.CHURNED:
+        await users.apply(telegram_id, UserEvent.ACTIVITY, {"via": "training"})
+    return await users.apply(telegram_id, UserEvent.START_TRAINING, None)
+
+
+async def start(store: Store, users: UserMachine, telegram_id: int, refs: Sequence[ChannelRef],
+                per_channel: int, *, append: bool = False) -> TrainingState:
+    """Start a training on these channels' newest unrated posts (interleaved); with `append`
+    and a training going on, add them to it instead. The channels are linked for training."""
+    user = await enter(users, store, telegram_id)
+    channel_ids = [row["id"] for row in await store.find_channels(refs)]
+    if channel_ids:
+        await store.link_channels(user["id"], channel_ids, for_training=True)
+    rows = await store.latest_posts(channel_ids, per_channel, unrated_by=user["id"]) if channel_ids else []
+    await store.set_training(user["id"], [row["id"] for row in interleave(rows)], append=append)
+    return await read(store, telegram_id)
+
+
+async def default_refs(store: Store, user_id: int, defaults: Sequence[ChannelRef]) -> list[ChannelRef]:
+    """The default channels, then the person's own channels marked for training."""
+    refs = list(defaults)
+    for channel in await store.list_user_channels(user_id):
+        if channel["is_for_training"]:
+            refs.append(ChannelRef(username=channel["username"]) if channel["username"]
+                        else ChannelRef(telegram_id=channel["telegram_id"]))
+    return list({repr(ref): ref for ref in refs}.values())
+
+
+@dataclass(slots=True)
+class Finished:
+    success: bool
+    ratings_count: int
+    seconds: float
+    state: TrainingState
+
+
+async def finish(store: Store, users: UserMachine, trainer: Trainer, telegram_id: int) -> Finished:
+    """Train the model on every rating so far; completes a training that is going on."""
+    user = await store.get_user(telegram_id)
+    count, seconds = await trainer.train(user["id"])
+    if count and user["status"] == UserStatus.TRAINING:
+        await users.apply(telegram_id, UserEvent.COMPLETE_TRAINING, {"ratings": count})
+    return Finished(bool(count), count, seconds, await read(store, telegram_id))
+
+
+async def after_rating(store: Store, users: UserMachine, trainer: Trainer, telegram_id: int) -> None:
+    """A rating that leaves nothing to rate completes the training (from either client)."""
+    state = await read(store, telegram_id)
+    if state.active and state.total and not state.cards:
+        await finish(store, users, trainer, telegram_id)
