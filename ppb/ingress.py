@@ -88,11 +88,34 @@ def free_ports(count: int, exclude: set[int]) -> list[int]:
     return ports
 
 
+def listener_of(port: int) -> str | None:
+    """`name (pid N)` of the process listening on `port`, when /proc tells (Linux, same user)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    for proc in Path("/proc").glob("[0-9]*") if inodes else ():
+        try:
+            if any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):
+                return f"{(proc / 'comm').read_text().strip()} (pid {proc.name})"
+        except OSError:
+            continue
+    return None
+
+
 def check_http_port(host: str, port: int) -> None:
     bind_host = "0.0.0.0" if host in ("", "0.0.0.0") else ("::" if host == "::" else host)
     if not port_is_free(bind_host, port):
+        holder = listener_of(port)
+        by = f" by {holder}" if holder else ""
         raise PortTaken(
-            f"port {port} on {host} is taken (PPB_HTTP_PORT); stop what listens there "
+            f"port {port} on {host} is taken{by} (PPB_HTTP_PORT); stop what listens there "
             "(an earlier `ppb up`, or its HAProxy) or choose another port"
         )
 

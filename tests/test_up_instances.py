@@ -122,3 +122,4 @@ def test_a_taken_port_is_reported_in_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr[-2000:]
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(port) in lines[0] and "taken" in lines[0], lines
+    assert f"(pid {os.getpid()})" in lines[0]  # who holds it, when /proc tells
