@@ -38,6 +38,7 @@ POST_AT = "2024-01-01T00:00:00Z"
         ("/api/v1/posts/bulk", {"channel_telegram_id": -1001, "posts": [{"telegram_message_id": 1, "text": NUL, "posted_at": POST_AT}]}, "posts[0].text"),
         ("/api/v1/posts/training", {"user_telegram_id": 1, "channel_usernames": [NUL]}, "channel_usernames[0]"),
         ("/api/v1/users/1/events", {"event": "start", "details": {"why": NUL}}, "details"),
+        ("/api/v1/posts/bulk", {"channel_telegram_id": -1001, "posts": [{"telegram_message_id": 1, "posted_at": "0001-01-01T00:00:00+05:00"}]}, "posts[0].posted_at"),
         ("/api/v1/users/1/channels", {"channel": NUL}, "channel"),
         ("/api/v1/cmd/join", {"channel_username": NUL}, "channel_username"),
     ],

@@ -52,6 +52,17 @@ def _utc(value: datetime) -> datetime:
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 
+def _storable_time(value: datetime) -> datetime:
+    """A time the store can keep: in UTC, within years 1 to 9999."""
+    try:
+        return _utc(value)
+    except OverflowError:
+        raise ValueError("out of range once in UTC (years 1 to 9999)") from None
+
+
+StoredDatetime = Annotated[datetime, AfterValidator(_storable_time)]
+
+
 class Body(BaseModel):
     """Request bodies: strict types (a string is not a number), unknown fields ignored."""
 
@@ -137,7 +148,7 @@ class PostIn(Body):
     telegram_message_id: Annotated[int, Field(ge=1, le=2**53)]
     text: Annotated[Text, Field(max_length=65536)] = ""
     media_type: MediaType = MediaType.TEXT
-    posted_at: datetime
+    posted_at: StoredDatetime
 
 
 class BulkPosts(Body):
