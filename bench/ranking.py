@@ -2,6 +2,7 @@
 each side by side with a plain numpy baseline doing the same arithmetic on arrays already
 in memory (no store, no HTTP, no duplicate collapsing): the floor our overhead is measured
 against. Also the cost without the per-process vector cache (every candidate re-vectorized).
+Posts are real text (Debian package descriptions, `bench/data/`).
 
 The API runs in process (ASGI) over a fresh SQLite file unless --database-url is given.
 
@@ -25,9 +26,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ppb.ranking import DIMENSIONS, corpus, embed  # noqa: E402
+from bench.ranking_eval import descriptions  # noqa: E402
+from ppb.ranking import TextModel, load_encoder  # noqa: E402
 
-KEY = "bench-key"
+LIKED = {"games", "sound", "science"}
+
+KEY = "bench-key-0123456789"
 USER = 424242
 
 
@@ -53,53 +57,73 @@ def timed_sync(call: Callable[[], object], runs: int) -> list[float]:
     return times
 
 
+def real_posts(count: int) -> list[tuple[str, str]]:
+    """`count` (text, section) pairs of Debian's package descriptions; past the corpus's
+    size, two descriptions of one section are joined, so no post repeats."""
+    rows = [row for row in descriptions() if row["lang"] == "en"]
+    rng = random.Random(0)
+    posts = [(row["text"], row["section"]) for row in rows]
+    by_section: dict[str, list[str]] = {}
+    for text, section in posts:
+        by_section.setdefault(section, []).append(text)
+    while len(posts) < count:
+        text, section = posts[rng.randrange(len(rows))]
+        posts.append((text + " " + rng.choice(by_section[section]), section))
+    rng.shuffle(posts)
+    return posts[:count]
+
+
 async def seed(client: httpx.AsyncClient, candidates: int, ratings: int) -> list[str]:
-    """Channels with `candidates + ratings` generated posts; the user rates `ratings` of them."""
-    per_channel = (candidates + ratings) // 4 + 1
-    generated = corpus.generate(per_channel)
+    """Four channels with `candidates + ratings` real posts; the user rates `ratings` of
+    them (likes the games, sound and science sections)."""
+    posts = real_posts(candidates + ratings)
     now = datetime.now(UTC)
-    usernames, ids, posts = [], [], []
-    for channel in generated.channels:
-        telegram_id = -100_777_000 - channel.index
-        username = f"benchrank{channel.index}"
+    usernames, ids = [], []
+    for channel in range(4):
+        telegram_id = -100_777_000 - channel
+        username = f"benchrank{channel}"
         await client.post(
-            "/api/v1/channels/", json={"telegram_id": telegram_id, "username": username, "title": channel.title}
+            "/api/v1/channels/", json={"telegram_id": telegram_id, "username": username, "title": username}
         )
-        mine = [post for post in generated.posts if post.channel == channel.index]
-        response = await client.post(
-            "/api/v1/posts/bulk",
-            json={
-                "channel_telegram_id": telegram_id,
-                "posts": [
-                    {"telegram_message_id": p.message_id, "text": p.text, "media_type": "text",
-                     "posted_at": (now - timedelta(hours=p.age_hours)).isoformat()}
-                    for p in mine
-                ],
-            },
-        )
-        response.raise_for_status()
-        ids += response.json()["post_ids"]
-        posts += mine
+        mine = posts[channel::4]
+        for start in range(0, len(mine), 5000):
+            response = await client.post(
+                "/api/v1/posts/bulk",
+                json={
+                    "channel_telegram_id": telegram_id,
+                    "posts": [
+                        {"telegram_message_id": start + n + 1, "text": text, "media_type": "text",
+                         "posted_at": (now - timedelta(minutes=start + n)).isoformat()}
+                        for n, (text, _) in enumerate(mine[start : start + 5000])
+                    ],
+                },
+            )
+            response.raise_for_status()
+            ids += response.json()["post_ids"]
         usernames.append(username)
+    ordered = [post for channel in range(4) for post in posts[channel::4]]
     await client.post("/api/v1/users/", json={"telegram_id": USER, "username": "bench", "first_name": "B", "last_name": None})
     await client.post(
         "/api/v1/posts/training",
         json={"user_telegram_id": USER, "channel_usernames": usernames, "posts_per_channel": 1},
     )
-    taste = corpus.preferences()[0]
     rng = random.Random(1)
     for index in rng.sample(range(len(ids)), ratings):
-        kind = "like" if corpus.likes(taste, posts[index]) else "dislike"
+        kind = "like" if ordered[index][1] in LIKED else "dislike"
         await client.post(
             "/api/v1/posts/interactions",
             json={"user_telegram_id": USER, "post_id": ids[index], "interaction_type": kind},
         )
-    return [p.text for p in posts]
+    return [text for text, _ in ordered]
+
+
+TEXT = TextModel(encoder=load_encoder("static"))
 
 
 def numpy_floor(texts: list[str], candidates: int, ratings: int, runs: int) -> dict[str, list[float]]:
-    """The same arithmetic on in-memory arrays: fit (gram + solve), score (matvec + top 10)."""
-    vectors = embed(texts[: candidates + ratings])
+    """The plain numpy baseline on in-memory arrays: a ridge fit (gram + solve) and a score
+    (matvec + top 10), no graph, no duplicates."""
+    vectors = TEXT.embed(texts[: candidates + ratings])
     rated, pool = vectors[:ratings].astype(np.float64), vectors[ratings:]
     targets = np.random.default_rng(0).integers(0, 2, ratings).astype(np.float64)
 
@@ -121,7 +145,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=10_000)
     parser.add_argument("--ratings", type=int, default=100)
-    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
 
@@ -157,9 +181,9 @@ async def main() -> None:
             }
             candidates = len((await services.store.candidate_posts(user_id, 100_000)))
     floor = numpy_floor(texts, args.candidates, args.ratings, args.runs)
-    uncached = timed_sync(lambda: embed(texts[: args.candidates]), 2)
+    uncached = timed_sync(lambda: TEXT.embed(texts[: args.candidates]), 2)
 
-    print(f"{candidates} candidate posts, {args.ratings} ratings, {DIMENSIONS}-wide vectors, "
+    print(f"{candidates} candidate posts, {args.ratings} ratings, {TEXT.dimensions}-wide vectors, "
           f"{'SQLite' if url.startswith('sqlite') else 'PostgreSQL'}; times in ms")
     print(f"{'':34}{'p50':>9}{'p99':>9}{'numpy p50':>11}{'ratio':>8}")
     rows = [

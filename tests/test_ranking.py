@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ppb.ranking import Candidate, Idf, Rated, fit as fit_model, rank
+import numpy as np
+
+from ppb.ranking import Candidate, Rated, TextModel, fit as fit_model, load_encoder, rank
 
 NOW = datetime(2026, 1, 10, tzinfo=UTC)
 SPORT = [
@@ -24,11 +26,11 @@ OTHER = [
     "The film festival opens tonight with a documentary about the sea",
     "Parliament votes on the budget after a long night of debate",
 ]
-IDF = Idf.fit(SPORT + MARKETS + OTHER)
+TEXT = TextModel.fit(SPORT + MARKETS + OTHER)
 
 
 def fit(ratings: list[Rated], prior: dict[int, tuple[int, int]]):
-    return fit_model(ratings, prior, IDF)
+    return fit_model(ratings, prior, TEXT)
 
 
 def rated(post_id: int, text: str, target: float, channel_id: int = 1) -> Rated:
@@ -86,4 +88,24 @@ def test_rated_posts_and_their_copies_are_never_ranked() -> None:
 
 def test_newer_posts_win_ties() -> None:
     ranked = rank(fit([], {}), [candidate(10, SPORT[0], age_days=9), candidate(11, MARKETS[0], age_days=0)], 2, NOW)
+    assert [item.post_id for item, _ in ranked] == [11, 10]
+
+
+def test_the_static_embedding_knows_words_the_ratings_never_used() -> None:
+    """No n-gram of "boson" is in "quark", yet the packaged static model puts them near."""
+    texts = ["The quark model explains the proton", "A new boson was found at the collider",
+             "Our bakery sells fresh sourdough bread", "Bake the cake for forty minutes"]
+    semantic = TextModel.fit(texts, load_encoder("static"))
+    rows = semantic.embed(texts)[:, semantic.model_columns]
+    similarity = rows @ rows.T
+    assert similarity[0, 1] > similarity[0, 2] + 0.1
+    assert similarity[2, 3] > similarity[2, 1] + 0.1
+    ngrams = TextModel.fit(texts).embed(texts)[:, : 256]
+    assert float(np.abs(ngrams[0] @ ngrams[1])) < similarity[0, 1]
+
+
+def test_skips_count_as_weak_dislikes() -> None:
+    model = fit([rated(1, SPORT[0], 1.0), rated(2, MARKETS[0], 0.25), rated(3, OTHER[0], 0.0)], {})
+    assert model.seeds.tolist() == [1.0, -0.30000001192092896, -1.0]
+    ranked = rank(model, [candidate(10, MARKETS[1]), candidate(11, SPORT[1])], limit=2, now=NOW)
     assert [item.post_id for item, _ in ranked] == [11, 10]

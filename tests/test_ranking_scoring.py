@@ -9,7 +9,9 @@ import numpy as np
 
 from ppb.domain.interactions import InteractionType
 from ppb.http.scoring import Scoring
-from ppb.ranking import DIMENSIONS, PostIndex
+from ppb.ranking import PostIndex
+
+DIMENSIONS = 64
 from ppb.store.queries import NewPost, Store
 
 SPORT = [
@@ -30,7 +32,7 @@ def _unit(rows: int, seed: int = 0) -> np.ndarray:
 
 
 def test_candidates_are_the_newest_of_the_channels_asked_minus_the_excluded() -> None:
-    index = PostIndex(capacity=1000)
+    index = PostIndex(capacity=1000, dimensions=DIMENSIONS)
     index.add([1, 2, 3, 4, 5], [10, 10, 20, 10, 30], [100.0, 500.0, 900.0, 300.0, 50.0])
     index.add([2, 6], [10, 10], [500.0, 700.0])  # a known id is not added twice
     slots = index.candidates([10, 20], exclude=[4], limit=3)
@@ -39,7 +41,7 @@ def test_candidates_are_the_newest_of_the_channels_asked_minus_the_excluded() ->
 
 
 def test_the_vector_ring_keeps_the_newest_and_scores_like_a_plain_product() -> None:
-    index = PostIndex(capacity=1000)
+    index = PostIndex(capacity=1000, dimensions=DIMENSIONS)
     index.add(list(range(1, 1501)), [1] * 1500, [float(n) for n in range(1500)])
     all_slots = index.slots(list(range(1, 1501)))
     vectors = _unit(1500)
@@ -101,3 +103,23 @@ async def test_a_cold_process_ranks_as_a_warm_one_and_new_posts_show_at_once(sto
     after = await warm.best(user_id, 10)
     assert new_post in [row["id"] for row, _ in after]
     assert all(row["id"] not in (ids[0], ids[3]) for row, _ in after)
+
+
+def test_each_post_is_linked_to_its_nearest_posts_of_the_same_channel() -> None:
+    index = PostIndex(capacity=1000, dimensions=DIMENSIONS)
+    index.add(list(range(1, 61)), [1] * 30 + [2] * 30, [float(n) for n in range(60)])
+    slots = index.slots(list(range(1, 61)))
+    centres = _unit(2, seed=3)
+    rng = np.random.default_rng(4)
+    vectors = centres[np.arange(60) % 2] + 0.05 * rng.normal(size=(60, DIMENSIONS))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    index.put_vectors(slots, vectors, slice(0, DIMENSIONS))
+    neighbours, weights = index.neighbours_within(slots)
+    for node in range(60):
+        linked = neighbours[node][neighbours[node] >= 0]
+        assert len(linked) == 10 and node not in linked
+        assert set((linked // 30).tolist()) == {node // 30}, "never across channels"
+        assert set((linked % 2).tolist()) == {node % 2}, "the nearest are the same kind"
+    assert (weights > 0.7).all()
+    local, _ = index.neighbours_within(slots[:30])
+    assert local.max() < 30

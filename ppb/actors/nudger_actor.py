@@ -72,7 +72,7 @@ async def build_nudger(settings: Settings, use_scorer: bool) -> Nudger:
     store = Store(settings.async_database_url)
     await store.connect()
     sender = BotNudgeSender(build_bot(settings), ChatShards(settings), build_i18n())
-    ranker = _scorer() if use_scorer else Scoring(store, vector_cache=settings.scorer_vector_cache)
+    ranker = _scorer() if use_scorer else Scoring.from_settings(store, settings)
     return Nudger(store, ranker, UserShards(settings), sender, nudger_settings(settings))
 
 

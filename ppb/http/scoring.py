@@ -11,23 +11,37 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
 from starlette.exceptions import HTTPException
 
+from ppb.config import Settings
 from ppb.domain.interactions import RATING_TARGET, InteractionType
-from ppb.ranking import Idf, PostIndex, Rated, UserModel, choose, clip, embed, fit, scores
+from ppb.ranking import (
+    DEFAULT_PARAMS,
+    Params,
+    PostIndex,
+    Rated,
+    TextModel,
+    UserModel,
+    choose,
+    fit,
+    graph,
+    load_encoder,
+    scores,
+    seed_vector,
+    spread,
+)
 from ppb.store.queries import Row, Store, as_utc
 
 CANDIDATE_LIMIT = 10_000
 CORPUS_SAMPLE = 20_000
-"""Newest posts the word weights (IDF) are estimated from."""
+"""Newest posts the text model (word weights, latent components) is estimated from."""
 CORPUS_GROWTH = 2.0
-"""Re-estimate the word weights once the corpus has grown by this factor (every cached
-vector is recomputed then, so rarely: the weights barely move once the sample is large)."""
+"""Re-estimate the text model once the corpus has grown by this factor (every cached
+vector is recomputed then, so rarely: the estimates barely move once the sample is large)."""
 PRIOR_TTL_S = 60.0
 """Refit a cached model this often even without new ratings: other users' ratings move
 the channel prior."""
@@ -44,7 +58,9 @@ class Ranker(Protocol):
 
     async def train(self, user_id: int) -> tuple[int, float]: ...
 
-    async def best(self, user_id: int, limit: int) -> list[tuple[Row, float]]: ...
+    async def best(
+        self, user_id: int, limit: int, variant: dict[str, Any] | None = None
+    ) -> list[tuple[Row, float]]: ...
 
 
 @dataclass(slots=True)
@@ -57,57 +73,93 @@ class FittedModel:
 class Scoring:
     """Per-user models over one store, cached by the user's rating history version."""
 
-    def __init__(self, store: Store, *, cache_size: int = 10_000, vector_cache: int = 100_000) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        cache_size: int = 10_000,
+        vector_cache: int = 100_000,
+        embeddings: str = "static",
+        params: Params = DEFAULT_PARAMS,
+    ) -> None:
         self._store = store
         self._cache: dict[int, FittedModel] = {}
         self._cache_size = cache_size
-        self._index = PostIndex(vector_cache)
+        self._params = params
+        self._encoder = load_encoder(embeddings)
+        self._text = TextModel(encoder=self._encoder)
+        self._index = PostIndex(vector_cache, self._text.dimensions)
         self._lock = threading.Lock()  # index reads in worker threads vs. writes in the loop
         self._sync_lock = asyncio.Lock()
-        self._idf_lock = asyncio.Lock()
-        self._idf = Idf.uniform()
+        self._text_lock = asyncio.Lock()
         self._gaps: dict[int, float] = {}
+
+    @classmethod
+    def from_settings(cls, store: Store, settings: Settings) -> Scoring:
+        return cls(
+            store,
+            vector_cache=settings.scorer_vector_cache,
+            embeddings=settings.embeddings,
+            params=DEFAULT_PARAMS.with_overrides({"exploration": settings.exploration}),
+        )
 
     async def train(self, user_id: int) -> tuple[int, float]:
         """Fit the user's model now; returns (ratings used, seconds spent)."""
         started = time.perf_counter()
         await self.sync()
         ratings = await self._store.rating_keys(user_id)
-        await self._fit(user_id, ratings, await self._channel_ids(user_id))
+        await self._fit(user_id, ratings, await self._channel_ids(user_id), self._params)
         return len(ratings), time.perf_counter() - started
 
-    async def best(self, user_id: int, limit: int, *, synced: bool = False) -> list[tuple[Row, float]]:
-        """The user's best unrated posts with their scores, best first."""
+    async def best(
+        self,
+        user_id: int,
+        limit: int,
+        variant: dict[str, Any] | None = None,
+        *,
+        synced: bool = False,
+    ) -> list[tuple[Row, float]]:
+        """The user's best unrated posts with their scores, best first.
+
+        `variant` overrides model settings (an A/B test's arm, see `ppb.ranking.Params`).
+        """
+        params = self._params.with_overrides(variant)
         if not synced:
             await self.sync()
         ratings = await self._store.rating_keys(user_id)
         channels = await self._channel_ids(user_id)
         fitted = self._cache.get(user_id)
-        if fitted is None or not self._fresh(fitted, ratings):
-            fitted = await self._fit(user_id, ratings, channels)
+        if fitted is None or not self._fresh(fitted, ratings, params):
+            fitted = await self._fit(user_id, ratings, channels, params)
         rated = [row["post_id"] for row in ratings]
         with self._lock:
             slots = self._index.candidates(channels, rated, CANDIDATE_LIMIT)
+            rated_slots = self._index.slots(rated)
         if not len(slots):
             return []
         await self._ensure_vectors(slots)
-        chosen = await asyncio.to_thread(self._choose, fitted.model, slots, limit)
+        chosen = await asyncio.to_thread(self._choose, fitted.model, slots, rated_slots, limit)
         return await self._rows(chosen)
 
     async def best_many(
-        self, requests: list[tuple[int, int]]
+        self, requests: list[tuple[int, int] | tuple[int, int, dict[str, Any] | None]]
     ) -> list[list[tuple[Row, float]] | BaseException]:
         """`best` for several users at once, catching up with the corpus once.
 
-        A request that fails gets its exception as its result; the others are unharmed.
+        Each request is (user id, limit) or (user id, limit, variant). A request that
+        fails gets its exception as its result; the others are unharmed.
         """
         await self.sync()
-        calls = (self.best(user_id, limit, synced=True) for user_id, limit in requests)
+        calls = (self.best(*request, synced=True) for request in requests)
         return list(await asyncio.gather(*calls, return_exceptions=True))
 
     def stats(self) -> dict[str, int]:
         """What this process holds: cached models, indexed posts, the vector generation."""
-        return {"models": len(self._cache), "posts": len(self._index), "generation": self._index.generation}
+        return {
+            "models": len(self._cache),
+            "posts": len(self._index),
+            "generation": self._index.generation,
+        }
 
     async def sync(self, also_ids: list[int] | None = None) -> None:
         """Learn of posts stored since the last call (and of `also_ids`)."""
@@ -136,44 +188,49 @@ class Scoring:
                 if len(rows) < SYNC_BATCH:
                     break
                 extra = []
-        await self._refresh_idf()
+        await self._refresh_text_model()
 
-    async def _refresh_idf(self) -> None:
-        """The corpus word weights, re-estimated when the corpus has grown."""
-        if not self._idf_stale():
+    async def _refresh_text_model(self) -> None:
+        """Word weights and latent components, re-estimated when the corpus has grown."""
+        if not self._text_stale():
             return
-        async with self._idf_lock:
-            if not self._idf_stale():
+        async with self._text_lock:
+            if not self._text_stale():
                 return
             texts = await self._store.recent_post_texts(CORPUS_SAMPLE)
             if not texts:
                 return
-            idf = await asyncio.to_thread(Idf.fit, texts)
+            text = await asyncio.to_thread(TextModel.fit, texts, self._encoder)
             # count the whole corpus, so the next estimate waits for it to double
-            idf = Idf(idf.weights, max(len(texts), len(self._index)))
+            text = replace(text, idf=replace(text.idf, documents=max(len(texts), len(self._index))))
             with self._lock:
-                self._idf = idf
+                self._text = text
                 self._index.new_generation()
 
-    def _idf_stale(self) -> bool:
-        documents = self._idf.documents
-        return len(self._index) > 0 and (not documents or len(self._index) > documents * CORPUS_GROWTH)
+    def _text_stale(self) -> bool:
+        documents = self._text.documents
+        return len(self._index) > 0 and (
+            not documents or len(self._index) > documents * CORPUS_GROWTH
+        )
 
     async def _channel_ids(self, user_id: int) -> list[int]:
         return [int(row["id"]) for row in await self._store.list_user_channels(user_id)]
 
-    def _fresh(self, fitted: FittedModel, ratings: list[Row]) -> bool:
+    def _fresh(self, fitted: FittedModel, ratings: list[Row], params: Params) -> bool:
         return (
-            fitted.version == self._version(ratings)
+            fitted.version == self._version(ratings, params)
             and time.monotonic() - fitted.fitted_at < PRIOR_TTL_S
         )
 
-    def _version(self, ratings: list[Row]) -> tuple[Any, ...]:
-        """Changes whenever a rating is added or replaced, or the word weights change."""
-        return (self._index.generation, *((r["post_id"], r["interaction_type"]) for r in ratings))
+    def _version(self, ratings: list[Row], params: Params) -> tuple[Any, ...]:
+        """Changes whenever a rating is added or replaced, or the text model changes."""
+        keys = ((r["post_id"], r["interaction_type"]) for r in ratings)
+        return (self._index.generation, params, *keys)
 
-    async def _fit(self, user_id: int, ratings: list[Row], channels: list[int]) -> FittedModel:
-        version = self._version(ratings)
+    async def _fit(
+        self, user_id: int, ratings: list[Row], channels: list[int], params: Params
+    ) -> FittedModel:
+        version = self._version(ratings, params)
         missing = [r["post_id"] for r in ratings if r["post_id"] not in self._index]
         if missing:
             await self.sync(missing)
@@ -182,9 +239,9 @@ class Scoring:
         prior = await self._store.channel_like_rates(
             sorted({int(r["channel_id"]) for r in ratings} | set(channels))
         )
-        vectors, idf = await self._vectors(slots)
+        vectors, text = await self._vectors(slots)
         rated = [_rated(row) for row in ratings if row["post_id"] in self._index]
-        model = await asyncio.to_thread(fit, rated, prior, idf, vectors)
+        model = await asyncio.to_thread(fit, rated, prior, text, vectors, params)
         fitted = FittedModel(model, version, time.monotonic())
         self._cache.pop(user_id, None)
         self._cache[user_id] = fitted
@@ -192,46 +249,75 @@ class Scoring:
             self._cache.pop(next(iter(self._cache)))
         return fitted
 
-    async def _vectors(self, slots: np.ndarray) -> tuple[np.ndarray, Idf]:
-        """The vectors of `slots` and the word weights they were made with."""
+    async def _vectors(self, slots: np.ndarray) -> tuple[np.ndarray, TextModel]:
+        """The vectors of `slots` and the text model they were made with."""
         while True:
             await self._ensure_vectors(slots)
             with self._lock:
-                if not len(self._index.missing_vectors(slots)):  # else the weights just changed
-                    return self._index.vectors(slots), self._idf
+                if not len(self._index.missing_vectors(slots)):  # else the model just changed
+                    return self._index.vectors(slots), self._text
 
     async def _ensure_vectors(self, slots: np.ndarray) -> None:
         """Vectorize (once per replica) the posts among `slots` with no cached vector."""
         with self._lock:
             missing = self._index.missing_vectors(slots)
-            generation, idf = self._index.generation, self._idf
+            generation, text = self._index.generation, self._text
         if not len(missing):
             return
         ids = self._index.ids(missing).tolist()
         texts = await self._store.post_texts(ids)
-        vectors = await asyncio.to_thread(embed, [texts.get(i, "") for i in ids], idf)
-        with self._lock:
-            if self._index.generation == generation:
-                self._index.put_vectors(missing, vectors)
+        vectors = await asyncio.to_thread(text.embed, [texts.get(i, "") for i in ids])
+        await asyncio.to_thread(self._put_vectors, generation, missing, vectors, text.model_columns)
         gone = [i for i in ids if i not in texts]
         if gone:
             with self._lock:
                 self._index.forget(gone)
 
-    def _choose(self, model: UserModel, slots: np.ndarray, limit: int) -> list[tuple[int, float]]:
+    def _put_vectors(
+        self, generation: int, slots: np.ndarray, vectors: np.ndarray, columns: slice
+    ) -> None:
+        """Cache vectors and link the posts to their neighbours; runs in a worker thread."""
+        with self._lock:
+            if self._index.generation == generation:
+                self._index.put_vectors(slots, vectors, columns)
+
+    def _choose(
+        self, model: UserModel, slots: np.ndarray, rated_slots: np.ndarray, limit: int
+    ) -> list[tuple[int, float]]:
         """(post id, score) of the best `limit` candidates; runs in a worker thread."""
+        text = model.text_model
         with self._lock:
             missing = self._index.missing_vectors(slots)
-            if len(missing):  # the word weights changed meanwhile: rank what is still valid
+            if len(missing):  # the text model changed meanwhile: rank what is still valid
                 slots = slots[~np.isin(slots, missing)]
-            text_part = self._index.dot(slots, model.direction)
             ids = self._index.ids(slots)
             channels = self._index.channels(slots)
-            times = self._index.times(slots)
-            ages = np.maximum(0.0, (datetime.now(UTC).timestamp() - times) / _DAY)
-            raw = scores(model, text_part, channels, ages)
-            chosen = choose(model, raw, ids, lambda i: self._index.vectors(slots[i]), ages, limit)
-        return [(int(ids[i]), clip(raw[i])) for i in chosen]
+            ages = np.maximum(0.0, (time.time() - self._index.times(slots)) / _DAY)
+            spread_values = uncertainty = None
+            if model.learned:
+                direction = np.zeros(text.dimensions, dtype=np.float32)
+                direction[text.model_columns] = model.direction
+                decision = self._index.dot(slots, direction) + np.float32(model.intercept)
+                rated_slots = rated_slots[~np.isin(rated_slots, self._index.missing_vectors(rated_slots))]
+                nodes = np.concatenate([slots, rated_slots])
+                neighbours, weights = self._index.neighbours_within(nodes)
+                seeds = seed_vector(self._index.ids(nodes), model)
+                spread_values = spread(graph(neighbours, weights), seeds)[: len(slots)]
+                uncertainty = -np.abs(spread_values)
+            else:
+                decision = np.zeros(len(slots), dtype=np.float32)
+            relevance = scores(model, decision, channels, ages, spread_values)
+            columns = text.fingerprint_columns
+            chosen = choose(
+                model,
+                relevance,
+                ids,
+                lambda i: self._index.vectors(slots[i])[:, columns],
+                ages,
+                limit,
+                uncertainty,
+            )
+        return [(int(ids[i]), float(relevance[i])) for i in chosen]
 
     async def _rows(self, chosen: list[tuple[int, float]]) -> list[tuple[Row, float]]:
         """The chosen posts as stored now; deleted ones are dropped (and forgotten)."""
@@ -253,8 +339,10 @@ class ScorerClient:
         count, seconds = await self._call(self._handle.train.remote(user_id))
         return int(count), float(seconds)
 
-    async def best(self, user_id: int, limit: int) -> list[tuple[Row, float]]:
-        result = await self._call(self._handle.best.remote((user_id, limit)))
+    async def best(
+        self, user_id: int, limit: int, variant: dict[str, Any] | None = None
+    ) -> list[tuple[Row, float]]:
+        result = await self._call(self._handle.best.remote((user_id, limit, variant)))
         if isinstance(result, BaseException):
             raise result
         return result

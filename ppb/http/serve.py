@@ -45,7 +45,7 @@ class Scorer:
         from ppb.store.queries import Store
 
         self._store = Store(settings.async_database_url)
-        self._scoring = Scoring(self._store, vector_cache=settings.scorer_vector_cache)
+        self._scoring = Scoring.from_settings(self._store, settings)
         self._connecting: asyncio.Future[None] | None = None
 
     async def _ready(self) -> None:
@@ -58,8 +58,8 @@ class Scorer:
         await asyncio.shield(self._connecting)
 
     @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.002)
-    async def best(self, requests: list[tuple[int, int]]) -> list[Any]:
-        """Ranked posts per (user id, limit); concurrent requests share one catch-up."""
+    async def best(self, requests: list[tuple[int, int, dict[str, Any] | None]]) -> list[Any]:
+        """Ranked posts per (user id, limit, variant); concurrent requests share one catch-up."""
         await self._ready()
         return await self._scoring.best_many(requests)
 

@@ -57,4 +57,4 @@ class Services:
             from ppb.actors.remote import UserShards
 
             users = UserShards(settings)
-        return cls(settings, store, Scoring(store, vector_cache=settings.scorer_vector_cache), users, scraper_client(settings, store, actors=actors))
+        return cls(settings, store, Scoring.from_settings(store, settings), users, scraper_client(settings, store, actors=actors))

@@ -1,22 +1,44 @@
-"""Per-user ranking: features, the model, and scoring. Pure numpy/scipy; no I/O."""
+"""Per-user ranking: features, the model, and scoring. Pure numpy/scipy; no I/O beyond
+reading the packaged static embedding model."""
 
-from ppb.ranking.features import DIMENSIONS, Idf, embed, term_counts, vectorize
+from ppb.ranking.encoders import KINDS as ENCODERS
+from ppb.ranking.encoders import load_encoder
+from ppb.ranking.features import NGRAMS_ONLY, Encoder, Idf, TextModel, term_counts, vectorize
 from ppb.ranking.index import PostIndex
-from ppb.ranking.model import Candidate, Rated, UserModel, choose, clip, fit, rank, scores
+from ppb.ranking.model import (
+    DEFAULT_PARAMS,
+    Candidate,
+    Params,
+    Rated,
+    UserModel,
+    choose,
+    fit,
+    rank,
+    scores,
+    seed_vector,
+)
+from ppb.ranking.propagation import graph, spread
 
 __all__ = [
-    "DIMENSIONS",
+    "DEFAULT_PARAMS",
+    "ENCODERS",
+    "NGRAMS_ONLY",
     "Candidate",
+    "Encoder",
     "Idf",
+    "Params",
     "PostIndex",
     "Rated",
+    "TextModel",
     "UserModel",
     "choose",
-    "clip",
-    "embed",
     "fit",
+    "graph",
+    "load_encoder",
     "rank",
     "scores",
+    "seed_vector",
+    "spread",
     "term_counts",
     "vectorize",
 ]

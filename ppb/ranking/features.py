@@ -1,13 +1,21 @@
-"""Post text as hashed word and character n-grams with TF-IDF weights: no vocabulary to
-download, any language."""
+"""Post text as one dense row: what it means (a sentence embedding), what its n-grams say
+(latent semantic components of word and character n-grams, any language), and a lexical
+fingerprint that tells copies of one story apart from posts on the same topic.
+
+    row = [ semantic / sqrt(2) | latent / sqrt(2) | fingerprint ]
+            `model_columns`: what the ranking model reads   `fingerprint_columns`
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from scipy import sparse
+from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 
@@ -19,6 +27,22 @@ WORDS = HashingVectorizer(analyzer="word", ngram_range=(1, 2), **_COMMON)
 """Words and word pairs: what a post is about."""
 CHARS = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), **_COMMON)
 """Character n-grams: word forms, typos, languages written without spaces."""
+
+SKETCH = 4096
+"""Width the sparse n-grams are folded to before their latent components are taken."""
+LATENT = 256
+"""Latent semantic components of the n-grams (a truncated SVD of the corpus sample)."""
+FINGERPRINT = 256
+"""Width of the lexical fingerprint that near-duplicates are found by."""
+
+
+class Encoder(Protocol):
+    """A sentence embedding: unit rows, `dimensions` wide."""
+
+    name: str
+    dimensions: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 def term_counts(texts: Sequence[str]) -> sparse.csr_matrix:
@@ -66,30 +90,92 @@ def vectorize(texts: Sequence[str], idf: Idf = UNIFORM) -> sparse.csr_matrix:
     return normalize(sparse.hstack([normalize(words), normalize(chars)], format="csr"))
 
 
-DIMENSIONS = 512
-"""Width of the dense vectors posts are cached and scored as."""
+def _fold_matrix(width: int, seed: int) -> sparse.csr_matrix:
+    """A signed hash of every sparse feature onto `width` columns (a count sketch).
 
-
-def _fold_matrix(seed: int = 20260110) -> sparse.csr_matrix:
-    """A signed hash of every sparse feature onto `DIMENSIONS` columns (a count sketch).
-
-    Folding keeps inner products unbiased (error about 1/sqrt(DIMENSIONS)), so cosine
-    similarities survive while a row shrinks to a few kilobytes scored by dense algebra.
+    Folding keeps inner products unbiased (error about 1/sqrt(width)).
     """
     generator = np.random.default_rng(seed)
     rows = 2 * N_FEATURES
-    columns = generator.integers(0, DIMENSIONS, rows)
+    columns = generator.integers(0, width, rows)
     signs = generator.choice(np.array([-1.0, 1.0], dtype=np.float32), rows)
-    return sparse.csr_matrix((signs, (np.arange(rows), columns)), shape=(rows, DIMENSIONS))
+    return sparse.csr_matrix((signs, (np.arange(rows), columns)), shape=(rows, width))
 
 
-_FOLD = _fold_matrix()
+_SKETCH = _fold_matrix(SKETCH, 20261201)
+_FINGERPRINT = _fold_matrix(FINGERPRINT, 20260110)
 
 
-def embed(texts: Sequence[str], idf: Idf = UNIFORM) -> np.ndarray:
-    """Dense unit rows (float32, `DIMENSIONS` wide): TF-IDF n-grams folded by `_FOLD`."""
-    if not texts:
-        return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    folded = np.asarray((vectorize(texts, idf) @ _FOLD).todense(), dtype=np.float32)
-    norms = np.linalg.norm(folded, axis=1, keepdims=True)
-    return folded / np.maximum(norms, 1e-12)
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def _dense(matrix: sparse.spmatrix) -> np.ndarray:
+    return np.asarray(matrix.todense(), dtype=np.float32)
+
+
+def _random_components(seed: int = 7) -> np.ndarray:
+    """Before any corpus is seen: a random projection, which keeps cosines on average."""
+    generator = np.random.default_rng(seed)
+    return (generator.standard_normal((LATENT, SKETCH)) / math.sqrt(LATENT)).astype(np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class TextModel:
+    """How this corpus generation turns text into rows: word weights, latent components,
+    and the sentence encoder (None: n-grams only)."""
+
+    idf: Idf = UNIFORM
+    components: np.ndarray = field(default_factory=_random_components)
+    encoder: Encoder | None = None
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], encoder: Encoder | None = None) -> TextModel:
+        """Word weights and latent components estimated from a sample of the corpus."""
+        idf = Idf.fit(texts)
+        sketched = vectorize(texts, idf) @ _SKETCH
+        rank = min(LATENT, len(texts) - 1, SKETCH - 1)
+        components = np.zeros((LATENT, SKETCH), dtype=np.float32)
+        if rank >= 1:
+            svd = TruncatedSVD(rank, algorithm="randomized", n_iter=4, random_state=0)
+            svd.fit(sketched)
+            components[:rank] = svd.components_
+        return cls(idf, components, encoder)
+
+    @property
+    def documents(self) -> int:
+        return self.idf.documents
+
+    @property
+    def semantic_width(self) -> int:
+        return self.encoder.dimensions if self.encoder is not None else 0
+
+    @property
+    def dimensions(self) -> int:
+        return self.semantic_width + LATENT + FINGERPRINT
+
+    @property
+    def model_columns(self) -> slice:
+        return slice(0, self.semantic_width + LATENT)
+
+    @property
+    def fingerprint_columns(self) -> slice:
+        return slice(self.semantic_width + LATENT, self.dimensions)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One float32 row per text (see the module's docstring)."""
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        tfidf = vectorize(texts, self.idf)
+        latent = _unit(_dense(tfidf @ _SKETCH) @ self.components.T)
+        fingerprint = _unit(_dense(tfidf @ _FINGERPRINT))
+        parts = [latent, fingerprint]
+        if self.encoder is not None:
+            semantic = _unit(np.asarray(self.encoder.encode(list(texts)), dtype=np.float32))
+            scale = np.float32(1 / math.sqrt(2))
+            parts = [semantic * scale, latent * scale, fingerprint]
+        return np.hstack(parts).astype(np.float32)
+
+
+NGRAMS_ONLY = TextModel()

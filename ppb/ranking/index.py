@@ -1,6 +1,7 @@
-"""A replica's memory of the corpus: every post's channel and time, and a bounded cache of
-post vectors. Posts never change once stored, so a vector stays valid until the word
-weights (IDF) are re-estimated, which bumps the generation."""
+"""A replica's memory of the corpus: every post's channel and time, a bounded cache of
+post vectors, and each post's nearest neighbours in its channel. Posts never change once
+stored, so a vector stays valid until the text model is re-estimated, which bumps the
+generation."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ppb.ranking.features import DIMENSIONS
+from ppb.ranking.propagation import K, nearest
 
 _GROW = 1024
+NEIGHBOUR_POOL = 4000
+"""A new post's neighbours are looked for among its channel's newest vectorized posts."""
 
 
 class _Column:
@@ -37,19 +40,23 @@ class PostIndex:
     """Posts by id: channel, time, and (for the most recently vectorized) a dense vector.
 
     Vectors live in a ring of `capacity` rows; the oldest is overwritten first, so memory
-    stays at `capacity * DIMENSIONS * 4` bytes whatever the corpus size.
+    stays at `capacity * dimensions * 4` bytes whatever the corpus size. Neighbours take
+    `K` slots and weights per post.
     """
 
-    def __init__(self, capacity: int = 100_000) -> None:
+    def __init__(self, capacity: int = 100_000, dimensions: int = 768) -> None:
         self.capacity = capacity
+        self.dimensions = dimensions
         self.generation = 0
         self._slot: dict[int, int] = {}
         self._ids = _Column(np.int64)
         self._channels = _Column(np.int64)
         self._times = _Column(np.float64)
         self._vector_row = _Column(np.int64)
+        self._neighbours = _Column(np.int64)  # K slots per post, flat; -1 for none
+        self._neighbour_weights = _Column(np.float32)
         self._by_channel: dict[int, _Column] = {}
-        self._ring = np.zeros((0, DIMENSIONS), dtype=np.float32)
+        self._ring = np.zeros((0, dimensions), dtype=np.float32)
         self._ring_owner = np.full(capacity, -1, dtype=np.int64)
         self._ring_next = 0
         self.max_id = 0
@@ -72,6 +79,8 @@ class PostIndex:
         self._channels.extend(new_channels)
         self._times.extend(np.asarray([times[n] for n in fresh], dtype=np.float64))
         self._vector_row.extend(np.full(len(fresh), -1, dtype=np.int64))
+        self._neighbours.extend(np.full(len(fresh) * K, -1, dtype=np.int64))
+        self._neighbour_weights.extend(np.zeros(len(fresh) * K, dtype=np.float32))
         slots = np.arange(start, start + len(fresh))
         self._slot.update(zip(new_ids.tolist(), slots.tolist()))
         for channel in np.unique(new_channels).tolist():
@@ -119,13 +128,16 @@ class PostIndex:
         rows = self._vector_row.data[slots]
         return slots[rows < 0]
 
-    def put_vectors(self, slots: np.ndarray, vectors: np.ndarray) -> None:
-        """Cache vectors for these slots, overwriting the oldest cached ones when full."""
+    def put_vectors(
+        self, slots: np.ndarray, vectors: np.ndarray, graph_columns: slice | None = None
+    ) -> None:
+        """Cache vectors for these slots, overwriting the oldest cached ones when full;
+        with `graph_columns`, also find each post's nearest neighbours in its channel."""
         if len(slots) > self.capacity:
             raise ValueError(f"{len(slots)} vectors do not fit a cache of {self.capacity}")
         if len(self._ring) < min(self.capacity, self._ring_next + len(slots)):
             size = min(self.capacity, max(len(self._ring) * 2, self._ring_next + len(slots), _GROW))
-            grown = np.zeros((size, DIMENSIONS), dtype=np.float32)
+            grown = np.zeros((size, self.dimensions), dtype=np.float32)
             grown[: len(self._ring)] = self._ring
             self._ring = grown
         rows = (self._ring_next + np.arange(len(slots))) % self.capacity
@@ -135,6 +147,37 @@ class PostIndex:
         self._ring_owner[rows] = slots
         self._vector_row.data[slots] = rows
         self._ring[rows] = vectors
+        if graph_columns is not None:
+            self._link(slots, graph_columns)
+
+    def _link(self, slots: np.ndarray, columns: slice) -> None:
+        """Neighbours of `slots` among their channel's newest posts that have vectors."""
+        channels = self._channels.data[slots]
+        for channel in np.unique(channels).tolist():
+            mine = slots[channels == channel]
+            pool = self._by_channel[channel].view()
+            pool = pool[self._vector_row.data[pool] >= 0]
+            if len(pool) > NEIGHBOUR_POOL:
+                pool = pool[np.argpartition(-self._times.data[pool], NEIGHBOUR_POOL - 1)[:NEIGHBOUR_POOL]]
+            pool_rows = self._ring[self._vector_row.data[pool], columns]
+            where = {slot: n for n, slot in enumerate(pool.tolist())}
+            own = np.array([where.get(slot, -1) for slot in mine.tolist()], dtype=np.int64)
+            positions, weights = nearest(self._ring[self._vector_row.data[mine], columns], pool_rows, own)
+            found = np.where(positions >= 0, pool[np.maximum(positions, 0)], -1)
+            flat = (mine[:, None] * K + np.arange(K)).ravel()
+            self._neighbours.data[flat] = found.ravel()
+            self._neighbour_weights.data[flat] = weights.ravel()
+
+    def neighbours_within(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each node's neighbours as positions in `nodes` (-1 when outside), and weights."""
+        flat = (nodes[:, None] * K + np.arange(K)).ravel()
+        found = self._neighbours.data[flat].reshape(-1, K)
+        weights = self._neighbour_weights.data[flat].reshape(-1, K)
+        order = np.argsort(nodes)
+        where = np.minimum(np.searchsorted(nodes, found, sorter=order), len(nodes) - 1)
+        local = order[where]
+        inside = (found >= 0) & (nodes[local] == found)
+        return np.where(inside, local, -1), np.where(inside, weights, 0.0)
 
     def vectors(self, slots: np.ndarray) -> np.ndarray:
         """Cached vectors of `slots` (each must have one: see `missing_vectors`)."""
@@ -158,7 +201,7 @@ class PostIndex:
         if high - low < 4 * len(rows):
             return (self._ring[low : high + 1] @ direction)[rows - low]
         out = np.empty(len(rows), dtype=np.float32)
-        buffer = np.empty((min(chunk, len(rows)), DIMENSIONS), dtype=np.float32)
+        buffer = np.empty((min(chunk, len(rows)), self.dimensions), dtype=np.float32)
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
             np.take(self._ring, part, axis=0, out=buffer[: len(part)])
@@ -169,4 +212,5 @@ class PostIndex:
         """The word weights changed: every cached vector is stale."""
         self.generation += 1
         self._vector_row.data[: self._vector_row.size] = -1
+        self._neighbours.data[: self._neighbours.size] = -1
         self._ring_owner[:] = -1

@@ -1,41 +1,74 @@
-"""The per-user model: a channel baseline plus kernel ridge regression over post text.
+"""The per-user model: logistic regression over post rows, label spreading over the
+unrated posts of the user's channels, and a channel baseline for the cold start.
 
-A user's ratings are few (tens to hundreds), so the model is fit in its dual form: one
-n-by-n solve over the cosine similarities of the rated posts, refit on every rating.
-The kernel is linear, so the solution folds back into one weight vector over the dense
-post vectors and scoring 10k candidates is one matrix-vector product.
-The channel baseline starts from every user's like rate of the channel (the cold start)
-and moves toward this user's own ratings there; the text part learns what the channel
-baseline gets wrong.
+- **Text**: L2-regularized logistic regression on the user's own ratings (likes against
+  dislikes; a skip is a negative at a third of the weight), refit on every rating.
+- **Corpus** (semi-supervised): the ratings spread over the graph of each channel's
+  nearest neighbours (label spreading, Zhou et al. 2004), so a liked post lifts the
+  unrated posts written like it even where the regression is unsure.
+- **Cold start**: before any rating, posts are ranked by the channel's like rate over
+  every user, moved toward this user's own ratings there; while the ratings are all of
+  one kind, by similarity to (or away from) their mean.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
 
-from ppb.ranking.features import DIMENSIONS, UNIFORM, Idf, embed
+from ppb.ranking.features import NGRAMS_ONLY, TextModel
 
-RIDGE = 0.3
-"""Regularization of the text part: larger trusts single ratings less."""
+REGULARIZATION = 10.0
+"""Inverse L2 strength of the regression (scikit-learn's C); ratings are few and rows unit."""
+SKIP_WEIGHT = 0.3
+"""A skip counts as a dislike at this weight: "not now" is weak evidence, not none."""
+SPREAD_WEIGHT = 1.0
+"""How much the spread over the corpus counts beside the regression (both standardized)."""
+EXPLORATION = 0.1
+"""Share of a page given to the best post the model knows least about (1 in 10)."""
 CHANNEL_PSEUDO_RATINGS = 3.0
 """How many ratings a channel's global like rate counts as in a user's channel baseline."""
 GLOBAL_PSEUDO_RATINGS = 2.0
 """Smoothing of a channel's global like rate toward one half."""
 DUPLICATE_SIMILARITY = 0.8
-"""Cosine similarity above which two posts are the same story told twice."""
+"""Fingerprint cosine above which two posts are the same story told twice."""
 RECENCY_WEIGHT = 0.02
 RECENCY_HALF_LIFE_DAYS = 3.0
 _DAY = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
+class Params:
+    """The model's knobs; an A/B variant overrides some of them."""
+
+    regularization: float = REGULARIZATION
+    skip_weight: float = SKIP_WEIGHT
+    spread_weight: float = SPREAD_WEIGHT
+    exploration: float = EXPLORATION
+
+    def with_overrides(self, overrides: Mapping[str, float] | None) -> Params:
+        """These settings with `overrides` applied; an unknown name is an error naming it."""
+        if not overrides:
+            return self
+        unknown = set(overrides) - set(self.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown ranking settings: {', '.join(sorted(unknown))}")
+        return replace(self, **{name: float(value) for name, value in overrides.items()})
+
+
+DEFAULT_PARAMS = Params()
+
+
+@dataclass(frozen=True, slots=True)
 class Rated:
-    """A post the user rated; `target` is what the rating says (like 1, dislike 0)."""
+    """A post the user rated; `target` is what the rating says (like 1, skip ¼, dislike 0)."""
 
     post_id: int
     text: str
@@ -54,16 +87,23 @@ class Candidate:
 
 @dataclass(slots=True)
 class UserModel:
-    """What `fit` learned; `rank` applies it to candidates."""
+    """What `fit` learned; `scores` and `choose` apply it to candidates."""
 
-    vectors: np.ndarray
-    weights: np.ndarray
+    fingerprints: np.ndarray
     channel_baseline: dict[int, float]
     default_baseline: float
-    idf: Idf = UNIFORM
+    text_model: TextModel = NGRAMS_ONLY
+    params: Params = DEFAULT_PARAMS
     ratings_count: int = 0
-    rated_ids: frozenset[int] = field(default_factory=frozenset)
-    direction: np.ndarray = field(default_factory=lambda: np.zeros(DIMENSIONS, dtype=np.float32))
+    rated_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    seeds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    direction: np.ndarray | None = None
+    intercept: float = 0.0
+
+    @property
+    def learned(self) -> bool:
+        """True once there is a rating: the text then decides, not the channel alone."""
+        return self.direction is not None
 
     def baseline(self, channel_id: int) -> float:
         return self.channel_baseline.get(channel_id, self.default_baseline)
@@ -75,16 +115,23 @@ class UserModel:
                 values[channels == channel] = self.channel_baseline[channel]
         return values
 
+    def decision(self, rows: np.ndarray) -> np.ndarray:
+        """Log-odds of a like from the text alone (`rows` are model columns)."""
+        if self.direction is None:
+            return np.zeros(len(rows), dtype=np.float32)
+        return rows @ self.direction + np.float32(self.intercept)
+
 
 def fit(
     ratings: Sequence[Rated],
     channel_prior: Mapping[int, tuple[int, int]],
-    idf: Idf = UNIFORM,
+    text_model: TextModel = NGRAMS_ONLY,
     vectors: np.ndarray | None = None,
+    params: Params = DEFAULT_PARAMS,
 ) -> UserModel:
     """Fit a user's model from their ratings and every user's (likes, ratings) per channel.
 
-    `vectors` are the rated posts' `embed` rows when cached; else they are computed here.
+    `vectors` are the rated posts' `TextModel.embed` rows when cached; else computed here.
     """
     global_rate = {
         channel: (likes + 0.5 * GLOBAL_PSEUDO_RATINGS) / (total + GLOBAL_PSEUDO_RATINGS)
@@ -100,61 +147,107 @@ def fit(
         baseline[channel] = _smoothed(sum(values), len(values), global_rate.get(channel, default))
 
     if vectors is None:
-        vectors = embed([rating.text for rating in ratings], idf)
-    if not ratings:
-        return UserModel(vectors, np.zeros(0), baseline, default, idf)
-    residuals = targets - np.array([baseline[rating.channel_id] for rating in ratings])
-    matrix = vectors.astype(np.float64)
-    gram = matrix @ matrix.T
-    weights = np.linalg.solve(gram + RIDGE * np.eye(len(ratings)), residuals)
-    return UserModel(
-        vectors,
-        weights,
+        vectors = text_model.embed([rating.text for rating in ratings])
+    model = UserModel(
+        vectors[:, text_model.fingerprint_columns],
         baseline,
         default,
-        idf,
+        text_model,
+        params,
         ratings_count=len(ratings),
-        rated_ids=frozenset(rating.post_id for rating in ratings),
-        direction=(weights @ matrix).astype(np.float32),
+        rated_ids=np.array([rating.post_id for rating in ratings], dtype=np.int64),
     )
+    if not ratings:
+        return model
+    liked = targets > 0.5
+    weights = np.where((targets == 0.0) | (targets == 1.0), 1.0, params.skip_weight)
+    model.seeds = (weights * np.where(liked, 1.0, -1.0)).astype(np.float32)
+    features = vectors[:, text_model.model_columns]
+    if liked.all() or not liked.any():  # one kind of rating so far: toward (or away from) it
+        model.direction = (model.seeds @ features / len(ratings)).astype(np.float32)
+        return model
+    regression = LogisticRegression(C=params.regularization, max_iter=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        regression.fit(features, liked, sample_weight=weights)
+    model.direction = regression.coef_[0].astype(np.float32)
+    model.intercept = float(regression.intercept_[0])
+    return model
 
 
 def scores(
-    model: UserModel, text_part: np.ndarray, channels: np.ndarray, ages_days: np.ndarray
+    model: UserModel,
+    decision: np.ndarray,
+    channels: np.ndarray,
+    ages_days: np.ndarray,
+    spread_values: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Raw scores (before clipping to [0, 1]); `text_part` is `vectors @ model.direction`."""
+    """Scores in [0, 1]: the regression and the spread standardized over the candidates
+    and summed, through a logistic; the channel baseline before anything is learned."""
     recency = RECENCY_WEIGHT * np.power(0.5, ages_days / RECENCY_HALF_LIFE_DAYS)
-    return model.baselines(channels) + text_part + recency
+    if not model.learned:
+        return np.clip(model.baselines(channels) + recency, 0.0, 1.0)
+    raw = _standardized(decision)
+    if spread_values is not None and model.params.spread_weight:
+        raw = raw + model.params.spread_weight * _standardized(spread_values)
+    return 1.0 / (1.0 + np.exp(-(raw + 10 * recency)))
 
 
 def choose(
     model: UserModel,
-    raw: np.ndarray,
+    relevance: np.ndarray,
     ids: np.ndarray,
-    vectors_of: Callable[[np.ndarray], np.ndarray],
+    fingerprints_of: Callable[[np.ndarray], np.ndarray],
     ages_days: np.ndarray,
     limit: int,
+    uncertainty: np.ndarray | None = None,
 ) -> list[int]:
     """Indices of the best `limit` candidates, one per story, none rated nor a rated copy.
 
-    Only the head of the order is compared for duplicates (its vectors come from
-    `vectors_of(indices)`), widened while too few survive.
+    Walking the order best first, a post whose fingerprint is close to one already chosen
+    (or to a rated post) is skipped; only the head of the order is compared, widened while
+    too few survive. With `uncertainty`, the last `exploration` share of the page goes to
+    the best posts among the quarter the model knows least about.
     """
-    chosen: list[int] = []
-    kept = np.zeros((0, model.vectors.shape[1] if model.ratings_count else 0), np.float32)
-    rated = np.fromiter(model.rated_ids, dtype=np.int64, count=len(model.rated_ids))
+    explore = int(limit * model.params.exploration) if uncertainty is not None else 0
+    chosen = _walk(model, relevance, ids, fingerprints_of, ages_days, limit - explore, [])
+    if explore and len(chosen) < len(relevance):
+        unknown = uncertainty >= np.quantile(uncertainty, 0.75)
+        unknown[chosen] = False
+        tail = np.where(unknown, relevance, -np.inf)
+        chosen = _walk(model, tail, ids, fingerprints_of, ages_days, limit, chosen)
+    return chosen
+
+
+def _walk(
+    model: UserModel,
+    raw: np.ndarray,
+    ids: np.ndarray,
+    fingerprints_of: Callable[[np.ndarray], np.ndarray],
+    ages_days: np.ndarray,
+    limit: int,
+    chosen: list[int],
+) -> list[int]:
+    """Extend `chosen` to `limit` by the order of `raw` (-inf never taken), one per story."""
+    chosen = list(chosen)
+    width = model.fingerprints.shape[1] if len(model.fingerprints) else 0
+    kept = fingerprints_of(np.asarray(chosen, dtype=np.int64)) if chosen else None
     head, start = max(4 * limit, 32), 0
-    while len(chosen) < limit and start < len(raw):
-        block = _order(raw, ages_days, start + head)[start:]
-        block = block[~np.isin(ids[block], rated)] if len(rated) else block
-        block_vectors = vectors_of(block)
-        if model.ratings_count:
-            copies = (block_vectors @ model.vectors.T).max(axis=1) >= DUPLICATE_SIMILARITY
-            block, block_vectors = block[~copies], block_vectors[~copies]
-        similar = block_vectors @ block_vectors.T >= DUPLICATE_SIMILARITY
+    available = int(np.isfinite(raw).sum())
+    while len(chosen) < limit and start < available:
+        block = _order(raw, ages_days, min(start + head, len(raw)))[start:]
+        block = block[np.isfinite(raw[block])]
+        if len(model.rated_ids):
+            block = block[~np.isin(ids[block], model.rated_ids)]
+        block = block[~np.isin(block, chosen)]
+        prints = fingerprints_of(block)
+        if width and len(block):
+            copies = (prints @ model.fingerprints.T).max(axis=1) >= DUPLICATE_SIMILARITY
+            block, prints = block[~copies], prints[~copies]
+        similar = prints @ prints.T >= DUPLICATE_SIMILARITY
         near_kept = (
-            (block_vectors @ kept.T >= DUPLICATE_SIMILARITY).any(axis=1)
-            if len(chosen)
+            (prints @ kept.T >= DUPLICATE_SIMILARITY).any(axis=1)
+            if kept is not None and len(kept)
             else np.zeros(len(block), dtype=bool)
         )
         taken: list[int] = []
@@ -165,7 +258,7 @@ def choose(
             chosen.append(index)
             if len(chosen) == limit:
                 break
-        kept = np.vstack([kept.reshape(-1, block_vectors.shape[1]), block_vectors[taken]])
+        kept = prints[taken] if kept is None else np.vstack([kept, prints[taken]])
         start += head
         head *= 2
     return chosen
@@ -179,30 +272,45 @@ def _order(raw: np.ndarray, ages_days: np.ndarray, count: int) -> np.ndarray:
     return np.lexsort((ages_days, -raw))
 
 
+def _standardized(values: np.ndarray) -> np.ndarray:
+    spread_ = float(values.std()) if len(values) else 0.0
+    return (values - values.mean()) / spread_ if spread_ > 1e-9 else np.zeros_like(values)
+
+
 def rank(
     model: UserModel, candidates: Sequence[Candidate], limit: int, now: datetime | None = None
 ) -> list[tuple[Candidate, float]]:
     """The best `limit` candidates with scores in [0, 1], best first, one post per story.
 
-    Rated posts, and copies of a rated post, are left out.
+    Rated posts, and copies of a rated post, are left out. This is the regression alone;
+    the Scorer adds the spread over the corpus graph it keeps (`ppb/http/scoring.py`).
     """
     if not candidates or limit <= 0:
         return []
     now = datetime.now(UTC) if now is None else now
-    vectors = embed([candidate.text for candidate in candidates], model.idf)
+    text_model = model.text_model
+    rows = text_model.embed([candidate.text for candidate in candidates])
     ids = np.array([candidate.post_id for candidate in candidates], dtype=np.int64)
     channels = np.array([candidate.channel_id for candidate in candidates], dtype=np.int64)
     ages = np.array(
         [max(0.0, (now - candidate.posted_at).total_seconds()) / _DAY for candidate in candidates]
     )
-    raw = scores(model, vectors @ model.direction, channels, ages)
-    chosen = choose(model, raw, ids, lambda indices: vectors[indices], ages, limit)
-    return [(candidates[index], clip(raw[index])) for index in chosen]
+    relevance = scores(model, model.decision(rows[:, text_model.model_columns]), channels, ages)
+    fingerprints = rows[:, text_model.fingerprint_columns]
+    chosen = choose(model, relevance, ids, lambda i: fingerprints[i], ages, limit)
+    return [(candidates[index], float(relevance[index])) for index in chosen]
 
 
-def clip(raw: float) -> float:
-    """A raw score as a relevance in [0, 1] (monotone, so the order is kept)."""
-    return float(min(1.0, max(0.0, raw)))
+def seed_vector(node_ids: np.ndarray, model: UserModel) -> np.ndarray:
+    """The user's ratings as label-spreading seeds on a graph whose nodes are `node_ids`."""
+    seeds = np.zeros(len(node_ids), dtype=np.float32)
+    if len(model.rated_ids) and len(node_ids):
+        order = np.argsort(node_ids)
+        where = np.searchsorted(node_ids, model.rated_ids, sorter=order)
+        where = np.minimum(where, len(node_ids) - 1)
+        found = node_ids[order[where]] == model.rated_ids
+        seeds[order[where[found]]] = model.seeds[found]
+    return seeds
 
 
 def _smoothed(total: float, count: int, prior: float) -> float:

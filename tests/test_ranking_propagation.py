@@ -1,0 +1,35 @@
+"""Label spreading: a rating reaches the unrated posts written like the rated one."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ppb.ranking import graph, spread
+from ppb.ranking.propagation import nearest
+
+
+def _two_topics(size: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(2, 32))
+    rows = centres[np.arange(size) % 2] + 0.6 * rng.normal(size=(size, 32))
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_a_like_and_a_dislike_spread_each_over_their_own_topic() -> None:
+    rows = _two_topics(200)
+    neighbours, weights = nearest(rows, rows, np.arange(200))
+    seeds = np.zeros(200, dtype=np.float32)
+    seeds[0], seeds[1] = 1.0, -1.0  # post 0 is topic 0, post 1 topic 1
+    values = spread(graph(neighbours, weights), seeds)
+    topic = np.arange(200) % 2
+    assert (values[2:][topic[2:] == 0] > 0).mean() > 0.95
+    assert (values[2:][topic[2:] == 1] < 0).mean() > 0.95
+
+
+def test_no_seed_spreads_nothing_and_an_isolated_post_keeps_its_own() -> None:
+    neighbours = np.array([[1, -1], [0, -1], [-1, -1]])
+    weights = np.array([[0.9, 0.0], [0.9, 0.0], [0.0, 0.0]], dtype=np.float32)
+    normalized = graph(neighbours, weights)
+    assert not spread(normalized, np.zeros(3, dtype=np.float32)).any()
+    values = spread(normalized, np.array([0.0, 0.0, 1.0], dtype=np.float32))
+    assert values[0] == values[1] == 0.0 and values[2] > 0.0
