@@ -108,9 +108,9 @@ async def transitions(settings: Settings, store: Store, count: int, first_id: in
 
 
 async def registry(settings: Settings, count: int, first_chat: int) -> list[str]:
-    label = "Redis" if settings.redis_url else "memory"
-    local = ChatShard(RedisChatState(settings.redis_url, f"bench-{uuid.uuid4().hex[:6]}")
-                      if settings.redis_url else MemoryChatState())
+    label = "Redis" if settings.redis_url_value else "memory"
+    local = ChatShard(RedisChatState(settings.redis_url_value, f"bench-{uuid.uuid4().hex[:6]}")
+                      if settings.redis_url_value else MemoryChatState())
     shards = ChatShards(settings)
     chats = [first_chat + n for n in range(100)]
 

@@ -51,9 +51,14 @@ def cmd_api(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from ppb.ingress import PortTaken
     from ppb.runtime import run_until_signalled
 
-    return run_until_signalled(_settings())
+    try:
+        return run_until_signalled(_settings())
+    except (PortTaken, SettingsError) as error:
+        print(f"ppb: {error}", file=sys.stderr)
+        return 2
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -85,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from ppb import logsafe
+
+    logsafe.install()  # no bot token or URL password reaches a log
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("alembic", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -6,6 +6,7 @@ import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +16,10 @@ from sqlalchemy.exc import ArgumentError
 DEFAULT_DATABASE_URL = "sqlite:///./data/ppb.db"
 SQLITE_SCHEMES = {"sqlite", "sqlite+aiosqlite"}
 POSTGRES_SCHEMES = {"postgresql", "postgres", "postgresql+asyncpg"}
+MIN_API_KEY_LENGTH = 16
+WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+SECRET_URLS = {"DATABASE_URL", "REDIS_URL"}
 
 
 def _env(name: str) -> dict:
@@ -36,8 +41,10 @@ class Settings(BaseSettings):
     http_host: str = Field("127.0.0.1", **_env("PPB_HTTP_HOST"))
     http_port: int = Field(8000, ge=1, le=65535, **_env("PPB_HTTP_PORT"))
     api_key: SecretStr | None = Field(None, **_env("PPB_API_KEY"))
-    database_url: str = Field(DEFAULT_DATABASE_URL, **_env("DATABASE_URL"))
-    redis_url: str | None = Field(None, **_env("REDIS_URL"))
+    allowed_hosts: str | None = Field(None, **_env("PPB_ALLOWED_HOSTS"))
+    max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, le=1024**3, **_env("PPB_MAX_BODY_BYTES"))
+    database_url: SecretStr = Field(SecretStr(DEFAULT_DATABASE_URL), **_env("DATABASE_URL"))
+    redis_url: SecretStr | None = Field(None, **_env("REDIS_URL"))
 
     bot_token: SecretStr | None = Field(None, **_env("BOT_TOKEN"))
     sandbox: bool | None = Field(None, **_env("PPB_SANDBOX"))
@@ -65,6 +72,10 @@ class Settings(BaseSettings):
     chat_registry_limit: int = Field(200, ge=10, le=10_000, **_env("PPB_CHAT_REGISTRY_LIMIT"))
     ray_namespace: str = Field("ppb", min_length=1, **_env("PPB_RAY_NAMESPACE"))
     max_bonus_channels: int = Field(5, ge=0, le=100, **_env("PPB_MAX_BONUS_CHANNELS"))
+    scraper_max_channels: int = Field(300, ge=1, le=10_000, **_env("PPB_SCRAPER_MAX_CHANNELS"))
+    bot_updates_per_s: float = Field(4.0, gt=0, le=1000, **_env("PPB_BOT_UPDATES_PER_S"))
+    bot_burst: int = Field(12, ge=1, le=1000, **_env("PPB_BOT_BURST"))
+    bot_cooldown: float = Field(10.0, ge=0, le=3600, **_env("PPB_BOT_COOLDOWN"))
     demo_data: bool | None = Field(None, **_env("PPB_DEMO_DATA"))
     scrape_interval: float = Field(300, gt=0, **_env("PPB_SCRAPE_INTERVAL"))
     ray_address: str | None = Field(None, **_env("RAY_ADDRESS"))
@@ -80,9 +91,9 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _check_database_url(cls, value: str) -> str:
+    def _check_database_url(cls, value: SecretStr) -> SecretStr:
         try:
-            url = make_url(value)
+            url = make_url(value.get_secret_value())
         except ArgumentError:
             raise ValueError("not a database URL (expected sqlite:///path or postgresql://host/db)")
         if url.drivername not in SQLITE_SCHEMES | POSTGRES_SCHEMES:
@@ -93,27 +104,45 @@ class Settings(BaseSettings):
 
     @field_validator("redis_url")
     @classmethod
-    def _check_redis_url(cls, value: str | None) -> str | None:
-        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+    def _check_redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        raw = value.get_secret_value() if value is not None else ""
+        if raw and not raw.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
-        return value or None
+        return value if raw else None
+
+    @field_validator("api_key", "bot_token", "webhook_secret")
+    @classmethod
+    def _empty_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None
 
     @model_validator(mode="after")
-    def _require_key_off_loopback(self) -> Settings:
-        if self.api_key is None and not _is_loopback(self.http_host):
+    def _check_safety(self) -> Settings:
+        if self.sandbox and self.bot_token is not None:
             raise ValueError(
-                "PPB_API_KEY: required when PPB_HTTP_HOST is not a loopback address"
+                "PPB_SANDBOX=1 and BOT_TOKEN: the sandbox never runs with a real bot token; "
+                "unset one of them"
             )
+        check_api_key(self.api_key, self.http_host, "PPB_HTTP_HOST")
         return self
 
     @property
+    def database_url_value(self) -> str:
+        """DATABASE_URL as written, password included (for drivers only, never for logs)."""
+        return self.database_url.get_secret_value()
+
+    @property
+    def redis_url_value(self) -> str | None:
+        """REDIS_URL as written, password included, or None."""
+        return self.redis_url.get_secret_value() if self.redis_url is not None else None
+
+    @property
     def is_postgres(self) -> bool:
-        return make_url(self.database_url).drivername in POSTGRES_SCHEMES
+        return make_url(self.database_url_value).drivername in POSTGRES_SCHEMES
 
     @property
     def async_database_url(self) -> str:
         """The URL with the async driver `databases` and Alembic use."""
-        url = make_url(self.database_url)
+        url = make_url(self.database_url_value)
         driver = "postgresql+asyncpg" if self.is_postgres else "sqlite+aiosqlite"
         return url.set(drivername=driver).render_as_string(hide_password=False)
 
@@ -121,12 +150,29 @@ class Settings(BaseSettings):
     def sqlite_path(self) -> Path | None:
         if self.is_postgres:
             return None
-        database = make_url(self.database_url).database
+        database = make_url(self.database_url_value).database
         return Path(database) if database and database != ":memory:" else None
 
     @property
     def use_sandbox(self) -> bool:
-        return self.sandbox if self.sandbox is not None else self.bot_token is None
+        """PPB_SANDBOX when set; else on without BOT_TOKEN, on a loopback host only."""
+        if self.sandbox is not None:
+            return self.sandbox
+        return self.bot_token is None and is_loopback(self.http_host)
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """Host header values the app answers: PPB_ALLOWED_HOSTS, else this host's names
+        (any host when it listens on every interface: the API key guards it then)."""
+        if self.allowed_hosts:
+            return [name.strip() for name in self.allowed_hosts.split(",") if name.strip()]
+        if self.http_host in WILDCARD_HOSTS:
+            return ["*"]
+        names = [self.http_host, *LOOPBACK_NAMES] if is_loopback(self.http_host) else [self.http_host]
+        for url in (self.miniapp_url, self.webhook_url):
+            if url and urlsplit(url).hostname:
+                names.append(str(urlsplit(url).hostname))
+        return list(dict.fromkeys(names))
 
     @property
     def use_demo_data(self) -> bool:
@@ -147,13 +193,35 @@ class Settings(BaseSettings):
         return self.default_channel_list
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def check_api_key(api_key: SecretStr | None, host: str, where: str) -> None:
+    """Off loopback an API key of MIN_API_KEY_LENGTH characters or more is required."""
+    if is_loopback(host):
+        return
+    if api_key is None:
+        raise ValueError(f"PPB_API_KEY: required when {where} ({host}) is not a loopback address")
+    if len(api_key.get_secret_value()) < MIN_API_KEY_LENGTH:
+        raise ValueError(
+            f"PPB_API_KEY: at least {MIN_API_KEY_LENGTH} characters when {where} ({host}) "
+            "is not a loopback address"
+        )
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by ***, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def describe_error(error: ValidationError) -> str:
@@ -166,6 +234,8 @@ def describe_error(error: ValidationError) -> str:
             lines.append(message)
             continue
         got = item.get("input")
+        if isinstance(got, str) and name in SECRET_URLS:
+            got = mask_url(got)
         suffix = f" (got {got!r})" if isinstance(got, str | int | float) and item["loc"] else ""
         lines.append(f"{name}: {message}{suffix}")
     return "; ".join(lines)
@@ -177,6 +247,20 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         raise SettingsError(describe_error(error)) from None
+
+
+def rebind(settings: Settings, host: str, port: int | None = None) -> Settings:
+    """The same settings for the host (and port) the server really binds, checked again:
+    off loopback that means an API key, and the sandbox off unless PPB_SANDBOX=1."""
+    values: dict[str, object] = {}
+    for name in settings.model_fields_set:
+        value = getattr(settings, name)
+        alias = Settings.model_fields[name].validation_alias.choices[0]  # type: ignore[union-attr]
+        values[alias] = value.get_secret_value() if isinstance(value, SecretStr) else value
+    values["PPB_HTTP_HOST"] = host
+    if port is not None:
+        values["PPB_HTTP_PORT"] = port
+    return load_settings(**values)
 
 
 @lru_cache(maxsize=1)

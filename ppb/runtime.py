@@ -7,13 +7,19 @@ import os
 import signal
 import threading
 import time
+from dataclasses import dataclass
 
 import httpx
 
-from ppb.config import Settings
+from ppb.config import Settings, rebind
+from ppb.ingress import Ingress, check_http_port, haproxy_ingress
+from ppb.reaper import mark_instance, reap
 
 log = logging.getLogger("ppb.runtime")
 READY_TIMEOUT_S = 180.0
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+ORDERLY_STOP_S = 10.0
+HELD_IN_RAY = {signal.SIGTERM, signal.SIGHUP}
 
 
 def serve_proxy_env(settings: Settings) -> dict[str, str]:
@@ -23,38 +29,81 @@ def serve_proxy_env(settings: Settings) -> dict[str, str]:
     return {}
 
 
-def start_ray(settings: Settings) -> bool:
-    """Migrate, then start or join Ray; returns whether this process started Ray."""
+@dataclass
+class Started:
+    """What `start_ray` started, so `stop_all` ends exactly that."""
+
+    ray: bool
+    mark: str | None = None
+    ingress: Ingress | None = None
+
+
+def start_ray(settings: Settings, started: Started) -> None:
+    """Check the port, migrate, then start or join Ray (recording in `started` what was
+    started). A Ray this process starts gets an instance mark and an HAProxy ingress of its
+    own (ports, files)."""
     import ray
 
     from ppb.store.migrate import upgrade
 
+    if started.ray:
+        check_http_port(settings.http_host, settings.http_port)
+        if settings.serve_proxy == "haproxy":
+            started.ingress = haproxy_ingress(settings.http_port)
+            started.ingress.apply()
+        started.mark = mark_instance()
     upgrade(settings.async_database_url)
     for key, value in serve_proxy_env(settings).items():
         os.environ.setdefault(key, value)
-    started_ray = not settings.ray_address
-    ray.init(
-        address=settings.ray_address or "local",  # never join some other Ray found on this host
-        namespace=settings.ray_namespace,
-        include_dashboard=False,
-        logging_level=logging.WARNING,
-        log_to_driver=False,
-    )
-    return started_ray
+    # Ray's own processes ignore SIGINT already (Ray blocks it in them); blocking SIGTERM
+    # and SIGHUP too, while they are started, lets a signal to the whole process group
+    # (systemd, `kill -TERM -- -PGID`, a closed terminal) reach only this process, which
+    # then stops them in order: Ray gone first would leave its HAProxy running.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_IN_RAY) if started.ray else None
+    try:
+        ray.init(
+            address=settings.ray_address or "local",  # never join some other Ray found on this host
+            namespace=settings.ray_namespace,
+            include_dashboard=False,
+            logging_level=logging.WARNING,
+            log_to_driver=False,
+        )
+    finally:
+        if held is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
-def deploy(settings: Settings) -> None:
-    """Start Serve's HTTP ingress and run the application on it."""
+def ray_core_alive() -> bool:
+    """Whether the Ray processes this process started still run (one killed by SIGKILL, or
+    crashed, would make every orderly call wait for it)."""
+    from ray._private import worker
+
+    node = worker._global_node
+    if node is None:
+        return True
+    for infos in node.all_processes.values():
+        for info in infos:
+            if info.process is not None and info.process.poll() is not None:
+                return False
+    return True
+
+
+def deploy(settings: Settings) -> Settings:
+    """Start Serve's HTTP ingress and run the application on it; returns the settings
+    checked against the host Serve really binds (a joined cluster's Serve may bind another)."""
     from ray import serve
 
-    from ppb.http.serve import APP_NAME, build_application
-
     from ppb.actors.remote import ChatShards, UserShards
+    from ppb.http.serve import APP_NAME, build_application, serve_http_bind
 
-    UserShards(settings).shards.start_all()  # the shards start while Serve does
-    ChatShards(settings).shards.start_all()
     serve.start(http_options={"host": settings.http_host, "port": settings.http_port})
+    host, port = serve_http_bind()
+    if (host, port) != (settings.http_host, settings.http_port):
+        settings = rebind(settings, host, port)
+    UserShards(settings).shards.start_all()
+    ChatShards(settings).shards.start_all()
     serve.run(build_application(settings), name=APP_NAME, route_prefix="/", blocking=False)
+    return settings
 
 
 def wait_ready(settings: Settings, stop: threading.Event, timeout: float = READY_TIMEOUT_S) -> bool:
@@ -71,46 +120,75 @@ def wait_ready(settings: Settings, stop: threading.Event, timeout: float = READY
     return False
 
 
-def stop_all(settings: Settings, started_ray: bool) -> None:
-    import ray
+def stop_part(settings: Settings, started: Started) -> None:
+    """The orderly part of a stop: the bot ends its polling; on a joined cluster, our
+    deployments and actors come off it (a local Ray goes whole with `ray.shutdown`)."""
     from ray import serve
 
+    from ppb.actors.bot import stop_bot
+    from ppb.actors.nudger_actor import stop_nudger
     from ppb.actors.remote import ChatShards, UserShards
     from ppb.http.serve import APP_NAME
 
+    stop_bot(settings)
+    stop_nudger(settings)
+    if not started.ray:  # a cluster we joined keeps running: take only our part off it
+        serve.delete(APP_NAME)
+        UserShards(settings).shards.kill_all()
+        ChatShards(settings).shards.kill_all()
+        if settings.telethon_session is not None:
+            from ppb.actors.scraper import RayScraperClient
+
+            RayScraperClient(settings).kill()
+
+
+def stop_all(settings: Settings, started: Started) -> None:
+    """Stop what `start_ray` started. A signal to the whole process group may have ended
+    Ray's own processes already: then the orderly part is skipped (or cut short, since
+    nothing would answer) and what is left is ended by its instance mark."""
+    import ray
+
     try:
-        from ppb.actors.bot import stop_bot
-        from ppb.actors.nudger_actor import stop_nudger
-
-        stop_bot(settings)
-        stop_nudger(settings)
-        if not started_ray:  # a cluster we joined keeps running: take only our part off it
-            serve.delete(APP_NAME)
-            UserShards(settings).shards.kill_all()
-            ChatShards(settings).shards.kill_all()
-            if settings.telethon_session is not None:
-                from ppb.actors.scraper import RayScraperClient
-
-                RayScraperClient(settings).kill()
+        if ray.is_initialized() and ray_core_alive():
+            worker = threading.Thread(target=stop_part, args=(settings, started), daemon=True)
+            worker.start()
+            worker.join(ORDERLY_STOP_S)
+            if worker.is_alive():
+                log.warning("Ray did not answer within %.0f s; stopping what is left", ORDERLY_STOP_S)
     finally:
         ray.shutdown()  # a local Ray we started goes with everything in it
+        if started.mark is not None:
+            left = reap(started.mark)  # what outlived it (an HAProxy whose actor was killed)
+            if left:
+                log.info("ended %d process(es) left by Ray: %s", len(left), left)
+        if started.ingress is not None:
+            started.ingress.remove()
+
+
+class Stopping(Exception):
+    """A stop signal arrived while PPB was still starting."""
 
 
 def run_until_signalled(settings: Settings) -> int:
     stop = threading.Event()
+    starting = [True]
 
     def on_signal(*_: object) -> None:
         stop.set()
+        if starting[0]:  # break out of whatever start-up waits on (Ray may be gone already)
+            starting[0] = False
+            raise Stopping()
 
     def install_handlers() -> None:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in STOP_SIGNALS:
             signal.signal(signum, on_signal)
 
+    started = Started(ray=not settings.ray_address)
     install_handlers()
-    started_ray = start_ray(settings)
-    install_handlers()  # ray.init replaces them with its own, which exit at once
     try:
-        deploy(settings)
+        start_ray(settings, started)
+        install_handlers()  # ray.init replaces them with its own, which exit at once
+        settings = deploy(settings)
         if not wait_ready(settings, stop):
             if stop.is_set():
                 return 0
@@ -122,9 +200,14 @@ def run_until_signalled(settings: Settings) -> int:
         start_for(settings)  # the bot: polling in the `bot` actor, or the webhook registered
         if wants_bot(settings):
             start_nudger(settings)  # retention: a pass every NUDGE_CHECK_INTERVAL seconds
+        starting[0] = False
         print(f"PPB is up: http://{settings.http_host}:{settings.http_port}/ (Ctrl+C stops it)", flush=True)
         stop.wait()
         print("PPB is stopping", flush=True)
         return 0
+    except Stopping:
+        print("PPB is stopping (it was still starting)", flush=True)
+        return 0
     finally:
-        stop_all(settings, started_ray)
+        starting[0] = False
+        stop_all(settings, started)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import uuid
@@ -24,6 +25,11 @@ REDIS_TEST_URL = os.environ.get("PPB_TEST_REDIS", "redis://127.0.0.1:6379/15")
 API_KEY = "test-api-key"
 BACKENDS = ["sqlite", "postgres"]
 
+# The tests drive the bot at machine speed, far above a person's; the throttle's own tests
+# (tests/test_bot_abuse.py) set its limits explicitly.
+os.environ.setdefault("PPB_BOT_UPDATES_PER_S", "1000")
+os.environ.setdefault("PPB_BOT_BURST", "1000")
+
 _ids = itertools.count(int(uuid.uuid4().int % 10**9) * 1000)
 
 
@@ -33,10 +39,11 @@ def new_id() -> Iterator[callable]:
     yield lambda: next(_ids)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped at the end."""
-    name = f"ppb_test_{uuid.uuid4().hex[:10]}"
+@contextlib.contextmanager
+def fresh_postgres(prefix: str = "ppb_test") -> Iterator[str]:
+    """A PostgreSQL database of its own (a unique name, so concurrent suites never meet),
+    migrated to head, and dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
 
     async def admin(sql: str) -> None:
@@ -47,10 +54,19 @@ def postgres_url() -> Iterator[str]:
             await connection.close()
 
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = f"{base}/{name}"
-    upgrade(load_settings(DATABASE_URL=url).async_database_url)
-    yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    try:
+        url = f"{base}/{name}"
+        upgrade(load_settings(DATABASE_URL=url).async_database_url)
+        yield url
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    with fresh_postgres() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +106,7 @@ async def api(settings: Settings, services: Services) -> AsyncIterator[httpx.Asy
     app = build_app(settings, services)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
-        transport=transport, base_url="http://ppb.test", headers={"X-API-Key": API_KEY}
+        transport=transport, base_url="http://127.0.0.1", headers={"X-API-Key": API_KEY}
     ) as client:
         yield client
 

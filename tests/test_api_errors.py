@@ -85,7 +85,7 @@ async def test_api_key_is_required(api: httpx.AsyncClient) -> None:
     assert_error(no_key, 401, "X-API-Key")
     wrong = await api.get("/api/v1/channels/", headers={"X-API-Key": "nope"})
     assert_error(wrong, 401, "X-API-Key")
-    async with httpx.AsyncClient(transport=api._transport, base_url="http://ppb.test") as bare:
+    async with httpx.AsyncClient(transport=api._transport, base_url="http://127.0.0.1") as bare:
         assert_error(await bare.post("/api/v1/users/", json={"telegram_id": 1}), 401, "X-API-Key")
         assert (await bare.get("/healthz")).status_code == 200  # probes stay open
 
@@ -105,7 +105,7 @@ async def test_database_down_is_503(url: str) -> None:
     await services.store.connect()
     app = build_app(settings, services)
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://ppb.test", headers={"X-API-Key": API_KEY}
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1", headers={"X-API-Key": API_KEY}
     ) as client:
         assert_error(await client.post("/api/v1/users/", json={"telegram_id": 5}), 503, "database")
         assert_error(await client.get("/readyz"), 503, "database")

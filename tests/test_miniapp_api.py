@@ -198,10 +198,10 @@ async def test_feed_cards_link_to_the_original(api: httpx.AsyncClient, settings:
 
 async def test_cors_only_for_the_miniapp_origin(settings: Settings, services: Services, new_id) -> None:
     configured = load_settings(
-        DATABASE_URL=settings.database_url, PPB_API_KEY="k", MINIAPP_URL="https://app.example.org/miniapp/"
+        DATABASE_URL=settings.database_url_value, PPB_API_KEY="k", MINIAPP_URL="https://app.example.org/miniapp/"
     )
     app = build_app(configured, services)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ppb.test") as client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
         preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}
         allowed = await client.options(f"{MINIAPP}/interactions", headers={"Origin": "https://app.example.org", **preflight})
         assert allowed.status_code == 200

@@ -37,7 +37,7 @@ async def rig(settings: Settings, services: Services) -> AsyncIterator[Rig]:
     app = build_app(settings, dataclasses.replace(services, scraper=LocalScraperClient(scraper)))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
-        transport=transport, base_url="http://ppb.test", headers={"X-API-Key": API_KEY}
+        transport=transport, base_url="http://127.0.0.1", headers={"X-API-Key": API_KEY}
     ) as client:
         yield Rig(client, world, gate)
     gate.set()

@@ -43,6 +43,7 @@ def wait_for(condition, deadline_s: float, what: str) -> None:
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_up_serves_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Signals) -> None:
+    """The signal goes to the whole process group: Ray's own processes get it too."""
     port = free_port()
     marker = f"PPB_TEST_MARKER={uuid.uuid4().hex}"
     env = {
@@ -54,8 +55,9 @@ def test_up_serves_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Signals
     }
     env.pop("RAY_ADDRESS", None)
     log = (tmp_path / "up.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ppb", "up"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
+    process = subprocess.Popen(  # a process group of its own, as a shell job or a systemd unit
+        [sys.executable, "-m", "ppb", "up"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -79,7 +81,7 @@ def test_up_serves_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Signals
         assert moved.json()["status"] == "onboarding"
         assert processes_with_marker(marker), "expected Ray processes while up"
     finally:
-        process.send_signal(stop_signal)
+        os.killpg(process.pid, stop_signal)  # the whole group, as Ctrl+C or `kill -TERM -- -PGID` does
         try:
             code = process.wait(timeout=120)
         except subprocess.TimeoutExpired:

@@ -98,7 +98,7 @@ class ChatShardActor:
 
     def __init__(self, settings: Settings, index: int) -> None:
         self._index = index
-        state = RedisChatState(settings.redis_url) if settings.redis_url else MemoryChatState()
+        state = RedisChatState(settings.redis_url_value) if settings.redis_url_value else MemoryChatState()
         self._shard = ChatShard(state, settings.chat_registry_limit, settings.shard_idle_after)
         self._evictor: asyncio.Task | None = None
 

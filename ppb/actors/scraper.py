@@ -45,6 +45,7 @@ class ScraperActor:
             name=session_name(settings),
             refresh_interval=settings.scrape_interval,
             refresh_limit=settings.posts_per_channel,
+            max_channels=settings.scraper_max_channels,
         )
         self._connected: asyncio.Task[None] | None = None
 

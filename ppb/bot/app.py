@@ -15,12 +15,14 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand
 
+from ppb import logsafe
 from ppb.bot.activity import ActivityMiddleware, report_every
 from ppb.bot.api import ApiClient, api_base_url
 from ppb.bot.handlers import get_routers
 from ppb.bot.i18n import LocaleMiddleware, build_i18n
 from ppb.bot.messages import MessageManager, Registry
 from ppb.bot.retry import RetryMiddleware
+from ppb.bot.throttle import Throttle, ThrottleMiddleware
 from ppb.config import Settings
 
 log = logging.getLogger("ppb.bot")
@@ -71,7 +73,7 @@ def build_storage(settings: Settings) -> BaseStorage:
         from aiogram.fsm.storage.base import DefaultKeyBuilder
         from aiogram.fsm.storage.redis import RedisStorage
 
-        return RedisStorage.from_url(settings.redis_url, key_builder=DefaultKeyBuilder(prefix="ppb:fsm", with_destiny=True))
+        return RedisStorage.from_url(settings.redis_url_value, key_builder=DefaultKeyBuilder(prefix="ppb:fsm", with_destiny=True))
     return MemoryStorage()
 
 
@@ -84,7 +86,7 @@ def build_registry(settings: Settings, *, actors: bool = False) -> Registry:
     from ppb.actors.chat_shard import ChatShard
     from ppb.actors.chat_state import MemoryChatState, RedisChatState
 
-    state = RedisChatState(settings.redis_url) if settings.redis_url else MemoryChatState()
+    state = RedisChatState(settings.redis_url_value) if settings.redis_url_value else MemoryChatState()
     return ChatShard(state, settings.chat_registry_limit, settings.shard_idle_after)
 
 
@@ -124,11 +126,14 @@ def build_bot_app(
     storage: BaseStorage | None = None,
     retry_outage_s: float = 60.0,
 ) -> BotApp:
+    logsafe.install()  # aiohttp's errors carry the /bot<token>/ URL
     bot = build_bot(settings, public_base, retry_outage_s=retry_outage_s)
     api = ApiClient.from_settings(settings, public_base) if api is None else api
     messages = MessageManager(bot, build_registry(settings) if registry is None else registry)
     dispatcher = Dispatcher(storage=build_storage(settings) if storage is None else storage)
     i18n = build_i18n()
+    throttle = Throttle(settings.bot_updates_per_s, settings.bot_burst, settings.bot_cooldown)
+    dispatcher.update.outer_middleware(ThrottleMiddleware(throttle, i18n))  # first: a flood costs nothing
     LocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.update.outer_middleware(ActivityMiddleware(api, report_every(settings.nudge_after, settings.churn_after)))
     dispatcher.include_routers(*get_routers())

@@ -9,19 +9,25 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
-from ppb.config import Settings
+from ppb import logsafe
+from ppb.config import Settings, is_loopback
 from ppb.http import channels, commands, health, miniapp, ml, posts, training, users
 from ppb.http.auth import APIKeyMiddleware
 from ppb.http.database import ConnectionPerRequestMiddleware
 from ppb.http.errors import exception_handlers
+from ppb.http.guards import BodyLimit, JSONBodies, TrustedHosts
 from ppb.http.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from ppb.http.openapi import build_openapi, openapi_endpoint
 from ppb.http.services import Services
 from ppb.scraper.startup import start_content, stop_content
 
 
+JSON_PREFIXES = ("/api/", "/sandbox/api/", "/telegram/")
+
+
 def build_app(settings: Settings, services: Services | None = None) -> Starlette:
     """The app for these settings; `services` may be shared (tests) or built here."""
+    logsafe.install()  # Serve's access log would show the sandbox's /bot<token>/ paths
     services = Services.from_settings(settings) if services is None else services
     metrics = Metrics()
 
@@ -36,6 +42,9 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
             await services.store.disconnect()
 
     api_key = settings.api_key.get_secret_value() if settings.api_key else None
+    protected = ("/api/v1/",)
+    if settings.use_sandbox and not is_loopback(settings.http_host):
+        protected += ("/sandbox/api/",)  # acting as anyone needs the key off loopback
     app = Starlette(
         routes=[
             *health.routes,
@@ -46,7 +55,10 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
         ],
         middleware=[
             Middleware(MetricsMiddleware, metrics=metrics),
-            Middleware(APIKeyMiddleware, api_key=api_key),
+            Middleware(TrustedHosts, allowed_hosts=settings.trusted_hosts),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+            Middleware(JSONBodies, prefixes=JSON_PREFIXES),
+            Middleware(APIKeyMiddleware, api_key=api_key, protected=protected),
             Middleware(ConnectionPerRequestMiddleware, store=services.store),
         ],
         exception_handlers=exception_handlers(),  # type: ignore[arg-type]

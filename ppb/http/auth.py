@@ -17,7 +17,7 @@ class APIKeyMiddleware:
         app: ASGIApp,
         *,
         api_key: str | None,
-        protected: str = "/api/v1/",
+        protected: tuple[str, ...] = ("/api/v1/",),
         exempt: tuple[str, ...] = ("/api/v1/miniapp/",),
     ) -> None:
         self.app = app

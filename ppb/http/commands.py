@@ -13,10 +13,10 @@ from starlette.routing import Route
 from ppb.domain.channels import parse_channel
 from ppb.domain.errors import DomainError, Unavailable
 from ppb.http.body import parse_body, reply
-from ppb.http.schemas import Body, ChannelOut, Out
+from ppb.http.schemas import Body, ChannelOut, Out, Text
 from ppb.scraper.client import ScraperClient
 
-ChannelName = Annotated[str, Field(min_length=1, max_length=128)]
+ChannelName = Annotated[Text, Field(min_length=1, max_length=128)]
 
 
 class ScrapeRequest(Body):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ppb.http.errors import DATABASE_ERRORS, error_response
+from ppb.http.errors import DATABASE_ERRORS, error_response, is_unreachable
 from ppb.store.queries import Store
 
 
@@ -27,7 +27,9 @@ class ConnectionPerRequestMiddleware:
         session = self.store.session()
         try:
             await session.__aenter__()
-        except DATABASE_ERRORS:
+        except DATABASE_ERRORS as error:
+            if not is_unreachable(error):
+                raise
             response = error_response(503, "the database is unavailable; try again shortly", {"Retry-After": "5"})
             await response(scope, receive, send)
             return

@@ -20,15 +20,17 @@ def error_response(status_code: int, detail: str, headers: dict[str, str] | None
     return Response(body, status_code=status_code, media_type="application/json", headers=headers)
 
 
+SQLITE_UNREACHABLE = ("unable to open database", "disk i/o error", "database is locked")
+
+
 def _database_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions that mean the database cannot be reached (not that a query is wrong)."""
+    """Exceptions that may mean the database cannot be reached; `is_unreachable` decides."""
     kinds: list[type[BaseException]] = [ConnectionError, OSError, sqlite3.OperationalError]
     try:
         import asyncpg
 
         kinds += [
             asyncpg.exceptions.PostgresConnectionError,
-            asyncpg.exceptions.InterfaceError,
             asyncpg.exceptions.CannotConnectNowError,
             asyncpg.exceptions.AdminShutdownError,
             asyncpg.exceptions.TooManyConnectionsError,
@@ -38,7 +40,26 @@ def _database_errors() -> tuple[type[BaseException], ...]:
     return tuple(kinds)
 
 
+def _data_errors() -> tuple[type[BaseException], ...]:
+    """Values the database refused (too long, out of range, NUL): bad input that the
+    schemas should have caught; answered 422, never 500 or a false 503."""
+    try:
+        import asyncpg
+        from asyncpg.exceptions import _base
+    except ImportError:
+        return ()
+    return (asyncpg.exceptions.DataError, _base.DataError)
+
+
 DATABASE_ERRORS = _database_errors()
+DATA_ERRORS = _data_errors()
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Only a real connection failure is a 503; "no such table" and the like are bugs."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return str(exc).lower().startswith(SQLITE_UNREACHABLE)
+    return isinstance(exc, DATABASE_ERRORS)
 
 
 async def http_exception(request: Request, exc: Exception) -> Response:
@@ -52,8 +73,15 @@ async def domain_error(request: Request, exc: Exception) -> Response:
 
 
 async def database_down(request: Request, exc: Exception) -> Response:
-    log.warning("database unavailable: %s", exc)
+    if not is_unreachable(exc):
+        return await unexpected(request, exc)
+    log.warning("database unavailable: %s", type(exc).__name__)
     return error_response(503, "the database is unavailable; try again shortly", {"Retry-After": "5"})
+
+
+async def data_refused(request: Request, exc: Exception) -> Response:
+    log.warning("the database refused a value on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(422, "body: a value is too long or out of range for the database")
 
 
 async def unexpected(request: Request, exc: Exception) -> Response:
@@ -69,4 +97,6 @@ def exception_handlers() -> dict[type[BaseException] | int, object]:
     }
     for kind in DATABASE_ERRORS:
         handlers[kind] = database_down
+    for kind in DATA_ERRORS:
+        handlers[kind] = data_refused
     return handlers

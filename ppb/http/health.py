@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ppb.http.errors import DATABASE_ERRORS, error_response
+from ppb.http.errors import DATABASE_ERRORS, error_response, is_unreachable
 
 
 async def healthz(request: Request) -> Response:
@@ -18,6 +18,8 @@ async def readyz(request: Request) -> Response:
     try:
         await request.app.state.services.store.ping()
     except DATABASE_ERRORS as error:
+        if not is_unreachable(error):
+            raise
         return error_response(503, f"not ready: the database is unavailable ({type(error).__name__})")
     return JSONResponse({"status": "ready"})
 

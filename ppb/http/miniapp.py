@@ -28,7 +28,7 @@ from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent, UserStatus
 from ppb.http.body import describe, parse_body, reply
 from ppb.http.miniapp_auth import InitDataError, init_data_from_header, miniapp_bot_token, verify_init_data
-from ppb.http.schemas import Body, InteractionOut, Out, UserOut, UtcDatetime
+from ppb.http.schemas import Body, InteractionOut, Out, RowId, UserOut, UtcDatetime
 from ppb.http.services import Services
 from ppb.http.training import defaults as training_defaults
 from ppb.store.queries import Row
@@ -79,7 +79,7 @@ class MiniAppPostsQuery(Body):
 
 
 class MiniAppRate(Body):
-    post_id: Annotated[int, Field(ge=1)]
+    post_id: RowId
     interaction_type: InteractionType
 
 
@@ -102,6 +102,11 @@ def telegram_user(request: Request) -> WebAppUser:
         raise HTTPException(401, str(error), {"WWW-Authenticate": "tma"}) from None
 
 
+def _fit(text: str | None, length: int) -> str | None:
+    """Telegram's own (signed) text, made to fit its column; never a reason to refuse."""
+    return text.replace("\x00", "")[:length] if text else None
+
+
 def _language(code: str | None) -> str | None:
     match = _LANGUAGE.match((code or "").lower())
     return match.group(0) if match else None
@@ -122,7 +127,8 @@ async def _user_row(request: Request, who: WebAppUser) -> Row:
     user = await services.store.find_user(who.id)
     if user is None:
         user, _ = await services.store.upsert_user(
-            who.id, who.username, who.first_name, who.last_name, _language(who.language_code)
+            who.id, _fit(who.username, 64), _fit(who.first_name, 128), _fit(who.last_name, 128),
+            _language(who.language_code),
         )
     elif user["status"] == UserStatus.CHURNED:
         user = await services.users.apply(who.id, UserEvent.ACTIVITY, {"via": "miniapp"})

@@ -29,15 +29,20 @@ class InitDataError(ValueError):
 
 
 def miniapp_bot_token(settings: Settings) -> str:
-    """The bot token that signs initData: `BOT_TOKEN`, else one derived from this deployment.
-
-    Without a bot token (the sandbox) the token is derived from the API key, or the database
-    URL when there is none, so every replica and the sandbox agree without sharing a file.
-    It has a real token's shape (`<digits>:<35 characters>`), so aiogram accepts it too.
-    """
+    """The bot token that checks initData: `BOT_TOKEN`, else the sandbox's own token."""
     if settings.bot_token is not None:
         return settings.bot_token.get_secret_value()
-    material = settings.api_key.get_secret_value() if settings.api_key else settings.database_url
+    return sandbox_bot_token(settings)
+
+
+def sandbox_bot_token(settings: Settings) -> str:
+    """The sandbox's own bot token, derived from this deployment, never from `BOT_TOKEN`.
+
+    It is derived from the API key, or the database URL when there is none (loopback only),
+    so every replica and the sandbox agree without sharing a file. It has a real token's
+    shape (`<digits>:<35 characters>`), so aiogram accepts it too.
+    """
+    material = settings.api_key.get_secret_value() if settings.api_key else settings.database_url_value
     digest = hmac.new(material.encode(), b"ppb:sandbox-bot-token", hashlib.sha256).digest()
     bot_id = 1_000_000_000 + int.from_bytes(digest[:4], "big") % 9_000_000_000
     secret = base64.urlsafe_b64encode(digest[4:]).decode().rstrip("=")[:35]
@@ -75,7 +80,7 @@ def verify_init_data(
     """The user the initData proves; raises InitDataError for a bad signature or age."""
     try:
         parsed: WebAppInitData = safe_parse_webapp_init_data(token, init_data)
-    except ValueError:  # a wrong hash, or fields that do not parse
+    except (ValueError, TypeError):  # a wrong hash (TypeError: not ASCII), or bad fields
         raise InitDataError("Authorization: the initData signature is not valid") from None
     now = time.time() if now is None else now
     age = now - parsed.auth_date.timestamp()

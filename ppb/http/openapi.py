@@ -30,6 +30,11 @@ class Operation:
 
 
 API = "/api/v1"
+BODY_ERRORS = (413, 415)  # a body over PPB_MAX_BODY_BYTES; a body that is not application/json
+PATH_SCHEMAS: dict[str, dict[str, Any]] = {
+    "telegram_id": {"type": "integer", "format": "int64", "minimum": -(2**63), "maximum": 2**63 - 1},
+    "channel": {"type": "string", "maxLength": 128},
+}
 OPERATIONS: list[Operation] = [
     Operation("POST", f"{API}/users/", "Register a user (201 new, 200 existing)", s.CreateUser, s.UserOut, 201, extra={200: "Existing user"}),
     Operation("GET", f"{API}/users/{{telegram_id}}", "A user", None, s.UserOut, errors=(401, 404, 422, 503)),
@@ -79,7 +84,7 @@ def build_openapi(operations: list[Operation] = OPERATIONS) -> dict[str, Any]:
     for op in operations:
         item: dict[str, Any] = {"summary": op.summary, "responses": {}}
         params = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "integer" if name == "telegram_id" else "string"}}
+            {"name": name, "in": "path", "required": True, "schema": PATH_SCHEMAS[name]}
             for name in ("telegram_id", "channel")
             if "{" + name + "}" in op.path
         ]
@@ -92,7 +97,7 @@ def build_openapi(operations: list[Operation] = OPERATIONS) -> dict[str, Any]:
         item["responses"][str(op.status)] = _json(ok_ref, "Success")
         for status, text in op.extra.items():
             item["responses"][str(status)] = _json(ok_ref, text)
-        for status in op.errors:
+        for status in op.errors + (BODY_ERRORS if op.request else ()):
             item["responses"][str(status)] = _json(error_ref, "Error")
         if not op.public:
             item["security"] = [{op.auth: []}]

@@ -10,8 +10,37 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from ppb.domain.interactions import InteractionType, MediaType
 from ppb.domain.status import UserEvent, UserStatus
 
-TelegramId = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
-Name = Annotated[str, Field(max_length=256)]
+INT64_MAX = 2**63 - 1
+TelegramId = Annotated[int, Field(ge=-(2**63), le=INT64_MAX)]
+RowId = Annotated[int, Field(ge=1, le=INT64_MAX)]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (\\u0000)")
+    return value
+
+
+def _no_nul_deep(value: Any) -> Any:
+    """NUL nowhere in a JSON value (keys and strings), which PostgreSQL cannot store."""
+    if isinstance(value, str):
+        _no_nul(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(str(key))
+            _no_nul_deep(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_nul_deep(item)
+    elif isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value <= INT64_MAX:
+        raise ValueError("numbers must fit in 64 bits")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+"""Any text that reaches the store: PostgreSQL refuses NUL in text."""
+Username = Annotated[Text, Field(max_length=64)]
+Name = Annotated[Text, Field(max_length=128)]
 
 
 def _utc(value: datetime) -> datetime:
@@ -21,6 +50,17 @@ def _utc(value: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+
+def _storable_time(value: datetime) -> datetime:
+    """A time the store can keep: in UTC, within years 1 to 9999."""
+    try:
+        return _utc(value)
+    except OverflowError:
+        raise ValueError("out of range once in UTC (years 1 to 9999)") from None
+
+
+StoredDatetime = Annotated[datetime, AfterValidator(_storable_time)]
 
 
 class Body(BaseModel):
@@ -40,7 +80,7 @@ class Out(BaseModel):
 
 class CreateUser(Body):
     telegram_id: TelegramId
-    username: Name | None = None
+    username: Username | None = None
     first_name: Name | None = None
     last_name: Name | None = None
     language: Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Za-z]{2})?$")] | None = None
@@ -61,7 +101,7 @@ class UserOut(Out):
 
 class UserEventIn(Body):
     event: UserEvent
-    details: dict[str, Any] | None = None
+    details: Annotated[dict[str, Any], AfterValidator(_no_nul_deep)] | None = None
 
 
 # channels ------------------------------------------------------------------------------
@@ -69,8 +109,8 @@ class UserEventIn(Body):
 
 class CreateChannel(Body):
     telegram_id: TelegramId
-    username: Annotated[str, Field(max_length=64)] | None = None
-    title: Annotated[str, Field(min_length=1, max_length=256)]
+    username: Username | None = None
+    title: Annotated[Text, Field(min_length=1, max_length=256)]
     is_default: bool = False
 
 
@@ -87,7 +127,7 @@ class ChannelList(Out):
 
 
 class AddUserChannel(Body):
-    channel: Annotated[str, Field(min_length=1, max_length=128)]
+    channel: Annotated[Text, Field(min_length=1, max_length=128)]
     is_for_training: bool = True
     is_bonus: bool = False
 
@@ -106,9 +146,9 @@ class UserChannelList(Out):
 
 class PostIn(Body):
     telegram_message_id: Annotated[int, Field(ge=1, le=2**53)]
-    text: Annotated[str, Field(max_length=65536)] = ""
+    text: Annotated[Text, Field(max_length=65536)] = ""
     media_type: MediaType = MediaType.TEXT
-    posted_at: datetime
+    posted_at: StoredDatetime
 
 
 class BulkPosts(Body):
@@ -123,7 +163,7 @@ class BulkPostsOut(Out):
 
 class TrainingRequest(Body):
     user_telegram_id: TelegramId
-    channel_usernames: Annotated[list[Annotated[str, Field(max_length=128)]], Field(min_length=1, max_length=50)]
+    channel_usernames: Annotated[list[Annotated[Text, Field(max_length=128)]], Field(min_length=1, max_length=50)]
     posts_per_channel: Annotated[int, Field(ge=1, le=100)] = 7
 
 
@@ -144,7 +184,7 @@ class TrainingPosts(Out):
 
 class RateRequest(Body):
     user_telegram_id: TelegramId
-    post_id: Annotated[int, Field(ge=1)]
+    post_id: RowId
     interaction_type: InteractionType
 
 

@@ -10,7 +10,7 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 from starlette.types import ASGIApp
 
-from ppb.config import Settings, load_settings
+from ppb.config import Settings, load_settings, rebind
 
 APP_NAME = "ppb"
 
@@ -84,7 +84,26 @@ def build_application(settings: Settings) -> serve.Application:
     return Api.options(num_replicas=settings.api_replicas).bind(settings, scorer)
 
 
+def serve_http_bind() -> tuple[str, int | None]:
+    """The host and port Serve's HTTP proxies really bind, asked of Serve's controller;
+    every interface when that cannot be known (the safe assumption)."""
+    import ray
+
+    if not ray.is_initialized():
+        return "0.0.0.0", None
+    try:
+        from ray.serve._private.constants import SERVE_CONTROLLER_NAME, SERVE_NAMESPACE
+
+        controller = ray.get_actor(SERVE_CONTROLLER_NAME, namespace=SERVE_NAMESPACE)
+        options = ray.get(controller.get_http_config.remote(), timeout=30)
+    except Exception:  # no controller yet, or it does not answer: assume the widest bind
+        return "0.0.0.0", None
+    return str(options.host or "0.0.0.0"), int(options.port)
+
+
 def app_builder(args: dict[str, Any]) -> serve.Application:
-    """Entry for `serve run` / `serve build` configs: settings from the environment."""
-    return build_application(load_settings(**args))
+    """Entry for `serve deploy` / KubeRay configs: settings from the environment, checked
+    against the host the config's `http_options` really bind (an API key off loopback)."""
+    host, port = serve_http_bind()
+    return build_application(rebind(load_settings(**args), host, port))
 

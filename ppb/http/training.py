@@ -14,7 +14,7 @@ from ppb.core import feed, training
 from ppb.domain.channels import ChannelRef, parse_channel
 from ppb.domain.errors import DomainError
 from ppb.http.body import describe, parse_body, path_int, reply
-from ppb.http.schemas import Body, Out, UtcDatetime
+from ppb.http.schemas import Body, Out, Text, UtcDatetime
 from ppb.http.services import Services
 
 
@@ -43,7 +43,7 @@ class TrainingOut(Out):
 
 
 class StartTraining(Body):
-    channels: Annotated[list[Annotated[str, Field(max_length=128)]], Field(max_length=50)] | None = None
+    channels: Annotated[list[Annotated[Text, Field(max_length=128)]], Field(max_length=50)] | None = None
     posts_per_channel: Annotated[int, Field(ge=1, le=100)] | None = None
     append: bool = False
 

@@ -27,10 +27,10 @@ MAX_WAIT_S = 25.0
 
 
 def sandbox_token(settings: Settings) -> str:
-    """The token the sandbox answers to: BOT_TOKEN when set, else one derived for it."""
-    from ppb.http.miniapp_auth import miniapp_bot_token
+    """The token the sandbox answers to and signs with: its own, never BOT_TOKEN."""
+    from ppb.http.miniapp_auth import sandbox_bot_token
 
-    return miniapp_bot_token(settings)
+    return sandbox_bot_token(settings)
 
 
 def _json(data: Any, status_code: int = 200) -> Response:

@@ -58,5 +58,6 @@ def scraper_client(settings: Settings, store: Store, *, actors: bool = False) ->
         name=factory.name,
         refresh_interval=settings.scrape_interval,
         refresh_limit=settings.posts_per_channel,
+        max_channels=settings.scraper_max_channels,
     )
     return LocalScraperClient(scraper)

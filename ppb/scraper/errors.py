@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ppb.domain.errors import DomainError, NotFound, Unavailable
 
-__all__ = ["ChannelUnreadable", "NotFound", "ScraperUnavailable"]
+__all__ = ["ChannelUnreadable", "NotFound", "ScraperUnavailable", "TooManyChannels"]
 
 
 class ChannelUnreadable(DomainError):
@@ -15,3 +15,9 @@ class ChannelUnreadable(DomainError):
 
 class ScraperUnavailable(Unavailable):
     """The scraper is not configured, cannot log in, or cannot reach Telegram."""
+
+
+class TooManyChannels(DomainError):
+    """The session watches as many channels as PPB_SCRAPER_MAX_CHANNELS allows."""
+
+    status_code = 409

@@ -21,7 +21,7 @@ from telethon.tl.functions.channels import JoinChannelRequest
 
 from ppb.domain.channels import ChannelRef, parse_channel
 from ppb.domain.errors import DomainError
-from ppb.scraper.errors import ChannelUnreadable, NotFound, ScraperUnavailable
+from ppb.scraper.errors import ChannelUnreadable, NotFound, ScraperUnavailable, TooManyChannels
 from ppb.scraper.messages import PostAssembler, to_post
 from ppb.scraper.sync import channel_cursor, marked_channel_id, save_channel, save_posts
 from ppb.store.queries import NewPost, Row, Store
@@ -71,6 +71,7 @@ class Scraper:
         refresh_interval: float = 300.0,
         refresh_limit: int = 7,
         catch_up_limit: int = 500,
+        max_channels: int = 300,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
@@ -80,6 +81,7 @@ class Scraper:
         self._refresh_interval = refresh_interval
         self._refresh_limit = refresh_limit
         self._catch_up_limit = catch_up_limit
+        self._max_channels = max_channels
         self._clock = clock
         self._sleep = sleep
         self._client: TelegramClient | None = None
@@ -145,6 +147,11 @@ class Scraper:
 
         async def run() -> Answer:
             entity = await self._resolve(ref)
+            if marked_channel_id(entity.id) not in self._watched and len(self._watched) >= self._max_channels:
+                raise TooManyChannels(
+                    f"the scraper already watches {len(self._watched)} channels, its limit "
+                    "(PPB_SCRAPER_MAX_CHANNELS); channels already stored still work"
+                )
             status = "joined"
             try:
                 await self._connected()(JoinChannelRequest(entity))

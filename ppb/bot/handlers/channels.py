@@ -76,7 +76,7 @@ async def add_channel(message: Message, api: ApiClient, messages: MessageManager
             "You already follow @{name}, so no bonus slot was used. Its posts are in your feed.").format(
             name=html.quote(name)), auto_delete_after=NOTICE_S)
         return
-    if user["bonus_channels_count"] >= settings.max_bonus_channels:
+    if user["bonus_channels_count"] >= settings.max_bonus_channels:  # before the scraper joins anything
         await messages.send_ephemeral(chat_id, limit_text(settings), menus.cancel())
         return
     problem = await join(api, name)
@@ -131,6 +131,8 @@ async def join(api: ApiClient, name: str) -> str | None:
     except ApiError as error:
         if error.status in {403, 404, 422}:
             return unknown(name)
+        if error.status == 409:  # the scraper watches as many channels as it may
+            return _("I can't follow any more new channels right now. Please try again later.")
         raise
     if answer.get("status") == "requested":
         return _("@{name} is private: I asked to join, and can use it once the request is approved.").format(

@@ -21,11 +21,24 @@ function firstName() {
 }
 
 async function call(method, path, body) {
+  // Off loopback the sandbox asks for the API key (PPB_API_KEY); it is kept for this tab only.
+  const headers = body ? { "Content-Type": "application/json" } : {};
+  const key = sessionStorage.getItem("ppb-sandbox-key");
+  if (key) headers["X-API-Key"] = key;
   const response = await fetch(api + path, {
     method,
-    headers: body ? { "Content-Type": "application/json" } : {},
+    headers,
     body: body ? JSON.stringify(body) : undefined,
   });
+  if (response.status === 401 && !call.asked) {
+    call.asked = true;
+    const given = window.prompt("This sandbox needs the API key (PPB_API_KEY):");
+    if (given) {
+      sessionStorage.setItem("ppb-sandbox-key", given);
+      call.asked = false;
+      return call(method, path, body);
+    }
+  }
   const data = response.status === 204 ? null : await response.json();
   if (!response.ok) throw new Error((data && data.detail) || response.statusText);
   return data;

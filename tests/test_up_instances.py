@@ -1,0 +1,125 @@
+"""Two `ppb up` on one host, each with its own HAProxy ports and files; Ctrl+C to each
+process group leaves nothing; a taken port is one line naming it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import free_port
+from tests.test_up import STARTUP_DEADLINE_S, processes_with_marker, wait_for
+
+KEY = "instances-key-16chars"
+
+
+@dataclass
+class Instance:
+    process: subprocess.Popen
+    base: str
+    marker: str
+    workdir: Path
+
+    def log(self) -> str:
+        return (self.workdir / "up.log").read_text()[-3000:]
+
+
+def start(tmp_path: Path, name: str) -> Instance:
+    workdir = tmp_path / name
+    workdir.mkdir()
+    port = free_port()
+    marker = uuid.uuid4().hex
+    env = {
+        **os.environ, "PPB_HTTP_PORT": str(port), "DATABASE_URL": f"sqlite:///{workdir / 'ppb.db'}",
+        "PPB_API_KEY": KEY, "PPB_TEST_MARKER": marker,
+    }
+    for variable in list(env):
+        if variable == "RAY_ADDRESS" or variable.startswith("RAY_SERVE_HAPROXY_"):
+            env.pop(variable)
+    with (workdir / "up.log").open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ppb", "up"], env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return Instance(process, f"http://127.0.0.1:{port}", f"PPB_TEST_MARKER={marker}", workdir)
+
+
+def ready(instance: Instance) -> bool:
+    assert instance.process.poll() is None, instance.log()
+    try:
+        return httpx.get(f"{instance.base}/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def haproxy_configs(instance: Instance) -> list[Path]:
+    """The config files of the instance's HAProxy processes (from their command lines)."""
+    found = []
+    for pid in processes_with_marker(instance.marker):
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+        except OSError:
+            continue
+        if Path(args[0]).name == "haproxy" and "-f" in args:
+            found.append(Path(args[args.index("-f") + 1]))
+    return found
+
+
+def test_two_instances_on_one_host_then_ctrl_c_to_each_group(tmp_path: Path) -> None:
+    instances: list[Instance] = []
+    try:
+        for name in ("a", "b"):  # one after the other, as two people on one host would
+            instance = start(tmp_path, name)
+            instances.append(instance)
+            wait_for(lambda: ready(instance), STARTUP_DEADLINE_S, f"{instance.base}/readyz")
+        assert all(ready(instance) for instance in instances)
+        configs = []
+        for instance in instances:
+            wait_for(lambda: haproxy_configs(instance), 30, "the instance's HAProxy")
+            config = haproxy_configs(instance)[0]
+            assert "haproxy-serve" not in str(config)  # not Ray's one shared folder
+            text = config.read_text()
+            assert "bind *:" not in text and ":8404" not in text and ":9101" not in text, text
+            configs.append(config)
+            refused = httpx.post(f"{instance.base}/api/v1/users/", content=b"{}", headers={"X-API-Key": KEY,
+                                 "Content-Type": "text/plain"})
+            assert refused.status_code == 415 and refused.json()["status_code"] == 415  # through HAProxy too
+        assert configs[0].parent.parent != configs[1].parent.parent
+    finally:
+        for instance in instances:
+            if instance.process.poll() is None:
+                os.killpg(instance.process.pid, signal.SIGINT)  # Ctrl+C in the instance's terminal
+        codes = []
+        for instance in instances:
+            try:
+                codes.append(instance.process.wait(timeout=120))
+            except subprocess.TimeoutExpired:
+                os.killpg(instance.process.pid, signal.SIGKILL)
+                raise
+    assert codes == [0, 0], [instance.log() for instance in instances]
+    for instance in instances:
+        wait_for(lambda: not processes_with_marker(instance.marker), 60, "every process of the instance to exit")
+        assert not [path for path in configs if path.exists()], "the instance's HAProxy files are removed"
+
+
+def test_a_taken_port_is_reported_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = {**os.environ, "PPB_HTTP_PORT": str(port), "DATABASE_URL": f"sqlite:///{tmp_path / 'ppb.db'}"}
+        env.pop("RAY_ADDRESS", None)
+        result = subprocess.run(
+            [sys.executable, "-m", "ppb", "up"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(port) in lines[0] and "taken" in lines[0], lines
+    assert f"(pid {os.getpid()})" in lines[0]  # who holds it, when /proc tells
