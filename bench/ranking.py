@@ -161,7 +161,7 @@ async def main() -> None:
     app = build_app(settings, services)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://bench", headers={"X-API-Key": KEY}
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost", headers={"X-API-Key": KEY}
         ) as client:
             texts = await seed(client, args.candidates, args.ratings)
             user_id = await services.store.user_id(USER)

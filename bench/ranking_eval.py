@@ -389,7 +389,7 @@ async def run_app(settings_overrides: dict[str, str], work: Callable[[httpx.Asyn
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
-            transport=transport, base_url="http://ppb.eval", headers={"X-API-Key": "eval-key-0123456789"}
+            transport=transport, base_url="http://localhost", headers={"X-API-Key": "eval-key-0123456789"}
         ) as client:
             return await work(client)
 

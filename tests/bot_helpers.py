@@ -87,7 +87,7 @@ class Person:
         )
         response.raise_for_status()
 
-    async def find_button(self, label: str, deadline_s: float = 10.0) -> tuple[int, dict[str, Any]]:
+    async def find_button(self, label: str, deadline_s: float = 30.0) -> tuple[int, dict[str, Any]]:
         """The newest bot message with a button whose text contains `label`, waiting for it."""
 
         async def look() -> tuple[int, dict[str, Any]] | None:
@@ -100,13 +100,13 @@ class Person:
 
         return await wait_for(look, deadline_s, f"a button {label!r} in the chat of {self.user_id}")
 
-    async def tap(self, label: str, deadline_s: float = 10.0) -> int:
+    async def tap(self, label: str, deadline_s: float = 30.0) -> int:
         """Press the button labelled `label`; returns the id of the message it is on."""
         message_id, button = await self.find_button(label, deadline_s)
         await self.press(message_id, button["callback_data"])
         return message_id
 
-    async def wait_text(self, fragment: str, deadline_s: float = 10.0) -> dict[str, Any]:
+    async def wait_text(self, fragment: str, deadline_s: float = 30.0) -> dict[str, Any]:
         """The newest bot message whose text contains `fragment`, waiting for it."""
 
         async def look() -> dict[str, Any] | None:

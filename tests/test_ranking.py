@@ -109,3 +109,23 @@ def test_skips_count_as_weak_dislikes() -> None:
     assert model.seeds.tolist() == [1.0, -0.30000001192092896, -1.0]
     ranked = rank(model, [candidate(10, MARKETS[1]), candidate(11, SPORT[1])], limit=2, now=NOW)
     assert [item.post_id for item, _ in ranked] == [11, 10]
+
+
+def test_on_the_generated_fixture_the_regression_finds_a_taste_the_channel_cannot_tell() -> None:
+    """Every channel is liked half the time, so only the text can rank (a fast check, no
+    store; real-text quality is `test_ranking_eval.py`)."""
+    from tests.fixtures import generated_corpus as generated
+
+    corpus = generated.generate(40)
+    taste = generated.preferences()[5]
+    text = TextModel.fit([post.text for post in corpus.posts])
+    train, rest = corpus.posts[:60], corpus.posts[60:]
+    ratings = [
+        rated(n, post.text, 1.0 if generated.likes(taste, post) else 0.0, post.channel)
+        for n, post in enumerate(train)
+    ]
+    model = fit_model(ratings, {}, text)
+    candidates = [candidate(1000 + n, post.text, post.channel) for n, post in enumerate(rest)]
+    page = rank(model, candidates, limit=10, now=NOW)
+    liked = sum(generated.likes(taste, rest[item.post_id - 1000]) for item, _ in page)
+    assert liked >= 8, liked

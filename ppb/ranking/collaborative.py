@@ -1,9 +1,10 @@
 """Other people's ratings, once enough of them rated the same posts: user-based
 neighbours whose ratings become extra seeds of the label spreading.
 
-Two people are alike by their shrunk agreement on the posts both rated,
-sim = sum(s_u * s_v) / (common + SHRINK) with s = +1 like, -1 dislike, -0.3 skip; only
-peers with at least `MIN_COMMON` posts in common and a positive similarity count. A post
+Two people are alike by the correlation of their seeds (+1 like, -1 dislike, -0.3 skip)
+on the posts both rated, shrunk by common / (common + SHRINK); centring matters, since
+most people dislike most of what they are shown. Only peers with at least `MIN_COMMON`
+posts in common and a similarity of `MIN_SIMILARITY` count. A post
 this user has not rated gets, from the `TOP_PEERS` most alike, the similarity-weighted
 mean of their seeds, damped by `WEIGHT`.
 """
@@ -16,6 +17,7 @@ import numpy as np
 
 MIN_COMMON = 5
 SHRINK = 10.0
+MIN_SIMILARITY = 0.3
 TOP_PEERS = 20
 WEIGHT = 0.5
 """A peer's rating counts half of the user's own as a seed."""
@@ -26,17 +28,21 @@ def similar_peers(
 ) -> dict[int, float]:
     """Peer -> similarity, for the most alike peers; `co_ratings` are (peer, post, seed)
     of posts the user rated too."""
-    agreement: dict[int, float] = {}
-    common: dict[int, int] = {}
+    shared: dict[int, list[tuple[float, float]]] = {}
     for peer, post, seed in co_ratings:
         if post in own:
-            agreement[peer] = agreement.get(peer, 0.0) + own[post] * seed
-            common[peer] = common.get(peer, 0) + 1
-    scored = {
-        peer: agreement[peer] / (common[peer] + SHRINK)
-        for peer in agreement
-        if common[peer] >= MIN_COMMON and agreement[peer] > 0
-    }
+            shared.setdefault(peer, []).append((own[post], seed))
+    scored = {}
+    for peer, pairs in shared.items():
+        if len(pairs) < MIN_COMMON:
+            continue
+        mine, theirs = np.array(pairs, dtype=np.float64).T
+        mine, theirs = mine - mine.mean(), theirs - theirs.mean()
+        norm = float(np.linalg.norm(mine) * np.linalg.norm(theirs))
+        if norm > 0:
+            similarity = float(mine @ theirs) / norm * len(pairs) / (len(pairs) + SHRINK)
+            if similarity >= MIN_SIMILARITY:
+                scored[peer] = similarity
     best = sorted(scored, key=scored.__getitem__, reverse=True)[:TOP_PEERS]
     return {peer: scored[peer] for peer in best}
 
