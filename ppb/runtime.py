@@ -205,7 +205,11 @@ def run_until_signalled(settings: Settings) -> int:
         stop.wait()
         print("PPB is stopping", flush=True)
         return 0
-    except Stopping:
+    except Exception as error:
+        # A stop signal during start-up: Ray may hand our Stopping back wrapped (a SystemError
+        # from the call it interrupted), so the event decides, not the exception's type.
+        if not (stop.is_set() or isinstance(error, Stopping)):
+            raise
         print("PPB is stopping (it was still starting)", flush=True)
         return 0
     finally:
