@@ -44,7 +44,9 @@ class Ranker(Protocol):
 
     async def train(self, user_id: int) -> tuple[int, float]: ...
 
-    async def best(self, user_id: int, limit: int) -> list[tuple[Row, float]]: ...
+    async def best(
+        self, user_id: int, limit: int, *, variant: dict[str, Any] | None = None
+    ) -> list[tuple[Row, float]]: ...
 
 
 @dataclass(slots=True)
@@ -76,8 +78,13 @@ class Scoring:
         await self._fit(user_id, ratings, await self._channel_ids(user_id))
         return len(ratings), time.perf_counter() - started
 
-    async def best(self, user_id: int, limit: int, *, synced: bool = False) -> list[tuple[Row, float]]:
-        """The user's best unrated posts with their scores, best first."""
+    async def best(
+        self, user_id: int, limit: int, *, synced: bool = False, variant: dict[str, Any] | None = None
+    ) -> list[tuple[Row, float]]:
+        """The user's best unrated posts with their scores, best first.
+
+        `variant` holds the ranking settings of the user's A/B variant (None: the default
+        model); it is accepted here and not yet applied to the model."""
         if not synced:
             await self.sync()
         ratings = await self._store.rating_keys(user_id)
@@ -95,14 +102,18 @@ class Scoring:
         return await self._rows(chosen)
 
     async def best_many(
-        self, requests: list[tuple[int, int]]
+        self, requests: list[tuple[int, int] | tuple[int, int, dict[str, Any] | None]]
     ) -> list[list[tuple[Row, float]] | BaseException]:
-        """`best` for several users at once, catching up with the corpus once.
+        """`best` for several users at once, catching up with the corpus once; each request
+        is (user id, limit) or (user id, limit, variant).
 
         A request that fails gets its exception as its result; the others are unharmed.
         """
         await self.sync()
-        calls = (self.best(user_id, limit, synced=True) for user_id, limit in requests)
+        calls = (
+            self.best(request[0], request[1], synced=True, variant=request[2] if len(request) > 2 else None)
+            for request in requests
+        )
         return list(await asyncio.gather(*calls, return_exceptions=True))
 
     def stats(self) -> dict[str, int]:
@@ -253,8 +264,10 @@ class ScorerClient:
         count, seconds = await self._call(self._handle.train.remote(user_id))
         return int(count), float(seconds)
 
-    async def best(self, user_id: int, limit: int) -> list[tuple[Row, float]]:
-        result = await self._call(self._handle.best.remote((user_id, limit)))
+    async def best(
+        self, user_id: int, limit: int, *, variant: dict[str, Any] | None = None
+    ) -> list[tuple[Row, float]]:
+        result = await self._call(self._handle.best.remote((user_id, limit, variant)))
         if isinstance(result, BaseException):
             raise result
         return result

@@ -58,8 +58,8 @@ class Scorer:
         await asyncio.shield(self._connecting)
 
     @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.002)
-    async def best(self, requests: list[tuple[int, int]]) -> list[Any]:
-        """Ranked posts per (user id, limit); concurrent requests share one catch-up."""
+    async def best(self, requests: list[tuple[int, int, dict[str, Any] | None]]) -> list[Any]:
+        """Ranked posts per (user id, limit, variant); concurrent requests share one catch-up."""
         await self._ready()
         return await self._scoring.best_many(requests)
 
