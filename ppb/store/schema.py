@@ -134,3 +134,9 @@ chat_posts = sa.Table(
     sa.UniqueConstraint("user_id", "post_id", name="uq_chat_posts_user_post"),
 )
 """Feed posts already sent into the user's chat: never sent there again."""
+
+# Indexes the operators' console's analytics read by (migration 0004_console).
+sa.Index("ix_interactions_created", interactions.c.created_at)
+sa.Index("ix_interactions_user_created", interactions.c.user_id, interactions.c.created_at)
+sa.Index("ix_user_logs_action_user", user_logs.c.action, user_logs.c.user_id)
+sa.Index("ix_user_channels_channel", user_channels.c.channel_id)
