@@ -156,7 +156,7 @@ async def list_posts(request: Request) -> Response:
         raise HTTPException(422, describe(error)) from None
     user = await _user_row(request, who)
     if query.mode == "feed":
-        ranked = await _services(request).scoring.best(user["id"], query.limit)
+        ranked = await _services(request).feed.best(user["id"], query.limit)
         cards = [_card(row, round(score, 6)) for row, score in ranked]
         return reply(MiniAppPosts(mode="feed", posts=cards, total=len(cards), done=0))
     return reply(await _training(request, user, query.limit))
