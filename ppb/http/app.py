@@ -10,7 +10,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
 from ppb.config import Settings
-from ppb.http import admin, channels, commands, health, miniapp, ml, posts, training, users
+from ppb.http import admin, channels, commands, console, health, miniapp, ml, posts, training, users
 from ppb.http.auth import APIKeyMiddleware
 from ppb.http.database import ConnectionPerRequestMiddleware
 from ppb.http.errors import exception_handlers
@@ -43,6 +43,7 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
             Mount("/api/v1", routes=[*users.routes, *training.routes, *channels.routes, *posts.routes, *ml.routes, *commands.routes, miniapp.api_mount(settings), admin.admin_mount(settings, services.store)]),
             miniapp.static_mount(),
+            console.static_mount(),
         ],
         middleware=[
             Middleware(MetricsMiddleware, metrics=metrics),
