@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ppb.domain.experiments import wilson
-from ppb.store.feed_ratings import delivered, likes
+from ppb.store.feed_ratings import likes, with_delivery
 from ppb.store.queries import Row, Store, _rows, utcnow
 from ppb.store.schema import channels, interactions, nudges, posts, user_channels, user_logs, users
 
@@ -85,7 +85,7 @@ class Analytics:
     async def ratings_daily(self, days: int) -> list[Row]:
         """Per day: every rating, and the feed ratings with their like rate (and its 95% CI)."""
         bucket = self._bucket(interactions.c.created_at, "day").label("day")
-        feed = delivered()
+        joined, feed = with_delivery()
         query = (
             sa.select(
                 bucket,
@@ -93,6 +93,7 @@ class Analytics:
                 sa.func.count().filter(feed).label("feed_ratings"),
                 sa.func.count().filter(sa.and_(feed, interactions.c.interaction_type == "like")).label("feed_likes"),
             )
+            .select_from(joined)
             .where(interactions.c.created_at >= utcnow() - timedelta(days=days))
             .group_by(bucket)
             .order_by(bucket)
@@ -108,8 +109,9 @@ class Analytics:
 
     async def like_rate(self) -> dict[str, Any]:
         """The like rate of feed posts over all time, with its 95% Wilson interval."""
+        joined, feed = with_delivery()
         record = await self._db.fetch_one(
-            sa.select(sa.func.count().label("n"), likes().label("k")).select_from(interactions).where(delivered())
+            sa.select(sa.func.count().label("n"), likes().label("k")).select_from(joined).where(feed)
         )
         n, k = int(record["n"] or 0), int(record["k"] or 0)
         low, high = wilson(k, n)

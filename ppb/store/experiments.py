@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from ppb.domain.errors import DomainError, NotFound
 from ppb.domain.experiments import Variant, assign, parse_variants
 from ppb.store.console_schema import experiment_assignments, experiments
-from ppb.store.feed_ratings import delivered, likes
+from ppb.store.feed_ratings import likes, with_delivery
 from ppb.store.queries import Row, Store, _row, _rows, utcnow, writes
 from ppb.store.schema import interactions
 
@@ -126,11 +126,13 @@ class Experiments:
         users = await self._db.fetch_all(
             sa.select(a.c.variant, sa.func.count()).where(a.c.experiment_id == experiment["id"]).group_by(a.c.variant)
         )
+        assigned = interactions.join(a, sa.and_(a.c.user_id == interactions.c.user_id,
+                                                a.c.experiment_id == experiment["id"]))
+        joined, feed = with_delivery(assigned, since=a.c.assigned_at)
         query = (
             sa.select(a.c.variant, sa.func.count().label("ratings"), likes().label("likes"))
-            .select_from(interactions)
-            .join(a, sa.and_(a.c.user_id == interactions.c.user_id, a.c.experiment_id == experiment["id"]))
-            .where(interactions.c.created_at >= a.c.assigned_at, delivered(since=a.c.assigned_at))
+            .select_from(joined)
+            .where(interactions.c.created_at >= a.c.assigned_at, feed)
             .group_by(a.c.variant)
         )
         if experiment["stopped_at"] is not None:

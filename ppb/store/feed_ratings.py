@@ -4,6 +4,9 @@ A rating is a feed rating when the feed delivered that post to that person befor
 chat's feed sent it (`chat_posts`) or a nudge did (`nudges`, status `sent`). Training
 ratings, ratings of posts found by other means, and Mini App feed cards (which the store
 does not record as delivered) are left out. A post re-rated keeps one rating, the last.
+
+Both tables hold at most one row per (user, post), so outer joins on that key add no rows:
+the queries stay one pass over the ratings, with an index lookup per rating.
 """
 
 from __future__ import annotations
@@ -17,20 +20,19 @@ from ppb.store.schema import chat_posts, interactions, nudges
 LIKE = "like"
 
 
-def delivered(since: Any = None) -> sa.ColumnElement[bool]:
-    """The rating's post reached the person through the feed (at or after `since`, a column or time)."""
-    in_chat = sa.select(1).where(
-        chat_posts.c.user_id == interactions.c.user_id, chat_posts.c.post_id == interactions.c.post_id
-    )
-    nudged = sa.select(1).where(
-        nudges.c.user_id == interactions.c.user_id,
-        nudges.c.post_id == interactions.c.post_id,
-        nudges.c.status == "sent",
-    )
+def with_delivery(base: Any = interactions, since: Any = None) -> tuple[Any, sa.ColumnElement[bool]]:
+    """(`base` joined with how each rating's post was delivered, "it was a feed post");
+    with `since` (a column or a time), only deliveries at or after it count."""
+    sent = chat_posts.alias("delivered_chat")
+    nudged = nudges.alias("delivered_nudge")
+    in_chat = [sent.c.user_id == interactions.c.user_id, sent.c.post_id == interactions.c.post_id]
+    by_nudge = [nudged.c.user_id == interactions.c.user_id, nudged.c.post_id == interactions.c.post_id,
+                nudged.c.status == "sent"]
     if since is not None:
-        in_chat = in_chat.where(chat_posts.c.created_at >= since)
-        nudged = nudged.where(nudges.c.sent_at >= since)
-    return sa.or_(sa.exists(in_chat), sa.exists(nudged))
+        in_chat.append(sent.c.created_at >= since)
+        by_nudge.append(nudged.c.sent_at >= since)
+    joined = base.outerjoin(sent, sa.and_(*in_chat)).outerjoin(nudged, sa.and_(*by_nudge))
+    return joined, sa.or_(sent.c.id.is_not(None), nudged.c.id.is_not(None))
 
 
 def likes() -> sa.ColumnElement[Any]:
