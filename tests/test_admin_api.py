@@ -220,3 +220,51 @@ async def test_experiment_input_errors_name_the_field(api: httpx.AsyncClient) ->
     assert twice.status_code == 400 and twice.json()["detail"].startswith("variants[1].name")
     assert (await api.get(f"{ADMIN}/experiments/999999999")).status_code == 404
     assert (await api.get(f"{ADMIN}/experiments/abc")).status_code == 422
+
+
+async def test_the_ranker_gets_the_users_variant_and_nothing_for_the_blocked(api: httpx.AsyncClient, services: Services, store, new_id) -> None:
+    from ppb.core.variants import FeedRanker
+    from ppb.http.scoring import Scoring
+
+    class Recording(Scoring):
+        """The real ranking, remembering the variant each call was given."""
+
+        seen: list = []
+
+        async def best(self, user_id, limit, *, synced=False, variant=None):
+            self.seen.append(variant)
+            return await super().best(user_id, limit, synced=synced, variant=variant)
+
+    await stop_running(api)
+    channel, ids = await seed_channel(api, new_id, texts=DISTINCT[:5])
+    telegram_id = await trained(api, new_id, channel, ids[:2])
+    user_id = (await api.get(f"/api/v1/users/{telegram_id}")).json()["id"]
+    ranker = Recording(store)
+    feed_ranker = FeedRanker(ranker, store)
+    await feed_ranker.best(user_id, 3)
+    assert ranker.seen == [None], "no experiment: the default model"
+    body = {"name": f"semi-{new_id()}", "start": True, "variants": [
+        {"name": "a", "weight": 1, "settings": {"semi_supervised": False}},
+        {"name": "b", "weight": 1, "settings": {"semi_supervised": False}}]}
+    experiment = (await api.post(f"{ADMIN}/experiments", json=body)).json()
+    try:
+        assert len(await feed_ranker.best(user_id, 3)) == 3
+        assert ranker.seen[-1] == {"semi_supervised": False}
+        await api.post(f"{ADMIN}/users/{telegram_id}/block", json={})
+        assert await FeedRanker(ranker, store, quiet_when_blocked=True).best(user_id, 3) == []
+        assert len(ranker.seen) == 2, "a blocked user is not ranked at all"
+    finally:
+        await api.post(f"{ADMIN}/experiments/{experiment['id']}/stop")
+
+
+async def test_a_blocked_user_is_refused_by_the_mini_app(api: httpx.AsyncClient, settings: Settings, new_id) -> None:
+    from tests.test_miniapp_api import MINIAPP, send_without_api_key, tg_user, tma
+
+    telegram_id = new_id()
+    headers = tma(settings, tg_user(telegram_id, "en"))
+    assert (await send_without_api_key(api, "GET", f"{MINIAPP}/me", headers=headers)).status_code == 200
+    await api.post(f"{ADMIN}/users/{telegram_id}/block", json={"reason": "abuse"})
+    refused = await send_without_api_key(api, "GET", f"{MINIAPP}/posts", headers=headers)
+    assert refused.status_code == 403 and refused.json() == {"detail": "user: this user is blocked by an operator", "status_code": 403}
+    await api.post(f"{ADMIN}/users/{telegram_id}/unblock")
+    assert (await send_without_api_key(api, "GET", f"{MINIAPP}/me", headers=headers)).status_code == 200
