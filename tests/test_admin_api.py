@@ -154,9 +154,11 @@ async def test_analytics_count_feed_ratings_and_the_funnel(api: httpx.AsyncClien
     previous = {s["stage"]: s for s in before["funnel"]["stages"]}
     assert stages["trained"]["reached"] - previous["trained"]["reached"] == 1
     assert after["training"]["completed"] - before["training"]["completed"] == 1
-    assert after["daily_active"] and after["daily_active"][-1]["users"] >= 1
-    today = after["ratings_daily"][-1]
+    today = after["daily"][-1]
+    assert today["active_users"] >= 1 and after["active_7_days"] >= 1
     assert today["ratings"] >= 4 and today["ci_low"] <= (today["like_rate"] or 0) <= today["ci_high"]
+    overall = (await api.get(f"{ADMIN}/analytics/ratings", params={"days": 7})).json()["overall"]
+    assert overall["feed_ratings"] >= 2
     listed = (await api.get(f"{ADMIN}/analytics/channels", params={"search": channel["username"]})).json()["channels"]
     assert [(c["followers"], c["posts"], c["ratings"], c["likes"]) for c in listed] == [(1, 6, 4, 3)]
     weekly = (await api.get(f"{ADMIN}/analytics/active", params={"period": "week", "days": 14})).json()

@@ -77,8 +77,8 @@
     const data = await api.get("/analytics/overview", { days: 30 });
     const like = data.like_rate, training = data.training, nudges = data.nudges;
     $('[data-role="kpis"]').replaceChildren(
-      card("Users", String(data.funnel.total_users)),
-      card("Like rate of feed posts", pct(like.like_rate), `95% CI ${pct(like.ci_low)}–${pct(like.ci_high)}, ${like.feed_ratings} ratings`),
+      card("Users", String(data.funnel.total_users), `${data.active_7_days} active in the last 7 days`),
+      card(`Like rate of feed posts, ${data.days} days`, pct(like.like_rate), `95% CI ${pct(like.ci_low)}–${pct(like.ci_high)}, ${like.feed_ratings} ratings`),
       card("Training completed", pct(training.completion_rate), `${training.completed} of ${training.started}; avg ${training.avg_seconds ?? "–"} s`),
       card("Nudges that brought people back", pct(nudges.return_rate), `${nudges.returned_within_day} of ${nudges.sent} within a day`),
     );
@@ -86,8 +86,8 @@
       ["stage", (s) => s.stage], ["now", (s) => s.now], ["ever reached", (s) => s.reached], ["conversion", (s) => pct(s.conversion)],
     ], data.funnel.stages);
     charts.funnel(data.funnel.stages);
-    charts.active(data.daily_active);
-    charts.likes(data.ratings_daily);
+    charts.active(data.daily);
+    charts.likes(data.daily);
     root.dataset.overview = "loaded";
   };
 

@@ -25,12 +25,12 @@ window.charts = (() => {
     });
   }
 
-  function active(points) {
+  function active(days) {
     draw("active", {
       type: "line",
       data: {
-        labels: points.map((p) => p.period),
-        datasets: [{ label: "users", data: points.map((p) => p.users), borderColor: BLUE, tension: 0.2 }],
+        labels: days.map((d) => d.day),
+        datasets: [{ label: "users", data: days.map((d) => d.active_users), borderColor: BLUE, tension: 0.2 }],
       },
       options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
     });

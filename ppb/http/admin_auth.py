@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ppb.http.admin_io import services as app_services
 from ppb.http.body import parse_body
 from ppb.http.errors import error_response
 from ppb.http.schemas import Body
@@ -94,9 +95,7 @@ def operator(request: Request) -> str:
 
 async def login(request: Request) -> Response:
     """Exchange the API key for a session cookie (and the CSRF token the console sends back)."""
-    from ppb.http.services import Services
-
-    services: Services = request.app.state.services
+    services = app_services(request)
     body = await parse_body(request, Login)
     key = services.settings.api_key
     assert key is not None  # the middleware closes the admin API without one
@@ -118,9 +117,7 @@ async def whoami(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    from ppb.http.services import Services
-
-    services: Services = request.app.state.services
+    services = app_services(request)
     token = _cookie(request.scope)
     if token:
         await Admin(services.store).close_session(token)

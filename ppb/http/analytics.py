@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from ppb.http.admin_io import out, query, services
 from ppb.http.schemas import Body
-from ppb.store.analytics import Analytics
+from ppb.store.analytics import Analytics, rate
 
 
 class Window(Body):
@@ -30,18 +30,17 @@ def _analytics(request: Request) -> Analytics:
 
 
 async def overview(request: Request) -> Response:
-    """Everything the console's first page shows, in one call."""
+    """What the console's first page shows, in one call: the window's ratings are read once
+    (the like rate here is the window's, from the daily figures)."""
     window = query(request, Window)
     analytics = _analytics(request)
-    funnel = await analytics.funnel()
-    like_rate = await analytics.like_rate()
-    training = await analytics.training()
-    nudges = await analytics.nudges()
-    daily = await analytics.active_users(window.days, "day")
-    weekly = await analytics.active_users(max(window.days, 7 * 8), "week")
-    ratings = await analytics.ratings_daily(window.days)
-    return out({"funnel": funnel, "like_rate": like_rate, "training": training, "nudges": nudges,
-                "daily_active": daily, "weekly_active": weekly, "ratings_daily": ratings})
+    daily = await analytics.daily(window.days)
+    window_rate = rate(sum(d["feed_likes"] for d in daily), sum(d["feed_ratings"] for d in daily))
+    return out({
+        "days": window.days, "funnel": await analytics.funnel(), "like_rate": window_rate,
+        "active_7_days": await analytics.active_since(7), "training": await analytics.training(),
+        "nudges": await analytics.nudges(), "daily": daily,
+    })
 
 
 async def funnel(request: Request) -> Response:
@@ -56,7 +55,7 @@ async def active(request: Request) -> Response:
 async def ratings(request: Request) -> Response:
     window = query(request, Window)
     analytics = _analytics(request)
-    return out({"overall": await analytics.like_rate(), "days": await analytics.ratings_daily(window.days)})
+    return out({"overall": await analytics.like_rate(), "days": await analytics.daily(window.days)})
 
 
 async def training(request: Request) -> Response:

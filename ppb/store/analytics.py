@@ -24,6 +24,13 @@ REACHED_BY = {
 """The logged transitions (`user_logs.action`) by which a user reaches each stage."""
 
 
+def rate(likes: int, ratings: int) -> dict[str, Any]:
+    """A like rate of feed ratings with its 95% Wilson interval (None without ratings)."""
+    low, high = wilson(likes, ratings)
+    return {"feed_ratings": ratings, "feed_likes": likes, "like_rate": round(likes / ratings, 4) if ratings else None,
+            "ci_low": round(low, 4), "ci_high": round(high, 4)}
+
+
 def _iso(value: Any) -> str:
     return value.isoformat() if isinstance(value, date | datetime) else str(value)
 
@@ -82,13 +89,15 @@ class Analytics:
         )
         return [{"period": _iso(r["period"]), "users": int(r["users"])} for r in _rows(await self._db.fetch_all(query))]
 
-    async def ratings_daily(self, days: int) -> list[Row]:
-        """Per day: every rating, and the feed ratings with their like rate (and its 95% CI)."""
+    async def daily(self, days: int) -> list[Row]:
+        """Per day, in one pass over the window's ratings: active users (distinct raters),
+        ratings, feed ratings and their likes, and the like rate with its 95% Wilson interval."""
         bucket = self._bucket(interactions.c.created_at, "day").label("day")
         joined, feed = with_delivery()
         query = (
             sa.select(
                 bucket,
+                sa.func.count(sa.distinct(interactions.c.user_id)).label("active_users"),
                 sa.func.count().label("ratings"),
                 sa.func.count().filter(feed).label("feed_ratings"),
                 sa.func.count().filter(sa.and_(feed, interactions.c.interaction_type == "like")).label("feed_likes"),
@@ -101,11 +110,16 @@ class Analytics:
         out = []
         for row in _rows(await self._db.fetch_all(query)):
             n, k = int(row["feed_ratings"]), int(row["feed_likes"])
-            low, high = wilson(k, n)
-            out.append({"day": _iso(row["day"]), "ratings": int(row["ratings"]), "feed_ratings": n,
-                        "feed_likes": k, "like_rate": round(k / n, 4) if n else None,
-                        "ci_low": round(low, 4), "ci_high": round(high, 4)})
+            out.append({"day": _iso(row["day"]), "active_users": int(row["active_users"]), "ratings": int(row["ratings"]),
+                        **rate(k, n)})
         return out
+
+    async def active_since(self, days: int) -> int:
+        """Distinct users who rated anything in the last `days` days."""
+        return int(await self._db.fetch_val(
+            sa.select(sa.func.count(sa.distinct(interactions.c.user_id)))
+            .where(interactions.c.created_at >= utcnow() - timedelta(days=days))
+        ) or 0)
 
     async def like_rate(self) -> dict[str, Any]:
         """The like rate of feed posts over all time, with its 95% Wilson interval."""
@@ -113,10 +127,7 @@ class Analytics:
         record = await self._db.fetch_one(
             sa.select(sa.func.count().label("n"), likes().label("k")).select_from(joined).where(feed)
         )
-        n, k = int(record["n"] or 0), int(record["k"] or 0)
-        low, high = wilson(k, n)
-        return {"feed_ratings": n, "feed_likes": k, "like_rate": round(k / n, 4) if n else None,
-                "ci_low": round(low, 4), "ci_high": round(high, 4)}
+        return rate(int(record["k"] or 0), int(record["n"] or 0))
 
     async def training(self) -> dict[str, Any]:
         """Users who started training, who completed it, and how long the first one took."""
