@@ -59,7 +59,7 @@ async def _full(store_experiments: Experiments, experiment: Row) -> dict[str, An
 
 
 async def list_experiments(request: Request) -> Response:
-    return out({"experiments": [Experiments.describe(e) for e in await Experiments(services(request).store).list()]})
+    return out({"experiments": [Experiments.describe(e) for e in await Experiments(services(request).store).all()]})
 
 
 async def create(request: Request) -> Response:

@@ -53,7 +53,7 @@ class Experiments:
             raise NotFound(f"experiment_id: experiment {experiment_id} not found")
         return _decoded(_row(record))
 
-    async def list(self) -> list[Row]:
+    async def all(self) -> list[Row]:
         records = await self._db.fetch_all(sa.select(experiments).order_by(experiments.c.id.desc()))
         return [_decoded(row) for row in _rows(records)]
 
