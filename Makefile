@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/retention.py
 	$(BIN)/python bench/bot.py
+	$(BIN)/python bench/analytics.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -66,6 +66,7 @@ async def build_nudger(settings: Settings, use_scorer: bool) -> Nudger:
     from ppb.bot.app import build_bot
     from ppb.bot.i18n import build_i18n
     from ppb.bot.nudges import BotNudgeSender
+    from ppb.core.variants import FeedRanker
     from ppb.http.scoring import Scoring
     from ppb.store.queries import Store
 
@@ -73,7 +74,8 @@ async def build_nudger(settings: Settings, use_scorer: bool) -> Nudger:
     await store.connect()
     sender = BotNudgeSender(build_bot(settings), ChatShards(settings), build_i18n())
     ranker = _scorer() if use_scorer else Scoring.from_settings(store, settings)
-    return Nudger(store, ranker, UserShards(settings), sender, nudger_settings(settings))
+    feed = FeedRanker(ranker, store, quiet_when_blocked=True)  # the user's A/B variant; none for the blocked
+    return Nudger(store, feed, UserShards(settings), sender, nudger_settings(settings))
 
 
 def nudger_settings(settings: Settings) -> NudgerSettings:

@@ -41,6 +41,12 @@ class ForbiddenTransition(DomainError):
         self.event = event
 
 
+class Blocked(DomainError):
+    """An operator blocked this user: no feed, no nudges, no Mini App."""
+
+    status_code = 403
+
+
 class Unavailable(DomainError):
     """A dependency (database, scraper, scorer) is down."""
 

@@ -11,7 +11,7 @@ from starlette.routing import Mount, Route
 
 from ppb import logsafe
 from ppb.config import Settings, is_loopback
-from ppb.http import channels, commands, health, miniapp, ml, posts, training, users
+from ppb.http import admin, channels, commands, console, health, miniapp, ml, posts, training, users
 from ppb.http.auth import APIKeyMiddleware
 from ppb.http.database import ConnectionPerRequestMiddleware
 from ppb.http.errors import exception_handlers
@@ -50,15 +50,21 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
             *health.routes,
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
-            Mount("/api/v1", routes=[*users.routes, *training.routes, *channels.routes, *posts.routes, *ml.routes, *commands.routes, miniapp.api_mount(settings)]),
+            Mount("/api/v1", routes=[*users.routes, *training.routes, *channels.routes, *posts.routes, *ml.routes, *commands.routes, miniapp.api_mount(settings), admin.admin_mount(settings, services.store)]),
             miniapp.static_mount(),
+            console.static_mount(),
         ],
         middleware=[
             Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(TrustedHosts, allowed_hosts=settings.trusted_hosts),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
             Middleware(JSONBodies, prefixes=JSON_PREFIXES),
-            Middleware(APIKeyMiddleware, api_key=api_key, protected=protected),
+            Middleware(
+                APIKeyMiddleware,
+                api_key=api_key,
+                protected=protected,
+                exempt=("/api/v1/miniapp/", "/api/v1/admin/"),  # admin: admin_auth.py
+            ),
             Middleware(ConnectionPerRequestMiddleware, store=services.store),
         ],
         exception_handlers=exception_handlers(),  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from starlette.types import Scope
 
 from ppb.config import Settings
 from ppb.core import training
+from ppb.domain.errors import Blocked
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent, UserStatus
 from ppb.http.body import describe, parse_body, reply
@@ -31,6 +32,7 @@ from ppb.http.miniapp_auth import InitDataError, init_data_from_header, miniapp_
 from ppb.http.schemas import Body, InteractionOut, Out, RowId, UserOut, UtcDatetime
 from ppb.http.services import Services
 from ppb.http.training import defaults as training_defaults
+from ppb.store.admin import Admin
 from ppb.store.queries import Row
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "miniapp"
@@ -122,7 +124,7 @@ def ui_language(*codes: str | None) -> Literal["en", "ru"]:
 
 async def _user_row(request: Request, who: WebAppUser) -> Row:
     """The stored user, registered on first sight (as POST /users/ does); opening the app is
-    activity, so a churned user is back to active."""
+    activity, so a churned user is back to active. A blocked user gets a 403."""
     services = _services(request)
     user = await services.store.find_user(who.id)
     if user is None:
@@ -130,6 +132,8 @@ async def _user_row(request: Request, who: WebAppUser) -> Row:
             who.id, _fit(who.username, 64), _fit(who.first_name, 128), _fit(who.last_name, 128),
             _language(who.language_code),
         )
+    elif await Admin(services.store).blocked(user["id"]) is not None:
+        raise Blocked("user: this user is blocked by an operator")
     elif user["status"] == UserStatus.CHURNED:
         user = await services.users.apply(who.id, UserEvent.ACTIVITY, {"via": "miniapp"})
     return user
@@ -162,7 +166,7 @@ async def list_posts(request: Request) -> Response:
         raise HTTPException(422, describe(error)) from None
     user = await _user_row(request, who)
     if query.mode == "feed":
-        ranked = await _services(request).scoring.best(user["id"], query.limit)
+        ranked = await _services(request).feed.best(user["id"], query.limit)
         cards = [_card(row, round(score, 6)) for row, score in ranked]
         return reply(MiniAppPosts(mode="feed", posts=cards, total=len(cards), done=0))
     return reply(await _training(request, user, query.limit))

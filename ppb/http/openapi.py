@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ppb import __version__
-from ppb.http import commands, miniapp, training
+from ppb.http import admin, admin_auth, commands, experiments, miniapp, training
 from ppb.http import schemas as s
 
 
@@ -34,7 +34,35 @@ BODY_ERRORS = (413, 415)  # a body over PPB_MAX_BODY_BYTES; a body that is not a
 PATH_SCHEMAS: dict[str, dict[str, Any]] = {
     "telegram_id": {"type": "integer", "format": "int64", "minimum": -(2**63), "maximum": 2**63 - 1},
     "channel": {"type": "string", "maxLength": 128},
+    "experiment_id": {"type": "integer", "format": "int64", "minimum": -(2**63), "maximum": 2**63 - 1},
 }
+ADMIN = f"{API}/admin"
+CONSOLE = "APIKey|ConsoleSession"
+ADMIN_OPERATIONS: list[Operation] = [
+    Operation("POST", f"{ADMIN}/session", "Console login: the API key for an HttpOnly session cookie and a CSRF token", admin_auth.Login, None, errors=(400, 401, 403, 422, 503), public=True),
+    Operation("GET", f"{ADMIN}/session", "The console session's operator and CSRF token", errors=(401, 403, 503), auth=CONSOLE),
+    Operation("DELETE", f"{ADMIN}/session", "Console logout", None, None, 204, errors=(401, 403, 503), auth=CONSOLE),
+    Operation("GET", f"{ADMIN}/users", "Find users: ?search=&status=&limit=&offset=", errors=(401, 403, 422, 503), auth=CONSOLE),
+    Operation("GET", f"{ADMIN}/users/{{telegram_id}}", "A user with status history, ratings, channels, block, assignments", errors=(401, 403, 404, 422, 503), auth=CONSOLE),
+    Operation("DELETE", f"{ADMIN}/users/{{telegram_id}}", "Erase the user from every table", None, None, 204, errors=(401, 403, 404, 422, 503), auth=CONSOLE),
+    Operation("POST", f"{ADMIN}/users/{{telegram_id}}/reset-training", "Forget the user's ratings and start training again", errors=(401, 403, 404, 409, 422, 503), auth=CONSOLE),
+    Operation("POST", f"{ADMIN}/users/{{telegram_id}}/block", "Block the user: no feed, no nudges", admin.BlockIn, None, errors=(400, 401, 403, 404, 422, 503), auth=CONSOLE),
+    Operation("POST", f"{ADMIN}/users/{{telegram_id}}/unblock", "Unblock the user", errors=(401, 403, 404, 422, 503), auth=CONSOLE),
+    Operation("POST", f"{ADMIN}/channels/{{channel}}/default", "Mark a channel default, or not", admin.DefaultIn, None, errors=(400, 401, 403, 404, 422, 503), auth=CONSOLE),
+    Operation("GET", f"{ADMIN}/actions", "The admin action log, newest first: ?limit=", errors=(401, 403, 422, 503), auth=CONSOLE),
+    Operation("GET", f"{ADMIN}/analytics/overview", "Funnel, actives, like rate of feed posts, training, nudges: ?days=", errors=(401, 403, 422, 503), auth=CONSOLE),
+    Operation("GET", f"{ADMIN}/analytics/funnel", "Users by status and the funnel's conversions", errors=(401, 403, 503), auth=CONSOLE),
+    Operation("GET", f"{ADMIN}/analytics/active", "Active users per day or week: ?days=&period=day|week", errors=(401, 403, 422, 503), auth=CONSOLE),
+    Operation("GET", f"{ADMIN}/analytics/ratings", "Ratings per day and the like rate of feed posts: ?days=", errors=(401, 403, 422, 503), auth=CONSOLE),
+    Operation("GET", f"{ADMIN}/analytics/training", "Training started, completed, and how long it took", errors=(401, 403, 503), auth=CONSOLE),
+    Operation("GET", f"{ADMIN}/analytics/nudges", "Nudges sent and how many brought the person back within a day", errors=(401, 403, 503), auth=CONSOLE),
+    Operation("GET", f"{ADMIN}/analytics/channels", "Channels: followers, posts, like rate: ?search=&limit=&offset=", errors=(401, 403, 422, 503), auth=CONSOLE),
+    Operation("GET", f"{ADMIN}/experiments", "A/B tests of ranking variants", errors=(401, 403, 503), auth=CONSOLE),
+    Operation("POST", f"{ADMIN}/experiments", "Create an experiment (optionally started)", experiments.NewExperiment, None, 201, errors=(400, 401, 403, 409, 422, 503), auth=CONSOLE),
+    Operation("GET", f"{ADMIN}/experiments/{{experiment_id}}", "An experiment with its results per variant", errors=(401, 403, 404, 422, 503), auth=CONSOLE),
+    Operation("POST", f"{ADMIN}/experiments/{{experiment_id}}/start", "Start an experiment (one runs at a time)", errors=(401, 403, 404, 409, 422, 503), auth=CONSOLE),
+    Operation("POST", f"{ADMIN}/experiments/{{experiment_id}}/stop", "Stop an experiment", errors=(401, 403, 404, 409, 422, 503), auth=CONSOLE),
+]
 OPERATIONS: list[Operation] = [
     Operation("POST", f"{API}/users/", "Register a user (201 new, 200 existing)", s.CreateUser, s.UserOut, 201, extra={200: "Existing user"}),
     Operation("GET", f"{API}/users/{{telegram_id}}", "A user", None, s.UserOut, errors=(401, 404, 422, 503)),
@@ -61,6 +89,7 @@ OPERATIONS: list[Operation] = [
     Operation("POST", f"{API}/miniapp/interactions", "Rate a post as the initData's user (re-sending is harmless)", miniapp.MiniAppRate, s.InteractionOut, errors=(400, 401, 404, 422, 503), auth="MiniApp"),
     Operation("POST", f"{API}/miniapp/training/finish", "Finish training now as the initData's user: fits the model, completes the training", None, miniapp.MiniAppPosts, errors=(401, 404, 503), auth="MiniApp"),
     Operation("GET", f"{API}/miniapp/about", "What the app shows when opened without launch parameters", None, miniapp.MiniAppAbout, errors=(), public=True),
+    *ADMIN_OPERATIONS,
     Operation("GET", "/healthz", "Liveness", public=True),
     Operation("GET", "/favicon.ico", "The app's icon (SVG)", errors=(), public=True),
     Operation("GET", "/readyz", "Readiness: 200 when the API can serve", errors=(503,), public=True),
@@ -85,7 +114,7 @@ def build_openapi(operations: list[Operation] = OPERATIONS) -> dict[str, Any]:
         item: dict[str, Any] = {"summary": op.summary, "responses": {}}
         params = [
             {"name": name, "in": "path", "required": True, "schema": PATH_SCHEMAS[name]}
-            for name in ("telegram_id", "channel")
+            for name in ("telegram_id", "channel", "experiment_id")
             if "{" + name + "}" in op.path
         ]
         if params:
@@ -100,7 +129,7 @@ def build_openapi(operations: list[Operation] = OPERATIONS) -> dict[str, Any]:
         for status in op.errors + (BODY_ERRORS if op.request else ()):
             item["responses"][str(status)] = _json(error_ref, "Error")
         if not op.public:
-            item["security"] = [{op.auth: []}]
+            item["security"] = [{scheme: []} for scheme in op.auth.split("|")]
         paths.setdefault(op.path, {})[op.method.lower()] = item
     return {
         "openapi": "3.1.0",
@@ -111,6 +140,8 @@ def build_openapi(operations: list[Operation] = OPERATIONS) -> dict[str, Any]:
             "securitySchemes": {
                 "APIKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
                 "MiniApp": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "tma <initData>"},
+                "ConsoleSession": {"type": "apiKey", "in": "cookie", "name": "ppb_console",
+                                   "description": "POST /api/v1/admin/session; changes also need X-CSRF-Token"},
             },
         },
     }

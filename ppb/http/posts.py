@@ -77,7 +77,7 @@ async def best(request: Request) -> Response:
     body = await parse_body(request, BestRequest)
     services = _services(request)
     user_id = await services.store.user_id(body.user_telegram_id)
-    ranked = await services.scoring.best(user_id, body.limit)
+    ranked = await services.feed.best(user_id, body.limit)
     posts = [{**row, "relevance_score": round(score, 6)} for row, score in ranked]
     return reply(BestPosts.model_validate({"posts": posts}))
 

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from ppb.config import Settings
 from ppb.core import training
+from ppb.core.variants import FeedRanker
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent, UserStatus
 from ppb.http.scoring import Ranker, Scoring
@@ -47,6 +48,11 @@ class Services:
         elif row.get("user_status") == UserStatus.TRAINING:
             await training.after_rating(self.store, self.users, self.scoring, telegram_id)
         return row
+
+    @property
+    def feed(self) -> FeedRanker:
+        """The ranker the feed paths use: the user's A/B variant, blocks respected."""
+        return FeedRanker(self.scoring, self.store)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, actors: bool = False) -> Services:

@@ -158,7 +158,7 @@ async def feed_page(request: Request) -> Response:
     services = _services(request)
     body = await parse_body(request, FeedRequest)
     user_id = await services.store.user_id(path_int(request, "telegram_id"))
-    page = await feed.next_page(services.store, services.scoring, user_id, body.limit)
+    page = await feed.next_page(services.store, services.feed, user_id, body.limit)
     good = len(page.posts) - page.others
     cards = [{**row, "relevance_score": round(score, 6), "from_disliked_channel": index >= good,
               "url": post_url(row.get("channel_username"), row.get("telegram_message_id"))}

@@ -134,3 +134,12 @@ chat_posts = sa.Table(
     sa.UniqueConstraint("user_id", "post_id", name="uq_chat_posts_user_post"),
 )
 """Feed posts already sent into the user's chat: never sent there again."""
+
+# Indexes the operators' console's analytics read by (migration 0004_console).
+sa.Index(  # covering: the daily figures read the window's ratings from the index alone
+    "ix_interactions_created_cover",
+    interactions.c.created_at, interactions.c.user_id, interactions.c.post_id, interactions.c.interaction_type,
+)
+sa.Index("ix_interactions_user_created", interactions.c.user_id, interactions.c.created_at)
+sa.Index("ix_user_logs_action_user", user_logs.c.action, user_logs.c.user_id)
+sa.Index("ix_user_channels_channel", user_channels.c.channel_id)

@@ -1,0 +1,1 @@
+"""Vendored front-end libraries (see README.md here for versions and licences)."""

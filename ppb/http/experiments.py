@@ -1,0 +1,120 @@
+"""`/api/v1/admin/experiments`: A/B tests of ranking variants and their results."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ppb.domain.experiments import SIGNIFICANCE, parse_variants, two_proportion_z, wilson
+from ppb.http.admin_auth import operator
+from ppb.http.admin_io import out, services
+from ppb.http.body import parse_body, path_int
+from ppb.http.schemas import Body
+from ppb.ranking import DEFAULT_PARAMS
+from ppb.store.admin import Admin
+from ppb.store.experiments import Experiments
+from ppb.store.queries import Row
+
+
+class VariantIn(Body):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    weight: Annotated[float, Field(gt=0, le=1000)] = 1.0
+    settings: dict[str, float] = Field(default_factory=dict)
+    """Ranking settings this arm overrides (`ppb.ranking.Params`: regularization,
+    skip_weight, spread_weight, exploration, collaborative)."""
+
+    @field_validator("settings")
+    @classmethod
+    def _known_settings(cls, value: dict[str, float]) -> dict[str, float]:
+        try:
+            DEFAULT_PARAMS.with_overrides(value)
+        except ValueError as error:
+            raise ValueError(f"{error}; known: {', '.join(DEFAULT_PARAMS.__dataclass_fields__)}")
+        return value
+
+
+class NewExperiment(Body):
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    variants: Annotated[list[VariantIn], Field(min_length=2, max_length=10)]
+    start: bool = False
+
+
+def results(experiment: Row, tallies: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
+    """Per variant: like rate of feed posts with its 95% Wilson interval, the ratings, and a
+    two-proportion z-test against the control (the first variant)."""
+    variants = [v["name"] for v in experiment["variants"]]
+    empty = {"users": 0, "ratings": 0, "likes": 0}
+    control = tallies.get(variants[0], empty)
+    rows = []
+    for index, name in enumerate(variants):
+        t = tallies.get(name, empty)
+        low, high = wilson(t["likes"], t["ratings"])
+        row: dict[str, Any] = {
+            "variant": name, "control": index == 0, "users": t["users"], "ratings": t["ratings"],
+            "likes": t["likes"], "like_rate": round(t["likes"] / t["ratings"], 4) if t["ratings"] else None,
+            "ci_low": round(low, 4), "ci_high": round(high, 4),
+        }
+        if index:
+            z, p = two_proportion_z(control["likes"], control["ratings"], t["likes"], t["ratings"])
+            row |= {"z": round(z, 3), "p_value": round(p, 4), "significant": p < SIGNIFICANCE}
+        rows.append(row)
+    return rows
+
+
+async def _full(store_experiments: Experiments, experiment: Row) -> dict[str, Any]:
+    tallies = await store_experiments.tallies(experiment)
+    return {**Experiments.describe(experiment), "results": results(experiment, tallies)}
+
+
+async def list_experiments(request: Request) -> Response:
+    return out({"experiments": [Experiments.describe(e) for e in await Experiments(services(request).store).all()]})
+
+
+async def create(request: Request) -> Response:
+    body = await parse_body(request, NewExperiment)
+    store = services(request).store
+    variants = parse_variants([v.model_dump() for v in body.variants])
+    experiments = Experiments(store)
+    experiment = await experiments.create(body.name, variants, operator(request))
+    await Admin(store).log(operator(request), "experiment:create", f"experiment:{experiment['id']}",
+                           {"name": body.name, "variants": [v.name for v in variants]})
+    if body.start:
+        experiment = await _start(request, experiments, int(experiment["id"]))
+    return out(await _full(experiments, experiment), 201)
+
+
+async def _start(request: Request, experiments: Experiments, experiment_id: int) -> Row:
+    experiment = await experiments.start(experiment_id)
+    await Admin(services(request).store).log(operator(request), "experiment:start", f"experiment:{experiment_id}")
+    return experiment
+
+
+async def show(request: Request) -> Response:
+    experiments = Experiments(services(request).store)
+    return out(await _full(experiments, await experiments.get(path_int(request, "experiment_id"))))
+
+
+async def start(request: Request) -> Response:
+    experiments = Experiments(services(request).store)
+    return out(await _full(experiments, await _start(request, experiments, path_int(request, "experiment_id"))))
+
+
+async def stop(request: Request) -> Response:
+    experiment_id = path_int(request, "experiment_id")
+    experiments = Experiments(services(request).store)
+    experiment = await experiments.stop(experiment_id)
+    await Admin(services(request).store).log(operator(request), "experiment:stop", f"experiment:{experiment_id}")
+    return out(await _full(experiments, experiment))
+
+
+routes = [
+    Route("/experiments", list_experiments, methods=["GET"]),
+    Route("/experiments", create, methods=["POST"]),
+    Route("/experiments/{experiment_id}", show, methods=["GET"]),
+    Route("/experiments/{experiment_id}/start", start, methods=["POST"]),
+    Route("/experiments/{experiment_id}/stop", stop, methods=["POST"]),
+]

@@ -1,0 +1,214 @@
+"""The console's analytics: set-based queries over the whole store, the same on SQLite and
+PostgreSQL (only the day and week buckets differ per dialect)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from ppb.domain.experiments import wilson
+from ppb.store.feed_ratings import likes, with_delivery
+from ppb.store.queries import Row, Store, _rows, utcnow
+from ppb.store.schema import channels, interactions, nudges, posts, user_channels, user_logs, users
+
+FUNNEL = ("new", "onboarding", "training", "trained", "active", "churned")
+REACHED_BY = {
+    "onboarding": ("status:start",),
+    "training": ("status:start_training",),
+    "trained": ("status:complete_training",),
+    "active": ("status:view_feed", "status:activity"),
+    "churned": ("status:churn",),
+}
+"""The logged transitions (`user_logs.action`) by which a user reaches each stage."""
+
+
+def rate(likes: int, ratings: int) -> dict[str, Any]:
+    """A like rate of feed ratings with its 95% Wilson interval (None without ratings)."""
+    low, high = wilson(likes, ratings)
+    return {"feed_ratings": ratings, "feed_likes": likes, "like_rate": round(likes / ratings, 4) if ratings else None,
+            "ci_low": round(low, 4), "ci_high": round(high, 4)}
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date | datetime) else str(value)
+
+
+class Analytics:
+    """Read-only figures for operators."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._db = store.database
+
+    def _bucket(self, column: Any, period: str) -> Any:
+        if self._store.dialect == "postgresql":
+            utc = sa.func.timezone("UTC", column)
+            return sa.cast(sa.func.date_trunc(period, utc), sa.Date) if period == "week" else sa.func.date(utc)
+        return sa.func.date(column, "weekday 0", "-6 days") if period == "week" else sa.func.date(column)
+
+    async def funnel(self) -> dict[str, Any]:
+        """Users by status now, and how many ever reached each stage, with conversions."""
+        now = await self._db.fetch_all(sa.select(users.c.status, sa.func.count()).group_by(users.c.status))
+        by_status = {status: 0 for status in FUNNEL} | {row[0]: int(row[1]) for row in now}
+        total = sum(by_status.values())
+        logged = await self._db.fetch_all(
+            sa.select(user_logs.c.action, sa.func.count(sa.distinct(user_logs.c.user_id)))
+            .where(user_logs.c.action.in_([a for actions in REACHED_BY.values() for a in actions]))
+            .group_by(user_logs.c.action)
+        )
+        counts = {row[0]: int(row[1]) for row in logged}
+        reached = {"new": total}
+        for stage, actions in REACHED_BY.items():
+            if len(actions) == 1:
+                reached[stage] = counts.get(actions[0], 0)
+        reached["active"] = await self._reached_any(REACHED_BY["active"])
+        stages, previous = [], None
+        for stage in FUNNEL:
+            base = reached["active"] if stage == "churned" else previous
+            rate = reached[stage] / base if base else None
+            stages.append({"stage": stage, "now": by_status[stage], "reached": reached[stage],
+                           "conversion": round(rate, 4) if rate is not None else None})
+            previous = reached[stage]
+        return {"total_users": total, "stages": stages}
+
+    async def _reached_any(self, actions: tuple[str, ...]) -> int:
+        return int(await self._db.fetch_val(
+            sa.select(sa.func.count(sa.distinct(user_logs.c.user_id))).where(user_logs.c.action.in_(actions))
+        ) or 0)
+
+    async def active_users(self, days: int, period: str = "day") -> list[Row]:
+        """Distinct users who rated anything, per day or per ISO week (Monday), oldest first."""
+        bucket = self._bucket(interactions.c.created_at, period).label("period")
+        query = (
+            sa.select(bucket, sa.func.count(sa.distinct(interactions.c.user_id)).label("users"))
+            .where(interactions.c.created_at >= utcnow() - timedelta(days=days))
+            .group_by(bucket)
+            .order_by(bucket)
+        )
+        return [{"period": _iso(r["period"]), "users": int(r["users"])} for r in _rows(await self._db.fetch_all(query))]
+
+    async def daily(self, days: int) -> list[Row]:
+        """Per day, in one pass over the window's ratings: active users (distinct raters),
+        ratings, feed ratings and their likes, and the like rate with its 95% Wilson interval."""
+        bucket = self._bucket(interactions.c.created_at, "day").label("day")
+        joined, feed = with_delivery()
+        query = (
+            sa.select(
+                bucket,
+                sa.func.count(sa.distinct(interactions.c.user_id)).label("active_users"),
+                sa.func.count().label("ratings"),
+                sa.func.count().filter(feed).label("feed_ratings"),
+                sa.func.count().filter(sa.and_(feed, interactions.c.interaction_type == "like")).label("feed_likes"),
+            )
+            .select_from(joined)
+            .where(interactions.c.created_at >= utcnow() - timedelta(days=days))
+            .group_by(bucket)
+            .order_by(bucket)
+        )
+        out = []
+        for row in _rows(await self._db.fetch_all(query)):
+            n, k = int(row["feed_ratings"]), int(row["feed_likes"])
+            out.append({"day": _iso(row["day"]), "active_users": int(row["active_users"]), "ratings": int(row["ratings"]),
+                        **rate(k, n)})
+        return out
+
+    async def active_since(self, days: int) -> int:
+        """Distinct users who rated anything in the last `days` days."""
+        return int(await self._db.fetch_val(
+            sa.select(sa.func.count(sa.distinct(interactions.c.user_id)))
+            .where(interactions.c.created_at >= utcnow() - timedelta(days=days))
+        ) or 0)
+
+    async def like_rate(self) -> dict[str, Any]:
+        """The like rate of feed posts over all time, with its 95% Wilson interval."""
+        joined, feed = with_delivery()
+        record = await self._db.fetch_one(
+            sa.select(sa.func.count().label("n"), likes().label("k")).select_from(joined).where(feed)
+        )
+        return rate(int(record["k"] or 0), int(record["n"] or 0))
+
+    async def training(self) -> dict[str, Any]:
+        """Users who started training, who completed it, and how long the first one took."""
+        started = sa.func.min(sa.case((user_logs.c.action == "status:start_training", user_logs.c.created_at)))
+        completed = sa.func.min(sa.case((user_logs.c.action == "status:complete_training", user_logs.c.created_at)))
+        per_user = (
+            sa.select(user_logs.c.user_id, started.label("started"), completed.label("completed"))
+            .where(user_logs.c.action.in_(["status:start_training", "status:complete_training"]))
+            .group_by(user_logs.c.user_id)
+            .subquery()
+        )
+        if self._store.dialect == "postgresql":
+            seconds = sa.func.extract("epoch", per_user.c.completed - per_user.c.started)
+        else:
+            seconds = (sa.func.julianday(per_user.c.completed) - sa.func.julianday(per_user.c.started)) * 86400.0
+        done = sa.and_(per_user.c.started.is_not(None), per_user.c.completed >= per_user.c.started)
+        record = await self._db.fetch_one(sa.select(
+            sa.func.count(per_user.c.started).label("started"),
+            sa.func.count().filter(done).label("completed"),
+            sa.func.avg(sa.case((done, seconds))).label("avg_seconds"),
+            sa.func.max(sa.case((done, seconds))).label("max_seconds"),
+        ))
+        begun, finished = int(record["started"] or 0), int(record["completed"] or 0)
+        average = record["avg_seconds"]
+        return {"started": begun, "completed": finished,
+                "completion_rate": round(finished / begun, 4) if begun else None,
+                "avg_seconds": round(float(average), 1) if average is not None else None,
+                "max_seconds": round(float(record["max_seconds"]), 1) if record["max_seconds"] is not None else None}
+
+    async def nudges(self) -> dict[str, Any]:
+        """Nudges sent, and how many were followed by a rating from that person within a day."""
+        if self._store.dialect == "postgresql":
+            day_later = nudges.c.sent_at + timedelta(days=1)
+        else:
+            day_later = sa.func.strftime("%Y-%m-%d %H:%M:%f", nudges.c.sent_at, "+1 day")
+        came_back = sa.exists(sa.select(1).where(
+            interactions.c.user_id == nudges.c.user_id,
+            interactions.c.created_at >= nudges.c.sent_at,
+            interactions.c.created_at <= day_later,
+        ))
+        record = await self._db.fetch_one(
+            sa.select(
+                sa.func.count().label("sent"),
+                sa.func.count().filter(came_back).label("returned"),
+            ).where(nudges.c.status == "sent")
+        )
+        sent, back = int(record["sent"] or 0), int(record["returned"] or 0)
+        return {"sent": sent, "returned_within_day": back, "return_rate": round(back / sent, 4) if sent else None}
+
+    async def channels(self, search: str | None = None, limit: int = 100, offset: int = 0) -> list[Row]:
+        """Channels with followers, posts, and the like rate of every rating of their posts."""
+        followers = (
+            sa.select(user_channels.c.channel_id, sa.func.count().label("n"))
+            .group_by(user_channels.c.channel_id).subquery()
+        )
+        post_counts = sa.select(posts.c.channel_id, sa.func.count().label("n")).group_by(posts.c.channel_id).subquery()
+        ratings = (
+            sa.select(posts.c.channel_id, sa.func.count().label("n"), likes().label("k"))
+            .join(interactions, interactions.c.post_id == posts.c.id)
+            .group_by(posts.c.channel_id).subquery()
+        )
+        query = (
+            sa.select(
+                channels.c.id, channels.c.telegram_id, channels.c.username, channels.c.title, channels.c.is_default,
+                sa.func.coalesce(followers.c.n, 0).label("followers"),
+                sa.func.coalesce(post_counts.c.n, 0).label("posts"),
+                sa.func.coalesce(ratings.c.n, 0).label("ratings"),
+                sa.func.coalesce(ratings.c.k, 0).label("likes"),
+            )
+            .outerjoin(followers, followers.c.channel_id == channels.c.id)
+            .outerjoin(post_counts, post_counts.c.channel_id == channels.c.id)
+            .outerjoin(ratings, ratings.c.channel_id == channels.c.id)
+            .order_by(sa.func.coalesce(followers.c.n, 0).desc(), channels.c.id)
+            .limit(limit).offset(offset)
+        )
+        if search:
+            pattern = f"%{search.lower().lstrip('@')}%"
+            query = query.where(sa.or_(sa.func.lower(channels.c.username).like(pattern),
+                                       sa.func.lower(channels.c.title).like(pattern)))
+        rows = _rows(await self._db.fetch_all(query))
+        for row in rows:
+            row["like_rate"] = round(row["likes"] / row["ratings"], 4) if row["ratings"] else None
+            row["is_default"] = bool(row["is_default"])
+        return rows

@@ -1,0 +1,172 @@
+"""The operators' console in headless Chromium against the real app over real HTTP
+(SQLite in tmp): nothing without signing in, charts and tables after, markup shown as
+text, actions logged, CSRF enforced. Screenshots land in artifacts/console-*.png.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from ppb.config import load_settings
+from ppb.http.app import build_app
+from ppb.store.migrate import upgrade
+from tests.browser import launch_chromium, screenshot, serve_in_thread
+from tests.conftest import free_port
+from tests.test_admin_api import DISTINCT
+
+API_KEY = "console-browser-test-key"
+MARKUP = '<img src=x onerror="window.__xss=1"><b>Mallory</b>'
+CHANNEL = {"telegram_id": -1001234500077, "username": "ppbconsoletest", "title": '<script>window.__xss=2</script>News & "Co"'}
+_ids = itertools.count(8_000_000_001)
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    people: list[int]
+    mallory: int
+
+
+def _seed(client: httpx.Client) -> tuple[list[int], int]:
+    """A channel, trained people in a running experiment who rated feed posts, and one with markup for a name."""
+    assert client.post("/api/v1/channels/", json=CHANNEL).status_code == 201
+    posts = [{"telegram_message_id": 10 + i, "text": text, "media_type": "text", "posted_at": f"2024-03-{i + 1:02d}T09:00:00Z"}
+             for i, text in enumerate(DISTINCT)]
+    ids = client.post("/api/v1/posts/bulk", json={"channel_telegram_id": CHANNEL["telegram_id"], "posts": posts}).json()["post_ids"]
+    experiment = {"name": "more-exploration", "start": True, "variants": [
+        {"name": "control", "settings": {}}, {"name": "explore", "settings": {"exploration": 0.2}}]}
+    assert client.post("/api/v1/admin/experiments", json=experiment).status_code == 201
+    people = []
+    for index in range(4):
+        telegram_id = next(_ids)
+        name = MARKUP if index == 0 else f"Person{index}"
+        assert client.post("/api/v1/users/", json={"telegram_id": telegram_id, "first_name": name}).status_code == 201
+        started = client.post(f"/api/v1/users/{telegram_id}/training", json={"channels": [f"@{CHANNEL['username']}"], "posts_per_channel": 2})
+        assert started.status_code == 200, started.text
+        for post_id in ids[-2:]:
+            client.post("/api/v1/posts/interactions", json={"user_telegram_id": telegram_id, "post_id": post_id, "interaction_type": "like"})
+        assert client.post(f"/api/v1/users/{telegram_id}/training/finish", json={}).status_code == 200
+        feed = client.post(f"/api/v1/users/{telegram_id}/feed", json={"limit": 3}).json()["posts"]
+        for offset, post in enumerate(feed):
+            kind = "like" if (index + offset) % 2 else "dislike"
+            client.post("/api/v1/posts/interactions", json={"user_telegram_id": telegram_id, "post_id": post["id"], "interaction_type": kind})
+        people.append(telegram_id)
+    return people, people[0]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    database = tmp_path_factory.mktemp("console") / "ppb.db"
+    settings = load_settings(DATABASE_URL=f"sqlite:///{database}", PPB_API_KEY=API_KEY, PPB_DEMO_DATA=False,
+                             DEFAULT_CHANNELS=f"@{CHANNEL['username']}")
+    with ThreadPoolExecutor(1) as pool:  # its own event loop, whatever Playwright runs here
+        pool.submit(upgrade, settings.async_database_url).result()
+    with serve_in_thread(build_app(settings), free_port()) as url:
+        with httpx.Client(base_url=url, headers={"X-API-Key": API_KEY}, timeout=60) as client:
+            people, mallory = _seed(client)
+        yield Server(url, people, mallory)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with launch_chromium() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], f"the page threw: {errors}"
+
+
+def sign_in(page: Page, server: Server, key: str = API_KEY) -> None:
+    page.goto(f"{server.url}/console/")
+    expect(page.locator("[data-role=login]")).to_be_visible()
+    page.fill("input[name=api_key]", key)
+    page.fill("input[name=operator]", "olga")
+    page.click("button[type=submit]")
+
+
+def test_an_unauthenticated_visit_sees_nothing(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/console/")
+    expect(page.locator("#console")).to_have_attribute("data-state", "login")
+    expect(page.locator("[data-role=shell]")).to_be_hidden()
+    text = page.locator("body").inner_text()
+    assert "Mallory" not in text and "Person1" not in text and CHANNEL["username"] not in text
+    status = page.evaluate("fetch('/api/v1/admin/users').then(r => r.status)")
+    assert status == 401
+    screenshot(page, "console-unauthenticated")
+    sign_in(page, server, key="wrong-key")
+    expect(page.locator("[data-role=login-error]")).to_contain_text("api_key")
+    expect(page.locator("[data-role=shell]")).to_be_hidden()
+
+
+def test_overview_charts_after_sign_in_and_the_cookie_is_out_of_reach(page: Page, server: Server) -> None:
+    sign_in(page, server)
+    expect(page.locator("#console")).to_have_attribute("data-overview", "loaded")
+    for chart in ("funnel", "active", "likes"):
+        expect(page.locator(f"canvas[data-chart={chart}]")).not_to_have_attribute("data-drawn", "0")
+    expect(page.locator("[data-role=kpis]")).to_contain_text("Like rate of feed posts")
+    assert "ppb_console" not in page.evaluate("document.cookie"), "the session cookie is HttpOnly"
+    screenshot(page, "console-overview")
+    forged = page.evaluate("fetch('/api/v1/admin/users/1/block', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{}'}).then(r => r.status)")
+    assert forged == 403, "a change without the CSRF token is refused"
+    page.reload()
+    expect(page.locator("#console")).to_have_attribute("data-state", "ready")  # the session outlives a reload
+    page.click("[data-role=logout]")
+    expect(page.locator("#console")).to_have_attribute("data-state", "login")
+    assert page.evaluate("fetch('/api/v1/admin/users').then(r => r.status)") == 401
+
+
+def test_users_search_shows_markup_as_text_and_blocking_is_logged(page: Page, server: Server) -> None:
+    sign_in(page, server)
+    expect(page.locator("#console")).to_have_attribute("data-state", "ready")
+    page.click("[data-tab=users]")
+    page.fill("[data-role=user-search] input[name=search]", "mallory")
+    page.click("[data-role=user-search] button")
+    expect(page.locator("#console")).to_have_attribute("data-users", "1")
+    row = page.locator("[data-role=users-table] tbody tr")
+    expect(row).to_contain_text(MARKUP)
+    row.click()
+    detail = page.locator("[data-role=user-detail]")
+    expect(detail).to_contain_text("Status history")
+    expect(detail.locator("h2")).to_have_text(MARKUP)
+    page.click("[data-action=block]")
+    expect(page.locator("[data-action=unblock]")).to_be_visible()
+    expect(detail).to_contain_text("user:block")
+    expect(detail).to_contain_text("olga")
+    screenshot(page, "console-users")
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("[data-role=user-detail] img, [data-role=users-table] img, script:not([src])").count() == 0
+
+
+def test_channels_and_experiments_with_results(page: Page, server: Server) -> None:
+    sign_in(page, server)
+    expect(page.locator("#console")).to_have_attribute("data-state", "ready")
+    page.click("[data-tab=channels]")
+    page.fill("[data-role=channel-search] input[name=search]", "consoletest")
+    page.click("[data-role=channel-search] button")
+    expect(page.locator("#console")).to_have_attribute("data-channels", "1")
+    expect(page.locator("[data-role=channels-table] tbody")).to_contain_text(CHANNEL["title"])
+    screenshot(page, "console-channels")
+    page.click("[data-tab=experiments]")
+    experiment = page.locator("[data-experiment]").first
+    expect(experiment).to_contain_text("more-exploration — running")
+    expect(experiment).to_contain_text("control (control)")
+    expect(experiment).to_contain_text("p = ")
+    screenshot(page, "console-experiments")
+    page.click("[data-tab=log]")
+    expect(page.locator("[data-role=log-table]")).to_contain_text("experiment:start")
+    assert page.evaluate("window.__xss") is None
