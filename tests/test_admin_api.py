@@ -26,7 +26,7 @@ DISTINCT = ["Rust 2.0 released", "Cats sleep sixteen hours", "Elections: the res
 async def anonymous(settings: Settings, services: Services):
     """A client of the same app without the API key (a browser, say)."""
     transport = httpx.ASGITransport(app=build_app(settings, services))
-    async with httpx.AsyncClient(transport=transport, base_url="http://ppb.test") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         yield client
 
 
@@ -68,7 +68,7 @@ async def test_no_api_key_configured_closes_the_admin_api(database_url: str, ser
     from ppb.config import load_settings
 
     app = build_app(load_settings(DATABASE_URL=database_url), services)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ppb.test") as client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
         response = await client.get(f"{ADMIN}/users")
         assert response.status_code == 403 and "PPB_API_KEY" in response.json()["detail"]
 
