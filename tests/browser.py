@@ -41,6 +41,18 @@ def launch_chromium() -> Iterator[Browser]:
             browser.close()
 
 
+@contextlib.contextmanager
+def watched_page(browser: Browser, width: int = 420, height: int = 760) -> Iterator[Page]:
+    """A fresh page (its own context); fails the test if a script on it threw."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], f"the page threw: {errors}"
+
+
 def _launch(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
 

@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 from ppb.config import load_settings
 from ppb.http.app import build_app
 from ppb.store.migrate import upgrade
-from tests.browser import launch_chromium, screenshot, serve_in_thread
+from tests.browser import launch_chromium, screenshot, serve_in_thread, watched_page
 from tests.conftest import free_port
 from tests.test_admin_api import DISTINCT
 
@@ -82,13 +82,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert errors == [], f"the page threw: {errors}"
+    with watched_page(browser, 1280, 900) as page:
+        yield page
 
 
 def sign_in(page: Page, server: Server, key: str = API_KEY) -> None:

@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from ppb.config import load_settings
 from tests.bot_helpers import Harness, Person, buttons, free_port, running_bot
-from tests.browser import launch_chromium, screenshot, wait_until
+from tests.browser import launch_chromium, screenshot, wait_until, watched_page
 
 API_KEY = "journey-test-key"
 CHANNELS = "@ppb_demo_tech,@ppb_demo_kino,@ppb_demo_kitchen"
@@ -82,13 +82,8 @@ def browser(running: Running) -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 420, "height": 760}, locale="en-US")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert errors == [], f"the page threw: {errors}"
+    with watched_page(browser) as page:
+        yield page
 
 
 def data(message: dict, label: str) -> str:

@@ -23,7 +23,7 @@ from ppb.config import load_settings
 from ppb.http.app import build_app
 from ppb.http.miniapp_auth import sign_init_data
 from ppb.store.migrate import upgrade
-from tests.browser import launch_chromium, screenshot, serve_in_thread, wait_until
+from tests.browser import launch_chromium, screenshot, serve_in_thread, wait_until, watched_page
 from tests.conftest import free_port
 
 BOT_TOKEN = "123456789:AAE-browser-test-token-for-ppb-miniapp"
@@ -71,13 +71,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 420, "height": 760}, locale="en-US")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert errors == [], f"the page threw: {errors}"
+    with watched_page(browser) as page:
+        yield page
 
 
 def open_app(page: Page, server: Server, *, language: str = "en", token: str = BOT_TOKEN,
