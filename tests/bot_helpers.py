@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Callable
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -165,3 +168,52 @@ async def running_bot(settings: Any, api_key: str, **bot_options: Any) -> AsyncI
 
 def buttons(message: dict[str, Any]) -> list[str]:
     return [b["text"] for row in (message["reply_markup"] or {}).get("inline_keyboard", []) for b in row]
+
+
+@dataclass
+class Running:
+    """The app and bot served from a thread of their own (Playwright's sync API keeps an
+    event loop in the test's thread)."""
+
+    harness: Harness
+    loop: asyncio.AbstractEventLoop
+
+    def run(self, coroutine: Any, timeout: float = 30) -> Any:
+        """Run a coroutine in the server's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+
+@contextlib.contextmanager
+def bot_in_thread(settings: Any, api_key: str, name: str) -> Iterator[Running]:
+    """`running_bot` in a thread with its own loop; stopped, and its failure raised, at exit."""
+    started: Future[Running] = Future()
+    stop: dict[str, Any] = {}
+
+    async def main() -> None:
+        stop["event"] = asyncio.Event()
+        async with running_bot(settings, api_key) as harness:
+            started.set_result(Running(harness, asyncio.get_running_loop()))
+            await stop["event"].wait()
+            # Wake the pages' long polls (held up to 25 s), which uvicorn would wait out.
+            for chat in list(harness.emulator.chats.values()):
+                chat.touch()
+
+    def thread_main() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as error:  # surfaced to the test instead of dying silently
+            if not started.done():
+                started.set_exception(error)
+            else:
+                stop["error"] = error
+
+    thread = threading.Thread(target=thread_main, name=name, daemon=True)
+    thread.start()
+    result = started.result(timeout=60)
+    try:
+        yield result
+    finally:
+        result.loop.call_soon_threadsafe(stop["event"].set)
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "the server thread did not stop"
+        assert "error" not in stop, f"the server thread failed: {stop.get('error')!r}"

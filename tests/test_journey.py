@@ -8,32 +8,18 @@ Screenshots land in artifacts/journey-*.png.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
-from concurrent.futures import Future
-from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from ppb.config import load_settings
-from tests.bot_helpers import Harness, Person, buttons, free_port, running_bot
+from tests.bot_helpers import Person, Running, bot_in_thread, buttons, free_port
 from tests.browser import launch_chromium, screenshot, wait_until, watched_page
 
 API_KEY = "journey-test-key"
 CHANNELS = "@ppb_demo_tech,@ppb_demo_kino,@ppb_demo_kitchen"
-
-
-@dataclass
-class Running:
-    harness: Harness
-    loop: asyncio.AbstractEventLoop
-
-    def run(self, coroutine: Any, timeout: float = 30) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
 
 @pytest.fixture(scope="module")
@@ -42,36 +28,8 @@ def running(sqlite_url: str) -> Iterator[Running]:
         DATABASE_URL=sqlite_url, PPB_API_KEY=API_KEY, PPB_HTTP_PORT=free_port(), PPB_DEMO_DATA=True,
         DEFAULT_CHANNELS=CHANNELS, POSTS_PER_CHANNEL=3, PPB_MAX_BONUS_CHANNELS=2,
     )
-    started: Future[Running] = Future()
-    stop: dict[str, Any] = {}
-
-    async def main() -> None:
-        stop["event"] = asyncio.Event()
-        async with running_bot(settings, API_KEY) as harness:
-            started.set_result(Running(harness, asyncio.get_running_loop()))
-            await stop["event"].wait()
-            for chat in list(harness.emulator.chats.values()):
-                chat.touch()
-
-    def thread_main() -> None:
-        try:
-            asyncio.run(main())
-        except BaseException as error:
-            if not started.done():
-                started.set_exception(error)
-            else:
-                stop["error"] = error
-
-    thread = threading.Thread(target=thread_main, name="journey-server", daemon=True)
-    thread.start()
-    result = started.result(timeout=60)
-    try:
-        yield result
-    finally:
-        result.loop.call_soon_threadsafe(stop["event"].set)
-        thread.join(timeout=30)
-        assert not thread.is_alive(), "the server thread did not stop"
-        assert "error" not in stop, f"the server thread failed: {stop.get('error')!r}"
+    with bot_in_thread(settings, API_KEY, "journey-server") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
