@@ -11,8 +11,9 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from ppb.store.base import Row, _row, _rows, utcnow, writes
 from ppb.store.console_schema import admin_actions, admin_sessions, blocked_users
-from ppb.store.queries import Row, Store, _row, _rows, utcnow, writes
+from ppb.store.queries import Store
 from ppb.store.schema import channels, interactions, metadata, posts, training_items, users
 
 

@@ -9,8 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from ppb.domain.experiments import wilson
+from ppb.store.base import Row, _rows, utcnow
 from ppb.store.feed_ratings import likes, with_delivery
-from ppb.store.queries import Row, Store, _rows, utcnow
+from ppb.store.queries import Store
 from ppb.store.schema import channels, interactions, nudges, posts, user_channels, user_logs, users
 
 FUNNEL = ("new", "onboarding", "training", "trained", "active", "churned")

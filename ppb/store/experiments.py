@@ -10,9 +10,10 @@ import sqlalchemy as sa
 
 from ppb.domain.errors import DomainError, NotFound
 from ppb.domain.experiments import Variant, assign, parse_variants
+from ppb.store.base import Row, _row, _rows, utcnow, writes
 from ppb.store.console_schema import experiment_assignments, experiments
 from ppb.store.feed_ratings import likes, with_delivery
-from ppb.store.queries import Row, Store, _row, _rows, utcnow, writes
+from ppb.store.queries import Store
 from ppb.store.schema import interactions
 
 

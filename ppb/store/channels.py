@@ -1,0 +1,166 @@
+"""Channels, and the channels each user follows (with the bonus limit)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from ppb.domain.channels import ChannelRef, normalize_username
+from ppb.domain.errors import DomainError, NotFound
+from ppb.store.base import Row, StoreBase, _row, _rows, utcnow, writes
+from ppb.store.schema import channels, posts, training_items, user_channels, users
+
+
+class ChannelQueries(StoreBase):
+    @writes
+    async def upsert_channel(
+        self, telegram_id: int, username: str | None, title: str, is_default: bool = False
+    ) -> Row:
+        """Create or refresh a channel by its Telegram id (titles and usernames change)."""
+        name = normalize_username(username)
+        if name is not None:
+            holder = await self.database.fetch_val(
+                sa.select(channels.c.telegram_id).where(channels.c.username == name)
+            )
+            if holder is not None and int(holder) != telegram_id:
+                raise DomainError(
+                    f"username: @{name} already belongs to channel {holder}, not {telegram_id}"
+                )
+        now = utcnow()
+        statement = self._insert(channels).values(
+            telegram_id=telegram_id, username=name, title=title, is_default=is_default, created_at=now
+        )
+        updates: dict[str, Any] = {"username": name, "title": title}
+        if is_default:
+            updates["is_default"] = True
+        await self.database.execute(
+            statement.on_conflict_do_update(index_elements=[channels.c.telegram_id], set_=updates)
+        )
+        return await self.get_channel(ChannelRef(telegram_id=telegram_id))
+
+    async def get_channel(self, ref: ChannelRef) -> Row:
+        found = await self.find_channels([ref])
+        if not found:
+            raise NotFound(f"channel {ref!r} not found")
+        return found[0]
+
+    async def find_channels(self, refs: Sequence[ChannelRef]) -> list[Row]:
+        """The channels named, in the order named; unknown ones are left out."""
+        names = [ref.username for ref in refs if ref.username]
+        ids = [ref.telegram_id for ref in refs if ref.telegram_id is not None]
+        if not names and not ids:
+            return []
+        records = await self.database.fetch_all(
+            sa.select(channels).where(
+                sa.or_(channels.c.username.in_(names), channels.c.telegram_id.in_(ids))
+            )
+        )
+        by_name = {record["username"]: _row(record) for record in records if record["username"]}
+        by_id = {record["telegram_id"]: _row(record) for record in records}
+        ordered: list[Row] = []
+        for ref in refs:
+            row = by_name.get(ref.username) if ref.username else by_id.get(ref.telegram_id)
+            if row is not None and row not in ordered:
+                ordered.append(row)
+        return ordered
+
+    async def list_channels(self) -> list[Row]:
+        records = await self.database.fetch_all(sa.select(channels).order_by(channels.c.id))
+        return _rows(records)
+
+    # a user's channels ---------------------------------------------------------------
+
+    @writes
+    async def link_channels(
+        self, user_id: int, channel_ids: Iterable[int], *, for_training: bool, bonus: bool = False
+    ) -> None:
+        """Link channels to a user; an existing link is kept and only gains flags."""
+        now = utcnow()
+        for channel_id in channel_ids:
+            statement = self._insert(user_channels).values(
+                user_id=user_id,
+                channel_id=channel_id,
+                is_for_training=for_training,
+                is_bonus=bonus,
+                created_at=now,
+            )
+            updates: dict[str, Any] = {}
+            if for_training:
+                updates["is_for_training"] = True
+            if bonus:
+                updates["is_bonus"] = True
+            if updates:
+                statement = statement.on_conflict_do_update(
+                    index_elements=[user_channels.c.user_id, user_channels.c.channel_id], set_=updates
+                )
+            else:
+                statement = statement.on_conflict_do_nothing(
+                    index_elements=[user_channels.c.user_id, user_channels.c.channel_id]
+                )
+            await self.database.execute(statement)
+
+    @writes
+    async def add_user_channel(
+        self, user_id: int, channel_id: int, *, for_training: bool, bonus: bool
+    ) -> tuple[Row, bool]:
+        """Link one channel; returns (link, created). A new bonus link counts toward the user;
+        a channel the user already has stays as it is (no bonus slot is taken for it)."""
+        existing = await self._user_channel(user_id, channel_id)
+        async with self.database.transaction():
+            await self.link_channels(user_id, [channel_id], for_training=for_training, bonus=bonus and not existing)
+            if bonus and not existing:
+                await self.database.execute(
+                    users.update()
+                    .where(users.c.id == user_id)
+                    .values(bonus_channels_count=users.c.bonus_channels_count + 1)
+                )
+        link = await self._user_channel(user_id, channel_id)
+        assert link is not None
+        return link, existing is None
+
+    async def _user_channel(self, user_id: int, channel_id: int) -> Row | None:
+        records = await self.list_user_channels(user_id, channel_id=channel_id)
+        return records[0] if records else None
+
+    async def list_user_channels(self, user_id: int, channel_id: int | None = None) -> list[Row]:
+        query = (
+            sa.select(
+                channels,
+                user_channels.c.is_for_training,
+                user_channels.c.is_bonus,
+                user_channels.c.created_at.label("linked_at"),
+            )
+            .join(user_channels, user_channels.c.channel_id == channels.c.id)
+            .where(user_channels.c.user_id == user_id)
+            .order_by(user_channels.c.id)
+        )
+        if channel_id is not None:
+            query = query.where(channels.c.id == channel_id)
+        return _rows(await self.database.fetch_all(query))
+
+    @writes
+    async def remove_user_channel(self, user_id: int, channel_id: int) -> bool:
+        link = await self._user_channel(user_id, channel_id)
+        if link is None:
+            return False
+        async with self.database.transaction():
+            await self.database.execute(
+                user_channels.delete().where(
+                    user_channels.c.user_id == user_id, user_channels.c.channel_id == channel_id
+                )
+            )
+            await self.database.execute(  # its posts leave the training set too
+                training_items.delete().where(
+                    training_items.c.user_id == user_id,
+                    training_items.c.post_id.in_(sa.select(posts.c.id).where(posts.c.channel_id == channel_id)),
+                )
+            )
+            if link["is_bonus"]:
+                await self.database.execute(
+                    users.update()
+                    .where(users.c.id == user_id, users.c.bonus_channels_count > 0)
+                    .values(bonus_channels_count=users.c.bonus_channels_count - 1)
+                )
+        return True

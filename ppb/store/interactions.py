@@ -1,0 +1,83 @@
+"""Ratings, and the feed posts sent into each user's chat."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from ppb.domain.errors import NotFound
+from ppb.domain.interactions import InteractionType
+from ppb.store.base import Row, _row, _rows, utcnow, writes
+from ppb.store.schema import chat_posts, interactions, posts, users
+from ppb.store.users import UserQueries
+
+
+class InteractionQueries(UserQueries):
+    """Ratings are written by Telegram id, so these build on the users' queries."""
+
+    @writes
+    async def rate(self, telegram_id: int, post_id: int, kind: InteractionType) -> Row:
+        """Store a rating; rating the same post again replaces the earlier rating.
+
+        The row carries the rater's status as `user_status` (a churned user is back)."""
+        now = utcnow()
+        chosen = sa.select(
+            users.c.id, sa.literal(post_id, sa.BigInteger), sa.literal(kind.value), sa.literal(now, sa.DateTime(timezone=True))
+        ).where(
+            users.c.telegram_id == telegram_id,
+            sa.exists(sa.select(posts.c.id).where(posts.c.id == post_id)),
+        )
+        statement = (
+            self._insert(interactions)
+            .from_select(["user_id", "post_id", "interaction_type", "created_at"], chosen)
+            .on_conflict_do_update(
+                index_elements=[interactions.c.user_id, interactions.c.post_id],
+                set_={"interaction_type": kind.value, "created_at": now},
+            )
+            .returning(*interactions.c)
+        )
+        record = await self.database.fetch_one(statement)
+        if record is None:
+            await self.user_id(telegram_id)  # raises NotFound for an unknown user
+            raise NotFound(f"post {post_id} not found")
+        row = _row(record)
+        row["user_status"] = await self.database.fetch_val(
+            users.update()
+            .where(users.c.id == row["user_id"])
+            .values(last_activity_at=now)
+            .returning(users.c.status)
+        )
+        return row
+
+    async def rating_count(self, user_id: int) -> int:
+        return int(await self.database.fetch_val(
+            sa.select(sa.func.count()).select_from(interactions).where(interactions.c.user_id == user_id)
+        ) or 0)
+
+    async def list_interactions(self, user_id: int) -> list[Row]:
+        records = await self.database.fetch_all(
+            sa.select(interactions)
+            .where(interactions.c.user_id == user_id)
+            .order_by(interactions.c.created_at, interactions.c.id)
+        )
+        return _rows(records)
+
+
+    async def chat_post_ids(self, user_id: int) -> set[int]:
+        records = await self.database.fetch_all(
+            sa.select(chat_posts.c.post_id).where(chat_posts.c.user_id == user_id)
+        )
+        return {int(record[0]) for record in records}
+
+    @writes
+    async def add_chat_posts(self, user_id: int, post_ids: Sequence[int]) -> None:
+        """Remember feed posts sent into the user's chat (so they are never sent again)."""
+        if not post_ids:
+            return
+        now = utcnow()
+        await self.database.execute(
+            self._insert(chat_posts)
+            .values([{"user_id": user_id, "post_id": post_id, "created_at": now} for post_id in post_ids])
+            .on_conflict_do_nothing(index_elements=[chat_posts.c.user_id, chat_posts.c.post_id])
+        )

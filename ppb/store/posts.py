@@ -1,0 +1,120 @@
+"""Posts: batched inserts, the scraper's cursors, the newest posts of channels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from ppb.store.base import (
+    INSERT_CHUNK,
+    POST_BATCH,
+    NewPost,
+    Row,
+    StoreBase,
+    _rows,
+    as_utc,
+    utcnow,
+    writes,
+)
+from ppb.store.bulk_posts import insert_postgres, insert_sqlite, post_ids_postgres
+from ppb.store.schema import channels, interactions, posts
+
+
+class PostQueries(StoreBase):
+    @writes
+    async def insert_posts(self, channel_id: int, batch: Sequence[NewPost]) -> int:
+        """Insert one batch of posts in one statement and transaction; returns how many were
+        new (posts already stored are left as they are)."""
+        inserted = await self._insert_batch(channel_id, batch)
+        return len(inserted) if isinstance(inserted, dict) else int(inserted)
+
+    async def _insert_batch(self, channel_id: int, batch: Sequence[NewPost]) -> Any:
+        """PostgreSQL: the new rows' ids by message id; SQLite: how many were new."""
+        insert = insert_postgres if self.dialect == "postgresql" else insert_sqlite
+        async with self.session() as connection:
+            async with self.database.transaction():
+                return await insert(connection.raw_connection, channel_id, batch, utcnow())
+
+    @writes
+    async def add_posts(self, channel_id: int, new_posts: Sequence[NewPost]) -> tuple[int, list[int]]:
+        """Insert posts once; returns (created_count, one id per sent post, in order)."""
+        first: dict[int, NewPost] = {}
+        for post in new_posts:
+            first.setdefault(post.telegram_message_id, post)
+        unique = list(first.values())
+        created = 0
+        ids: dict[int, int] = {}
+        for start in range(0, len(unique), POST_BATCH):
+            inserted = await self._insert_batch(channel_id, unique[start : start + POST_BATCH])
+            if isinstance(inserted, dict):  # PostgreSQL said which ids it made
+                ids.update(inserted)
+                inserted = len(inserted)
+            created += inserted
+        missing = [key for key in first if key not in ids]  # re-sent posts (every post on SQLite)
+        for start in range(0, len(missing), INSERT_CHUNK):
+            ids.update(await self._post_ids(channel_id, missing[start : start + INSERT_CHUNK]))
+        return created, [ids[post.telegram_message_id] for post in new_posts]
+
+    async def _post_ids(self, channel_id: int, message_ids: Sequence[int]) -> dict[int, int]:
+        if self.dialect == "postgresql":
+            async with self.session() as connection:
+                return await post_ids_postgres(connection.raw_connection, channel_id, message_ids)
+        records = await self.database.fetch_all(
+            sa.select(posts.c.telegram_message_id, posts.c.id).where(
+                posts.c.channel_id == channel_id, posts.c.telegram_message_id.in_(list(message_ids))
+            )
+        )
+        return {int(record[0]): int(record[1]) for record in records}
+
+    async def post_cursor(self, channel_id: int) -> tuple[int | None, int | None, int]:
+        """A channel's stored posts: (newest message id, oldest message id, how many)."""
+        record = await self.database.fetch_one(
+            sa.select(
+                sa.func.max(posts.c.telegram_message_id),
+                sa.func.min(posts.c.telegram_message_id),
+                sa.func.count(),
+            ).where(posts.c.channel_id == channel_id)
+        )
+        assert record is not None
+        newest, oldest, count = tuple(record._mapping.values())
+        return (
+            int(newest) if newest is not None else None,
+            int(oldest) if oldest is not None else None,
+            int(count or 0),
+        )
+
+    async def latest_posts(
+        self, channel_ids: Sequence[int], per_channel: int, unrated_by: int | None = None
+    ) -> list[Row]:
+        """The newest `per_channel` posts of each channel (those `unrated_by` has not rated)."""
+        rank = (
+            sa.func.row_number()
+            .over(partition_by=posts.c.channel_id, order_by=(posts.c.posted_at.desc(), posts.c.id.desc()))
+            .label("rank")
+        )
+        chosen = sa.select(posts, rank).where(posts.c.channel_id.in_(list(channel_ids)))
+        if unrated_by is not None:
+            rated = sa.select(interactions.c.post_id).where(interactions.c.user_id == unrated_by)
+            chosen = chosen.where(posts.c.id.not_in(rated))
+        ranked = chosen.subquery()
+        query = (
+            sa.select(
+                ranked.c.id,
+                ranked.c.channel_id,
+                ranked.c.telegram_message_id,
+                ranked.c.text,
+                ranked.c.media_type,
+                ranked.c.posted_at,
+                channels.c.username.label("channel_username"),
+                channels.c.title.label("channel_title"),
+                channels.c.telegram_id.label("channel_telegram_id"),
+            )
+            .join(channels, channels.c.id == ranked.c.channel_id)
+            .where(ranked.c.rank <= per_channel)
+        )
+        records = _rows(await self.database.fetch_all(query))
+        order = {channel_id: index for index, channel_id in enumerate(channel_ids)}
+        records.sort(key=lambda row: (order[row["channel_id"]], -as_utc(row["posted_at"]).timestamp()))
+        return records

@@ -1,0 +1,62 @@
+"""Each user's training set, in the order it is shown."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from ppb.store.base import Row, StoreBase, _rows, utcnow, writes
+from ppb.store.schema import channels, interactions, posts, training_items
+
+
+class TrainingQueries(StoreBase):
+    @writes
+    async def set_training(self, user_id: int, post_ids: Sequence[int], *, append: bool = False) -> None:
+        """Make these posts the user's training set, in this order (or add them at its end)."""
+        now = utcnow()
+        async with self.database.transaction():
+            start = 0
+            if append:
+                start = int(await self.database.fetch_val(
+                    sa.select(sa.func.coalesce(sa.func.max(training_items.c.position), -1))
+                    .where(training_items.c.user_id == user_id)
+                )) + 1
+            else:
+                await self.database.execute(training_items.delete().where(training_items.c.user_id == user_id))
+            rows = [
+                {"user_id": user_id, "post_id": post_id, "position": start + index, "created_at": now}
+                for index, post_id in enumerate(dict.fromkeys(post_ids))
+            ]
+            if rows:
+                await self.database.execute(
+                    self._insert(training_items).values(rows).on_conflict_do_nothing(
+                        index_elements=[training_items.c.user_id, training_items.c.post_id]
+                    )
+                )
+
+    async def training_set(self, user_id: int) -> list[Row]:
+        """The user's training set in order: each post as a card, with the user's rating (or None)."""
+        query = (
+            sa.select(
+                posts.c.id,
+                posts.c.channel_id,
+                posts.c.telegram_message_id,
+                posts.c.text,
+                posts.c.media_type,
+                posts.c.posted_at,
+                channels.c.username.label("channel_username"),
+                channels.c.title.label("channel_title"),
+                interactions.c.interaction_type.label("rating"),
+            )
+            .select_from(training_items)
+            .join(posts, posts.c.id == training_items.c.post_id)
+            .join(channels, channels.c.id == posts.c.channel_id)
+            .outerjoin(
+                interactions,
+                sa.and_(interactions.c.post_id == posts.c.id, interactions.c.user_id == user_id),
+            )
+            .where(training_items.c.user_id == user_id)
+            .order_by(training_items.c.position)
+        )
+        return _rows(await self.database.fetch_all(query))
