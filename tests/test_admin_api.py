@@ -13,7 +13,7 @@ from ppb.http.services import Services
 from ppb.store.admin import user_tables
 from ppb.store.console_schema import admin_actions
 from tests.conftest import API_KEY
-from tests.test_miniapp_api import seed_channel
+from tests.test_miniapp_api import seed_channel, tg_user, tma
 from tests.test_training_api import person, rate, start
 
 ADMIN = "/api/v1/admin"
@@ -138,6 +138,30 @@ async def test_delete_erases_the_user_from_every_table(api: httpx.AsyncClient, s
     logged = await store.database.fetch_one(
         sa.select(admin_actions).where(admin_actions.c.target == f"user:{telegram_id}", admin_actions.c.action == "user:delete"))
     assert logged is not None and logged._mapping["actor"] == "api-key"
+
+
+async def test_ratings_of_the_mini_apps_feed_cards_are_feed_ratings(
+    api: httpx.AsyncClient, settings: Settings, new_id
+) -> None:
+    """A card dealt in the Mini App's feed deck and rated there counts as the chat's feed
+    posts do; a training card rated in the Mini App does not."""
+    channel, ids = await seed_channel(api, new_id, texts=["m1", "m2", "m3", "m4", "m5"])
+    telegram_id = await trained(api, new_id, channel, ids[:2])
+    headers = tma(settings, tg_user(telegram_id))
+    before = (await api.get(f"{ADMIN}/analytics/overview")).json()["like_rate"]
+    deck = await api.get("/api/v1/miniapp/posts", params={"mode": "feed", "limit": 2}, headers=headers)
+    assert deck.status_code == 200, deck.text
+    dealt = [card["id"] for card in deck.json()["posts"]]
+    assert len(dealt) == 2 and not set(dealt) & set(ids[:2])
+    for post_id, kind in zip(dealt, ("like", "dislike"), strict=True):
+        rated = await api.post("/api/v1/miniapp/interactions", json={"post_id": post_id, "interaction_type": kind},
+                               headers=headers)
+        assert rated.status_code == 200, rated.text
+    undealt = next(post_id for post_id in ids[2:] if post_id not in dealt)
+    await rate(api, telegram_id, undealt, "like")  # never dealt as a feed card: not a feed rating
+    after = (await api.get(f"{ADMIN}/analytics/overview")).json()["like_rate"]
+    assert after["feed_ratings"] - before["feed_ratings"] == 2
+    assert after["feed_likes"] - before["feed_likes"] == 1
 
 
 async def test_analytics_count_feed_ratings_and_the_funnel(api: httpx.AsyncClient, new_id) -> None:

@@ -166,7 +166,9 @@ async def list_posts(request: Request) -> Response:
         raise HTTPException(422, describe(error)) from None
     user = await _user_row(request, who)
     if query.mode == "feed":
-        ranked = await _services(request).feed.best(user["id"], query.limit)
+        services = _services(request)
+        ranked = await services.feed.best(user["id"], query.limit)
+        await services.store.add_miniapp_feed_posts(user["id"], [row["id"] for row, _ in ranked])
         cards = [_card(row, round(score, 6)) for row, score in ranked]
         return reply(MiniAppPosts(mode="feed", posts=cards, total=len(cards), done=0))
     return reply(await _training(request, user, query.limit))

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from ppb.domain.errors import NotFound
 from ppb.domain.interactions import InteractionType
 from ppb.store.base import Row, _row, _rows, utcnow, writes
-from ppb.store.schema import chat_posts, interactions, posts, users
+from ppb.store.schema import chat_posts, interactions, miniapp_feed_posts, posts, users
 from ppb.store.users import UserQueries
 
 
@@ -80,4 +80,16 @@ class InteractionQueries(UserQueries):
             self._insert(chat_posts)
             .values([{"user_id": user_id, "post_id": post_id, "created_at": now} for post_id in post_ids])
             .on_conflict_do_nothing(index_elements=[chat_posts.c.user_id, chat_posts.c.post_id])
+        )
+
+    @writes
+    async def add_miniapp_feed_posts(self, user_id: int, post_ids: Sequence[int]) -> None:
+        """Remember feed cards dealt in the Mini App (so their ratings are feed ratings)."""
+        if not post_ids:
+            return
+        now = utcnow()
+        await self.database.execute(
+            self._insert(miniapp_feed_posts)
+            .values([{"user_id": user_id, "post_id": post_id, "created_at": now} for post_id in post_ids])
+            .on_conflict_do_nothing(index_elements=[miniapp_feed_posts.c.user_id, miniapp_feed_posts.c.post_id])
         )

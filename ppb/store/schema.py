@@ -135,6 +135,18 @@ chat_posts = sa.Table(
 )
 """Feed posts already sent into the user's chat: never sent there again."""
 
+miniapp_feed_posts = sa.Table(
+    "miniapp_feed_posts",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("post_id", sa.BigInteger, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("user_id", "post_id", name="uq_miniapp_feed_posts_user_post"),
+)
+"""Feed cards dealt to the user in the Mini App (the first time each): their ratings are feed
+ratings, as the chat's are. The chat may still send them (a card dealt is not a card seen)."""
+
 # Indexes the operators' console's analytics read by (migration 0004_console).
 sa.Index(  # covering: the daily figures read the window's ratings from the index alone
     "ix_interactions_created_cover",
