@@ -63,33 +63,28 @@ class InteractionQueries(UserQueries):
         )
         return _rows(records)
 
-
     async def chat_post_ids(self, user_id: int) -> set[int]:
         records = await self.database.fetch_all(
             sa.select(chat_posts.c.post_id).where(chat_posts.c.user_id == user_id)
         )
         return {int(record[0]) for record in records}
 
-    @writes
     async def add_chat_posts(self, user_id: int, post_ids: Sequence[int]) -> None:
         """Remember feed posts sent into the user's chat (so they are never sent again)."""
-        if not post_ids:
-            return
-        now = utcnow()
-        await self.database.execute(
-            self._insert(chat_posts)
-            .values([{"user_id": user_id, "post_id": post_id, "created_at": now} for post_id in post_ids])
-            .on_conflict_do_nothing(index_elements=[chat_posts.c.user_id, chat_posts.c.post_id])
-        )
+        await self._remember(chat_posts, user_id, post_ids)
 
-    @writes
     async def add_miniapp_feed_posts(self, user_id: int, post_ids: Sequence[int]) -> None:
         """Remember feed cards dealt in the Mini App (so their ratings are feed ratings)."""
+        await self._remember(miniapp_feed_posts, user_id, post_ids)
+
+    @writes
+    async def _remember(self, table: sa.Table, user_id: int, post_ids: Sequence[int]) -> None:
+        """Record (user, post) pairs in `table` (one row per pair; a pair already there stays)."""
         if not post_ids:
             return
         now = utcnow()
         await self.database.execute(
-            self._insert(miniapp_feed_posts)
+            self._insert(table)
             .values([{"user_id": user_id, "post_id": post_id, "created_at": now} for post_id in post_ids])
-            .on_conflict_do_nothing(index_elements=[miniapp_feed_posts.c.user_id, miniapp_feed_posts.c.post_id])
+            .on_conflict_do_nothing(index_elements=[table.c.user_id, table.c.post_id])
         )
