@@ -1,0 +1,177 @@
+"""The application's long-lived parts (shards, bot, nudger, scraper session), made sure of
+from every Api replica's start-up, and stopped when the application goes.
+
+Every Api replica calls `ensure_parts` when it starts, so `ppb up` and `serve deploy` run the
+same whole product. It finds (or creates) one detached actor, `parts`, and asks it to make
+sure each part exists; the parts are named detached actors created with `get_if_exists=True`,
+so replicas starting at the same time, or a replica restarted, create nothing twice.
+
+`parts` then watches the Serve application: once `ppb` is gone (`serve delete ppb`,
+`serve shutdown`), it stops the parts and itself. A replica going away (downscaling, a
+rolling update) stops nothing, since other replicas serve on. When a new deployment brings
+other shard counts (`PPB_USER_SHARDS`, `PPB_CHAT_SHARDS`), the old shards are stopped and
+the new ones rebuild their keys from the store and Redis on first use (no state lives only
+in a shard), so no shard keeps serving from a cache under the old routing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import ray
+
+from ppb.actors.named import kill_named, named_actor
+from ppb.config import Settings
+
+log = logging.getLogger("ppb.parts")
+NAME = "parts"
+WATCH_EVERY_S = 2.0
+GONE_AFTER_CHECKS = 2
+"""Checks in a row that find no application before its parts are stopped."""
+
+
+def ensure_parts(settings: Settings, app_name: str) -> Any:
+    """What an Api replica of `app_name` runs at start-up: the keeper found or created, and
+    asked (without waiting) to make sure every part exists for these settings."""
+    keeper = named_actor(PartsKeeper, NAME, settings, app_name)
+    keeper.ensure.remote(settings)
+    return keeper
+
+
+def start_parts(settings: Settings) -> dict[str, Any]:
+    """Create whatever part is missing (each by name, idempotently); blocking Ray calls."""
+    from ppb.actors.bot import start_bot, wants_bot
+    from ppb.actors.nudger_actor import start_nudger
+    from ppb.actors.remote import ChatShards, UserShards
+
+    UserShards(settings).shards.start_all()
+    ChatShards(settings).shards.start_all()
+    started: dict[str, Any] = {"users": settings.user_shards, "chats": settings.chat_shards}
+    if settings.telethon_session is not None:
+        from ppb.actors.scraper import RayScraperClient
+
+        RayScraperClient(settings).handle()
+        started["scraper"] = True
+    if wants_bot(settings):
+        if settings.bot_mode == "polling":
+            start_bot(settings)
+        start_nudger(settings)  # retention: a pass every NUDGE_CHECK_INTERVAL seconds
+        started["bot"] = settings.bot_mode
+    return started
+
+
+def stop_parts(settings: Settings, *, user_shards: int | None = None, chat_shards: int | None = None) -> None:
+    """Stop every part for good: the bot ends its polling first, then the actors go."""
+    from ppb.actors.bot import stop_bot
+    from ppb.actors.nudger_actor import stop_nudger
+
+    stop_bot(settings)
+    stop_nudger(settings)
+    stop_shards(settings, user_shards, chat_shards)
+    if settings.telethon_session is not None:
+        from ppb.actors.scraper import RayScraperClient
+
+        RayScraperClient(settings).kill()
+
+
+def stop_shards(settings: Settings, user_shards: int | None = None, chat_shards: int | None = None) -> None:
+    """Stop the shards, `user_shards`/`chat_shards` of each kind (the settings' counts by default)."""
+    from ppb.actors.routing import shard_name
+
+    for kind, count in (("users", user_shards or settings.user_shards), ("chats", chat_shards or settings.chat_shards)):
+        for index in range(count):
+            kill_named(shard_name(kind, index), settings)
+
+
+def application_running(app_name: str) -> bool | None:
+    """Whether Serve runs the application: False once it is deleted or Serve is shut down,
+    None when Serve's controller cannot be asked just now."""
+    from ray import serve
+    from ray.serve._private.constants import SERVE_CONTROLLER_NAME, SERVE_NAMESPACE
+
+    try:
+        ray.get_actor(SERVE_CONTROLLER_NAME, namespace=SERVE_NAMESPACE)
+    except ValueError:
+        return False  # `serve shutdown`: no controller at all
+    try:
+        applications = serve.status().applications
+    except Exception:  # the controller restarting: ask again at the next check
+        return None
+    app = applications.get(app_name)
+    return app is not None and getattr(app.status, "value", app.status) != "DELETING"
+
+
+@ray.remote(num_cpus=0, max_restarts=-1)
+class PartsKeeper:
+    """`parts`: makes sure the parts exist, and stops them when the application is gone."""
+
+    def __init__(self, settings: Settings, app_name: str) -> None:
+        self._settings = settings
+        self._app_name = app_name
+        self._started: dict[str, Any] = {}
+        self._webhook_registered = False
+        self._lock = asyncio.Lock()
+        self._watch = asyncio.get_event_loop().create_task(self._watch_forever())
+
+    async def ensure(self, settings: Settings) -> dict[str, Any]:
+        """Make sure every part exists for `settings` (a new deployment's, maybe with other
+        shard counts); harmless to call again."""
+        async with self._lock:
+            old = self._settings
+            if (old.user_shards, old.chat_shards) != (settings.user_shards, settings.chat_shards):
+                log.info("shard counts changed (%d, %d) -> (%d, %d): restarting the shards",
+                         old.user_shards, old.chat_shards, settings.user_shards, settings.chat_shards)
+                await asyncio.to_thread(stop_shards, settings, max(old.user_shards, settings.user_shards),
+                                        max(old.chat_shards, settings.chat_shards))
+            self._settings = settings
+            self._started = await asyncio.to_thread(start_parts, settings)
+            await self._register_webhook()
+            return self._started
+
+    async def status(self) -> dict[str, Any]:
+        return {"application": self._app_name, "started": self._started, "user_shards": self._settings.user_shards,
+                "chat_shards": self._settings.chat_shards, "bot_mode": self._bot_mode(),
+                "webhook_registered": self._webhook_registered}
+
+    def _bot_mode(self) -> str:
+        from ppb.actors.bot import wants_bot
+
+        return self._settings.bot_mode if wants_bot(self._settings) else "off"
+
+    async def _register_webhook(self) -> None:
+        """Webhook mode: point the Bot API at the Api (until it took it once)."""
+        if self._bot_mode() != "webhook" or self._webhook_registered:
+            return
+        from ppb.http.webhook import register_webhook
+
+        try:
+            await register_webhook(self._settings)
+        except Exception as error:  # the Api (the sandbox's Bot API) not up yet: the next check
+            log.info("webhook not registered yet: %s: %s", type(error).__name__, error)
+            return
+        self._webhook_registered = True
+
+    async def _watch_forever(self) -> None:
+        missing = 0
+        while True:
+            await asyncio.sleep(WATCH_EVERY_S)
+            try:
+                running = await asyncio.to_thread(application_running, self._app_name)
+                missing = missing + 1 if running is False else 0
+                if missing >= GONE_AFTER_CHECKS:
+                    break
+                if running:
+                    await self._register_webhook()
+            except Exception:  # never let the watch die; the next check tries again
+                log.exception("parts check failed")
+        log.info("application %s is gone: stopping its parts", self._app_name)
+        await asyncio.to_thread(stop_parts, self._settings)
+        ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
+
+
+def stop_application_parts(settings: Settings) -> None:
+    """Stop the keeper first (so it restarts nothing), then every part."""
+    kill_named(NAME, settings)
+    stop_parts(settings)
