@@ -43,7 +43,7 @@ def main(argv: list[str]) -> None:
             actor["name"] for actor in ray.util.list_named_actors(all_namespaces=True)
             if actor["namespace"] == settings.ray_namespace
         )
-    print("RESULT " + orjson.dumps(result).decode(), flush=True)
+    print("RESULT " + orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS).decode(), flush=True)
 
 
 if __name__ == "__main__":

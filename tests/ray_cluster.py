@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +49,7 @@ class RayCluster:
     gcs_port: int = field(default_factory=free_port)
     dashboard_port: int = field(default_factory=free_port)
     nodes: list[RayNode] = field(default_factory=list)
+    temp_dirs: list[Path] = field(default_factory=list)
 
     @property
     def address(self) -> str:
@@ -79,8 +82,9 @@ class RayCluster:
         return node
 
     def start_head(self, num_cpus: int = 2) -> RayNode:
-        temp = self.root / "ray"
-        temp.mkdir(parents=True, exist_ok=True)
+        # Short, since Ray's Unix socket paths under it are limited to 107 bytes.
+        temp = Path(tempfile.mkdtemp(prefix="ppbc-", dir="/tmp"))
+        self.temp_dirs.append(temp)
         return self._start([
             "--head", f"--port={self.gcs_port}", f"--temp-dir={temp}", "--node-ip-address=127.0.0.1",
             "--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--dashboard-port={self.dashboard_port}",
@@ -100,6 +104,8 @@ class RayCluster:
         for node in reversed(self.nodes):
             ended += node.stop()
         self.nodes.clear()
+        for temp in self.temp_dirs:
+            shutil.rmtree(temp, ignore_errors=True)
         return ended
 
     def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -216,13 +216,17 @@ def test_metrics_are_summed_over_two_api_replicas(deployed: Deployed) -> None:
     deployed.cluster.serve_deploy(deployed.config(api_replicas=2))
 
     def two_running() -> bool:
-        api = deployed.status()["applications"]["ppb"]["deployments"]["Api"]
-        return api["replicas"] == {"RUNNING": 2} and api["status"] == "HEALTHY"
+        api = deployed.status()["applications"].get("ppb", {}).get("deployments", {}).get("Api", {})
+        return api.get("replicas") == {"RUNNING": 2} and api.get("status") == "HEALTHY"
 
     wait_until(two_running, 120, "two running Api replicas")
-    requests = 40
-    for _ in range(requests):  # a route nothing else asks for
-        assert httpx.get(f"{deployed.base}/favicon.ico", timeout=10).status_code == 200
+    requests = 60
+
+    async def load() -> list[int]:  # at once, so the router spreads them; a route nothing else asks for
+        async with httpx.AsyncClient(base_url=deployed.base, timeout=30) as http:
+            return [r.status_code for r in await asyncio.gather(*(http.get("/favicon.ico") for _ in range(requests)))]
+
+    assert asyncio.run(load()) == [200] * requests
 
     def counted() -> float:
         text = httpx.get(f"{deployed.base}/metrics", timeout=10).text
