@@ -36,6 +36,7 @@ class Started:
     ray: bool
     mark: str | None = None
     ingress: Ingress | None = None
+    dashboard_url: str | None = None
 
 
 def start_ray(settings: Settings, started: Started) -> None:
@@ -60,14 +61,18 @@ def start_ray(settings: Settings, started: Started) -> None:
     # (systemd, `kill -TERM -- -PGID`, a closed terminal) reach only this process, which
     # then stops them in order: Ray gone first would leave its HAProxy running.
     held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_IN_RAY) if started.ray else None
+    # A Ray of our own gets its dashboard (loopback only) unless PPB_RAY_DASHBOARD=0; a
+    # joined cluster keeps whatever its operator chose.
+    dashboard = {"include_dashboard": settings.ray_dashboard, "dashboard_host": "127.0.0.1"} if started.ray else {}
     try:
-        ray.init(
+        context = ray.init(
             address=settings.ray_address or "local",  # never join some other Ray found on this host
             namespace=settings.ray_namespace,
-            include_dashboard=False,
             logging_level=logging.WARNING,
             log_to_driver=False,
+            **dashboard,
         )
+        started.dashboard_url = getattr(context, "dashboard_url", None) or None
     finally:
         if held is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
@@ -198,6 +203,8 @@ def run_until_signalled(settings: Settings) -> int:
             return 1
         wait_parts(settings)
         starting[0] = False
+        if started.dashboard_url:
+            print(f"Ray dashboard: http://{started.dashboard_url}/", flush=True)
         print(f"PPB is up: http://{settings.http_host}:{settings.http_port}/ (Ctrl+C stops it)", flush=True)
         stop.wait()
         print("PPB is stopping", flush=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 import ray
@@ -28,6 +29,7 @@ from ppb.config import Settings
 log = logging.getLogger("ppb.parts")
 NAME = "parts"
 WATCH_EVERY_S = 2.0
+SHARD_NAME = re.compile(r"(users|chats)-\d+")
 GONE_AFTER_CHECKS = 2
 """Checks in a row that find no application before its parts are stopped."""
 
@@ -62,27 +64,33 @@ def start_parts(settings: Settings) -> dict[str, Any]:
     return started
 
 
-def stop_parts(settings: Settings, *, user_shards: int | None = None, chat_shards: int | None = None) -> None:
+def stop_parts(settings: Settings) -> None:
     """Stop every part for good: the bot ends its polling first, then the actors go."""
     from ppb.actors.bot import stop_bot
     from ppb.actors.nudger_actor import stop_nudger
 
     stop_bot(settings)
     stop_nudger(settings)
-    stop_shards(settings, user_shards, chat_shards)
+    stop_shards(settings)
     if settings.telethon_session is not None:
         from ppb.actors.scraper import RayScraperClient
 
         RayScraperClient(settings).kill()
 
 
-def stop_shards(settings: Settings, user_shards: int | None = None, chat_shards: int | None = None) -> None:
-    """Stop the shards, `user_shards`/`chat_shards` of each kind (the settings' counts by default)."""
-    from ppb.actors.routing import shard_name
+def shard_names(settings: Settings) -> list[str]:
+    """Every shard actor in the namespace, whatever count it was started under (an old
+    replica may still have reached one beyond the current count)."""
+    return sorted(
+        actor["name"] for actor in ray.util.list_named_actors(all_namespaces=True)
+        if actor["namespace"] == settings.ray_namespace and SHARD_NAME.fullmatch(actor["name"])
+    )
 
-    for kind, count in (("users", user_shards or settings.user_shards), ("chats", chat_shards or settings.chat_shards)):
-        for index in range(count):
-            kill_named(shard_name(kind, index), settings)
+
+def stop_shards(settings: Settings) -> None:
+    """Stop every user and chat shard of the namespace for good."""
+    for name in shard_names(settings):
+        kill_named(name, settings)
 
 
 def application_running(app_name: str) -> bool | None:
@@ -107,9 +115,10 @@ def application_running(app_name: str) -> bool | None:
 class PartsKeeper:
     """`parts`: makes sure the parts exist, and stops them when the application is gone."""
 
-    def __init__(self, settings: Settings, app_name: str) -> None:
+    def __init__(self, settings: Settings, app_name: str, watch_every_s: float = WATCH_EVERY_S) -> None:
         self._settings = settings
         self._app_name = app_name
+        self._watch_every_s = watch_every_s
         self._started: dict[str, Any] = {}
         self._webhook_registered = False
         self._lock = asyncio.Lock()
@@ -123,8 +132,7 @@ class PartsKeeper:
             if (old.user_shards, old.chat_shards) != (settings.user_shards, settings.chat_shards):
                 log.info("shard counts changed (%d, %d) -> (%d, %d): restarting the shards",
                          old.user_shards, old.chat_shards, settings.user_shards, settings.chat_shards)
-                await asyncio.to_thread(stop_shards, settings, max(old.user_shards, settings.user_shards),
-                                        max(old.chat_shards, settings.chat_shards))
+                await asyncio.to_thread(stop_shards, settings)
             self._settings = settings
             self._started = await asyncio.to_thread(start_parts, settings)
             await self._register_webhook()
@@ -156,7 +164,7 @@ class PartsKeeper:
     async def _watch_forever(self) -> None:
         missing = 0
         while True:
-            await asyncio.sleep(WATCH_EVERY_S)
+            await asyncio.sleep(self._watch_every_s)
             try:
                 running = await asyncio.to_thread(application_running, self._app_name)
                 missing = missing + 1 if running is False else 0
