@@ -8,20 +8,39 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 
 import orjson
 import ray
 
+from ppb.actors.parts import NAME
 from ppb.actors.remote import ChatShards, ShardSet, UserShards
-from ppb.config import load_settings
+from ppb.config import Settings, load_settings
 
 
 async def placements(shards: ShardSet) -> dict[int, str]:
     return {index: (await shards.call(index, "stats"))["node"] for index in range(shards.count)}
 
 
+async def keeper_counts(settings: Settings, deadline_s: float = 120.0) -> None:
+    """Wait until the `parts` keeper runs with these settings' shard counts (a new
+    deployment's replicas hand it their settings as they start)."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            status = await ray.get_actor(NAME, namespace=settings.ray_namespace).status.remote()
+            if (status["user_shards"], status["chat_shards"]) == (settings.user_shards, settings.chat_shards):
+                return
+        except ValueError:  # no keeper yet
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError("the parts keeper never took the new shard counts")
+        await asyncio.sleep(0.25)
+
+
 async def state(ids: list[int]) -> dict:
     settings = load_settings()
+    await keeper_counts(settings)
     users, chats = UserShards(settings), ChatShards(settings)
     return {
         "statuses": [(await users.get(telegram_id))["status"] for telegram_id in ids],

@@ -13,6 +13,9 @@ import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from ppb.reaper import VARIABLE, marked, reap
 from tests.conftest import free_port
@@ -58,6 +61,13 @@ class RayCluster:
     @property
     def dashboard(self) -> str:
         return f"http://127.0.0.1:{self.dashboard_port}"
+
+    def dashboard_get(self, path: str) -> Any:
+        """A call to the dashboard's REST API, with the cluster's token."""
+        headers = {"Authorization": f"Bearer {self.env['RAY_AUTH_TOKEN']}"}
+        response = httpx.get(f"{self.dashboard}{path}", headers=headers, timeout=10)
+        response.raise_for_status()
+        return response.json()
 
     def _start(self, args: list[str], num_cpus: int) -> RayNode:
         mark = uuid.uuid4().hex
@@ -127,4 +137,8 @@ def cluster_env(**settings: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("RAY_")}
     env.update(settings)
     env["RAY_metrics_report_interval_ms"] = "1000"  # metrics exported each second, not each 10
+    # Ray's token authentication with a token of the cluster's own: whether a token file in the
+    # home folder (which Ray writes for any local cluster) exists must not change the test.
+    env["RAY_AUTH_MODE"] = "token"
+    env["RAY_AUTH_TOKEN"] = uuid.uuid4().hex + uuid.uuid4().hex
     return env

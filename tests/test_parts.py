@@ -59,3 +59,30 @@ async def test_the_parts_go_when_their_application_is_gone(ray_session: None, sq
         return await asyncio.to_thread(names, settings) == []
 
     await eventually(all_gone, 30, "the keeper to stop the parts and itself")
+
+
+async def test_in_webhook_mode_the_keeper_registers_the_webhook_and_starts_no_polling(
+    ray_session: None, sqlite_url: str
+) -> None:
+    from ppb.http.app import build_app
+    from ppb.http.webhook import PATH
+    from tests.bot_helpers import free_port, serve
+
+    settings = load_settings(DATABASE_URL=sqlite_url, PPB_HTTP_PORT=free_port(), BOT_MODE="webhook",
+                             WEBHOOK_SECRET="hook-secret", PPB_USER_SHARDS=1, PPB_CHAT_SHARDS=1,
+                             NUDGE_CHECK_INTERVAL=3600, PPB_RAY_NAMESPACE=f"ppb-parts-{uuid.uuid4().hex[:8]}")
+    app = build_app(settings)  # the sandbox's Bot API the keeper registers with
+    async with serve(app, settings.http_port) as base:
+        keeper = named_actor(PartsKeeper, NAME, settings, "some-app", 3600.0)
+        try:
+            started = await keeper.ensure.remote(settings)
+            assert started["bot"] == "webhook"
+            assert app.state.sandbox.webhook_url == f"{base}{PATH}"
+            assert (await keeper.status.remote())["webhook_registered"] is True
+            assert "bot" not in await asyncio.to_thread(names, settings)  # no polling actor
+            assert "nudger" in await asyncio.to_thread(names, settings)
+        finally:
+            ray.kill(keeper, no_restart=True)
+            for name in await asyncio.to_thread(names, settings):
+                ray.kill(ray.get_actor(name, namespace=settings.ray_namespace), no_restart=True)
+            await app.state.sandbox.close()

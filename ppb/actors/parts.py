@@ -133,8 +133,8 @@ class PartsKeeper:
                 log.info("shard counts changed (%d, %d) -> (%d, %d): restarting the shards",
                          old.user_shards, old.chat_shards, settings.user_shards, settings.chat_shards)
                 await asyncio.to_thread(stop_shards, settings)
-            self._settings = settings
             self._started = await asyncio.to_thread(start_parts, settings)
+            self._settings = settings
             await self._register_webhook()
             return self._started
 
