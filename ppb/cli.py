@@ -68,7 +68,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     from ppb.status import connect, gather, render
 
     settings = _settings()
-    connect(settings)
+    try:
+        connect(settings)
+    except ConnectionError as error:
+        where = settings.ray_address or "auto (the Ray on this host)"
+        print(f"ppb: no Ray cluster answers at RAY_ADDRESS={where}: {error}", file=sys.stderr)
+        return 2
     status = gather(settings)
     if args.json:
         print(orjson.dumps(status, option=orjson.OPT_INDENT_2).decode())

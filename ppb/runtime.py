@@ -129,24 +129,29 @@ def wait_parts(settings: Settings, timeout: float = 60.0) -> None:
     asking again is harmless), so the bot answers once `ppb up` says it is up."""
     import ray
 
-    from ppb.actors.parts import NAME
+    from ppb.actors.named import named_actor
+    from ppb.actors.parts import NAME, PartsKeeper
+    from ppb.http.serve import APP_NAME
 
-    keeper = ray.get_actor(NAME, namespace=settings.ray_namespace)
+    keeper = named_actor(PartsKeeper, NAME, settings, APP_NAME)
     ray.get(keeper.ensure.remote(settings), timeout=timeout)
 
 
 def stop_part(settings: Settings, started: Started) -> None:
-    """The orderly part of a stop: the bot ends its polling and the application's parts go;
-    on a joined cluster, our deployments come off it too (a local Ray goes whole with
+    """The orderly part of a stop: the bot ends its polling; on a joined cluster, the
+    application's parts and deployments come off it (a local Ray goes whole with
     `ray.shutdown`)."""
     from ray import serve
 
+    from ppb.actors.bot import stop_bot
     from ppb.actors.parts import stop_application_parts
     from ppb.http.serve import APP_NAME
 
-    stop_application_parts(settings)
-    if not started.ray:  # a cluster we joined keeps running: take only our part off it
-        serve.delete(APP_NAME)
+    if started.ray:
+        stop_bot(settings)
+        return
+    stop_application_parts(settings)  # a cluster we joined keeps running: take only our part off it
+    serve.delete(APP_NAME)
 
 
 def stop_all(settings: Settings, started: Started) -> None:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import threading
+import time
 from typing import Any
 
 import ray
@@ -30,16 +32,31 @@ log = logging.getLogger("ppb.parts")
 NAME = "parts"
 WATCH_EVERY_S = 2.0
 SHARD_NAME = re.compile(r"(users|chats)-\d+")
+ENSURE_ATTEMPTS = 20
 GONE_AFTER_CHECKS = 2
 """Checks in a row that find no application before its parts are stopped."""
 
 
-def ensure_parts(settings: Settings, app_name: str) -> Any:
-    """What an Api replica of `app_name` runs at start-up: the keeper found or created, and
-    asked (without waiting) to make sure every part exists for these settings."""
-    keeper = named_actor(PartsKeeper, NAME, settings, app_name)
-    keeper.ensure.remote(settings)
-    return keeper
+def ensure_parts(settings: Settings, app_name: str) -> threading.Thread:
+    """What an Api replica of `app_name` runs at start-up: in the background (the replica
+    serves meanwhile), the keeper found or created and asked to make sure every part exists
+    for these settings; asked again of a new keeper if that one was just ending (an
+    application deleted and deployed again at once)."""
+
+    def run() -> None:
+        for attempt in range(ENSURE_ATTEMPTS):
+            try:
+                keeper = named_actor(PartsKeeper, NAME, settings, app_name)
+                ray.get(keeper.ensure.remote(settings), timeout=120)
+                return
+            except Exception as error:  # the keeper ending or restarting: a new one next time
+                log.info("parts not ensured yet (%s: %s); again", type(error).__name__, error)
+                time.sleep(min(0.5 * 2**attempt, 5.0))
+        log.error("the application's parts could not be started; see the log of the `parts` actor")
+
+    thread = threading.Thread(target=run, name="ppb-ensure-parts", daemon=True)
+    thread.start()
+    return thread
 
 
 def start_parts(settings: Settings) -> dict[str, Any]:
@@ -122,11 +139,19 @@ class PartsKeeper:
         self._started: dict[str, Any] = {}
         self._webhook_registered = False
         self._lock = asyncio.Lock()
+        self._pending = 0  # `ensure` calls under way: a deployment that has just started
         self._watch = asyncio.get_event_loop().create_task(self._watch_forever())
 
     async def ensure(self, settings: Settings) -> dict[str, Any]:
         """Make sure every part exists for `settings` (a new deployment's, maybe with other
         shard counts); harmless to call again."""
+        self._pending += 1
+        try:
+            return await self._ensure(settings)
+        finally:
+            self._pending -= 1
+
+    async def _ensure(self, settings: Settings) -> dict[str, Any]:
         async with self._lock:
             old = self._settings
             if (old.user_shards, old.chat_shards) != (settings.user_shards, settings.chat_shards):
@@ -168,15 +193,23 @@ class PartsKeeper:
             try:
                 running = await asyncio.to_thread(application_running, self._app_name)
                 missing = missing + 1 if running is False else 0
-                if missing >= GONE_AFTER_CHECKS:
+                if missing >= GONE_AFTER_CHECKS and await self._stopped():
                     break
                 if running:
                     await self._register_webhook()
             except Exception:  # never let the watch die; the next check tries again
                 log.exception("parts check failed")
-        log.info("application %s is gone: stopping its parts", self._app_name)
-        await asyncio.to_thread(stop_parts, self._settings)
         ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
+
+    async def _stopped(self) -> bool:
+        """Stop the parts of an application that is gone; False (keep watching) when a new
+        deployment asked for its parts meanwhile."""
+        async with self._lock:
+            if self._pending or await asyncio.to_thread(application_running, self._app_name) is not False:
+                return False
+            log.info("application %s is gone: stopping its parts", self._app_name)
+            await asyncio.to_thread(stop_parts, self._settings)
+            return not self._pending
 
 
 def stop_application_parts(settings: Settings) -> None:
