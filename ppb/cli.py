@@ -61,6 +61,28 @@ def cmd_up(args: argparse.Namespace) -> int:
         return 2
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """What runs on the cluster (RAY_ADDRESS, else the Ray on this host)."""
+    import orjson
+
+    from ppb.status import connect, gather, render
+
+    settings = _settings()
+    try:
+        connect(settings)
+    except ConnectionError as error:
+        where = settings.ray_address or "auto (the Ray on this host)"
+        print(f"ppb: no Ray cluster answers at RAY_ADDRESS={where}: {error}", file=sys.stderr)
+        return 2
+    status = gather(settings)
+    if args.json:
+        print(orjson.dumps(status, option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(render(status))
+    apps = status["applications"]
+    return 0 if "error" not in apps and any(a["status"] == "RUNNING" for a in apps.values()) else 1
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from ppb.scraper.importer import run_import
 
@@ -77,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     api = commands.add_parser("api", help="run the REST API alone")
     api.add_argument("--bare", action="store_true", help="under uvicorn, without Ray Serve")
     api.set_defaults(run=cmd_api)
+
+    status = commands.add_parser("status", help="the deployments, shards, bot, nudger and scraper on the cluster")
+    status.add_argument("--json", action="store_true", help="as JSON")
+    status.set_defaults(run=cmd_status)
 
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
     migrate.add_argument("revision", nargs="?", default="head")

@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     demo_data: bool | None = Field(None, **_env("PPB_DEMO_DATA"))
     scrape_interval: float = Field(300, gt=0, **_env("PPB_SCRAPE_INTERVAL"))
     ray_address: str | None = Field(None, **_env("RAY_ADDRESS"))
+    ray_dashboard: bool = Field(True, **_env("PPB_RAY_DASHBOARD"))
     console_session_ttl: float = Field(8 * 3600, ge=60, le=30 * 86400, **_env("PPB_CONSOLE_SESSION_TTL"))
 
     api_replicas: int = Field(1, ge=1, le=64, **_env("PPB_API_REPLICAS"))

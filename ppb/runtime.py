@@ -36,6 +36,7 @@ class Started:
     ray: bool
     mark: str | None = None
     ingress: Ingress | None = None
+    dashboard_url: str | None = None
 
 
 def start_ray(settings: Settings, started: Started) -> None:
@@ -60,14 +61,18 @@ def start_ray(settings: Settings, started: Started) -> None:
     # (systemd, `kill -TERM -- -PGID`, a closed terminal) reach only this process, which
     # then stops them in order: Ray gone first would leave its HAProxy running.
     held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_IN_RAY) if started.ray else None
+    # A Ray of our own gets its dashboard (loopback only) unless PPB_RAY_DASHBOARD=0; a
+    # joined cluster keeps whatever its operator chose.
+    dashboard = {"include_dashboard": settings.ray_dashboard, "dashboard_host": "127.0.0.1"} if started.ray else {}
     try:
-        ray.init(
+        context = ray.init(
             address=settings.ray_address or "local",  # never join some other Ray found on this host
             namespace=settings.ray_namespace,
-            include_dashboard=False,
             logging_level=logging.WARNING,
             log_to_driver=False,
+            **dashboard,
         )
+        started.dashboard_url = getattr(context, "dashboard_url", None) or None
     finally:
         if held is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
@@ -93,15 +98,14 @@ def deploy(settings: Settings) -> Settings:
     checked against the host Serve really binds (a joined cluster's Serve may bind another)."""
     from ray import serve
 
-    from ppb.actors.remote import ChatShards, UserShards
     from ppb.http.serve import APP_NAME, build_application, serve_http_bind
 
     serve.start(http_options={"host": settings.http_host, "port": settings.http_port})
     host, port = serve_http_bind()
     if (host, port) != (settings.http_host, settings.http_port):
         settings = rebind(settings, host, port)
-    UserShards(settings).shards.start_all()
-    ChatShards(settings).shards.start_all()
+    # The Api replicas make sure the shards, the bot, the nudger and the scraper exist
+    # (ppb/actors/parts.py), as they do under `serve deploy`.
     serve.run(build_application(settings), name=APP_NAME, route_prefix="/", blocking=False)
     return settings
 
@@ -120,26 +124,34 @@ def wait_ready(settings: Settings, stop: threading.Event, timeout: float = READY
     return False
 
 
+def wait_parts(settings: Settings, timeout: float = 60.0) -> None:
+    """Wait until the application's parts exist (the Api replicas asked for them already;
+    asking again is harmless), so the bot answers once `ppb up` says it is up."""
+    import ray
+
+    from ppb.actors.named import named_actor
+    from ppb.actors.parts import NAME, PartsKeeper
+    from ppb.http.serve import APP_NAME
+
+    keeper = named_actor(PartsKeeper, NAME, settings, APP_NAME)
+    ray.get(keeper.ensure.remote(settings), timeout=timeout)
+
+
 def stop_part(settings: Settings, started: Started) -> None:
-    """The orderly part of a stop: the bot ends its polling; on a joined cluster, our
-    deployments and actors come off it (a local Ray goes whole with `ray.shutdown`)."""
+    """The orderly part of a stop: the bot ends its polling; on a joined cluster, the
+    application's parts and deployments come off it (a local Ray goes whole with
+    `ray.shutdown`)."""
     from ray import serve
 
     from ppb.actors.bot import stop_bot
-    from ppb.actors.nudger_actor import stop_nudger
-    from ppb.actors.remote import ChatShards, UserShards
+    from ppb.actors.parts import stop_application_parts
     from ppb.http.serve import APP_NAME
 
-    stop_bot(settings)
-    stop_nudger(settings)
-    if not started.ray:  # a cluster we joined keeps running: take only our part off it
-        serve.delete(APP_NAME)
-        UserShards(settings).shards.kill_all()
-        ChatShards(settings).shards.kill_all()
-        if settings.telethon_session is not None:
-            from ppb.actors.scraper import RayScraperClient
-
-            RayScraperClient(settings).kill()
+    if started.ray:
+        stop_bot(settings)
+        return
+    stop_application_parts(settings)  # a cluster we joined keeps running: take only our part off it
+    serve.delete(APP_NAME)
 
 
 def stop_all(settings: Settings, started: Started) -> None:
@@ -194,13 +206,10 @@ def run_until_signalled(settings: Settings) -> int:
                 return 0
             log.error("PPB did not become ready within %.0f s", READY_TIMEOUT_S)
             return 1
-        from ppb.actors.bot import start_for, wants_bot
-        from ppb.actors.nudger_actor import start_nudger
-
-        start_for(settings)  # the bot: polling in the `bot` actor, or the webhook registered
-        if wants_bot(settings):
-            start_nudger(settings)  # retention: a pass every NUDGE_CHECK_INTERVAL seconds
+        wait_parts(settings)
         starting[0] = False
+        if started.dashboard_url:
+            print(f"Ray dashboard: http://{started.dashboard_url}/", flush=True)
         print(f"PPB is up: http://{settings.http_host}:{settings.http_port}/ (Ctrl+C stops it)", flush=True)
         stop.wait()
         print("PPB is stopping", flush=True)

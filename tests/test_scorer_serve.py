@@ -3,6 +3,7 @@ the Scorer deployment, whose replica caches what it learned from the store."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -44,7 +45,9 @@ async def served(serve_port: int, database_url: str) -> AsyncIterator[httpx.Asyn
     """The whole application (Api + Scorer) on this backend, spoken to over HTTP."""
     from ray import serve
 
-    settings = load_settings(DATABASE_URL=database_url, PPB_API_KEY=API_KEY, PPB_SCORER_CPUS=0)
+    # No bot, and the shards the Api replicas start in a namespace of this module's own.
+    settings = load_settings(DATABASE_URL=database_url, PPB_API_KEY=API_KEY, PPB_SCORER_CPUS=0,
+                             PPB_SANDBOX=False, PPB_RAY_NAMESPACE=f"ppb-scorer-{uuid.uuid4().hex[:8]}")
     serve.run(build_application(settings), name=APP, route_prefix="/", blocking=False)
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{serve_port}", headers={"X-API-Key": API_KEY}, timeout=30

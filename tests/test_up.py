@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -80,6 +81,9 @@ def test_up_serves_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Signals
         assert moved.status_code == 200, moved.text
         assert moved.json()["status"] == "onboarding"
         assert processes_with_marker(marker), "expected Ray processes while up"
+        wait_for(lambda: "PPB is up" in (tmp_path / "up.log").read_text(), 60, "PPB is up")
+        [dashboard] = re.findall(r"Ray dashboard: (http://127\.0\.0\.1:\d+)/", (tmp_path / "up.log").read_text())
+        assert httpx.get(f"{dashboard}/api/gcs_healthz", timeout=10).status_code == 200  # on loopback only
     finally:
         os.killpg(process.pid, stop_signal)  # the whole group, as Ctrl+C or `kill -TERM -- -PGID` does
         try:

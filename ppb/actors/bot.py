@@ -89,14 +89,3 @@ def stop_bot(settings: Settings) -> None:
         log.warning("bot did not stop cleanly: %s", error)
     kill_named(NAME, settings)
 
-
-def start_for(settings: Settings) -> None:
-    """What `ppb up` runs once the Api answers: the polling actor, or the webhook registered."""
-    if not wants_bot(settings):
-        return
-    if settings.bot_mode == "webhook":
-        from ppb.http.webhook import register_webhook
-
-        asyncio.run(register_webhook(settings))
-        return
-    start_bot(settings)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ppb import metrics
 from ppb.actors.activation import evict_quiet
 from ppb.actors.chat_state import ChatState
 from ppb.domain.messages import ManagedMessage, MessageType
@@ -133,6 +134,7 @@ class ChatShard:
                 loaded.messages = [ManagedMessage.from_json(m) for m in stored["messages"]]
                 loaded.clears = dict(stored.get("clears", {}))
             chat = self._chats.setdefault(chat_id, loaded)
+            metrics.record("ppb_shard_activations_total", kind="chats")
         chat.used_at = self._clock()
         return chat
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from typing import Any
 
 import ray
@@ -16,6 +17,7 @@ import ray
 from ppb.actors.named import kill_named, named_actor
 from ppb.actors.nudger import Nudger, NudgerSettings
 from ppb.config import Settings
+from ppb.metrics import record_pass
 
 log = logging.getLogger("ppb.nudger")
 NAME = "nudger"
@@ -28,6 +30,7 @@ class NudgerActor:
         self._use_scorer = use_scorer
         self._nudger: Nudger | None = None
         self._pass_lock = asyncio.Lock()
+        self._last_pass: dict[str, Any] | None = None  # when the last pass ended, and its report
         # Started here, not only by `start`: after Ray restarts the actor the timer runs again.
         self._loop: asyncio.Task[None] | None = asyncio.get_event_loop().create_task(self._every_interval())
 
@@ -40,8 +43,15 @@ class NudgerActor:
     async def run_pass(self) -> dict[str, int]:
         """One pass now; passes never overlap."""
         async with self._pass_lock:
-            report = await (await self._built()).run_pass()
-        return dataclasses.asdict(report)
+            report = dataclasses.asdict(await (await self._built()).run_pass())
+        self._last_pass = {"at": time.time(), "report": report}
+        record_pass(report)
+        return report
+
+    async def status(self) -> dict[str, Any]:
+        """The timer's state and the last pass (for `ppb status`)."""
+        running = self._loop is not None and not self._loop.done()
+        return {"running": running, "interval_s": self._settings.nudge_check_interval, "last_pass": self._last_pass}
 
     async def _every_interval(self) -> None:
         while True:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ppb import metrics
 from ppb.actors.activation import evict_quiet
 from ppb.domain.errors import DomainError
 from ppb.domain.status import UserEvent
@@ -125,6 +126,7 @@ class UserShard:
         user = self._users.get(telegram_id)
         if user is None:
             user = self._users[telegram_id] = ActiveUser(self._clock())
+            metrics.record("ppb_shard_activations_total", kind="users")
         user.used_at = self._clock()
         return user
 

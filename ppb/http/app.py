@@ -16,7 +16,7 @@ from ppb.http.auth import APIKeyMiddleware
 from ppb.http.database import ConnectionPerRequestMiddleware
 from ppb.http.errors import exception_handlers
 from ppb.http.guards import BodyLimit, JSONBodies, TrustedHosts
-from ppb.http.metrics import Metrics, MetricsMiddleware, metrics_endpoint
+from ppb.http.metrics import MetricsMiddleware, metrics_endpoint
 from ppb.http.openapi import build_openapi, openapi_endpoint
 from ppb.http.services import Services
 from ppb.scraper.startup import start_content, stop_content
@@ -29,7 +29,6 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
     """The app for these settings; `services` may be shared (tests) or built here."""
     logsafe.install()  # Serve's access log would show the sandbox's /bot<token>/ paths
     services = Services.from_settings(settings) if services is None else services
-    metrics = Metrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -55,7 +54,7 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
             console.static_mount(),
         ],
         middleware=[
-            Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(MetricsMiddleware),
             Middleware(TrustedHosts, allowed_hosts=settings.trusted_hosts),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
             Middleware(JSONBodies, prefixes=JSON_PREFIXES),
@@ -79,6 +78,5 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
         from ppb.http.webhook import mount_webhook
 
         mount_webhook(app, settings)
-    app.state.metrics = metrics
     app.state.openapi = build_openapi()
     return app

@@ -1,36 +1,23 @@
-"""Prometheus metrics: requests and latency by route template, in a registry per app."""
+"""`/metrics` and the middleware that counts requests and their latency by route template.
+
+The figures go through `ppb.metrics`: Ray's metrics inside a replica, so `/metrics` answers
+the whole application (every replica and node summed), whichever replica serves it."""
 
 from __future__ import annotations
 
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
-class Metrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "ppb_http_requests", "HTTP requests answered", ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "ppb_http_request_seconds", "Time to answer an HTTP request", ["method", "route"],
-            registry=self.registry,
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-        )
-
-    def render(self) -> Response:
-        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+from ppb import metrics
 
 
 class MetricsMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,8 +37,8 @@ class MetricsMiddleware:
         finally:
             route = _route_template(scope)
             method = scope["method"]
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
+            metrics.record("ppb_http_requests_total", method=method, route=route, status=str(status))
+            metrics.record("ppb_http_request_seconds", time.perf_counter() - started, method=method, route=route)
 
 
 def _route_template(scope: Scope) -> str:
@@ -64,4 +51,7 @@ def _route_template(scope: Scope) -> str:
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    return request.app.state.metrics.render()
+    """The whole application's figures under Ray; this process's outside it."""
+    if metrics.in_ray_worker():
+        return Response(await metrics.cluster_text(), media_type=CONTENT_TYPE_LATEST)
+    return Response(metrics.local_text(), media_type=CONTENT_TYPE_LATEST)

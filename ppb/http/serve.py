@@ -10,6 +10,7 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 from starlette.types import ASGIApp
 
+from ppb import metrics
 from ppb.config import Settings, load_settings, rebind
 
 APP_NAME = "ppb"
@@ -21,8 +22,13 @@ class Api:
     """REST API, Mini App and webhook ingress; stateless, so replicas scale freely."""
 
     def __init__(self, settings: Settings, scorer: DeploymentHandle | None = None) -> None:
+        from ppb.actors.parts import ensure_parts
+
         self._settings = settings
         self._scorer = scorer
+        # Whichever replica starts first makes sure the bot, the nudger, the scraper session
+        # and the shards exist (by name, so never twice): `serve deploy` runs the whole product.
+        ensure_parts(settings, serve.get_replica_context().app_name)
 
     def __serve_build_asgi_app__(self) -> ASGIApp:
         from ppb.http.app import build_app
@@ -61,11 +67,19 @@ class Scorer:
     async def best(self, requests: list[tuple[int, int, dict[str, Any] | None]]) -> list[Any]:
         """Ranked posts per (user id, limit, variant); concurrent requests share one catch-up."""
         await self._ready()
+        metrics.record("ppb_feed_pages_total", float(len(requests)))
         return await self._scoring.best_many(requests)
 
     async def train(self, user_id: int) -> tuple[int, float]:
         await self._ready()
-        return await self._scoring.train(user_id)
+        try:
+            used, seconds = await self._scoring.train(user_id)
+        except Exception:
+            metrics.record("ppb_trainings_total", outcome="failed")
+            raise
+        metrics.record("ppb_trainings_total", outcome="done")
+        metrics.record("ppb_training_seconds", seconds)
+        return used, seconds
 
     async def stats(self) -> dict[str, int]:
         return self._scoring.stats()

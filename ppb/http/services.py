@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ppb import metrics
 from ppb.config import Settings
 from ppb.core import training
 from ppb.core.variants import FeedRanker
@@ -43,6 +44,7 @@ class Services:
         """Store a rating (from the API, the bot or the Mini App); a rating is activity, so a
         churned user is moved back to active through the state machine."""
         row = await self.store.rate(telegram_id, post_id, kind)
+        metrics.record("ppb_ratings_total", kind=kind.value)
         if row.get("user_status") == UserStatus.CHURNED:
             await self.users.apply(telegram_id, UserEvent.ACTIVITY, {"via": "rating"})
         elif row.get("user_status") == UserStatus.TRAINING:

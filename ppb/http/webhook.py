@@ -64,7 +64,7 @@ def mount_webhook(app: Starlette, settings: Settings) -> None:
 
 
 async def register_webhook(settings: Settings) -> None:
-    """Point the Bot API at this deployment's webhook (run once by `ppb up`)."""
+    """Point the Bot API at this deployment's webhook (run by the `parts` keeper, ppb/actors/parts.py)."""
     from ppb.bot.app import build_bot
 
     bot = build_bot(settings)

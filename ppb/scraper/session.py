@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from telethon import errors, events
 from telethon.tl.functions.channels import JoinChannelRequest
 
+from ppb import metrics
 from ppb.domain.channels import ChannelRef, parse_channel
 from ppb.domain.errors import DomainError
 from ppb.scraper.errors import ChannelUnreadable, NotFound, ScraperUnavailable, TooManyChannels
@@ -227,6 +228,7 @@ class Scraper:
                 result = await job.run()
             except errors.FloodWaitError as error:
                 self._flood_until = self._clock() + error.seconds
+                metrics.record("ppb_scraper_flood_waits_total")
                 log.warning("scraper %s: FloodWait of %d s; %d job(s) queued", self.name, error.seconds, len(self._jobs))
                 continue
             except Exception as error:  # every failure is answered; the worker keeps going
@@ -236,6 +238,8 @@ class Scraper:
 
     def _finish(self, job: _Job, *, result: Answer | None = None, error: DomainError | None = None) -> None:
         self._jobs.popleft()
+        metrics.record("ppb_scraper_jobs_total", kind=job.key.split(":", 1)[0], outcome="failed" if error else "done")
+        metrics.record("ppb_scraper_queue", float(len(self._jobs)), session=self.name)
         if not self._jobs:
             self._has_jobs.clear()
         if job.answer is None:

@@ -1,0 +1,146 @@
+"""`ppb status`: what runs on the cluster, asked of Serve and of each part (nothing is created)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from ppb.config import Settings
+
+ASK_TIMEOUT_S = 10.0
+
+
+def _actor(name: str, settings: Settings) -> Any:
+    import ray
+
+    try:
+        return ray.get_actor(name, namespace=settings.ray_namespace)
+    except ValueError:
+        return None
+
+
+def _ask(handle: Any, method: str) -> Any:
+    """A part's answer, or a dict saying why there is none."""
+    import ray
+
+    if handle is None:
+        return None
+    try:
+        return ray.get(getattr(handle, method).remote(), timeout=ASK_TIMEOUT_S)
+    except Exception as error:  # a part restarting, or gone while asked
+        return {"error": f"{type(error).__name__}: {error}"[:200]}
+
+
+def applications() -> dict[str, Any]:
+    from ray import serve
+
+    try:
+        status = serve.status()
+    except Exception as error:  # no Serve on this cluster
+        return {"error": f"{type(error).__name__}: {error}"[:200]}
+    return {
+        name: {
+            "status": str(getattr(app.status, "value", app.status)),
+            "deployments": {
+                deployment: {
+                    "status": str(getattr(info.status, "value", info.status)),
+                    "replicas": {str(getattr(k, "value", k)): v for k, v in info.replica_states.items()},
+                }
+                for deployment, info in app.deployments.items()
+            },
+        }
+        for name, app in status.applications.items()
+    }
+
+
+def gather(settings: Settings) -> dict[str, Any]:
+    """Everything `ppb status` prints, as data (Ray must be connected)."""
+    from ppb.actors import bot, nudger_actor, parts
+    from ppb.actors.routing import shard_name
+    from ppb.actors.scraper import actor_name
+    from ppb.metrics import metrics_targets
+
+    keeper = _ask(_actor(parts.NAME, settings), "status")
+    counts = keeper if isinstance(keeper, dict) and "user_shards" in keeper else {}
+    shards: dict[str, list[Any]] = {}
+    for kind, count in (("users", counts.get("user_shards", settings.user_shards)),
+                        ("chats", counts.get("chat_shards", settings.chat_shards))):
+        shards[kind] = [
+            _ask(_actor(shard_name(kind, index), settings), "stats") or {"index": index, "missing": True}
+            for index in range(count)
+        ]
+    bot_handle = _actor(bot.NAME, settings)
+    scraper = _actor(actor_name(settings), settings) if settings.telethon_session is not None else None
+    return {
+        "applications": applications(),
+        "parts": keeper,
+        "bot": {"mode": (keeper or {}).get("bot_mode") if isinstance(keeper, dict) else None,
+                "polling": _ask(bot_handle, "running") if bot_handle is not None else False},
+        "nudger": _ask(_actor(nudger_actor.NAME, settings), "status"),
+        "scraper": _ask(scraper, "status"),
+        "shards": shards,
+        "metrics_targets": metrics_targets(),
+    }
+
+
+def render(status: dict[str, Any], now: float | None = None) -> str:
+    """The lines `ppb status` prints."""
+    now = time.time() if now is None else now
+    lines: list[str] = []
+    apps = status["applications"]
+    if "error" in apps:
+        lines.append(f"serve: not running ({apps['error']})")
+    elif not apps:
+        lines.append("serve: no applications")
+    for name, app in apps.items() if "error" not in apps else ():
+        lines.append(f"application {name}: {app['status']}")
+        for deployment, info in app["deployments"].items():
+            total = sum(info["replicas"].values())
+            states = ", ".join(f"{state} {n}" for state, n in sorted(info["replicas"].items()))
+            lines.append(f"  {deployment}: {info['status']}, {total} replica{'s' if total != 1 else ''} ({states})")
+    keeper = status["parts"]
+    if keeper is None:
+        lines.append("parts: not started (no Api replica has started yet)")
+    bot = status["bot"]
+    polling = " (polling now)" if bot["polling"] is True else " (not polling)" if bot["mode"] == "polling" else ""
+    lines.append(f"bot: {bot['mode'] or 'unknown'}{polling}")
+    nudger = status["nudger"]
+    if nudger is None:
+        lines.append("nudger: not running")
+    elif "error" in nudger:
+        lines.append(f"nudger: not answering ({nudger['error']})")
+    else:
+        last = nudger["last_pass"]
+        when = "no pass yet" if last is None else (
+            f"last pass {now - last['at']:.0f} s ago: "
+            + ", ".join(f"{key} {value}" for key, value in last["report"].items())
+        )
+        lines.append(f"nudger: every {nudger['interval_s']:g} s; {when}")
+    scraper = status["scraper"]
+    if scraper is None:
+        lines.append("scraper: none (no TELETHON_SESSION)")
+    elif "error" in scraper:
+        lines.append(f"scraper: not answering ({scraper['error']})")
+    else:
+        lines.append(f"scraper {scraper['name']}: {'started' if scraper['started'] else 'not started'}, "
+                     f"{scraper['watched']} watched, {scraper['queued']} queued, flood wait {scraper['flood_wait']} s")
+    for kind, shards in status["shards"].items():
+        parts = []
+        for index, shard in enumerate(shards):
+            if shard.get("missing"):
+                parts.append(f"{kind}-{index}: missing")
+            elif "error" in shard:
+                parts.append(f"{kind}-{index}: not answering")
+            else:
+                parts.append(f"{kind}-{index}: {shard['active']} keys on node {shard['node'][:8]}")
+        lines.append(f"{kind} shards ({len(shards)}): " + "; ".join(parts))
+    lines.append("metrics: " + (", ".join(f"http://{t}/metrics" for t in status["metrics_targets"]) or "none"))
+    return "\n".join(lines)
+
+
+def connect(settings: Settings) -> None:
+    import ray
+
+    ray.init(address=settings.ray_address or "auto", namespace=settings.ray_namespace,
+             logging_level=logging.WARNING, log_to_driver=False)

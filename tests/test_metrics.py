@@ -1,0 +1,108 @@
+"""Metrics: one view over processes (what `/metrics` answers under Ray), and this process's
+own registry outside Ray."""
+
+from __future__ import annotations
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from ppb import metrics
+from ppb.status import render
+
+AGENT_A = """# HELP ray_ppb_http_requests_total HTTP requests answered
+# TYPE ray_ppb_http_requests_total counter
+ray_ppb_http_requests_total{Component="core_worker",NodeAddress="10.0.0.1",SessionName="s",Version="2.60.0",WorkerId="a1",method="GET",route="/healthz",status="200"} 3.0
+ray_ppb_http_requests_total{Component="core_worker",NodeAddress="10.0.0.1",SessionName="s",Version="2.60.0",WorkerId="a2",method="GET",route="/healthz",status="200"} 4.0
+ray_ppb_http_requests_total{Component="core_worker",NodeAddress="10.0.0.1",SessionName="s",Version="2.60.0",WorkerId="a2",method="POST",route="/api/v1/users/",status="201"} 1.0
+# HELP ray_tasks Ray's own
+# TYPE ray_tasks gauge
+ray_tasks{State="RUNNING"} 2.0
+"""
+AGENT_B = """# HELP ray_ppb_http_requests_total HTTP requests answered
+# TYPE ray_ppb_http_requests_total counter
+ray_ppb_http_requests_total{Component="core_worker",NodeAddress="10.0.0.2",SessionName="s",Version="2.60.0",WorkerId="b1",method="GET",route="/healthz",status="200"} 5.0
+# HELP ray_ppb_training_seconds Time to train a user's model
+# TYPE ray_ppb_training_seconds histogram
+ray_ppb_training_seconds_bucket{WorkerId="b1",le="0.5"} 1.0
+ray_ppb_training_seconds_bucket{WorkerId="b1",le="+Inf"} 2.0
+ray_ppb_training_seconds_count{WorkerId="b1"} 2.0
+ray_ppb_training_seconds_sum{WorkerId="b1"} 1.25
+"""
+
+
+def samples(text: str) -> dict[tuple[str, tuple], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text) for s in family.samples
+    }
+
+
+def test_series_are_summed_over_processes_and_nodes_and_named_without_rays_prefix() -> None:
+    got = samples(metrics.summed([AGENT_A, AGENT_B, ""]))
+    get = (("method", "GET"), ("route", "/healthz"), ("status", "200"))
+    assert got[("ppb_http_requests_total", get)] == 12.0
+    assert got[("ppb_http_requests_total", (("method", "POST"), ("route", "/api/v1/users/"), ("status", "201")))] == 1.0
+    assert got[("ppb_training_seconds_bucket", (("le", "+Inf"),))] == 2.0
+    assert got[("ppb_training_seconds_sum", ())] == 1.25
+    assert not [name for name, _ in got if not name.startswith("ppb_")]  # Ray's own are left to Ray
+
+
+def test_outside_ray_the_process_counts_in_its_own_registry() -> None:
+    before = samples(metrics.local_text().decode()).get(("ppb_ratings_total", (("kind", "skip"),)), 0.0)
+    metrics.record("ppb_ratings_total", kind="skip")
+    metrics.record("ppb_nudges_total", 2, outcome="nudged")
+    got = samples(metrics.local_text().decode())
+    assert got[("ppb_ratings_total", (("kind", "skip"),))] == before + 1
+
+
+async def test_the_app_counts_requests_by_route_template(api: httpx.AsyncClient) -> None:
+    def healthz(text: str) -> float:
+        return samples(text).get(
+            ("ppb_http_requests_total", (("method", "GET"), ("route", "/healthz"), ("status", "200"))), 0.0
+        )
+
+    before = healthz((await api.get("/metrics")).text)
+    for _ in range(3):
+        assert (await api.get("/healthz")).status_code == 200
+    assert healthz((await api.get("/metrics")).text) == before + 3
+
+
+def test_status_renders_every_part() -> None:
+    status = {
+        "applications": {"ppb": {"status": "RUNNING", "deployments": {
+            "Api": {"status": "HEALTHY", "replicas": {"RUNNING": 2}},
+            "Scorer": {"status": "HEALTHY", "replicas": {"RUNNING": 1}},
+        }}},
+        "parts": {"bot_mode": "polling", "user_shards": 2, "chat_shards": 1},
+        "bot": {"mode": "polling", "polling": True},
+        "nudger": {"running": True, "interval_s": 300.0, "last_pass": {"at": 1000.0, "report": {"nudged": 2, "churned": 0}}},
+        "scraper": None,
+        "shards": {
+            "users": [{"index": 0, "active": 3, "node": "abcdef0123456789"}, {"index": 1, "missing": True}],
+            "chats": [{"index": 0, "error": "GetTimeoutError"}],
+        },
+        "metrics_targets": ["10.0.0.1:8080"],
+    }
+    assert render(status, now=1012.0).splitlines() == [
+        "application ppb: RUNNING",
+        "  Api: HEALTHY, 2 replicas (RUNNING 2)",
+        "  Scorer: HEALTHY, 1 replica (RUNNING 1)",
+        "bot: polling (polling now)",
+        "nudger: every 300 s; last pass 12 s ago: nudged 2, churned 0",
+        "scraper: none (no TELETHON_SESSION)",
+        "users shards (2): users-0: 3 keys on node abcdef01; users-1: missing",
+        "chats shards (1): chats-0: not answering",
+        "metrics: http://10.0.0.1:8080/metrics",
+    ]
+
+
+def test_the_grafana_dashboard_charts_only_metrics_the_application_records() -> None:
+    import json
+    import re
+
+    from tests.conftest import repo_root
+
+    dashboard = json.loads((repo_root() / "deploy" / "grafana-dashboard.json").read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    charted = {re.sub(r"_(bucket|sum|count)$", "", name) for expr in exprs for name in re.findall(r"ray_(ppb_\w+)", expr)}
+    assert charted == set(metrics.METRICS)  # every metric charted, none that does not exist
