@@ -12,6 +12,7 @@ from ppb.store.interactions import InteractionQueries
 from ppb.store.nudges import NudgeQueries
 from ppb.store.posts import PostQueries
 from ppb.store.ranking_inputs import RankingInputs
+from ppb.store.rules import RuleQueries
 from ppb.store.training import TrainingQueries
 from ppb.store.users import UserQueries
 
@@ -26,6 +27,7 @@ class Store(
     RankingInputs,
     TrainingQueries,
     NudgeQueries,
+    RuleQueries,
     StoreBase,
 ):
     """Queries grouped by resource; one instance per process, connected once."""
