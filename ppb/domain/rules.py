@@ -74,12 +74,13 @@ def check_mute_words(words: list[str]) -> tuple[str, ...]:
     cleaned: dict[str, str] = {}
     for index, word in enumerate(words):
         word = " ".join(word.split())
+        where = f"[{index}] " if len(words) > 1 else ""
         if not word:
-            raise ValueError(f"[{index}] is empty")
+            raise ValueError(f"{where}is empty")
         if len(word) > MAX_MUTE_WORD_LENGTH:
-            raise ValueError(f"[{index}] is longer than {MAX_MUTE_WORD_LENGTH} characters")
+            raise ValueError(f"{where}is longer than {MAX_MUTE_WORD_LENGTH} characters")
         if not any(ch.isalnum() for ch in word):
-            raise ValueError(f"[{index}] has no letter or digit")
+            raise ValueError(f"{where}has no letter or digit")
         cleaned.setdefault(normalize(word), word)
     if len(cleaned) > MAX_MUTE_WORDS:
         raise ValueError(f"at most {MAX_MUTE_WORDS} words")

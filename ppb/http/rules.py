@@ -28,8 +28,12 @@ def _clock(value: str) -> str:
 
 Clock = Annotated[str, Field(max_length=5), AfterValidator(_clock)]
 TimeZone = Annotated[str, Field(max_length=64), AfterValidator(check_timezone)]
+def _word(value: str) -> str:
+    return check_mute_words([value])[0]
+
+
 MuteWords = Annotated[
-    list[Annotated[Text, Field(max_length=64)]],
+    list[Annotated[Text, Field(max_length=64), AfterValidator(_word)]],
     Field(max_length=MAX_MUTE_WORDS),
     AfterValidator(lambda words: list(check_mute_words(words))),
 ]
