@@ -29,9 +29,11 @@ log = logging.getLogger("ppb.bot")
 
 SANDBOX_PATH = "/sandbox/botapi"
 COMMANDS = {
-    "en": [("start", "Main menu"), ("feed", "My feed"), ("status", "My progress"), ("help", "Help"),
+    "en": [("start", "Main menu"), ("feed", "My feed"), ("status", "My progress"), ("settings", "Settings"),
+           ("export", "My data as a file"), ("delete", "Delete my data"), ("help", "Help"),
            ("reset", "Start the menu afresh")],
-    "ru": [("start", "Главное меню"), ("feed", "Моя лента"), ("status", "Мой прогресс"), ("help", "Помощь"),
+    "ru": [("start", "Главное меню"), ("feed", "Моя лента"), ("status", "Мой прогресс"), ("settings", "Настройки"),
+           ("export", "Мои данные файлом"), ("delete", "Удалить мои данные"), ("help", "Помощь"),
            ("reset", "Начать меню заново")],
 }
 

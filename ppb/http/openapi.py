@@ -76,6 +76,8 @@ OPERATIONS: list[Operation] = [
     Operation("POST", f"{API}/users/{{telegram_id}}/feed", "The next feed posts for the user's chat, never one sent there before", training.FeedRequest, training.FeedPageOut, errors=(400, 401, 404, 422, 503)),
     Operation("GET", f"{API}/users/{{telegram_id}}/rules", "The user's delivery rules: mode, digest, time zone, quiet hours, muted words, hide ads", None, rules.RulesOut, errors=(401, 404, 422, 503)),
     Operation("PATCH", f"{API}/users/{{telegram_id}}/rules", "Change some of the user's delivery rules (fields not sent are kept)", rules.RulesIn, rules.RulesOut, errors=(400, 401, 404, 422, 503)),
+    Operation("GET", f"{API}/users/{{telegram_id}}/export", "Everything PPB keeps about the user as one JSON document: profile, rules, channels, ratings", errors=(401, 404, 422, 503)),
+    Operation("DELETE", f"{API}/users/{{telegram_id}}", "Erase the user from every table and from Redis", None, None, 204, errors=(401, 404, 422, 503)),
     Operation("POST", f"{API}/channels/", "Register or refresh a channel (201 new, 200 existing)", s.CreateChannel, s.ChannelOut, 201, errors=(400, 401, 409, 422, 503), extra={200: "Existing channel"}),
     Operation("GET", f"{API}/channels/", "All channels", None, s.ChannelList, errors=(401, 503)),
     Operation("POST", f"{API}/posts/bulk", "Add a channel's posts; re-sent posts are not duplicated", s.BulkPosts, s.BulkPostsOut, errors=(400, 401, 404, 422, 503)),
