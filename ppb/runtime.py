@@ -127,11 +127,13 @@ def stop_part(settings: Settings, started: Started) -> None:
 
     from ppb.actors.bot import stop_bot
     from ppb.actors.nudger_actor import stop_nudger
+    from ppb.actors.outbox_actor import stop_outbox
     from ppb.actors.remote import ChatShards, UserShards
     from ppb.http.serve import APP_NAME
 
     stop_bot(settings)
     stop_nudger(settings)
+    stop_outbox(settings)
     if not started.ray:  # a cluster we joined keeps running: take only our part off it
         serve.delete(APP_NAME)
         UserShards(settings).shards.kill_all()
@@ -196,10 +198,12 @@ def run_until_signalled(settings: Settings) -> int:
             return 1
         from ppb.actors.bot import start_for, wants_bot
         from ppb.actors.nudger_actor import start_nudger
+        from ppb.actors.outbox_actor import start_outbox
 
         start_for(settings)  # the bot: polling in the `bot` actor, or the webhook registered
         if wants_bot(settings):
             start_nudger(settings)  # retention: a pass every NUDGE_CHECK_INTERVAL seconds
+            start_outbox(settings)  # live pushes and digests, sent at Telegram's pace
         starting[0] = False
         print(f"PPB is up: http://{settings.http_host}:{settings.http_port}/ (Ctrl+C stops it)", flush=True)
         stop.wait()

@@ -63,9 +63,12 @@ def webapp_url(settings: Settings, public_base: str | None = None) -> str | None
     return None  # Telegram accepts only https Mini Apps; without MINIAPP_URL there is none
 
 
-def build_bot(settings: Settings, public_base: str | None = None, *, retry_outage_s: float = 60.0) -> Bot:
+def build_bot(settings: Settings, public_base: str | None = None, *, retry_outage_s: float = 60.0,
+              flood_waits: int = 10) -> Bot:
+    """`flood_waits`: 429s waited out per request; 0 hands each to the caller (the outbox
+    pauses its whole queue instead)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(bot_api_base(settings, public_base)))
-    session.middleware(RetryMiddleware(outage_s=retry_outage_s))
+    session.middleware(RetryMiddleware(outage_s=retry_outage_s, max_flood_waits=flood_waits))
     return Bot(bot_token(settings), session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

@@ -105,7 +105,9 @@ async def get_webhook_info(emulator: Emulator, params: Params) -> Any:
 async def send_message(emulator: Emulator, params: Params) -> Any:
     chat = emulator.chat_for_bot(params.values.get("chat_id"))
     text, entities = _formatted(params, "text", MAX_TEXT, required=True)
-    message = emulator.add_bot_message(chat, text=text, entities=entities, reply_markup=_markup(params))
+    preview = params.json("link_preview_options") if params.has("link_preview_options") else None
+    message = emulator.add_bot_message(chat, text=text, entities=entities, reply_markup=_markup(params),
+                                       link_preview=preview if isinstance(preview, dict) else None)
     return emulator.message_for_bot(chat, message)
 
 

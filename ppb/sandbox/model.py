@@ -62,6 +62,7 @@ class ChatMessage:
     media_group_id: str | None = None
     edit_date: float | None = None
     document: dict[str, Any] | None = None  # {"file_id", "size", "content"}: what the person downloads
+    link_preview: dict[str, Any] | None = None  # the link_preview_options the bot sent
 
     def for_person(self) -> dict[str, Any]:
         """How the message looks in the person's chat."""
@@ -77,6 +78,7 @@ class ChatMessage:
             "media_group_id": self.media_group_id,
             "edited": self.edit_date is not None,
             "document": self.document,
+            "link_preview": self.link_preview,
         }
 
     def for_bot(self, sender: dict[str, Any], chat: dict[str, Any]) -> dict[str, Any]:

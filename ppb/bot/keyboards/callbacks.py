@@ -36,3 +36,8 @@ class ChannelAction(CallbackData, prefix="c"):
 
 class SettingAction(CallbackData, prefix="s"):
     key: str  # delivery | digest | digest_time | timezone | quiet | mute | ads | export | delete | delete_yes
+
+
+class DigestRate(CallbackData, prefix="dg"):
+    post_id: int
+    kind: str  # like | dislike
