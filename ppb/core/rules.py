@@ -46,8 +46,8 @@ def from_row(row: Row | None) -> Rules:
 
 def to_row(rules: Rules) -> dict[str, Any]:
     return {
-        "delivery": rules.delivery.value,
-        "digest": rules.digest.value,
+        "delivery": DeliveryMode(rules.delivery).value,
+        "digest": DigestMode(rules.digest).value,
         "digest_time": as_hhmm(rules.digest_time),
         "timezone": rules.timezone,
         "quiet_start": as_hhmm(rules.quiet_start),
