@@ -118,7 +118,8 @@ class Outbox:
                 await self._idle()
 
     async def drain(self, deadline_s: float = 60.0) -> None:
-        """Send until the queue is empty (tests, benchmarks)."""
+        """Recover, then send until the queue is empty (tests, benchmarks)."""
+        await self.recover()
         end = self._clock() + deadline_s
         while self._clock() < end:
             if not await self.step() and not self._busy and not await self._store.queued(1):
