@@ -113,6 +113,7 @@ async def on_arrival(store: Store, scorer: ArrivalScorer, post_ids: Sequence[int
         budget = min(caps.hourly - pushed_hour.get(user_id, 0), caps.daily - pushed_day.get(user_id, 0))
         ranked = sorted((p for p in candidates[user_id] if p in scored.decisions),
                         key=lambda p: scored.decisions[p], reverse=True)
+        kept = 0  # for the digest: only what could make it (the best `digest_size` of a batch)
         for post_id in ranked:
             story = story_key(posts[post_id]["text"])
             if (user_id, story) in stories:
@@ -120,6 +121,9 @@ async def on_arrival(store: Store, scorer: ArrivalScorer, post_ids: Sequence[int
             stories.add((user_id, story))
             decision = scored.decisions[post_id]
             push = may_push and budget > 0 and decision > scored.threshold
+            if not push and (kept >= caps.digest_size or not person_rules.digests):
+                continue
+            kept += int(not push)
             budget -= int(push)
             records.append({"user_id": user_id, "post_id": post_id, "score": decision, "story": story,
                             "route": "push" if push else "digest", "status": "queued" if push else "waiting"})
@@ -131,8 +135,7 @@ async def on_arrival(store: Store, scorer: ArrivalScorer, post_ids: Sequence[int
     queued = [message for key, message in pushes.items() if key in added]
     if queued:
         await store.enqueue(queued)
-        for message in queued:
-            await store.add_chat_posts(message["user_id"], [message["payload"]["post"]["id"]])
+        await store.add_chat_pairs([(m["user_id"], int(m["payload"]["post"]["id"])) for m in queued])
     report.pushed = len(queued)
     report.pushed_to = sorted({message["user_id"] for message in queued})
     report.waiting = sum(1 for r in records if r["route"] == "digest" and (r["user_id"], r["post_id"]) in added)

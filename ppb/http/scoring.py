@@ -177,8 +177,9 @@ class Scoring:
         await self._ensure_vectors(slots)
         models: list[tuple[int, UserModel, float]] = []
         results: dict[int, Arrival] = {}
+        all_ratings = await self._store.rating_keys_many(user_ids)  # one query for everyone
         for user_id in user_ids:
-            fitted, ratings = await self._fitted(user_id)
+            fitted, ratings = await self._fitted(user_id, all_ratings.get(user_id, []))
             if not fitted.model.learned:
                 results[user_id] = Arrival({}, NEVER)
                 continue
@@ -189,10 +190,11 @@ class Scoring:
                 results[user_id] = Arrival(dict(zip(ids, values)), threshold)
         return results
 
-    async def _fitted(self, user_id: int) -> tuple[FittedModel, list[Row]]:
-        ratings = await self._store.rating_keys(user_id)
+    async def _fitted(self, user_id: int, ratings: list[Row]) -> tuple[FittedModel, list[Row]]:
+        """The cached model while the person's ratings are the same (the channel prior's
+        drift, which `best` refits for, does not move the text's log-odds)."""
         fitted = self._cache.get(user_id)
-        if fitted is None or not self._fresh(fitted, ratings, self._params):
+        if fitted is None or fitted.version != self._version(ratings, self._params):
             fitted = await self._fit(user_id, ratings, await self._channel_ids(user_id), self._params)
         return fitted, ratings
 

@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 
-from ppb.store.base import INSERT_CHUNK, Row, StoreBase, _rows, utcnow, writes
+from ppb.store.base import Row, StoreBase, _rows, utcnow, writes
 from ppb.store.console_schema import blocked_users
 from ppb.store.schema import (
     channels,
@@ -23,6 +24,9 @@ from ppb.store.schema import (
     users,
 )
 
+_COLUMNS = "user_id, post_id, score, route, status, story, created_at"
+_CONFLICT = "ON CONFLICT (user_id, post_id) DO NOTHING"
+_SQLITE_TIME = deliveries.c.created_at.type.dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
 DELIVERED_STATUSES = ("trained", "active", "churned")
 """Who gets pushes and digests: people with a model (a churned person may come back for one)."""
 
@@ -75,18 +79,26 @@ class DeliveryQueries(StoreBase):
 
     @writes
     async def add_deliveries(self, rows: Sequence[dict[str, Any]]) -> set[tuple[int, int]]:
-        """Record scored (user, post) pairs once; returns the pairs that were new."""
+        """Record scored (user, post) pairs once; returns the pairs that were new (on SQLite,
+        whose one writer is the deliverer, the pairs sent: callers leave out known ones)."""
+        if not rows:
+            return set()
         now = utcnow()
-        added: set[tuple[int, int]] = set()
-        for start in range(0, len(rows), INSERT_CHUNK):
-            chunk = [{**row, "created_at": now} for row in rows[start : start + INSERT_CHUNK]]
-            statement = (
-                self._insert(deliveries).values(chunk)
-                .on_conflict_do_nothing(index_elements=[deliveries.c.user_id, deliveries.c.post_id])
-                .returning(deliveries.c.user_id, deliveries.c.post_id)
-            )
-            added |= {(int(r[0]), int(r[1])) for r in await self.database.fetch_all(statement)}
-        return added
+        async with self.session() as connection, self.database.transaction():
+            raw = connection.raw_connection
+            if self.dialect == "postgresql":
+                records = await raw.fetch(
+                    f"INSERT INTO deliveries ({_COLUMNS}) SELECT u, p, s, r, t, k, $1 FROM unnest("
+                    "$2::bigint[], $3::bigint[], $4::float8[], $5::text[], $6::text[], $7::text[]) AS x(u, p, s, r, t, k) "
+                    f"{_CONFLICT} RETURNING user_id, post_id",
+                    now, *[[row[key] for row in rows] for key in ("user_id", "post_id", "score", "route", "status", "story")])
+                return {(int(r[0]), int(r[1])) for r in records}
+            created_at = _SQLITE_TIME(now)
+            await raw.executemany(
+                f"INSERT INTO deliveries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) {_CONFLICT}",
+                [(row["user_id"], row["post_id"], row["score"], row["route"], row["status"], row["story"], created_at)
+                 for row in rows])
+        return {(int(row["user_id"]), int(row["post_id"])) for row in rows}
 
     async def digest_candidates(self) -> list[Row]:
         """People with posts waiting for their digest, with their rules row (None: defaults)."""
@@ -122,6 +134,16 @@ class DeliveryQueries(StoreBase):
                     deliveries.c.user_id == user_id, deliveries.c.post_id.in_(list(sent_ids))).values(status="queued"))
             await self.database.execute(deliveries.update().where(
                 deliveries.c.user_id == user_id, deliveries.c.status == "waiting").values(status="dropped"))
+
+    @writes
+    async def add_chat_pairs(self, pairs: Sequence[tuple[int, int]]) -> None:
+        """(user, post) pairs sent into chats (never sent by the feed again), in one statement."""
+        if not pairs:
+            return
+        now = utcnow()
+        await self.database.execute(self._insert(chat_posts).values(
+            [{"user_id": u, "post_id": p, "created_at": now} for u, p in pairs]).on_conflict_do_nothing(
+            index_elements=[chat_posts.c.user_id, chat_posts.c.post_id]))
 
     @writes
     async def mark_digest_sent(self, user_id: int, rules_row: dict[str, Any], at: datetime) -> None:
