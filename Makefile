@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/retention.py
 	$(BIN)/python bench/bot.py
 	$(BIN)/python bench/analytics.py
+	$(BIN)/python bench/delivery.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

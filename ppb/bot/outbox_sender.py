@@ -87,6 +87,8 @@ class BotOutboxSender:
             else:
                 post = payload["post"]
                 text, markup, options = push_text(post), menus.feed_post(int(post["id"])), preview(post)
+                if message["kind"] == "nudge":
+                    text = _("🔔 While you were away, this one is for you:") + "\n\n" + text.removeprefix("🔔 ")
         try:
             sent = await self._bot.send_message(chat_id, text, reply_markup=markup, link_preview_options=options)
         except TelegramRetryAfter as error:

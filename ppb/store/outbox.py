@@ -33,6 +33,21 @@ class OutboxQueries(StoreBase):
             await self.database.execute_many(outbox.insert(), rows[start : start + INSERT_CHUNK])
         return len(rows)
 
+    @writes
+    async def enqueue_once(self, message: dict[str, Any]) -> int:
+        """Queue one message with a `ref` unless one with that ref is queued already; its id."""
+        async with self.database.transaction():
+            found = await self.find_queued(int(message["user_id"]), str(message["ref"]))
+            if found is not None:
+                return found
+            return int(await self.database.fetch_val(outbox.insert().values(
+                **message, status=QUEUED, attempts=0, created_at=utcnow()).returning(outbox.c.id)))
+
+    async def find_queued(self, user_id: int, ref: str) -> int | None:
+        value = await self.database.fetch_val(
+            sa.select(outbox.c.id).where(outbox.c.user_id == user_id, outbox.c.ref == ref).order_by(outbox.c.id))
+        return int(value) if value is not None else None
+
     async def queued(self, limit: int) -> list[Row]:
         """The oldest queued messages, oldest first, with the person's language."""
         query = (

@@ -186,6 +186,7 @@ outbox = sa.Table(
     sa.Column("chat_id", sa.BigInteger, nullable=False),
     sa.Column("kind", sa.String(8), nullable=False),  # push | digest | nudge
     sa.Column("payload", sa.JSON, nullable=False),  # post ids and what the message says
+    sa.Column("ref", sa.String(64)),  # what queued it, when it must be found again ("nudge:<post id>")
     sa.Column("status", sa.String(8), nullable=False),  # queued, sending (claimed), sent | failed
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("message_id", sa.BigInteger),
@@ -193,5 +194,6 @@ outbox = sa.Table(
     sa.Column("sent_at", Timestamp),
     sa.Index("ix_outbox_status_id", "status", "id"),
     sa.Index("ix_outbox_user_created", "user_id", "kind", "created_at"),
+    sa.Index("ix_outbox_user_ref", "user_id", "ref"),
 )
 """Outgoing messages, owned by the `outbox` actor: claimed (sending) before each send."""

@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("chat_id", sa.BigInteger, nullable=False),
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("payload", sa.JSON, nullable=False),
+        sa.Column("ref", sa.String(64)),
         sa.Column("status", sa.String(8), nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("message_id", sa.BigInteger),
@@ -63,9 +64,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_outbox_status_id", "outbox", ["status", "id"])
     op.create_index("ix_outbox_user_created", "outbox", ["user_id", "kind", "created_at"])
+    op.create_index("ix_outbox_user_ref", "outbox", ["user_id", "ref"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_user_ref", table_name="outbox")
     op.drop_index("ix_outbox_user_created", table_name="outbox")
     op.drop_index("ix_outbox_status_id", table_name="outbox")
     op.drop_table("outbox")
