@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,9 +28,12 @@ BATCH = 1000
 
 
 class Deliverer:
-    def __init__(self, store: Any, scorer: ArrivalScorer, caps: Caps, *,
+    def __init__(self, store: Any, scorer: ArrivalScorer, caps: Caps, *, batch: int = BATCH,
+                 arrive: Callable[..., Awaitable[ArrivalReport]] = on_arrival,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._store = store
+        self._batch = batch
+        self._arrive = arrive
         self._scorer = scorer
         self._caps = caps
         self._clock = clock
@@ -45,17 +48,21 @@ class Deliverer:
         """One pass: every post stored since the last one, scored for its followers."""
         now = self._clock()
         window_start = min(self._since, now - timedelta(seconds=30))  # a late commit still counts
-        ids = [i for i in await self._store.arrived_since(window_start, now - FRESH, BATCH * 10)
-               if i not in self._handled]
         total = ArrivalReport()
-        for start in range(0, len(ids), BATCH):
-            chunk = ids[start : start + BATCH]
-            report = await on_arrival(self._store, self._scorer, chunk, self._caps, now)
-            for key in ("posts", "followers", "scored", "pushed", "waiting", "hidden"):
-                setattr(total, key, getattr(total, key) + getattr(report, key))
-            total.pushed_to += report.pushed_to
-            for post_id in chunk:
-                self._handled[post_id] = now
+        after_id = 0
+        while True:
+            page = await self._store.arrived_since(window_start, now - FRESH, after_id, self._batch)
+            chunk = [i for i in page if i not in self._handled]
+            if chunk:
+                report = await self._arrive(self._store, self._scorer, chunk, self._caps, now)
+                for key in ("posts", "followers", "scored", "pushed", "waiting", "hidden"):
+                    setattr(total, key, getattr(total, key) + getattr(report, key))
+                total.pushed_to += report.pushed_to
+                for post_id in chunk:
+                    self._handled[post_id] = now
+            if len(page) < self._batch:
+                break
+            after_id = page[-1]
         self._since = now
         cutoff = now - LOOK_BACK
         self._handled = {i: t for i, t in self._handled.items() if t >= cutoff}

@@ -32,11 +32,13 @@ DELIVERED_STATUSES = ("trained", "active", "churned")
 
 
 class DeliveryQueries(StoreBase):
-    async def arrived_since(self, created_after: datetime, posted_after: datetime, limit: int) -> list[int]:
-        """Ids of posts stored since `created_after` and posted since `posted_after`, oldest first."""
+    async def arrived_since(self, created_after: datetime, posted_after: datetime, after_id: int,
+                            limit: int) -> list[int]:
+        """Ids above `after_id` of posts stored since `created_after` and posted since
+        `posted_after`, in id order (a page: call again from the last id)."""
         query = (
             sa.select(posts.c.id)
-            .where(posts.c.created_at >= created_after, posts.c.posted_at >= posted_after)
+            .where(posts.c.created_at >= created_after, posts.c.posted_at >= posted_after, posts.c.id > after_id)
             .order_by(posts.c.id)
             .limit(limit)
         )
