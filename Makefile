@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bot.py
 	$(BIN)/python bench/analytics.py
 	$(BIN)/python bench/metrics.py
+	$(BIN)/python bench/delivery.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -270,7 +270,7 @@ def test_a_node_joins_while_the_shard_counts_change_and_leaves_losing_nothing(de
 
 
 def test_shutting_serve_down_stops_the_parts(deployed: Deployed) -> None:
-    assert {"bot", "nudger", "parts", "users-0", "chats-0"} <= set(deployed.probe("actors"))
+    assert {"bot", "nudger", "outbox", "parts", "users-0", "chats-0"} <= set(deployed.probe("actors"))
     done = deployed.cluster.run(SERVE, "shutdown", "--address", deployed.cluster.dashboard, "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
     wait_until(lambda: deployed.probe("actors") == [] or None, 60, "the parts to stop with the application")

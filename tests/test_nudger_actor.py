@@ -11,6 +11,7 @@ import pytest
 import ray
 
 from ppb.actors.nudger_actor import NAME, NudgerActor
+from ppb.actors.outbox_actor import NAME as OUTBOX, OutboxActor
 from ppb.actors.remote import ChatShards, UserShards
 from ppb.config import load_settings
 from ppb.store.migrate import upgrade_async
@@ -72,6 +73,9 @@ async def test_a_killed_nudger_neither_loses_nor_repeats_a_nudge(harness: Harnes
     handle = NudgerActor.options(name=NAME, namespace=harness.settings.ray_namespace).remote(
         harness.settings, use_scorer=False
     )
+    outbox = OutboxActor.options(name=OUTBOX, namespace=harness.settings.ray_namespace).remote(
+        harness.settings, use_scorer=False
+    )  # nudges are sent by the outbox
     try:
         # Two nudges a pass, a pass a second: killed after the first pass, mid-schedule.
         await wait_for(lambda: _sent_count(store, people, 2), 60, "the first pass's nudges")
@@ -79,10 +83,18 @@ async def test_a_killed_nudger_neither_loses_nor_repeats_a_nudge(harness: Harnes
         await wait_for(lambda: _sent_count(store, people, len(people)), 90, "every quiet person nudged")
         await handle.run_pass.remote()  # more passes after the last nudge: nothing more
         await handle.run_pass.remote()
+        await wait_for(lambda: _all_delivered(nudged, len(people)), 60, "every nudge in its chat")
         assert await nudged() == [1] * len(people)
     finally:
         ray.kill(handle, no_restart=True)
+        ray.kill(outbox, no_restart=True)
         await store.disconnect()
+
+
+async def _all_delivered(nudged, count: int) -> bool:
+    found = await nudged()
+    assert max(found) <= 1, found  # never two
+    return found == [1] * count
 
 
 async def _sent_count(store: Store, people: list, at_least: int) -> bool:

@@ -80,7 +80,7 @@ async def test_in_webhook_mode_the_keeper_registers_the_webhook_and_starts_no_po
             assert app.state.sandbox.webhook_url == f"{base}{PATH}"
             assert (await keeper.status.remote())["webhook_registered"] is True
             assert "bot" not in await asyncio.to_thread(names, settings)  # no polling actor
-            assert "nudger" in await asyncio.to_thread(names, settings)
+            assert {"nudger", "outbox"} <= set(await asyncio.to_thread(names, settings))
         finally:
             ray.kill(keeper, no_restart=True)
             for name in await asyncio.to_thread(names, settings):

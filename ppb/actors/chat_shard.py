@@ -116,6 +116,13 @@ class ChatShard:
                 await self._commit(chat_id, chat, [m for m in chat.messages if m.type != type], clears)
             return cleared
 
+    async def forget(self, chat_id: int) -> None:
+        """Erase the chat's registry, here and where it is kept (the person asked to be deleted)."""
+        chat = await self._chat(chat_id)
+        async with chat.lock:
+            self._chats.pop(chat_id, None)
+            await self._state.delete(chat_id)
+
     def evict_idle(self) -> int:
         """Forget chats quiet for a while, when their state is kept elsewhere."""
         if not self._state.durable:

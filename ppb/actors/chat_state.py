@@ -15,6 +15,8 @@ class ChatState(Protocol):
 
     async def save(self, chat_id: int, snapshot: dict[str, Any]) -> None: ...
 
+    async def delete(self, chat_id: int) -> None: ...
+
     async def close(self) -> None: ...
 
     @property
@@ -35,6 +37,9 @@ class MemoryChatState:
 
     async def save(self, chat_id: int, snapshot: dict[str, Any]) -> None:
         self._chats[chat_id] = orjson.dumps(snapshot)
+
+    async def delete(self, chat_id: int) -> None:
+        self._chats.pop(chat_id, None)
 
     async def close(self) -> None:
         return None
@@ -60,6 +65,9 @@ class RedisChatState:
 
     async def save(self, chat_id: int, snapshot: dict[str, Any]) -> None:
         await self._redis.set(self._key(chat_id), orjson.dumps(snapshot), ex=CHAT_TTL_S)
+
+    async def delete(self, chat_id: int) -> None:
+        await self._redis.delete(self._key(chat_id))
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -71,18 +71,16 @@ class NudgerActor:
 
 async def build_nudger(settings: Settings, use_scorer: bool) -> Nudger:
     """The nudger with its real parts: the store, the Scorer deployment (or ranking in this
-    process), the user shards, and the bot with the chat shards."""
-    from ppb.actors.remote import ChatShards, UserShards
-    from ppb.bot.app import build_bot
-    from ppb.bot.i18n import build_i18n
-    from ppb.bot.nudges import BotNudgeSender
+    process), the user shards, and the outbox that sends its nudges."""
+    from ppb.actors.outbox_nudges import OutboxNudgeSender
+    from ppb.actors.remote import UserShards
     from ppb.core.variants import FeedRanker
     from ppb.http.scoring import Scoring
     from ppb.store.queries import Store
 
     store = Store(settings.async_database_url)
     await store.connect()
-    sender = BotNudgeSender(build_bot(settings), ChatShards(settings), build_i18n())
+    sender = OutboxNudgeSender(store)  # sent by the `outbox` actor, at Telegram's pace with pushes and digests
     ranker = _scorer() if use_scorer else Scoring.from_settings(store, settings)
     feed = FeedRanker(ranker, store, quiet_when_blocked=True)  # the user's A/B variant; none for the blocked
     return Nudger(store, feed, UserShards(settings), sender, nudger_settings(settings))

@@ -1,4 +1,4 @@
-"""The application's long-lived parts (shards, bot, nudger, scraper session), made sure of
+"""The application's long-lived parts (shards, bot, nudger, outbox, scraper session), made sure of
 from every Api replica's start-up, and stopped when the application goes.
 
 Every Api replica calls `ensure_parts` when it starts, so `ppb up` and `serve deploy` run the
@@ -63,6 +63,7 @@ def start_parts(settings: Settings) -> dict[str, Any]:
     """Create whatever part is missing (each by name, idempotently); blocking Ray calls."""
     from ppb.actors.bot import start_bot, wants_bot
     from ppb.actors.nudger_actor import start_nudger
+    from ppb.actors.outbox_actor import start_outbox
     from ppb.actors.remote import ChatShards, UserShards
 
     UserShards(settings).shards.start_all()
@@ -77,6 +78,7 @@ def start_parts(settings: Settings) -> dict[str, Any]:
         if settings.bot_mode == "polling":
             start_bot(settings)
         start_nudger(settings)  # retention: a pass every NUDGE_CHECK_INTERVAL seconds
+        start_outbox(settings)  # live pushes, digests and nudges, sent at Telegram's pace
         started["bot"] = settings.bot_mode
     return started
 
@@ -85,9 +87,11 @@ def stop_parts(settings: Settings) -> None:
     """Stop every part for good: the bot ends its polling first, then the actors go."""
     from ppb.actors.bot import stop_bot
     from ppb.actors.nudger_actor import stop_nudger
+    from ppb.actors.outbox_actor import stop_outbox
 
     stop_bot(settings)
     stop_nudger(settings)
+    stop_outbox(settings)
     stop_shards(settings)
     if settings.telethon_session is not None:
         from ppb.actors.scraper import RayScraperClient

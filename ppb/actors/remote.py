@@ -138,6 +138,10 @@ class ChatShardActor:
         return await self._ready().clear_type(chat_id, type, request_id)
 
     @ray.method(max_task_retries=RETRIES)
+    async def forget(self, chat_id: int) -> None:
+        await self._ready().forget(chat_id)
+
+    @ray.method(max_task_retries=RETRIES)
     async def stats(self) -> dict[str, Any]:
         return {"index": self._index, "active": self._ready().active_count(), **_whereabouts()}
 
@@ -276,3 +280,6 @@ class ChatShards:
         self, chat_id: int, type: MessageType, request_id: str | None = None
     ) -> list[int]:
         return await self.shards.call_for(chat_id, "clear_type", chat_id, type, request_id)
+
+    async def forget(self, chat_id: int) -> None:
+        await self.shards.call_for(chat_id, "forget", chat_id)

@@ -91,6 +91,18 @@ class ApiClient:
     async def interactions(self, telegram_id: int) -> list[dict[str, Any]]:
         return (await self._call("GET", f"/posts/interactions/{telegram_id}"))["interactions"]
 
+    async def rules(self, telegram_id: int) -> dict[str, Any]:
+        return await self._call("GET", f"/users/{telegram_id}/rules")
+
+    async def change_rules(self, telegram_id: int, **changes: Any) -> dict[str, Any]:
+        return await self._call("PATCH", f"/users/{telegram_id}/rules", changes)
+
+    async def export(self, telegram_id: int) -> dict[str, Any]:
+        return await self._call("GET", f"/users/{telegram_id}/export")
+
+    async def erase(self, telegram_id: int) -> None:
+        await self._call("DELETE", f"/users/{telegram_id}")
+
     # posts and the model -------------------------------------------------------------
 
     async def training_posts(self, telegram_id: int, channels: list[str], per_channel: int) -> list[dict[str, Any]]:

@@ -30,9 +30,11 @@ log = logging.getLogger("ppb.bot")
 
 SANDBOX_PATH = "/sandbox/botapi"
 COMMANDS = {
-    "en": [("start", "Main menu"), ("feed", "My feed"), ("status", "My progress"), ("help", "Help"),
+    "en": [("start", "Main menu"), ("feed", "My feed"), ("status", "My progress"), ("settings", "Settings"),
+           ("export", "My data as a file"), ("delete", "Delete my data"), ("help", "Help"),
            ("reset", "Start the menu afresh")],
-    "ru": [("start", "Главное меню"), ("feed", "Моя лента"), ("status", "Мой прогресс"), ("help", "Помощь"),
+    "ru": [("start", "Главное меню"), ("feed", "Моя лента"), ("status", "Мой прогресс"), ("settings", "Настройки"),
+           ("export", "Мои данные файлом"), ("delete", "Удалить мои данные"), ("help", "Помощь"),
            ("reset", "Начать меню заново")],
 }
 
@@ -62,9 +64,12 @@ def webapp_url(settings: Settings, public_base: str | None = None) -> str | None
     return None  # Telegram accepts only https Mini Apps; without MINIAPP_URL there is none
 
 
-def build_bot(settings: Settings, public_base: str | None = None, *, retry_outage_s: float = 60.0) -> Bot:
+def build_bot(settings: Settings, public_base: str | None = None, *, retry_outage_s: float = 60.0,
+              flood_waits: int = 10) -> Bot:
+    """`flood_waits`: 429s waited out per request; 0 hands each to the caller (the outbox
+    pauses its whole queue instead)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(bot_api_base(settings, public_base)))
-    session.middleware(RetryMiddleware(outage_s=retry_outage_s))
+    session.middleware(RetryMiddleware(outage_s=retry_outage_s, max_flood_waits=flood_waits))
     return Bot(bot_token(settings), session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ppb.core.rules import post_filter
 from ppb.domain.channels import ChannelRef
 from ppb.domain.status import UserEvent, UserStatus
 from ppb.store.queries import Row, Store
@@ -89,7 +90,9 @@ async def read(store: Store, telegram_id: int) -> TrainingState:
     items = await store.training_set(user["id"])
     settled = settled_channels(items)
     rated = [item for item in items if item["rating"] is not None]
-    cards = [item for item in items if item["rating"] is None and item["channel_id"] not in settled]
+    hidden = await post_filter(store, user["id"])  # muted words and ads, as everywhere
+    cards = [item for item in items if item["rating"] is None and item["channel_id"] not in settled
+             and hidden.shows(item)]
     count = await store.rating_count(user["id"])
     return TrainingState(
         status=user["status"], is_trained=bool(user["is_trained"]), total=len(rated) + len(cards),
@@ -119,6 +122,7 @@ async def start(store: Store, users: UserMachine, telegram_id: int, refs: Sequen
     if channel_ids:
         await store.link_channels(user["id"], channel_ids, for_training=True)
     rows = await store.latest_posts(channel_ids, per_channel, unrated_by=user["id"]) if channel_ids else []
+    rows = (await post_filter(store, user["id"])).keep(rows)
     await store.set_training(user["id"], [row["id"] for row in interleave(rows)], append=append)
     return await read(store, telegram_id)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from ppb.core.rules import post_filter
 from ppb.domain.errors import Blocked
 from ppb.store.admin import Admin
 from ppb.store.experiments import Experiments
@@ -28,6 +29,7 @@ class FeedRanker:
 
     def __init__(self, inner: Ranker, store: Store, *, quiet_when_blocked: bool = False) -> None:
         self._inner = inner
+        self._store = store
         self._experiments = Experiments(store)
         self._admin = Admin(store)
         self._quiet = quiet_when_blocked
@@ -47,4 +49,8 @@ class FeedRanker:
         if variant is None:
             found = await self._experiments.variant_for(user_id)
             variant = dict(found[1].settings) if found else None
-        return await self._inner.best(user_id, limit, variant=variant)
+        hidden = await post_filter(self._store, user_id)  # the person's muted words and ads
+        if not hidden.active:
+            return await self._inner.best(user_id, limit, variant=variant)
+        ranked = await self._inner.best(user_id, min(limit * 2 + 20, limit + 500), variant=variant)
+        return hidden.keep(ranked, lambda pair: pair[0])[:limit]

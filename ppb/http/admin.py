@@ -22,6 +22,7 @@ from ppb.http.admin_io import out, query, services
 from ppb.http.body import parse_body, path_int
 from ppb.http.schemas import Body
 from ppb.http.training import defaults as training_defaults
+from ppb.http.data_rights import erase_redis
 from ppb.store.admin import Admin, erase_user
 from ppb.store.console_schema import experiment_assignments
 from ppb.store.queries import Store
@@ -116,6 +117,7 @@ async def delete_user(request: Request) -> Response:
     svc = services(request)
     user = await _user(request)
     removed = await erase_user(svc.store, user["id"])
+    removed["redis_keys"] = await erase_redis(svc.settings, int(user["telegram_id"]))
     await Admin(svc.store).log(admin_auth.operator(request), "user:delete", f"user:{user['telegram_id']}", removed)
     return Response(status_code=204)
 

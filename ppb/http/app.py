@@ -11,7 +11,7 @@ from starlette.routing import Mount, Route
 
 from ppb import logsafe
 from ppb.config import Settings, is_loopback
-from ppb.http import admin, channels, commands, console, health, miniapp, ml, posts, training, users
+from ppb.http import admin, channels, commands, console, data_rights, health, miniapp, ml, posts, rules, training, users
 from ppb.http.auth import APIKeyMiddleware
 from ppb.http.database import ConnectionPerRequestMiddleware
 from ppb.http.errors import exception_handlers
@@ -49,7 +49,7 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
             *health.routes,
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
-            Mount("/api/v1", routes=[*users.routes, *training.routes, *channels.routes, *posts.routes, *ml.routes, *commands.routes, miniapp.api_mount(settings), admin.admin_mount(settings, services.store)]),
+            Mount("/api/v1", routes=[*users.routes, *rules.routes, *data_rights.routes, *training.routes, *channels.routes, *posts.routes, *ml.routes, *commands.routes, miniapp.api_mount(settings), admin.admin_mount(settings, services.store)]),
             miniapp.static_mount(),
             console.static_mount(),
         ],

@@ -212,6 +212,27 @@ async def rate(request: Request) -> Response:
     return reply(InteractionOut.model_validate(row))
 
 
+async def get_rules(request: Request) -> Response:
+    """The settings tab: the initData's user's delivery rules."""
+    from ppb.core import rules as core_rules
+    from ppb.http.rules import rules_out
+
+    user = await _user_row(request, telegram_user(request))
+    return reply(rules_out(await core_rules.read(_services(request).store, user["id"])))
+
+
+async def patch_rules(request: Request) -> Response:
+    """Change some of the initData's user's rules, as `PATCH /users/{id}/rules` does."""
+    from ppb.core import rules as core_rules
+    from ppb.http.rules import RulesIn, changes_of, rules_out
+
+    who = telegram_user(request)
+    body = await parse_body(request, RulesIn)
+    user = await _user_row(request, who)
+    store = _services(request).store
+    return reply(rules_out(await core_rules.update(store, user["id"], changes_of(body))))
+
+
 async def about(request: Request) -> Response:
     """What the app shows when opened without launch parameters (no sign-in needed)."""
     settings = _services(request).settings
@@ -245,7 +266,7 @@ def api_mount(settings: Settings) -> Mount:
             Middleware(
                 CORSMiddleware,
                 allow_origins=[_origin(settings.miniapp_url)],
-                allow_methods=["GET", "POST"],
+                allow_methods=["GET", "POST", "PATCH"],
                 allow_headers=["Authorization", "Content-Type"],
                 max_age=600,
             )
@@ -263,4 +284,6 @@ routes = [
     Route("/interactions", rate, methods=["POST"]),
     Route("/training/finish", finish, methods=["POST"]),
     Route("/about", about, methods=["GET"]),
+    Route("/rules", get_rules, methods=["GET"]),
+    Route("/rules", patch_rules, methods=["PATCH"]),
 ]

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ppb import __version__
-from ppb.http import admin, admin_auth, commands, experiments, miniapp, training
+from ppb.http import admin, admin_auth, commands, experiments, miniapp, rules, training
 from ppb.http import schemas as s
 
 
@@ -74,6 +74,10 @@ OPERATIONS: list[Operation] = [
     Operation("POST", f"{API}/users/{{telegram_id}}/training", "Start (or extend) the user's training; channels interleaved", training.StartTraining, training.TrainingOut, errors=(400, 401, 404, 409, 422, 503)),
     Operation("POST", f"{API}/users/{{telegram_id}}/training/finish", "Fit the model now and complete the training", training.FinishTraining, training.FinishOut, errors=(400, 401, 404, 422, 503)),
     Operation("POST", f"{API}/users/{{telegram_id}}/feed", "The next feed posts for the user's chat, never one sent there before", training.FeedRequest, training.FeedPageOut, errors=(400, 401, 404, 422, 503)),
+    Operation("GET", f"{API}/users/{{telegram_id}}/rules", "The user's delivery rules: mode, digest, time zone, quiet hours, muted words, hide ads", None, rules.RulesOut, errors=(401, 404, 422, 503)),
+    Operation("PATCH", f"{API}/users/{{telegram_id}}/rules", "Change some of the user's delivery rules (fields not sent are kept)", rules.RulesIn, rules.RulesOut, errors=(400, 401, 404, 422, 503)),
+    Operation("GET", f"{API}/users/{{telegram_id}}/export", "Everything PPB keeps about the user as one JSON document: profile, rules, channels, ratings", errors=(401, 404, 422, 503)),
+    Operation("DELETE", f"{API}/users/{{telegram_id}}", "Erase the user from every table and from Redis", None, None, 204, errors=(401, 404, 422, 503)),
     Operation("POST", f"{API}/channels/", "Register or refresh a channel (201 new, 200 existing)", s.CreateChannel, s.ChannelOut, 201, errors=(400, 401, 409, 422, 503), extra={200: "Existing channel"}),
     Operation("GET", f"{API}/channels/", "All channels", None, s.ChannelList, errors=(401, 503)),
     Operation("POST", f"{API}/posts/bulk", "Add a channel's posts; re-sent posts are not duplicated", s.BulkPosts, s.BulkPostsOut, errors=(400, 401, 404, 422, 503)),
@@ -88,6 +92,8 @@ OPERATIONS: list[Operation] = [
     Operation("GET", f"{API}/miniapp/posts", "Cards to rate: ?mode=training|feed&limit=N", None, miniapp.MiniAppPosts, errors=(401, 422, 503), auth="MiniApp"),
     Operation("POST", f"{API}/miniapp/interactions", "Rate a post as the initData's user (re-sending is harmless)", miniapp.MiniAppRate, s.InteractionOut, errors=(400, 401, 404, 422, 503), auth="MiniApp"),
     Operation("POST", f"{API}/miniapp/training/finish", "Finish training now as the initData's user: fits the model, completes the training", None, miniapp.MiniAppPosts, errors=(401, 404, 503), auth="MiniApp"),
+    Operation("GET", f"{API}/miniapp/rules", "The initData's user's delivery rules (the settings tab)", None, rules.RulesOut, errors=(401, 503), auth="MiniApp"),
+    Operation("PATCH", f"{API}/miniapp/rules", "Change some of the initData's user's delivery rules", rules.RulesIn, rules.RulesOut, errors=(400, 401, 422, 503), auth="MiniApp"),
     Operation("GET", f"{API}/miniapp/about", "What the app shows when opened without launch parameters", None, miniapp.MiniAppAbout, errors=(), public=True),
     *ADMIN_OPERATIONS,
     Operation("GET", "/healthz", "Liveness", public=True),

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ppb.core.rules import post_filter
 from ppb.domain.channels import ChannelRef, parse_channel
 from ppb.domain.errors import DomainError, NotFound
 from ppb.http.body import parse_body, reply
@@ -64,6 +65,7 @@ async def training(request: Request) -> Response:
     channel_ids = [row["id"] for row in found]
     await store.link_channels(user_id, channel_ids, for_training=True)
     rows = await store.latest_posts(channel_ids, body.posts_per_channel, unrated_by=user_id)
+    rows = (await post_filter(store, user_id)).keep(rows)  # the person's muted words and ads
     return reply(TrainingPosts.model_validate({"posts": rows}))
 
 

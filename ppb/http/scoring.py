@@ -38,6 +38,7 @@ from ppb.ranking import (
     similar_peers,
     spread,
 )
+from ppb.ranking.live import NEVER, live_threshold
 from ppb.store.queries import Row, Store, as_utc
 
 CANDIDATE_LIMIT = 10_000
@@ -100,6 +101,7 @@ class Scoring:
         self._text_lock = asyncio.Lock()
         self._gaps: dict[int, float] = {}
         self._graphs: dict[int, tuple[tuple[int, bytes], sparse.csr_matrix]] = {}
+        self._thresholds: dict[int, tuple[tuple[Any, ...], float]] = {}
 
     @classmethod
     def from_settings(cls, store: Store, settings: Settings) -> Scoring:
@@ -163,6 +165,76 @@ class Scoring:
         await self.sync()
         calls = (self.best(*request, synced=True) for request in requests)
         return list(await asyncio.gather(*calls, return_exceptions=True))
+
+    async def score_arrivals(self, user_ids: list[int], post_ids: list[int]) -> dict[int, Arrival]:
+        """New posts scored for many users at once: their vectors once, one matrix product
+        for every learned user, and each user's live threshold (`ppb.ranking.live`)."""
+        await self.sync(list(post_ids))
+        with self._lock:
+            slots = self._index.slots(post_ids)
+        if not len(slots):
+            return {}
+        await self._ensure_vectors(slots)
+        models: list[tuple[int, UserModel, float]] = []
+        results: dict[int, Arrival] = {}
+        all_ratings = await self._store.rating_keys_many(user_ids)  # one query for everyone
+        for user_id in user_ids:
+            fitted, ratings = await self._fitted(user_id, all_ratings.get(user_id, []))
+            if not fitted.model.learned:
+                results[user_id] = Arrival({}, NEVER)
+                continue
+            models.append((user_id, fitted.model, await self._threshold(user_id, fitted, ratings)))
+        if models:
+            scored = await asyncio.to_thread(self._decisions, slots, [model for _, model, _ in models])
+            for (user_id, _, threshold), (ids, values) in zip(models, scored):
+                results[user_id] = Arrival(dict(zip(ids, values)), threshold)
+        return results
+
+    async def _fitted(self, user_id: int, ratings: list[Row]) -> tuple[FittedModel, list[Row]]:
+        """The cached model while the person's ratings are the same (the channel prior's
+        drift, which `best` refits for, does not move the text's log-odds)."""
+        fitted = self._cache.get(user_id)
+        if fitted is None or fitted.version != self._version(ratings, self._params):
+            fitted = await self._fit(user_id, ratings, await self._channel_ids(user_id), self._params)
+        return fitted, ratings
+
+    async def _threshold(self, user_id: int, fitted: FittedModel, ratings: list[Row]) -> float:
+        cached = self._thresholds.get(user_id)
+        if cached is not None and cached[0] == fitted.version:
+            return cached[1]
+        liked = [r["post_id"] for r in ratings if r["interaction_type"] == InteractionType.LIKE]
+        others = [r["post_id"] for r in ratings if r["interaction_type"] != InteractionType.LIKE]
+        with self._lock:
+            liked_slots, other_slots = self._index.slots(liked), self._index.slots(others)
+        await self._ensure_vectors(np.union1d(liked_slots, other_slots).astype(np.int64))
+        values = await asyncio.to_thread(self._decisions, np.concatenate([liked_slots, other_slots]), [fitted.model])
+        decisions = dict(zip(*values[0]))
+        with self._lock:
+            liked_ids, other_ids = self._index.ids(liked_slots).tolist(), self._index.ids(other_slots).tolist()
+        threshold = live_threshold(np.asarray([decisions[i] for i in liked_ids if i in decisions]),
+                                   np.asarray([decisions[i] for i in other_ids if i in decisions]))
+        self._thresholds[user_id] = (fitted.version, threshold)
+        while len(self._thresholds) > self._cache_size:
+            self._thresholds.pop(next(iter(self._thresholds)))
+        return threshold
+
+    def _decisions(self, slots: np.ndarray, models: list[UserModel]) -> list[tuple[list[int], list[float]]]:
+        """Each model's log-odds of a like for the posts at `slots`; runs in a worker thread."""
+        with self._lock:
+            valid = slots[~np.isin(slots, self._index.missing_vectors(slots))] if len(slots) else slots
+            ids = self._index.ids(valid).tolist()
+            if not len(valid):
+                return [([], []) for _ in models]
+            rows = self._index.vectors(valid)
+        out = []
+        columns = [model.text_model.model_columns for model in models]
+        if all(c == columns[0] for c in columns):  # one product for everyone
+            directions = np.stack([model.direction for model in models], axis=1)
+            values = rows[:, columns[0]] @ directions + np.asarray([m.intercept for m in models], dtype=np.float32)
+            return [(ids, values[:, k].astype(float).tolist()) for k in range(len(models))]
+        for model in models:
+            out.append((ids, model.decision(rows[:, model.text_model.model_columns]).astype(float).tolist()))
+        return out
 
     def stats(self) -> dict[str, int]:
         """What this process holds: cached models, indexed posts, the vector generation."""
@@ -378,6 +450,14 @@ class Scoring:
         return [(rows[i], score) for i, score in chosen if i in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """New posts' log-odds of a like for one user, and the bar for a live push."""
+
+    decisions: dict[int, float]
+    threshold: float
+
+
 class ScorerClient:
     """`Ranker` over the Scorer deployment's handle: any replica serves any user."""
 
@@ -387,6 +467,9 @@ class ScorerClient:
     async def train(self, user_id: int) -> tuple[int, float]:
         count, seconds = await self._call(self._handle.train.remote(user_id))
         return int(count), float(seconds)
+
+    async def score_arrivals(self, user_ids: list[int], post_ids: list[int]) -> dict[int, Arrival]:
+        return await self._call(self._handle.score_arrivals.remote(user_ids, post_ids))
 
     async def best(
         self, user_id: int, limit: int, variant: dict[str, Any] | None = None

@@ -81,6 +81,11 @@ class Scorer:
         metrics.record("ppb_training_seconds", seconds)
         return used, seconds
 
+    async def score_arrivals(self, user_ids: list[int], post_ids: list[int]) -> Any:
+        """New posts for their channels' followers, one call per arrival (not per user)."""
+        await self._ready()
+        return await self._scoring.score_arrivals(user_ids, post_ids)
+
     async def stats(self) -> dict[str, int]:
         return self._scoring.stats()
 

@@ -105,7 +105,9 @@ async def get_webhook_info(emulator: Emulator, params: Params) -> Any:
 async def send_message(emulator: Emulator, params: Params) -> Any:
     chat = emulator.chat_for_bot(params.values.get("chat_id"))
     text, entities = _formatted(params, "text", MAX_TEXT, required=True)
-    message = emulator.add_bot_message(chat, text=text, entities=entities, reply_markup=_markup(params))
+    preview = params.json("link_preview_options") if params.has("link_preview_options") else None
+    message = emulator.add_bot_message(chat, text=text, entities=entities, reply_markup=_markup(params),
+                                       link_preview=preview if isinstance(preview, dict) else None)
     return emulator.message_for_bot(chat, message)
 
 
@@ -127,6 +129,22 @@ async def send_photo(emulator: Emulator, params: Params) -> Any:
     photo = _photo(params, params.values.get("photo"))
     caption, entities = _formatted(params, "caption", MAX_CAPTION, required=False)
     message = emulator.add_bot_message(chat, photo=photo, caption=caption, entities=entities, reply_markup=_markup(params))
+    return emulator.message_for_bot(chat, message)
+
+
+async def send_document(emulator: Emulator, params: Params) -> Any:
+    """A file the person can open: its bytes are kept (as text when they are UTF-8)."""
+    chat = emulator.chat_for_bot(params.values.get("chat_id"))
+    value = params.values.get("document")
+    name = value.removeprefix("attach://") if isinstance(value, str) and value.startswith("attach://") else "document"
+    payload = params.files.get(name)
+    if payload is None:
+        raise bad_request("there is no document in the request")
+    caption, entities = _formatted(params, "caption", MAX_CAPTION, required=False)
+    document = {"file_id": f"sandbox-document-{uuid.uuid4().hex}", "size": len(payload),
+                "content": payload.decode("utf-8", "replace")}
+    message = emulator.add_bot_message(chat, document=document, caption=caption, entities=entities,
+                                       reply_markup=_markup(params))
     return emulator.message_for_bot(chat, message)
 
 
@@ -263,6 +281,7 @@ METHODS: dict[str, Method] = {
     "sendmessage": send_message,
     "sendphoto": send_photo,
     "sendmediagroup": send_media_group,
+    "senddocument": send_document,
     "editmessagetext": edit_message_text,
     "editmessagecaption": edit_message_caption,
     "editmessagereplymarkup": edit_message_reply_markup,

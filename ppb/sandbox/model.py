@@ -61,6 +61,8 @@ class ChatMessage:
     caption: str | None = None
     media_group_id: str | None = None
     edit_date: float | None = None
+    document: dict[str, Any] | None = None  # {"file_id", "size", "content"}: what the person downloads
+    link_preview: dict[str, Any] | None = None  # the link_preview_options the bot sent
 
     def for_person(self) -> dict[str, Any]:
         """How the message looks in the person's chat."""
@@ -75,6 +77,8 @@ class ChatMessage:
             "caption": self.caption,
             "media_group_id": self.media_group_id,
             "edited": self.edit_date is not None,
+            "document": self.document,
+            "link_preview": self.link_preview,
         }
 
     def for_bot(self, sender: dict[str, Any], chat: dict[str, Any]) -> dict[str, Any]:
@@ -95,6 +99,11 @@ class ChatMessage:
                 message["caption"] = self.caption
                 if self.entities:
                     message["caption_entities"] = self.entities
+        if self.document is not None:
+            message["document"] = {"file_id": self.document["file_id"], "file_unique_id": self.document["file_id"][-16:],
+                                   "file_size": self.document["size"]}
+            if self.caption is not None:
+                message["caption"] = self.caption
         if self.media_group_id:
             message["media_group_id"] = self.media_group_id
         if self.reply_markup and "inline_keyboard" in self.reply_markup:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from ppb.store.base import INSERT_CHUNK, POST_BATCH, NewPost, Row, StoreBase, as_utc, utcnow, writes
 from ppb.store.channels import ChannelQueries
+from ppb.store.delivery import DeliveryQueries
 from ppb.store.interactions import InteractionQueries
 from ppb.store.nudges import NudgeQueries
+from ppb.store.outbox import OutboxQueries
 from ppb.store.posts import PostQueries
 from ppb.store.ranking_inputs import RankingInputs
+from ppb.store.rules import RuleQueries
 from ppb.store.training import TrainingQueries
 from ppb.store.users import UserQueries
 
@@ -26,6 +29,9 @@ class Store(
     RankingInputs,
     TrainingQueries,
     NudgeQueries,
+    RuleQueries,
+    DeliveryQueries,
+    OutboxQueries,
     StoreBase,
 ):
     """Queries grouped by resource; one instance per process, connected once."""

@@ -155,3 +155,57 @@ sa.Index(  # covering: the daily figures read the window's ratings from the inde
 sa.Index("ix_interactions_user_created", interactions.c.user_id, interactions.c.created_at)
 sa.Index("ix_user_logs_action_user", user_logs.c.action, user_logs.c.user_id)
 sa.Index("ix_user_channels_channel", user_channels.c.channel_id)
+
+# Delivery (migration 0005_delivery): each person's rules, what arrived for them, what is sent.
+user_rules = sa.Table(
+    "user_rules",
+    metadata,
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("delivery", sa.String(8), nullable=False),  # live | digest | both | off
+    sa.Column("digest", sa.String(8), nullable=False),  # off | daily | twice
+    sa.Column("digest_time", sa.String(5), nullable=False),  # HH:MM in `timezone`
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("quiet_start", sa.String(5)),  # HH:MM, both None: no quiet hours
+    sa.Column("quiet_end", sa.String(5)),
+    sa.Column("mute_words", sa.JSON, nullable=False),
+    sa.Column("hide_ads", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("last_digest_at", Timestamp),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+"""A person's delivery rules; no row means the defaults (`ppb.domain.rules.Rules`)."""
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("post_id", sa.BigInteger, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("route", sa.String(8), nullable=False),  # push | digest
+    sa.Column("status", sa.String(8), nullable=False),  # waiting (for the digest) | queued | dropped
+    sa.Column("story", sa.String(32), nullable=False),  # cross-posts of one story share it
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("user_id", "post_id", name="uq_deliveries_user_post"),
+    sa.Index("ix_deliveries_user_status", "user_id", "status", "created_at"),
+)
+"""Each new post scored for each follower, once: pushed now, or waiting for their digest."""
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("chat_id", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),  # push | digest | nudge
+    sa.Column("payload", sa.JSON, nullable=False),  # post ids and what the message says
+    sa.Column("ref", sa.String(64)),  # what queued it, when it must be found again ("nudge:<post id>")
+    sa.Column("status", sa.String(8), nullable=False),  # queued, sending (claimed), sent | failed
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("message_id", sa.BigInteger),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("sent_at", Timestamp),
+    sa.Index("ix_outbox_status_id", "status", "id"),
+    sa.Index("ix_outbox_user_created", "user_id", "kind", "created_at"),
+    sa.Index("ix_outbox_user_ref", "user_id", "ref"),
+)
+"""Outgoing messages, owned by the `outbox` actor: claimed (sending) before each send."""

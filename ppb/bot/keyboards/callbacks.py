@@ -32,3 +32,12 @@ class FeedRate(CallbackData, prefix="f"):
 class ChannelAction(CallbackData, prefix="c"):
     action: str  # remove
     channel: str
+
+
+class SettingAction(CallbackData, prefix="s"):
+    key: str  # delivery | digest | digest_time | timezone | quiet | mute | ads | export | delete | delete_yes
+
+
+class DigestRate(CallbackData, prefix="dg"):
+    post_id: int
+    kind: str  # like | dislike

@@ -8,7 +8,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from ppb.bot.keyboards.callbacks import ChannelAction, FeedRate, Lang, Menu, TrainAction, TrainRate
+from ppb.bot.keyboards.callbacks import ChannelAction, FeedRate, Lang, Menu, SettingAction, TrainAction, TrainRate
 
 
 def _languages(builder: InlineKeyboardBuilder) -> None:
@@ -48,7 +48,34 @@ def main_menu() -> InlineKeyboardMarkup:
         InlineKeyboardButton(text=_("🔁 Retrain"), callback_data=Menu(action="retrain").pack()),
         InlineKeyboardButton(text=_("🌐 Language"), callback_data=Menu(action="lang").pack()),
     )
-    builder.row(InlineKeyboardButton(text=_("❓ Help"), callback_data=Menu(action="help").pack()))
+    builder.row(
+        InlineKeyboardButton(text=_("⚙️ Settings"), callback_data=Menu(action="settings").pack()),
+        InlineKeyboardButton(text=_("❓ Help"), callback_data=Menu(action="help").pack()),
+    )
+    return builder.as_markup()
+
+
+def settings_menu(rules: dict[str, Any]) -> InlineKeyboardMarkup:
+    """The person's rules, one button each: a tap cycles a choice or asks for a value."""
+    builder = InlineKeyboardBuilder()
+
+    def button(text: str, key: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text=text, callback_data=SettingAction(key=key).pack())
+
+    builder.row(button(_("📬 Delivery"), "delivery"), button(_("🗞 Digest"), "digest"))
+    builder.row(button(_("🕘 Digest time"), "digest_time"), button(_("🌍 Time zone"), "timezone"))
+    builder.row(button(_("🌙 Quiet hours"), "quiet"), button(_("🔇 Muted words"), "mute"))
+    builder.row(button(_("🚫 Show ads") if rules.get("hide_ads") else _("🚫 Hide ads"), "ads"))
+    builder.row(button(_("📤 Export my data"), "export"), button(_("🗑 Delete my data"), "delete"))
+    _home(builder)
+    return builder.as_markup()
+
+
+def confirm_delete() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.row(InlineKeyboardButton(text=_("🗑 Yes, delete everything"),
+                                     callback_data=SettingAction(key="delete_yes").pack()))
+    builder.row(InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=Menu(action="settings").pack()))
     return builder.as_markup()
 
 

@@ -1,0 +1,46 @@
+"""Rating a post of a digest in place: the digest's own buttons, the chosen one ticked."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import gettext as _
+
+from ppb.bot.api import ApiClient
+from ppb.bot.keyboards.callbacks import DigestRate
+from ppb.bot.outbox_sender import digest_keyboard
+
+router = Router(name="digest")
+
+
+def chosen_in(markup: object) -> tuple[list[int], dict[int, str]]:
+    """The digest's posts, in order, and the rating ticked on each, read from its buttons."""
+    post_ids: list[int] = []
+    chosen: dict[int, str] = {}
+    for row in getattr(markup, "inline_keyboard", None) or []:
+        for button in row:
+            data = DigestRate.unpack(button.callback_data) if button.callback_data else None
+            if data is None:
+                continue
+            if data.post_id not in post_ids:
+                post_ids.append(data.post_id)
+            if button.text.endswith("✓"):
+                chosen[data.post_id] = data.kind
+    return post_ids, chosen
+
+
+@router.callback_query(DigestRate.filter())
+async def rate(query: CallbackQuery, callback_data: DigestRate, api: ApiClient) -> None:
+    await api.rate(query.from_user.id, callback_data.post_id, callback_data.kind)
+    await query.answer(_("👍 Noted") if callback_data.kind == "like" else _("👎 Noted"))
+    message = query.message
+    if message is None or not hasattr(message, "reply_markup"):
+        return
+    post_ids, chosen = chosen_in(message.reply_markup)
+    chosen[callback_data.post_id] = callback_data.kind
+    try:
+        await message.edit_reply_markup(reply_markup=digest_keyboard(post_ids, chosen))  # type: ignore[union-attr]
+    except TelegramBadRequest as error:
+        if "not modified" not in error.message:
+            raise

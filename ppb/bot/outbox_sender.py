@@ -1,0 +1,109 @@
+"""Outbox messages as the chat shows them: a live push (one post, its media shown through a
+link preview of the public post) or a digest (the top posts since the last one, each
+linked and rateable), tagged `out:<id>` in the chat's registry the moment Telegram answers."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiogram import Bot, html
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from ppb.actors.outbox import RetryLater, Undeliverable
+from ppb.bot.i18n import DEFAULT, LANGUAGES
+from ppb.bot.keyboards import menus
+from ppb.bot.keyboards.callbacks import DigestRate
+from ppb.bot.messages import Registry
+from ppb.bot.posts import post_body, post_url, shorten
+from ppb.domain.messages import ManagedMessage, MessageType
+
+TEXT_LIMIT = 3500
+DIGEST_SNIPPET = 180
+
+
+def outbox_tag(outbox_id: int) -> str:
+    return f"out:{outbox_id}"
+
+
+def push_text(post: dict[str, Any]) -> str:
+    title = html.quote(post.get("channel_title") or "")
+    return f"🔔 <b>{title}</b>\n\n{post_body(post, TEXT_LIMIT)}"
+
+
+def preview(post: dict[str, Any]) -> LinkPreviewOptions:
+    """The public post itself as the preview (Telegram shows its photo, video or album);
+    no preview for a private channel, whose post nobody else can open."""
+    url = post_url(post)
+    if url is None:
+        return LinkPreviewOptions(is_disabled=True)
+    return LinkPreviewOptions(url=url, prefer_large_media=True)
+
+
+def digest_text(posts: list[dict[str, Any]]) -> str:
+    lines = [_("🗞 Your digest: {count} posts since the last one").format(count=len(posts))]
+    for number, post in enumerate(posts, start=1):
+        snippet, _cut = shorten(" ".join((post.get("text") or "").split()), DIGEST_SNIPPET)
+        title = html.quote(post.get("channel_title") or "")
+        url = post_url(post)
+        link = f' <a href="{html.quote(url)}">↗</a>' if url else ""
+        lines.append(f"{number}. <b>{title}</b>{link}\n{html.quote(snippet)}")
+    return "\n\n".join(lines)
+
+
+def digest_keyboard(post_ids: list[int], chosen: dict[int, str] | None = None) -> InlineKeyboardMarkup:
+    chosen = chosen or {}
+    rows = []
+    for number, post_id in enumerate(post_ids, start=1):
+        def label(emoji: str, kind: str) -> str:
+            return f"{number} {emoji}" + (" ✓" if chosen.get(post_id) == kind else "")
+
+        rows.append([
+            InlineKeyboardButton(text=label("👍", "like"), callback_data=DigestRate(post_id=post_id, kind="like").pack()),
+            InlineKeyboardButton(text=label("👎", "dislike"), callback_data=DigestRate(post_id=post_id, kind="dislike").pack()),
+        ])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+class BotOutboxSender:
+    """`Sender` over the bot (Telegram or the sandbox) and the chat registries."""
+
+    def __init__(self, bot: Bot, registry: Registry, i18n: I18n) -> None:
+        self._bot = bot
+        self._registry = registry
+        self._i18n = i18n
+
+    async def send(self, message: dict[str, Any]) -> int:
+        chat_id, payload = int(message["chat_id"]), message["payload"]
+        locale = message.get("language") if message.get("language") in LANGUAGES else DEFAULT
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            if message["kind"] == "digest":
+                posts = payload["posts"]
+                text, markup = digest_text(posts), digest_keyboard([int(p["id"]) for p in posts])
+                options = LinkPreviewOptions(is_disabled=True)
+            else:
+                post = payload["post"]
+                text, markup, options = push_text(post), menus.feed_post(int(post["id"])), preview(post)
+                if message["kind"] == "nudge":
+                    text = _("🔔 While you were away, this one is for you:") + "\n\n" + text.removeprefix("🔔 ")
+        try:
+            sent = await self._bot.send_message(chat_id, text, reply_markup=markup, link_preview_options=options)
+        except TelegramRetryAfter as error:
+            raise RetryLater(float(error.retry_after)) from error
+        except TelegramForbiddenError as error:
+            raise Undeliverable(error.message) from error
+        except TelegramBadRequest as error:
+            if "chat not found" in error.message.lower():
+                raise Undeliverable(error.message) from error
+            raise
+        await self._registry.register(
+            ManagedMessage(chat_id, sent.message_id, MessageType.ONETIME, outbox_tag(int(message["id"])), time.time())
+        )
+        return sent.message_id
+
+    async def find(self, chat_id: int, outbox_id: int) -> int | None:
+        found = await self._registry.get_latest(chat_id, MessageType.ONETIME, outbox_tag(outbox_id))
+        return found.message_id if found is not None else None

@@ -1,0 +1,44 @@
+"""Each person's delivery rules (one row per person who changed a default)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from ppb.store.base import Row, StoreBase, _rows, utcnow, writes
+from ppb.store.schema import user_rules
+
+
+def _decoded(row: Row) -> Row:
+    if isinstance(row.get("mute_words"), str | bytes):
+        row["mute_words"] = orjson.loads(row["mute_words"])
+    return row
+
+
+class RuleQueries(StoreBase):
+    async def rules_rows(self, user_ids: Sequence[int]) -> dict[int, Row]:
+        """The stored rules of these users, by user id (users on defaults are absent)."""
+        if not user_ids:
+            return {}
+        records = await self.database.fetch_all(
+            sa.select(user_rules).where(user_rules.c.user_id.in_(list(user_ids)))
+        )
+        return {int(row["user_id"]): _decoded(row) for row in _rows(records)}
+
+    @writes
+    async def put_rules(self, user_id: int, values: dict[str, Any]) -> None:
+        """Write the whole rule set (insert or replace); `last_digest_at` is kept."""
+        values = {**values, "updated_at": utcnow()}
+        statement = self._insert(user_rules).values(user_id=user_id, **values)
+        statement = statement.on_conflict_do_update(index_elements=[user_rules.c.user_id], set_=values)
+        await self.database.execute(statement)
+
+    @writes
+    async def mark_digest(self, user_id: int, at: datetime) -> None:
+        await self.database.execute(
+            user_rules.update().where(user_rules.c.user_id == user_id).values(last_digest_at=at)
+        )

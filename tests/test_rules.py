@@ -1,0 +1,67 @@
+"""A person's rules as pure checks: muted words (whole words, any case, any script) and quiet
+hours in the person's time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+import pytest
+
+from ppb.core.rules import PostFilter, from_row, to_row
+from ppb.domain.rules import Rules, check_mute_words, check_timezone, in_quiet_hours, is_muted, mute_pattern
+
+
+@pytest.mark.parametrize(("words", "text", "muted"), [
+    (("crypto",), "Crypto prices fell again", True),
+    (("crypto",), "A cryptographer explains hashes", False),
+    (("кот",), "Кот!", True),
+    (("кот",), "Рецепт: котлета по-киевски", False),
+    (("ёлка",), "Ставим ЕЛКУ и ёлка уже стоит", True),
+    (("ai",), "We said no", False),
+    (("ai",), "New AI, new rules", True),
+    (("machine learning",), "Machine   Learning in practice", True),
+    (("футбол",), "ФУТБОЛ: итоги тура", True),
+    (("футбол",), "Футболист года", False),
+    (("c++",), "Learn C++ fast", True),
+    (("straße",), "STRASSE gesperrt", True),
+])
+def test_a_muted_word_matches_as_a_whole_word_in_any_case(words: tuple[str, ...], text: str, muted: bool) -> None:
+    assert is_muted(text, mute_pattern(words)) is muted
+
+
+def test_mute_words_are_trimmed_deduplicated_and_refused_when_empty() -> None:
+    assert check_mute_words([" Crypto ", "crypto", "Биткоин"]) == ("Crypto", "Биткоин")
+    with pytest.raises(ValueError, match=r"\[1\] is empty"):
+        check_mute_words(["ok", "  "])
+    with pytest.raises(ValueError, match="no letter"):
+        check_mute_words(["!!!"])
+
+
+def test_a_time_zone_must_be_a_known_name() -> None:
+    assert check_timezone("Europe/Moscow") == "Europe/Moscow"
+    with pytest.raises(ValueError, match="unknown time zone"):
+        check_timezone("Mars/Olympus")
+    with pytest.raises(ValueError, match="unknown time zone"):
+        check_timezone("../../etc/passwd")
+
+
+def test_quiet_hours_are_in_the_persons_time_zone_and_may_cross_midnight() -> None:
+    rules = Rules(timezone="Europe/Moscow", quiet_start=time(23, 0), quiet_end=time(8, 0))  # UTC+3
+    assert in_quiet_hours(rules, datetime(2024, 3, 1, 20, 30, tzinfo=UTC))  # 23:30 in Moscow
+    assert in_quiet_hours(rules, datetime(2024, 3, 1, 4, 59, tzinfo=UTC))  # 07:59
+    assert not in_quiet_hours(rules, datetime(2024, 3, 1, 5, 0, tzinfo=UTC))  # 08:00
+    assert not in_quiet_hours(rules, datetime(2024, 3, 1, 19, 59, tzinfo=UTC))  # 22:59
+    day = Rules(timezone="UTC", quiet_start=time(13, 0), quiet_end=time(14, 0))
+    assert in_quiet_hours(day, datetime(2024, 3, 1, 13, 30, tzinfo=UTC))
+    assert not in_quiet_hours(day, datetime(2024, 3, 1, 14, 0, tzinfo=UTC))
+    assert not in_quiet_hours(Rules(quiet_start=None, quiet_end=None), datetime(2024, 3, 1, 0, 0, tzinfo=UTC))
+
+
+def test_rules_survive_the_row_round_trip_and_the_filter_hides_what_they_say() -> None:
+    rules = Rules(mute_words=("crypto",), hide_ads=True, timezone="Asia/Tokyo", quiet_start=None, quiet_end=None)
+    assert from_row({**to_row(rules), "user_id": 1}) == rules
+    hidden = PostFilter.of(rules)
+    assert hidden.reason("crypto is back") == "muted"
+    assert hidden.reason("#реклама лучший курс") == "ad"
+    assert hidden.reason("A calm post about gardens") is None
+    assert not PostFilter.of(Rules()).active
