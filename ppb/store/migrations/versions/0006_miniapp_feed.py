@@ -1,14 +1,14 @@
 """The Mini App's feed cards, remembered so that their ratings count as feed ratings.
 
-Revision ID: 0005_miniapp_feed
-Revises: 0004_console
+Revision ID: 0006_miniapp_feed
+Revises: 0005_delivery
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_miniapp_feed"
-down_revision = "0004_console"
+revision = "0006_miniapp_feed"
+down_revision = "0005_delivery"
 branch_labels = None
 depends_on = None
 
