@@ -121,7 +121,7 @@ async def test_find_a_user_block_unblock_and_reset_training(api: httpx.AsyncClie
     assert (await api.get(f"/api/v1/posts/interactions/{telegram_id}")).json()["interactions"] == []
     actions = [a["action"] for a in (await api.get(f"{ADMIN}/users/{telegram_id}")).json()["actions"]]
     assert actions == ["user:reset_training", "user:unblock", "user:block"]
-    assert (await api.get(f"{ADMIN}/users/1")).status_code == 404
+    assert (await api.get(f"{ADMIN}/users/{new_id()}")).status_code == 404  # nobody has this id
 
 
 async def test_delete_erases_the_user_from_every_table(api: httpx.AsyncClient, store, new_id) -> None:
