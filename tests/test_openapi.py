@@ -6,7 +6,7 @@ import httpx
 from starlette.routing import Mount, Route
 
 from ppb.config import load_settings
-from ppb.http.app import build_app
+from ppb.compose import http_app as build_app
 
 
 def served_routes() -> set[tuple[str, str]]:

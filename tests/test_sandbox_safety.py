@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from ppb.config import SettingsError, load_settings
-from ppb.http.app import build_app
+from ppb.compose import http_app as build_app
 from ppb.http.miniapp_auth import verify_init_data
 from ppb.http.serve import app_builder
 from ppb.sandbox.routes import sandbox_token

@@ -10,7 +10,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from ppb.actors.nudger import Undeliverable
+from ppb.core.ports import Undeliverable
 from ppb.bot.i18n import DEFAULT, LANGUAGES
 from ppb.bot.keyboards import menus
 from ppb.bot.messages import Registry

@@ -8,8 +8,9 @@ after every other post, and the page says so (`others`), instead of silently fil
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+from ppb.core.ports import Ranker
 from ppb.domain.interactions import InteractionType
 from ppb.store.queries import Row, Store
 
@@ -17,10 +18,6 @@ DISLIKED_AFTER = 3
 """Ratings in a channel, none a like, after which the person is taken to dislike it."""
 LOOKAHEAD = 100
 """Ranked posts looked at beyond those already in the chat."""
-
-
-class Ranker(Protocol):
-    async def best(self, user_id: int, limit: int) -> list[tuple[Row, float]]: ...
 
 
 @dataclass(slots=True)
