@@ -9,10 +9,13 @@ Each person sends /start, presses "Start training" and rates every card (👍 an
 until the training completes (the model is fitted), then switches the language (a write)
 back and forth for the rest of the duration. An update's time runs from the person's
 message or button press (the person's API) to the bot's answer being visible in the
-person's view of the chat (read by long polling, as the sandbox page does). Everything
-(the app, the emulator, the bot, the persons) runs in one process and one event loop, so
-the persons' own HTTP costs are in the figures of every mode alike. SQLite in a temporary
-directory. Prints one table; asserts nothing about time.
+person's view of the chat (read by long polling, as the sandbox page does). The app, the
+emulator and the persons share one process and event loop, so the persons' own HTTP costs
+are in the figures of every mode alike. SQLite in a temporary
+directory. Polling bots run in a process of their own, as the `bot` actor does (the app,
+the emulator and the persons in this one); the webhook bot runs inside the app's process,
+as in an Api replica. Persons tap as fast as answers come, so the flood guard is set out
+of their way. Prints one table; asserts nothing about time.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import multiprocessing
 import socket
 import statistics
 import sys
@@ -180,21 +184,50 @@ async def drive(base: str, persons: int, duration: float, scenario: str) -> Run:
 
 async def polling(settings: Settings, persons: int, duration: float, scenario: str, *,
                   over_http: bool = False) -> Run:
-    from ppb.compose import build_bot_app, http_app
+    """The bot polling from a process of its own, as the `bot` actor does: calling the core
+    in that process (its own database pool), or with `over_http` the API's REST routes."""
+    from ppb.compose import http_app
 
     app = http_app(settings)
     async with serve(app, settings.http_port) as base:
-        bot_app = build_bot_app(settings, core=None if over_http else app.state.services.core)
-        await bot_app.prepare()
-        task = asyncio.create_task(bot_app.dispatcher.start_polling(
-            bot_app.bot, handle_signals=False, close_bot_session=False, polling_timeout=5))
+        context = multiprocessing.get_context("spawn")
+        ready, stop = context.Event(), context.Event()
+        bot = context.Process(target=bot_process, args=(settings, over_http, ready, stop), daemon=True)
+        bot.start()
         try:
+            if not await asyncio.to_thread(ready.wait, 120):
+                raise RuntimeError("the bot process did not start polling")
             return await drive(base, persons, duration, scenario)
         finally:
-            await bot_app.dispatcher.stop_polling()
-            await task
-            await bot_app.close()
+            stop.set()
+            await asyncio.to_thread(bot.join, 30)
+            if bot.is_alive():
+                bot.kill()
             await app.state.sandbox.close()
+
+
+def bot_process(settings: Settings, over_http: bool, ready: Any, stop: Any) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(_poll(settings, over_http, ready, stop))
+
+
+async def _poll(settings: Settings, over_http: bool, ready: Any, stop: Any) -> None:
+    from ppb.compose import build_bot_app, build_core
+
+    core = None if over_http else build_core(settings, with_scraper=False)
+    if core is not None:
+        await core.store.connect()
+    bot_app = build_bot_app(settings, core=core)
+    await bot_app.prepare()
+    task = asyncio.create_task(bot_app.dispatcher.start_polling(
+        bot_app.bot, handle_signals=False, close_bot_session=False, polling_timeout=5))
+    ready.set()
+    await asyncio.to_thread(stop.wait)
+    await bot_app.dispatcher.stop_polling()
+    await task
+    await bot_app.close()
+    if core is not None:
+        await core.store.disconnect()
 
 
 async def polling_over_http(settings: Settings, persons: int, duration: float, scenario: str) -> Run:
