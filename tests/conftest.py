@@ -14,9 +14,9 @@ import asyncpg
 import httpx
 import pytest
 
-from ppb.config import Settings, load_settings
-from ppb.compose import http_app as build_app
 from ppb.compose import build_services
+from ppb.compose import http_app as build_app
+from ppb.config import Settings, load_settings
 from ppb.http.services import Services
 from ppb.store.migrate import upgrade
 from ppb.store.queries import Store

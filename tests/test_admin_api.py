@@ -7,8 +7,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from ppb.config import Settings
 from ppb.compose import http_app as build_app
+from ppb.config import Settings
 from ppb.http.services import Services
 from ppb.store.admin import user_tables
 from ppb.store.console_schema import admin_actions

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ppb.config import load_settings
-from ppb.compose import http_app as build_app
 from ppb.compose import build_services
+from ppb.compose import http_app as build_app
+from ppb.config import load_settings
 from tests.conftest import API_KEY
 
 

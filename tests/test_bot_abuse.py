@@ -3,17 +3,17 @@ limit is checked before the scraper joins anything, and the scraper watches a bo
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from ppb.compose import build_bot_app
 from ppb.bot.throttle import Throttle
-from ppb.config import Settings, load_settings
-from ppb.compose import http_app as build_app
+from ppb.compose import build_bot_app
 from ppb.compose import build_services
+from ppb.compose import http_app as build_app
+from ppb.config import Settings, load_settings
+from ppb.http.services import Services
 from ppb.scraper.client import LocalScraperClient
 from ppb.scraper.errors import TooManyChannels
 from ppb.scraper.session import Scraper

@@ -7,8 +7,8 @@ import asyncio
 import httpx
 
 from ppb.actors.bot import start_bot, stop_bot
-from ppb.config import load_settings
 from ppb.compose import http_app as build_app
+from ppb.config import load_settings
 from tests.bot_helpers import Person, free_port, serve
 
 API_KEY = "test-api-key"

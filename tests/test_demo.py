@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import httpx
 import numpy as np
 
+from ppb.compose import build_services
+from ppb.compose import http_app as build_app
 from ppb.config import Settings, load_settings
 from ppb.domain.channels import ChannelRef
-from ppb.compose import http_app as build_app
-from ppb.compose import build_services
 from ppb.ranking.features import vectorize
 from ppb.ranking.model import DUPLICATE_SIMILARITY
 from ppb.scraper.demo import DEMO_CHANNELS, DEMO_USERNAMES, POSTS_PER_CHANNEL, demo_posts, load_demo

@@ -12,10 +12,11 @@ import asyncpg
 import httpx
 import pytest
 
-from ppb.config import load_settings
-from ppb.compose import http_app as build_app
-from ppb.http.miniapp_auth import miniapp_bot_token, sign_init_data
 from ppb.compose import build_services
+from ppb.compose import http_app as build_app
+from ppb.config import load_settings
+from ppb.http.miniapp_auth import miniapp_bot_token, sign_init_data
+from ppb.http.services import Services
 from tests.conftest import API_KEY, POSTGRES_ADMIN_URL
 from tests.test_api_errors import assert_error
 

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from ppb.config import Settings
 from ppb.compose import http_app as build_app
+from ppb.config import Settings
 from ppb.http.services import Services
 from ppb.scraper.client import LocalScraperClient
 from ppb.scraper.session import Scraper

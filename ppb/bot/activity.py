@@ -25,7 +25,7 @@ REMEMBERED = 100_000
 
 
 class ActivityMiddleware(BaseMiddleware):
-    def __init__(self, api: ApiClient, every: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, api: Ppb, every: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._api = api
         self._every = every
         self._clock = clock

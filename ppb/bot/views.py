@@ -8,9 +8,9 @@ from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from ppb.core.ppb import Ppb
 from ppb.bot.keyboards import menus
 from ppb.bot.messages import MessageManager
+from ppb.core.ppb import Ppb
 from ppb.domain.status import UserStatus
 
 TRAINED = {UserStatus.TRAINED, UserStatus.ACTIVE, UserStatus.CHURNED}

@@ -12,11 +12,13 @@ from typing import Any, Protocol
 from ppb.core import replies
 from ppb.core.app import Core
 from ppb.domain.channels import ChannelName
-from ppb.domain.errors import DomainError, Invalid
+from ppb.domain.errors import DomainError, Invalid, Unavailable
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent
 
 Reply = dict[str, Any]
+SCRAPE_TIMEOUT_S = 15.0
+"""How long a chat waits for the scraper (as `HttpPpb` waits for /cmd/scrape and /cmd/join)."""
 
 
 class Ppb(Protocol):
@@ -119,7 +121,10 @@ class LocalPpb:
         return replies.feed_page(await self.core.feed_page(telegram_id, limit))
 
     async def join(self, channel: str) -> Reply:
-        return await self.core.join(channel)
+        try:
+            return await asyncio.wait_for(self.core.join(channel), SCRAPE_TIMEOUT_S)
+        except TimeoutError:
+            raise Unavailable(f"the scraper did not answer within {SCRAPE_TIMEOUT_S:g} s") from None
 
     async def refresh(self, channels: list[str], limit: int) -> None:
         """Ask the scraper for fresh posts; when it is down or absent, stored posts serve."""
@@ -128,8 +133,8 @@ class LocalPpb:
 
         async def one(channel: str) -> None:
             try:
-                await self.core.scrape(channel, limit)
-            except DomainError:
+                await asyncio.wait_for(self.core.scrape(channel, limit), SCRAPE_TIMEOUT_S)
+            except (DomainError, TimeoutError):
                 return
 
         await asyncio.gather(*(one(channel) for channel in channels))

@@ -6,7 +6,6 @@ no user id is ever read from the query or the body.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit

@@ -11,17 +11,17 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from ppb.core.ppb import Ppb
-from ppb.domain.errors import DomainError, Unavailable
 from ppb.bot.handlers.training import begin_training
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import ChannelAction, Menu
 from ppb.bot.messages import MessageManager
 from ppb.bot.views import menu_view
 from ppb.config import Settings
-from ppb.domain.status import UserEvent, UserStatus
+from ppb.core.ppb import Ppb
 from ppb.domain.channels import parse_channel
 from ppb.domain.errors import DomainError
+from ppb.domain.errors import DomainError, Unavailable
+from ppb.domain.status import UserEvent, UserStatus
 
 router = Router(name="channels")
 

@@ -8,11 +8,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from ppb.core.ppb import Ppb
 from ppb.bot.keyboards.callbacks import Menu
 from ppb.bot.messages import MessageManager
 from ppb.bot.views import show_menu, status_word
 from ppb.config import Settings
+from ppb.core.ppb import Ppb
 from ppb.domain.status import UserStatus
 
 router = Router(name="commands")

@@ -10,8 +10,8 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
 
-from ppb.domain.errors import Unavailable
 from ppb.bot.messages import MessageManager
+from ppb.domain.errors import Unavailable
 
 log = logging.getLogger("ppb.bot")
 router = Router(name="errors")

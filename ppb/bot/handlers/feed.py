@@ -13,14 +13,14 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from ppb.core.ppb import Ppb
-from ppb.domain.errors import DomainError
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import FeedRate, Menu
 from ppb.bot.messages import MessageManager
 from ppb.bot.posts import post_body
-from ppb.domain.status import UserEvent, UserStatus
+from ppb.core.ppb import Ppb
+from ppb.domain.errors import DomainError
 from ppb.domain.interactions import InteractionType
+from ppb.domain.status import UserEvent, UserStatus
 
 router = Router(name="feed")
 

@@ -8,12 +8,12 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from ppb.core.ppb import Ppb
 from ppb.bot.i18n import LANGUAGES, remember_locale
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import Lang, Menu
 from ppb.bot.messages import MessageManager
 from ppb.bot.views import show_menu
+from ppb.core.ppb import Ppb
 
 router = Router(name="language")
 

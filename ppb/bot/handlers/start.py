@@ -10,12 +10,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from ppb.core.ppb import Ppb
 from ppb.bot.handlers.training import show_card
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import Menu
 from ppb.bot.messages import MessageManager
 from ppb.bot.views import show_menu
+from ppb.core.ppb import Ppb
 from ppb.domain.status import UserEvent, UserStatus
 
 router = Router(name="start")

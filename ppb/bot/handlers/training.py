@@ -15,12 +15,12 @@ from aiogram import F, Router, html
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
-from ppb.core.ppb import Ppb
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import Menu, TrainAction, TrainRate
 from ppb.bot.messages import MessageManager
 from ppb.bot.posts import post_body
 from ppb.config import Settings
+from ppb.core.ppb import Ppb
 from ppb.domain.status import UserStatus
 
 log = logging.getLogger("ppb.bot.training")
