@@ -105,8 +105,11 @@ class Person:
         """Long-poll the person's view of the chat until `found` returns something."""
         deadline = time.perf_counter() + deadline_s
         while time.perf_counter() < deadline:
-            response = await self.client.get(f"/sandbox/api/chats/{self.user_id}",
-                                             params={"after_version": self.version})
+            try:
+                response = await self.client.get(f"/sandbox/api/chats/{self.user_id}",
+                                                 params={"after_version": self.version})
+            except (httpx.ReadError, httpx.RemoteProtocolError):  # a dropped keep-alive: poll again
+                continue
             response.raise_for_status()
             chat = response.json()
             self.version = chat["version"]
