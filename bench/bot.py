@@ -265,7 +265,10 @@ MODES: dict[str, Callable[..., Any]] = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=40, help="people chatting at once")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per mode")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per mode and round")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the modes in turn this many times and add them up (a machine "
+                             "whose load drifts then weighs on every mode alike)")
     parser.add_argument("--scenario", choices=("training", "menu"), default="training",
                         help="training: /start, train, then switch languages; menu: /start, then "
                              "\"How it works\" and back (the earlier bench's taps)")
@@ -275,11 +278,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ppb-bench-bot-") as directory:
         # warm up (imports, the embedding, first connections) so the first mode pays no more
         asyncio.run(polling_over_http(settings_for("polling", Path(directory), 99), 2, 2.0, args.scenario))
-        for index, (mode, body) in enumerate(MODES.items()):
-            settings = settings_for("webhook" if mode == "webhook" else "polling", Path(directory), index)
-            runs[mode] = asyncio.run(body(settings, args.persons, args.duration, args.scenario))
+        for round_ in range(args.rounds):
+            for index, (mode, body) in enumerate(MODES.items()):
+                settings = settings_for("webhook" if mode == "webhook" else "polling", Path(directory),
+                                        10 * round_ + index)
+                run = asyncio.run(body(settings, args.persons, args.duration, args.scenario))
+                if mode in runs:  # the rounds add up: their updates, and their seconds
+                    total = runs[mode]
+                    total.latencies += run.latencies
+                    total.finished += run.finished - run.started
+                else:
+                    runs[mode] = run
     print(f"bot end to end through the sandbox ({args.scenario}): {args.persons} persons, "
-          f"{args.duration:g} s per mode")
+          f"{args.duration:g} s per mode, {args.rounds} round(s)")
     print(f"{'':14}" + "".join(f"{mode:>15}" for mode in MODES))
     rate = lambda r: len(r.latencies) / (r.finished - r.started)  # noqa: E731
     rows: list[tuple[str, Callable[[Run], float], str]] = [
