@@ -119,17 +119,13 @@ def build_bot_app(settings: Settings, *, core: Core | None = None, actors: bool 
     API over HTTP with the API key (`HttpPpb`, for a bot running away from PPB's processes)."""
     from ppb.bot.api import HttpPpb
     from ppb.bot.app import build_bot_app as build
-    from ppb.bot.context import UpdateContext
     from ppb.core.ppb import LocalPpb, Ppb
 
     api: Ppb | None = options.pop("api", None)  # a given one (tests: an API that answers nothing)
     if api is None:
         api = HttpPpb.from_settings(settings, public_base) if core is None else LocalPpb(core)
     registry = options.pop("registry", None) or build_registry(settings, actors=actors)
-    bot_app = build(settings, api=api, registry=registry, public_base=public_base, **options)
-    if core is not None:  # one database connection held for each update's handlers
-        bot_app.dispatcher.update.outer_middleware(UpdateContext(core.store.session))
-    return bot_app
+    return build(settings, api=api, registry=registry, public_base=public_base, **options)
 
 
 def wants_webhook(settings: Settings) -> bool:

@@ -7,7 +7,9 @@ errors (`NotFound`, `Conflict`, `Invalid`, `Unavailable`, ...), never transport 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Protocol
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
 from ppb.core import replies
 from ppb.core.app import Core
@@ -45,6 +47,21 @@ class Ppb(Protocol):
     async def close(self) -> None: ...
 
 
+T = TypeVar("T")
+
+
+def _held(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    """One database connection for the whole call, as the REST API holds one per request,
+    released before the bot goes back to Telegram (never held across a Bot API call)."""
+
+    @functools.wraps(method)
+    async def wrapper(self: LocalPpb, *args: Any, **kwargs: Any) -> T:
+        async with self.core.store.session():
+            return await method(self, *args, **kwargs)
+
+    return wrapper
+
+
 def _enum(kind: type[Any], value: str, field: str) -> Any:
     try:
         return kind(value)
@@ -62,61 +79,77 @@ class LocalPpb:
     async def close(self) -> None:
         """The core's parts belong to whoever built them."""
 
+    @_held
     async def register_user(self, telegram_id: int, username: str | None, first_name: str | None,
                             last_name: str | None, language: str | None = None) -> Reply:
         user, _ = await self.core.register(telegram_id, username, first_name, last_name, language)
         return user
 
+    @_held
     async def get_user(self, telegram_id: int) -> Reply:
         return await self.core.get_user(telegram_id)
 
+    @_held
     async def event(self, telegram_id: int, event: str, details: dict[str, Any] | None = None) -> Reply:
         return await self.core.event(telegram_id, _enum(UserEvent, event, "event"), details)
 
+    @_held
     async def set_language(self, telegram_id: int, language: str) -> Reply:
         user, _ = await self.core.register(telegram_id, language=language)
         return user
 
+    @_held
     async def channels(self, telegram_id: int) -> list[Reply]:
         return await self.core.channels(telegram_id)
 
+    @_held
     async def add_channel(self, telegram_id: int, channel: str, *, bonus: bool) -> Reply:
         link, _ = await self.core.add_channel(telegram_id, ChannelName.parse(channel, "channel"),
                                               for_training=True, bonus=bonus)
         return link
 
+    @_held
     async def remove_channel(self, telegram_id: int, channel: str) -> None:
         await self.core.remove_channel(telegram_id, ChannelName.parse(channel, "channel"))
 
+    @_held
     async def interactions(self, telegram_id: int) -> list[Reply]:
         return await self.core.interactions(telegram_id)
 
+    @_held
     async def training_posts(self, telegram_id: int, channels: list[str], per_channel: int) -> list[Reply]:
         found = await self.core.training_posts(
             telegram_id, ChannelName.parse_many(channels, "channel_usernames"), per_channel)
         return found.posts
 
+    @_held
     async def rate(self, telegram_id: int, post_id: int, kind: str) -> Reply:
         return await self.core.rate(telegram_id, post_id, _enum(InteractionType, kind, "interaction_type"))
 
+    @_held
     async def train(self, telegram_id: int) -> Reply:
         count, seconds = await self.core.train(telegram_id)
         return {"success": bool(count), "training_time": round(seconds, 6), "ratings_count": count}
 
+    @_held
     async def best(self, telegram_id: int, limit: int) -> list[Reply]:
         return replies.ranked(await self.core.best(telegram_id, limit))
 
+    @_held
     async def training_state(self, telegram_id: int, limit: int = 1) -> Reply:
         return replies.training_state(await self.core.training_state(telegram_id), limit)
 
+    @_held
     async def start_training(self, telegram_id: int, channels: list[str] | None = None, *,
                              append: bool = False) -> Reply:
         names = None if channels is None else ChannelName.parse_many(channels, "channels")
         return replies.training_state(await self.core.start_training(telegram_id, names, append=append), 5)
 
+    @_held
     async def finish_training(self, telegram_id: int) -> Reply:
         return replies.finished(await self.core.finish_training(telegram_id), 5)
 
+    @_held
     async def feed_page(self, telegram_id: int, limit: int) -> Reply:
         return replies.feed_page(await self.core.feed_page(telegram_id, limit))
 
