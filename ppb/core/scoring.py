@@ -62,12 +62,16 @@ __all__ = ["Ranker", "ScorerClient", "Scoring"]
 
 
 class ScoringSettings(Protocol):
-    """The settings ranking reads (`ppb.config.Settings` has them)."""
+    """The settings ranking reads (`ppb.config.Settings` has them; the core imports no config)."""
 
-    scorer_vector_cache: int
-    embeddings: str
-    exploration: float
-    collaborative: bool
+    @property
+    def scorer_vector_cache(self) -> int: ...
+    @property
+    def embeddings(self) -> str: ...
+    @property
+    def exploration(self) -> float: ...
+    @property
+    def collaborative(self) -> bool: ...
 
 
 @dataclass(slots=True)
