@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXTRAS ?= dev,postgres,redis,telethon
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench catalogs clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/analytics.py
 	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/delivery.py
+
+catalogs: $(STAMP)  # after editing a bot .po file: the .mo files are committed
+	$(BIN)/python -c "from ppb.bot.i18n import compile_catalogs; print(*compile_catalogs(), sep='\n')"
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

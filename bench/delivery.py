@@ -26,7 +26,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from ppb.config import load_settings  # noqa: E402
 from ppb.core.delivery import Caps, on_arrival  # noqa: E402
-from ppb.http.scoring import Scoring  # noqa: E402
+from ppb.core.scoring import Scoring  # noqa: E402
 from ppb.store.migrate import upgrade_async  # noqa: E402
 from ppb.store.queries import NewPost, Store  # noqa: E402
 from ppb.store.schema import interactions, user_channels, user_rules, users  # noqa: E402

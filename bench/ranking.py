@@ -150,14 +150,14 @@ async def main() -> None:
     args = parser.parse_args()
 
     from ppb.config import load_settings
-    from ppb.http.app import build_app
-    from ppb.http.services import Services
+    from ppb.compose import http_app as build_app
+    from ppb.compose import build_services
     from ppb.store.migrate import upgrade
 
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='ppb-bench-')}/ppb.db"
     settings = load_settings(DATABASE_URL=url, PPB_API_KEY=KEY)
     await asyncio.to_thread(upgrade, settings.async_database_url)
-    services = Services.from_settings(settings)
+    services = build_services(settings)
     app = build_app(settings, services)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(

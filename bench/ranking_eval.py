@@ -379,7 +379,7 @@ def table(scores: Scores) -> str:
 async def run_app(settings_overrides: dict[str, str], work: Callable[[httpx.AsyncClient], Any]) -> Any:
     """Run `work` against a fresh in-process API (ASGI) over its own SQLite file."""
     from ppb.config import load_settings
-    from ppb.http.app import build_app
+    from ppb.compose import http_app as build_app
     from ppb.store.migrate import upgrade
 
     url = f"sqlite:///{tempfile.mkdtemp(prefix='ppb-eval-')}/ppb.db"

@@ -36,7 +36,7 @@ def cmd_api(args: argparse.Namespace) -> int:
         return 2
     import uvicorn
 
-    from ppb.http.app import build_app
+    from ppb.compose import http_app as build_app
     from ppb.store.migrate import upgrade
 
     upgrade(settings.async_database_url)

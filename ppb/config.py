@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
@@ -195,10 +198,29 @@ class Settings(BaseSettings):
         """The channels new users train on: DEFAULT_CHANNELS when set, else the demo channels
         in demo mode, else the documented default (@durov, @telegram)."""
         if "default_channels" not in self.model_fields_set and self.use_demo_data:
-            from ppb.scraper.demo import DEMO_USERNAMES
-
             return list(DEMO_USERNAMES)
         return self.default_channel_list
+
+
+DEMO_USERNAMES = (
+    "@ppb_demo_tech", "@ppb_demo_science", "@ppb_demo_kitchen", "@ppb_demo_football",
+    "@ppb_demo_travel", "@ppb_demo_kino", "@ppb_demo_dengi",
+)
+"""The channels `ppb/scraper/demo.py` generates (tests/test_demo.py checks they agree)."""
+
+
+def sandbox_bot_token(settings: Settings) -> str:
+    """The sandbox's own bot token, derived from this deployment, never from `BOT_TOKEN`.
+
+    It is derived from the API key, or the database URL when there is none (loopback only),
+    so every replica and the sandbox agree without sharing a file. It has a real token's
+    shape (`<digits>:<35 characters>`), so aiogram accepts it too.
+    """
+    material = settings.api_key.get_secret_value() if settings.api_key else settings.database_url_value
+    digest = hmac.new(material.encode(), b"ppb:sandbox-bot-token", hashlib.sha256).digest()
+    bot_id = 1_000_000_000 + int.from_bytes(digest[:4], "big") % 9_000_000_000
+    secret = base64.urlsafe_b64encode(digest[4:]).decode().rstrip("=")[:35]
+    return f"{bot_id}:{secret}"
 
 
 def is_loopback(host: str) -> bool:

@@ -142,16 +142,20 @@ class Harness:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(settings: Any, api_key: str, **bot_options: Any) -> AsyncIterator[Harness]:
-    """Serve the app on the settings' port and poll it with the bot, in this event loop."""
-    from ppb.bot.app import build_bot_app
-    from ppb.http.app import build_app
+async def running_bot(settings: Any, api_key: str, *, over_http: bool = False,
+                      **bot_options: Any) -> AsyncIterator[Harness]:
+    """Serve the app on the settings' port and poll it with the bot, in this event loop; the
+    bot calls the app's core in process (as the bot actor does), or with `over_http` the
+    REST API (as a bot running elsewhere does)."""
+    from ppb.compose import build_bot_app
+    from ppb.compose import http_app as build_app
 
     app = build_app(settings)
     async with serve(app, settings.http_port) as base, httpx.AsyncClient(
         base_url=base, headers={"X-API-Key": api_key}, timeout=30
     ) as client:
-        bot_app = build_bot_app(settings, retry_outage_s=15.0, **bot_options)
+        core = None if over_http else app.state.services.core
+        bot_app = build_bot_app(settings, core=core, retry_outage_s=15.0, **bot_options)
         await bot_app.prepare()
         polling = asyncio.create_task(
             bot_app.dispatcher.start_polling(bot_app.bot, handle_signals=False, close_bot_session=False,

@@ -14,8 +14,9 @@ import asyncpg
 import httpx
 import pytest
 
+from ppb.compose import build_services
+from ppb.compose import http_app as build_app
 from ppb.config import Settings, load_settings
-from ppb.http.app import build_app
 from ppb.http.services import Services
 from ppb.store.migrate import upgrade
 from ppb.store.queries import Store
@@ -89,7 +90,7 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture(scope="session")
 async def services(settings: Settings) -> AsyncIterator[Services]:
-    services = Services.from_settings(settings)
+    services = build_services(settings)
     await services.store.connect()
     yield services
     await services.store.disconnect()

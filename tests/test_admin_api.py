@@ -7,8 +7,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from ppb.compose import http_app as build_app
 from ppb.config import Settings
-from ppb.http.app import build_app
 from ppb.http.services import Services
 from ppb.store.admin import user_tables
 from ppb.store.console_schema import admin_actions
@@ -250,7 +250,7 @@ async def test_experiment_input_errors_name_the_field(api: httpx.AsyncClient) ->
 
 async def test_the_ranker_gets_the_users_variant_and_nothing_for_the_blocked(api: httpx.AsyncClient, services: Services, store, new_id) -> None:
     from ppb.core.variants import FeedRanker
-    from ppb.http.scoring import Scoring
+    from ppb.core.scoring import Scoring
 
     class Recording(Scoring):
         """The real ranking, remembering the variant each call was given."""

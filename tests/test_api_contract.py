@@ -233,3 +233,26 @@ async def test_posts_bulk_is_idempotent_even_concurrently(api: httpx.AsyncClient
     body = mixed.json()
     assert body["created_count"] == 1
     assert body["post_ids"][0] == body["post_ids"][2] == results[0]["post_ids"][0]
+
+
+async def test_training_with_the_seeds_payload_answers_the_known_channels(api: httpx.AsyncClient, new_id) -> None:
+    """The original bot asks for `["@durov", "@telegram", "@user_channel"]` whether or not PPB
+    has each: the known channels' posts come back (200), the unknown ones are listed."""
+    user = new_id()
+    await api.post("/api/v1/users/", json={"telegram_id": user})
+    telegram_id = -1000000000000 - new_id()
+    known = f"known{telegram_id % 10**8}"
+    await make_channel(api, telegram_id, known, "Known")
+    bulk = await api.post("/api/v1/posts/bulk", json={"channel_telegram_id": telegram_id, "posts": [
+        {"telegram_message_id": 1, "text": "hello", "media_type": "text", "posted_at": "2024-01-15T10:30:00Z"}]})
+    [post_id] = bulk.json()["post_ids"]
+    missing = f"@missing{new_id()}"
+    response = await api.post("/api/v1/posts/training", json={
+        "user_telegram_id": user, "channel_usernames": [f"@{known}", missing, "@user_channel_x"], "posts_per_channel": 7})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [post["id"] for post in body["posts"]] == [post_id]
+    assert TRAINING_POST_FIELDS <= body["posts"][0].keys()
+    assert body["unknown_channels"] == [missing, "@user_channel_x"]
+    [linked] = (await api.get(f"/api/v1/users/{user}/channels")).json()["channels"]
+    assert linked["username"] == known

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from ppb.compose import build_services
+from ppb.compose import http_app as build_app
 from ppb.config import load_settings
-from ppb.http.app import build_app
-from ppb.http.services import Services
 from tests.conftest import API_KEY
 
 
@@ -72,9 +72,9 @@ async def test_unknown_ids_are_404(api: httpx.AsyncClient, new_id) -> None:
         "post",
     )
     assert_error(
-        await api.post("/api/v1/posts/training", json={"user_telegram_id": user, "channel_usernames": ["@nosuchchannel_x"]}),
+        await api.post("/api/v1/posts/training", json={"user_telegram_id": user + 10**12, "channel_usernames": ["@durov"]}),
         404,
-        "@nosuchchannel_x",
+        "user",
     )
     assert_error(await api.get("/api/v1/users/abc"), 422, "telegram_id")
     assert_error(await api.get("/api/v1/nothing-here"), 404)
@@ -101,7 +101,7 @@ async def test_wrong_method_is_405_in_the_error_shape(api: httpx.AsyncClient) ->
 )
 async def test_database_down_is_503(url: str) -> None:
     settings = load_settings(DATABASE_URL=url, PPB_API_KEY=API_KEY)
-    services = Services.from_settings(settings)
+    services = build_services(settings)
     await services.store.connect()
     app = build_app(settings, services)
     async with httpx.AsyncClient(

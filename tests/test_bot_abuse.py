@@ -3,16 +3,16 @@ limit is checked before the scraper joins anything, and the scraper watches a bo
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from ppb.bot.app import build_bot_app
 from ppb.bot.throttle import Throttle
+from ppb.compose import build_bot_app
+from ppb.compose import build_services
+from ppb.compose import http_app as build_app
 from ppb.config import Settings, load_settings
-from ppb.http.app import build_app
 from ppb.http.services import Services
 from ppb.scraper.client import LocalScraperClient
 from ppb.scraper.errors import TooManyChannels
@@ -58,13 +58,13 @@ async def rig(sqlite_url: str) -> AsyncIterator[Harness]:
         DATABASE_URL=sqlite_url, PPB_API_KEY=API_KEY, PPB_HTTP_PORT=free_port(), PPB_DEMO_DATA=False,
         PPB_BOT_BURST=2, PPB_BOT_UPDATES_PER_S=0.001, PPB_BOT_COOLDOWN=600, PPB_MAX_BONUS_CHANNELS=0,
     )
-    services = Services.from_settings(settings)
+    services = build_services(settings)
     scraper = Scraper(services.store, world.client, name="abuse-test")
-    app = build_app(settings, dataclasses.replace(services, scraper=LocalScraperClient(scraper)))
+    app = build_app(settings, services.with_scraper(LocalScraperClient(scraper)))
     async with serve(app, settings.http_port) as base, httpx.AsyncClient(
         base_url=base, headers={"X-API-Key": API_KEY}, timeout=30
     ) as client:
-        bot_app = build_bot_app(settings, retry_outage_s=15.0)
+        bot_app = build_bot_app(settings, core=app.state.services.core, retry_outage_s=15.0)
         harness = Harness(base, settings, app, bot_app, client)
         harness.world = world  # type: ignore[attr-defined]
         try:

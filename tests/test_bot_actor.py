@@ -7,8 +7,8 @@ import asyncio
 import httpx
 
 from ppb.actors.bot import start_bot, stop_bot
+from ppb.compose import http_app as build_app
 from ppb.config import load_settings
-from ppb.http.app import build_app
 from tests.bot_helpers import Person, free_port, serve
 
 API_KEY = "test-api-key"
@@ -20,7 +20,7 @@ async def test_the_bot_actor_polls_the_sandbox(ray_session: None, sqlite_url: st
     app = build_app(settings)
     async with serve(app, settings.http_port) as base, httpx.AsyncClient(base_url=base) as client:
         try:
-            await asyncio.to_thread(start_bot, settings)
+            await asyncio.to_thread(lambda: start_bot(settings, use_scorer=False))
             person = Person(client, new_id())
             await person.say("/start")
             await person.wait_text("Hi, Ann", deadline_s=60)

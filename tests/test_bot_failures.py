@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from ppb.bot.app import build_bot_app
+from ppb.compose import build_bot_app
+from ppb.compose import http_app as build_app
 from ppb.config import Settings, load_settings
-from ppb.http.app import build_app
 from tests.bot_helpers import Person, free_port, serve
 from tests.conftest import REDIS_TEST_URL
 

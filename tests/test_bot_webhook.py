@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
+from ppb.compose import http_app as build_app
 from ppb.config import load_settings
-from ppb.http.app import build_app
 from ppb.http.webhook import PATH, register_webhook
 from tests.bot_helpers import Person, free_port, serve
 
@@ -20,8 +20,11 @@ async def test_updates_arrive_by_webhook_and_a_wrong_secret_is_refused(sqlite_ur
         try:
             forged = await client.post(PATH, json={"update_id": 1}, headers={"X-Telegram-Bot-Api-Secret-Token": "x"})
             assert forged.status_code == 401 and forged.json()["status_code"] == 401
+            assert app.state.sandbox.commands == {}
             await register_webhook(settings)
             assert app.state.sandbox.webhook_url == f"{base}{PATH}"
+            commands = app.state.sandbox.commands  # set with the webhook, as polling sets them
+            assert {c["command"] for c in commands[""]} >= {"start", "feed", "help"} and "ru" in commands
             person = Person(client, new_id())
             await person.say("/start")
             menu = await person.wait_text("Hi, Ann")

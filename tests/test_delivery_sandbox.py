@@ -19,7 +19,7 @@ from ppb.bot.i18n import build_i18n
 from ppb.bot.outbox_sender import BotOutboxSender
 from ppb.config import load_settings
 from ppb.core import rules as core_rules
-from ppb.http.scoring import Scoring
+from ppb.core.scoring import Scoring
 from ppb.store.migrate import upgrade_async
 from ppb.store.queries import Store
 from tests.bot_helpers import Harness, buttons, free_port, running_bot, wait_for

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import httpx
 import numpy as np
 
+from ppb.compose import build_services
+from ppb.compose import http_app as build_app
 from ppb.config import Settings, load_settings
 from ppb.domain.channels import ChannelRef
-from ppb.http.app import build_app
-from ppb.http.services import Services
 from ppb.ranking.features import vectorize
 from ppb.ranking.model import DUPLICATE_SIMILARITY
 from ppb.scraper.demo import DEMO_CHANNELS, DEMO_USERNAMES, POSTS_PER_CHANNEL, demo_posts, load_demo
@@ -77,7 +77,7 @@ async def test_loading_is_idempotent(store) -> None:
 
 
 async def test_the_app_loads_demo_data_at_start_and_trains_on_it(settings: Settings, api: httpx.AsyncClient, new_id) -> None:
-    own = Services.from_settings(settings)  # its own store: the lifespan connects and closes it
+    own = build_services(settings)  # its own store: the lifespan connects and closes it
     app = build_app(settings, own)
     async with app.router.lifespan_context(app):
         assert await load_demo(own.store) == 0  # the start-up already loaded everything

@@ -12,8 +12,9 @@ import asyncpg
 import httpx
 import pytest
 
+from ppb.compose import build_services
+from ppb.compose import http_app as build_app
 from ppb.config import load_settings
-from ppb.http.app import build_app
 from ppb.http.miniapp_auth import miniapp_bot_token, sign_init_data
 from ppb.http.services import Services
 from tests.conftest import API_KEY, POSTGRES_ADMIN_URL
@@ -139,7 +140,7 @@ async def test_a_missing_table_is_a_500_not_a_false_503(tmp_path, backend: str) 
     else:
         url, name = await _empty_postgres()
     settings = load_settings(DATABASE_URL=url, PPB_API_KEY=API_KEY)
-    services = Services.from_settings(settings)
+    services = build_services(settings)
     await services.store.connect()
     try:
         async with httpx.AsyncClient(

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from aiogram.utils.token import validate_token
 
+from ppb.compose import http_app as build_app
 from ppb.config import Settings, load_settings
-from ppb.http.app import build_app
 from ppb.http.miniapp_auth import miniapp_bot_token, sign_init_data
 from ppb.http.services import Services
 

@@ -10,9 +10,9 @@ import pytest
 
 from ppb.actors.nudger import Nudger, NudgerSettings, Undeliverable
 from ppb.actors.user_shard import UserShard
+from ppb.core.scoring import Scoring
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent
-from ppb.http.scoring import Scoring
 from ppb.store.queries import NewPost, Row, Store
 from ppb.store.schema import users
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 from starlette.routing import Mount, Route
 
+from ppb.compose import http_app as build_app
 from ppb.config import load_settings
-from ppb.http.app import build_app
 
 
 def served_routes() -> set[tuple[str, str]]:

@@ -64,7 +64,7 @@ async def test_the_parts_go_when_their_application_is_gone(ray_session: None, sq
 async def test_in_webhook_mode_the_keeper_registers_the_webhook_and_starts_no_polling(
     ray_session: None, sqlite_url: str
 ) -> None:
-    from ppb.http.app import build_app
+    from ppb.compose import http_app as build_app
     from ppb.http.webhook import PATH
     from tests.bot_helpers import free_port, serve
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from ppb.core.scoring import Scoring
 from ppb.domain.interactions import InteractionType
-from ppb.http.scoring import Scoring
 from ppb.ranking import PostIndex
 
 DIMENSIONS = 64

@@ -15,7 +15,7 @@ from ppb.actors.user_shard import UserShard
 from ppb.bot.i18n import build_i18n
 from ppb.bot.nudges import BotNudgeSender
 from ppb.config import load_settings
-from ppb.http.scoring import Scoring
+from ppb.core.scoring import Scoring
 from ppb.store.queries import Store
 from ppb.store.schema import users
 from tests.bot_helpers import Harness, Person, buttons, free_port, running_bot, wait_for

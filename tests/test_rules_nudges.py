@@ -12,7 +12,7 @@ from ppb.actors.outbox_nudges import OutboxNudgeSender
 from ppb.actors.user_shard import UserShard
 from ppb.core import rules as core_rules
 from ppb.core.variants import FeedRanker
-from ppb.http.scoring import Scoring
+from ppb.core.scoring import Scoring
 from ppb.store.queries import Store
 from tests.test_nudger import CHURN, QUIET, RecordingChat, quiet_for, trained_user
 

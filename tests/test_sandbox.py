@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ppb.compose import http_app as build_app
 from ppb.config import load_settings
-from ppb.http.app import build_app
 from ppb.sandbox.emulator import Emulator
 from ppb.sandbox.routes import mount_sandbox
 from tests.bot_helpers import Person, serve, wait_for

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from ppb.compose import http_app as build_app
 from ppb.config import Settings
-from ppb.http.app import build_app
 from ppb.http.services import Services
 from ppb.scraper.client import LocalScraperClient
 from ppb.scraper.session import Scraper
@@ -34,7 +34,7 @@ async def rig(settings: Settings, services: Services) -> AsyncIterator[Rig]:
         await gate.wait()
 
     scraper = Scraper(services.store, world.client, name="api-test", sleep=sleep)
-    app = build_app(settings, dataclasses.replace(services, scraper=LocalScraperClient(scraper)))
+    app = build_app(settings, services.with_scraper(LocalScraperClient(scraper)))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
         transport=transport, base_url="http://127.0.0.1", headers={"X-API-Key": API_KEY}

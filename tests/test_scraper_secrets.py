@@ -11,8 +11,8 @@ from telethon.crypto import AuthKey
 from telethon.sessions import StringSession
 
 from ppb.actors.scraper import RayScraperClient, actor_name
+from ppb.compose import scraper_client
 from ppb.config import load_settings
-from ppb.scraper.client import scraper_client
 from ppb.scraper.errors import ScraperUnavailable
 from ppb.scraper.session import Scraper
 from ppb.scraper.telethon_session import TelethonSession, missing_settings

@@ -161,3 +161,43 @@ async def test_the_chats_feed_never_repeats_and_says_when_good_posts_ran_out(api
     assert second["others"] == 1 and len(second["posts"]) == 1
     assert not {p["id"] for p in first["posts"]} & {p["id"] for p in second["posts"]}, "never sent twice"
     assert (await api.post(f"/api/v1/users/{telegram_id}/feed", json={"limit": 3})).json()["posts"] == []
+
+
+async def test_the_chats_feed_goes_on_past_a_hundred_unrated_posts(api: httpx.AsyncClient, new_id) -> None:
+    """Reading without rating: every post of the channel comes, page after page, far past
+    the hundred a client once asked for and filtered itself (then "you've seen everything")."""
+    import random
+
+    telegram_id = new_id()
+    await person(api, telegram_id)
+    words = random.Random(7).choices(WORDS, k=130 * 4)
+    texts = [f"Note {index}: {' '.join(words[4 * index: 4 * index + 4])} and more" for index in range(130)]
+    channel_id = -1000000000000 - new_id()
+    channel = (await api.post("/api/v1/channels/", json={
+        "telegram_id": channel_id, "username": f"many{channel_id % 10**9}", "title": "Many"})).json()
+    posts = [{"telegram_message_id": 1 + index, "text": text, "media_type": "text",
+              "posted_at": f"2024-03-{1 + index // 24:02d}T{index % 24:02d}:00:00Z"} for index, text in enumerate(texts)]
+    ids = (await api.post("/api/v1/posts/bulk", json={"channel_telegram_id": channel_id, "posts": posts})).json()["post_ids"]
+    await start(api, telegram_id, [channel], posts_per_channel=2)
+    for post in (await state(api, telegram_id))["posts"]:
+        await rate(api, telegram_id, post["id"], "like")
+    assert (await api.get(f"/api/v1/users/{telegram_id}")).json()["status"] == "trained"
+    seen: list[int] = []
+    for _ in range(10):
+        page = (await api.post(f"/api/v1/users/{telegram_id}/feed", json={"limit": 20})).json()["posts"]
+        if not page:
+            break
+        seen += [post["id"] for post in page]
+    assert len(seen) == len(set(seen)), "never sent twice"
+    assert len(seen) > 100, f"the feed stopped after {len(seen)} posts"
+    assert set(seen) <= set(ids)
+
+
+WORDS = ("apple harbour violin granite meadow lantern copper falcon orchid glacier canyon velvet "
+         "thunder saffron maple compass ember quartz willow beacon nectar pebble summit tundra "
+         "cobalt dune fjord juniper lotus marble nimbus opal prairie quill raven sierra topaz "
+         "umber vortex wren yarrow zephyr acorn birch cedar delta echo fern grove heron iris jade "
+         "kelp lichen moss nettle oak pine reed sage thistle vine wheat yew alder basil clover "
+         "dahlia elm fig ginger hazel ivy jasmine kale lilac mint nutmeg olive poppy quince rose "
+         "sorrel tulip ume violet walnut xylem yucca zinnia amber bronze crimson denim ebony "
+         "fuchsia gold hazelnut indigo jet khaki lemon magenta navy ochre pearl ruby scarlet teal").split()

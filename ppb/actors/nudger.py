@@ -20,37 +20,17 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ppb.actors.user_shard import EventRequest, EventResult
+from ppb.core import nudges
+from ppb.core.ports import NudgeSender, Ranker, Row, Undeliverable
 from ppb.domain.status import UserEvent
 
+__all__ = ["NudgeSender", "Nudger", "NudgerSettings", "PassReport", "Undeliverable"]
+
 log = logging.getLogger(__name__)
-
-Row = dict[str, Any]
-CANDIDATES = 10
-"""Best posts asked for per user; the first one never nudged before is sent."""
-
-
-class Ranker(Protocol):
-    async def best(self, user_id: int, limit: int) -> list[tuple[Row, float]]: ...
 
 
 class Transitions(Protocol):
     async def apply_many(self, requests: Sequence[EventRequest]) -> list[EventResult]: ...
-
-
-class NudgeSender(Protocol):
-    """Delivers a nudge to a user's chat (the bot), and finds one it already delivered."""
-
-    async def send_nudge(self, telegram_id: int, language: str | None, post: Row) -> int:
-        """Send the post with rating buttons; returns the message id."""
-        ...
-
-    async def find_nudge(self, telegram_id: int, post_id: int) -> int | None:
-        """The message id of this post's nudge in the chat, if it was delivered."""
-        ...
-
-
-class Undeliverable(Exception):
-    """The chat can never receive the nudge (the user blocked the bot, or the chat is gone)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +94,7 @@ class Nudger:
 
     async def _nudge(self, user: Row, now: datetime, report: PassReport) -> None:
         try:
-            ranked = await self._ranker.best(user["id"], CANDIDATES)
-            already = await self._store.nudged_post_ids(user["id"])
-            already |= await self._store.chat_post_ids(user["id"])  # feed posts already in the chat
-            post = next((row for row, _ in ranked if row["id"] not in already), None)
+            post = await nudges.choose(self._store, self._ranker, user["id"])
             if post is None:
                 report.nothing_to_send += 1
                 return

@@ -74,15 +74,15 @@ async def build_nudger(settings: Settings, use_scorer: bool) -> Nudger:
     process), the user shards, and the outbox that sends its nudges."""
     from ppb.actors.outbox_nudges import OutboxNudgeSender
     from ppb.actors.remote import UserShards
+    from ppb.compose import ranker, scorer_handle
     from ppb.core.variants import FeedRanker
-    from ppb.http.scoring import Scoring
     from ppb.store.queries import Store
 
     store = Store(settings.async_database_url)
     await store.connect()
     sender = OutboxNudgeSender(store)  # sent by the `outbox` actor, at Telegram's pace with pushes and digests
-    ranker = _scorer() if use_scorer else Scoring.from_settings(store, settings)
-    feed = FeedRanker(ranker, store, quiet_when_blocked=True)  # the user's A/B variant; none for the blocked
+    ranks = ranker(settings, store, scorer=scorer_handle() if use_scorer else None)
+    feed = FeedRanker(ranks, store, quiet_when_blocked=True)  # the user's A/B variant; none for the blocked
     return Nudger(store, feed, UserShards(settings), sender, nudger_settings(settings))
 
 
@@ -93,15 +93,6 @@ def nudger_settings(settings: Settings) -> NudgerSettings:
         daily_cap=settings.nudge_daily_cap,
         batch=settings.nudge_batch,
     )
-
-
-def _scorer() -> Any:
-    from ray import serve
-
-    from ppb.http.scoring import ScorerClient
-    from ppb.http.serve import APP_NAME
-
-    return ScorerClient(serve.get_deployment_handle("Scorer", app_name=APP_NAME))
 
 
 def start_nudger(settings: Settings) -> Any:

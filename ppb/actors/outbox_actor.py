@@ -68,7 +68,7 @@ async def build_parts(settings: Settings, use_scorer: bool) -> tuple[Any, Any]:
     from ppb.bot.app import build_bot
     from ppb.bot.i18n import build_i18n
     from ppb.bot.outbox_sender import BotOutboxSender
-    from ppb.http.scoring import Scoring
+    from ppb.core.scoring import Scoring
     from ppb.store.queries import Store
 
     store = Store(settings.async_database_url)
@@ -88,7 +88,7 @@ def caps(settings: Settings) -> Any:
 def _scorer() -> Any:
     from ray import serve
 
-    from ppb.http.scoring import ScorerClient
+    from ppb.core.scoring import ScorerClient
     from ppb.http.serve import APP_NAME
 
     return ScorerClient(serve.get_deployment_handle("Scorer", app_name=APP_NAME))

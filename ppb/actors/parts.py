@@ -181,7 +181,7 @@ class PartsKeeper:
         """Webhook mode: point the Bot API at the Api (until it took it once)."""
         if self._bot_mode() != "webhook" or self._webhook_registered:
             return
-        from ppb.http.webhook import register_webhook
+        from ppb.bot.webhook import register_webhook
 
         try:
             await register_webhook(self._settings)

@@ -16,14 +16,16 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 
-from ppb.bot.api import ApiClient, ApiError, ApiUnavailable
+from ppb.core.ppb import Ppb
+from ppb.domain.errors import DomainError, Unavailable
+from ppb.domain.status import UserEvent
 
 log = logging.getLogger("ppb.bot.activity")
 REMEMBERED = 100_000
 
 
 class ActivityMiddleware(BaseMiddleware):
-    def __init__(self, api: ApiClient, every: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, api: Ppb, every: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._api = api
         self._every = every
         self._clock = clock
@@ -46,12 +48,12 @@ class ActivityMiddleware(BaseMiddleware):
         if last is not None and now - last < self._every:
             return
         try:
-            await self._api.event(telegram_id, "activity", {"via": "bot"})
-        except ApiError as error:
-            if error.status != 404:  # 404: not registered yet (/start does that)
+            await self._api.event(telegram_id, UserEvent.ACTIVITY, {"via": "bot"})
+        except DomainError as error:
+            if error.status_code != 404:  # 404: not registered yet (/start does that)
                 log.warning("activity of %s not recorded: %s", telegram_id, error)
             return
-        except ApiUnavailable as error:  # the update goes on; its own calls will apologise
+        except Unavailable as error:  # the update goes on; its own calls will apologise
             log.warning("activity of %s not recorded: %s", telegram_id, error)
             return
         self._reported[telegram_id] = now

@@ -1,4 +1,7 @@
-"""The bot's client of the PPB REST API: httpx, `X-API-Key`, errors mapped to two kinds."""
+"""`HttpPpb`: the `Ppb` protocol (ppb/core/ppb.py) over the REST API, with `X-API-Key`, for
+a bot running away from PPB's processes. HTTP statuses come back as the domain errors the
+in-process `LocalPpb` raises (`NotFound`, `Conflict`, `Invalid`, ...; `Unavailable` for a
+5xx or no answer), so the bot's handlers read the same either way."""
 
 from __future__ import annotations
 
@@ -8,23 +11,17 @@ from typing import Any
 import httpx
 
 from ppb.config import Settings
+from ppb.domain.errors import DomainError, Unavailable, error_for
 
 TIMEOUT_S = 30.0
 TRAIN_TIMEOUT_S = 60.0
 SCRAPE_TIMEOUT_S = 15.0
 
 
-class ApiUnavailable(Exception):
-    """The API, or something behind it (the database), cannot answer now: retry later."""
-
-
-class ApiError(Exception):
-    """The API refused the call (4xx); `status` and `detail` say why."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(f"{status}: {detail}")
-        self.status = status
-        self.detail = detail
+ApiUnavailable = Unavailable
+"""The API, or something behind it (the database), cannot answer now: retry later."""
+ApiError = DomainError
+"""The API refused the call (4xx); `status_code` and `detail` say why."""
 
 
 def api_base_url(settings: Settings) -> str:
@@ -34,13 +31,15 @@ def api_base_url(settings: Settings) -> str:
     return f"http://{host}:{settings.http_port}"
 
 
-class ApiClient:
+class HttpPpb:
+    """`Ppb` over HTTP: every call is one REST call."""
+
     def __init__(self, base_url: str, api_key: str | None, *, timeout: float = TIMEOUT_S) -> None:
         headers = {"X-API-Key": api_key} if api_key else {}
         self._http = httpx.AsyncClient(base_url=f"{base_url.rstrip('/')}/api/v1", headers=headers, timeout=timeout)
 
     @classmethod
-    def from_settings(cls, settings: Settings, base_url: str | None = None) -> ApiClient:
+    def from_settings(cls, settings: Settings, base_url: str | None = None) -> HttpPpb:
         key = settings.api_key.get_secret_value() if settings.api_key else None
         return cls(base_url or api_base_url(settings), key)
 
@@ -53,11 +52,11 @@ class ApiClient:
                 method, path, json=body, timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT
             )
         except httpx.HTTPError as error:
-            raise ApiUnavailable(f"{method} {path}: {type(error).__name__}") from error
+            raise Unavailable(f"{method} {path}: {type(error).__name__}") from error
         if response.status_code >= 500:
-            raise ApiUnavailable(f"{method} {path}: {response.status_code} {_detail(response)}")
+            raise Unavailable(f"{method} {path}: {response.status_code} {_detail(response)}")
         if response.status_code >= 400:
-            raise ApiError(response.status_code, _detail(response))
+            raise error_for(response.status_code, _detail(response))
         return response.json() if response.content else None
 
     # users ---------------------------------------------------------------------------
@@ -146,10 +145,14 @@ class ApiClient:
         async def one(channel: str) -> None:
             try:
                 await self._call("POST", "/cmd/scrape", {"channel_username": channel, "limit": limit}, SCRAPE_TIMEOUT_S)
-            except (ApiError, ApiUnavailable):
+            except DomainError:
                 return
 
         await asyncio.gather(*(one(channel) for channel in channels))
+
+
+ApiClient = HttpPpb
+"""The older name."""
 
 
 def _detail(response: httpx.Response) -> str:

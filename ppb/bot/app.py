@@ -1,5 +1,6 @@
 """Building the bot: the Bot (its HTTP session), the Dispatcher with every router, and the
-things handlers receive by name (`api`, `messages`, `settings`, `webapp_url`)."""
+things handlers receive by name (`api`: the `Ppb` the bot calls, `messages`, `settings`,
+`webapp_url`). Which `Ppb` and which chat registry is the caller's choice (`ppb.compose`)."""
 
 from __future__ import annotations
 
@@ -17,14 +18,15 @@ from aiogram.types import BotCommand
 
 from ppb import logsafe
 from ppb.bot.activity import ActivityMiddleware, report_every
-from ppb.bot.api import ApiClient, api_base_url
+from ppb.bot.api import api_base_url
 from ppb.bot.handlers import get_routers
 from ppb.bot.i18n import LocaleMiddleware, build_i18n
 from ppb.bot.measure import UpdateMetrics
 from ppb.bot.messages import MessageManager, Registry
 from ppb.bot.retry import RetryMiddleware
 from ppb.bot.throttle import Throttle, ThrottleMiddleware
-from ppb.config import Settings
+from ppb.config import Settings, sandbox_bot_token
+from ppb.core.ppb import Ppb
 
 log = logging.getLogger("ppb.bot")
 
@@ -41,9 +43,7 @@ COMMANDS = {
 
 def bot_token(settings: Settings) -> str:
     if settings.use_sandbox:
-        from ppb.sandbox.routes import sandbox_token
-
-        return sandbox_token(settings)
+        return sandbox_bot_token(settings)
     assert settings.bot_token is not None, "BOT_TOKEN is required outside the sandbox"
     return settings.bot_token.get_secret_value()
 
@@ -73,6 +73,21 @@ def build_bot(settings: Settings, public_base: str | None = None, *, retry_outag
     return Bot(bot_token(settings), session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
+async def set_commands(bot: Bot) -> bool:
+    """The bot's command menu in both languages, for polling and webhook mode alike; best
+    effort (the bot still runs without it), so False and a warning when it fails."""
+    try:
+        for language, commands in COMMANDS.items():
+            await bot.set_my_commands(
+                [BotCommand(command=c, description=d) for c, d in commands],
+                language_code=None if language == "en" else language,
+            )
+    except Exception as error:
+        log.warning("could not set the bot's commands: %s", error)
+        return False
+    return True
+
+
 def build_storage(settings: Settings) -> BaseStorage:
     """FSM in Redis when REDIS_URL is set (training survives a restart), else in memory."""
     if settings.redis_url:
@@ -83,38 +98,18 @@ def build_storage(settings: Settings) -> BaseStorage:
     return MemoryStorage()
 
 
-def build_registry(settings: Settings, *, actors: bool = False) -> Registry:
-    """The chat registries: the `chats-<k>` actors under Ray, else a shard in this process."""
-    if actors:
-        from ppb.actors.remote import ChatShards
-
-        return ChatShards(settings)
-    from ppb.actors.chat_shard import ChatShard
-    from ppb.actors.chat_state import MemoryChatState, RedisChatState
-
-    state = RedisChatState(settings.redis_url_value) if settings.redis_url_value else MemoryChatState()
-    return ChatShard(state, settings.chat_registry_limit, settings.shard_idle_after)
-
-
 @dataclass
 class BotApp:
     """One bot: what polling (the `bot` actor) and the webhook route both run."""
 
     bot: Bot
     dispatcher: Dispatcher
-    api: ApiClient
+    api: Ppb
     messages: MessageManager
 
     async def prepare(self) -> None:
         """Commands in both languages (best effort: the bot still runs without them)."""
-        try:
-            for language, commands in COMMANDS.items():
-                await self.bot.set_my_commands(
-                    [BotCommand(command=c, description=d) for c, d in commands],
-                    language_code=None if language == "en" else language,
-                )
-        except Exception as error:
-            log.warning("could not set the bot's commands: %s", error)
+        await set_commands(self.bot)
 
     async def close(self) -> None:
         await self.messages.close()
@@ -126,16 +121,17 @@ class BotApp:
 def build_bot_app(
     settings: Settings,
     *,
+    api: Ppb,
+    registry: Registry,
     public_base: str | None = None,
-    api: ApiClient | None = None,
-    registry: Registry | None = None,
     storage: BaseStorage | None = None,
     retry_outage_s: float = 60.0,
 ) -> BotApp:
+    """The bot calling PPB through `api` (in process or over HTTP), its chats' message ids
+    in `registry` (in this process or the `chats-<k>` shards)."""
     logsafe.install()  # aiohttp's errors carry the /bot<token>/ URL
     bot = build_bot(settings, public_base, retry_outage_s=retry_outage_s)
-    api = ApiClient.from_settings(settings, public_base) if api is None else api
-    messages = MessageManager(bot, build_registry(settings) if registry is None else registry)
+    messages = MessageManager(bot, registry)
     dispatcher = Dispatcher(storage=build_storage(settings) if storage is None else storage)
     i18n = build_i18n()
     throttle = Throttle(settings.bot_updates_per_s, settings.bot_burst, settings.bot_cooldown)

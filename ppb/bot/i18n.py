@@ -10,15 +10,20 @@ from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
+from ppb.domain.languages import DEFAULT, LANGUAGES, spoken
+
+__all__ = ["DEFAULT", "LANGUAGES", "LocaleMiddleware", "build_i18n", "from_telegram", "remember_locale"]
+
 LOCALES = Path(__file__).parent / "locales"
 DOMAIN = "messages"
-LANGUAGES = ("en", "ru")
-DEFAULT = "en"
 DESTINY = "locale"
 
 
 def compile_catalogs(path: Path = LOCALES) -> list[Path]:
-    """Compile each `.po` whose `.mo` is missing or older; returns the files written."""
+    """Compile each `.po` whose `.mo` is missing or older; returns the files written.
+
+    A developer's step (`make catalogs`, after editing a `.po`): the `.mo` files are
+    committed, and PPB never writes into its own package at run time."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
@@ -36,10 +41,6 @@ def compile_catalogs(path: Path = LOCALES) -> list[Path]:
 
 
 def build_i18n() -> I18n:
-    try:
-        compile_catalogs()
-    except OSError:  # a read-only install: the committed .mo files serve
-        pass
     return I18n(path=LOCALES, default_locale=DEFAULT, domain=DOMAIN)
 
 
@@ -48,8 +49,7 @@ def locale_key(bot_id: int, user_id: int) -> StorageKey:
 
 
 def from_telegram(user: User | None) -> str:
-    code = (user.language_code or "") if user else ""
-    return "ru" if code.lower().startswith(("ru", "uk", "be", "kk")) else DEFAULT
+    return spoken(user.language_code if user else None)
 
 
 async def remember_locale(storage: BaseStorage, bot_id: int, user_id: int, locale: str) -> None:

@@ -10,10 +10,10 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from ppb.actors.nudger import Undeliverable
 from ppb.bot.i18n import DEFAULT, LANGUAGES
 from ppb.bot.keyboards import menus
 from ppb.bot.messages import Registry
+from ppb.core.ports import Undeliverable
 from ppb.domain.messages import ManagedMessage, MessageType
 
 TEXT_LIMIT = 3500

@@ -15,12 +15,13 @@ log = logging.getLogger("ppb.bot.retry")
 
 
 class RetryMiddleware(BaseRequestMiddleware):
-    """`retry_after` is waited out; 5xx and network errors are retried with backoff until
-    `outage_s` has passed. Long polling is left to the dispatcher, which backs off itself."""
+    """A 429's `retry_after` is always waited out, however often it comes: Telegram asks for
+    patience, and giving up would drop a message the person is owed. 5xx and network errors
+    are retried with backoff until `outage_s` has passed. Long polling is left to the
+    dispatcher, which backs off itself."""
 
-    def __init__(self, outage_s: float = 60.0, max_flood_waits: int = 10) -> None:
+    def __init__(self, outage_s: float = 60.0) -> None:
         self.outage_s = outage_s
-        self.max_flood_waits = max_flood_waits
 
     async def __call__(
         self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
@@ -29,14 +30,11 @@ class RetryMiddleware(BaseRequestMiddleware):
             return await make_request(bot, method)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.outage_s
-        delay, flood_waits = 0.1, 0
+        delay = 0.1
         while True:
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as error:
-                flood_waits += 1
-                if flood_waits > self.max_flood_waits:
-                    raise
                 log.info("%s: flood control, waiting %s s", type(method).__name__, error.retry_after)
                 await asyncio.sleep(error.retry_after)
             except (TelegramServerError, TelegramNetworkError) as error:

@@ -8,19 +8,20 @@ from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from ppb.bot.api import ApiClient
 from ppb.bot.keyboards import menus
 from ppb.bot.messages import MessageManager
+from ppb.core.ppb import Ppb
+from ppb.domain.status import UserStatus
 
-TRAINED = {"trained", "active", "churned"}
+TRAINED = {UserStatus.TRAINED, UserStatus.ACTIVE, UserStatus.CHURNED}
 
 
 def status_word(status: str) -> str:
     """A status as a person reads it, in their language."""
     words = {
-        "new": _("🆕 new here"), "onboarding": _("👋 getting started"), "training": _("📚 in training"),
-        "trained": _("✅ trained, your feed is ready"), "active": _("📰 reading your feed"),
-        "churned": _("💤 away for a while"),
+        UserStatus.NEW: _("🆕 new here"), UserStatus.ONBOARDING: _("👋 getting started"), UserStatus.TRAINING: _("📚 in training"),
+        UserStatus.TRAINED: _("✅ trained, your feed is ready"), UserStatus.ACTIVE: _("📰 reading your feed"),
+        UserStatus.CHURNED: _("💤 away for a while"),
     }
     return words.get(status, status)
 
@@ -28,13 +29,13 @@ def status_word(status: str) -> str:
 def menu_view(user: dict[str, Any], webapp_url: str | None,
               training: dict[str, Any] | None = None) -> tuple[str, InlineKeyboardMarkup]:
     name = html.quote(user.get("first_name") or user.get("username") or "")
-    if user["status"] in {"new", "onboarding"}:
+    if user["status"] in {UserStatus.NEW, UserStatus.ONBOARDING}:
         text = _(
             "👋 Hi, {name}! I'm PPB: I turn the channels you follow into one feed ranked for you.\n\n"
             "Rate a few posts and I'll learn what you like."
         ).format(name=name)
         return text, menus.welcome()
-    if user["status"] == "training":
+    if user["status"] == UserStatus.TRAINING:
         done, total = (training or {}).get("done", 0), (training or {}).get("total", 0)
         text = _("📚 Training: {done} of {total} posts rated.").format(done=done, total=total)
         if user.get("is_trained"):
@@ -45,7 +46,7 @@ def menu_view(user: dict[str, Any], webapp_url: str | None,
 
 
 async def show_menu(messages: MessageManager, chat_id: int, user: dict[str, Any],
-                    webapp_url: str | None, *, at_bottom: bool = True, api: ApiClient | None = None) -> None:
-    training = await api.training_state(chat_id) if api is not None and user["status"] == "training" else None
+                    webapp_url: str | None, *, at_bottom: bool = True, api: Ppb | None = None) -> None:
+    training = await api.training_state(chat_id) if api is not None and user["status"] == UserStatus.TRAINING else None
     text, markup = menu_view(user, webapp_url, training)
     await messages.transition_to_system(chat_id, text, markup, at_bottom=at_bottom)

@@ -8,8 +8,9 @@ after every other post, and the page says so (`others`), instead of silently fil
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+from ppb.core.ports import Ranker
 from ppb.domain.interactions import InteractionType
 from ppb.store.queries import Row, Store
 
@@ -17,10 +18,9 @@ DISLIKED_AFTER = 3
 """Ratings in a channel, none a like, after which the person is taken to dislike it."""
 LOOKAHEAD = 100
 """Ranked posts looked at beyond those already in the chat."""
-
-
-class Ranker(Protocol):
-    async def best(self, user_id: int, limit: int) -> list[tuple[Row, float]]: ...
+MOST_RANKED = 10_000
+"""The most posts a ranking looks at (the ranker's own candidate limit): a chat holding more
+unrated posts than this sees its oldest ones come round again."""
 
 
 @dataclass(slots=True)
@@ -43,7 +43,7 @@ def disliked_channels(ratings: list[Row]) -> set[Any]:
 async def next_page(store: Store, ranker: Ranker, user_id: int, limit: int) -> FeedPage:
     """The next `limit` posts for the chat (recorded as sent): good ones first, then others."""
     in_chat = await store.chat_post_ids(user_id) | await store.nudged_post_ids(user_id)  # nudges are in the chat too
-    ranked = await ranker.best(user_id, min(len(in_chat) + LOOKAHEAD, 1000))
+    ranked = await ranker.best(user_id, min(len(in_chat) + LOOKAHEAD, MOST_RANKED))
     fresh = [(row, score) for row, score in ranked if row["id"] not in in_chat]
     disliked = disliked_channels(await store.rating_keys(user_id))
     good = [(row, score) for row, score in fresh if row["channel_id"] not in disliked]

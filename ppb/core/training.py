@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+from ppb.core.ports import Ranker as Trainer
+from ppb.core.ports import UserMachine
 from ppb.core.rules import post_filter
 from ppb.domain.channels import ChannelRef
 from ppb.domain.status import UserEvent, UserStatus
@@ -25,14 +27,6 @@ MIN_RATINGS = 5
 """Ratings after which a person may finish early (or the whole set, when it is smaller)."""
 SETTLED_AFTER = 4
 """Agreeing ratings after which a channel's verdict is clear and its other posts are dropped."""
-
-
-class UserMachine(Protocol):
-    async def apply(self, telegram_id: int, event: UserEvent, details: dict[str, Any] | None) -> Row: ...
-
-
-class Trainer(Protocol):
-    async def train(self, user_id: int) -> tuple[int, float]: ...
 
 
 @dataclass(slots=True)

@@ -7,21 +7,14 @@ first use, in the store) and hands its settings to the ranker as `variant`.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
+from ppb.core.ports import Ranker
 from ppb.core.rules import post_filter
 from ppb.domain.errors import Blocked
 from ppb.store.admin import Admin
 from ppb.store.experiments import Experiments
 from ppb.store.queries import Row, Store
-
-
-class Ranker(Protocol):
-    async def train(self, user_id: int) -> tuple[int, float]: ...
-
-    async def best(
-        self, user_id: int, limit: int, *, variant: dict[str, Any] | None = None
-    ) -> list[tuple[Row, float]]: ...
 
 
 class FeedRanker:

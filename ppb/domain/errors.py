@@ -24,12 +24,32 @@ def _rebuild(cls: type[DomainError], args: tuple, state: dict) -> DomainError:
     return error
 
 
+class Invalid(DomainError):
+    """A value a person or client gave is wrong; `detail` names the field and the reason,
+    `reason` is the reason alone (for a sentence in a chat)."""
+
+    status_code = 422
+
+    def __init__(self, detail: str, *, reason: str | None = None) -> None:
+        super().__init__(detail)
+        self.reason = reason or detail
+
+
 class NotFound(DomainError):
     status_code = 404
 
 
-class ForbiddenTransition(DomainError):
+class Conflict(DomainError):
+    """The request is valid, but the state forbids it now (a limit reached, say)."""
+
     status_code = 409
+
+
+class LimitReached(Conflict):
+    """A person's limit (bonus channels) is used up."""
+
+
+class ForbiddenTransition(Conflict):
 
     def __init__(self, status: str, event: str, allowed: list[str]) -> None:
         choices = ", ".join(allowed) if allowed else "none"
@@ -48,6 +68,19 @@ class Blocked(DomainError):
 
 
 class Unavailable(DomainError):
-    """A dependency (database, scraper, scorer) is down."""
+    """A dependency (database, scraper, scorer, the API itself) is down: retry later."""
 
     status_code = 503
+
+
+def error_for(status_code: int, detail: str) -> DomainError:
+    """The domain error an HTTP status stands for (clients of the REST API raise these)."""
+    kinds: dict[int, type[DomainError]] = {
+        403: Blocked, 404: NotFound, 409: Conflict, 422: Invalid, 503: Unavailable,
+    }
+    kind = kinds.get(status_code)
+    if kind is None:
+        error = DomainError(detail)
+        error.status_code = status_code
+        return error
+    return kind(detail)

@@ -13,7 +13,6 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from ppb.config import Settings
-from ppb.core import training
 from ppb.domain.channels import parse_channel
 from ppb.domain.errors import DomainError
 from ppb.domain.status import UserStatus
@@ -21,7 +20,6 @@ from ppb.http import admin_auth, analytics, experiments
 from ppb.http.admin_io import out, query, services
 from ppb.http.body import parse_body, path_int
 from ppb.http.schemas import Body
-from ppb.http.training import defaults as training_defaults
 from ppb.http.data_rights import erase_redis
 from ppb.store.admin import Admin, erase_user
 from ppb.store.console_schema import experiment_assignments
@@ -85,8 +83,7 @@ async def reset_training(request: Request) -> Response:
     user = await _user(request)
     admin = Admin(svc.store)
     dropped = await admin.clear_training(user["id"])
-    refs = await training.default_refs(svc.store, user["id"], training_defaults(svc))
-    state = await training.start(svc.store, svc.users, user["telegram_id"], refs, svc.settings.posts_per_channel)
+    state = await svc.core.start_training(user["telegram_id"])
     await admin.log(admin_auth.operator(request), "user:reset_training", f"user:{user['telegram_id']}",
                     {"ratings_dropped": dropped})
     return out({"user": await svc.store.get_user(user["telegram_id"]), "ratings_dropped": dropped,

@@ -11,13 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ppb.http.body import describe
-from ppb.http.services import Services
+from ppb.http.services import services_of as services
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-def services(request: Request) -> Services:
-    return request.app.state.services
+__all__ = ["describe", "out", "query", "services"]
 
 
 def out(data: Any, status_code: int = 200) -> Response:

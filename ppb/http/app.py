@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -21,14 +22,18 @@ from ppb.http.openapi import build_openapi, openapi_endpoint
 from ppb.http.services import Services
 from ppb.scraper.startup import start_content, stop_content
 
+if TYPE_CHECKING:
+    from ppb.bot.app import BotApp
+
 
 JSON_PREFIXES = ("/api/", "/sandbox/api/", "/telegram/")
 
 
-def build_app(settings: Settings, services: Services | None = None) -> Starlette:
-    """The app for these settings; `services` may be shared (tests) or built here."""
+def build_app(settings: Settings, services: Services, *,
+              webhook_bot: Callable[[], BotApp] | None = None) -> Starlette:
+    """The app over `services` (built by `ppb.compose`); `webhook_bot` builds the bot the
+    webhook route feeds (webhook mode)."""
     logsafe.install()  # Serve's access log would show the sandbox's /bot<token>/ paths
-    services = Services.from_settings(settings) if services is None else services
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -74,9 +79,9 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
         from ppb.sandbox.routes import mount_sandbox
 
         mount_sandbox(app, settings)
-    if settings.bot_mode == "webhook" and (settings.use_sandbox or settings.bot_token is not None):
+    if webhook_bot is not None:
         from ppb.http.webhook import mount_webhook
 
-        mount_webhook(app, settings)
+        mount_webhook(app, settings, webhook_bot)
     app.state.openapi = build_openapi()
     return app

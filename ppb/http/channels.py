@@ -6,30 +6,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from starlette.exceptions import HTTPException
-
-from ppb.domain.channels import ChannelRef, parse_channel
-from ppb.domain.errors import DomainError
+from ppb.domain.channels import ChannelName
 from ppb.http.body import parse_body, reply
 from ppb.http.schemas import ChannelList, ChannelOut, CreateChannel
+from ppb.http.services import services_of
 
 
 async def create_channel(request: Request) -> Response:
     body = await parse_body(request, CreateChannel)
-    store = request.app.state.services.store
+    store = services_of(request).store
     if body.username is not None:
-        try:
-            if parse_channel(body.username).username is None:
-                raise DomainError("a username has letters, not only digits")
-        except DomainError as error:
-            raise HTTPException(422, f"username: {error.detail}") from None
-    existed = await store.find_channels([ChannelRef(telegram_id=body.telegram_id)])
+        ChannelName.parse_username(body.username, "username")
+    existed = await store.find_channels([ChannelName(telegram_id=body.telegram_id)])
     channel = await store.upsert_channel(body.telegram_id, body.username, body.title, body.is_default)
     return reply(ChannelOut.model_validate(channel), 200 if existed else 201)
 
 
 async def list_channels(request: Request) -> Response:
-    rows = await request.app.state.services.store.list_channels()
+    rows = await services_of(request).store.list_channels()
     return reply(ChannelList.model_validate({"channels": rows}))
 
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import Field
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ppb.domain.channels import parse_channel
-from ppb.domain.errors import DomainError, Unavailable
 from ppb.http.body import parse_body, reply
 from ppb.http.schemas import Body, ChannelOut, Out, Text
-from ppb.scraper.client import ScraperClient
+from ppb.http.services import core_of
 
 ChannelName = Annotated[Text, Field(min_length=1, max_length=128)]
 
@@ -47,23 +44,6 @@ class JoinOut(Out):
     detail: str | None = None
 
 
-def _scraper(request: Request) -> ScraperClient:
-    scraper = request.app.state.services.scraper
-    if scraper is None:
-        raise Unavailable(
-            "the scraper is not configured (set TELEGRAM_API_ID, TELEGRAM_API_HASH and "
-            "TELETHON_SESSION); posts already in the store still serve training and feeds"
-        )
-    return scraper
-
-
-def _check_channel(name: str) -> None:
-    try:
-        parse_channel(name)
-    except DomainError as error:
-        raise HTTPException(422, f"channel_username: {error.detail}") from None
-
-
 def _answer(model: Out, flood_wait: int | None) -> Response:
     """200 with the outcome; 202 and Retry-After when a FloodWait queued the request."""
     response = reply(model, 202 if flood_wait else 200)
@@ -74,15 +54,13 @@ def _answer(model: Out, flood_wait: int | None) -> Response:
 
 async def scrape(request: Request) -> Response:
     body = await parse_body(request, ScrapeRequest)
-    _check_channel(body.channel_username)
-    answer = await _scraper(request).scrape(body.channel_username, body.limit)
+    answer = await core_of(request).scrape(body.channel_username, body.limit)
     return _answer(ScrapeOut.model_validate(answer), answer.get("flood_wait"))
 
 
 async def join(request: Request) -> Response:
     body = await parse_body(request, JoinRequest)
-    _check_channel(body.channel_username)
-    answer = await _scraper(request).join(body.channel_username)
+    answer = await core_of(request).join(body.channel_username)
     return _answer(JoinOut.model_validate(answer), answer.get("flood_wait"))
 
 

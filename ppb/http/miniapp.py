@@ -6,7 +6,6 @@ no user id is ever read from the query or the body.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -23,21 +22,18 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from ppb.config import Settings
-from ppb.core import training
-from ppb.domain.errors import Blocked
+from ppb.core import replies
+from ppb.core.training import TrainingState
 from ppb.domain.interactions import InteractionType
-from ppb.domain.status import UserEvent, UserStatus
+from ppb.domain.languages import language_code, ui_language
 from ppb.http.body import describe, parse_body, reply
 from ppb.http.miniapp_auth import InitDataError, init_data_from_header, miniapp_bot_token, verify_init_data
 from ppb.http.schemas import Body, InteractionOut, Out, RowId, UserOut, UtcDatetime
-from ppb.http.services import Services
-from ppb.http.training import defaults as training_defaults
-from ppb.store.admin import Admin
+from ppb.http.services import core_of, services_of
 from ppb.store.queries import Row
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "miniapp"
 SERVED_SUFFIXES = {".html", ".js", ".css", ".svg"}
-_LANGUAGE = re.compile(r"^[a-z]{2,3}")
 
 
 # schemas -------------------------------------------------------------------------------
@@ -88,13 +84,9 @@ class MiniAppRate(Body):
 # helpers -------------------------------------------------------------------------------
 
 
-def _services(request: Request) -> Services:
-    return request.app.state.services
-
-
 def telegram_user(request: Request) -> WebAppUser:
     """The user proven by the request's initData; 401 with the reason otherwise."""
-    settings = _services(request).settings
+    settings = services_of(request).settings
     try:
         init_data = init_data_from_header(request.headers.get("authorization"))
         return verify_init_data(
@@ -109,43 +101,27 @@ def _fit(text: str | None, length: int) -> str | None:
     return text.replace("\x00", "")[:length] if text else None
 
 
-def _language(code: str | None) -> str | None:
-    match = _LANGUAGE.match((code or "").lower())
-    return match.group(0) if match else None
-
-
-def ui_language(*codes: str | None) -> Literal["en", "ru"]:
-    """Russian for the first known language that is Russian, else English."""
-    for code in codes:
-        if code:
-            return "ru" if code.lower().startswith("ru") else "en"
-    return "en"
-
-
 async def _user_row(request: Request, who: WebAppUser) -> Row:
     """The stored user, registered on first sight (as POST /users/ does); opening the app is
     activity, so a churned user is back to active. A blocked user gets a 403."""
-    services = _services(request)
-    user = await services.store.find_user(who.id)
-    if user is None:
-        user, _ = await services.store.upsert_user(
-            who.id, _fit(who.username, 64), _fit(who.first_name, 128), _fit(who.last_name, 128),
-            _language(who.language_code),
-        )
-    elif await Admin(services.store).blocked(user["id"]) is not None:
-        raise Blocked("user: this user is blocked by an operator")
-    elif user["status"] == UserStatus.CHURNED:
-        user = await services.users.apply(who.id, UserEvent.ACTIVITY, {"via": "miniapp"})
-    return user
+    return await core_of(request).open_app(
+        who.id, _fit(who.username, 64), _fit(who.first_name, 128), _fit(who.last_name, 128),
+        language_code(who.language_code),
+    )
 
 
-def post_url(username: str | None, message_id: int | None) -> str | None:
-    return f"https://t.me/{username}/{message_id}" if username and message_id else None
+post_url = replies.post_url
 
 
 def _card(row: Row, score: float | None = None) -> MiniAppPost:
-    url = post_url(row.get("channel_username"), row.get("telegram_message_id"))
-    return MiniAppPost.model_validate({**row, "url": url, "relevance_score": score})
+    return MiniAppPost.model_validate({**replies.with_url(row), "relevance_score": score})
+
+
+def _training_posts(state: TrainingState, limit: int) -> MiniAppPosts:
+    return MiniAppPosts(
+        mode="training", posts=[_card(row) for row in state.cards[:limit]], total=state.total, done=state.done,
+        status=state.status, can_finish=state.can_finish, finished=not state.active,
+    )
 
 
 # routes --------------------------------------------------------------------------------
@@ -165,50 +141,27 @@ async def list_posts(request: Request) -> Response:
     except ValidationError as error:
         raise HTTPException(422, describe(error)) from None
     user = await _user_row(request, who)
+    core = core_of(request)
     if query.mode == "feed":
-        services = _services(request)
-        ranked = await services.feed.best(user["id"], query.limit)
-        await services.store.add_miniapp_feed_posts(user["id"], [row["id"] for row, _ in ranked])
+        ranked = await core.app_feed(user["id"], query.limit)
         cards = [_card(row, round(score, 6)) for row, score in ranked]
         return reply(MiniAppPosts(mode="feed", posts=cards, total=len(cards), done=0))
-    return reply(await _training(request, user, query.limit))
-
-
-async def _training(request: Request, user: Row, limit: int) -> MiniAppPosts:
-    """The person's one training set (the chat shows the same), started here when none is."""
-    services = _services(request)
-    store = services.store
-    state = await training.read(store, user["telegram_id"])
-    if user["status"] in {UserStatus.NEW, UserStatus.ONBOARDING} or (
-        state.active and not await store.training_set(user["id"])
-    ):
-        refs = await training.default_refs(store, user["id"], training_defaults(services))
-        state = await training.start(store, services.users, user["telegram_id"], refs,
-                                     services.settings.posts_per_channel)
-    return MiniAppPosts(
-        mode="training", posts=[_card(row) for row in state.cards[:limit]], total=state.total, done=state.done,
-        status=state.status, can_finish=state.can_finish, finished=not state.active,
-    )
+    return reply(_training_posts(await core.training_for_app(user), query.limit))
 
 
 async def finish(request: Request) -> Response:
     """Finish training now (after a few ratings): train the model, complete the training."""
     who = telegram_user(request)
-    services = _services(request)
     await _user_row(request, who)
-    done = await training.finish(services.store, services.users, services.scoring, who.id)
-    state = done.state
-    return reply(MiniAppPosts(
-        mode="training", posts=[_card(row) for row in state.cards[:50]], total=state.total, done=state.done,
-        status=state.status, can_finish=state.can_finish, finished=not state.active,
-    ))
+    done = await core_of(request).finish_training(who.id)
+    return reply(_training_posts(done.state, 50))
 
 
 async def rate(request: Request) -> Response:
     who = telegram_user(request)
     body = await parse_body(request, MiniAppRate)
     await _user_row(request, who)
-    row = await _services(request).rate(who.id, body.post_id, body.interaction_type)
+    row = await core_of(request).rate(who.id, body.post_id, body.interaction_type)
     return reply(InteractionOut.model_validate(row))
 
 
@@ -218,7 +171,7 @@ async def get_rules(request: Request) -> Response:
     from ppb.http.rules import rules_out
 
     user = await _user_row(request, telegram_user(request))
-    return reply(rules_out(await core_rules.read(_services(request).store, user["id"])))
+    return reply(rules_out(await core_rules.read(services_of(request).store, user["id"])))
 
 
 async def patch_rules(request: Request) -> Response:
@@ -229,13 +182,13 @@ async def patch_rules(request: Request) -> Response:
     who = telegram_user(request)
     body = await parse_body(request, RulesIn)
     user = await _user_row(request, who)
-    store = _services(request).store
+    store = services_of(request).store
     return reply(rules_out(await core_rules.update(store, user["id"], changes_of(body))))
 
 
 async def about(request: Request) -> Response:
     """What the app shows when opened without launch parameters (no sign-in needed)."""
-    settings = _services(request).settings
+    settings = services_of(request).settings
     return reply(MiniAppAbout(sandbox_url="/sandbox/" if settings.use_sandbox else None))
 
 

@@ -7,18 +7,14 @@ age of `auth_date` is bounded, so a leaked initData stops working.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import time
-from collections.abc import Mapping
-from typing import Any
-from urllib.parse import urlencode
 
 from aiogram.utils.web_app import WebAppInitData, WebAppUser, safe_parse_webapp_init_data
 
-from ppb.config import Settings
+from ppb.config import Settings, sandbox_bot_token
+from ppb.sandbox.signing import sign_init_data
+
+__all__ = ["InitDataError", "init_data_from_header", "miniapp_bot_token", "sign_init_data", "verify_init_data"]
 
 SCHEME = "tma"
 CLOCK_SKEW_S = 300  # an auth_date this far in the future is still accepted (clocks differ)
@@ -33,35 +29,6 @@ def miniapp_bot_token(settings: Settings) -> str:
     if settings.bot_token is not None:
         return settings.bot_token.get_secret_value()
     return sandbox_bot_token(settings)
-
-
-def sandbox_bot_token(settings: Settings) -> str:
-    """The sandbox's own bot token, derived from this deployment, never from `BOT_TOKEN`.
-
-    It is derived from the API key, or the database URL when there is none (loopback only),
-    so every replica and the sandbox agree without sharing a file. It has a real token's
-    shape (`<digits>:<35 characters>`), so aiogram accepts it too.
-    """
-    material = settings.api_key.get_secret_value() if settings.api_key else settings.database_url_value
-    digest = hmac.new(material.encode(), b"ppb:sandbox-bot-token", hashlib.sha256).digest()
-    bot_id = 1_000_000_000 + int.from_bytes(digest[:4], "big") % 9_000_000_000
-    secret = base64.urlsafe_b64encode(digest[4:]).decode().rstrip("=")[:35]
-    return f"{bot_id}:{secret}"
-
-
-def sign_init_data(
-    token: str, user: Mapping[str, Any], *, auth_date: int | None = None, **fields: str
-) -> str:
-    """initData for `user` as Telegram would send it, signed with `token` (sandbox, tests)."""
-    data: dict[str, str] = {
-        **fields,
-        "user": json.dumps(dict(user), separators=(",", ":"), ensure_ascii=False),
-        "auth_date": str(int(time.time()) if auth_date is None else auth_date),
-    }
-    check = "\n".join(f"{key}={value}" for key, value in sorted(data.items()))
-    secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
-    data["hash"] = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
-    return urlencode(data)
 
 
 def init_data_from_header(value: str | None) -> str:

@@ -6,17 +6,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ppb.domain.status import UserEvent, UserStatus
 from ppb.http.body import parse_body, reply
 from ppb.http.schemas import TrainOut, TrainRequest
-from ppb.http.services import Services
+from ppb.http.services import core_of
 
 
 async def train(request: Request) -> Response:
     body = await parse_body(request, TrainRequest)
-    services: Services = request.app.state.services
-    user = await services.store.get_user(body.user_telegram_id)
-    count, seconds = await services.scoring.train(user["id"])
+    count, seconds = await core_of(request).train(body.user_telegram_id)
     if count == 0:
         return reply(
             TrainOut(
@@ -25,10 +22,6 @@ async def train(request: Request) -> Response:
                 training_time=round(seconds, 6),
                 ratings_count=0,
             )
-        )
-    if user["status"] == UserStatus.TRAINING:
-        await services.users.apply(
-            body.user_telegram_id, UserEvent.COMPLETE_TRAINING, {"ratings": count}
         )
     return reply(
         TrainOut(

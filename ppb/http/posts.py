@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ppb.core.rules import post_filter
-from ppb.domain.channels import ChannelRef, parse_channel
-from ppb.domain.errors import DomainError, NotFound
+from ppb.core import replies
+from ppb.domain.channels import ChannelName
 from ppb.http.body import parse_body, reply
 from ppb.http.schemas import (
     BestPosts,
@@ -21,18 +19,14 @@ from ppb.http.schemas import (
     TrainingPosts,
     TrainingRequest,
 )
-from ppb.http.services import Services
+from ppb.http.services import core_of, services_of
 from ppb.store.queries import NewPost
-
-
-def _services(request: Request) -> Services:
-    return request.app.state.services
 
 
 async def bulk(request: Request) -> Response:
     body = await parse_body(request, BulkPosts)
-    store = _services(request).store
-    channel = await store.get_channel(ChannelRef(telegram_id=body.channel_telegram_id))
+    store = services_of(request).store
+    channel = await store.get_channel(ChannelName(telegram_id=body.channel_telegram_id))
     new_posts = [
         NewPost(post.telegram_message_id, post.text, post.media_type.value, post.posted_at)
         for post in body.posts
@@ -41,47 +35,26 @@ async def bulk(request: Request) -> Response:
     return reply(BulkPostsOut(created_count=created, post_ids=ids))
 
 
-def _parse_channels(names: list[str]) -> list[ChannelRef]:
-    refs = []
-    for index, name in enumerate(names):
-        try:
-            refs.append(parse_channel(name))
-        except DomainError as error:
-            raise HTTPException(422, f"channel_usernames[{index}]: {error.detail}") from None
-    return refs
-
-
 async def training(request: Request) -> Response:
+    """The known channels' posts; channels PPB does not have are listed in `unknown_channels`
+    (200 all the same, as the original system answered its bot's default list)."""
     body = await parse_body(request, TrainingRequest)
-    store = _services(request).store
-    refs = _parse_channels(body.channel_usernames)
-    user_id = await store.user_id(body.user_telegram_id)
-    found = await store.find_channels(refs)
-    known = {row["username"] for row in found} | {row["telegram_id"] for row in found}
-    missing = [ref for ref in refs if (ref.username or ref.telegram_id) not in known]
-    if missing:
-        names = ", ".join(repr(ref) for ref in missing)
-        raise NotFound(f"channel_usernames: unknown channel(s) {names}; scrape or import them first")
-    channel_ids = [row["id"] for row in found]
-    await store.link_channels(user_id, channel_ids, for_training=True)
-    rows = await store.latest_posts(channel_ids, body.posts_per_channel, unrated_by=user_id)
-    rows = (await post_filter(store, user_id)).keep(rows)  # the person's muted words and ads
-    return reply(TrainingPosts.model_validate({"posts": rows}))
+    names = ChannelName.parse_many(body.channel_usernames, "channel_usernames")
+    found = await core_of(request).training_posts(body.user_telegram_id, names, body.posts_per_channel)
+    return reply(TrainingPosts.model_validate(
+        {"posts": found.posts, "unknown_channels": [repr(name) for name in found.unknown]}))
 
 
 async def rate(request: Request) -> Response:
     body = await parse_body(request, RateRequest)
-    row = await _services(request).rate(body.user_telegram_id, body.post_id, body.interaction_type)
+    row = await core_of(request).rate(body.user_telegram_id, body.post_id, body.interaction_type)
     return reply(InteractionOut.model_validate(row))
 
 
 async def best(request: Request) -> Response:
     body = await parse_body(request, BestRequest)
-    services = _services(request)
-    user_id = await services.store.user_id(body.user_telegram_id)
-    ranked = await services.feed.best(user_id, body.limit)
-    posts = [{**row, "relevance_score": round(score, 6)} for row, score in ranked]
-    return reply(BestPosts.model_validate({"posts": posts}))
+    ranked = await core_of(request).best(body.user_telegram_id, body.limit)
+    return reply(BestPosts.model_validate({"posts": replies.ranked(ranked)}))
 
 
 routes = [

@@ -180,6 +180,8 @@ class TrainingPost(Out):
 
 class TrainingPosts(Out):
     posts: list[TrainingPost]
+    unknown_channels: list[str] = []
+    """Channels named that PPB does not have (as `@name` or the id): scrape or import them."""
 
 
 class RateRequest(Body):

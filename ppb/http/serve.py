@@ -31,14 +31,10 @@ class Api:
         ensure_parts(settings, serve.get_replica_context().app_name)
 
     def __serve_build_asgi_app__(self) -> ASGIApp:
-        from ppb.http.app import build_app
-        from ppb.http.scoring import ScorerClient
-        from ppb.http.services import Services
+        from ppb.compose import build_services, http_app
 
-        services = Services.from_settings(self._settings, actors=True)
-        if self._scorer is not None:
-            services.scoring = ScorerClient(self._scorer)
-        return build_app(self._settings, services)
+        services = build_services(self._settings, actors=True, scorer=self._scorer)
+        return http_app(self._settings, services, actors=True)  # type: ignore[no-any-return]
 
 
 @serve.deployment(name="Scorer", max_ongoing_requests=64, health_check_period_s=10)
@@ -47,11 +43,11 @@ class Scorer:
     the store on a miss, so any replica serves any user and replicas come and go freely."""
 
     def __init__(self, settings: Settings) -> None:
-        from ppb.http.scoring import Scoring
+        from ppb.core.scoring import Scoring
         from ppb.store.queries import Store
 
         self._store = Store(settings.async_database_url)
-        self._scoring = Scoring.from_settings(self._store, settings)
+        self._scoring = Scoring.from_settings(self._store, settings)  # this replica ranks in process
         self._connecting: asyncio.Future[None] | None = None
 
     async def _ready(self) -> None:

@@ -10,12 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ppb.core import feed, training
-from ppb.domain.channels import ChannelRef, parse_channel
-from ppb.domain.errors import DomainError
+from ppb.core import replies, training
+from ppb.domain.channels import ChannelName
 from ppb.http.body import describe, parse_body, path_int, reply
 from ppb.http.schemas import Body, Out, Text, UtcDatetime
-from ppb.http.services import Services
+from ppb.http.services import core_of
 
 
 class TrainingCard(Out):
@@ -81,40 +80,8 @@ class StateQuery(Body):
     limit: Annotated[int, Field(ge=1, le=100)] = 5
 
 
-def _services(request: Request) -> Services:
-    return request.app.state.services
-
-
-def post_url(username: str | None, message_id: int | None) -> str | None:
-    return f"https://t.me/{username}/{message_id}" if username and message_id else None
-
-
 def state_out(state: training.TrainingState, limit: int) -> dict[str, Any]:
-    cards = [{**row, "url": post_url(row.get("channel_username"), row.get("telegram_message_id"))}
-             for row in state.cards[:limit]]
-    return {"status": state.status, "is_trained": state.is_trained, "total": state.total, "done": state.done,
-            "remaining": state.remaining, "can_finish": state.can_finish, "ratings_count": state.ratings_count,
-            "posts": cards}
-
-
-def parse_refs(names: list[str]) -> list[ChannelRef]:
-    refs = []
-    for index, name in enumerate(names):
-        try:
-            refs.append(parse_channel(name))
-        except DomainError as error:
-            raise HTTPException(422, f"channels[{index}]: {error.detail}") from None
-    return refs
-
-
-def defaults(services: Services) -> list[ChannelRef]:
-    refs = []
-    for name in services.settings.effective_default_channels:
-        try:
-            refs.append(parse_channel(name))
-        except DomainError:
-            continue  # a malformed default is the operator's to fix
-    return refs
+    return replies.training_state(state, limit)
 
 
 async def get_training(request: Request) -> Response:
@@ -122,48 +89,33 @@ async def get_training(request: Request) -> Response:
         query = StateQuery.model_validate(dict(request.query_params), strict=False)
     except ValidationError as error:
         raise HTTPException(422, describe(error)) from None
-    state = await training.read(_services(request).store, path_int(request, "telegram_id"))
+    state = await core_of(request).training_state(path_int(request, "telegram_id"))
     return reply(TrainingOut.model_validate(state_out(state, query.limit)))
 
 
 async def start_training(request: Request) -> Response:
     """Start (or restart) the person's training; `channels` default to the default channels
     plus the person's own; with `append`, a training going on gets these channels' posts too."""
-    services = _services(request)
     telegram_id = path_int(request, "telegram_id")
     body = await parse_body(request, StartTraining)
-    user = await services.store.get_user(telegram_id)
-    if body.channels is None:
-        refs = await training.default_refs(services.store, user["id"], defaults(services))
-    else:
-        refs = parse_refs(body.channels)
-    per_channel = body.posts_per_channel or services.settings.posts_per_channel
-    state = await training.start(services.store, services.users, telegram_id, refs, per_channel,
-                                 append=body.append and user["status"] == "training")
+    names = None if body.channels is None else ChannelName.parse_many(body.channels, "channels")
+    state = await core_of(request).start_training(telegram_id, names, per_channel=body.posts_per_channel,
+                                                  append=body.append)
     return reply(TrainingOut.model_validate(state_out(state, 5)))
 
 
 async def finish_training(request: Request) -> Response:
-    services = _services(request)
     telegram_id = path_int(request, "telegram_id")
     await parse_body(request, FinishTraining)
-    done = await training.finish(services.store, services.users, services.scoring, telegram_id)
-    return reply(FinishOut.model_validate(
-        {**state_out(done.state, 5), "success": done.success, "training_time": round(done.seconds, 6),
-         "ratings_count": done.ratings_count}))
+    done = await core_of(request).finish_training(telegram_id)
+    return reply(FinishOut.model_validate(replies.finished(done, 5)))
 
 
 async def feed_page(request: Request) -> Response:
     """The next feed posts for the person's chat: never one sent there before."""
-    services = _services(request)
     body = await parse_body(request, FeedRequest)
-    user_id = await services.store.user_id(path_int(request, "telegram_id"))
-    page = await feed.next_page(services.store, services.feed, user_id, body.limit)
-    good = len(page.posts) - page.others
-    cards = [{**row, "relevance_score": round(score, 6), "from_disliked_channel": index >= good,
-              "url": post_url(row.get("channel_username"), row.get("telegram_message_id"))}
-             for index, (row, score) in enumerate(page.posts)]
-    return reply(FeedPageOut.model_validate({"posts": cards, "others": page.others}))
+    page = await core_of(request).feed_page(path_int(request, "telegram_id"), body.limit)
+    return reply(FeedPageOut.model_validate(replies.feed_page(page)))
 
 
 routes = [

@@ -106,9 +106,12 @@
 
   let language = "en";
 
+  // The same fallback as the bot's (ppb/domain/languages.py): these read Russian.
+  const READS_RUSSIAN = ["ru", "uk", "be", "kk"];
+
   function pickLanguage(...codes) {
     for (const code of codes) {
-      if (code) return String(code).toLowerCase().startsWith("ru") ? "ru" : "en";
+      if (code) return READS_RUSSIAN.includes(String(code).toLowerCase().slice(0, 2)) ? "ru" : "en";
     }
     return "en";
   }

@@ -14,8 +14,7 @@ from starlette.routing import Mount, Route, Router
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from ppb.config import Settings
-from ppb.http.errors import error_response
+from ppb.config import Settings, sandbox_bot_token
 from ppb.sandbox.emulator import Emulator
 from ppb.sandbox.methods import call
 from ppb.sandbox.model import BotApiError
@@ -28,13 +27,16 @@ MAX_WAIT_S = 25.0
 
 def sandbox_token(settings: Settings) -> str:
     """The token the sandbox answers to and signs with: its own, never BOT_TOKEN."""
-    from ppb.http.miniapp_auth import sandbox_bot_token
-
     return sandbox_bot_token(settings)
 
 
 def _json(data: Any, status_code: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status_code, media_type="application/json")
+
+
+def error_response(status_code: int, detail: str) -> Response:
+    """An error as PPB's API words them (`{"detail", "status_code"}`)."""
+    return _json({"detail": detail, "status_code": status_code}, status_code)
 
 
 def bot_api(emulator: Emulator) -> Route:
@@ -106,7 +108,7 @@ def person_routes(emulator: Emulator, settings: Settings) -> list[Route]:
 
     async def webapp(request: Request) -> Response:
         """The Mini App's address with initData signed for this person, as Telegram opens it."""
-        from ppb.http.miniapp_auth import sign_init_data
+        from ppb.sandbox.signing import sign_init_data
 
         try:
             user_id = _user_id(request)

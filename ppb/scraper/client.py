@@ -1,13 +1,12 @@
-"""How the HTTP layer reaches the scraper: a two-call protocol, in process or through Ray."""
+"""How PPB reaches the scraper: a two-call protocol, in process or through Ray (which one is
+`ppb.compose`'s choice)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from ppb.config import Settings
     from ppb.scraper.session import Scraper
-    from ppb.store.queries import Store
 
 
 class ScraperClient(Protocol):
@@ -36,28 +35,3 @@ class LocalScraperClient:
 
     async def close(self) -> None:
         await self.scraper.close()
-
-
-def scraper_client(settings: Settings, store: Store, *, actors: bool = False) -> ScraperClient | None:
-    """None without a Telethon session; the named actor under Ray; else one in this process."""
-    from ppb.scraper.telethon_session import missing_settings
-
-    if missing_settings(settings):
-        return None
-    if actors:
-        from ppb.actors.scraper import RayScraperClient
-
-        return RayScraperClient(settings)
-    from ppb.scraper.session import Scraper
-    from ppb.scraper.telethon_session import TelethonSession
-
-    factory = TelethonSession(settings)
-    scraper = Scraper(
-        store,
-        factory,
-        name=factory.name,
-        refresh_interval=settings.scrape_interval,
-        refresh_limit=settings.posts_per_channel,
-        max_channels=settings.scraper_max_channels,
-    )
-    return LocalScraperClient(scraper)

@@ -11,15 +11,17 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from ppb.bot.api import ApiClient, ApiError, ApiUnavailable
 from ppb.bot.handlers.training import begin_training
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import ChannelAction, Menu
 from ppb.bot.messages import MessageManager
 from ppb.bot.views import menu_view
 from ppb.config import Settings
+from ppb.core.ppb import Ppb
 from ppb.domain.channels import parse_channel
 from ppb.domain.errors import DomainError
+from ppb.domain.errors import Unavailable
+from ppb.domain.status import UserEvent, UserStatus
 
 router = Router(name="channels")
 
@@ -32,7 +34,7 @@ class AddChannel(StatesGroup):
 
 
 @router.callback_query(Menu.filter(F.action == "add"))
-async def ask_for_channel(query: CallbackQuery, api: ApiClient, messages: MessageManager, state: FSMContext,
+async def ask_for_channel(query: CallbackQuery, api: Ppb, messages: MessageManager, state: FSMContext,
                           settings: Settings) -> None:
     await query.answer()
     user = await api.get_user(query.from_user.id)
@@ -54,7 +56,7 @@ def limit_text(settings: Settings) -> str:
 
 @router.message(F.text.regexp(CHANNEL_TEXT))
 @router.message(AddChannel.waiting, F.text)
-async def add_channel(message: Message, api: ApiClient, messages: MessageManager, state: FSMContext,
+async def add_channel(message: Message, api: Ppb, messages: MessageManager, state: FSMContext,
                       settings: Settings, webapp_url: str | None) -> None:
     """`@name` or a t.me link, at any point (as /help promises): confirmed with what follows."""
     chat_id = message.chat.id
@@ -89,49 +91,49 @@ async def add_channel(message: Message, api: ApiClient, messages: MessageManager
     slot = _("bonus channel {count} of {limit}").format(
         count=user["bonus_channels_count"] + 1, limit=settings.max_bonus_channels)
     quoted = html.quote(name)
-    if user["status"] == "training":
+    if user["status"] == UserStatus.TRAINING:
         text = _("✅ @{name} added ({slot}). Its posts join your training now.").format(name=quoted, slot=slot)
-    elif user["status"] in {"new", "onboarding"}:
+    elif user["status"] in {UserStatus.NEW, UserStatus.ONBOARDING}:
         text = _("✅ @{name} added ({slot}). Its posts join your training when you start it.").format(
             name=quoted, slot=slot)
     else:
         text = _("✅ @{name} added ({slot}). Next: a short training on its posts; "
                  "your feed stays readable meanwhile.").format(name=quoted, slot=slot)
-    if user["status"] in {"new", "onboarding"}:
+    if user["status"] in {UserStatus.NEW, UserStatus.ONBOARDING}:
         await messages.send_system(chat_id, *menu_view(user, webapp_url), at_bottom=True)
     else:
         await begin_training(chat_id, api, messages, settings, webapp_url, channels=[name],
-                             append=user["status"] == "training")
+                             append=user["status"] == UserStatus.TRAINING)
     await messages.send_ephemeral(chat_id, text, auto_delete_after=NOTICE_S)
 
 
-async def register(api: ApiClient, message: Message) -> dict[str, Any]:
+async def register(api: Ppb, message: Message) -> dict[str, Any]:
     """The person, registered first when a channel is the first thing they send."""
     person = message.from_user
     assert person is not None
     user = await api.register_user(person.id, person.username, person.first_name, person.last_name)
-    if user["status"] == "new":
-        user = await api.event(person.id, "start")
+    if user["status"] == UserStatus.NEW:
+        user = await api.event(person.id, UserEvent.START)
     return user
 
 
-async def already_followed(api: ApiClient, settings: Settings, telegram_id: int, name: str) -> bool:
+async def already_followed(api: Ppb, settings: Settings, telegram_id: int, name: str) -> bool:
     """One of the person's channels already, or a default channel everyone trains on."""
     defaults = {channel.lstrip("@").lower() for channel in settings.effective_default_channels}
     mine = {(channel.get("username") or "").lower() for channel in await api.channels(telegram_id)}
     return name.lower() in defaults | mine
 
 
-async def join(api: ApiClient, name: str) -> str | None:
+async def join(api: Ppb, name: str) -> str | None:
     """Have the scraper join the channel; a sentence for the person when that fails."""
     try:
         answer = await api.join(f"@{name}")
-    except ApiUnavailable:
+    except Unavailable:
         return None  # no scraper (or it is down): channels already stored still work
-    except ApiError as error:
-        if error.status in {403, 404, 422}:
+    except DomainError as error:
+        if error.status_code in {403, 404, 422}:
             return unknown(name)
-        if error.status == 409:  # the scraper watches as many channels as it may
+        if error.status_code == 409:  # the scraper watches as many channels as it may
             return _("I can't follow any more new channels right now. Please try again later.")
         raise
     if answer.get("status") == "requested":
@@ -143,13 +145,13 @@ async def join(api: ApiClient, name: str) -> str | None:
     return None
 
 
-async def link(api: ApiClient, telegram_id: int, name: str, settings: Settings) -> str | None:
+async def link(api: Ppb, telegram_id: int, name: str, settings: Settings) -> str | None:
     try:
         await api.add_channel(telegram_id, f"@{name}", bonus=True)
-    except ApiError as error:
-        if error.status == 409:
+    except DomainError as error:
+        if error.status_code == 409:
             return limit_text(settings)
-        if error.status in {404, 422}:
+        if error.status_code in {404, 422}:
             return unknown(name)
         raise
     return None
@@ -159,7 +161,7 @@ def unknown(name: str) -> str:
     return _("I couldn't find @{name}. Check the name: it must be a public channel.").format(name=html.quote(name))
 
 
-async def channels_view(telegram_id: int, api: ApiClient, settings: Settings) -> tuple[str, object]:
+async def channels_view(telegram_id: int, api: Ppb, settings: Settings) -> tuple[str, object]:
     channels = await api.channels(telegram_id)
     bonus = sum(1 for channel in channels if channel.get("is_bonus"))
     lines = [_("📋 Your channels ({bonus} of {limit} bonus):").format(bonus=bonus, limit=settings.max_bonus_channels)]
@@ -173,19 +175,19 @@ async def channels_view(telegram_id: int, api: ApiClient, settings: Settings) ->
 
 
 @router.callback_query(Menu.filter(F.action == "channels"))
-async def list_channels(query: CallbackQuery, api: ApiClient, messages: MessageManager, settings: Settings) -> None:
+async def list_channels(query: CallbackQuery, api: Ppb, messages: MessageManager, settings: Settings) -> None:
     await query.answer()
     text, markup = await channels_view(query.from_user.id, api, settings)
     await messages.transition_to_system(query.from_user.id, text, markup)  # type: ignore[arg-type]
 
 
 @router.callback_query(ChannelAction.filter(F.action == "remove"))
-async def remove_channel(query: CallbackQuery, callback_data: ChannelAction, api: ApiClient,
+async def remove_channel(query: CallbackQuery, callback_data: ChannelAction, api: Ppb,
                          messages: MessageManager, settings: Settings) -> None:
     try:
         await api.remove_channel(query.from_user.id, callback_data.channel)
-    except ApiError as error:
-        if error.status != 404:
+    except DomainError as error:
+        if error.status_code != 404:
             raise
     await query.answer(_("Removed @{name}").format(name=callback_data.channel))
     text, markup = await channels_view(query.from_user.id, api, settings)

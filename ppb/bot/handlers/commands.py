@@ -8,11 +8,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from ppb.bot.api import ApiClient
 from ppb.bot.keyboards.callbacks import Menu
 from ppb.bot.messages import MessageManager
 from ppb.bot.views import show_menu, status_word
 from ppb.config import Settings
+from ppb.core.ppb import Ppb
+from ppb.domain.status import UserStatus
 
 router = Router(name="commands")
 
@@ -46,7 +47,7 @@ async def help_button(query: CallbackQuery, messages: MessageManager) -> None:
 
 
 @router.message(Command("status"))
-async def status(message: Message, api: ApiClient, messages: MessageManager, settings: Settings) -> None:
+async def status(message: Message, api: Ppb, messages: MessageManager, settings: Settings) -> None:
     await messages.delete_incoming(message.chat.id, message.message_id)
     user = await api.get_user(message.chat.id)
     ratings = len(await api.interactions(message.chat.id))
@@ -54,7 +55,7 @@ async def status(message: Message, api: ApiClient, messages: MessageManager, set
         "Status: {status}\nRatings: {ratings}\nBonus channels: {bonus} of {limit}"
     ).format(status=status_word(user["status"]), ratings=ratings,
              bonus=user["bonus_channels_count"], limit=settings.max_bonus_channels)
-    if user["status"] == "training":
+    if user["status"] == UserStatus.TRAINING:
         training = await api.training_state(message.chat.id)
         text += "\n" + _("Training: {done} of {total} posts rated").format(done=training["done"], total=training["total"])
     await messages.clear_ephemeral(message.chat.id)
@@ -62,7 +63,7 @@ async def status(message: Message, api: ApiClient, messages: MessageManager, set
 
 
 @router.message(Command("reset"))
-async def reset(message: Message, api: ApiClient, messages: MessageManager, state: FSMContext,
+async def reset(message: Message, api: Ppb, messages: MessageManager, state: FSMContext,
                 webapp_url: str | None) -> None:
     await messages.delete_incoming(message.chat.id, message.message_id)
     await state.clear()
@@ -70,14 +71,14 @@ async def reset(message: Message, api: ApiClient, messages: MessageManager, stat
     await messages.drop_system(message.chat.id)
     user = await api.get_user(message.chat.id)
     await show_menu(messages, message.chat.id, user, webapp_url, api=api)
-    if user["status"] == "training":  # what stays and what a person can do now
+    if user["status"] == UserStatus.TRAINING:  # what stays and what a person can do now
         await messages.send_ephemeral(message.chat.id, _(
             "🔄 Reset. Your ratings are kept: continue where you were, finish now, or start training over."),
             auto_delete_after=NOTICE_S)
 
 
 @router.message(Command("menu"))
-async def menu(message: Message, api: ApiClient, messages: MessageManager, webapp_url: str | None) -> None:
+async def menu(message: Message, api: Ppb, messages: MessageManager, webapp_url: str | None) -> None:
     await messages.delete_incoming(message.chat.id, message.message_id)
     await show_menu(messages, message.chat.id, await api.get_user(message.chat.id), webapp_url, api=api)
 

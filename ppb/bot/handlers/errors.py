@@ -10,8 +10,8 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
 
-from ppb.bot.api import ApiUnavailable
 from ppb.bot.messages import MessageManager
+from ppb.domain.errors import Unavailable
 
 log = logging.getLogger("ppb.bot")
 router = Router(name="errors")
@@ -36,7 +36,7 @@ async def apologize(event: ErrorEvent, bot: Bot, messages: MessageManager, text:
         log.warning("could not apologize in %s: %s", chat_id, error)
 
 
-@router.errors(ExceptionTypeFilter(ApiUnavailable))
+@router.errors(ExceptionTypeFilter(Unavailable))
 async def api_down(event: ErrorEvent, bot: Bot, messages: MessageManager) -> None:
     log.warning("PPB API unavailable: %s", event.exception)
     await apologize(event, bot, messages,

@@ -13,11 +13,14 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from ppb.bot.api import ApiClient, ApiError
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import FeedRate, Menu
 from ppb.bot.messages import MessageManager
 from ppb.bot.posts import post_body
+from ppb.core.ppb import Ppb
+from ppb.domain.errors import DomainError
+from ppb.domain.interactions import InteractionType
+from ppb.domain.status import UserEvent, UserStatus
 
 router = Router(name="feed")
 
@@ -25,21 +28,21 @@ PAGE = 5
 TEXT_LIMIT = 3500
 
 
-async def may_read(chat_id: int, api: ApiClient, messages: MessageManager, webapp_url: str | None) -> bool:
+async def may_read(chat_id: int, api: Ppb, messages: MessageManager, webapp_url: str | None) -> bool:
     """Whether the person has a feed to read now; otherwise says what to do first."""
     user = await api.get_user(chat_id)
-    if user["status"] == "training" and user["is_trained"]:
+    if user["status"] == UserStatus.TRAINING and user["is_trained"]:
         return True  # retraining: the old feed stays readable until the new training finishes
-    if user["status"] in {"training", "new", "onboarding"}:
-        training = await api.training_state(chat_id) if user["status"] == "training" else {}
+    if user["status"] in {UserStatus.TRAINING, UserStatus.NEW, UserStatus.ONBOARDING}:
+        training = await api.training_state(chat_id) if user["status"] == UserStatus.TRAINING else {}
         await messages.transition_to_system(
             chat_id, _("📚 Finish your training first, then your feed is ready."),
             menus.resume_training(webapp_url, bool(training.get("can_finish"))), at_bottom=True)
         return False
     try:
-        await api.event(chat_id, "view_feed")
-    except ApiError as error:
-        if error.status != 409:
+        await api.event(chat_id, UserEvent.VIEW_FEED)
+    except DomainError as error:
+        if error.status_code != 409:
             raise
     return True
 
@@ -49,7 +52,7 @@ def feed_text(post: dict[str, Any]) -> str:
     return f"📰 <b>{title}</b>\n\n{post_body(post, TEXT_LIMIT)}"
 
 
-async def show_feed(chat_id: int, api: ApiClient, messages: MessageManager, webapp_url: str | None = None) -> None:
+async def show_feed(chat_id: int, api: Ppb, messages: MessageManager, webapp_url: str | None = None) -> None:
     if not await may_read(chat_id, api, messages, webapp_url):
         return
     await messages.clear_ephemeral(chat_id)
@@ -73,21 +76,21 @@ async def show_feed(chat_id: int, api: ApiClient, messages: MessageManager, weba
 
 
 @router.callback_query(Menu.filter(F.action.in_({"feed", "more"})))
-async def feed(query: CallbackQuery, api: ApiClient, messages: MessageManager, webapp_url: str | None) -> None:
+async def feed(query: CallbackQuery, api: Ppb, messages: MessageManager, webapp_url: str | None) -> None:
     await query.answer()
     await show_feed(query.from_user.id, api, messages, webapp_url)
 
 
 @router.message(Command("feed"))
-async def feed_command(message: Message, api: ApiClient, messages: MessageManager, webapp_url: str | None) -> None:
+async def feed_command(message: Message, api: Ppb, messages: MessageManager, webapp_url: str | None) -> None:
     await messages.delete_incoming(message.chat.id, message.message_id)
     await show_feed(message.chat.id, api, messages, webapp_url)
 
 
 @router.callback_query(FeedRate.filter())
-async def rate(query: CallbackQuery, callback_data: FeedRate, api: ApiClient) -> None:
+async def rate(query: CallbackQuery, callback_data: FeedRate, api: Ppb) -> None:
     await api.rate(query.from_user.id, callback_data.post_id, callback_data.kind)
-    await query.answer(_("👍 Noted") if callback_data.kind == "like" else _("👎 Noted"))
+    await query.answer(_("👍 Noted") if callback_data.kind == InteractionType.LIKE else _("👎 Noted"))
     if query.message is not None:
         try:
             await query.message.edit_reply_markup(reply_markup=menus.feed_post(callback_data.post_id, callback_data.kind))

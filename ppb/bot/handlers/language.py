@@ -8,12 +8,12 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from ppb.bot.api import ApiClient
 from ppb.bot.i18n import LANGUAGES, remember_locale
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import Lang, Menu
 from ppb.bot.messages import MessageManager
 from ppb.bot.views import show_menu
+from ppb.core.ppb import Ppb
 
 router = Router(name="language")
 
@@ -25,7 +25,7 @@ async def choose(query: CallbackQuery, messages: MessageManager) -> None:
 
 
 @router.callback_query(Lang.filter(F.code.in_(set(LANGUAGES))))
-async def switch(query: CallbackQuery, callback_data: Lang, api: ApiClient, messages: MessageManager,
+async def switch(query: CallbackQuery, callback_data: Lang, api: Ppb, messages: MessageManager,
                  state: FSMContext, i18n: I18n, webapp_url: str | None) -> None:
     await remember_locale(state.storage, query.bot.id, query.from_user.id, callback_data.code)  # type: ignore[union-attr]
     user = await api.set_language(query.from_user.id, callback_data.code)

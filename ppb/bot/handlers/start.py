@@ -10,33 +10,34 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from ppb.bot.api import ApiClient
 from ppb.bot.handlers.training import show_card
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import Menu
 from ppb.bot.messages import MessageManager
 from ppb.bot.views import show_menu
+from ppb.core.ppb import Ppb
+from ppb.domain.status import UserEvent, UserStatus
 
 router = Router(name="start")
 
 
-async def register(api: ApiClient, message: Message) -> dict[str, Any]:
+async def register(api: Ppb, message: Message) -> dict[str, Any]:
     person = message.from_user
     assert person is not None
     user = await api.register_user(person.id, person.username, person.first_name, person.last_name)
-    if user["status"] == "new":
-        user = await api.event(person.id, "start")
+    if user["status"] == UserStatus.NEW:
+        user = await api.event(person.id, UserEvent.START)
     return user
 
 
 @router.message(CommandStart())
-async def start(message: Message, api: ApiClient, messages: MessageManager, state: FSMContext,
+async def start(message: Message, api: Ppb, messages: MessageManager, state: FSMContext,
                 webapp_url: str | None) -> None:
     """Always answers: the welcome, the card that is next in training, or the main menu."""
     user = await register(api, message)
     await messages.delete_incoming(message.chat.id, message.message_id)
     await state.set_state(None)  # a prompt left open (add a channel) is over
-    if user["status"] == "training":
+    if user["status"] == UserStatus.TRAINING:
         await messages.clear_ephemeral(message.chat.id)
         await show_card(message.chat.id, api, messages, webapp_url, at_bottom=True)
         return
@@ -57,7 +58,7 @@ async def how_it_works(query: CallbackQuery, messages: MessageManager) -> None:
 
 
 @router.callback_query(Menu.filter(F.action == "home"))
-async def home(query: CallbackQuery, api: ApiClient, messages: MessageManager, state: FSMContext,
+async def home(query: CallbackQuery, api: Ppb, messages: MessageManager, state: FSMContext,
                webapp_url: str | None) -> None:
     await query.answer()
     await state.set_state(None)

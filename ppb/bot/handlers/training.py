@@ -15,12 +15,13 @@ from aiogram import F, Router, html
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
-from ppb.bot.api import ApiClient
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import Menu, TrainAction, TrainRate
 from ppb.bot.messages import MessageManager
 from ppb.bot.posts import post_body
 from ppb.config import Settings
+from ppb.core.ppb import Ppb
+from ppb.domain.status import UserStatus
 
 log = logging.getLogger("ppb.bot.training")
 router = Router(name="training")
@@ -29,7 +30,7 @@ TEXT_LIMIT = 3000
 """Characters of a post's text on a card (Telegram allows 4096 in a message)."""
 
 
-async def training_channels(api: ApiClient, settings: Settings, telegram_id: int) -> list[str]:
+async def training_channels(api: Ppb, settings: Settings, telegram_id: int) -> list[str]:
     """The default channels plus the person's own, each once (to refresh before training)."""
     names = [name.lstrip("@").lower() for name in settings.effective_default_channels]
     for channel in await api.channels(telegram_id):
@@ -38,7 +39,7 @@ async def training_channels(api: ApiClient, settings: Settings, telegram_id: int
     return list(dict.fromkeys(names))
 
 
-async def begin_training(chat_id: int, api: ApiClient, messages: MessageManager, settings: Settings,
+async def begin_training(chat_id: int, api: Ppb, messages: MessageManager, settings: Settings,
                          webapp_url: str | None, channels: list[str] | None = None, *,
                          append: bool = False) -> None:
     """Start (or restart) training on `channels` (default: the default ones and the person's);
@@ -54,11 +55,11 @@ async def begin_training(chat_id: int, api: ApiClient, messages: MessageManager,
     await show_card(chat_id, api, messages, webapp_url, state=state)
 
 
-async def show_card(chat_id: int, api: ApiClient, messages: MessageManager, webapp_url: str | None, *,
+async def show_card(chat_id: int, api: Ppb, messages: MessageManager, webapp_url: str | None, *,
                     state: dict[str, Any] | None = None, at_bottom: bool = False, note: str | None = None) -> None:
     """The next post to rate, from the one training state; the completion when none is left."""
     state = state if state is not None else await api.training_state(chat_id)
-    if state["status"] != "training":
+    if state["status"] != UserStatus.TRAINING:
         await show_done(chat_id, messages, state, at_bottom=at_bottom, note=note)
         return
     if not state["posts"]:
@@ -83,7 +84,7 @@ async def show_done(chat_id: int, messages: MessageManager, state: dict[str, Any
     await messages.transition_to_system(chat_id, text, menus.trained(), at_bottom=at_bottom)
 
 
-async def finish(chat_id: int, api: ApiClient, messages: MessageManager) -> None:
+async def finish(chat_id: int, api: Ppb, messages: MessageManager) -> None:
     """Train the model on every rating so far and offer the feed."""
     await messages.transition_to_system(chat_id, _("⏳ Training your model…"))
     result = await api.finish_training(chat_id)
@@ -96,11 +97,11 @@ async def finish(chat_id: int, api: ApiClient, messages: MessageManager) -> None
 
 
 @router.callback_query(Menu.filter(F.action == "train"))
-async def start_training(query: CallbackQuery, api: ApiClient, messages: MessageManager,
+async def start_training(query: CallbackQuery, api: Ppb, messages: MessageManager,
                          settings: Settings, webapp_url: str | None) -> None:
     await query.answer()
     state = await api.training_state(query.from_user.id)
-    if state["status"] == "training" and state["posts"]:
+    if state["status"] == UserStatus.TRAINING and state["posts"]:
         await show_card(query.from_user.id, api, messages, webapp_url, state=state)
         return
     await begin_training(query.from_user.id, api, messages, settings, webapp_url)
@@ -116,31 +117,31 @@ async def confirm_retrain(query: CallbackQuery, messages: MessageManager) -> Non
 
 
 @router.callback_query(Menu.filter(F.action.in_({"retrain_yes", "restart"})))
-async def retrain(query: CallbackQuery, api: ApiClient, messages: MessageManager,
+async def retrain(query: CallbackQuery, api: Ppb, messages: MessageManager,
                   settings: Settings, webapp_url: str | None) -> None:
     await query.answer()
     await begin_training(query.from_user.id, api, messages, settings, webapp_url)
 
 
 @router.callback_query(TrainAction.filter(F.action == "resume"))
-async def resume(query: CallbackQuery, api: ApiClient, messages: MessageManager,
+async def resume(query: CallbackQuery, api: Ppb, messages: MessageManager,
                  settings: Settings, webapp_url: str | None) -> None:
     await query.answer()
     state = await api.training_state(query.from_user.id)
-    if state["status"] in {"new", "onboarding"} or (state["status"] == "training" and not state["total"]):
+    if state["status"] in {UserStatus.NEW, UserStatus.ONBOARDING} or (state["status"] == UserStatus.TRAINING and not state["total"]):
         await begin_training(query.from_user.id, api, messages, settings, webapp_url)
         return
     await show_card(query.from_user.id, api, messages, webapp_url, state=state)
 
 
 @router.callback_query(TrainRate.filter())
-async def rate(query: CallbackQuery, callback_data: TrainRate, api: ApiClient, messages: MessageManager,
+async def rate(query: CallbackQuery, callback_data: TrainRate, api: Ppb, messages: MessageManager,
                webapp_url: str | None) -> None:
     """Rate the card's post, unless it was rated meanwhile (in the Mini App, or a double tap):
     then nothing changes, the person is told so and gets the card that is next now."""
     chat_id = query.from_user.id
     state = await api.training_state(chat_id, limit=100)
-    if state["status"] != "training":
+    if state["status"] != UserStatus.TRAINING:
         await query.answer(_("Your training is already complete; nothing changed."))
         await show_done(chat_id, messages, state)
         return
@@ -155,6 +156,6 @@ async def rate(query: CallbackQuery, callback_data: TrainRate, api: ApiClient, m
 
 
 @router.callback_query(TrainAction.filter(F.action == "finish"))
-async def finish_early(query: CallbackQuery, api: ApiClient, messages: MessageManager) -> None:
+async def finish_early(query: CallbackQuery, api: Ppb, messages: MessageManager) -> None:
     await query.answer()
     await finish(query.from_user.id, api, messages)

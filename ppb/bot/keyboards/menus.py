@@ -8,7 +8,16 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from ppb.bot.keyboards.callbacks import ChannelAction, FeedRate, Lang, Menu, SettingAction, TrainAction, TrainRate
+from ppb.bot.keyboards.callbacks import (
+    ChannelAction,
+    FeedRate,
+    Lang,
+    Menu,
+    SettingAction,
+    TrainAction,
+    TrainRate,
+)
+from ppb.domain.interactions import InteractionType
 
 
 def _languages(builder: InlineKeyboardBuilder) -> None:
@@ -94,7 +103,7 @@ def training_card(post_id: int, can_finish: bool, webapp_url: str | None) -> Inl
     builder = InlineKeyboardBuilder()
     builder.row(*(
         InlineKeyboardButton(text=label, callback_data=TrainRate(post_id=post_id, kind=kind).pack())
-        for label, kind in (("👍", "like"), ("👎", "dislike"), ("⏩", "skip"))
+        for label, kind in (("👍", InteractionType.LIKE), ("👎", InteractionType.DISLIKE), ("⏩", InteractionType.SKIP))
     ))
     if can_finish:
         builder.row(InlineKeyboardButton(text=_("✅ Finish training"), callback_data=TrainAction(action="finish").pack()))
@@ -145,8 +154,8 @@ def feed_post(post_id: int, chosen: str | None = None) -> InlineKeyboardMarkup:
         return f"{emoji} ✓" if chosen == kind else emoji
 
     return InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text=label("👍", "like"), callback_data=FeedRate(post_id=post_id, kind="like").pack()),
-        InlineKeyboardButton(text=label("👎", "dislike"), callback_data=FeedRate(post_id=post_id, kind="dislike").pack()),
+        InlineKeyboardButton(text=label("👍", InteractionType.LIKE), callback_data=FeedRate(post_id=post_id, kind=InteractionType.LIKE).pack()),
+        InlineKeyboardButton(text=label("👎", InteractionType.DISLIKE), callback_data=FeedRate(post_id=post_id, kind=InteractionType.DISLIKE).pack()),
     ]])
 
 

@@ -17,9 +17,8 @@ from typing import Any, Protocol
 
 import numpy as np
 from scipy import sparse
-from starlette.exceptions import HTTPException
-
-from ppb.config import Settings
+from ppb.core.ports import Ranker
+from ppb.domain.errors import Unavailable
 from ppb.domain.interactions import RATING_TARGET, InteractionType
 from ppb.ranking import (
     DEFAULT_PARAMS,
@@ -60,14 +59,20 @@ insert may commit after a later one (PostgreSQL sequences), or never (a conflict
 _DAY = 86400.0
 
 
-class Ranker(Protocol):
-    """What the routes rank with: `Scoring` in process, or the Scorer deployment's client."""
+__all__ = ["Ranker", "ScorerClient", "Scoring"]
 
-    async def train(self, user_id: int) -> tuple[int, float]: ...
 
-    async def best(
-        self, user_id: int, limit: int, variant: dict[str, Any] | None = None
-    ) -> list[tuple[Row, float]]: ...
+class ScoringSettings(Protocol):
+    """The settings ranking reads (`ppb.config.Settings` has them; the core imports no config)."""
+
+    @property
+    def scorer_vector_cache(self) -> int: ...
+    @property
+    def embeddings(self) -> str: ...
+    @property
+    def exploration(self) -> float: ...
+    @property
+    def collaborative(self) -> bool: ...
 
 
 @dataclass(slots=True)
@@ -104,7 +109,7 @@ class Scoring:
         self._thresholds: dict[int, tuple[tuple[Any, ...], float]] = {}
 
     @classmethod
-    def from_settings(cls, store: Store, settings: Settings) -> Scoring:
+    def from_settings(cls, store: Store, settings: ScoringSettings) -> Scoring:
         return cls(
             store,
             vector_cache=settings.scorer_vector_cache,
@@ -489,7 +494,7 @@ class ScorerClient:
         except RayTaskError:
             raise  # the Scorer's own error, an instance of its cause (a database error: 503)
         except (RayError, RayServeException) as error:
-            raise HTTPException(503, "ranking is unavailable; try again shortly") from error
+            raise Unavailable("ranking is unavailable; try again shortly") from error
 
 
 def _seed(kind: str, params: Params) -> float:

@@ -1,0 +1,149 @@
+"""`Core`: the application's use cases over its parts (the store, the user state machine,
+the ranker, the scraper), one method per thing a client can ask. The REST API, the bot
+(in process), the Mini App and the nudger all call these; the rules live in the modules
+beside this one, never in an adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ppb.core import channels, feed, nudges, posts, ratings, training, users
+from ppb.core.ports import Ranker, Row, Scraper, UserMachine
+from ppb.core.policy import Policy
+from ppb.core.variants import FeedRanker
+from ppb.domain.channels import ChannelName
+from ppb.domain.errors import Unavailable
+from ppb.domain.interactions import InteractionType
+from ppb.domain.status import UserEvent, UserStatus
+from ppb.store.queries import Store
+
+NO_SCRAPER = ("the scraper is not configured (set TELEGRAM_API_ID, TELEGRAM_API_HASH and "
+              "TELETHON_SESSION); posts already in the store still serve training and feeds")
+
+
+@dataclass(slots=True)
+class Core:
+    store: Store
+    users: UserMachine
+    ranker: Ranker  # Scoring in process, or ScorerClient under Serve
+    policy: Policy
+    scraper: Scraper | None = None  # None without a Telethon session
+    record: Callable[..., None] = lambda name, value=1.0, **tags: None
+    """Where the core counts what it does (`ppb.metrics.record` in a deployment)."""
+
+    @property
+    def feed_ranker(self) -> FeedRanker:
+        """The ranker the feed paths use: the user's A/B variant, blocks respected."""
+        return FeedRanker(self.ranker, self.store)
+
+    # users ---------------------------------------------------------------------------
+
+    async def register(self, telegram_id: int, username: str | None = None, first_name: str | None = None,
+                       last_name: str | None = None, language: str | None = None) -> tuple[Row, bool]:
+        return await users.register(self.store, telegram_id, username, first_name, last_name, language)
+
+    async def get_user(self, telegram_id: int) -> Row:
+        return await self.store.get_user(telegram_id)
+
+    async def event(self, telegram_id: int, kind: UserEvent, details: dict[str, Any] | None = None) -> Row:
+        return await users.event(self.users, telegram_id, kind, details)
+
+    async def open_app(self, telegram_id: int, username: str | None, first_name: str | None,
+                       last_name: str | None, language: str | None) -> Row:
+        return await users.open_app(self.store, self.users, telegram_id, username, first_name, last_name, language)
+
+    # channels ------------------------------------------------------------------------
+
+    async def channels(self, telegram_id: int) -> list[Row]:
+        return await channels.listed(self.store, telegram_id)
+
+    async def add_channel(self, telegram_id: int, name: ChannelName, *, for_training: bool = True,
+                          bonus: bool = False) -> tuple[Row, bool]:
+        return await channels.add(self.store, telegram_id, name, for_training=for_training, bonus=bonus,
+                                  limit=self.policy.max_bonus_channels)
+
+    async def remove_channel(self, telegram_id: int, name: ChannelName) -> None:
+        await channels.remove(self.store, telegram_id, name)
+
+    async def follows(self, telegram_id: int, name: ChannelName) -> bool:
+        return await channels.follows(self.store, telegram_id, name, self.policy.default_channels)
+
+    # posts, ratings, the model -------------------------------------------------------
+
+    async def training_posts(self, telegram_id: int, names: Sequence[ChannelName],
+                             per_channel: int | None = None) -> posts.TrainingPosts:
+        return await posts.for_training(self.store, telegram_id, names, per_channel or self.policy.posts_per_channel)
+
+    async def rate(self, telegram_id: int, post_id: int, kind: InteractionType) -> Row:
+        row = await ratings.rate(self.store, self.users, self.ranker, telegram_id, post_id, kind)
+        self.record("ppb_ratings_total", kind=kind.value)
+        return row
+
+    async def interactions(self, telegram_id: int) -> list[Row]:
+        return await self.store.list_interactions(await self.store.user_id(telegram_id))
+
+    async def train(self, telegram_id: int) -> tuple[int, float]:
+        """Fit the person's model now; a training going on is completed. (ratings, seconds)"""
+        done = await training.finish(self.store, self.users, self.ranker, telegram_id)
+        return done.ratings_count, done.seconds
+
+    async def best(self, telegram_id: int, limit: int) -> list[tuple[Row, float]]:
+        return await posts.best(self.store, self.feed_ranker, telegram_id, limit)
+
+    # training and the chat's feed ----------------------------------------------------
+
+    async def training_state(self, telegram_id: int) -> training.TrainingState:
+        return await training.read(self.store, telegram_id)
+
+    async def start_training(self, telegram_id: int, names: Sequence[ChannelName] | None = None, *,
+                             per_channel: int | None = None, append: bool = False) -> training.TrainingState:
+        """Start (or restart) training; `names` default to the default channels plus the
+        person's own; with `append`, a training going on gets these channels' posts too."""
+        user = await self.store.get_user(telegram_id)
+        if names is None:
+            names = await training.default_refs(self.store, user["id"], self.policy.default_channels)
+        return await training.start(self.store, self.users, telegram_id, names,
+                                    per_channel or self.policy.posts_per_channel,
+                                    append=append and user["status"] == UserStatus.TRAINING)
+
+    async def training_for_app(self, user: Row) -> training.TrainingState:
+        """The one training set a client shows, started when none is (a new person)."""
+        state = await training.read(self.store, user["telegram_id"])
+        if user["status"] in {UserStatus.NEW, UserStatus.ONBOARDING} or (
+            state.active and not await self.store.training_set(user["id"])
+        ):
+            state = await self.start_training(user["telegram_id"])
+        return state
+
+    async def finish_training(self, telegram_id: int) -> training.Finished:
+        return await training.finish(self.store, self.users, self.ranker, telegram_id)
+
+    async def feed_page(self, telegram_id: int, limit: int) -> feed.FeedPage:
+        return await feed.next_page(self.store, self.feed_ranker, await self.store.user_id(telegram_id), limit)
+
+    async def app_feed(self, user_id: int, limit: int) -> list[tuple[Row, float]]:
+        """The Mini App's feed deck: the best unrated posts, remembered as dealt (their
+        ratings are feed ratings)."""
+        ranked = await self.feed_ranker.best(user_id, limit)
+        await self.store.add_miniapp_feed_posts(user_id, [row["id"] for row, _ in ranked])
+        return ranked
+
+    async def nudge_choice(self, user_id: int) -> Row | None:
+        return await nudges.choose(self.store, FeedRanker(self.ranker, self.store, quiet_when_blocked=True), user_id)
+
+    # the scraper ---------------------------------------------------------------------
+
+    def scraper_or_fail(self) -> Scraper:
+        if self.scraper is None:
+            raise Unavailable(NO_SCRAPER)
+        return self.scraper
+
+    async def scrape(self, name: str, limit: int) -> dict[str, Any]:
+        ChannelName.parse(name, "channel_username")
+        return await self.scraper_or_fail().scrape(name, limit)
+
+    async def join(self, name: str) -> dict[str, Any]:
+        ChannelName.parse(name, "channel_username")
+        return await self.scraper_or_fail().join(name)
