@@ -20,24 +20,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from ppb.core.ports import RetryLater, Undeliverable
+
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 BATCH = 500
 MAX_ATTEMPTS = 5
 """Sends of one message that failed for another reason than flood control; then it is dropped."""
-
-
-class RetryLater(Exception):
-    """Flood control: nothing may be sent for `seconds`."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"retry after {seconds} s")
-        self.seconds = seconds
-
-
-class Undeliverable(Exception):
-    """The chat can never receive it (the person blocked the bot, or the chat is gone)."""
 
 
 class Sender(Protocol):

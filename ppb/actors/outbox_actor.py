@@ -68,14 +68,14 @@ async def build_parts(settings: Settings, use_scorer: bool) -> tuple[Any, Any]:
     from ppb.bot.app import build_bot
     from ppb.bot.i18n import build_i18n
     from ppb.bot.outbox_sender import BotOutboxSender
-    from ppb.core.scoring import Scoring
+    from ppb.compose import ranker, scorer_handle
     from ppb.store.queries import Store
 
     store = Store(settings.async_database_url)
     await store.connect()
     sender = BotOutboxSender(build_bot(settings, flood_waits=0), ChatShards(settings), build_i18n())
     outbox = Outbox(store, sender, Pace(rate=settings.outbox_rate, per_chat_s=settings.outbox_per_chat_s))
-    scorer = _scorer() if use_scorer else Scoring.from_settings(store, settings)
+    scorer = ranker(settings, store, scorer=scorer_handle() if use_scorer else None)
     return outbox, Deliverer(store, scorer, caps(settings))
 
 
@@ -83,15 +83,6 @@ def caps(settings: Settings) -> Any:
     from ppb.core.delivery import Caps
 
     return Caps(hourly=settings.push_hourly_cap, daily=settings.push_daily_cap, digest_size=settings.digest_size)
-
-
-def _scorer() -> Any:
-    from ray import serve
-
-    from ppb.core.scoring import ScorerClient
-    from ppb.http.serve import APP_NAME
-
-    return ScorerClient(serve.get_deployment_handle("Scorer", app_name=APP_NAME))
 
 
 def start_outbox(settings: Settings) -> Any:

@@ -13,12 +13,12 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from ppb.actors.outbox import RetryLater, Undeliverable
 from ppb.bot.i18n import DEFAULT, LANGUAGES
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import DigestRate
 from ppb.bot.messages import Registry
 from ppb.bot.posts import post_body, post_url, shorten
+from ppb.core.ports import RetryLater, Undeliverable
 from ppb.domain.messages import ManagedMessage, MessageType
 
 TEXT_LIMIT = 3500

@@ -48,7 +48,15 @@ class NudgeSender(Protocol):
 
 
 class Undeliverable(Exception):
-    """The chat can never receive the nudge (the person blocked the bot, or the chat is gone)."""
+    """The chat can never receive a message (the person blocked the bot, or the chat is gone)."""
+
+
+class RetryLater(Exception):
+    """Flood control: nothing may be sent for `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds} s")
+        self.seconds = seconds
 
 
 class StoreUserMachine:
