@@ -23,6 +23,8 @@ from ppb.scraper.startup import start_content, stop_content
 
 
 JSON_PREFIXES = ("/api/", "/sandbox/api/", "/telegram/")
+ONE_TRIP_PATHS = ("/api/v1/posts/interactions",)
+"""Routes whose work is one trip to the database, so they hold no connection per request."""
 
 
 def build_app(settings: Settings, services: Services | None = None) -> Starlette:
@@ -65,7 +67,7 @@ def build_app(settings: Settings, services: Services | None = None) -> Starlette
                 protected=protected,
                 exempt=("/api/v1/miniapp/", "/api/v1/admin/"),  # admin: admin_auth.py
             ),
-            Middleware(ConnectionPerRequestMiddleware, store=services.store),
+            Middleware(ConnectionPerRequestMiddleware, store=services.store, skip=ONE_TRIP_PATHS),
         ],
         exception_handlers=exception_handlers(),  # type: ignore[arg-type]
         lifespan=lifespan,
