@@ -48,3 +48,31 @@ class FeedRanker:
             found = await self._experiments.variant_for(user_id)
             variant = dict(found[1].settings) if found else None
         return await self._inner.best(user_id, limit, variant=variant)
+
+    async def best_many(self, requests: list[tuple[int, int]]) -> list[list[tuple[Row, float]] | BaseException]:
+        """`best` for many users (a nudger pass): blocks read in one statement, variants
+        only looked up while an experiment runs, ranking in the inner ranker's batch path
+        when it has one. A request that fails gets its exception as its result."""
+        blocked = await self._admin.blocked_among([user_id for user_id, _ in requests])
+        running = await self._experiments.running() is not None
+        wanted: list[tuple[int, int, dict[str, Any] | None]] = []
+        results: list[list[tuple[Row, float]] | BaseException | None] = []
+        for user_id, limit in requests:
+            if user_id in blocked:
+                results.append([] if self._quiet else Blocked("user: this user is blocked by an operator"))
+                continue
+            found = await self._experiments.variant_for(user_id) if running else None
+            wanted.append((user_id, limit, dict(found[1].settings) if found else None))
+            results.append(None)
+        batch = getattr(self._inner, "best_many", None)
+        if batch is not None:
+            ranked = list(await batch(wanted))
+        else:
+            ranked = []
+            for user_id, limit, variant in wanted:
+                try:
+                    ranked.append(await self._inner.best(user_id, limit, variant=variant))
+                except Exception as error:  # this user's failure only
+                    ranked.append(error)
+        answers = iter(ranked)
+        return [next(answers) if result is None else result for result in results]
