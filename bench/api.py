@@ -201,6 +201,9 @@ def main() -> int:
             }
             wanted = dict(zip(("trivial", "rate", "best"), scripts))
             scripts = {wanted[name]: scripts[wanted[name]] for name in args.routes.split(",")}
+            with httpx.Client(base_url=base, headers={"X-API-Key": API_KEY}, timeout=600) as client:
+                # one feed call first: the cold caches (vectors of every candidate) fill once
+                client.post("/api/v1/posts/best", json={"user_telegram_id": USER, "limit": 10}).raise_for_status()
             for route, script in scripts.items():
                 run_wrk(base, script, args.connections, 2)  # warm up
                 rps, p50, p99, errors = run_wrk(base, script, args.connections, args.duration)

@@ -213,8 +213,10 @@ class Scoring:
                 channels |= {int(r["channel_id"]) for r in ratings} | set(mine)
                 if params.collaborative and ratings:
                     peer_users.append(user_id)
+            rated = [r["post_id"] for r in ratings]
             with self._lock:
-                all_slots.append(self._index.candidates(mine, [r["post_id"] for r in ratings], CANDIDATE_LIMIT))
+                all_slots.append(self._index.candidates(mine, rated, CANDIDATE_LIMIT))
+                all_slots.append(self._index.slots(rated))
         await inputs.read_priors(channels)
         await inputs.read_peers(sorted(set(peer_users)))
         if all_slots:
