@@ -143,13 +143,16 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def start(kind: str, database_url: str, port: int, workdir: Path) -> subprocess.Popen:
+def start(kind: str, database_url: str, port: int, workdir: Path, before: str | None = None) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "PPB_API_KEY": API_KEY,
         "PPB_HTTP_PORT": str(port),
     }
+    if kind.endswith("-before"):  # the same server from another checkout's `ppb` package
+        kind = kind.removesuffix("-before")
+        env["PYTHONPATH"] = str(before)
     if kind == "bare":
         command = ["ppb", "api", "--bare"]
     else:
@@ -158,7 +161,7 @@ def start(kind: str, database_url: str, port: int, workdir: Path) -> subprocess.
     executable = str(Path(sys.executable).with_name("ppb"))
     return subprocess.Popen(
         [executable, *command[1:]], env=env, cwd=workdir,
-        stdout=(workdir / f"{kind}.log").open("w"), stderr=subprocess.STDOUT,
+        stdout=(workdir / f"{kind}{'-before' if 'PYTHONPATH' in env else ''}.log").open("w"), stderr=subprocess.STDOUT,
     )
 
 
@@ -178,6 +181,8 @@ def main() -> int:
     parser.add_argument("--servers", default="bare,serve-haproxy")
     parser.add_argument("--posts", type=int, default=POSTS, help="the feed's candidates")
     parser.add_argument("--routes", default="trivial,rate,best")
+    parser.add_argument("--before", metavar="DIR", help="another checkout (e.g. `git archive` of main): "
+                        "servers named <server>-before in --servers run its `ppb` package")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("bench/api.py needs wrk: apt-get install -y wrk", file=sys.stderr)
@@ -189,7 +194,7 @@ def main() -> int:
     for server in args.servers.split(","):
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        process = start(server, database_url, port, workdir)
+        process = start(server, database_url, port, workdir, args.before)
         try:
             wait_ready(base, process)
             seeded = seeded or seed(base, args.posts)

@@ -150,3 +150,29 @@ async def test_a_nudger_pass_issues_the_same_statements_for_few_or_many_due(fres
     few, _ = await _nudger_pass(fresh_store, new_id, 2)
     many, _ = await _nudger_pass(fresh_store, new_id, 8)  # the first two are nudged: not due again
     assert few == many, (few, many)
+
+
+async def test_a_rating_waits_for_a_locked_sqlite_database_without_stalling_the_loop(fresh_store: Store, fresh_url: str, new_id) -> None:
+    import sqlite3
+
+    telegram_id = new_id()
+    user, _ = await fresh_store.upsert_user(telegram_id, None, None, None)
+    first, second = await a_channel_of_posts(fresh_store, new_id, 2)
+    blocker = sqlite3.connect(fresh_url.split("///", 1)[1], isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another process holding SQLite's one write lock
+    try:
+        waiting = asyncio.ensure_future(fresh_store.rate(telegram_id, first, InteractionType.LIKE))
+        later = asyncio.ensure_future(fresh_store.rate(telegram_id, first, InteractionType.DISLIKE))
+        turns = 0
+        while turns < 50:  # the loop keeps turning while the ratings wait for the lock
+            await asyncio.sleep(0)
+            turns += 1
+        assert not waiting.done() and not later.done()
+    finally:
+        blocker.execute("COMMIT")
+        blocker.close()
+    await asyncio.wait_for(asyncio.gather(waiting, later), 30)
+    rated = await fresh_store.rate(telegram_id, second, InteractionType.SKIP)  # back in the loop's own path
+    stored = {row["post_id"]: row["interaction_type"] for row in await fresh_store.list_interactions(user["id"])}
+    assert stored == {first: "dislike", second: "skip"}  # committed in the order they came
+    assert rated["user_status"] == "new"

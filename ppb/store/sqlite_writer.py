@@ -1,6 +1,11 @@
-"""Group commit on SQLite: one writer thread runs every queued write of a moment in one
-transaction and answers each caller after the COMMIT, so nothing is acknowledged before it
-is durable, and a burst of small writes costs one thread hop and one commit, not one each.
+"""Group commit on SQLite: every write queued in one turn of the event loop runs in one
+transaction, and each caller is answered after the COMMIT, so nothing is acknowledged before
+it is durable, and a burst of small writes costs one commit, not one each.
+
+The batch runs right in the event loop when SQLite's write lock is free (a few tens of
+microseconds: no thread hop, no contention for the GIL); when another connection holds the
+lock, it goes to the writer thread, which waits for the lock there (busy timeout) without
+stalling the loop.
 """
 
 from __future__ import annotations
@@ -34,15 +39,50 @@ class SQLiteWriter:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._inline: sqlite3.Connection | None = None
+        self._pending: list[tuple[Work, Any, Any]] = []
+        self._in_thread = 0
+        """Writes handed to the thread and not yet answered: later ones follow them there,
+        so writes commit in the order they came."""
 
     async def run(self, work: Work) -> Any:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._start()
-        self._queue.put((work, future, loop))
+        if not self._pending:
+            loop.call_soon(self._flush_inline)
+        self._pending.append((work, future, loop))
         return await future
 
+    def _flush_inline(self) -> None:
+        """This turn's writes, in the loop when the write lock is free, else in the thread."""
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        if not self._in_thread:
+            if self._inline is None:
+                self._inline = self._connect(timeout=0.0)
+                self._inline.execute("PRAGMA busy_timeout=0")  # never wait for the lock in the loop
+            try:
+                self._inline.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:  # locked by another connection: wait in the thread
+                pass
+            else:
+                self._write(self._inline, batch, begun=True)
+                return
+        self._start()
+        self._in_thread += len(batch)
+        for item in batch:
+            self._queue.put(item)
+
+    def _connect(self, timeout: float) -> sqlite3.Connection:
+        return sqlite3.connect(
+            self._path, timeout=timeout, factory=TunedConnection, isolation_level=None, check_same_thread=False
+        )
+
     def close(self) -> None:
+        inline, self._inline = self._inline, None
+        if inline is not None:
+            inline.close()
         with self._lock:
             thread, self._thread = self._thread, None
         if thread is not None:
@@ -58,9 +98,7 @@ class SQLiteWriter:
                 self._thread.start()
 
     def _serve(self) -> None:
-        connection = sqlite3.connect(
-            self._path, timeout=self._timeout, factory=TunedConnection, isolation_level=None, check_same_thread=False
-        )
+        connection = self._connect(self._timeout)
         try:
             while True:
                 batch = [self._queue.get()]
@@ -76,12 +114,13 @@ class SQLiteWriter:
         finally:
             connection.close()
 
-    def _write(self, connection: sqlite3.Connection, batch: list[tuple[Work, Any, Any]]) -> None:
+    def _write(self, connection: sqlite3.Connection, batch: list[tuple[Work, Any, Any]], *, begun: bool = False) -> None:
         if not batch:
             return
         outcomes: list[tuple[bool, Any]] = []
         try:
-            connection.execute("BEGIN IMMEDIATE")
+            if not begun:
+                connection.execute("BEGIN IMMEDIATE")
             for work, _future, _loop in batch:
                 try:
                     outcomes.append((True, work(connection)))
@@ -96,10 +135,18 @@ class SQLiteWriter:
         for (_work, future, loop), (ok, value) in zip(batch, outcomes):
             by_loop.setdefault(loop, []).append((future, ok, value))
         for loop, answers in by_loop.items():
+            if begun:  # in the loop itself
+                _answer(answers)
+                continue
             try:
-                loop.call_soon_threadsafe(_answer, answers)
+                loop.call_soon_threadsafe(self._answer_from_thread, answers)
             except RuntimeError:  # that event loop is closed: nobody is waiting any more
                 pass
+
+
+    def _answer_from_thread(self, answers: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+        self._in_thread -= len(answers)
+        _answer(answers)
 
 
 def _answer(answers: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
