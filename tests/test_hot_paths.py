@@ -117,15 +117,15 @@ async def _transitions(store: Store, new_id, count: int) -> tuple[int, list[Any]
     return sum(counting.counts.values()), results
 
 
-async def test_a_batch_of_transitions_is_one_write_whatever_its_size(fresh_store: Store, new_id) -> None:
-    few, results = await _transitions(fresh_store, new_id, 3)
-    many, more = await _transitions(fresh_store, new_id, 40)
+async def test_a_batch_of_transitions_is_one_write_whatever_its_size(store: Store, new_id) -> None:
+    few, results = await _transitions(store, new_id, 3)
+    many, more = await _transitions(store, new_id, 40)
     assert few == many  # constant per batch (a user's second event is the next round's)
     for batch in (results, more):
         assert [r.user["status"] for r in batch[:-2]] == ["onboarding"] * (len(batch) - 2)
         assert batch[-2].status_code == 409  # onboarding cannot complete training
         assert batch[-1].status_code == 404  # no such user
-    log = await fresh_store.user_log(results[0].user["id"])
+    log = await store.user_log(results[0].user["id"])
     assert [entry["action"] for entry in log] == ["status:start"]
     assert log[0]["details"] == {"from": "new", "to": "onboarding"}
 

@@ -7,14 +7,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 
 from ppb.domain.errors import DomainError, NotFound
 from ppb.domain.status import UserEvent, UserStatus, is_trained_after, next_status
 from ppb.store.base import Row, _rows, utcnow, writes
 from ppb.store.ranking_batches import _chunks
-from ppb.store.schema import Timestamp, user_logs, users
+from ppb.store.schema import Timestamp, users
 from ppb.store.users import UserQueries
+
+_dialect = sqlite.dialect()
+_sqlite_time = Timestamp.dialect_impl(_dialect).bind_processor(_dialect)
+"""Times as SQLAlchemy stores them on SQLite, so every write path stores the same text."""
 
 Event = tuple[int, UserEvent, dict[str, Any] | None]
 """(telegram id, event, details)."""
@@ -58,7 +64,7 @@ class UserBatches(UserQueries):
                     if target != status and user["id"] in changed
                 ]
                 if logs:
-                    await self.database.execute(user_logs.insert().values(logs))
+                    await self._log_many(logs)
         for user, _, _, (telegram_id, event, details) in planned:
             row = changed.get(user["id"])
             if row is None:  # moved meanwhile: decide again, alone
@@ -80,28 +86,70 @@ class UserBatches(UserQueries):
     async def _compare_and_set(
         self, planned: list[tuple[Row, UserStatus, UserStatus, Event]], now: Any
     ) -> dict[int, Row]:
-        """One UPDATE for every planned user still in the status it was read in."""
-
-        def typed(value: Any, kind: Any) -> Any:
-            bound = sa.literal(value, kind)  # PostgreSQL types CASE parameters as text unless cast
-            return sa.cast(bound, kind) if self.dialect == "postgresql" else bound
-
-        def case(values: list[tuple[int, Any]], kind: Any, otherwise: Any = None) -> Any:
-            return sa.case(*[(users.c.id == user_id, typed(value, kind)) for user_id, value in values], else_=otherwise)
-
-        moving = [(user, target) for user, status, target, _ in planned if target != status]
-        values: dict[str, Any] = {"last_activity_at": typed(now, Timestamp)}
-        if moving:
-            values["status"] = case([(u["id"], t.value) for u, t in moving], sa.String, users.c.status)
-            values["is_trained"] = case(
-                [(u["id"], is_trained_after(t, bool(u["is_trained"]))) for u, t in moving], sa.Boolean, users.c.is_trained
-            )
-            values["updated_at"] = case([(u["id"], now) for u, _ in moving], Timestamp, users.c.updated_at)
-        read_as = case([(user["id"], status.value) for user, status, _, _ in planned], sa.String)
-        statement = (
-            users.update()
-            .where(users.c.id.in_([user["id"] for user, _, _, _ in planned]), users.c.status == read_as)
-            .values(**values)
-            .returning(*users.c)
-        )
+        """One UPDATE for every planned user still in the status it was read in: the rows go
+        as one JSON parameter (a statement with a parameter per value took longer to
+        compile than to run)."""
+        stamp = _time_text(now) if self.dialect == "sqlite" else now
+        rows = [
+            {
+                "id": user["id"],
+                "expected": status.value,
+                "status": target.value,
+                "is_trained": is_trained_after(target, bool(user["is_trained"])),
+                "moved": target != status,
+            }
+            for user, status, target, _ in planned
+        ]
+        sql = SQLITE_SET if self.dialect == "sqlite" else POSTGRES_SET
+        statement = sa.text(sql).bindparams(rows=orjson.dumps(rows).decode(), now=stamp).columns(*users.c)
         return {int(row["id"]): row for row in _rows(await self.database.fetch_all(statement))}
+
+    async def _log_many(self, logs: list[Row]) -> None:
+        """The transitions' log lines, one INSERT from one JSON parameter."""
+        for row in logs:
+            row["created_at"] = _time_text(row["created_at"]) if self.dialect == "sqlite" else row["created_at"].isoformat()
+        sql = SQLITE_LOG if self.dialect == "sqlite" else POSTGRES_LOG
+        await self.database.execute(sa.text(sql).bindparams(rows=orjson.dumps(logs).decode()))
+
+
+def _time_text(value: Any) -> str:
+    return str(_sqlite_time(value))
+
+
+SQLITE_SET = """
+UPDATE users SET
+    status = v.value ->> 'status',
+    is_trained = CASE WHEN v.value ->> 'is_trained' THEN 1 ELSE 0 END,
+    updated_at = CASE WHEN v.value ->> 'moved' THEN :now ELSE users.updated_at END,
+    last_activity_at = :now
+FROM json_each(:rows) AS v
+WHERE users.id = v.value ->> 'id' AND users.status = v.value ->> 'expected'
+RETURNING {columns}
+"""
+
+POSTGRES_SET = """
+UPDATE users SET
+    status = v.status,
+    is_trained = v.is_trained,
+    updated_at = CASE WHEN v.moved THEN CAST(:now AS timestamptz) ELSE users.updated_at END,
+    last_activity_at = CAST(:now AS timestamptz)
+FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(id bigint, expected text, status text, is_trained boolean, moved boolean)
+WHERE users.id = v.id AND users.status = v.expected
+RETURNING {columns}
+"""
+
+_COLUMNS = ", ".join(f"users.{column.name}" for column in users.c)
+SQLITE_SET = SQLITE_SET.format(columns=_COLUMNS)
+POSTGRES_SET = POSTGRES_SET.format(columns=_COLUMNS)
+
+SQLITE_LOG = """
+INSERT INTO user_logs (user_id, action, details, created_at)
+SELECT v.value ->> 'user_id', v.value ->> 'action', v.value -> 'details', v.value ->> 'created_at'
+FROM json_each(:rows) AS v
+"""
+
+POSTGRES_LOG = """
+INSERT INTO user_logs (user_id, action, details, created_at)
+SELECT v.user_id, v.action, v.details, v.created_at
+FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(user_id bigint, action text, details json, created_at timestamptz)
+"""
