@@ -13,6 +13,8 @@ from typing import Any
 from ppb.store.base import Row
 
 MAX_BATCH = 500
+IN_FLIGHT = 3
+"""Statements in flight per process: while one commits (an fsync), the next is on its way."""
 
 RATE_MANY = """
 WITH input AS (
@@ -59,24 +61,31 @@ class _Pending:
 
 class PostgresRatings:
     """`await rate(...)`: the rating's `id`, `user_id`, `user_status`, or None when the user
-    or the post is unknown. One statement in flight per process; a (user, post) already in
-    the coming statement waits for the one after (a statement may touch a row only once)."""
+    or the post is unknown. Up to `IN_FLIGHT` statements at once per process; a (user, post)
+    in a statement on its way waits for a later one (a statement may touch a row only once,
+    and ratings of one post by one user must commit in the order they came)."""
 
     def __init__(self, database: Any) -> None:
         self._database = database
         self._queue: list[_Pending] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._flushers: set[asyncio.Task[None]] = set()
+        self._in_flight: set[tuple[int, int]] = set()
 
     async def rate(self, telegram_id: int, post_id: int, kind: str, at: datetime) -> Row | None:
         future: asyncio.Future[Row | None] = asyncio.get_running_loop().create_future()
         self._queue.append(_Pending(telegram_id, post_id, kind, at, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.ensure_future(self._flush_all())
+        self._flushers = {task for task in self._flushers if not task.done()}
+        if len(self._flushers) < IN_FLIGHT:
+            self._flushers.add(asyncio.ensure_future(self._flush_all()))
         return await future
 
     async def _flush_all(self) -> None:
         while self._queue:
             batch = self._take()
+            if not batch:  # all waiting keys are on their way: their statements' flushers go on
+                return
+            keys = {(item.telegram_id, item.post_id) for item in batch}
+            self._in_flight |= keys
             try:
                 found = await self._write(batch)
             except BaseException as error:
@@ -86,6 +95,8 @@ class PostgresRatings:
                 if not isinstance(error, Exception):
                     raise
                 continue
+            finally:
+                self._in_flight -= keys
             for item in batch:
                 if not item.future.done():
                     item.future.set_result(found.get((item.telegram_id, item.post_id)))
@@ -96,7 +107,7 @@ class PostgresRatings:
         rest: list[_Pending] = []
         for item in self._queue:
             key = (item.telegram_id, item.post_id)
-            if key in keys or len(batch) >= MAX_BATCH:
+            if key in keys or key in self._in_flight or len(batch) >= MAX_BATCH:
                 rest.append(item)
             else:
                 keys.add(key)
