@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from ppb.actors.chat_shard import ChatShard  # noqa: E402
 from ppb.actors.chat_state import MemoryChatState, RedisChatState  # noqa: E402
 from ppb.actors.remote import ChatShards, UserShards  # noqa: E402
-from ppb.actors.user_shard import EventRequest  # noqa: E402
+from ppb.actors.user_shard import EventRequest, UserShard  # noqa: E402
 from ppb.config import Settings, load_settings  # noqa: E402
 from ppb.domain.messages import ManagedMessage, MessageType  # noqa: E402
 from ppb.domain.status import UserEvent  # noqa: E402
@@ -83,8 +83,17 @@ def row(name: str, count: int, seconds: float, baseline: float | None) -> str:
     return f"  {name:<44} {rate:>10,.0f}/s  {ratio}"
 
 
+class OneByOne:
+    """The store without its batch write: a shard then writes each transition alone (as
+    before transitions were batched), for comparison in the same run."""
+
+    def __init__(self, store: Store) -> None:
+        self.get_user = store.get_user
+        self.apply_event = store.apply_event
+
+
 async def transitions(settings: Settings, store: Store, count: int, first_id: int) -> list[str]:
-    cohorts = [await create_users(store, first_id + n * count, count) for n in range(3)]
+    cohorts = [await create_users(store, first_id + n * count, count) for n in range(5)]
     shards = UserShards(settings)
     await shards.get(cohorts[1][0])  # the shards are up before the clock starts
     in_process = await timed_pool(
@@ -98,10 +107,20 @@ async def transitions(settings: Settings, store: Store, count: int, first_id: in
         [lambda b=b: shards.apply_many([EventRequest(t, UserEvent.START) for t in b]) for b in batches],
         4,
     )
+    shard_batches = [[cohorts[n][i : i + BATCH] for i in range(0, count, BATCH)] for n in (3, 4)]
+    alone, together = UserShard(OneByOne(store), 600), UserShard(store, 600)  # type: ignore[arg-type]
+    before = await timed_pool(
+        [lambda b=b: alone.apply_many([EventRequest(t, UserEvent.START) for t in b]) for b in shard_batches[0]], 4
+    )
+    after = await timed_pool(
+        [lambda b=b: together.apply_many([EventRequest(t, UserEvent.START) for t in b]) for b in shard_batches[1]], 4
+    )
     base = count / in_process
     return [
         f"transitions (new -> onboarding, {count} users, written to {store.dialect}):",
         row("in process: Store.apply_event", count, in_process, None),
+        row(f"in process: UserShard.apply_many, {BATCH}, one write each", count, before, base),
+        row(f"in process: UserShard.apply_many, {BATCH}, one write per batch", count, after, base),
         row(f"through users-<k>: apply, {CONCURRENCY} in flight", count, single, base),
         row(f"through users-<k>: apply_many, batches of {BATCH}", count, batched, base),
     ]

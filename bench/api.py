@@ -1,9 +1,12 @@
-"""Requests/s and p50/p99 for rating a post and for the feed, through Serve and bare uvicorn.
+"""Requests/s and p50/p99 for a trivial route, rating a post and the feed, through Serve and
+bare uvicorn.
 
-Every server runs in turn on the same machine and database, loaded by wrk (Debian's
-`wrk`), so the figures sit side by side. Prints a table and the Serve/bare ratios.
+Every server runs in turn on the same machine and database, loaded by wrk (Debian's `wrk`:
+the one thing this bench needs beyond the project's own packages), so the figures sit side
+by side. The feed ranks over `--posts` candidates (10,000 by default). Prints a table with
+the Serve/bare ratios and each route's share of the trivial route's rate.
 
-    python bench/api.py [--connections 16] [--duration 10] [--database-url URL]
+    python bench/api.py [--connections 16] [--duration 10] [--database-url URL] [--posts 10000]
 """
 
 from __future__ import annotations
@@ -24,8 +27,17 @@ import httpx
 
 API_KEY = "bench-key"
 USER = 777000
+FEED_USER = 777001
+"""The feed is asked for by a user the rating run leaves alone: 40 ratings, a trained model
+(the rater's history grows by thousands during its run, and a model refit per call on them
+is a different bench)."""
 CHANNEL = -1009990001
-POSTS = 2000
+POSTS = 10_000
+TRIVIAL_LUA = """
+request = function()
+  return wrk.format("GET", "/healthz")
+end
+"""
 
 RATE_LUA = """
 math.randomseed(os.time())
@@ -77,11 +89,12 @@ def wait_ready(base: str, process: subprocess.Popen, timeout: float = 240) -> No
     raise RuntimeError("server did not become ready")
 
 
-def seed(base: str) -> tuple[int, int]:
-    """A user, a channel of POSTS posts, 40 ratings; returns the post id range."""
+def seed(base: str, count: int = POSTS) -> tuple[int, int]:
+    """A user, a channel of `count` posts, 40 ratings; returns the post id range."""
     headers = {"X-API-Key": API_KEY}
-    with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-        client.post("/api/v1/users/", json={"telegram_id": USER}).raise_for_status()
+    with httpx.Client(base_url=base, headers=headers, timeout=600) as client:  # the first calls vectorize every post
+        for user in (USER, FEED_USER):
+            client.post("/api/v1/users/", json={"telegram_id": user}).raise_for_status()
         client.post(
             "/api/v1/channels/", json={"telegram_id": CHANNEL, "username": "benchnews", "title": "Bench"}
         ).raise_for_status()
@@ -92,22 +105,25 @@ def seed(base: str) -> tuple[int, int]:
                 "text": f"Post {n} about {topics[n % 4]} and more words {n % 97}",
                 "posted_at": f"2024-01-{1 + n % 28:02d}T{n % 24:02d}:00:00Z",
             }
-            for n in range(1, POSTS + 1)
+            for n in range(1, count + 1)
         ]
-        ids = client.post(
-            "/api/v1/posts/bulk", json={"channel_telegram_id": CHANNEL, "posts": posts}
-        ).json()["post_ids"]
-        client.post(
-            "/api/v1/posts/training",
-            json={"user_telegram_id": USER, "channel_usernames": ["benchnews"], "posts_per_channel": 5},
-        ).raise_for_status()
-        for index, post_id in enumerate(ids[:40]):
-            kind = "like" if index % 4 == 0 else "dislike"
+        ids = []
+        for start in range(0, len(posts), 2000):
+            ids += client.post(
+                "/api/v1/posts/bulk", json={"channel_telegram_id": CHANNEL, "posts": posts[start : start + 2000]}
+            ).json()["post_ids"]
+        for user in (USER, FEED_USER):
             client.post(
-                "/api/v1/posts/interactions",
-                json={"user_telegram_id": USER, "post_id": post_id, "interaction_type": kind},
+                "/api/v1/posts/training",
+                json={"user_telegram_id": user, "channel_usernames": ["benchnews"], "posts_per_channel": 5},
             ).raise_for_status()
-        client.post("/api/v1/ml/train", json={"user_telegram_id": USER}).raise_for_status()
+            for index, post_id in enumerate(ids[:40]):
+                kind = "like" if index % 4 == 0 else "dislike"
+                client.post(
+                    "/api/v1/posts/interactions",
+                    json={"user_telegram_id": user, "post_id": post_id, "interaction_type": kind},
+                ).raise_for_status()
+            client.post("/api/v1/ml/train", json={"user_telegram_id": user}).raise_for_status()
         return ids[40], ids[-1]
 
 
@@ -133,13 +149,16 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def start(kind: str, database_url: str, port: int, workdir: Path) -> subprocess.Popen:
+def start(kind: str, database_url: str, port: int, workdir: Path, before: str | None = None) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "PPB_API_KEY": API_KEY,
         "PPB_HTTP_PORT": str(port),
     }
+    if kind.endswith("-before"):  # the same server from another checkout's `ppb` package
+        kind = kind.removesuffix("-before")
+        env["PYTHONPATH"] = str(before)
     if kind == "bare":
         command = ["ppb", "api", "--bare"]
     else:
@@ -148,7 +167,7 @@ def start(kind: str, database_url: str, port: int, workdir: Path) -> subprocess.
     executable = str(Path(sys.executable).with_name("ppb"))
     return subprocess.Popen(
         [executable, *command[1:]], env=env, cwd=workdir,
-        stdout=(workdir / f"{kind}.log").open("w"), stderr=subprocess.STDOUT,
+        stdout=(workdir / f"{kind}{'-before' if 'PYTHONPATH' in env else ''}.log").open("w"), stderr=subprocess.STDOUT,
     )
 
 
@@ -165,7 +184,11 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
-    parser.add_argument("--servers", default="bare,serve-haproxy,serve-default")
+    parser.add_argument("--servers", default="bare,serve-haproxy")
+    parser.add_argument("--posts", type=int, default=POSTS, help="the feed's candidates")
+    parser.add_argument("--routes", default="trivial,rate,best")
+    parser.add_argument("--before", metavar="DIR", help="another checkout (e.g. `git archive` of main): "
+                        "servers named <server>-before in --servers run its `ppb` package")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("bench/api.py needs wrk: apt-get install -y wrk", file=sys.stderr)
@@ -177,15 +200,21 @@ def main() -> int:
     for server in args.servers.split(","):
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        process = start(server, database_url, port, workdir)
+        process = start(server, database_url, port, workdir, args.before)
         try:
             wait_ready(base, process)
-            seeded = seeded or seed(base)
+            seeded = seeded or seed(base, args.posts)
             first, last = seeded
             scripts = {
+                "GET /healthz (trivial)": TRIVIAL_LUA,
                 "POST /posts/interactions": RATE_LUA.format(user=USER, first=first, last=last, key=API_KEY),
-                "POST /posts/best": BEST_LUA.format(user=USER, key=API_KEY),
+                "POST /posts/best": BEST_LUA.format(user=FEED_USER, key=API_KEY),
             }
+            wanted = dict(zip(("trivial", "rate", "best"), scripts))
+            scripts = {wanted[name]: scripts[wanted[name]] for name in args.routes.split(",")}
+            with httpx.Client(base_url=base, headers={"X-API-Key": API_KEY}, timeout=600) as client:
+                # one feed call first: the cold caches (vectors of every candidate) fill once
+                client.post("/api/v1/posts/best", json={"user_telegram_id": FEED_USER, "limit": 10}).raise_for_status()
             for route, script in scripts.items():
                 run_wrk(base, script, args.connections, 2)  # warm up
                 rps, p50, p99, errors = run_wrk(base, script, args.connections, args.duration)
@@ -194,12 +223,16 @@ def main() -> int:
         finally:
             stop(process)
 
-    print(f"\n{args.connections} connections, {args.duration}s each, database {database_url.split(':')[0]}")
-    print(f"{'server':14} {'route':26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8}")
+    load = os.getloadavg()
+    print(f"\n{args.connections} connections, {args.duration}s each, database {database_url.split(':')[0]}, "
+          f"{args.posts:,} posts, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'server':14} {'route':26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8} {'vs trivial':>10}")
     bare = {r.route: r.rps for r in results if r.server == "bare"}
+    trivial = {r.server: r.rps for r in results if r.route.startswith("GET /healthz")}
     for r in results:
         ratio = f"{r.rps / bare[r.route]:.2f}x" if r.route in bare and bare[r.route] else "-"
-        print(f"{r.server:14} {r.route:26} {r.rps:9.1f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {ratio:>8}")
+        share = f"{r.rps / trivial[r.server]:.2f}x" if trivial.get(r.server) else "-"
+        print(f"{r.server:14} {r.route:26} {r.rps:9.1f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {ratio:>8} {share:>10}")
     return 0
 
 

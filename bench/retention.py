@@ -52,6 +52,17 @@ class CountingDatabase:
         return attribute
 
 
+class OneAtATime:
+    """The ranker without its batch path: each due user ranked alone (the nudger before
+    batched ranking), to compare in the same run."""
+
+    def __init__(self, inner: Scoring) -> None:
+        self._inner = inner
+
+    async def best(self, user_id: int, limit: int) -> list:
+        return await self._inner.best(user_id, limit)
+
+
 class CountingChat:
     def __init__(self) -> None:
         self.sent = 0
@@ -92,7 +103,7 @@ async def populate(store: Store, count: int, due: int) -> None:
     )
 
 
-async def one_pass(database_url: str, count: int, due: int) -> tuple[float, Counter[str], int, float]:
+async def one_pass(database_url: str, count: int, due: int, batched: bool) -> tuple[float, Counter[str], int, float]:
     settings = load_settings(DATABASE_URL=database_url)
     store = Store(settings.async_database_url)
     await store.connect()
@@ -102,7 +113,8 @@ async def one_pass(database_url: str, count: int, due: int) -> tuple[float, Coun
     counting = CountingDatabase(store.database)
     store.database = counting  # type: ignore[assignment]
     chat = CountingChat()
-    nudger = Nudger(store, Scoring(store), UserShard(store, 600), chat,
+    scoring = Scoring(store)
+    nudger = Nudger(store, scoring if batched else OneAtATime(scoring), UserShard(store, 600), chat,
                     NudgerSettings(QUIET, 14 * 86400.0, 1, count))
     started = time.perf_counter()
     report = await nudger.run_pass()
@@ -140,13 +152,17 @@ def main() -> None:
     except Exception as error:  # noqa: BLE001 - the bench still runs on SQLite
         print(f"(PostgreSQL skipped: {error})")
     print(f"one nudger pass over {args.users:,} users, {due:,} due ({args.due_share:.0%}):")
-    print(f"  {'backend':<11} {'pass s':>8} {'per due user':>13} {'statements':>11} {'per due user':>13} {'nudged':>7}")
+    print(f"  {'backend':<11} {'ranking':<12} {'pass s':>8} {'per due user':>13} {'statements':>11} {'per due user':>13} {'nudged':>7} {'vs alone':>9}")
     for backend, url in backends.items():
         upgrade(load_settings(DATABASE_URL=url).async_database_url)
-        seconds, counts, sent, _ = asyncio.run(one_pass(url, args.users, due))
-        statements = sum(counts.values())
-        print(f"  {backend:<11} {seconds:>8.2f} {seconds / max(sent, 1) * 1000:>10.1f} ms "
-              f"{statements:>11,} {statements / max(sent, 1):>13.1f} {sent:>7,}")
+        alone = None
+        for batched in (False, True):  # each on a fresh set of users in the same database
+            seconds, counts, sent, _ = asyncio.run(one_pass(url, args.users, due, batched))
+            statements = sum(counts.values())
+            alone = seconds if alone is None else alone
+            print(f"  {backend:<11} {'batched' if batched else 'one by one':<12} {seconds:>8.2f} "
+                  f"{seconds / max(sent, 1) * 1000:>10.1f} ms {statements:>11,} {statements / max(sent, 1):>13.1f} "
+                  f"{sent:>7,} {alone / seconds:>8.1f}x", flush=True)
     if "postgresql" in backends:
         admin(args.postgres_admin_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 

@@ -5,7 +5,8 @@ NUDGE_CHECK_INTERVAL seconds.
 Nothing is scheduled in memory: each pass asks the store who is due, so a restarted
 nudger picks up where the last one stopped. A nudge is claimed in the store (pending)
 before it is sent and marked sent after; a pending nudge found by the next pass is
-looked up in the chat's registry first, so it is neither lost nor sent twice. Nudges go
+looked up in the chat's registry first, so it is neither lost nor sent twice. A pass ranks
+all its due users in one batch and claims their nudges in one statement; nudges then go
 out one at a time (Telegram allows about 30 messages a second anyway), so a nudger killed
 in the middle of a send leaves at most that one in doubt: sent by Telegram but not yet
 registered, it would be sent again.
@@ -81,8 +82,7 @@ class Nudger:
         due = await self._store.due_for_nudge(
             now, self._settings.quiet_after, self._settings.daily_cap, self._settings.batch
         )
-        for user in due:  # one at a time: a nudger that dies leaves at most one send in doubt
-            await self._nudge(user, now, report)
+        await self._nudge_all(due, now, report)
         return report
 
     async def _churn(self, now: datetime, report: PassReport) -> None:
@@ -92,19 +92,47 @@ class Nudger:
         results = await self._users.apply_many([EventRequest(t, UserEvent.CHURN) for t in silent])
         report.churned = sum(1 for result in results if result.status_code == 200)
 
-    async def _nudge(self, user: Row, now: datetime, report: PassReport) -> None:
-        try:
-            post = await nudges.choose(self._store, self._ranker, user["id"])
+    async def _nudge_all(self, due: list[Row], now: datetime, report: PassReport) -> None:
+        """Rank every due user in one batch, claim all their nudges in one statement, send
+        them one at a time, and record the outcomes in one statement each.
+
+        Claimed nudges stay pending until the outcomes are written: a nudger that dies
+        mid-way leaves them to the next pass, which looks each up in the chat before
+        sending (so at most the send in flight is in doubt, as before)."""
+        if not due:
+            return
+        posts = await nudges.choose_many(self._store, self._ranker, [int(user["id"]) for user in due])
+        chosen: dict[int, tuple[Row, Row]] = {}
+        for user, post in zip(due, posts, strict=True):
+            if isinstance(post, BaseException):
+                log.error("ranking for user %s failed: %r", user.get("telegram_id"), post)
+                report.failed += 1
+                continue
             if post is None:
                 report.nothing_to_send += 1
-                return
-            nudge_id = await self._store.claim_nudge(user["id"], post["id"], now)
-            if nudge_id is None:
-                return  # another pass claimed this very post a moment ago
-            await self._deliver({**user, "id": nudge_id}, post["id"], post, report, resumed=False)
-        except Exception:  # one user's failure must not stop the pass
-            log.exception("nudging user %s failed", user.get("telegram_id"))
-            report.failed += 1
+            else:
+                chosen[int(user["id"])] = (user, post)
+        claimed = await self._store.claim_nudges([(uid, post["id"]) for uid, (_, post) in chosen.items()], now)
+        sent: list[tuple[int, int, datetime]] = []
+        undeliverable: list[int] = []
+        try:
+            for user_id, nudge_id in claimed.items():  # one at a time (Telegram's pace anyway)
+                user, post = chosen[user_id]
+                try:
+                    message_id = await self._sender.send_nudge(user["telegram_id"], user.get("language"), post)
+                except Undeliverable:  # not picked again until the user is back (and quiet again)
+                    undeliverable.append(nudge_id)
+                    report.failed += 1
+                    continue
+                except Exception:  # one user's failure must not stop the pass; still pending
+                    log.exception("nudging user %s failed", user.get("telegram_id"))
+                    report.failed += 1
+                    continue
+                sent.append((nudge_id, message_id, self._clock()))
+                report.nudged += 1
+        finally:
+            await self._store.mark_nudges_sent(sent)
+            await self._store.mark_nudges_undeliverable(undeliverable)
 
     async def _deliver(
         self, nudge: Row, post_id: int, post: Row | None, report: PassReport, *, resumed: bool

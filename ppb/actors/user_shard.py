@@ -81,7 +81,12 @@ class UserShard:
             return dict(row)
 
     async def apply_many(self, requests: Sequence[EventRequest]) -> list[EventResult]:
-        """Many events at once, each user's in order; one result per request."""
+        """Many events at once, each user's in order; one result per request.
+
+        With a store that writes batches (`apply_events`), each round (every user's next
+        event) is one multi-row write, under the users' locks, before anyone hears back."""
+        if hasattr(self._store, "apply_events"):
+            return await self._apply_rounds(requests)
         by_user: dict[int, list[int]] = {}
         for index, request in enumerate(requests):
             by_user.setdefault(request.telegram_id, []).append(index)
@@ -97,6 +102,33 @@ class UserShard:
                     results[index] = EventResult(status_code=error.status_code, detail=error.detail)
 
         await asyncio.gather(*(run_user(indexes) for indexes in by_user.values()))
+        return [result for result in results if result is not None]
+
+    async def _apply_rounds(self, requests: Sequence[EventRequest]) -> list[EventResult]:
+        results: list[EventResult | None] = [None] * len(requests)
+        queues: dict[int, list[int]] = {}
+        for index, request in enumerate(requests):
+            queues.setdefault(request.telegram_id, []).append(index)
+        while queues:
+            round_ = {telegram_id: indexes.pop(0) for telegram_id, indexes in queues.items()}
+            queues = {telegram_id: indexes for telegram_id, indexes in queues.items() if indexes}
+            entries = {telegram_id: self._entry(telegram_id) for telegram_id in sorted(round_)}
+            for entry in entries.values():  # in id order: two batches never wait on each other
+                await entry.lock.acquire()
+            try:
+                events = [(t, UserEvent(requests[i].event), requests[i].details) for t, i in round_.items()]
+                outcomes = await self._store.apply_events(events)  # type: ignore[attr-defined]
+                for (telegram_id, index), outcome in zip(round_.items(), outcomes):
+                    entry = entries[telegram_id]
+                    entry.used_at = self._clock()
+                    if isinstance(outcome, DomainError):
+                        results[index] = EventResult(status_code=outcome.status_code, detail=outcome.detail)
+                    else:
+                        entry.row = outcome
+                        results[index] = EventResult(user=dict(outcome))
+            finally:
+                for entry in entries.values():
+                    entry.lock.release()
         return [result for result in results if result is not None]
 
     async def get(self, telegram_id: int) -> Row:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ppb.core import channels, feed, nudges, posts, ratings, training, users
-from ppb.core.ports import Ranker, Row, Scraper, UserMachine
 from ppb.core.policy import Policy
+from ppb.core.ports import Ranker, Row, Scraper, UserMachine
 from ppb.core.variants import FeedRanker
 from ppb.domain.channels import ChannelName
 from ppb.domain.errors import Unavailable

@@ -17,7 +17,9 @@ from typing import Any, Protocol
 
 import numpy as np
 from scipy import sparse
+
 from ppb.core.ports import Ranker
+from ppb.core.scoring_inputs import BatchInputs, StoreInputs
 from ppb.domain.errors import Unavailable
 from ppb.domain.interactions import RATING_TARGET, InteractionType
 from ppb.ranking import (
@@ -139,14 +141,21 @@ class Scoring:
 
         `variant` overrides model settings (an A/B test's arm, see `ppb.ranking.Params`).
         """
-        params = self._params.with_overrides(variant)
         if not synced:
             await self.sync()
-        ratings = await self._store.rating_keys(user_id)
-        channels = await self._channel_ids(user_id)
+        chosen = await self._rank(user_id, limit, variant, StoreInputs(self._store))
+        return await self._rows(chosen)
+
+    async def _rank(
+        self, user_id: int, limit: int, variant: dict[str, Any] | None, inputs: StoreInputs
+    ) -> list[tuple[int, float]]:
+        """(post id, score) of the user's best unrated posts, best first."""
+        params = self._params.with_overrides(variant)
+        ratings = await inputs.rating_keys(user_id)
+        channels = await inputs.channel_ids(user_id)
         fitted = self._cache.get(user_id)
         if fitted is None or not self._fresh(fitted, ratings, params):
-            fitted = await self._fit(user_id, ratings, channels, params)
+            fitted = await self._fit(user_id, ratings, channels, params, inputs)
         rated = [row["post_id"] for row in ratings]
         with self._lock:
             slots = self._index.candidates(channels, rated, CANDIDATE_LIMIT)
@@ -154,22 +163,72 @@ class Scoring:
         if not len(slots):
             return []
         await self._ensure_vectors(slots)
-        chosen = await asyncio.to_thread(
+        return await asyncio.to_thread(
             self._choose, user_id, fitted.model, slots, rated_slots, limit
         )
-        return await self._rows(chosen)
 
     async def best_many(
         self, requests: list[tuple[int, int] | tuple[int, int, dict[str, Any] | None]]
     ) -> list[list[tuple[Row, float]] | BaseException]:
-        """`best` for several users at once, catching up with the corpus once.
+        """`best` for several users at once: the corpus caught up once, and each input
+        (ratings, channels, priors, peers, candidates' texts, the chosen posts) read for all
+        of them in one statement, so a batch costs the same few statements at any size.
 
         Each request is (user id, limit) or (user id, limit, variant). A request that
         fails gets its exception as its result; the others are unharmed.
         """
         await self.sync()
-        calls = (self.best(*request, synced=True) for request in requests)
-        return list(await asyncio.gather(*calls, return_exceptions=True))
+        user_ids = sorted({int(request[0]) for request in requests})
+        inputs = BatchInputs(
+            self._store,
+            await self._store.rating_keys_many(user_ids),
+            await self._store.channel_ids_many(user_ids),
+        )
+        await self._read_ahead(requests, inputs)
+        ranked: list[list[tuple[int, float]] | BaseException] = []
+        for request in requests:
+            user_id, limit = request[0], request[1]
+            variant = request[2] if len(request) > 2 else None  # type: ignore[misc]
+            try:
+                ranked.append(await self._rank(user_id, limit, variant, inputs))
+            except Exception as error:  # this request's failure only
+                ranked.append(error)
+        chosen_ids = sorted({i for result in ranked if isinstance(result, list) for i, _ in result})
+        rows = await self._rows([(i, 0.0) for i in chosen_ids])
+        by_id = {row["id"]: row for row, _ in rows}
+        return [
+            result if isinstance(result, BaseException)
+            else [(by_id[i], score) for i, score in result if i in by_id]
+            for result in ranked
+        ]
+
+    async def _read_ahead(
+        self, requests: list[tuple[int, int] | tuple[int, int, dict[str, Any] | None]], inputs: BatchInputs
+    ) -> None:
+        """For the models to fit: the channels' priors and the peers, in one go; and the
+        vectors of every candidate, so no user's ranking stops to read texts."""
+        channels: set[int] = set()
+        peer_users: list[int] = []
+        all_slots = []
+        for request in requests:
+            user_id = int(request[0])
+            variant = request[2] if len(request) > 2 else None  # type: ignore[misc]
+            params = self._params.with_overrides(variant)
+            ratings = await inputs.rating_keys(user_id)
+            mine = await inputs.channel_ids(user_id)
+            fitted = self._cache.get(user_id)
+            if fitted is None or not self._fresh(fitted, ratings, params):
+                channels |= {int(r["channel_id"]) for r in ratings} | set(mine)
+                if params.collaborative and ratings:
+                    peer_users.append(user_id)
+            rated = [r["post_id"] for r in ratings]
+            with self._lock:
+                all_slots.append(self._index.candidates(mine, rated, CANDIDATE_LIMIT))
+                all_slots.append(self._index.slots(rated))
+        await inputs.read_priors(channels)
+        await inputs.read_peers(sorted(set(peer_users)))
+        if all_slots:
+            await self._ensure_vectors(np.unique(np.concatenate(all_slots)))
 
     async def score_arrivals(self, user_ids: list[int], post_ids: list[int]) -> dict[int, Arrival]:
         """New posts scored for many users at once: their vectors once, one matrix product
@@ -316,7 +375,7 @@ class Scoring:
         return (self._index.generation, params, *keys)
 
     async def _fit(
-        self, user_id: int, ratings: list[Row], channels: list[int], params: Params
+        self, user_id: int, ratings: list[Row], channels: list[int], params: Params, inputs: StoreInputs | None = None
     ) -> FittedModel:
         version = self._version(ratings, params)
         missing = [r["post_id"] for r in ratings if r["post_id"] not in self._index]
@@ -324,12 +383,11 @@ class Scoring:
             await self.sync(missing)
         with self._lock:
             slots = self._index.slots([r["post_id"] for r in ratings])
-        prior = await self._store.channel_like_rates(
-            sorted({int(r["channel_id"]) for r in ratings} | set(channels))
-        )
+        inputs = StoreInputs(self._store) if inputs is None else inputs
+        prior = await inputs.like_rates(sorted({int(r["channel_id"]) for r in ratings} | set(channels)))
         vectors, text = await self._vectors(slots)
         rated = [_rated(row) for row in ratings if row["post_id"] in self._index]
-        peers = await self._peer_seeds(user_id, ratings, params) if params.collaborative else None
+        peers = await self._peer_seeds(user_id, ratings, params, inputs) if params.collaborative else None
         model = await asyncio.to_thread(fit, rated, prior, text, vectors, params, peers)
         fitted = FittedModel(model, version, time.monotonic())
         self._cache.pop(user_id, None)
@@ -339,19 +397,19 @@ class Scoring:
         return fitted
 
     async def _peer_seeds(
-        self, user_id: int, ratings: list[Row], params: Params
+        self, user_id: int, ratings: list[Row], params: Params, inputs: StoreInputs
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """Seeds from the most alike people's ratings (two queries), or None."""
         own = {int(r["post_id"]): _seed(r["interaction_type"], params) for r in ratings}
         if not own:
             return None
-        co = await self._store.co_ratings(user_id)
+        co = await inputs.co_ratings(user_id)
         peers = similar_peers(
             own, ((r["user_id"], r["post_id"], _seed(r["interaction_type"], params)) for r in co)
         )
         if not peers:
             return None
-        theirs = await self._store.ratings_by(sorted(peers))
+        theirs = await inputs.ratings_by(sorted(peers))
         rows = ((r["user_id"], r["post_id"], _seed(r["interaction_type"], params)) for r in theirs)
         return peer_seeds(own, peers, rows)
 
@@ -483,6 +541,12 @@ class ScorerClient:
         if isinstance(result, BaseException):
             raise result
         return result
+
+    async def best_many(
+        self, requests: list[tuple[int, int, dict[str, Any] | None]]
+    ) -> list[list[tuple[Row, float]] | BaseException]:
+        """Many users in one call to one replica (its batch path reads inputs once)."""
+        return list(await self._call(self._handle.best_batch.remote(list(requests))))
 
     @staticmethod
     async def _call(response: Any) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ppb.core.ports import Ranker
-from ppb.core.rules import post_filter
+from ppb.core.rules import PostFilter, post_filter, read_many
 from ppb.domain.errors import Blocked
 from ppb.store.admin import Admin
 from ppb.store.experiments import Experiments
@@ -45,5 +45,52 @@ class FeedRanker:
         hidden = await post_filter(self._store, user_id)  # the person's muted words and ads
         if not hidden.active:
             return await self._inner.best(user_id, limit, variant=variant)
-        ranked = await self._inner.best(user_id, min(limit * 2 + 20, limit + 500), variant=variant)
+        ranked = await self._inner.best(user_id, _widened(limit), variant=variant)
         return hidden.keep(ranked, lambda pair: pair[0])[:limit]
+
+    async def best_many(self, requests: list[tuple[int, int]]) -> list[list[tuple[Row, float]] | BaseException]:
+        """`best` for many users (a nudger pass): blocks and rules read in one statement each,
+        variants only looked up while an experiment runs, ranking in the inner ranker's batch
+        path when it has one. A request that fails gets its exception as its result."""
+        user_ids = [user_id for user_id, _ in requests]
+        blocked = await self._admin.blocked_among(user_ids)
+        filters = {user_id: PostFilter.of(found) for user_id, found in (await read_many(self._store, user_ids)).items()}
+        running = await self._experiments.running() is not None
+        wanted: list[tuple[int, int, dict[str, Any] | None]] = []
+        results: list[list[tuple[Row, float]] | BaseException | None] = []
+        for user_id, limit in requests:
+            if user_id in blocked:
+                results.append([] if self._quiet else Blocked("user: this user is blocked by an operator"))
+                continue
+            found = await self._experiments.variant_for(user_id) if running else None
+            asked = _widened(limit) if filters[user_id].active else limit
+            wanted.append((user_id, asked, dict(found[1].settings) if found else None))
+            results.append(None)
+        batch = getattr(self._inner, "best_many", None)
+        if batch is not None:
+            ranked = list(await batch(wanted))
+        else:
+            ranked = []
+            for user_id, limit, variant in wanted:
+                try:
+                    ranked.append(await self._inner.best(user_id, limit, variant=variant))
+                except Exception as error:  # this user's failure only
+                    ranked.append(error)
+        kept = iter(
+            answer if isinstance(answer, BaseException) else filters[user_id].keep(answer, lambda pair: pair[0])
+            for (user_id, _, _), answer in zip(wanted, ranked, strict=True)
+        )
+        limits = iter(limit for user_id, limit in requests if user_id not in blocked)
+        out: list[list[tuple[Row, float]] | BaseException] = []
+        for result in results:
+            if result is None:
+                answer, limit = next(kept), next(limits)
+                out.append(answer if isinstance(answer, BaseException) else answer[:limit])
+            else:
+                out.append(result)
+        return out
+
+
+def _widened(limit: int) -> int:
+    """How many to rank so that `limit` are left once a person's filter drops some."""
+    return min(limit * 2 + 20, limit + 500)

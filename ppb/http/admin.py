@@ -19,8 +19,8 @@ from ppb.domain.status import UserStatus
 from ppb.http import admin_auth, analytics, experiments
 from ppb.http.admin_io import out, query, services
 from ppb.http.body import parse_body, path_int
-from ppb.http.schemas import Body
 from ppb.http.data_rights import erase_redis
+from ppb.http.schemas import Body
 from ppb.store.admin import Admin, erase_user
 from ppb.store.console_schema import experiment_assignments
 from ppb.store.queries import Store

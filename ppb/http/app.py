@@ -12,7 +12,20 @@ from starlette.routing import Mount, Route
 
 from ppb import logsafe
 from ppb.config import Settings, is_loopback
-from ppb.http import admin, channels, commands, console, data_rights, health, miniapp, ml, posts, rules, training, users
+from ppb.http import (
+    admin,
+    channels,
+    commands,
+    console,
+    data_rights,
+    health,
+    miniapp,
+    ml,
+    posts,
+    rules,
+    training,
+    users,
+)
 from ppb.http.auth import APIKeyMiddleware
 from ppb.http.database import ConnectionPerRequestMiddleware
 from ppb.http.errors import exception_handlers
@@ -27,6 +40,8 @@ if TYPE_CHECKING:
 
 
 JSON_PREFIXES = ("/api/", "/sandbox/api/", "/telegram/")
+ONE_TRIP_PATHS = ("/api/v1/posts/interactions",)
+"""Routes whose work is one trip to the database, so they hold no connection per request."""
 
 
 def build_app(settings: Settings, services: Services, *,
@@ -69,7 +84,7 @@ def build_app(settings: Settings, services: Services, *,
                 protected=protected,
                 exempt=("/api/v1/miniapp/", "/api/v1/admin/"),  # admin: admin_auth.py
             ),
-            Middleware(ConnectionPerRequestMiddleware, store=services.store),
+            Middleware(ConnectionPerRequestMiddleware, store=services.store, skip=ONE_TRIP_PATHS),
         ],
         exception_handlers=exception_handlers(),  # type: ignore[arg-type]
         lifespan=lifespan,

@@ -33,19 +33,22 @@ def describe(error: ValidationError) -> str:
 
 
 async def parse_body(request: Request, model: type[ModelT]) -> ModelT:
+    """The body as `model`, parsed once; a body the model refuses is parsed again only to
+    say why (400 for JSON that is broken or not an object, else 422 naming the field)."""
     raw = await request.body()
     if not raw.strip():
         raise HTTPException(400, "body: a JSON object is required")
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as error:
+        refused = error
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         raise HTTPException(400, f"body: invalid JSON ({error})") from None
     if not isinstance(data, dict):
         raise HTTPException(400, f"body: expected a JSON object, got {type(data).__name__}")
-    try:
-        return model.model_validate_json(raw)
-    except ValidationError as error:
-        raise HTTPException(422, describe(error)) from None
+    raise HTTPException(422, describe(refused)) from None
 
 
 def path_int(request: Request, name: str) -> int:

@@ -12,16 +12,18 @@ class ConnectionPerRequestMiddleware:
     """Holds a connection for the request's queries (SQLite opens one per query otherwise).
 
     It sits outside the exception middleware, so a database that cannot be reached is
-    answered here with the 503 the routes would give.
+    answered here with the 503 the routes would give. Paths in `skip` make one trip to the
+    database and hold no connection of their own (the rating: `store/rating_writes.py`).
     """
 
-    def __init__(self, app: ASGIApp, *, store: Store, prefix: str = "/api/") -> None:
+    def __init__(self, app: ASGIApp, *, store: Store, prefix: str = "/api/", skip: tuple[str, ...] = ()) -> None:
         self.app = app
         self.store = store
         self.prefix = prefix
+        self.skip = frozenset(skip)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix) or scope["path"] in self.skip:
             await self.app(scope, receive, send)
             return
         session = self.store.session()

@@ -27,7 +27,12 @@ from ppb.core.training import TrainingState
 from ppb.domain.interactions import InteractionType
 from ppb.domain.languages import language_code, ui_language
 from ppb.http.body import describe, parse_body, reply
-from ppb.http.miniapp_auth import InitDataError, init_data_from_header, miniapp_bot_token, verify_init_data
+from ppb.http.miniapp_auth import (
+    InitDataError,
+    init_data_from_header,
+    miniapp_bot_token,
+    verify_init_data,
+)
 from ppb.http.schemas import Body, InteractionOut, Out, RowId, UserOut, UtcDatetime
 from ppb.http.services import core_of, services_of
 from ppb.store.queries import Row

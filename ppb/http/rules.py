@@ -12,7 +12,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ppb.core import rules as core_rules
-from ppb.domain.rules import MAX_MUTE_WORDS, DeliveryMode, DigestMode, Rules, check_mute_words, check_timezone
+from ppb.domain.rules import (
+    MAX_MUTE_WORDS,
+    DeliveryMode,
+    DigestMode,
+    Rules,
+    check_mute_words,
+    check_timezone,
+)
 from ppb.http.body import parse_body, path_int, reply
 from ppb.http.schemas import Body, Out, Text
 from ppb.http.services import Services

@@ -64,9 +64,12 @@ StoredDatetime = Annotated[datetime, AfterValidator(_storable_time)]
 
 
 class Body(BaseModel):
-    """Request bodies: strict types (a string is not a number), unknown fields ignored."""
+    """Request bodies: strict types (a string is not a number), unknown fields ignored.
 
-    model_config = ConfigDict(strict=True, extra="ignore")
+    No NaN or Infinity: they are not JSON (`parse_body` answers 400 for them, as for any
+    broken JSON)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", allow_inf_nan=False)
 
 
 class Out(BaseModel):

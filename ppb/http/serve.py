@@ -66,6 +66,11 @@ class Scorer:
         metrics.record("ppb_feed_pages_total", float(len(requests)))
         return await self._scoring.best_many(requests)
 
+    async def best_batch(self, requests: list[tuple[int, int, dict[str, Any] | None]]) -> list[Any]:
+        """Many users ranked in one call (a nudger pass): inputs read once for all of them."""
+        await self._ready()
+        return await self._scoring.best_many(requests)
+
     async def train(self, user_id: int) -> tuple[int, float]:
         await self._ready()
         try:

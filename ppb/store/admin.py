@@ -117,6 +117,15 @@ class Admin:
         )
         return _rows(await self._db.fetch_all(query))
 
+    async def blocked_among(self, user_ids: list[int]) -> set[int]:
+        """Which of these users are blocked, in one statement."""
+        if not user_ids:
+            return set()
+        records = await self._db.fetch_all(
+            sa.select(blocked_users.c.user_id).where(blocked_users.c.user_id.in_(sorted(set(user_ids))))
+        )
+        return {int(record[0]) for record in records}
+
     async def blocked(self, user_id: int) -> Row | None:
         record = await self._db.fetch_one(sa.select(blocked_users).where(blocked_users.c.user_id == user_id))
         return _row(record) if record else None

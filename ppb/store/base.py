@@ -83,13 +83,22 @@ class NewPost:
 
 
 
+async def _keep_session(connection: Any) -> None:
+    """What asyncpg's pool runs when a connection comes back, instead of its reset query
+    (advisory unlocks, CLOSE ALL, UNLISTEN, RESET ALL: a round trip per request for state
+    PPB never sets). An open transaction is still rolled back."""
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
+
+
 class StoreBase:
     """The connection every resource's queries share; one instance per process, connected once."""
 
     def __init__(self, async_url: str) -> None:
         options: dict[str, Any] = {"factory": TunedConnection, "timeout": 30.0}
         if async_url.startswith("postgresql"):
-            options = {"min_size": 0, "max_size": 10}  # no connection at start: a down database is a 503, not a crash
+            # no connection at start: a down database is a 503, not a crash
+            options = {"min_size": 0, "max_size": 10, "reset": _keep_session}
         self.database: Database = PPBDatabase(async_url, **options)
         self.dialect = "postgresql" if async_url.startswith("postgresql") else "sqlite"
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None

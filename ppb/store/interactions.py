@@ -9,18 +9,31 @@ import sqlalchemy as sa
 from ppb.domain.errors import NotFound
 from ppb.domain.interactions import InteractionType
 from ppb.store.base import Row, _row, _rows, utcnow, writes
+from ppb.store.rating_writes import RatingWrites
 from ppb.store.schema import chat_posts, interactions, miniapp_feed_posts, posts, users
 from ppb.store.users import UserQueries
 
 
-class InteractionQueries(UserQueries):
+class InteractionQueries(RatingWrites, UserQueries):
     """Ratings are written by Telegram id, so these build on the users' queries."""
 
-    @writes
     async def rate(self, telegram_id: int, post_id: int, kind: InteractionType) -> Row:
         """Store a rating; rating the same post again replaces the earlier rating.
 
-        The row carries the rater's status as `user_status` (a churned user is back)."""
+        The row carries the rater's status as `user_status` (a churned user is back).
+        Committed before it returns, in one trip to the database (`rating_writes.py`)."""
+        if not self.rates_in_one_trip:
+            return await self._rate_general(telegram_id, post_id, kind)
+        now = utcnow()
+        found = await self._rate_once(telegram_id, post_id, kind.value, now)
+        if found is None:
+            await self.user_id(telegram_id)  # raises NotFound for an unknown user
+            raise NotFound(f"post {post_id} not found")
+        return {**found, "post_id": post_id, "interaction_type": kind.value, "created_at": now}
+
+    @writes
+    async def _rate_general(self, telegram_id: int, post_id: int, kind: InteractionType) -> Row:
+        """The same through SQLAlchemy and `databases` (an in-memory SQLite database)."""
         now = utcnow()
         chosen = sa.select(
             users.c.id, sa.literal(post_id, sa.BigInteger), sa.literal(kind.value), sa.literal(now, sa.DateTime(timezone=True))

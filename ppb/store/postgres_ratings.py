@@ -1,0 +1,131 @@
+"""Group commit on PostgreSQL: the ratings that arrive while one statement is in flight go
+together in the next, one multi-row statement (one round trip, one commit) for all of them.
+Each caller is answered after that statement has committed: nothing is acknowledged early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ppb.store.base import Row
+
+MAX_BATCH = 500
+IN_FLIGHT = 3
+"""Statements in flight per process: while one commits (an fsync), the next is on its way."""
+
+RATE_MANY = """
+WITH input AS (
+    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[]) AS t(telegram_id, post_id, kind, at)
+),
+valid AS (
+    SELECT input.*, users.id AS user_id FROM input
+    JOIN users ON users.telegram_id = input.telegram_id
+    JOIN posts ON posts.id = input.post_id
+),
+locked AS (  -- rows locked in id order, so two batches never wait on each other in a cycle
+    SELECT users.id FROM users WHERE users.id IN (SELECT user_id FROM valid)
+    ORDER BY users.id FOR NO KEY UPDATE
+),
+touched AS (
+    UPDATE users SET last_activity_at = latest.at
+    FROM (SELECT user_id, max(at) AS at FROM valid WHERE user_id IN (SELECT id FROM locked) GROUP BY user_id) AS latest
+    WHERE users.id = latest.user_id
+    RETURNING users.id, users.status
+),
+rating AS (
+    INSERT INTO interactions (user_id, post_id, interaction_type, created_at)
+    SELECT valid.user_id, valid.post_id, valid.kind, valid.at FROM valid JOIN touched ON touched.id = valid.user_id
+    ORDER BY valid.user_id, valid.post_id
+    ON CONFLICT (user_id, post_id)
+    DO UPDATE SET interaction_type = EXCLUDED.interaction_type, created_at = EXCLUDED.created_at
+    RETURNING id, user_id, post_id
+)
+SELECT rating.id, rating.user_id, touched.status, valid.telegram_id, valid.post_id
+FROM rating
+JOIN touched ON touched.id = rating.user_id
+JOIN valid ON valid.user_id = rating.user_id AND valid.post_id = rating.post_id
+"""
+
+
+@dataclass(slots=True)
+class _Pending:
+    telegram_id: int
+    post_id: int
+    kind: str
+    at: datetime
+    future: asyncio.Future[Row | None] = field(repr=False)
+
+
+class PostgresRatings:
+    """`await rate(...)`: the rating's `id`, `user_id`, `user_status`, or None when the user
+    or the post is unknown. Up to `IN_FLIGHT` statements at once per process; a (user, post)
+    in a statement on its way waits for a later one (a statement may touch a row only once,
+    and ratings of one post by one user must commit in the order they came)."""
+
+    def __init__(self, database: Any) -> None:
+        self._database = database
+        self._queue: list[_Pending] = []
+        self._flushers: set[asyncio.Task[None]] = set()
+        self._in_flight: set[tuple[int, int]] = set()
+
+    async def rate(self, telegram_id: int, post_id: int, kind: str, at: datetime) -> Row | None:
+        future: asyncio.Future[Row | None] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(telegram_id, post_id, kind, at, future))
+        self._flushers = {task for task in self._flushers if not task.done()}
+        if len(self._flushers) < IN_FLIGHT:
+            self._flushers.add(asyncio.ensure_future(self._flush_all()))
+        return await future
+
+    async def _flush_all(self) -> None:
+        while self._queue:
+            batch = self._take()
+            if not batch:  # all waiting keys are on their way: their statements' flushers go on
+                return
+            keys = {(item.telegram_id, item.post_id) for item in batch}
+            self._in_flight |= keys
+            try:
+                found = await self._write(batch)
+            except BaseException as error:
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(error if isinstance(error, Exception) else RuntimeError("cancelled"))
+                if not isinstance(error, Exception):
+                    raise
+                continue
+            finally:
+                self._in_flight -= keys
+            for item in batch:
+                if not item.future.done():
+                    item.future.set_result(found.get((item.telegram_id, item.post_id)))
+
+    def _take(self) -> list[_Pending]:
+        batch: list[_Pending] = []
+        keys: set[tuple[int, int]] = set()
+        rest: list[_Pending] = []
+        for item in self._queue:
+            key = (item.telegram_id, item.post_id)
+            if key in keys or key in self._in_flight or len(batch) >= MAX_BATCH:
+                rest.append(item)
+            else:
+                keys.add(key)
+                batch.append(item)
+        self._queue = rest
+        return batch
+
+    async def _write(self, batch: list[_Pending]) -> dict[tuple[int, int], Row]:
+        connection = self._database.connection()
+        async with connection:
+            records = await connection.raw_connection.fetch(
+                RATE_MANY,
+                [item.telegram_id for item in batch],
+                [item.post_id for item in batch],
+                [item.kind for item in batch],
+                [item.at for item in batch],
+            )
+        return {
+            (int(record[3]), int(record[4])): {"id": record[0], "user_id": record[1], "user_status": record[2]}
+            for record in records
+        }
