@@ -60,7 +60,7 @@ async def test_an_on_topic_post_is_pushed_within_seconds_and_an_off_topic_one_co
     settings = harness.settings
     store = Store(settings.async_database_url)
     await store.connect()
-    bot = build_bot(settings, harness.base, flood_waits=0)
+    bot = build_bot(settings, harness.base, wait_out_floods=False)
     sender = BotOutboxSender(bot, build_registry(settings), build_i18n())
     outbox = Outbox(store, sender, Pace(rate=30, per_chat_s=1.0, idle_s=0.1))
     deliverer = Deliverer(store, Scoring.from_settings(store, settings), caps(settings))

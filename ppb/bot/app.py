@@ -65,11 +65,11 @@ def webapp_url(settings: Settings, public_base: str | None = None) -> str | None
 
 
 def build_bot(settings: Settings, public_base: str | None = None, *, retry_outage_s: float = 60.0,
-              flood_waits: int = 10) -> Bot:
-    """`flood_waits`: 429s waited out per request; 0 hands each to the caller (the outbox
-    pauses its whole queue instead)."""
+              wait_out_floods: bool = True) -> Bot:
+    """With `wait_out_floods` off, a 429 goes to the caller, who waits it out (the outbox
+    pauses its whole queue instead of one send)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(bot_api_base(settings, public_base)))
-    session.middleware(RetryMiddleware(outage_s=retry_outage_s, max_flood_waits=flood_waits))
+    session.middleware(RetryMiddleware(outage_s=retry_outage_s, wait_out_floods=wait_out_floods))
     return Bot(bot_token(settings), session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

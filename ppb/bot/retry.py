@@ -16,12 +16,14 @@ log = logging.getLogger("ppb.bot.retry")
 
 class RetryMiddleware(BaseRequestMiddleware):
     """A 429's `retry_after` is always waited out, however often it comes: Telegram asks for
-    patience, and giving up would drop a message the person is owed. 5xx and network errors
-    are retried with backoff until `outage_s` has passed. Long polling is left to the
-    dispatcher, which backs off itself."""
+    patience, and giving up would drop a message the person is owed. With `wait_out_floods`
+    off, the 429 goes to the caller instead, who must wait it out itself (the outbox pauses
+    its whole queue). 5xx and network errors are retried with backoff until `outage_s` has
+    passed. Long polling is left to the dispatcher, which backs off itself."""
 
-    def __init__(self, outage_s: float = 60.0) -> None:
+    def __init__(self, outage_s: float = 60.0, *, wait_out_floods: bool = True) -> None:
         self.outage_s = outage_s
+        self.wait_out_floods = wait_out_floods
 
     async def __call__(
         self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
@@ -35,6 +37,8 @@ class RetryMiddleware(BaseRequestMiddleware):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as error:
+                if not self.wait_out_floods:
+                    raise
                 log.info("%s: flood control, waiting %s s", type(method).__name__, error.retry_after)
                 await asyncio.sleep(error.retry_after)
             except (TelegramServerError, TelegramNetworkError) as error:
