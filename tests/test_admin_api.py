@@ -203,6 +203,30 @@ async def test_default_channels_are_marked_and_logged(api: httpx.AsyncClient, ne
     assert [a["action"] for a in actions] == ["channel:default", "channel:default"]
 
 
+async def test_a_channel_marked_default_is_in_every_new_persons_training(
+    api: httpx.AsyncClient, settings: Settings, new_id
+) -> None:
+    channel, ids = await seed_channel(api, new_id, texts=["marked one", "marked two"])
+    newcomer, later = new_id(), new_id()
+    for telegram_id in (newcomer, later):
+        assert (await api.post("/api/v1/users/", json={"telegram_id": telegram_id, "first_name": "N"})).status_code == 201
+    marked = f"{ADMIN}/channels/@{channel['username']}/default"
+    assert (await api.post(marked, json={"is_default": True})).status_code == 200
+    try:
+        started = await api.post(f"/api/v1/users/{newcomer}/training", json={})
+        assert started.status_code == 200, started.text
+        state = (await api.get(f"/api/v1/users/{newcomer}/training", params={"limit": 100})).json()
+        assert set(ids) <= {card["id"] for card in state["posts"]}
+    finally:
+        assert (await api.post(marked, json={"is_default": False})).status_code == 200
+    started = await api.post(f"/api/v1/users/{later}/training", json={})
+    state = (await api.get(f"/api/v1/users/{later}/training", params={"limit": 100})).json()
+    assert not set(ids) & {card["id"] for card in state["posts"]}  # unmarked: no longer a default
+    configured = settings.effective_default_channels[0]
+    refused = await api.post(f"{ADMIN}/channels/{configured}/default", json={"is_default": False})
+    assert refused.status_code == 409 and refused.json()["detail"].startswith("is_default:")
+
+
 async def test_an_experiment_assigns_for_good_and_compares_like_rates(api: httpx.AsyncClient, store, new_id) -> None:
     await stop_running(api)
     body = {"name": f"exploration-{new_id()}", "start": True, "variants": [

@@ -67,6 +67,12 @@ class Core:
     async def remove_channel(self, telegram_id: int, name: ChannelName) -> None:
         await channels.remove(self.store, telegram_id, name)
 
+    async def default_channels(self) -> list[ChannelName]:
+        return await channels.defaults(self.store, self.policy.default_channels)
+
+    async def mark_default(self, name: ChannelName, is_default: bool) -> Row:
+        return await channels.mark_default(self.store, name, is_default, self.policy.default_channels)
+
     async def follows(self, telegram_id: int, name: ChannelName) -> bool:
         return await channels.follows(self.store, telegram_id, name, self.policy.default_channels)
 

@@ -1,10 +1,15 @@
-"""A person's channels: add one (within the bonus limit), list them, remove one."""
+"""A person's channels: add one (within the bonus limit), list them, remove one; and the
+default channels everyone trains on: those DEFAULT_CHANNELS names (always), and those an
+operator marks default in the store (the console)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ppb.core.ports import Row
 from ppb.domain.channels import ChannelName
-from ppb.domain.errors import LimitReached, NotFound
+from ppb.domain.errors import Conflict, LimitReached, NotFound
+from ppb.store.admin import Admin
 from ppb.store.queries import Store
 
 
@@ -37,8 +42,28 @@ async def remove(store: Store, telegram_id: int, name: ChannelName) -> None:
         raise NotFound(f"channel {name!r} is not one of this user's channels")
 
 
-async def follows(store: Store, telegram_id: int, name: ChannelName, defaults: tuple[ChannelName, ...]) -> bool:
+def name_of(row: Row) -> ChannelName:
+    return ChannelName(username=row["username"]) if row["username"] else ChannelName(telegram_id=row["telegram_id"])
+
+
+async def defaults(store: Store, configured: Sequence[ChannelName]) -> list[ChannelName]:
+    """The default channels: the configured ones first, then those marked in the store."""
+    return list(dict.fromkeys([*configured, *(name_of(row) for row in await store.marked_default_channels())]))
+
+
+async def mark_default(store: Store, name: ChannelName, is_default: bool,
+                       configured: Sequence[ChannelName]) -> Row:
+    """Mark a channel default (or not); a DEFAULT_CHANNELS one stays default whatever the mark."""
+    if not is_default and name in configured:
+        raise Conflict(f"is_default: {name!r} is a default channel by DEFAULT_CHANNELS; "
+                       "change that setting to drop it")
+    channel = await store.get_channel(name)
+    await Admin(store).set_default(int(channel["id"]), is_default)
+    return {**channel, "is_default": is_default}
+
+
+async def follows(store: Store, telegram_id: int, name: ChannelName, configured: Sequence[ChannelName]) -> bool:
     """One of the person's channels already, or a default channel everyone trains on."""
-    if name in defaults:
+    if name in await defaults(store, configured):
         return True
     return any(name.key in (row["username"], row["telegram_id"]) for row in await listed(store, telegram_id))

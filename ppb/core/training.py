@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ppb.core import channels
 from ppb.core.ports import Ranker as Trainer
 from ppb.core.ports import UserMachine
 from ppb.core.rules import post_filter
@@ -121,9 +122,10 @@ async def start(store: Store, users: UserMachine, telegram_id: int, refs: Sequen
     return await read(store, telegram_id)
 
 
-async def default_refs(store: Store, user_id: int, defaults: Sequence[ChannelRef]) -> list[ChannelRef]:
-    """The default channels, then the person's own channels marked for training."""
-    refs = list(defaults)
+async def default_refs(store: Store, user_id: int, configured: Sequence[ChannelRef]) -> list[ChannelRef]:
+    """The default channels (configured, then marked in the store), then the person's own
+    channels marked for training."""
+    refs = await channels.defaults(store, configured)
     for channel in await store.list_user_channels(user_id):
         if channel["is_for_training"]:
             refs.append(ChannelRef(username=channel["username"]) if channel["username"]

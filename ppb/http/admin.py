@@ -13,8 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from ppb.config import Settings
-from ppb.domain.channels import parse_channel
-from ppb.domain.errors import DomainError
+from ppb.domain.channels import ChannelName
 from ppb.domain.status import UserStatus
 from ppb.http import admin_auth, analytics, experiments
 from ppb.http.admin_io import out, query, services
@@ -120,19 +119,15 @@ async def delete_user(request: Request) -> Response:
 
 
 async def set_default(request: Request) -> Response:
-    """Mark a channel default (or not)."""
-    store = services(request).store
-    raw = request.path_params["channel"]
-    try:
-        ref = parse_channel(raw)
-    except DomainError as error:
-        raise DomainError(f"channel: {error.detail}") from None
-    channel = await store.get_channel(ref)
+    """Mark a channel default (or not): new people train on it. A DEFAULT_CHANNELS one
+    cannot be unmarked here (409 naming `is_default`)."""
+    svc = services(request)
+    name = ChannelName.parse(request.path_params["channel"], "channel")
     body = await parse_body(request, DefaultIn)
-    await Admin(store).set_default(int(channel["id"]), body.is_default)
-    await Admin(store).log(admin_auth.operator(request), "channel:default", f"channel:{channel['telegram_id']}",
-                           {"is_default": body.is_default})
-    return out({**channel, "is_default": body.is_default})
+    channel = await svc.core.mark_default(name, body.is_default)
+    await Admin(svc.store).log(admin_auth.operator(request), "channel:default", f"channel:{channel['telegram_id']}",
+                               {"is_default": body.is_default})
+    return out(channel)
 
 
 async def actions(request: Request) -> Response:

@@ -70,6 +70,11 @@ class ChannelQueries(StoreBase):
         records = await self.database.fetch_all(sa.select(channels).order_by(channels.c.id))
         return _rows(records)
 
+    async def marked_default_channels(self) -> list[Row]:
+        """The channels marked default in the store (the console, `POST /channels`, the demo)."""
+        query = sa.select(channels).where(channels.c.is_default.is_(True)).order_by(channels.c.id)
+        return _rows(await self.database.fetch_all(query))
+
     # a user's channels ---------------------------------------------------------------
 
     @writes
