@@ -337,7 +337,9 @@ async def load_demo(store: Store, now: datetime | None = None) -> int:
                 continue  # already loaded: one query per channel on every later start
             row = found[0]
         else:
-            row = await store.upsert_channel(channel.telegram_id, channel.username, channel.title, is_default=True)
+            # Not marked default in the store: in demo mode they are the defaults by configuration
+            # (`effective_default_channels`); a mark would add them to a DEFAULT_CHANNELS setup too.
+            row = await store.upsert_channel(channel.telegram_id, channel.username, channel.title)
         created += await save_posts(store, row["id"], demo_posts(channel, end))
     if created:
         log.info("demo data: %d posts in %d channels", created, len(DEMO_CHANNELS))
