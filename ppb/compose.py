@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from ppb.config import Settings
 from ppb.core.app import Core
-from ppb.core.ports import Ranker, StoreUserMachine, UserMachine
 from ppb.core.policy import Policy, parse_defaults
+from ppb.core.ports import Ranker, StoreUserMachine, UserMachine
 from ppb.store.queries import Store
 
 if TYPE_CHECKING:
@@ -122,10 +122,14 @@ def build_bot_app(settings: Settings, *, core: Core | None = None, actors: bool 
     from ppb.bot.api import HttpPpb
     from ppb.bot.app import build_bot_app as build
     from ppb.core.ppb import LocalPpb, Ppb
+    from ppb.http.person import StorePersonData
 
     api: Ppb | None = options.pop("api", None)  # a given one (tests: an API that answers nothing)
     if api is None:
-        api = HttpPpb.from_settings(settings, public_base) if core is None else LocalPpb(core)
+        if core is None:
+            api = HttpPpb.from_settings(settings, public_base)
+        else:
+            api = LocalPpb(core, StorePersonData(settings, core.store))
     registry = options.pop("registry", None) or build_registry(settings, actors=actors)
     return build(settings, api=api, registry=registry, public_base=public_base, **options)
 

@@ -57,7 +57,7 @@ class Core:
     # channels ------------------------------------------------------------------------
 
     async def channels(self, telegram_id: int) -> list[Row]:
-        return await channels.listed(self.store, telegram_id)
+        return await channels.listed(self.store, telegram_id, self.policy.default_channels)
 
     async def add_channel(self, telegram_id: int, name: ChannelName, *, for_training: bool = True,
                           bonus: bool = False) -> tuple[Row, bool]:

@@ -30,8 +30,12 @@ async def add(store: Store, telegram_id: int, name: ChannelName, *, for_training
     return await store.add_user_channel(user["id"], channel["id"], for_training=for_training, bonus=bonus)
 
 
-async def listed(store: Store, telegram_id: int) -> list[Row]:
-    return await store.list_user_channels(await store.user_id(telegram_id))
+async def listed(store: Store, telegram_id: int, configured: Sequence[ChannelName] = ()) -> list[Row]:
+    """The person's channels; `is_default` says whether each is a default channel (by
+    DEFAULT_CHANNELS or marked in the store)."""
+    rows = await store.list_user_channels(await store.user_id(telegram_id))
+    named = set(configured)
+    return [{**row, "is_default": bool(row.get("is_default")) or name_of(row) in named} for row in rows]
 
 
 async def remove(store: Store, telegram_id: int, name: ChannelName) -> None:

@@ -72,3 +72,14 @@ class StoreUserMachine:
 def unique(items: Sequence[Any]) -> list[Any]:
     """`items` without repeats, in their first order."""
     return list(dict.fromkeys(items))
+
+
+class PersonData(Protocol):
+    """A person's own settings and data, as the REST API reads and writes them (their
+    validation and erasure from Redis live with the adapters; the composition root hands
+    `LocalPpb` the implementation)."""
+
+    async def rules(self, telegram_id: int) -> dict[str, Any]: ...
+    async def change_rules(self, telegram_id: int, changes: dict[str, Any]) -> dict[str, Any]: ...
+    async def export(self, telegram_id: int) -> dict[str, Any]: ...
+    async def erase(self, telegram_id: int) -> None: ...

@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from ppb.core import replies
 from ppb.core.app import Core
+from ppb.core.ports import PersonData
 from ppb.domain.channels import ChannelName
 from ppb.domain.errors import DomainError, Invalid, Unavailable
 from ppb.domain.interactions import InteractionType
@@ -44,6 +45,10 @@ class Ppb(Protocol):
     async def feed_page(self, telegram_id: int, limit: int) -> Reply: ...
     async def join(self, channel: str) -> Reply: ...
     async def refresh(self, channels: list[str], limit: int) -> None: ...
+    async def rules(self, telegram_id: int) -> Reply: ...
+    async def change_rules(self, telegram_id: int, **changes: Any) -> Reply: ...
+    async def export(self, telegram_id: int) -> Reply: ...
+    async def erase(self, telegram_id: int) -> None: ...
     async def close(self) -> None: ...
 
 
@@ -73,8 +78,14 @@ def _enum(kind: type[Any], value: str, field: str) -> Any:
 class LocalPpb:
     """`Ppb` over the core in this process: no HTTP, no serialization."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, person: PersonData | None = None) -> None:
         self.core = core
+        self.person = person
+
+    def _person(self) -> PersonData:
+        if self.person is None:
+            raise Unavailable("settings and data rights: not available in this process")
+        return self.person
 
     async def close(self) -> None:
         """The core's parts belong to whoever built them."""
@@ -171,3 +182,19 @@ class LocalPpb:
                 return
 
         await asyncio.gather(*(one(channel) for channel in channels))
+
+    @_held
+    async def rules(self, telegram_id: int) -> Reply:
+        return await self._person().rules(telegram_id)
+
+    @_held
+    async def change_rules(self, telegram_id: int, **changes: Any) -> Reply:
+        return await self._person().change_rules(telegram_id, changes)
+
+    @_held
+    async def export(self, telegram_id: int) -> Reply:
+        return await self._person().export(telegram_id)
+
+    @_held
+    async def erase(self, telegram_id: int) -> None:
+        await self._person().erase(telegram_id)

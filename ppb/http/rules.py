@@ -6,12 +6,12 @@ import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ppb.core import rules as core_rules
+from ppb.domain.errors import Invalid
 from ppb.domain.rules import (
     MAX_MUTE_WORDS,
     DeliveryMode,
@@ -81,12 +81,12 @@ def changes_of(body: RulesIn) -> dict[str, Any]:
     cleared = {key for key in quiet if sent[key] is None}
     if cleared and cleared != {"quiet_start", "quiet_end"}:
         name = next(iter(cleared))
-        raise HTTPException(422, f"{name}: null only together with the other end (both null: no quiet hours)")
+        raise Invalid(f"{name}: null only together with the other end (both null: no quiet hours)")
     for key in ("delivery", "digest", "timezone", "hide_ads"):
         if key in sent and sent[key] is None:
-            raise HTTPException(422, f"{key}: must not be null")
+            raise Invalid(f"{key}: must not be null")
     if "digest_time" in sent and sent["digest_time"] is None:
-        raise HTTPException(422, "digest_time: must not be null")
+        raise Invalid("digest_time: must not be null")
     changes: dict[str, Any] = {}
     for key, value in sent.items():
         if key in ("digest_time", "quiet_start", "quiet_end"):

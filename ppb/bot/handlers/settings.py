@@ -14,11 +14,12 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from ppb.bot.api import ApiClient, ApiError
+from ppb.bot.api import ApiClient
 from ppb.bot.i18n import locale_key
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import Menu, SettingAction
 from ppb.bot.messages import MessageManager
+from ppb.domain.errors import Invalid
 
 router = Router(name="settings")
 
@@ -141,9 +142,7 @@ async def take_value(message: Message, api: ApiClient, messages: MessageManager,
     key = (await state.get_data()).get("key", "mute")
     try:
         rules = await api.change_rules(chat_id, **parse_value(key, message.text or ""))
-    except ApiError as error:
-        if error.status != 422:
-            raise
+    except Invalid as error:  # a value the person typed that the rules refuse
         await messages.send_ephemeral(chat_id, _("That didn't work: {reason}. Try again.").format(
             reason=html.quote(error.detail)), menus.cancel())
         return
