@@ -18,7 +18,6 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -27,29 +26,13 @@ from ppb.actors.nudger import Nudger, NudgerSettings  # noqa: E402
 from ppb.actors.user_shard import UserShard  # noqa: E402
 from ppb.config import load_settings  # noqa: E402
 from ppb.core.scoring import Scoring  # noqa: E402
+from ppb.store.counting import CountingDatabase  # noqa: E402
 from ppb.store.migrate import upgrade  # noqa: E402
 from ppb.store.queries import NewPost, Store  # noqa: E402
 from ppb.store.schema import user_channels, users  # noqa: E402
 
 QUIET = 3600.0
 TOPICS = ["rockets", "football", "interest rates", "jazz", "hiking", "chess", "bread", "cars"]
-
-
-class CountingDatabase:
-    """Forwards to the real `databases.Database`, counting the statements sent."""
-
-    def __init__(self, database: Any) -> None:
-        self._database = database
-        self.counts: Counter[str] = Counter()
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._database, name)
-        if name in {"execute", "execute_many", "fetch_all", "fetch_one", "fetch_val"}:
-            async def counted(*args: Any, **kwargs: Any) -> Any:
-                self.counts[name] += 1
-                return await attribute(*args, **kwargs)
-            return counted
-        return attribute
 
 
 class OneAtATime:

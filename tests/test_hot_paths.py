@@ -6,7 +6,6 @@ for few due users as for many."""
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,26 +17,10 @@ from ppb.config import load_settings
 from ppb.domain.errors import NotFound
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent
+from ppb.store.counting import CountingDatabase
 from ppb.store.migrate import upgrade
 from ppb.store.queries import NewPost, Store
 from tests.test_nudger import QUIET, RecordingChat, nudger, quiet_for, trained_user
-
-
-class CountingDatabase:
-    """Forwards to the real database, counting the statements sent."""
-
-    def __init__(self, database: Any) -> None:
-        self._database = database
-        self.counts: Counter[str] = Counter()
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._database, name)
-        if name in {"execute", "execute_many", "fetch_all", "fetch_one", "fetch_val"}:
-            async def counted(*args: Any, **kwargs: Any) -> Any:
-                self.counts[name] += 1
-                return await attribute(*args, **kwargs)
-            return counted
-        return attribute
 
 
 async def a_channel_of_posts(store: Store, new_id, count: int) -> list[int]:
