@@ -1,52 +1,52 @@
-"""The bot end to end through the sandbox emulator: updates/s, p50 and p99 per update, side
-by side for the bot calling PPB over its REST API (`HttpPpb`, as a bot running elsewhere
-does, and as every bot did before the core was called in process), polling in process
-(`LocalPpb`, as the `bot` actor does), and webhook mode (in process, in the Api replica).
+"""The bot end to end through the sandbox's Bot API emulator: updates/s, p50 and p99 per
+update, and the CPU each process spends per update, for each way the bot runs, side by
+side in one run.
 
-    python bench/bot.py [--persons 40] [--duration 10]
+    python bench/bot.py [--persons 40] [--duration 10] [--rounds 1] [--scenario training|menu]
+                        [--modes polling,webhook] [--before DIR] [--rate R] [--trace] [--profile DIR]
 
-Each person sends /start, presses "Start training" and rates every card (👍 and 👎 in turn)
-until the training completes (the model is fitted), then switches the language (a write)
-back and forth for the rest of the duration. An update's time runs from the person's
-message or button press (the person's API) to the bot's answer being visible in the
-person's view of the chat (read by long polling, as the sandbox page does). The app, the
-emulator and the persons share one process and event loop, so the persons' own HTTP costs
-are in the figures of every mode alike. SQLite in a temporary
-directory. Polling bots run in a process of their own, as the `bot` actor does (the app,
-the emulator and the persons in this one); the webhook bot runs inside the app's process,
-as in an Api replica. Persons tap as fast as answers come, so the flood guard is set out
-of their way. Prints one table; asserts nothing about time.
+Every part runs in a process of its own (`bench/bot_parts.py`): the emulator (Telegram's
+stand-in), PPB's HTTP app (SQLite in a temporary directory), the polling bot, and the
+persons (`bench/bot_persons.py`, aiohttp: the load generator never shares a process with
+what it measures). Modes: `polling` (the bot calls the core in its own process, as the
+`bot` actor does), `webhook` (the bot inside the app's process, as in an Api replica), `rest`
+(the polling bot calling the REST API with `HttpPpb`, as a bot away from PPB's processes).
+With `--before DIR` (e.g. a `git archive` of main) every mode also runs DIR's `ppb`, the
+runs interleaved round by round so a drifting load weighs on both alike.
+
+Each person sends /start; `training` then presses "Start training", rates every card (👍
+and 👎 in turn) until the model is fitted, then switches the language (a write) back and
+forth; `menu` taps "How it works" and back. Persons tap as fast as answers come (closed
+loop: updates/s), or with `--rate` at a fixed offered load (open loop: latency from each
+tap's scheduled time). The flood guard is set out of their way. Prints one table; asserts
+nothing about time.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import itertools
-import logging
-import multiprocessing
+import collections
+import json
+import os
+import queue
+import shutil
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import httpx
-import uvicorn
+from typing import Any, TextIO
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from ppb.config import Settings, load_settings  # noqa: E402
-from ppb.store.migrate import upgrade  # noqa: E402
-
-API_KEY = "bench-bot-key"
-_ids = itertools.count(5_000_000_001)
+HERE = Path(__file__).resolve().parent
+API_KEY = "bench-bot-key-0123456789"
+TOKEN = "123456789:AAbenchBENCHbenchBENCHbenchBENCHben"
+FIRST_ID = 5_000_000_001
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -55,256 +55,311 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextlib.asynccontextmanager
-async def serve(app: Any, port: int) -> AsyncIterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on", timeout_graceful_shutdown=2))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("the server stopped while starting")
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU of a process so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+class Part:
+    """One process of the bench: started with a `ppb` on PYTHONPATH, ready when it says so,
+    stopped by closing its stdin."""
+
+    def __init__(self, name: str, command: list[str], tree: Path, log: TextIO) -> None:
+        self.name = name
+        self.log = log
+        env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(command, env=env, cwd=tree, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=log, text=True)
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line.rstrip("\n"))
+        self._lines.put(None)
+
+    def line(self, timeout: float) -> str:
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            raise RuntimeError(f"{self.name}: no answer within {timeout:g} s (log: {self.log.name})") from None
+        if line is None:
+            raise RuntimeError(f"{self.name} stopped (exit {self.process.wait()}; log: {self.log.name})")
+        return line
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        while self.line(timeout) != "ready":
+            pass
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.process.pid)
+
+    def stop(self) -> None:
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 @dataclass
 class Run:
     latencies: list[float] = field(default_factory=list)
-    started: float = 0.0
-    finished: float = 0.0
+    steps: dict[str, list[float]] = field(default_factory=dict)
+    seconds: float = 0.0
+    cpu: collections.Counter[str] = field(default_factory=collections.Counter)
+    load: list[float] = field(default_factory=list)
+
+    def add(self, other: Run) -> None:
+        self.latencies += other.latencies
+        for step, values in other.steps.items():
+            self.steps.setdefault(step, []).extend(values)
+        self.seconds += other.seconds
+        self.cpu.update(other.cpu)
+        self.load += other.load
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
 
 
-def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
-    return [b for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+def settings_for(mode: str, database: Path, app_port: int, telegram_port: int) -> dict[str, Any]:
+    """The app's and the bot's settings: the real bot configuration against a self-hosted
+    Bot API (the emulator's process), as `BOT_TOKEN` and `BOT_API_BASE` point a bot anywhere."""
+    return {
+        "DATABASE_URL": f"sqlite:///{database}", "PPB_API_KEY": API_KEY, "PPB_HTTP_PORT": app_port,
+        "PPB_DEMO_DATA": True, "DEFAULT_CHANNELS": "@ppb_demo_tech,@ppb_demo_kino", "POSTS_PER_CHANNEL": 3,
+        "PPB_MAX_BONUS_CHANNELS": 1, "BOT_MODE": "webhook" if mode == "webhook" else "polling",
+        "WEBHOOK_SECRET": "bench-secret", "BOT_TOKEN": TOKEN, "PPB_SANDBOX": False,
+        "BOT_API_BASE": f"http://127.0.0.1:{telegram_port}/sandbox/botapi",
+        "MINIAPP_URL": f"http://127.0.0.1:{app_port}/miniapp/",
+        "PPB_BOT_UPDATES_PER_S": 1000, "PPB_BOT_BURST": 1000,  # persons here tap as fast as answers come
+    }
 
 
-def _find(chat: dict[str, Any], text: str, button: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The newest bot message containing `text` with a button labelled with `button`."""
-    for message in reversed(chat["messages"]):
-        if message["from_bot"] and text in (message.get("text") or ""):
-            for candidate in _buttons(message):
-                if button in candidate["text"]:
-                    return message, candidate
-    return None
+class System:
+    """The emulator, the app and (polling) the bot of one mode and tree, each in its process."""
+
+    def __init__(self, mode: str, tree: Path, workdir: Path, index: int, trace: bool = False) -> None:
+        self.mode, self.tree, self.workdir, self.index = mode, tree, workdir, index
+        self.telegram_port, self.app_port = free_port(), free_port()
+        self.settings = settings_for(mode, workdir / f"run-{index}.db", self.app_port, self.telegram_port)
+        self.trace = trace
+        self.parts: dict[str, Part] = {}
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.telegram_port}"
+
+    def _start(self, role: str, **config: Any) -> None:
+        config["settings"] = self.settings
+        if self.trace:
+            config["trace"] = str(self.workdir / f"trace-{self.index}-{role}.json")
+        log = (self.workdir / f"run-{self.index}-{role}.log").open("w")
+        part = Part(role, [sys.executable, str(HERE / "bot_parts.py"), role, json.dumps(config)], self.tree, log)
+        self.parts[role] = part
+        part.wait_ready()
+
+    def __enter__(self) -> System:
+        try:
+            self._start("telegram", token=TOKEN, port=self.telegram_port)
+            self._start("app")
+            if self.mode != "webhook":
+                self._start("bot", over_http=self.mode == "rest")
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for name in ("bot", "app", "telegram"):  # the bot first: it polls the emulator
+            if name in self.parts:
+                self.parts.pop(name).stop()
+
+    def cpu(self) -> dict[str, float]:
+        return {name: part.cpu() for name, part in self.parts.items()}
+
+    def traces(self) -> list[tuple[float, str, str]]:
+        events: list[tuple[float, str, str]] = []
+        for path in self.workdir.glob(f"trace-{self.index}-*.json"):
+            events += [tuple(event) for event in json.loads(path.read_text())]  # type: ignore[misc]
+        return sorted(events)
 
 
-class Person:
-    def __init__(self, client: httpx.AsyncClient, run: Run) -> None:
-        self.client = client
-        self.run = run
-        self.user_id = next(_ids)
-        self.version = 0
-
-    async def until(self, found: Callable[[dict[str, Any]], Any], deadline_s: float = 30) -> Any:
-        """Long-poll the person's view of the chat until `found` returns something."""
-        deadline = time.perf_counter() + deadline_s
-        while time.perf_counter() < deadline:
-            try:
-                response = await self.client.get(f"/sandbox/api/chats/{self.user_id}",
-                                                 params={"after_version": self.version})
-            except (httpx.ReadError, httpx.RemoteProtocolError):  # a dropped keep-alive: poll again
-                continue
-            response.raise_for_status()
-            chat = response.json()
-            self.version = chat["version"]
-            result = found(chat)
-            if result:
-                return result
-        raise RuntimeError(f"person {self.user_id}: no answer within {deadline_s} s")
-
-    async def timed(self, send: Callable[[], Any], found: Callable[[dict[str, Any]], Any]) -> Any:
-        start = time.perf_counter()
-        response = await send()
-        response.raise_for_status()
-        result = await self.until(found)
-        self.run.latencies.append(time.perf_counter() - start)
-        return result
-
-    def press(self, message: dict[str, Any], button: dict[str, Any]) -> Callable[[], Any]:
-        body = {"message_id": message["message_id"], "data": button["callback_data"]}
-        return lambda: self.client.post(f"/sandbox/api/chats/{self.user_id}/callbacks", json=body)
-
-    async def chat_until(self, stop_at: float, scenario: str) -> None:
-        say = {"text": "/start", "first_name": "Ann", "username": f"u{self.user_id}", "language_code": "en"}
-        menu = await self.timed(lambda: self.client.post(f"/sandbox/api/chats/{self.user_id}/messages", json=say),
-                                lambda chat: _find(chat, "Hi, Ann", "Start training"))
-        if scenario == "menu":
-            menu = _find_button(menu[0], "How it works")
-            while time.perf_counter() < stop_at:
-                about = await self.timed(self.press(*menu), lambda chat: _find(chat, "How it works\n", "Menu"))
-                menu = await self.timed(self.press(*about), lambda chat: _find(chat, "Hi, Ann", "How it works"))
-            return
-        card = await self.timed(self.press(*menu), lambda chat: _find(chat, "Post 1 of", "👍"))
-        rated = 0
-        while True:
-            message, _ = card
-            label = "👍" if rated % 2 == 0 else "👎"
-            button = next(b for b in _buttons(message) if b["text"] == label)
-            rated += 1
-            card = await self.timed(self.press(message, button), lambda chat: (
-                _find(chat, f"Post {rated + 1} of", "👍") or _find(chat, "Training complete", "")))
-            if "Training complete" in (card[0].get("text") or ""):
-                break
-        menu = await self.timed(self.press(*_find_button(card[0], "Menu")),
-                                lambda chat: _find(chat, "Main menu", "Language"))
-        while time.perf_counter() < stop_at:
-            languages = await self.timed(self.press(*menu), lambda chat: _find(chat, "Choose your language", "English"))
-            menu = await self.timed(self.press(*languages), lambda chat: _find(chat, "Main menu", "Language"))
+def persons(system: System, count: int, processes: int, first_id: int, duration: float, scenario: str,
+            rate: float | None, start_in: float = 1.5) -> tuple[list[dict[str, Any]], float]:
+    """Run `count` persons in `processes` processes from a common start; their reports and
+    the start time."""
+    start_at = time.time() + start_in
+    shares = [count // processes + (1 if i < count % processes else 0) for i in range(processes)]
+    running: list[subprocess.Popen[str]] = []
+    offset = 0
+    for share in shares:
+        if not share:
+            continue
+        config = {"base": system.base, "persons": share, "persons_total": count, "first_index": offset,
+                  "first_id": first_id + offset, "start_at": start_at, "duration": duration,
+                  "scenario": scenario, "rate": rate}
+        running.append(subprocess.Popen([sys.executable, str(HERE / "bot_persons.py"), json.dumps(config)],
+                                        stdout=subprocess.PIPE, text=True))
+        offset += share
+    reports = []
+    for process in running:
+        out, _ = process.communicate(timeout=duration + 120)
+        if process.returncode:
+            raise RuntimeError(f"a persons process failed (exit {process.returncode})")
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    return reports, start_at
 
 
-def _find_button(message: dict[str, Any], label: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    return message, next(b for b in _buttons(message) if label in b["text"])
+def measure(system: System, args: argparse.Namespace, first_id: int, profile: Path | None = None) -> Run:
+    # warm up (imports, first connections, caches), then the measured window
+    persons(system, min(4, args.persons), 1, first_id + 900_000, 2.0, args.scenario, None, start_in=0.5)
+    spies: list[subprocess.Popen[bytes]] = []
+    reports: list[dict[str, Any]] = []
+    before: dict[str, float] = {}
 
+    def snapshot() -> None:
+        before.update(system.cpu())
+        if profile is not None:
+            spies.extend(spy(system, profile, args.duration))
 
-def settings_for(mode: str, directory: Path, index: int = 0) -> Settings:
-    url = f"sqlite:///{directory / f'{mode}-{index}.db'}"
-    settings = load_settings(
-        DATABASE_URL=url, PPB_API_KEY=API_KEY, PPB_HTTP_PORT=free_port(), PPB_DEMO_DATA=True,
-        DEFAULT_CHANNELS="@ppb_demo_tech,@ppb_demo_kino", POSTS_PER_CHANNEL=3, PPB_MAX_BONUS_CHANNELS=1,
-        BOT_MODE=mode, WEBHOOK_SECRET="bench-secret",
-        PPB_BOT_UPDATES_PER_S=1000, PPB_BOT_BURST=1000,  # persons here tap as fast as answers come
-    )
-    upgrade(settings.async_database_url)
-    return settings
-
-
-async def drive(base: str, persons: int, duration: float, scenario: str) -> Run:
-    run = Run()
-    limits = httpx.Limits(max_connections=persons * 2 + 4, max_keepalive_connections=persons * 2 + 4)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
-        run.started = time.perf_counter()
-        people = [Person(client, run) for _ in range(persons)]
-        await asyncio.gather(*(person.chat_until(run.started + duration, scenario) for person in people))
-        run.finished = time.perf_counter()
+    start_in = 1.5
+    timer = threading.Timer(start_in, snapshot)
+    timer.start()
+    try:
+        reports, start_at = persons(system, args.persons, args.person_processes, first_id, args.duration,
+                                    args.scenario, args.rate, start_in)
+    finally:
+        timer.join()
+    after = system.cpu()
+    for process in spies:
+        process.wait()
+    run = Run(load=[os.getloadavg()[0]])
+    for report in reports:
+        for step, latency in report["latencies"]:
+            run.latencies.append(latency)
+            run.steps.setdefault(step, []).append(latency)
+    run.seconds = max(report["finished"] for report in reports) - start_at
+    run.cpu.update({name: after[name] - before.get(name, after[name]) for name in after})
+    run.cpu["persons"] = sum(report["cpu_s"] for report in reports)
     return run
 
 
-async def polling(settings: Settings, persons: int, duration: float, scenario: str, *,
-                  over_http: bool = False) -> Run:
-    """The bot polling from a process of its own, as the `bot` actor does: calling the core
-    in that process (its own database pool), or with `over_http` the API's REST routes."""
-    from ppb.compose import http_app
-
-    app = http_app(settings)
-    async with serve(app, settings.http_port) as base:
-        context = multiprocessing.get_context("spawn")
-        ready, stop = context.Event(), context.Event()
-        bot = context.Process(target=bot_process, args=(settings, over_http, ready, stop), daemon=True)
-        bot.start()
-        try:
-            if not await asyncio.to_thread(ready.wait, 120):
-                raise RuntimeError("the bot process did not start polling")
-            return await drive(base, persons, duration, scenario)
-        finally:
-            stop.set()
-            await asyncio.to_thread(bot.join, 30)
-            if bot.is_alive():
-                bot.kill()
-            await app.state.sandbox.close()
+def spy(system: System, directory: Path, duration: float) -> list[subprocess.Popen[bytes]]:
+    """py-spy on every part for the measured window (raw collapsed stacks, one file each)."""
+    executable = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    directory.mkdir(parents=True, exist_ok=True)
+    return [subprocess.Popen([executable, "record", "-r", "100", "--nonblocking", "-f", "raw", "-d",
+                              str(int(duration)), "-p", str(part.process.pid),
+                              "-o", str(directory / f"{system.mode}-{system.index}-{name}.txt")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for name, part in system.parts.items()]
 
 
-def bot_process(settings: Settings, over_http: bool, ready: Any, stop: Any) -> None:
-    logging.basicConfig(level=logging.WARNING)
-    asyncio.run(_poll(settings, over_http, ready, stop))
-
-
-async def _poll(settings: Settings, over_http: bool, ready: Any, stop: Any) -> None:
-    from ppb.compose import build_bot_app, build_core
-
-    core = None if over_http else build_core(settings, with_scraper=False)
-    if core is not None:
-        await core.store.connect()
-    bot_app = build_bot_app(settings, core=core)
-    await bot_app.prepare()
-    task = asyncio.create_task(bot_app.dispatcher.start_polling(
-        bot_app.bot, handle_signals=False, close_bot_session=False, polling_timeout=5))
-    ready.set()
-    await asyncio.to_thread(stop.wait)
-    await bot_app.dispatcher.stop_polling()
-    await task
-    await bot_app.close()
-    if core is not None:
-        await core.store.disconnect()
-
-
-async def polling_over_http(settings: Settings, persons: int, duration: float, scenario: str) -> Run:
-    return await polling(settings, persons, duration, scenario, over_http=True)
-
-
-async def webhook(settings: Settings, persons: int, duration: float, scenario: str) -> Run:
-    from ppb.compose import http_app
-    from ppb.http.webhook import register_webhook
-
-    app = http_app(settings)
-    async with serve(app, settings.http_port) as base:
-        try:
-            await register_webhook(settings)
-            return await drive(base, persons, duration, scenario)
-        finally:
-            await app.state.sandbox.close()
-            if hasattr(app.state, "webhook_bot"):
-                await app.state.webhook_bot.close()
+def trace(args: argparse.Namespace, workdir: Path) -> None:
+    """One person tapping the menu on an idle system: every step of one tap, in every process."""
+    args.persons, args.scenario = 1, "menu"
+    with System(args.modes[0], ROOT, workdir, 999, trace=True) as system:
+        persons(system, 1, 1, FIRST_ID, 2.0, "menu", None, start_in=0.5)  # warm up
+        time.sleep(0.5)
+        cut = time.time()
+        persons(system, 1, 1, FIRST_ID + 1, 1.0, "menu", None, start_in=0.5)
+    events = [e for e in system.traces() if e[0] >= cut]
+    taps = [i for i, e in enumerate(events) if e[2].endswith("/callbacks in")]
+    if len(taps) < 4:
+        print("too few taps traced")
+        return
+    first, last = taps[2], taps[3]
+    t0 = events[first][0]
+    print(f"one tap, {args.modes[0]} mode (ms from the person's POST arriving at the emulator):")
+    for when, process, what in events[first:last]:
+        print(f"{1000 * (when - t0):8.2f}  {process:9} {what}")
 
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-MODES: dict[str, Callable[..., Any]] = {
-    "REST (before)": polling_over_http, "polling": polling, "webhook": webhook,
-}
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=40, help="people chatting at once")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per mode and round")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per run")
     parser.add_argument("--rounds", type=int, default=1,
-                        help="run the modes in turn this many times and add them up (a machine "
-                             "whose load drifts then weighs on every mode alike)")
-    parser.add_argument("--scenario", choices=("training", "menu"), default="training",
-                        help="training: /start, train, then switch languages; menu: /start, then "
-                             "\"How it works\" and back (the earlier bench's taps)")
+                        help="run every column in turn this many times and add them up")
+    parser.add_argument("--scenario", choices=("training", "menu"), default="training")
+    parser.add_argument("--modes", type=lambda s: s.split(","), default=["polling", "webhook"],
+                        help="comma-separated: polling, webhook, rest")
+    parser.add_argument("--before", type=Path, metavar="DIR",
+                        help="another checkout (e.g. `git archive` of main): every mode runs its `ppb` too")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="open loop: updates a second the persons send together (default: closed loop)")
+    parser.add_argument("--person-processes", type=int, default=1)
+    parser.add_argument("--trace", action="store_true", help="print one tap's steps in every process, then stop")
+    parser.add_argument("--profile", type=Path, metavar="DIR", help="py-spy every process of every run into DIR")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
+    trees = {"": ROOT} if args.before is None else {" (before)": args.before.resolve(), "": ROOT}
+    columns = [(f"{mode}{suffix}", mode, tree) for mode in args.modes for suffix, tree in trees.items()]
     runs: dict[str, Run] = {}
+    loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="ppb-bench-bot-") as directory:
-        # warm up (imports, the embedding, first connections) so the first mode pays no more
-        asyncio.run(polling_over_http(settings_for("polling", Path(directory), 99), 2, 2.0, args.scenario))
-        for round_ in range(args.rounds):
-            for index, (mode, body) in enumerate(MODES.items()):
-                settings = settings_for("webhook" if mode == "webhook" else "polling", Path(directory),
-                                        10 * round_ + index)
-                run = asyncio.run(body(settings, args.persons, args.duration, args.scenario))
-                if mode in runs:  # the rounds add up: their updates, and their seconds
-                    total = runs[mode]
-                    total.latencies += run.latencies
-                    total.finished += run.finished - run.started
-                else:
-                    runs[mode] = run
-    print(f"bot end to end through the sandbox ({args.scenario}): {args.persons} persons, "
-          f"{args.duration:g} s per mode, {args.rounds} round(s)")
-    print(f"{'':14}" + "".join(f"{mode:>15}" for mode in MODES))
-    rate = lambda r: len(r.latencies) / (r.finished - r.started)  # noqa: E731
-    rows: list[tuple[str, Callable[[Run], float], str]] = [
-        ("updates", lambda r: len(r.latencies), "{:15.0f}"),
-        ("updates/s", rate, "{:15.1f}"),
-        ("p50 ms", lambda r: 1000 * statistics.median(r.latencies), "{:15.1f}"),
-        ("p99 ms", lambda r: 1000 * percentile(r.latencies, 0.99), "{:15.1f}"),
+        workdir = Path(directory)
+        if args.trace:
+            trace(args, workdir)
+            return
+        index = 0
+        for _ in range(args.rounds):
+            for name, mode, tree in columns:
+                index += 1
+                with System(mode, tree, workdir, index) as system:
+                    run = measure(system, args, FIRST_ID + 1_000_000 * index, args.profile)
+                runs.setdefault(name, Run()).add(run)
+                print(f"  {name}: {run.rate:.1f} updates/s, p50 {1000 * statistics.median(run.latencies):.1f} ms "
+                      f"(load {run.load[0]:.1f})", file=sys.stderr, flush=True)
+    loads.append(os.getloadavg()[0])
+    report(args, runs, loads)
+
+
+def report(args: argparse.Namespace, runs: dict[str, Run], loads: list[float]) -> None:
+    loop = f"open loop at {args.rate:g} updates/s" if args.rate else "closed loop"
+    print(f"bot end to end through the sandbox ({args.scenario}, {loop}): {args.persons} persons, "
+          f"{args.duration:g} s per run, {args.rounds} round(s); load average (1 min) "
+          f"{min(loads + [x for r in runs.values() for x in r.load]):.1f} to "
+          f"{max(loads + [x for r in runs.values() for x in r.load]):.1f} on {os.cpu_count()} CPUs")
+    names = list(runs)
+    width = max(18, *(len(name) + 2 for name in names))
+    print(f"{'':26}" + "".join(f"{name:>{width}}" for name in names))
+    parts = ["telegram", "app", "bot", "persons"]
+    rows: list[tuple[str, Any, str]] = [
+        ("updates", lambda r: len(r.latencies), "{:.0f}"),
+        ("updates/s", lambda r: r.rate, "{:.1f}"),
+        ("p50 ms", lambda r: 1000 * statistics.median(r.latencies), "{:.1f}"),
+        ("p99 ms", lambda r: 1000 * percentile(r.latencies, 0.99), "{:.1f}"),
+        *((f"CPU ms/update: {part}", (lambda p: lambda r: 1000 * r.cpu.get(p, 0.0) / max(1, len(r.latencies)))(part),
+           "{:.2f}") for part in parts),
+        ("CPU ms/update: total", lambda r: 1000 * sum(r.cpu.values()) / max(1, len(r.latencies)), "{:.2f}"),
+        ("cores busy", lambda r: sum(r.cpu.values()) / r.seconds if r.seconds else 0.0, "{:.2f}"),
     ]
-    for name, value, shape in rows:
-        print(f"{name:14}" + "".join(shape.format(value(runs[mode])) for mode in MODES))
-    before = runs["REST (before)"]
-    for mode in ("polling", "webhook"):
-        print(f"{mode} / REST: updates/s {rate(runs[mode]) / rate(before):.1f}x, "
-              f"p50 {statistics.median(before.latencies) / statistics.median(runs[mode].latencies):.1f}x lower")
+    for label, value, shape in rows:
+        print(f"{label:26}" + "".join(f"{shape.format(value(runs[name])):>{width}}" for name in names))
+    steps = list(dict.fromkeys(step for run in runs.values() for step in run.steps))
+    for step in steps:  # each kind of update: how many, and its p50
+        cells = []
+        for name in names:
+            values = runs[name].steps.get(step, [])
+            cells.append(f"{len(values)} x {1000 * statistics.median(values):.0f}" if values else "-")
+        print(f"{'p50 ms: ' + step:26}" + "".join(f"{cell:>{width}}" for cell in cells))
+    for mode in args.modes:
+        old, new = runs.get(f"{mode} (before)"), runs.get(mode)
+        if old and new and old.latencies and new.latencies:
+            print(f"{mode}: updates/s {new.rate / old.rate:.1f}x, p50 "
+                  f"{statistics.median(old.latencies) / statistics.median(new.latencies):.1f}x lower, CPU per update "
+                  f"{sum(old.cpu.values()) / len(old.latencies) / (sum(new.cpu.values()) / len(new.latencies)):.1f}x less")
 
 
 if __name__ == "__main__":
