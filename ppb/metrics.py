@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -56,12 +57,14 @@ METRICS: dict[str, Definition] = {
 
 def in_ray_worker() -> bool:
     """Whether this process is one of Ray's workers (a replica or an actor), whose metrics
-    Ray's agent exports; a driver (`ppb up`, a test) counts in its own registry."""
-    try:
-        import ray
-        from ray._private.worker import WORKER_MODE, global_worker
-    except ImportError:  # pragma: no cover - ray is a dependency
+    Ray's agent exports; a driver (`ppb up`, a test) counts in its own registry. A process
+    that never imported Ray is no worker (and importing it here, on a hot path, would cost
+    a second and a hundred MB in a process that does not use it)."""
+    if "ray" not in sys.modules:
         return False
+    import ray
+    from ray._private.worker import WORKER_MODE, global_worker
+
     return ray.is_initialized() and global_worker.mode == WORKER_MODE
 
 
