@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
@@ -24,6 +23,7 @@ from ppb.bot.i18n import LocaleMiddleware, build_i18n
 from ppb.bot.measure import UpdateMetrics
 from ppb.bot.messages import MessageManager, Registry
 from ppb.bot.retry import RetryMiddleware
+from ppb.bot.session import BotSession
 from ppb.bot.throttle import Throttle, ThrottleMiddleware
 from ppb.config import Settings, sandbox_bot_token
 from ppb.core.ppb import Ppb
@@ -68,7 +68,7 @@ def build_bot(settings: Settings, public_base: str | None = None, *, retry_outag
               wait_out_floods: bool = True) -> Bot:
     """With `wait_out_floods` off, a 429 goes to the caller, who waits it out (the outbox
     pauses its whole queue instead of one send)."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(bot_api_base(settings, public_base)))
+    session = BotSession(api=TelegramAPIServer.from_base(bot_api_base(settings, public_base)))
     session.middleware(RetryMiddleware(outage_s=retry_outage_s, wait_out_floods=wait_out_floods))
     return Bot(bot_token(settings), session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
