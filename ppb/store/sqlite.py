@@ -9,6 +9,8 @@ import aiosqlite
 from databases import Database
 from databases.backends.sqlite import SQLiteBackend, SQLitePool
 
+from ppb.store.sqlite_inline import InlineSQLiteConnection, StatementCache
+
 IDLE_CONNECTIONS = 8
 
 
@@ -50,9 +52,16 @@ class ReusingSQLitePool(SQLitePool):
 
 
 class PooledSQLiteBackend(SQLiteBackend):
+    """Pooled connections whose statements run in the event loop (`sqlite_inline.py`)."""
+
     def __init__(self, database_url: Any, **options: Any) -> None:
+        options.setdefault("check_same_thread", False)  # opened in aiosqlite's thread, used in the loop
         super().__init__(database_url, **options)
         self._pool = ReusingSQLitePool(self._database_url, **self._options)
+        self._statements = StatementCache(self._dialect)
+
+    def connection(self) -> InlineSQLiteConnection:  # type: ignore[override]
+        return InlineSQLiteConnection(self._pool, self._dialect, self._statements)
 
     async def disconnect(self) -> None:
         await self._pool.close_idle()

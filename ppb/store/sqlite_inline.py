@@ -1,0 +1,196 @@
+"""SQLite statements run in the event loop, each compiled once.
+
+`databases` sends every statement to the connection's own thread (aiosqlite) and compiles
+it with SQLAlchemy every time. A point query costs SQLite tens of microseconds, while the
+compile costs a few hundred and the thread hop waits for the GIL, up to the interpreter's
+switch interval (5 ms) when the loop is busy; a write queued behind the process's write
+lock waited for every such hop of the one before it. Here a statement runs on the same
+connection right in the loop, compiled once per shape (SQLAlchemy's statement cache, with
+each call's values bound anew), and only when SQLite would have to wait (another process
+holds the write lock: `SQLITE_BUSY`) does it go to the connection's thread and wait there,
+with the usual busy timeout, so the loop never stalls on a lock.
+
+Results and parameters are exactly those `databases` builds (its `Record`, its bind
+processors); transactions run on the same connection, in the loop too.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from typing import Any
+
+import aiosqlite
+from databases.backends.common.records import Record, Row, create_column_maps
+from databases.backends.sqlite import CompilationContext, SQLiteConnection, SQLitePool, SQLiteTransaction
+from databases.interfaces import TransactionBackend
+from sqlalchemy.engine.cursor import CursorResultMetaData
+from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.ddl import DDLElement
+from sqlalchemy.util import LRUCache
+
+BUSY_TIMEOUT_MS = 30_000
+"""How long a statement sent to the thread waits for another process's lock."""
+CACHED_STATEMENTS = 1000
+
+
+class Compiled:
+    """A statement's SQL, its parameters' order and processors, and what reads its rows."""
+
+    __slots__ = ("compiled", "sql", "names", "processors", "result_columns", "column_maps", "context",
+                 "metadata")
+
+    def __init__(self, compiled: Any, dialect: Dialect) -> None:
+        self.compiled = compiled
+        self.sql: str = compiled.string
+        self.names: list[str] = list(compiled.positiontup or [])
+        self.processors = compiled._bind_processors
+        self.result_columns = compiled._result_columns
+        self.column_maps = create_column_maps(self.result_columns)
+        context = dialect.execution_ctx_cls()
+        context.dialect = dialect
+        context.result_column_struct = (
+            compiled._result_columns, compiled._ordered_columns, compiled._textual_ordered_columns,
+            compiled._ad_hoc_textual, compiled._loose_column_name_matching,
+        )
+        self.context = CompilationContext(context)
+        self.metadata: CursorResultMetaData | None = None  # built from the first cursor
+
+    def arguments(self, params: dict[str, Any]) -> list[Any]:
+        processors = self.processors
+        return [processors[name](params[name]) if name in processors else params[name] for name in self.names]
+
+    def rows(self, description: Any, rows: list[tuple[Any, ...]], dialect: Dialect) -> list[Record]:
+        if self.metadata is None:
+            self.metadata = CursorResultMetaData(self.context, description)
+        metadata = self.metadata
+        return [Record(Row(metadata, metadata._processors, metadata._keymap, row), self.result_columns, dialect,
+                       self.column_maps) for row in rows]
+
+
+class StatementCache:
+    """Compiled statements by SQLAlchemy's cache key, for one dialect."""
+
+    def __init__(self, dialect: Dialect, size: int = CACHED_STATEMENTS) -> None:
+        self.dialect = dialect
+        self._sqlalchemy: LRUCache[Any, Any] = LRUCache(size)
+        self._ours: dict[int, Compiled] = {}
+
+    def prepare(self, query: ClauseElement) -> tuple[Compiled, list[Any]]:
+        """The statement compiled (once per shape) and this call's arguments."""
+        if isinstance(query, DDLElement):
+            return self._uncached(query)
+        compiled, extracted, collected, _ = query._compile_w_cache(
+            self.dialect, compiled_cache=self._sqlalchemy, column_keys=[])
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            return self._uncached(query)  # IN (...) lists: rendered per call, as `databases` does
+        entry = self._ours.get(id(compiled))
+        if entry is None or entry.compiled is not compiled:
+            entry = Compiled(compiled, self.dialect)
+            if len(self._ours) > 2 * CACHED_STATEMENTS:  # entries of compiled statements the LRU dropped
+                self._ours.clear()
+            self._ours[id(compiled)] = entry
+        params = compiled.construct_params(extracted_parameters=extracted, _collected_params=collected)
+        return entry, entry.arguments(params)
+
+    def _uncached(self, query: ClauseElement) -> tuple[Compiled, list[Any]]:
+        compiled = query.compile(dialect=self.dialect, compile_kwargs={"render_postcompile": True})
+        entry = Compiled(compiled, self.dialect)
+        if isinstance(query, DDLElement):
+            return entry, []
+        return entry, entry.arguments(compiled.construct_params())
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is None:
+        return "locked" in str(error) or "busy" in str(error)
+    return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _run(raw: sqlite3.Connection, sql: str, args: list[Any], fetch: int) -> tuple[Any, Any, Any]:
+    """Run one statement: (description, rows or row, result of `execute`). `fetch`: 0 none,
+    1 one row, 2 all rows."""
+    cursor = raw.execute(sql, args)
+    try:
+        if fetch == 2:
+            return cursor.description, cursor.fetchall(), None
+        if fetch == 1:
+            return cursor.description, cursor.fetchone(), None
+        return None, None, cursor.rowcount if cursor.lastrowid == 0 else cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+def _run_waiting(raw: sqlite3.Connection, sql: str, args: list[Any], fetch: int) -> tuple[Any, Any, Any]:
+    """The same in the connection's thread, waiting for the lock as long as SQLite is told to."""
+    raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    try:
+        return _run(raw, sql, args, fetch)
+    finally:
+        raw.execute("PRAGMA busy_timeout=0")
+
+
+class InlineSQLiteConnection(SQLiteConnection):
+    def __init__(self, pool: SQLitePool, dialect: Dialect, cache: StatementCache) -> None:
+        super().__init__(pool, dialect)
+        self._cache = cache
+
+    async def acquire(self) -> None:
+        await super().acquire()
+        assert self._connection is not None
+        self._connection._conn.execute("PRAGMA busy_timeout=0")  # the loop never waits for a lock
+
+    async def _statement(self, sql: str, args: list[Any], fetch: int) -> tuple[Any, Any, Any]:
+        connection: aiosqlite.Connection | None = self._connection
+        assert connection is not None, "Connection is not acquired"
+        try:
+            return _run(connection._conn, sql, args, fetch)
+        except sqlite3.OperationalError as error:
+            if not _busy(error):
+                raise
+        return await connection._execute(_run_waiting, connection._conn, sql, args, fetch)  # type: ignore[no-any-return]
+
+    async def fetch_all(self, query: ClauseElement) -> list[Record]:
+        entry, args = self._cache.prepare(query)
+        description, rows, _ = await self._statement(entry.sql, args, 2)
+        return entry.rows(description, rows, self._dialect)
+
+    async def fetch_one(self, query: ClauseElement) -> Record | None:
+        entry, args = self._cache.prepare(query)
+        description, row, _ = await self._statement(entry.sql, args, 1)
+        if row is None:
+            return None
+        return entry.rows(description, [row], self._dialect)[0]
+
+    async def execute(self, query: ClauseElement) -> Any:
+        entry, args = self._cache.prepare(query)
+        return (await self._statement(entry.sql, args, 0))[2]
+
+    async def run_sql(self, sql: str) -> None:
+        await self._statement(sql, [], 0)
+
+    def transaction(self) -> TransactionBackend:
+        return InlineTransaction(self)
+
+
+class InlineTransaction(SQLiteTransaction):
+    """BEGIN, COMMIT, ROLLBACK and savepoints on the connection, in the loop."""
+
+    _connection: InlineSQLiteConnection
+
+    async def start(self, is_root: bool, extra_options: dict[Any, Any]) -> None:
+        self._is_root = is_root
+        if is_root:
+            await self._connection.run_sql("BEGIN")
+        else:
+            self._savepoint_name = f"STARLETTE_SAVEPOINT_{uuid.uuid4().hex}"
+            await self._connection.run_sql(f"SAVEPOINT {self._savepoint_name}")
+
+    async def commit(self) -> None:
+        await self._connection.run_sql("COMMIT" if self._is_root else f"RELEASE SAVEPOINT {self._savepoint_name}")
+
+    async def rollback(self) -> None:
+        await self._connection.run_sql(
+            "ROLLBACK" if self._is_root else f"ROLLBACK TO SAVEPOINT {self._savepoint_name}")
