@@ -11,7 +11,9 @@ from databases.backends.sqlite import SQLiteBackend, SQLitePool
 
 from ppb.store.sqlite_inline import InlineSQLiteConnection, StatementCache
 
-IDLE_CONNECTIONS = 8
+IDLE_CONNECTIONS = 32
+"""Released connections kept open: as many as are used at once in a busy process (each
+opened one costs a thread and a connect, in the loop's way)."""
 
 
 class TunedConnection(sqlite3.Connection):

@@ -77,29 +77,30 @@ class StatementCache:
         self._sqlalchemy: LRUCache[Any, Any] = LRUCache(size)
         self._ours: dict[int, Compiled] = {}
 
-    def prepare(self, query: ClauseElement) -> tuple[Compiled, list[Any]]:
-        """The statement compiled (once per shape) and this call's arguments."""
+    def prepare(self, query: ClauseElement) -> tuple[Compiled, str, list[Any]]:
+        """The statement compiled (once per shape), its SQL and this call's arguments (as
+        SQLAlchemy's own execution binds them: IN lists expanded per call)."""
         if isinstance(query, DDLElement):
-            return self._uncached(query)
+            compiled = query.compile(dialect=self.dialect)
+            return Compiled(compiled, self.dialect), compiled.string, []
         compiled, extracted, collected, _ = query._compile_w_cache(
             self.dialect, compiled_cache=self._sqlalchemy, column_keys=[])
-        if compiled.literal_execute_params or compiled.post_compile_params:
-            return self._uncached(query)  # IN (...) lists: rendered per call, as `databases` does
         entry = self._ours.get(id(compiled))
         if entry is None or entry.compiled is not compiled:
             entry = Compiled(compiled, self.dialect)
-            if len(self._ours) > 2 * CACHED_STATEMENTS:  # entries of compiled statements the LRU dropped
+            if len(self._ours) > 2 * CACHED_STATEMENTS:  # entries of statements the LRU dropped
                 self._ours.clear()
             self._ours[id(compiled)] = entry
-        params = compiled.construct_params(extracted_parameters=extracted, _collected_params=collected)
-        return entry, entry.arguments(params)
-
-    def _uncached(self, query: ClauseElement) -> tuple[Compiled, list[Any]]:
-        compiled = query.compile(dialect=self.dialect, compile_kwargs={"render_postcompile": True})
-        entry = Compiled(compiled, self.dialect)
-        if isinstance(query, DDLElement):
-            return entry, []
-        return entry, entry.arguments(compiled.construct_params())
+        params = compiled.construct_params(extracted_parameters=extracted, escape_names=False,
+                                           _collected_params=collected)
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            expanded = compiled._process_parameters_for_postcompile(params)
+            processors = {**compiled._bind_processors, **expanded.processors}
+            values = expanded.parameters
+            return entry, expanded.statement, [
+                processors[name](values[name]) if name in processors else values[name]
+                for name in expanded.positiontup]
+        return entry, entry.sql, entry.arguments(params)
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:
@@ -153,20 +154,20 @@ class InlineSQLiteConnection(SQLiteConnection):
         return await connection._execute(_run_waiting, connection._conn, sql, args, fetch)  # type: ignore[no-any-return]
 
     async def fetch_all(self, query: ClauseElement) -> list[Record]:
-        entry, args = self._cache.prepare(query)
-        description, rows, _ = await self._statement(entry.sql, args, 2)
+        entry, sql, args = self._cache.prepare(query)
+        description, rows, _ = await self._statement(sql, args, 2)
         return entry.rows(description, rows, self._dialect)
 
     async def fetch_one(self, query: ClauseElement) -> Record | None:
-        entry, args = self._cache.prepare(query)
-        description, row, _ = await self._statement(entry.sql, args, 1)
+        entry, sql, args = self._cache.prepare(query)
+        description, row, _ = await self._statement(sql, args, 1)
         if row is None:
             return None
         return entry.rows(description, [row], self._dialect)[0]
 
     async def execute(self, query: ClauseElement) -> Any:
-        entry, args = self._cache.prepare(query)
-        return (await self._statement(entry.sql, args, 0))[2]
+        _, sql, args = self._cache.prepare(query)
+        return (await self._statement(sql, args, 0))[2]
 
     async def run_sql(self, sql: str) -> None:
         await self._statement(sql, [], 0)
