@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import aiohttp
+import orjson
 
 from ppb.sandbox.model import BotApiError, Chat, ChatMessage, Person, bad_request
 
@@ -61,7 +62,7 @@ class Emulator:
         self.webhook_connections = 40
         self._arrival: asyncio.Event | None = None
         self._deliverer: asyncio.Task[None] | None = None
-        self._http: httpx.AsyncClient | None = None
+        self._http: aiohttp.ClientSession | None = None
 
     # the bot -------------------------------------------------------------------------
 
@@ -255,15 +256,19 @@ class Emulator:
             self._announce()
 
     async def _post(self, update: dict[str, Any]) -> bool:
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=60.0)
-        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret} if self.webhook_secret else {}
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60.0),
+                                               connector=aiohttp.TCPConnector(limit=0))
+        headers = {"Content-Type": "application/json"}
+        if self.webhook_secret:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
         try:
-            response = await self._http.post(str(self.webhook_url), json=update, headers=headers)
-        except httpx.HTTPError as error:
+            async with self._http.post(str(self.webhook_url), data=orjson.dumps(update), headers=headers) as response:
+                await response.read()
+                return 200 <= response.status < 300
+        except (aiohttp.ClientError, TimeoutError) as error:
             log.info("webhook delivery failed: %s", type(error).__name__)
             return False
-        return 200 <= response.status_code < 300
 
     async def close(self) -> None:
         self.webhook_url = None
@@ -271,7 +276,7 @@ class Emulator:
         if self._deliverer is not None:
             self._deliverer.cancel()
         if self._http is not None:
-            await self._http.aclose()
+            await self._http.close()
             self._http = None
 
 
