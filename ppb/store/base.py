@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from databases import Database
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ppb.store.prepared import Prepared, bound
 from ppb.store.sqlite import PPBDatabase, TunedConnection
 
 Row = dict[str, Any]
@@ -115,6 +116,10 @@ class StoreBase:
 
     async def ping(self) -> None:
         await self.database.fetch_val("SELECT 1")
+
+    def _bound(self, prepared: Prepared, **values: Any) -> Any:
+        """A statement built once (`prepared.py`) with this call's values, ready for `databases`."""
+        return bound(self.dialect, prepared, values)
 
     def _insert(self, table: sa.Table) -> Any:
         module = postgresql if self.dialect == "postgresql" else sqlite

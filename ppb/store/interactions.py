@@ -9,9 +9,14 @@ import sqlalchemy as sa
 from ppb.domain.errors import NotFound
 from ppb.domain.interactions import InteractionType
 from ppb.store.base import Row, _row, _rows, utcnow, writes
+from ppb.store.prepared import Prepared
 from ppb.store.rating_writes import RatingWrites
 from ppb.store.schema import chat_posts, interactions, miniapp_feed_posts, posts, users
 from ppb.store.users import UserQueries
+
+
+RATING_COUNT = Prepared(sa.select(sa.func.count()).select_from(interactions).where(
+    interactions.c.user_id == sa.bindparam("user_id", type_=interactions.c.user_id.type)))
 
 
 class InteractionQueries(RatingWrites, UserQueries):
@@ -64,9 +69,7 @@ class InteractionQueries(RatingWrites, UserQueries):
         return row
 
     async def rating_count(self, user_id: int) -> int:
-        return int(await self.database.fetch_val(
-            sa.select(sa.func.count()).select_from(interactions).where(interactions.c.user_id == user_id)
-        ) or 0)
+        return int(await self.database.fetch_val(self._bound(RATING_COUNT, user_id=user_id)) or 0)
 
     async def list_interactions(self, user_id: int) -> list[Row]:
         records = await self.database.fetch_all(

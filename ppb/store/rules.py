@@ -10,6 +10,7 @@ import orjson
 import sqlalchemy as sa
 
 from ppb.store.base import Row, StoreBase, _rows, utcnow, writes
+from ppb.store.prepared import Prepared
 from ppb.store.schema import user_rules
 
 
@@ -19,14 +20,16 @@ def _decoded(row: Row) -> Row:
     return row
 
 
+RULES = Prepared(sa.select(user_rules).where(
+    user_rules.c.user_id.in_(sa.bindparam("user_ids", expanding=True, type_=user_rules.c.user_id.type))))
+
+
 class RuleQueries(StoreBase):
     async def rules_rows(self, user_ids: Sequence[int]) -> dict[int, Row]:
         """The stored rules of these users, by user id (users on defaults are absent)."""
         if not user_ids:
             return {}
-        records = await self.database.fetch_all(
-            sa.select(user_rules).where(user_rules.c.user_id.in_(list(user_ids)))
-        )
+        records = await self.database.fetch_all(self._bound(RULES, user_ids=list(user_ids)))
         return {int(row["user_id"]): _decoded(row) for row in _rows(records)}
 
     @writes

@@ -30,6 +30,8 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.ddl import DDLElement
 from sqlalchemy.util import LRUCache
 
+from ppb.store.prepared import Bound
+
 BUSY_TIMEOUT_MS = 30_000
 """How long a statement sent to the thread waits for another process's lock."""
 CACHED_STATEMENTS = 1000
@@ -39,7 +41,7 @@ class Compiled:
     """A statement's SQL, its parameters' order and processors, and what reads its rows."""
 
     __slots__ = ("compiled", "sql", "names", "processors", "result_columns", "column_maps", "context",
-                 "metadata")
+                 "metadata", "defaults", "expanding")
 
     def __init__(self, compiled: Any, dialect: Dialect) -> None:
         self.compiled = compiled
@@ -56,10 +58,21 @@ class Compiled:
         )
         self.context = CompilationContext(context)
         self.metadata: CursorResultMetaData | None = None  # built from the first cursor
+        self.expanding = bool(compiled.literal_execute_params or compiled.post_compile_params)
+        self.defaults: dict[str, Any] | None = None  # a prepared statement's own literal values
 
-    def arguments(self, params: dict[str, Any]) -> list[Any]:
+    def arguments(self, params: dict[str, Any]) -> tuple[str, list[Any]]:
+        """The SQL to run and its arguments, in order (IN lists expanded for these values, as
+        SQLAlchemy's own execution expands them)."""
+        if self.expanding:
+            expanded = self.compiled._process_parameters_for_postcompile(params)
+            processors = {**self.processors, **expanded.processors}
+            values = expanded.parameters
+            return expanded.statement, [processors[name](values[name]) if name in processors else values[name]
+                                        for name in expanded.positiontup]
         processors = self.processors
-        return [processors[name](params[name]) if name in processors else params[name] for name in self.names]
+        return self.sql, [processors[name](params[name]) if name in processors else params[name]
+                          for name in self.names]
 
     def rows(self, description: Any, rows: list[tuple[Any, ...]], dialect: Dialect) -> list[Record]:
         if self.metadata is None:
@@ -77,9 +90,10 @@ class StatementCache:
         self._sqlalchemy: LRUCache[Any, Any] = LRUCache(size)
         self._ours: dict[int, Compiled] = {}
 
-    def prepare(self, query: ClauseElement) -> tuple[Compiled, str, list[Any]]:
-        """The statement compiled (once per shape), its SQL and this call's arguments (as
-        SQLAlchemy's own execution binds them: IN lists expanded per call)."""
+    def prepare(self, query: ClauseElement | Bound) -> tuple[Compiled, str, list[Any]]:
+        """The statement compiled (once per shape), its SQL and this call's arguments."""
+        if isinstance(query, Bound):
+            return self._bound(query)
         if isinstance(query, DDLElement):
             compiled = query.compile(dialect=self.dialect)
             return Compiled(compiled, self.dialect), compiled.string, []
@@ -93,14 +107,18 @@ class StatementCache:
             self._ours[id(compiled)] = entry
         params = compiled.construct_params(extracted_parameters=extracted, escape_names=False,
                                            _collected_params=collected)
-        if compiled.literal_execute_params or compiled.post_compile_params:
-            expanded = compiled._process_parameters_for_postcompile(params)
-            processors = {**compiled._bind_processors, **expanded.processors}
-            values = expanded.parameters
-            return entry, expanded.statement, [
-                processors[name](values[name]) if name in processors else values[name]
-                for name in expanded.positiontup]
-        return entry, entry.sql, entry.arguments(params)
+        return (entry, *entry.arguments(params))
+
+    def _bound(self, query: Bound) -> tuple[Compiled, str, list[Any]]:
+        """A statement built once (`prepared.py`): compiled once, no cache key to compute."""
+        entry = query.prepared.compiled.get("sqlite")  # every store's SQLite dialect is configured alike
+        if entry is None:
+            compiled = query.prepared.statement.compile(dialect=self.dialect)
+            entry = Compiled(compiled, self.dialect)
+            entry.defaults = compiled.construct_params(escape_names=False, _check=False)
+            query.prepared.compiled["sqlite"] = entry
+        assert entry.defaults is not None
+        return (entry, *entry.arguments({**entry.defaults, **query.values}))
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:

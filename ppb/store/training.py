@@ -7,7 +7,30 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from ppb.store.base import Row, StoreBase, _rows, utcnow, writes
+from ppb.store.prepared import Prepared
 from ppb.store.schema import channels, interactions, posts, training_items
+
+
+_user = sa.bindparam("user_id", type_=training_items.c.user_id.type)
+TRAINING_SET = Prepared(
+    sa.select(
+        posts.c.id,
+        posts.c.channel_id,
+        posts.c.telegram_message_id,
+        posts.c.text,
+        posts.c.media_type,
+        posts.c.posted_at,
+        channels.c.username.label("channel_username"),
+        channels.c.title.label("channel_title"),
+        interactions.c.interaction_type.label("rating"),
+    )
+    .select_from(training_items)
+    .join(posts, posts.c.id == training_items.c.post_id)
+    .join(channels, channels.c.id == posts.c.channel_id)
+    .outerjoin(interactions, sa.and_(interactions.c.post_id == posts.c.id, interactions.c.user_id == _user))
+    .where(training_items.c.user_id == _user)
+    .order_by(training_items.c.position)
+)
 
 
 class TrainingQueries(StoreBase):
@@ -37,26 +60,4 @@ class TrainingQueries(StoreBase):
 
     async def training_set(self, user_id: int) -> list[Row]:
         """The user's training set in order: each post as a card, with the user's rating (or None)."""
-        query = (
-            sa.select(
-                posts.c.id,
-                posts.c.channel_id,
-                posts.c.telegram_message_id,
-                posts.c.text,
-                posts.c.media_type,
-                posts.c.posted_at,
-                channels.c.username.label("channel_username"),
-                channels.c.title.label("channel_title"),
-                interactions.c.interaction_type.label("rating"),
-            )
-            .select_from(training_items)
-            .join(posts, posts.c.id == training_items.c.post_id)
-            .join(channels, channels.c.id == posts.c.channel_id)
-            .outerjoin(
-                interactions,
-                sa.and_(interactions.c.post_id == posts.c.id, interactions.c.user_id == user_id),
-            )
-            .where(training_items.c.user_id == user_id)
-            .order_by(training_items.c.position)
-        )
-        return _rows(await self.database.fetch_all(query))
+        return _rows(await self.database.fetch_all(self._bound(TRAINING_SET, user_id=user_id)))

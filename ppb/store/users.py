@@ -7,11 +7,63 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ppb.domain.errors import DomainError, NotFound
 from ppb.domain.status import UserEvent, UserStatus, is_trained_after, next_status
 from ppb.store.base import Row, StoreBase, _row, _rows, utcnow, writes
+from ppb.store.prepared import Prepared
 from ppb.store.schema import user_logs, users
+
+
+def _param(name: str, column: sa.Column[Any]) -> Any:
+    return sa.bindparam(name, type_=column.type)
+
+
+FIND_USER = Prepared(sa.select(users).where(users.c.telegram_id == _param("telegram_id", users.c.telegram_id)))
+USER_ID = Prepared(sa.select(users.c.id).where(users.c.telegram_id == _param("telegram_id", users.c.telegram_id)))
+NEW_USER = {
+    name: Prepared(
+        module.insert(users)
+        .values(
+            telegram_id=_param("telegram_id", users.c.telegram_id), username=_param("username", users.c.username),
+            first_name=_param("first_name", users.c.first_name), last_name=_param("last_name", users.c.last_name),
+            language=_param("language", users.c.language), status=UserStatus.NEW.value, is_trained=False,
+            bonus_channels_count=0, created_at=_param("now", users.c.created_at),
+            updated_at=_param("now", users.c.updated_at), last_activity_at=_param("now", users.c.last_activity_at),
+        )
+        .on_conflict_do_nothing(index_elements=[users.c.telegram_id])
+        .returning(users.c.id)
+    )
+    for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
+}
+"""Insert the user unless there: its id, or no row when the user was there."""
+NAMES = Prepared(
+    users.update()
+    .where(users.c.telegram_id == _param("telegram_id", users.c.telegram_id))
+    .values(**{name: sa.func.coalesce(_param(name, users.c[name]), users.c[name])
+               for name in ("username", "first_name", "last_name", "language")},
+            updated_at=_param("now", users.c.updated_at))
+)
+"""A known user's names and language: those given (not None) replace the stored ones."""
+SEEN = Prepared(
+    users.update()
+    .where(users.c.id == _param("id", users.c.id), users.c.status == _param("status", users.c.status))
+    .values(last_activity_at=_param("now", users.c.last_activity_at))
+    .returning(users.c.id)
+)
+"""Activity without a transition, unless someone moved the user meanwhile."""
+MOVED = Prepared(
+    users.update()
+    .where(users.c.id == _param("id", users.c.id), users.c.status == _param("status", users.c.status))
+    .values(status=_param("target", users.c.status), is_trained=_param("is_trained", users.c.is_trained),
+            updated_at=_param("now", users.c.updated_at), last_activity_at=_param("now", users.c.last_activity_at))
+    .returning(users.c.id)
+)
+"""A transition (compare-and-set on the status it was decided from)."""
+LOG = Prepared(user_logs.insert().values(
+    user_id=_param("user_id", user_logs.c.user_id), action=_param("action", user_logs.c.action),
+    details=_param("details", user_logs.c.details), created_at=_param("at", user_logs.c.created_at)))
 
 
 class UserQueries(StoreBase):
@@ -26,48 +78,15 @@ class UserQueries(StoreBase):
     ) -> tuple[Row, bool]:
         """Create the user once; returns (user, created). Concurrent calls make one row."""
         now = utcnow()
-        statement = (
-            self._insert(users)
-            .values(
-                telegram_id=telegram_id,
-                username=username,
-                first_name=first_name,
-                last_name=last_name,
-                language=language,
-                status=UserStatus.NEW.value,
-                is_trained=False,
-                bonus_channels_count=0,
-                created_at=now,
-                updated_at=now,
-                last_activity_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=[users.c.telegram_id])
-            .returning(users.c.id)
-        )
-        inserted = await self.database.fetch_one(statement)
-        if inserted is None:
-            changes = {
-                key: value
-                for key, value in (
-                    ("username", username),
-                    ("first_name", first_name),
-                    ("last_name", last_name),
-                    ("language", language),
-                )
-                if value is not None
-            }
-            if changes:
-                await self.database.execute(
-                    users.update()
-                    .where(users.c.telegram_id == telegram_id)
-                    .values(**changes, updated_at=now)
-                )
+        names = {"username": username, "first_name": first_name, "last_name": last_name, "language": language}
+        inserted = await self.database.fetch_one(
+            self._bound(NEW_USER[self.dialect], telegram_id=telegram_id, now=now, **names))
+        if inserted is None and any(value is not None for value in names.values()):
+            await self.database.execute(self._bound(NAMES, telegram_id=telegram_id, now=now, **names))
         return await self.get_user(telegram_id), inserted is not None
 
     async def find_user(self, telegram_id: int) -> Row | None:
-        record = await self.database.fetch_one(
-            sa.select(users).where(users.c.telegram_id == telegram_id)
-        )
+        record = await self.database.fetch_one(self._bound(FIND_USER, telegram_id=telegram_id))
         return _row(record) if record else None
 
     async def get_user(self, telegram_id: int) -> Row:
@@ -77,9 +96,7 @@ class UserQueries(StoreBase):
         return user
 
     async def user_id(self, telegram_id: int) -> int:
-        value = await self.database.fetch_val(
-            sa.select(users.c.id).where(users.c.telegram_id == telegram_id)
-        )
+        value = await self.database.fetch_val(self._bound(USER_ID, telegram_id=telegram_id))
         if value is None:
             raise NotFound(f"user {telegram_id} not found (create it with POST /api/v1/users/)")
         return int(value)
@@ -94,20 +111,14 @@ class UserQueries(StoreBase):
             current = UserStatus(user["status"])
             target = next_status(current, event)
             now = utcnow()
-            values: dict[str, Any] = {"last_activity_at": now}
-            if target != current:
-                values |= {
-                    "status": target.value,
-                    "is_trained": is_trained_after(target, bool(user["is_trained"])),
-                    "updated_at": now,
-                }
             async with self.database.transaction():
-                changed = await self.database.fetch_one(
-                    users.update()
-                    .where(users.c.id == user["id"], users.c.status == current.value)
-                    .values(**values)
-                    .returning(users.c.id)
-                )
+                if target == current:
+                    changed = await self.database.fetch_one(
+                        self._bound(SEEN, id=user["id"], status=current.value, now=now))
+                else:
+                    changed = await self.database.fetch_one(self._bound(
+                        MOVED, id=user["id"], status=current.value, target=target.value, now=now,
+                        is_trained=is_trained_after(target, bool(user["is_trained"]))))
                 if changed is None:
                     continue  # someone else moved this user first: decide again
                 if target != current:
@@ -121,9 +132,7 @@ class UserQueries(StoreBase):
         raise DomainError(f"user {telegram_id} is changing too fast; try again")
 
     async def _log(self, user_id: int, action: str, details: dict[str, Any], at: datetime) -> None:
-        await self.database.execute(
-            user_logs.insert().values(user_id=user_id, action=action, details=details, created_at=at)
-        )
+        await self.database.execute(self._bound(LOG, user_id=user_id, action=action, details=details, at=at))
 
     async def user_log(self, user_id: int) -> list[Row]:
         records = await self.database.fetch_all(
