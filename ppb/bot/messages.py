@@ -55,8 +55,15 @@ class MessageManager:
                           tag: str = MENU, *, at_bottom: bool = False) -> int:
         """Show the chat's one message of this tag: edited in place when possible, sent anew
         (and the old one removed) when it is gone, too old, or `at_bottom` and not the last."""
-        current = await self.registry.get_latest(chat_id, MessageType.SYSTEM, tag)
-        if current is not None and not (at_bottom and await self._buried(chat_id, current)):
+        return await self._show(chat_id, text, reply_markup, tag, at_bottom, await self.registry.get_messages(chat_id))
+
+    async def _show(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None, tag: str,
+                    at_bottom: bool, known: Sequence[ManagedMessage]) -> int:
+        """`send_system` over the chat's registry as read once (`known`, oldest first): its
+        system message to edit, and whether anything came after it."""
+        current = next((m for m in reversed(known) if m.matches(MessageType.SYSTEM, tag)), None)
+        buried = current is not None and bool(known) and known[-1].message_id > current.message_id
+        if current is not None and not (at_bottom and buried):
             try:
                 await self.bot.edit_message_text(text=text, chat_id=chat_id, message_id=current.message_id,
                                                  reply_markup=reply_markup)
@@ -95,12 +102,18 @@ class MessageManager:
 
     async def transition_to_system(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None,
                                    tag: str = MENU, *, at_bottom: bool = False) -> int:
-        """Clear the prompts, then update (or send) the system message."""
-        await self.clear_ephemeral(chat_id)
-        return await self.send_system(chat_id, text, reply_markup, tag, at_bottom=at_bottom)
+        """Clear the prompts, then update (or send) the system message: the chat's registry
+        read once for both (a call to its `chats-<k>` shard under Ray)."""
+        known = await self.registry.get_messages(chat_id)
+        await self._clear(chat_id, [m for m in known if m.type == MessageType.EPHEMERAL])  # all of them go
+        return await self._show(chat_id, text, reply_markup, tag, at_bottom,
+                                [m for m in known if m.type != MessageType.EPHEMERAL])
 
     async def clear_ephemeral(self, chat_id: int) -> None:
-        ephemeral = await self.registry.get_messages(chat_id, MessageType.EPHEMERAL)
+        await self._clear(chat_id, await self.registry.get_messages(chat_id, MessageType.EPHEMERAL))
+
+    async def _clear(self, chat_id: int, ephemeral: Sequence[ManagedMessage]) -> None:
+        """Forget and delete the chat's prompts (as read in `ephemeral`)."""
         if not ephemeral:
             return
         cleared = set(await self.registry.clear_type(chat_id, MessageType.EPHEMERAL, uuid.uuid4().hex))
@@ -117,10 +130,6 @@ class MessageManager:
     async def close(self) -> None:
         for timer in list(self._timers):
             timer.cancel()
-
-    async def _buried(self, chat_id: int, message: ManagedMessage) -> bool:
-        latest = await self.registry.get_latest(chat_id)
-        return latest is not None and latest.message_id > message.message_id
 
     async def _delete_later(self, message: ManagedMessage, delay: float) -> None:
         await asyncio.sleep(delay)
