@@ -56,9 +56,34 @@ def free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU of a process so far (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """User and system CPU of a process so far (all its threads); 0 for one that is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def process_tree() -> dict[int, list[int]]:
+    """Each process's children."""
+    children: dict[int, list[int]] = collections.defaultdict(list)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children[parent].append(int(entry.name))
+    return children
+
+
+def descendants(pid: int, children: dict[int, list[int]]) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
 
 
 class Part:
@@ -89,7 +114,7 @@ class Part:
             raise RuntimeError(f"{self.name} stopped (exit {self.process.wait()}; log: {self.log.name})")
         return line
 
-    def wait_ready(self, timeout: float = 120) -> None:
+    def wait_ready(self, timeout: float = 300) -> None:
         while self.line(timeout) != "ready":
             pass
 
@@ -169,7 +194,7 @@ class System:
             self._start("telegram", token=TOKEN, port=self.telegram_port)
             self._start("app")
             if self.mode != "webhook":
-                self._start("bot", over_http=self.mode == "rest")
+                self._start("bot", over_http=self.mode == "rest", actors=self.mode == "shards")
         except BaseException:
             self.__exit__()
             raise
@@ -181,7 +206,10 @@ class System:
                 self.parts.pop(name).stop()
 
     def cpu(self) -> dict[str, float]:
-        return {name: part.cpu() for name, part in self.parts.items()}
+        """CPU seconds of each part, with every process it started (a Ray of its own)."""
+        children = process_tree()
+        return {name: sum(cpu_seconds(pid) for pid in descendants(part.process.pid, children))
+                for name, part in self.parts.items()}
 
     def traces(self) -> list[tuple[float, str, str]]:
         events: list[tuple[float, str, str]] = []
@@ -262,23 +290,24 @@ def spy(system: System, directory: Path, duration: float) -> list[subprocess.Pop
 
 
 def trace(args: argparse.Namespace, workdir: Path) -> None:
-    """One person tapping the menu on an idle system: every step of one tap, in every process."""
-    args.persons, args.scenario = 1, "menu"
+    """One person on an idle system: every step of one update (`--trace N`: the N-th
+    update of the scenario, 1 being /start) in every process."""
     with System(args.modes[0], ROOT, workdir, 999, trace=True) as system:
-        persons(system, 1, 1, FIRST_ID, 2.0, "menu", None, start_in=0.5)  # warm up
+        persons(system, 1, 1, FIRST_ID, 2.0, args.scenario, None, start_in=0.5)  # warm up
         time.sleep(0.5)
         cut = time.time()
-        persons(system, 1, 1, FIRST_ID + 1, 1.0, "menu", None, start_in=0.5)
+        persons(system, 1, 1, FIRST_ID + 1, 1.0, args.scenario, None, start_in=0.5)
     events = [e for e in system.traces() if e[0] >= cut]
-    taps = [i for i, e in enumerate(events) if e[2].endswith("/callbacks in")]
-    if len(taps) < 4:
-        print("too few taps traced")
+    sends = [i for i, e in enumerate(events) if e[2].endswith(("/callbacks in", "/messages in"))]
+    if len(sends) <= args.trace:
+        print("too few updates traced")
         return
-    first, last = taps[2], taps[3]
+    first, last = sends[args.trace - 1], sends[args.trace]
     t0 = events[first][0]
-    print(f"one tap, {args.modes[0]} mode (ms from the person's POST arriving at the emulator):")
+    print(f"update {args.trace} of the {args.scenario} scenario, {args.modes[0]} mode "
+          "(ms from the person's message or press arriving at the emulator):")
     for when, process, what in events[first:last]:
-        print(f"{1000 * (when - t0):8.2f}  {process:9} {what}")
+        print(f"{1000 * (when - t0):8.2f}  {process:9} {what.split(' #')[0]}")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -294,13 +323,15 @@ def main() -> None:
                         help="run every column in turn this many times and add them up")
     parser.add_argument("--scenario", choices=("training", "menu"), default="training")
     parser.add_argument("--modes", type=lambda s: s.split(","), default=["polling", "webhook"],
-                        help="comma-separated: polling, webhook, rest")
+                        help="comma-separated: polling, webhook, rest, shards (polling through the user and "
+                             "chat shards as Ray actors, as `ppb up` runs the bot)")
     parser.add_argument("--before", type=Path, metavar="DIR",
                         help="another checkout (e.g. `git archive` of main): every mode runs its `ppb` too")
     parser.add_argument("--rate", type=float, default=None,
                         help="open loop: updates a second the persons send together (default: closed loop)")
     parser.add_argument("--person-processes", type=int, default=1)
-    parser.add_argument("--trace", action="store_true", help="print one tap's steps in every process, then stop")
+    parser.add_argument("--trace", type=int, default=0, metavar="N",
+                        help="print the steps of one person's N-th update in every process, then stop")
     parser.add_argument("--profile", type=Path, metavar="DIR", help="py-spy every process of every run into DIR")
     args = parser.parse_args()
     trees = {"": ROOT} if args.before is None else {" (before)": args.before.resolve(), "": ROOT}

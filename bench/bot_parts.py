@@ -132,12 +132,19 @@ async def bot(config: dict[str, Any]) -> None:
     from ppb.compose import build_bot_app, build_core
 
     settings = settings_of(config)
-    core = None if config.get("over_http") else build_core(settings, with_scraper=False)
+    actors = bool(config.get("actors"))
+    if actors:  # a Ray of its own, as `ppb up` starts one: the user and chat shards are actors in it
+        import ray
+
+        ray.init(namespace=settings.ray_namespace, num_cpus=2, include_dashboard=False,
+                 logging_level=logging.WARNING, log_to_driver=False)
+        warm_up_shards(settings)
+    core = None if config.get("over_http") else build_core(settings, actors=actors, with_scraper=False)
     if core is not None:
         await core.store.connect()
     if config.get("trace"):
         trace_core("bot")
-    bot_app = build_bot_app(settings, core=core)
+    bot_app = build_bot_app(settings, core=core, actors=actors)
     await bot_app.prepare()
     task = asyncio.create_task(bot_app.dispatcher.start_polling(
         bot_app.bot, handle_signals=False, close_bot_session=False, polling_timeout=config.get("polling_timeout", 5)))
@@ -148,6 +155,20 @@ async def bot(config: dict[str, Any]) -> None:
     await bot_app.close()
     if core is not None:
         await core.store.disconnect()
+    if actors:
+        import ray
+
+        ray.shutdown()
+
+
+def warm_up_shards(settings: Any) -> None:
+    """Start every shard before the bench begins (a shard's first call starts its process)."""
+    import ray
+
+    from ppb.actors.remote import ChatShards, UserShards
+
+    handles = UserShards(settings).shards.start_all() + ChatShards(settings).shards.start_all()
+    ray.get([handle.stats.remote() for handle in handles], timeout=120)
 
 
 def trace_core(process: str) -> None:
@@ -159,20 +180,54 @@ def trace_core(process: str) -> None:
         method = getattr(owner, name)
 
         async def traced(*args: Any, **kwargs: Any) -> Any:
-            mark(process, f"{label} {name} in")
+            task = id(asyncio.current_task())
+            mark(process, f"{label} {name} in #{task}")
             try:
                 return await method(*args, **kwargs)
             finally:
-                mark(process, f"{label} {name} out")
+                mark(process, f"{label} {name} out #{task}")
 
         setattr(owner, name, traced)
 
     for name in ("register_user", "get_user", "event", "set_language", "training_state", "start_training",
-                 "rate", "train", "finish_training", "feed_page"):
+                 "rate", "train", "finish_training", "feed_page", "channels"):
         wrap(LocalPpb, name, "core")
     from aiogram.dispatcher.dispatcher import Dispatcher
 
     wrap(Dispatcher, "feed_update", "aiogram")
+    from ppb.core import training
+    from ppb.core.scoring import Scoring
+    from ppb.store.queries import Store
+
+    for name in ("rate", "upsert_user", "apply_event", "set_training"):
+        wrap(Store, name, "store")
+    for name in ("train", "sync"):
+        wrap(Scoring, name, "ranking")
+    from ppb.store.sqlite_writer import SQLiteWriter
+
+    write = SQLiteWriter._write
+
+    def counted(self: Any, connection: Any, batch: Any, *, begun: bool = False) -> None:
+        mark(process, f"writer {'inline' if begun else 'thread'} {len(batch)}")
+        return write(self, connection, batch, begun=begun)
+
+    SQLiteWriter._write = counted  # type: ignore[method-assign]
+    wrap_function(training, "after_rating", "core", process)
+    wrap_function(training, "read", "core", process)
+
+
+def wrap_function(module: Any, name: str, label: str, process: str) -> None:
+    function = getattr(module, name)
+
+    async def traced(*args: Any, **kwargs: Any) -> Any:
+        task = id(asyncio.current_task())
+        mark(process, f"{label} {name} in #{task}")
+        try:
+            return await function(*args, **kwargs)
+        finally:
+            mark(process, f"{label} {name} out #{task}")
+
+    setattr(module, name, traced)
 
 
 ROLES = {"telegram": telegram, "app": app, "bot": bot}
