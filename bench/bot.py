@@ -3,14 +3,17 @@ update, and the CPU each process spends per update, for each way the bot runs, s
 side in one run.
 
     python bench/bot.py [--persons 40] [--duration 10] [--rounds 1] [--scenario training|menu]
-                        [--modes polling,webhook] [--before DIR] [--rate R] [--trace] [--profile DIR]
+                        [--modes polling,webhook,rest,shards] [--before DIR] [--rate R]
+                        [--trace N] [--profile DIR]
 
 Every part runs in a process of its own (`bench/bot_parts.py`): the emulator (Telegram's
-stand-in), PPB's HTTP app (SQLite in a temporary directory), the polling bot, and the
-persons (`bench/bot_persons.py`, aiohttp: the load generator never shares a process with
-what it measures). Modes: `polling` (the bot calls the core in its own process, as the
-`bot` actor does), `webhook` (the bot inside the app's process, as in an Api replica), `rest`
-(the polling bot calling the REST API with `HttpPpb`, as a bot away from PPB's processes).
+stand-in, the bot's `BOT_API_BASE`), PPB's HTTP app (SQLite in a temporary directory), the
+polling bot, and the persons (`bench/bot_persons.py`, aiohttp: the load generator never
+shares a process with what it measures). Modes: `polling` (the bot calls the core in its
+own process, as the `bot` actor does), `webhook` (the bot inside the app's process, as in
+an Api replica), `rest` (the polling bot calling the REST API with `HttpPpb`, as a bot away
+from PPB's processes), `shards` (polling, with the user and chat shards as actors in a Ray
+the bot's process starts, as under `ppb up`; that part's CPU counts all of Ray's processes).
 With `--before DIR` (e.g. a `git archive` of main) every mode also runs DIR's `ppb`, the
 runs interleaved round by round so a drifting load weighs on both alike.
 

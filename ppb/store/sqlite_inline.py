@@ -8,7 +8,9 @@ lock waited for every such hop of the one before it. Here a statement runs on th
 connection right in the loop, compiled once per shape (SQLAlchemy's statement cache, with
 each call's values bound anew), and only when SQLite would have to wait (another process
 holds the write lock: `SQLITE_BUSY`) does it go to the connection's thread and wait there,
-with the usual busy timeout, so the loop never stalls on a lock.
+with the usual busy timeout, so the loop never stalls on a lock. A statement that turns
+out heavy (more than `HEAVY_S` of SQLite's CPU: a console report, a large scan) runs in the
+thread from then on, so it does not hold up every other request of the process either.
 
 Results and parameters are exactly those `databases` builds (its `Record`, its bind
 processors); transactions run on the same connection, in the loop too.
@@ -17,6 +19,7 @@ processors); transactions run on the same connection, in the loop too.
 from __future__ import annotations
 
 import sqlite3
+import time
 import uuid
 from typing import Any
 
@@ -35,13 +38,16 @@ from ppb.store.prepared import Bound
 BUSY_TIMEOUT_MS = 30_000
 """How long a statement sent to the thread waits for another process's lock."""
 CACHED_STATEMENTS = 1000
+HEAVY_S = 0.002
+"""A statement whose run cost more CPU than this (a console report, a big scan) keeps the
+loop no longer: its later runs go to the connection's thread, where SQLite releases the GIL."""
 
 
 class Compiled:
     """A statement's SQL, its parameters' order and processors, and what reads its rows."""
 
     __slots__ = ("compiled", "sql", "names", "processors", "result_columns", "column_maps", "context",
-                 "metadata", "defaults", "expanding")
+                 "metadata", "defaults", "expanding", "heavy")
 
     def __init__(self, compiled: Any, dialect: Dialect) -> None:
         self.compiled = compiled
@@ -60,6 +66,8 @@ class Compiled:
         self.metadata: CursorResultMetaData | None = None  # built from the first cursor
         self.expanding = bool(compiled.literal_execute_params or compiled.post_compile_params)
         self.defaults: dict[str, Any] | None = None  # a prepared statement's own literal values
+        self.heavy = False
+        """Once it has cost SQLite more than `HEAVY_S` of CPU: from then on it runs in the thread."""
 
     def arguments(self, params: dict[str, Any]) -> tuple[str, list[Any]]:
         """The SQL to run and its arguments, in order (IN lists expanded for these values, as
@@ -161,31 +169,37 @@ class InlineSQLiteConnection(SQLiteConnection):
         assert self._connection is not None
         self._connection._conn.execute("PRAGMA busy_timeout=0")  # the loop never waits for a lock
 
-    async def _statement(self, sql: str, args: list[Any], fetch: int) -> tuple[Any, Any, Any]:
+    async def _statement(self, sql: str, args: list[Any], fetch: int, entry: Compiled | None = None) -> tuple[Any, Any, Any]:
         connection: aiosqlite.Connection | None = self._connection
         assert connection is not None, "Connection is not acquired"
-        try:
-            return _run(connection._conn, sql, args, fetch)
-        except sqlite3.OperationalError as error:
-            if not _busy(error):
-                raise
+        if entry is None or not entry.heavy:
+            started = time.thread_time()
+            try:
+                result = _run(connection._conn, sql, args, fetch)
+            except sqlite3.OperationalError as error:
+                if not _busy(error):
+                    raise
+            else:
+                if entry is not None and time.thread_time() - started > HEAVY_S:
+                    entry.heavy = True
+                return result
         return await connection._execute(_run_waiting, connection._conn, sql, args, fetch)  # type: ignore[no-any-return]
 
     async def fetch_all(self, query: ClauseElement) -> list[Record]:
         entry, sql, args = self._cache.prepare(query)
-        description, rows, _ = await self._statement(sql, args, 2)
+        description, rows, _ = await self._statement(sql, args, 2, entry)
         return entry.rows(description, rows, self._dialect)
 
     async def fetch_one(self, query: ClauseElement) -> Record | None:
         entry, sql, args = self._cache.prepare(query)
-        description, row, _ = await self._statement(sql, args, 1)
+        description, row, _ = await self._statement(sql, args, 1, entry)
         if row is None:
             return None
         return entry.rows(description, [row], self._dialect)[0]
 
     async def execute(self, query: ClauseElement) -> Any:
-        _, sql, args = self._cache.prepare(query)
-        return (await self._statement(sql, args, 0))[2]
+        entry, sql, args = self._cache.prepare(query)
+        return (await self._statement(sql, args, 0, entry))[2]
 
     async def run_sql(self, sql: str) -> None:
         await self._statement(sql, [], 0)

@@ -1,0 +1,82 @@
+"""SQLite statements in the event loop (ppb/store/sqlite_inline.py): a statement that would
+wait for another process's lock waits in the connection's thread, with the loop free; a
+heavy one moves to the thread for good; prepared and ad-hoc statements read alike."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ppb.config import load_settings
+from ppb.store.migrate import upgrade
+from ppb.store.prepared import Prepared
+from ppb.store.queries import Store
+from ppb.store.schema import users
+from ppb.store.users import FIND_USER
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[tuple[Store, Path]]:
+    path = tmp_path / "inline.db"
+    url = load_settings(DATABASE_URL=f"sqlite:///{path}").async_database_url
+    await asyncio.to_thread(upgrade, url)
+    store = Store(url)
+    await store.connect()
+    try:
+        yield store, path
+    finally:
+        await store.disconnect()
+
+
+async def test_a_write_behind_another_process_lock_waits_without_holding_the_loop(sqlite_store) -> None:
+    store, path = sqlite_store
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # another process holds SQLite's write lock
+    try:
+        write = asyncio.ensure_future(store.upsert_user(7001, "late", "Late", None))
+        turns = 0
+        while turns < 50:  # the loop keeps turning while the write waits for the lock
+            await asyncio.sleep(0)
+            turns += 1
+        assert not write.done()
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    user, created = await asyncio.wait_for(write, 30)
+    assert created and user["username"] == "late"
+    assert (await store.get_user(7001))["first_name"] == "Late"
+
+
+async def test_a_heavy_statement_moves_to_the_connection_thread(sqlite_store) -> None:
+    store, _ = sqlite_store
+    heavy = sa.text(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000) "
+        "SELECT where_am_i(), count(*) FROM n"
+    )
+    async with store.session():
+        raw = store.database.connection().raw_connection._conn
+        raw.create_function("where_am_i", 0, threading.get_ident)
+        first = await store.database.fetch_one(heavy)
+        second = await store.database.fetch_one(heavy)
+    assert first[1] == second[1] == 300000
+    assert first[0] == threading.get_ident()  # in the loop the first time
+    assert second[0] != threading.get_ident()  # then in the thread, once it proved heavy
+
+
+async def test_prepared_and_ad_hoc_statements_read_the_same_row(sqlite_store) -> None:
+    store, _ = sqlite_store
+    await store.upsert_user(7002, "same", "Same", "Row", "en")
+    ad_hoc = await store.database.fetch_one(sa.select(users).where(users.c.telegram_id == 7002))
+    prepared = await store.database.fetch_one(store._bound(FIND_USER, telegram_id=7002))
+    assert dict(ad_hoc._mapping) == dict(prepared._mapping)
+    assert prepared["created_at"] is not None and not isinstance(prepared["created_at"], str)
+    listed = Prepared(sa.select(users.c.telegram_id).where(
+        users.c.telegram_id.in_(sa.bindparam("ids", expanding=True, type_=users.c.telegram_id.type))))
+    rows = await store.database.fetch_all(store._bound(listed, ids=[7002, 1, 2]))
+    assert [row[0] for row in rows] == [7002]
