@@ -294,13 +294,14 @@ def spy(system: System, directory: Path, duration: float) -> list[subprocess.Pop
 
 def trace(args: argparse.Namespace, workdir: Path) -> None:
     """One person on an idle system: every step of one update (`--trace N`: the N-th
-    update of the scenario, 1 being /start) in every process."""
-    with System(args.modes[0], ROOT, workdir, 999, trace=True) as system:
+    update of the scenario, 1 being /start) in every process; with `--before`, that tree's."""
+    tree = ROOT if args.before is None else args.before.resolve()
+    with System(args.modes[0], tree, workdir, 999, trace=True) as system:
         persons(system, 1, 1, FIRST_ID, 2.0, args.scenario, None, start_in=0.5)  # warm up
         time.sleep(0.5)
         cut = time.time()
         persons(system, 1, 1, FIRST_ID + 1, 1.0, args.scenario, None, start_in=0.5)
-    events = [e for e in system.traces() if e[0] >= cut]
+    events = [(when, process, what.split(" #")[0]) for when, process, what in system.traces() if when >= cut]
     sends = [i for i, e in enumerate(events) if e[2].endswith(("/callbacks in", "/messages in"))]
     if len(sends) <= args.trace:
         print("too few updates traced")
@@ -310,7 +311,7 @@ def trace(args: argparse.Namespace, workdir: Path) -> None:
     print(f"update {args.trace} of the {args.scenario} scenario, {args.modes[0]} mode "
           "(ms from the person's message or press arriving at the emulator):")
     for when, process, what in events[first:last]:
-        print(f"{1000 * (when - t0):8.2f}  {process:9} {what.split(' #')[0]}")
+        print(f"{1000 * (when - t0):8.2f}  {process:9} {what}")
 
 
 def percentile(values: list[float], share: float) -> float:

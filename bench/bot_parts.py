@@ -60,11 +60,12 @@ class Traced:
             return await self.app(scope, receive, send)
         path = scope["path"]
         name = path.rsplit("/", 1)[-1] if "/botapi/" in path else f"{scope['method']} {path}"
-        mark(self.process, f"{name} in")
+        task = id(asyncio.current_task())
+        mark(self.process, f"{name} in #{task}")
 
         async def sending(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.body" and not message.get("more_body"):
-                mark(self.process, f"{name} out")
+                mark(self.process, f"{name} out #{task}")
             await send(message)
 
         await self.app(scope, receive, sending)
