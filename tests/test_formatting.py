@@ -200,3 +200,43 @@ def test_whatever_the_entities_telegram_reads_the_text_and_every_kept_style_back
     assert render(parse(markup)) == markup
     short, _ = shorten(post, 7)
     assert seen(render(short))[0] == short.text
+
+
+# in the chat: every message that carries a post ------------------------------------------
+
+def chat_text(build, *args):
+    from ppb.bot.i18n import build_i18n
+
+    i18n = build_i18n()
+    with i18n.context(), i18n.use_locale("en"):
+        return build(*args)
+
+
+def test_a_long_formatted_post_is_cut_as_text_and_entities_and_an_old_row_is_escaped_text() -> None:
+    from ppb.bot.outbox_sender import digest_text, push_text
+    from ppb.bot.posts import TEXT_LIMIT, post_message
+
+    body = "<b>Новости &amp; события</b> дня: <a href=\"https://ex.org/?a=1&amp;b=2\">рынок &lt;растёт&gt;</a>. " * 120
+    post = {"id": 1, "channel_title": "Рынки & <деньги>", "channel_username": "markets", "telegram_message_id": 7,
+            "text": "plain", "html": body}
+    message = chat_text(push_text, post)
+    shown, entities = seen(message)
+    assert shown.startswith("🔔 Рынки & <деньги>\n\nНовости & события дня: рынок <растёт>.")
+    assert shown.endswith("Read the whole post: https://t.me/markets/7")
+    assert len(shown) < 4096 and len(parse(post["html"]).text) > TEXT_LIMIT
+    assert {e["type"] for e in entities} == {"bold", "text_link"}
+    links = [e for e in entities if e["type"] == "text_link"]
+    assert all(e["url"] == "https://ex.org/?a=1&b=2" for e in links)
+
+    old = {**post, "html": None, "text": "Старый пост <b>без</b> разметки & всё"}
+    assert seen(chat_text(post_message, old)) == ("📰 Рынки & <деньги>\n\nСтарый пост <b>без</b> разметки & всё",
+                                                  [{"type": "bold", "offset": 3, "length": 16}])
+    foreign = {**old, "html": "<img src=x onerror=alert(1)>"}  # not what PPB writes: the plain text
+    assert chat_text(post_message, foreign) == chat_text(post_message, old)
+
+    digest = chat_text(digest_text, [post, old])
+    shown, entities = seen(digest)
+    first = shown.split("\n\n")[1]
+    assert first.startswith("1. Рынки & <деньги> ↗\nНовости & события дня: рынок <растёт>.") and first.endswith("…")
+    assert len(first.split("\n")[1]) <= 181
+    assert "Старый пост <b>без</b> разметки & всё" in shown
