@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 ENTITY_TYPES = frozenset({
@@ -30,8 +31,9 @@ LANGUAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+#.\-]{0,31}")
 _UNSAFE = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
-@dataclass(frozen=True, slots=True)
-class Entity:
+class Entity(NamedTuple):
+    """One Bot API `MessageEntity` (a tuple: cheap to make, hash and compare)."""
+
     type: str
     offset: int
     length: int
@@ -121,6 +123,8 @@ def cleaned(formatted: Formatted) -> list[Entity]:
     entities are cut around them); quotes do not overlap quotes, nor links links (the first
     one wins); a style over the same style is one. Styles may cross anything else: rendering
     closes and reopens them."""
+    if not formatted.entities:
+        return []
     seen = _Units(formatted.text)
     wanted: list[Entity] = []
     for entity in formatted.entities:
@@ -135,6 +139,8 @@ def cleaned(formatted: Formatted) -> list[Entity]:
             entity.language) else None
         url = entity.url if entity.type == "text_link" else None
         wanted.append(Entity(entity.type, start, end - start, url, language))
+    if len(wanted) < 2:
+        return wanted  # nothing to nest
     wanted = sorted(set(wanted), key=lambda e: (e.offset, -e.length, e.type))
     mono = _first_wins([e for e in wanted if e.type in MONO])
     rest: list[Entity] = []
@@ -155,7 +161,7 @@ def _merged(entities: list[Entity]) -> list[Entity]:
         current: Entity | None = None
         for entity in sorted((e for e in entities if (e.type, e.url or "") == kind), key=lambda e: e.offset):
             if current is not None and entity.offset <= current.end:
-                current = replace(current, length=max(current.end, entity.end) - current.offset)
+                current = current._replace(length=max(current.end, entity.end) - current.offset)
                 continue
             if current is not None:
                 merged.append(current)
@@ -188,9 +194,9 @@ def _around(entity: Entity, holes: Iterable[Entity]) -> list[Entity]:
                 next_pieces.append(piece)
                 continue
             if hole.offset > piece.offset:
-                next_pieces.append(replace(piece, length=hole.offset - piece.offset))
+                next_pieces.append(piece._replace(length=hole.offset - piece.offset))
             if hole.end < piece.end:
-                next_pieces.append(replace(piece, offset=hole.end, length=piece.end - hole.end))
+                next_pieces.append(piece._replace(offset=hole.end, length=piece.end - hole.end))
         pieces = next_pieces
     return pieces
 
@@ -201,7 +207,7 @@ def clip(formatted: Formatted, start: int, end: int) -> tuple[Entity, ...]:
     for entity in formatted.entities:
         a, b = max(entity.offset, start), min(entity.end, end)
         if b > a:
-            kept.append(replace(entity, offset=a - start, length=b - a))
+            kept.append(entity._replace(offset=a - start, length=b - a))
     return tuple(kept)
 
 
@@ -256,12 +262,15 @@ def squash(formatted: Formatted, keep: frozenset[str] = STYLES | {"code", "text_
             continue
         start, end = at[entity.offset], at[entity.end]
         if end > start:
-            entities.append(replace(entity, offset=start, length=end - start))
+            entities.append(entity._replace(offset=start, length=end - start))
     return Formatted("".join(out), tuple(entities))
 
 
 def join(parts: Iterable[Formatted], separator: str = "\n\n") -> Formatted:
     """Parts one after another (those with no visible text left out), entities moved along."""
+    parts = list(parts)
+    if not any(part.entities for part in parts):
+        return Formatted(separator.join(part.text for part in parts if part.text.strip()))
     texts: list[str] = []
     entities: list[Entity] = []
     at = 0
@@ -272,6 +281,6 @@ def join(parts: Iterable[Formatted], separator: str = "\n\n") -> Formatted:
             texts.append(separator)
             at += units(separator)
         texts.append(part.text)
-        entities.extend(replace(entity, offset=entity.offset + at) for entity in part.entities)
+        entities.extend(entity._replace(offset=entity.offset + at) for entity in part.entities)
         at += units(part.text)
     return Formatted("".join(texts), tuple(entities))

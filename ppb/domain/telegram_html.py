@@ -52,33 +52,36 @@ def render(formatted: Formatted) -> str:
     """Telegram HTML for the text and its entities (see `cleaned` for what is kept).
 
     Entities that cross are closed and reopened where they cross, so tags always nest."""
-    entities = cleaned(formatted)
-    raw = formatted.text.encode("utf-16-le")
-    size = len(raw) // 2
-    bounds = sorted({0, size, *(e.offset for e in entities), *(e.end for e in entities)})
-    starting: dict[int, list[Entity]] = {}
-    for entity in entities:
-        starting.setdefault(entity.offset, []).append(entity)
-    out: list[str] = []
-    active: set[Entity] = set()
-    opened: list[Entity] = []
-    for start, end in pairwise(bounds):
-        active = {e for e in active if e.end > start} | set(starting.get(start, ()))
-        wanted = sorted(active, key=_order)
-        same = 0
-        while same < min(len(opened), len(wanted)) and opened[same] == wanted[same]:
-            same += 1
-        out.extend(_close(e) for e in reversed(opened[same:]))
-        out.extend(_open(e) for e in wanted[same:])
-        opened = wanted
-        out.append(escape(raw[2 * start : 2 * end].decode("utf-16-le")))
-    out.extend(_close(e) for e in reversed(opened))
-    return "".join(out)
+    return _render(formatted.text, cleaned(formatted))
 
 
 def render_or_none(formatted: Formatted) -> str | None:
     """The HTML when some formatting survives `cleaned`; None when the text alone says it all."""
-    return render(formatted) if cleaned(formatted) else None
+    entities = cleaned(formatted)
+    return _render(formatted.text, entities) if entities else None
+
+
+def _render(text: str, entities: list[Entity]) -> str:
+    if not entities:
+        return escape(text)
+    raw = text.encode("utf-16-le")
+    size = len(raw) // 2
+    ordered = sorted(entities, key=_order)  # the nesting order, the same on every segment
+    spans = [(e.offset, e.end) for e in ordered]
+    bounds = sorted({0, size, *(a for a, _ in spans), *(b for _, b in spans)})
+    out: list[str] = []
+    opened: list[int] = []
+    for start, end in pairwise(bounds):
+        wanted = [i for i, (a, b) in enumerate(spans) if a <= start and b >= end]
+        same = 0
+        while same < min(len(opened), len(wanted)) and opened[same] == wanted[same]:
+            same += 1
+        out.extend(_close(ordered[i]) for i in reversed(opened[same:]))
+        out.extend(_open(ordered[i]) for i in wanted[same:])
+        opened = wanted
+        out.append(escape(raw[2 * start : 2 * end].decode("utf-16-le")))
+    out.extend(_close(ordered[i]) for i in reversed(opened))
+    return "".join(out)
 
 
 class MarkupError(ValueError):

@@ -135,8 +135,10 @@ def _flush(parts: list[tuple[dict[str, Any], str]], channel: ChannelExport) -> N
         channel.skipped += len(parts)
         return
     formatted = join(_formatted(message, where) for message, where in parts)
-    kept = formatted.text[:MAX_TEXT]
-    html = render_or_none(Formatted(kept, clip(formatted, 0, units(kept))))
+    html = None
+    if formatted.entities:
+        kept = formatted.text[:MAX_TEXT]
+        html = render_or_none(Formatted(kept, clip(formatted, 0, units(kept))))
     channel.posts.append(NewPost(first["id"], text[:MAX_TEXT], media.value, _posted_at(first, spot), html))
 
 
