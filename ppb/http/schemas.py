@@ -191,11 +191,13 @@ class PostIn(Body):
 
     @model_validator(mode="after")
     def _entities_fit_the_text(self) -> PostIn:
-        found = formatting.problems(self.text, [entity.entity() for entity in self.entities or ()])
+        if not self.entities:
+            return self
+        found = formatting.problems(self.text, [entity.entity() for entity in self.entities])
         if found:
             raise ValidationError.from_exception_data("PostIn", [
                 InitErrorDetails(type=PydanticCustomError("entity", "{reason}", {"reason": reason}), loc=("entities", index, field),
-                                 input=getattr((self.entities or [])[index], field))
+                                 input=getattr(self.entities[index], field))
                 for index, field, reason in found])
         return self
 
