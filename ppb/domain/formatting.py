@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
 ENTITY_TYPES = frozenset({
     "mention", "hashtag", "cashtag", "bot_command", "url", "email", "phone_number", "bold", "italic",
@@ -24,8 +23,9 @@ SHOWN = STYLES | BLOCKS | MONO | {"text_link"}
 """What PPB renders. The rest are shown as their text: Telegram finds mentions, hashtags and
 plain links in a text by itself, and a custom emoji falls back to the emoji it stands for."""
 
-LINK_SCHEMES = frozenset({"http", "https", "tg"})
 MAX_URL = 2048
+_LINK = re.compile(r"(?:https?://[^/?#]+|tg:).*", re.IGNORECASE | re.DOTALL)
+"""http(s) with a host, or tg: (checked after `_UNSAFE` has ruled out spaces and controls)."""
 LANGUAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+#.\-]{0,31}")
 """A `pre` block's language as a code highlighter names it (python, c++, objective-c)."""
 _UNSAFE = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -69,13 +69,7 @@ def safe_url(url: str | None) -> bool:
     """An http, https or tg link with no spaces or control characters (never javascript:)."""
     if not url or len(url) > MAX_URL or _UNSAFE.search(url):
         return False
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    if parts.scheme.lower() not in LINK_SCHEMES:
-        return False
-    return parts.scheme.lower() == "tg" or bool(parts.netloc)
+    return _LINK.fullmatch(url) is not None
 
 
 class _Units:
@@ -268,15 +262,15 @@ def squash(formatted: Formatted, keep: frozenset[str] = STYLES | {"code", "text_
 
 def join(parts: Iterable[Formatted], separator: str = "\n\n") -> Formatted:
     """Parts one after another (those with no visible text left out), entities moved along."""
-    parts = list(parts)
+    parts = [part for part in parts if part.text.strip()]
+    if len(parts) == 1:
+        return parts[0]
     if not any(part.entities for part in parts):
-        return Formatted(separator.join(part.text for part in parts if part.text.strip()))
+        return Formatted(separator.join(part.text for part in parts))
     texts: list[str] = []
     entities: list[Entity] = []
     at = 0
     for part in parts:
-        if not part.text.strip():
-            continue
         if texts:
             texts.append(separator)
             at += units(separator)

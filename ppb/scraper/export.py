@@ -137,8 +137,10 @@ def _flush(parts: list[tuple[dict[str, Any], str]], channel: ChannelExport) -> N
     formatted = join(_formatted(message, where) for message, where in parts)
     html = None
     if formatted.entities:
-        kept = formatted.text[:MAX_TEXT]
-        html = render_or_none(Formatted(kept, clip(formatted, 0, units(kept))))
+        if len(formatted.text) > MAX_TEXT:
+            kept = formatted.text[:MAX_TEXT]
+            formatted = Formatted(kept, clip(formatted, 0, units(kept)))
+        html = render_or_none(formatted)
     channel.posts.append(NewPost(first["id"], text[:MAX_TEXT], media.value, _posted_at(first, spot), html))
 
 
