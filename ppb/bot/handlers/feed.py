@@ -5,8 +5,6 @@ run out the chat says so before the posts of channels the person turned down."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
