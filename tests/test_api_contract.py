@@ -256,3 +256,52 @@ async def test_training_with_the_seeds_payload_answers_the_known_channels(api: h
     assert body["unknown_channels"] == [missing, "@user_channel_x"]
     [linked] = (await api.get(f"/api/v1/users/{user}/channels")).json()["channels"]
     assert linked["username"] == known
+
+
+async def test_bulk_posts_take_bot_api_entities_and_answer_their_formatting_as_html(api: httpx.AsyncClient, new_id) -> None:
+    channel_id = -1000000000000 - new_id()
+    username = f"fmt{channel_id % 10**9}"
+    await make_channel(api, channel_id, username, "Formats")
+    text = "🚀 New: <fast> & safe — docs"
+    rocket = 2  # "🚀" is two UTF-16 code units
+    bulk = await api.post("/api/v1/posts/bulk", json={"channel_telegram_id": channel_id, "posts": [
+        {"telegram_message_id": 1, "text": text, "posted_at": "2024-01-15T10:30:00Z",
+         "html": "<script>alert(1)</script>",  # never taken from a client
+         "entities": [{"type": "bold", "offset": rocket + 1, "length": 4},
+                      {"type": "text_link", "offset": len(text) + 1 - 4, "length": 4, "url": "https://example.org/d?a=1&b=2"}]},
+        {"telegram_message_id": 2, "text": "plain <b>", "posted_at": "2024-01-15T10:31:00Z", "html": "<b>x</b>"},
+    ]})
+    assert bulk.status_code == 200, bulk.text
+    user = new_id()
+    await api.post("/api/v1/users/", json={"telegram_id": user})
+    training = await api.post("/api/v1/posts/training",
+                              json={"user_telegram_id": user, "channel_usernames": [f"@{username}"]})
+    by_id = {post["telegram_message_id"]: post for post in training.json()["posts"]}
+    assert by_id[1]["text"] == text
+    assert by_id[1]["html"] == ('🚀 <b>New:</b> &lt;fast&gt; &amp; safe — '
+                                '<a href="https://example.org/d?a=1&amp;b=2">docs</a>')
+    assert by_id[2]["html"] is None
+
+
+async def test_wrong_entities_are_a_422_naming_the_field_and_the_reason(api: httpx.AsyncClient, new_id) -> None:
+    channel_id = -1000000000000 - new_id()
+    await make_channel(api, channel_id, f"bad{channel_id % 10**9}", "Bad formats")
+    cases = [
+        ({"type": "blink", "offset": 0, "length": 1}, "posts[0].entities[0].type", "unknown type 'blink'"),
+        ({"type": "bold", "offset": 0, "length": 20}, "posts[0].entities[0].length",
+         "ends at 20, past the end of the text (the text is 8 UTF-16 code units long)"),
+        ({"type": "bold", "offset": 9, "length": 1}, "posts[0].entities[0].offset", "past the end of the text"),
+        ({"type": "bold", "offset": 1, "length": 2}, "posts[0].entities[0].offset", "cuts a character in two"),
+        ({"type": "text_link", "offset": 0, "length": 2, "url": "javascript:alert(1)"}, "posts[0].entities[0].url",
+         "must be an http, https or tg link"),
+        ({"type": "text_link", "offset": 0, "length": 2}, "posts[0].entities[0].url", "is required for a text_link"),
+        ({"type": "pre", "offset": 0, "length": 2, "language": "py\"><x"}, "posts[0].entities[0].language",
+         "must be a language name"),
+        ({"type": "bold", "offset": -1, "length": 1}, "posts[0].entities[0].offset", "greater than or equal to 0"),
+    ]
+    for entity, field, reason in cases:
+        response = await api.post("/api/v1/posts/bulk", json={"channel_telegram_id": channel_id, "posts": [
+            {"telegram_message_id": 1, "text": "🚀 x <y>", "posted_at": "2024-01-15T10:30:00Z", "entities": [entity]}]})
+        assert response.status_code == 422, (entity, response.text)
+        detail = response.json()["detail"]
+        assert detail.startswith(f"{field}: ") and reason in detail, (entity, detail)

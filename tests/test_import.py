@@ -176,3 +176,45 @@ async def test_a_large_file_shows_progress(store, tmp_path, new_id) -> None:
     quiet = io.StringIO()
     await import_file(store, export_copy(tmp_path, "export_channel.json", {1500000001: new_id()}), progress_to=quiet)
     assert quiet.getvalue() == ""  # small files need no bar
+
+
+async def html_of(store: Store, telegram_id: int) -> dict[int, tuple[str, str | None]]:
+    channel = await store.get_channel(ChannelRef(telegram_id=telegram_id))
+    records = await store.database.fetch_all(
+        sa.select(posts.c.telegram_message_id, posts.c.text, posts.c.html).where(posts.c.channel_id == channel["id"]))
+    return {r[0]: (r[1], r[2]) for r in records}
+
+
+async def test_an_exports_formatting_is_kept_as_telegram_html(store, tmp_path, new_id) -> None:
+    bare = new_id()
+    messages = [
+        _message(id=1, text=[
+            "🔥 ", {"type": "bold", "text": "Итоги недели"}, ": цены <вверх> & ",
+            {"type": "italic", "text": "«стабильность»"}, " — ", {"type": "text_link", "text": "читать", "href": "https://example.org/a?x=1&y=2"},
+            " ", {"type": "hashtag", "text": "#экономика"}, " ", {"type": "custom_emoji", "text": "👍", "document_id": 5368324170671202286},
+        ]),
+        _message(id=2, text=[
+            {"type": "pre", "text": "if a < b:\n    go()", "language": "python"}, "\n",
+            {"type": "blockquote", "text": "A quote, folded", "collapsed": True}, "\n",
+            {"type": "spoiler", "text": "the ending"}, " ", {"type": "strikethrough", "text": "old"},
+            {"type": "underline", "text": "new"}, " ", {"type": "code", "text": "x&y"},
+            " ", {"type": "text_link", "text": "bad", "href": "javascript:alert(1)"},
+        ]),
+        _message(id=3, text="Plain & simple", text_entities=[{"type": "plain", "text": "Plain & "},
+                                                             {"type": "bold", "text": "simple"}]),
+        _message(id=4, text="Nothing to format, <b> is text"),
+    ]
+    path = tmp_path / "formatted.json"
+    path.write_text(json.dumps({"name": "Formats", "type": "public_channel", "id": bare, "messages": messages}))
+    await import_file(store, path)
+    stored = await html_of(store, marked(bare))
+    assert stored[1] == (
+        "🔥 Итоги недели: цены <вверх> & «стабильность» — читать (https://example.org/a?x=1&y=2) #экономика 👍",
+        '🔥 <b>Итоги недели</b>: цены &lt;вверх&gt; &amp; <i>«стабильность»</i> — '
+        '<a href="https://example.org/a?x=1&amp;y=2">читать</a> #экономика 👍')
+    assert stored[2][1] == (
+        '<pre><code class="language-python">if a &lt; b:\n    go()</code></pre>\n'
+        "<blockquote expandable>A quote, folded</blockquote>\n"
+        "<tg-spoiler>the ending</tg-spoiler> <s>old</s><u>new</u> <code>x&amp;y</code> bad")
+    assert stored[3] == ("Plain & simple", "Plain &amp; <b>simple</b>"), "text_entities when text is a string"
+    assert stored[4] == ("Nothing to format, <b> is text", None), "no formatting: no HTML kept"

@@ -164,6 +164,41 @@ def test_markup_in_posts_and_titles_is_shown_as_text(page: Page, server: Server)
     screenshot(page, "miniapp-markup-as-text")
 
 
+HOSTILE = (
+    '<b>bold</b> <i>it</i> <a href="javascript:window.__xss=3">js</a> <a href="https://example.org/x">ok</a> '
+    '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script><tg-spoiler>hidden</tg-spoiler>'
+    '<pre><code class="language-python">x&lt;1</code></pre><blockquote expandable>q</blockquote>'
+    '<b onclick="window.__xss=4">click</b><iframe src="javascript:window.__xss=5"></iframe>'
+)
+
+
+def test_a_posts_formatting_shows_and_markup_not_ours_is_only_text(page: Page, server: Server) -> None:
+    """What the API renders is shown formatted; markup PPB's renderer never writes (put into
+    the store by hand here) shows as its text: no element, attribute or link it asks for."""
+    top = server.post_ids[0]
+    with sqlite3.connect(server.database) as connection:
+        connection.execute("UPDATE posts SET html = ? WHERE id = ?", (HOSTILE, top))
+    try:
+        open_app(page, server)
+        text = page.locator(".card[data-top] .text")
+        expect(text).to_have_text("bold it js ok hiddenx<1qclick")
+        assert [text.locator("b").nth(i).inner_text() for i in range(2)] == ["bold", "click"]
+        assert text.locator("b[onclick], img, script, iframe").count() == 0
+        links = text.locator("a")
+        assert links.count() == 2 and links.nth(0).get_attribute("href") is None
+        assert links.nth(1).get_attribute("href") == "https://example.org/x"
+        assert text.locator("pre code.language-python").inner_text() == "x<1"
+        assert text.locator("blockquote.expandable").inner_text() == "q"
+        spoiler = text.locator("span.spoiler")
+        spoiler.click()
+        expect(spoiler).to_have_class("spoiler shown")
+        assert page.evaluate("window.__xss") is None
+        screenshot(page, "miniapp-formatting")
+    finally:
+        with sqlite3.connect(server.database) as connection:
+            connection.execute("UPDATE posts SET html = NULL WHERE id = ?", (top,))
+
+
 @pytest.mark.parametrize(
     ("make", "state"),
     [
@@ -218,7 +253,8 @@ def test_offline_ratings_queue_and_are_stored_exactly_once(page: Page, server: S
     page.unroute("**/api/v1/miniapp/**")
     wait_until(lambda: ratings(server, user) == {first: ["like"], second: ["dislike"]}, 20, "the queued ratings stored")
     expect(page.locator("[data-role=offline]")).to_be_hidden()
-    assert page.evaluate(f"localStorage.getItem('ppb:queue:{user}')") == "[]"
+    # The server stores a rating before its answer reaches the page, which then forgets it.
+    wait_until(lambda: page.evaluate(f"localStorage.getItem('ppb:queue:{user}')") == "[]", 10, "the queue emptied")
     assert sorted(sent) == sorted([first, second])  # each delivered once, none re-sent after success
 
 

@@ -9,6 +9,8 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
+
 from ppb.actors.outbox import Outbox, Pace, RetryLater, Undeliverable
 from ppb.store.queries import Store
 
@@ -111,3 +113,27 @@ async def test_a_restart_settles_claimed_messages_by_the_registry(store: Store, 
     rows = {m["id"]: m for m in await store.outbox_of((await store.get_user(chat))["id"])}
     assert rows[first]["status"] == "sent" and rows[first]["message_id"] == 777
     assert outbox.counters.recovered == 2
+
+
+async def test_what_became_of_each_message_is_counted_in_the_metrics(store: Store, new_id) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from ppb import metrics
+
+    def counted() -> dict[tuple[str, tuple], float]:
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(metrics.local_text().decode()) for s in family.samples}
+
+    before = counted()
+    chats, _ids = await queue(store, new_id, chats=2, each=2)
+    await Outbox(store, Recorder(flood_at={2}, blocked={chats[0]}), Pace(rate=100.0, per_chat_s=0.0, idle_s=0.05)).drain(30)
+    after = counted()
+
+    def grew(name: str, **labels: str) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    assert grew("ppb_outbox_messages_total", kind="push", outcome="sent") == 2
+    assert grew("ppb_outbox_messages_total", kind="push", outcome="failed") == 2
+    assert grew("ppb_outbox_flood_waits_total") == 1
+    assert grew("ppb_outbox_paused_seconds_total") == pytest.approx(0.6)

@@ -102,4 +102,12 @@ def test_markup_in_messages_is_shown_as_text(page: Page, running: Running) -> No
     expect(page.locator(".msg.bot .text", has_text="<b>x</b>")).to_have_text(MARKUP, timeout=15_000)
     expect(page.locator(".msg.bot .text", has_text="bold")).to_have_text("bold <i>escaped</i>")
     assert page.locator("#messages b, #messages i").count() == 0, "markup became elements"
+    # What Telegram made of the HTML (its entities) is drawn around text nodes, as a client does.
+    expect(page.locator(".msg.bot .text strong[data-entity=bold]")).to_have_text("bold")
+    running.run(bot.send_message(user_id, '🚀 <a href="https://example.org/?a=1&amp;b=2">link</a> '
+                                          '<a href="tg://resolve?domain=x">tg</a> <tg-spoiler>s</tg-spoiler>'))
+    link = page.locator('.msg.bot .text a[data-entity=text_link]', has_text="link")
+    expect(link).to_have_attribute("href", "https://example.org/?a=1&b=2")
+    assert page.locator('.msg.bot .text a[data-entity=text_link]', has_text="tg").get_attribute("href") is None
+    expect(page.locator(".msg.bot .text", has_text="🚀 link")).to_have_text("🚀 link tg s")
     screenshot(page, "sandbox-page-markup")

@@ -15,7 +15,7 @@ from ppb.domain.errors import DomainError, NotFound
 from ppb.scraper.errors import ChannelUnreadable, ScraperUnavailable
 from ppb.scraper.session import Scraper
 from ppb.store.queries import Store
-from ppb.store.schema import posts
+from ppb.store.schema import channels, posts
 from tests.conftest import eventually
 from tests.fixtures.fake_telegram import FakeTelegram, audio, document, photo, poll, video, voice
 
@@ -276,3 +276,35 @@ async def test_a_logged_out_session_is_unavailable(store, make_scraper) -> None:
     with pytest.raises(ScraperUnavailable, match="not logged in"):
         await scraper.scrape("@durov", 5)
     assert isinstance(ScraperUnavailable("x"), DomainError) and ScraperUnavailable.status_code == 503
+
+
+async def test_a_posts_formatting_is_kept_as_telegram_html(store, make_scraper, new_id) -> None:
+    world = FakeTelegram()
+    channel = channel_of(world, new_id)
+
+    def span(kind: type, text: str, fragment: str, **extra: Any) -> Any:
+        before = text[: text.index(fragment)]
+        return kind(offset=len(before.encode("utf-16-le")) // 2, length=len(fragment.encode("utf-16-le")) // 2, **extra)
+
+    text = "🚀 Релиз 2.0 <beta> & notes: читать. Цитата\nconst a = b && c;"
+    world.post(channel, 1, text, entities=[
+        span(types.MessageEntityCustomEmoji, text, "🚀", document_id=5),
+        span(types.MessageEntityBold, text, "Релиз 2.0 <beta>"),
+        span(types.MessageEntityItalic, text, "2.0 <beta> & notes"),  # crosses the bold
+        span(types.MessageEntityTextUrl, text, "читать", url="https://example.org/r?a=1&b=2"),
+        span(types.MessageEntityBlockquote, text, "Цитата", collapsed=False),
+        span(types.MessageEntityPre, text, "const a = b && c;", language="javascript"),
+        span(types.MessageEntityMentionName, text, "notes", user_id=42),
+    ])
+    world.post(channel, 2, "no formatting <here>")
+    await make_scraper(world).scrape(channel.username, 5)
+    found = await store.database.fetch_all(
+        sa.select(posts.c.telegram_message_id, posts.c.text, posts.c.html)
+        .join(channels, channels.c.id == posts.c.channel_id).where(channels.c.telegram_id == marked(channel.id)))
+    by_id = {row[0]: (row[1], row[2]) for row in found}
+    assert by_id[1][0] == text.replace("читать", "читать (https://example.org/r?a=1&b=2)"), "plain text as before"
+    assert by_id[1][1] == (
+        '🚀 <b>Релиз <i>2.0 &lt;beta&gt;</i></b><i> &amp; notes</i>: '
+        '<a href="https://example.org/r?a=1&amp;b=2">читать</a>. <blockquote>Цитата</blockquote>\n'
+        '<pre><code class="language-javascript">const a = b &amp;&amp; c;</code></pre>')
+    assert by_id[2] == ("no formatting <here>", None)

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ppb import metrics
 from ppb.core.delivery import ArrivalReport, ArrivalScorer, Caps, DigestReport, digest_pass, on_arrival
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ class Deliverer:
             chunk = [i for i in page if i not in self._handled]
             if chunk:
                 report = await self._arrive(self._store, self._scorer, chunk, self._caps, now)
+                if report.pushed:
+                    metrics.record("ppb_outbox_messages_total", float(report.pushed), kind="push", outcome="queued")
                 for key in ("posts", "followers", "scored", "pushed", "waiting", "hidden"):
                     setattr(total, key, getattr(total, key) + getattr(report, key))
                 total.pushed_to += report.pushed_to
@@ -69,7 +72,10 @@ class Deliverer:
         return total
 
     async def digests(self) -> DigestReport:
-        return await digest_pass(self._store, self._caps, self._clock())
+        report = await digest_pass(self._store, self._caps, self._clock())
+        if report.queued:
+            metrics.record("ppb_outbox_messages_total", float(report.queued), kind="digest", outcome="queued")
+        return report
 
     async def run(self, every_s: float, digest_every_s: float) -> None:
         loop = asyncio.get_running_loop()

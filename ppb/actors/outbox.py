@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from ppb import metrics
 from ppb.core.ports import RetryLater, Undeliverable
 
 log = logging.getLogger(__name__)
@@ -159,26 +160,33 @@ class Outbox:
 
     async def _send(self, row: Row) -> None:
         chat = int(row["chat_id"])
+        kind = str(row.get("kind") or "push")
         try:
             message_id = await self._sender.send(row)
         except RetryLater as wait:
             self._paused_until = max(self._paused_until, self._clock() + wait.seconds)
             self.counters.flood_waits += 1
+            metrics.record("ppb_outbox_flood_waits_total")
+            metrics.record("ppb_outbox_paused_seconds_total", wait.seconds)
             await self._store.release(row["id"])
         except Undeliverable:
             self.counters.failed += 1
+            metrics.record("ppb_outbox_messages_total", kind=kind, outcome="failed")
             await self._store.mark_failed(row["id"])
         except Exception:
             log.exception("sending outbox message %s failed", row["id"])
             if int(row.get("attempts") or 0) + 1 >= MAX_ATTEMPTS:
                 self.counters.failed += 1
+                metrics.record("ppb_outbox_messages_total", kind=kind, outcome="failed")
                 await self._store.mark_failed(row["id"])
             else:
                 self.counters.retried += 1
+                metrics.record("ppb_outbox_messages_total", kind=kind, outcome="retried")
                 await self._store.release(row["id"])
         else:
             await self._store.mark_sent(row["id"], message_id, datetime.now(UTC))
             self.counters.sent += 1
+            metrics.record("ppb_outbox_messages_total", kind=kind, outcome="sent")
         finally:
             self._busy.discard(chat)
             self._slots.release()

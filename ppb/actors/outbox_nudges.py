@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ppb import metrics
 from ppb.core.delivery import snapshot
 
 
@@ -26,9 +27,12 @@ class OutboxNudgeSender:
 
     async def send_nudge(self, telegram_id: int, language: str | None, post: dict) -> int:
         user_id = await self._store.user_id(telegram_id)
-        return await self._store.enqueue_once({
+        outbox_id, queued = await self._store.enqueue_once({
             "user_id": user_id, "chat_id": telegram_id, "kind": "nudge", "ref": nudge_ref(int(post["id"])),
             "payload": {"post": snapshot(post)}})
+        if queued:
+            metrics.record("ppb_outbox_messages_total", kind="nudge", outcome="queued")
+        return outbox_id
 
     async def find_nudge(self, telegram_id: int, post_id: int) -> int | None:
         user = await self._store.find_user(telegram_id)

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import time
 
-from aiogram import Bot, html
+from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
 
 from ppb.bot.i18n import DEFAULT, LANGUAGES
 from ppb.bot.keyboards import menus
 from ppb.bot.messages import Registry
+from ppb.bot.posts import nudge_message
 from ppb.core.ports import Undeliverable
 from ppb.domain.messages import ManagedMessage, MessageType
-
-TEXT_LIMIT = 3500
 
 
 def nudge_tag(post_id: int) -> str:
@@ -34,14 +32,9 @@ class BotNudgeSender:
     async def send_nudge(self, telegram_id: int, language: str | None, post: dict) -> int:
         locale = language if language in LANGUAGES else DEFAULT
         with self._i18n.context(), self._i18n.use_locale(locale):
-            header = _("🔔 While you were away, this one is for you:")
-            markup = menus.feed_post(post["id"])
-        title = html.quote(post.get("channel_title") or "")
-        body = html.quote((post.get("text") or "")[:TEXT_LIMIT])
+            text, markup = nudge_message(post), menus.feed_post(post["id"])
         try:
-            sent = await self._bot.send_message(
-                telegram_id, f"{header}\n\n📰 <b>{title}</b>\n\n{body}", reply_markup=markup
-            )
+            sent = await self._bot.send_message(telegram_id, text, reply_markup=markup)
         except TelegramForbiddenError as error:  # blocked by the user
             raise Undeliverable(error.message) from error
         except TelegramBadRequest as error:

@@ -17,11 +17,10 @@ from ppb.bot.i18n import DEFAULT, LANGUAGES
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import DigestRate
 from ppb.bot.messages import Registry
-from ppb.bot.posts import post_body, post_url, shorten
+from ppb.bot.posts import nudge_message, post_message, post_url, snippet
 from ppb.core.ports import RetryLater, Undeliverable
 from ppb.domain.messages import ManagedMessage, MessageType
 
-TEXT_LIMIT = 3500
 DIGEST_SNIPPET = 180
 
 
@@ -30,8 +29,7 @@ def outbox_tag(outbox_id: int) -> str:
 
 
 def push_text(post: dict[str, Any]) -> str:
-    title = html.quote(post.get("channel_title") or "")
-    return f"🔔 <b>{title}</b>\n\n{post_body(post, TEXT_LIMIT)}"
+    return post_message(post, "🔔")
 
 
 def preview(post: dict[str, Any]) -> LinkPreviewOptions:
@@ -46,11 +44,10 @@ def preview(post: dict[str, Any]) -> LinkPreviewOptions:
 def digest_text(posts: list[dict[str, Any]]) -> str:
     lines = [_("🗞 Your digest: {count} posts since the last one").format(count=len(posts))]
     for number, post in enumerate(posts, start=1):
-        snippet, _cut = shorten(" ".join((post.get("text") or "").split()), DIGEST_SNIPPET)
         title = html.quote(post.get("channel_title") or "")
         url = post_url(post)
         link = f' <a href="{html.quote(url)}">↗</a>' if url else ""
-        lines.append(f"{number}. <b>{title}</b>{link}\n{html.quote(snippet)}")
+        lines.append(f"{number}. <b>{title}</b>{link}\n{snippet(post, DIGEST_SNIPPET)}")
     return "\n\n".join(lines)
 
 
@@ -86,9 +83,8 @@ class BotOutboxSender:
                 options = LinkPreviewOptions(is_disabled=True)
             else:
                 post = payload["post"]
-                text, markup, options = push_text(post), menus.feed_post(int(post["id"])), preview(post)
-                if message["kind"] == "nudge":
-                    text = _("🔔 While you were away, this one is for you:") + "\n\n" + text.removeprefix("🔔 ")
+                text = nudge_message(post) if message["kind"] == "nudge" else push_text(post)
+                markup, options = menus.feed_post(int(post["id"])), preview(post)
         try:
             sent = await self._bot.send_message(chat_id, text, reply_markup=markup, link_preview_options=options)
         except TelegramRetryAfter as error:

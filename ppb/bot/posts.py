@@ -1,5 +1,9 @@
-"""A post as the chat shows it: a sign of its media, its text (cut with "…" and a link to
-the whole post when long), and never an empty message."""
+"""A post as the chat shows it: a sign of its media, its text with the formatting it had in its
+channel (cut with "…" and a link to the whole post when long), and never an empty message.
+
+Every message that carries a post (a feed post, a live push, a nudge) is built by
+`post_message`; the digest's one-line snippets by `snippet`. A post is cut as text and
+entities and rendered after, so a cut never falls inside a tag, an entity or an escape."""
 
 from __future__ import annotations
 
@@ -7,6 +11,12 @@ from typing import Any
 
 from aiogram import html
 from aiogram.utils.i18n import gettext as _
+
+from ppb.domain.formatting import Formatted, shorten, squash, strip
+from ppb.domain.telegram_html import MarkupError, parse, render
+
+TEXT_LIMIT = 3500
+"""Characters of a post's text in a message (Telegram allows 4096 after the markup is read)."""
 
 
 def media_badge(media_type: str | None) -> str | None:
@@ -24,31 +34,50 @@ def post_url(post: dict[str, Any]) -> str | None:
     return f"https://t.me/{username}/{message_id}" if username and message_id else None
 
 
-def shorten(text: str, limit: int) -> tuple[str, bool]:
-    """`text` within `limit` characters, cut at a word and ended with "…"; (text, was cut)."""
-    if len(text) <= limit:
-        return text, False
-    cut = text[:limit]
-    space = cut.rfind(" ")
-    if space > limit * 0.8:
-        cut = cut[:space]
-    return cut.rstrip() + "…", True
+def formatted(post: dict[str, Any]) -> Formatted:
+    """The post's text with its formatting, read back from its `html`; a post without (an older
+    row, or markup PPB did not write) is its plain text."""
+    markup = post.get("html")
+    if markup:
+        try:
+            return parse(markup)
+        except MarkupError:
+            pass
+    return Formatted(post.get("text") or "")
 
 
-def post_body(post: dict[str, Any], limit: int) -> str:
-    """HTML for the chat: badge, quoted text, and a link to the rest when it was cut."""
+def post_body(post: dict[str, Any], limit: int = TEXT_LIMIT) -> str:
+    """HTML for the chat: badge, the formatted text, and a link to the rest when it was cut."""
     lines: list[str] = []
     badge = media_badge(post.get("media_type"))
     if badge:
         lines.append(f"<i>{badge}</i>")
-    text, cut = shorten((post.get("text") or "").strip(), limit)
-    if text:
-        lines.append(html.quote(text))
+    text, cut = shorten(strip(formatted(post)), limit)
+    if text.text:
+        lines.append(render(text))
     elif not badge:
         lines.append(_("(a post without text)"))
     url = post_url(post)
     if cut:
-        lines.append(_("Read the whole post: {url}").format(url=url) if url else _("(shortened)"))
+        lines.append(_("Read the whole post: {url}").format(url=html.quote(url)) if url else _("(shortened)"))
     elif badge and url:
-        lines.append(_("Open the post: {url}").format(url=url))
+        lines.append(_("Open the post: {url}").format(url=html.quote(url)))
     return "\n\n".join(lines)
+
+
+def post_message(post: dict[str, Any], icon: str = "📰", *, header: str | None = None,
+                 limit: int = TEXT_LIMIT) -> str:
+    """A post as one message: a header line if any, the channel's title after `icon`, the body."""
+    title = f"{icon} <b>{html.quote(post.get('channel_title') or '')}</b>"
+    return "\n\n".join(part for part in (header, title, post_body(post, limit)) if part)
+
+
+def nudge_message(post: dict[str, Any]) -> str:
+    """A nudge, however it is sent (through the outbox, or by the nudger's own sender)."""
+    return post_message(post, header=_("🔔 While you were away, this one is for you:"))
+
+
+def snippet(post: dict[str, Any], limit: int) -> str:
+    """The post on one line within `limit` characters, inline formatting kept (no blocks)."""
+    short, _cut = shorten(squash(formatted(post)), limit)
+    return render(short)

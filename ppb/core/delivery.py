@@ -65,7 +65,7 @@ def story_key(text: str | None) -> str:
 def snapshot(post: Row) -> dict[str, Any]:
     """What a queued message needs of a post (a restart sends the same message)."""
     return {key: post.get(key) for key in (
-        "id", "text", "channel_title", "channel_username", "telegram_message_id", "media_type")}
+        "id", "text", "html", "channel_title", "channel_username", "telegram_message_id", "media_type")}
 
 
 async def on_arrival(store: Store, scorer: ArrivalScorer, post_ids: Sequence[int], caps: Caps,

@@ -60,6 +60,7 @@ class MiniAppPost(Out):
     telegram_message_id: int | None = None
     url: str | None = None  # the original post, when the channel has a username
     relevance_score: float | None = None
+    html: str | None = None  # the text with its formatting, as Telegram HTML; None: plain text
 
 
 class MiniAppPosts(Out):

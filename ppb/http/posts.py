@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from ppb.core import replies
 from ppb.domain.channels import ChannelName
+from ppb.domain.telegram_html import render_or_none
 from ppb.http.body import parse_body, reply
 from ppb.http.schemas import (
     BestPosts,
@@ -28,7 +29,8 @@ async def bulk(request: Request) -> Response:
     store = services_of(request).store
     channel = await store.get_channel(ChannelName(telegram_id=body.channel_telegram_id))
     new_posts = [
-        NewPost(post.telegram_message_id, post.text, post.media_type.value, post.posted_at)
+        NewPost(post.telegram_message_id, post.text, post.media_type.value, post.posted_at,
+                render_or_none(post.formatted()) if post.entities else None)
         for post in body.posts
     ]
     created, ids = await store.add_posts(channel["id"], new_posts)

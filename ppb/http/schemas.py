@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
+from ppb.domain import formatting
 from ppb.domain.interactions import InteractionType, MediaType
 from ppb.domain.status import UserEvent, UserStatus
 
@@ -147,11 +149,60 @@ class UserChannelList(Out):
 # posts ---------------------------------------------------------------------------------
 
 
+def _entity_type(value: str) -> str:
+    if value not in formatting.ENTITY_TYPES:
+        raise ValueError(f"unknown type {value[:40]!r} (Bot API MessageEntity types: bold, italic, "
+                         "underline, strikethrough, spoiler, code, pre, text_link, blockquote, ...)")
+    return value
+
+
+def _link(value: str) -> str:
+    if not formatting.safe_url(value):
+        raise ValueError("must be an http, https or tg link with no spaces")
+    return value
+
+
+def _language(value: str) -> str:
+    if not formatting.LANGUAGE.fullmatch(value):
+        raise ValueError("must be a language name such as python or c++ (letters, digits, _+#.-, 32 at most)")
+    return value
+
+
+class EntityIn(Body):
+    """A Bot API `MessageEntity` of a post's text; offsets and lengths count UTF-16 code units."""
+
+    type: Annotated[str, AfterValidator(_entity_type)]
+    offset: Annotated[int, Field(ge=0, le=2**31)]
+    length: Annotated[int, Field(ge=1, le=2**31)]
+    url: Annotated[str, AfterValidator(_link)] | None = None  # text_link only
+    language: Annotated[str, AfterValidator(_language)] | None = None  # pre only
+
+    def entity(self) -> formatting.Entity:
+        return formatting.Entity(self.type, self.offset, self.length, self.url, self.language)
+
+
 class PostIn(Body):
     telegram_message_id: Annotated[int, Field(ge=1, le=2**53)]
     text: Annotated[Text, Field(max_length=65536)] = ""
     media_type: MediaType = MediaType.TEXT
     posted_at: StoredDatetime
+    entities: Annotated[list[EntityIn], Field(max_length=100)] | None = None
+    """The text's formatting, as Telegram sends it; rendered to HTML by PPB (never taken as HTML)."""
+
+    @model_validator(mode="after")
+    def _entities_fit_the_text(self) -> PostIn:
+        if not self.entities:
+            return self
+        found = formatting.problems(self.text, [entity.entity() for entity in self.entities])
+        if found:
+            raise ValidationError.from_exception_data("PostIn", [
+                InitErrorDetails(type=PydanticCustomError("entity", "{reason}", {"reason": reason}), loc=("entities", index, field),
+                                 input=getattr(self.entities[index], field))
+                for index, field, reason in found])
+        return self
+
+    def formatted(self) -> formatting.Formatted:
+        return formatting.Formatted(self.text, tuple(entity.entity() for entity in self.entities or ()))
 
 
 class BulkPosts(Body):
@@ -179,6 +230,7 @@ class TrainingPost(Out):
     posted_at: UtcDatetime
     telegram_message_id: int
     channel_telegram_id: int | None = None
+    html: str | None = None  # the text with its formatting, as Telegram HTML; None: plain text
 
 
 class TrainingPosts(Out):
@@ -218,6 +270,7 @@ class BestPost(Out):
     channel_id: int | None = None
     media_type: str | None = None
     posted_at: UtcDatetime | None = None
+    html: str | None = None  # the text with its formatting, as Telegram HTML; None: plain text
 
 
 class BestPosts(Out):

@@ -26,6 +26,7 @@ class TrainingCard(Out):
     posted_at: UtcDatetime
     telegram_message_id: int
     url: str | None = None
+    html: str | None = None  # the text with its formatting, as Telegram HTML; None: plain text
 
 
 class TrainingOut(Out):
@@ -69,6 +70,7 @@ class FeedCard(Out):
     url: str | None = None
     relevance_score: float
     from_disliked_channel: bool
+    html: str | None = None  # the text with its formatting, as Telegram HTML; None: plain text
 
 
 class FeedPageOut(Out):

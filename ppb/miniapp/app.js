@@ -1,8 +1,9 @@
 /* The deck: cards to rate by swipe (right like, left dislike) or by the buttons.
-   Post text and channel titles are set with textContent only, never parsed as HTML. */
+   Channel titles are set with textContent only; a post's text is plain text, or the
+   formatting format.js rebuilds from whitelisted nodes (never innerHTML). */
 "use strict";
 (function () {
-  const { t, setLanguage, pickLanguage, launch, loadTelegramScript, applyTheme, bridge, Api, RatingQueue, Offline, AuthError } = window.PPB;
+  const { t, setLanguage, pickLanguage, launch, loadTelegramScript, applyTheme, bridge, Api, RatingQueue, Offline, AuthError, formatted } = window.PPB;
   const VISIBLE = 3;
   const LIMIT = 50;
   const MIN_RATINGS = 5;  // as the server: ratings after which training may be finished early
@@ -213,7 +214,9 @@
       badge.dataset.media = media;
       head.append(badge);
     }
-    card.append(head, element("p", "text", post.text || ""));
+    const text = element("div", "text");
+    text.append(...formatted(post, (url) => bridge.openLink(url)));
+    card.append(head, text);
     const foot = element("footer", "card-foot");
     if (post.posted_at) {
       const when = element("time", "date", new Date(post.posted_at).toLocaleDateString(document.documentElement.lang));
@@ -296,7 +299,7 @@
     let dx = 0;
     const threshold = () => Math.min(120, card.offsetWidth * 0.25);
     card.addEventListener("pointerdown", (event) => {
-      if (event.target.closest("a")) return;
+      if (event.target.closest("a, .spoiler")) return;  // a tap on them is theirs, not a swipe
       startX = event.clientX;
       dx = 0;
       card.setPointerCapture(event.pointerId);

@@ -14,13 +14,16 @@ from typing import Any
 
 import orjson
 
+from ppb.domain.formatting import Formatted, clip, join, units
 from ppb.domain.interactions import MediaType
+from ppb.domain.telegram_html import render_or_none
 from ppb.scraper.media import export_media_type, poll_text
 from ppb.scraper.sync import marked_channel_id
-from ppb.scraper.text import flatten_export_text, join_texts
+from ppb.scraper.text import export_formatted, flatten_export_text, join_texts
 from ppb.store.queries import NewPost
 
 CHANNEL_TYPES = {"public_channel", "private_channel"}
+MAX_TEXT = 65536
 
 
 class ExportError(ValueError):
@@ -131,7 +134,14 @@ def _flush(parts: list[tuple[dict[str, Any], str]], channel: ChannelExport) -> N
     if not text and media == MediaType.TEXT:
         channel.skipped += len(parts)
         return
-    channel.posts.append(NewPost(first["id"], text[:65536], media.value, _posted_at(first, spot)))
+    formatted = join(_formatted(message, where) for message, where in parts)
+    html = None
+    if formatted.entities:
+        if len(formatted.text) > MAX_TEXT:
+            kept = formatted.text[:MAX_TEXT]
+            formatted = Formatted(kept, clip(formatted, 0, units(kept)))
+        html = render_or_none(formatted)
+    channel.posts.append(NewPost(first["id"], text[:MAX_TEXT], media.value, _posted_at(first, spot), html))
 
 
 def _text(message: dict[str, Any], spot: str) -> str:
@@ -149,6 +159,20 @@ def _text(message: dict[str, Any], spot: str) -> str:
         raise ExportError(f"{spot}.poll.answers: expected a list, got {_kind(answers)}")
     options = [str(answer.get("text", "")) if isinstance(answer, dict) else str(answer) for answer in answers]
     return join_texts([poll_text(str(poll.get("question") or ""), options), text])
+
+
+def _formatted(message: dict[str, Any], spot: str) -> Formatted:
+    """The message's text with its formatting (a poll's question and answers as plain lines)."""
+    try:
+        caption = export_formatted(message, spot)
+    except ValueError as error:
+        raise ExportError(str(error)) from None
+    poll = message.get("poll")
+    if not isinstance(poll, dict):
+        return caption
+    answers = poll.get("answers") or []
+    options = [str(answer.get("text", "")) if isinstance(answer, dict) else str(answer) for answer in answers]
+    return join([Formatted(poll_text(str(poll.get("question") or ""), options)), caption])
 
 
 def _check_id(message: dict[str, Any], spot: str) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ppb.domain.formatting import Formatted, join
 from ppb.domain.interactions import MediaType
+from ppb.domain.telegram_html import render_or_none
 from ppb.scraper.media import poll_text, telethon_media_type
-from ppb.scraper.text import flatten_entities, join_texts
+from ppb.scraper.text import flatten_entities, join_texts, telethon_formatted
 from ppb.store.queries import NewPost, as_utc
 
 
@@ -27,6 +29,18 @@ def message_text(message: Any) -> str:
     return flatten_entities(getattr(message, "message", None), getattr(message, "entities", None))
 
 
+def message_formatted(message: Any) -> Formatted:
+    """The message's text with its entities, as the chat shows it (a poll's question and
+    answers as plain lines, its caption formatted)."""
+    caption = telethon_formatted(getattr(message, "message", None), getattr(message, "entities", None))
+    media = getattr(message, "media", None)
+    if type(media).__name__ == "MessageMediaPoll":
+        poll = media.poll
+        lines = poll_text(_plain(poll.question), [_plain(answer.text) for answer in poll.answers])
+        return join([Formatted(lines), caption])
+    return caption
+
+
 def _plain(value: Any) -> str:
     """A poll's question or answer: a string in old layers, `TextWithEntities` in newer ones."""
     if isinstance(value, str):
@@ -43,7 +57,8 @@ def to_post(parts: Sequence[Any]) -> NewPost | None:
     text = join_texts(message_text(message) for message in ordered)
     if not text and media_type == MediaType.TEXT:
         return None
-    return NewPost(first.id, text, media_type.value, as_utc(first.date))
+    html = render_or_none(join(message_formatted(message) for message in ordered))
+    return NewPost(first.id, text, media_type.value, as_utc(first.date), html)
 
 
 def group_key(message: Any) -> tuple[str, int]:

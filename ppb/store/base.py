@@ -81,7 +81,9 @@ class NewPost:
     text: str
     media_type: str
     posted_at: datetime
-
+    html: str | None = None
+    """The text with its formatting as Telegram HTML (`ppb.domain.telegram_html`); None when it
+    has none. `text` stays what ranking, muted words and the ad detector read."""
 
 
 async def _keep_session(connection: Any) -> None:

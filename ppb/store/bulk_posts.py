@@ -20,14 +20,15 @@ class PostRow(Protocol):
     text: str
     media_type: str
     posted_at: datetime
+    html: str | None
 
 
-_COLUMNS = "channel_id, telegram_message_id, text, media_type, posted_at, created_at"
+_COLUMNS = "channel_id, telegram_message_id, text, media_type, posted_at, created_at, html"
 _CONFLICT = "ON CONFLICT (channel_id, telegram_message_id) DO NOTHING"
-_SQLITE_INSERT = f"INSERT INTO posts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) {_CONFLICT}"
+_SQLITE_INSERT = f"INSERT INTO posts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) {_CONFLICT}"
 _POSTGRES_INSERT = (
-    f"INSERT INTO posts ({_COLUMNS}) SELECT $1, m, t, k, p, $2 FROM "
-    "unnest($3::bigint[], $4::text[], $5::text[], $6::timestamptz[]) AS u(m, t, k, p) "
+    f"INSERT INTO posts ({_COLUMNS}) SELECT $1, m, t, k, p, $2, h FROM "
+    "unnest($3::bigint[], $4::text[], $5::text[], $6::timestamptz[], $7::text[]) AS u(m, t, k, p, h) "
     f"{_CONFLICT}"
 )
 _SQLITE_TIME = posts.c.posted_at.type.dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
@@ -42,7 +43,8 @@ async def insert_sqlite(raw: Any, channel_id: int, batch: Sequence[PostRow], now
     await raw.executemany(
         _SQLITE_INSERT,
         [
-            (channel_id, p.telegram_message_id, p.text, p.media_type, _SQLITE_TIME(p.posted_at), created_at)
+            (channel_id, p.telegram_message_id, p.text, p.media_type, _SQLITE_TIME(p.posted_at),
+             created_at, p.html)
             for p in batch
         ],
     )
@@ -61,6 +63,7 @@ async def insert_postgres(
         [p.text for p in batch],
         [p.media_type for p in batch],
         [p.posted_at for p in batch],
+        [p.html for p in batch],
     )
     return {int(record[0]): int(record[1]) for record in records}
 

@@ -117,9 +117,9 @@ class DeliveryQueries(StoreBase):
     async def waiting_posts(self, user_id: int) -> list[Row]:
         """The posts waiting for the person's digest, best first, as the feed shows them."""
         query = (
-            sa.select(deliveries.c.score, posts.c.id, posts.c.text, posts.c.channel_id, posts.c.media_type,
-                      posts.c.posted_at, posts.c.telegram_message_id, channels.c.title.label("channel_title"),
-                      channels.c.username.label("channel_username"))
+            sa.select(deliveries.c.score, posts.c.id, posts.c.text, posts.c.html, posts.c.channel_id,
+                      posts.c.media_type, posts.c.posted_at, posts.c.telegram_message_id,
+                      channels.c.title.label("channel_title"), channels.c.username.label("channel_username"))
             .join(posts, posts.c.id == deliveries.c.post_id)
             .join(channels, channels.c.id == posts.c.channel_id)
             .where(deliveries.c.user_id == user_id, deliveries.c.status == "waiting")

@@ -34,14 +34,15 @@ class OutboxQueries(StoreBase):
         return len(rows)
 
     @writes
-    async def enqueue_once(self, message: dict[str, Any]) -> int:
-        """Queue one message with a `ref` unless one with that ref is queued already; its id."""
+    async def enqueue_once(self, message: dict[str, Any]) -> tuple[int, bool]:
+        """Queue one message with a `ref` unless one with that ref is queued already; (its id,
+        whether it was queued now)."""
         async with self.database.transaction():
             found = await self.find_queued(int(message["user_id"]), str(message["ref"]))
             if found is not None:
-                return found
+                return found, False
             return int(await self.database.fetch_val(outbox.insert().values(
-                **message, status=QUEUED, attempts=0, created_at=utcnow()).returning(outbox.c.id)))
+                **message, status=QUEUED, attempts=0, created_at=utcnow()).returning(outbox.c.id))), True
 
     async def find_queued(self, user_id: int, ref: str) -> int | None:
         value = await self.database.fetch_val(

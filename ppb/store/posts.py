@@ -105,6 +105,7 @@ class PostQueries(StoreBase):
                 ranked.c.channel_id,
                 ranked.c.telegram_message_id,
                 ranked.c.text,
+                ranked.c.html,
                 ranked.c.media_type,
                 ranked.c.posted_at,
                 channels.c.username.label("channel_username"),

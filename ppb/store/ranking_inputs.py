@@ -141,6 +141,7 @@ class RankingInputs(StoreBase):
             sa.select(
                 posts.c.id,
                 posts.c.text,
+                posts.c.html,
                 posts.c.channel_id,
                 posts.c.media_type,
                 posts.c.posted_at,

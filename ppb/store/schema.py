@@ -69,6 +69,7 @@ posts = sa.Table(
     sa.Column("media_type", sa.String(16), nullable=False, server_default="text"),
     sa.Column("posted_at", Timestamp, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("html", sa.Text),  # Telegram HTML of the formatted text (0007_post_html); None: plain
     sa.UniqueConstraint("channel_id", "telegram_message_id", name="uq_posts_channel_message"),
     sa.Index("ix_posts_channel_posted", "channel_id", "posted_at"),
 )

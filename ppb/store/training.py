@@ -18,6 +18,7 @@ TRAINING_SET = Prepared(
         posts.c.channel_id,
         posts.c.telegram_message_id,
         posts.c.text,
+        posts.c.html,
         posts.c.media_type,
         posts.c.posted_at,
         channels.c.username.label("channel_username"),

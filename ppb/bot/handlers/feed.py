@@ -5,9 +5,7 @@ run out the chat says so before the posts of channels the person turned down."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from aiogram import F, Router, html
+from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
@@ -16,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import FeedRate, Menu
 from ppb.bot.messages import MessageManager
-from ppb.bot.posts import post_body
+from ppb.bot.posts import post_message
 from ppb.core.ppb import Ppb
 from ppb.domain.errors import DomainError
 from ppb.domain.interactions import InteractionType
@@ -25,7 +23,6 @@ from ppb.domain.status import UserEvent, UserStatus
 router = Router(name="feed")
 
 PAGE = 5
-TEXT_LIMIT = 3500
 
 
 async def may_read(chat_id: int, api: Ppb, messages: MessageManager, webapp_url: str | None) -> bool:
@@ -47,11 +44,6 @@ async def may_read(chat_id: int, api: Ppb, messages: MessageManager, webapp_url:
     return True
 
 
-def feed_text(post: dict[str, Any]) -> str:
-    title = html.quote(post.get("channel_title") or "")
-    return f"📰 <b>{title}</b>\n\n{post_body(post, TEXT_LIMIT)}"
-
-
 async def show_feed(chat_id: int, api: Ppb, messages: MessageManager, webapp_url: str | None = None) -> None:
     if not await may_read(chat_id, api, messages, webapp_url):
         return
@@ -62,7 +54,7 @@ async def show_feed(chat_id: int, api: Ppb, messages: MessageManager, webapp_url
         if post["from_disliked_channel"] and (index == 0 or not posts[index - 1]["from_disliked_channel"]):
             await messages.send_onetime(chat_id, _(
                 "That's all for now from the channels you like: here are a few from other channels."))
-        await messages.send_onetime(chat_id, feed_text(post), menus.feed_post(post["id"]))
+        await messages.send_onetime(chat_id, post_message(post), menus.feed_post(post["id"]))
     if posts and others < len(posts):
         text = _("That's {count} posts for you. Rate them to make your feed better.").format(count=len(posts))
         await messages.send_system(chat_id, text, menus.feed_more(), at_bottom=True)

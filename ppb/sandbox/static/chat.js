@@ -1,5 +1,6 @@
 // The sandbox web chat: a person's side of a chat with the bot. Text is always shown as
-// text (textContent), never parsed as HTML.
+// text (text nodes), never parsed as HTML; its entities (what Telegram made of the bot's
+// HTML) are drawn around those text nodes, as a Telegram client does.
 "use strict";
 
 const api = "/sandbox/api";
@@ -86,6 +87,40 @@ function keyboard(message) {
   return box;
 }
 
+// Entities by type: the element that shows it (offsets count UTF-16 code units, as
+// JavaScript strings do). A link's URL is set only when it is http(s).
+const ENTITY_TAGS = {
+  bold: "strong", italic: "em", underline: "u", strikethrough: "s", code: "code", pre: "pre",
+  spoiler: "span", blockquote: "blockquote", expandable_blockquote: "blockquote", text_link: "a",
+};
+
+function formatted(text, entities) {
+  const shown = (entities || []).filter((e) => ENTITY_TAGS[e.type]);
+  const bounds = [...new Set([0, text.length, ...shown.flatMap((e) => [e.offset, e.offset + e.length])])]
+    .filter((at) => at >= 0 && at <= text.length).sort((a, b) => a - b);
+  const nodes = [];
+  for (let i = 0; i + 1 < bounds.length; i += 1) {
+    const [start, end] = [bounds[i], bounds[i + 1]];
+    let node = document.createTextNode(text.slice(start, end));
+    const around = shown.filter((e) => e.offset <= start && e.offset + e.length >= end)
+      .sort((a, b) => (b.offset - a.offset) || (a.length - b.length));  // innermost first
+    for (const entity of around) {
+      const wrap = document.createElement(ENTITY_TAGS[entity.type]);
+      wrap.dataset.entity = entity.type;
+      if (entity.type === "spoiler") wrap.className = "spoiler";
+      if (entity.type === "text_link" && /^https?:/i.test(entity.url || "")) {
+        wrap.href = entity.url;
+        wrap.target = "_blank";
+        wrap.rel = "noopener noreferrer";
+      }
+      wrap.appendChild(node);
+      node = wrap;
+    }
+    nodes.push(node);
+  }
+  return nodes;
+}
+
 function render(chat) {
   const list = $("messages");
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
@@ -102,7 +137,7 @@ function render(chat) {
     }
     const text = document.createElement("div");
     text.className = "text";
-    text.textContent = message.text ?? message.caption ?? "";
+    text.append(...formatted(message.text ?? message.caption ?? "", message.entities));
     bubble.appendChild(text);
     if (message.edited) {
       const mark = document.createElement("span");
