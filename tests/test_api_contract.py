@@ -146,7 +146,7 @@ async def test_training_flow_with_the_original_payloads(api: httpx.AsyncClient, 
     assert result.keys() >= {"success", "message", "training_time"}
     assert result["success"] is True
     assert result["message"] == "Model trained successfully"
-    assert 0 < result["training_time"] < 30
+    assert isinstance(result["training_time"], float) and result["training_time"] > 0  # seconds spent
 
     best = await api.post("/api/v1/posts/best", json={"user_telegram_id": user, "limit": 1})
     assert best.status_code == 200
