@@ -116,8 +116,8 @@ async def test_a_batch_of_transitions_is_one_write_whatever_its_size(store: Stor
 async def _nudger_pass(store: Store, new_id, due: int) -> tuple[int, int]:
     shard = UserShard(store, 600)
     chat = RecordingChat()
-    for _ in range(due):
-        telegram_id, _, _ = await trained_user(store, new_id, shard)
+    for index in range(due):  # every other one without a rating of their own (a cold start)
+        telegram_id, _, _ = await trained_user(store, new_id, shard, rated=2 if index % 2 else 0)
         await quiet_for(store, telegram_id, QUIET + 60)
     counting = CountingDatabase(store.database)
     real, store.database = store.database, counting  # type: ignore[assignment]

@@ -95,21 +95,6 @@ class RankingInputs(StoreBase):
         )
         return _rows(await self.database.fetch_all(query))
 
-    async def rating_keys_many(self, user_ids: Sequence[int]) -> dict[int, list[Row]]:
-        """`rating_keys` of many users in one query, by user id."""
-        found: dict[int, list[Row]] = {}
-        for start in range(0, len(user_ids), 1000):
-            query = (
-                sa.select(interactions.c.user_id, interactions.c.post_id, posts.c.channel_id, posts.c.posted_at,
-                          interactions.c.interaction_type)
-                .join(posts, posts.c.id == interactions.c.post_id)
-                .where(interactions.c.user_id.in_(list(user_ids[start : start + 1000])))
-                .order_by(interactions.c.id)
-            )
-            for row in _rows(await self.database.fetch_all(query)):
-                found.setdefault(int(row.pop("user_id")), []).append(row)
-        return found
-
     async def co_ratings(self, user_id: int, limit: int = 5000) -> list[Row]:
         """Other people's ratings of posts this user rated, newest first (at most `limit`)."""
         mine = sa.select(interactions.c.post_id).where(interactions.c.user_id == user_id)
