@@ -14,11 +14,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 CHROMIUM_NAMES = ("/usr/bin/chromium", "chromium", "chromium-browser")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+EXPECT_DEADLINE_MS = 20_000
+"""How long an `expect(...)` waits for the page to get there: Playwright's 5 s default is
+crossed on a loaded machine when a step goes through the server, Ray and back."""
+expect.set_options(timeout=EXPECT_DEADLINE_MS)
 
 
 def chromium_path() -> str:
