@@ -415,7 +415,7 @@ class Scoring:
         )
 
     async def _channel_ids(self, user_id: int) -> list[int]:
-        return [int(row["id"]) for row in await self._store.list_user_channels(user_id)]
+        return await self._store.user_channel_ids(user_id)
 
     def _fresh(self, fitted: FittedModel, ratings: list[Row], params: Params) -> bool:
         return (
