@@ -528,6 +528,9 @@ class Scoring:
                     continue
                 if len(missing):  # the last attempt: rank what is still valid
                     slots = slots[~np.isin(slots, missing)]
+                if not len(slots):
+                    out[n] = []
+                    continue
                 if not job.model.learned:
                     out[n] = self._ranked(job, slots, now, None, None)
                     continue
