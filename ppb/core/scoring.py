@@ -219,9 +219,10 @@ class Scoring:
         if fitted is None or not self._fresh(fitted, ratings, params):
             fitted = await self._fit(user_id, ratings, channels, params, inputs)
         rated = [row["post_id"] for row in ratings]
-        with self._lock:
-            slots = self._index.candidates(channels, rated, CANDIDATE_LIMIT)
-            rated_slots = self._index.slots(rated)
+        # no lock: posts are added and forgotten only on the loop, and a worker's ranking
+        # holds the lock for its whole run (waiting for it would stall every request)
+        slots = self._index.candidates(channels, rated, CANDIDATE_LIMIT)
+        rated_slots = self._index.slots(rated)
         if not len(slots):
             return None
         return _Job(user_id, fitted.model, fitted.version[0], slots, rated_slots, limit)
@@ -277,9 +278,8 @@ class Scoring:
                 if params.collaborative and ratings:
                     peer_users.append(user_id)
             rated = [r["post_id"] for r in ratings]
-            with self._lock:
-                all_slots.append(self._index.candidates(mine, rated, CANDIDATE_LIMIT))
-                all_slots.append(self._index.slots(rated))
+            all_slots.append(self._index.candidates(mine, rated, CANDIDATE_LIMIT))  # no lock: see `_prepare`
+            all_slots.append(self._index.slots(rated))
         await inputs.read_priors(channels)
         await inputs.read_peers(sorted(set(peer_users)))
         await self._ensure_missing(all_slots)
@@ -372,12 +372,13 @@ class Scoring:
                 previous = self._index.max_id
                 rows = await self._store.post_keys(previous, extra, SYNC_BATCH)
                 ids = [int(row["id"]) for row in rows]
-                with self._lock:
-                    self._index.add(
-                        ids,
-                        [int(row["channel_id"]) for row in rows],
-                        [as_utc(row["posted_at"]).timestamp() for row in rows],
-                    )
+                if ids:  # the lock only when there is something to add: a ranking may hold it
+                    with self._lock:
+                        self._index.add(
+                            ids,
+                            [int(row["channel_id"]) for row in rows],
+                            [as_utc(row["posted_at"]).timestamp() for row in rows],
+                        )
                 for post_id in ids:
                     self._gaps.pop(post_id, None)
                 newer = set(ids) - set(extra)
@@ -477,9 +478,11 @@ class Scoring:
 
     async def _ensure_missing(self, parts: list[np.ndarray]) -> None:
         """`_ensure_vectors` over several sets of slots (the posts of many users: the same
-        posts mostly, so those missing are found per set before they are merged)."""
-        with self._lock:
-            missing = [self._index.missing_vectors(part) for part in parts if len(part)]
+        posts mostly, so those missing are found per set before they are merged).
+
+        Looked for without the lock: a vector being put meanwhile is made twice at worst,
+        and one discarded meanwhile is found missing by `_choose_many`, which retries."""
+        missing = [self._index.missing_vectors(part) for part in parts if len(part)]
         missing = [part for part in missing if len(part)]
         if missing:
             await self._ensure_vectors(np.unique(np.concatenate(missing)))
