@@ -177,6 +177,7 @@ def start(kind: str, database_url: str, port: int, workdir: Path, before: str | 
         "PPB_API_KEY": API_KEY,
         "PPB_HTTP_PORT": str(port),
     }
+    label = kind
     if kind.endswith("-before"):  # the same server from another checkout's `ppb` package
         kind = kind.removesuffix("-before")
         env["PYTHONPATH"] = str(before)
@@ -188,7 +189,7 @@ def start(kind: str, database_url: str, port: int, workdir: Path, before: str | 
     executable = str(Path(sys.executable).with_name("ppb"))
     return subprocess.Popen(
         [executable, *command[1:]], env=env, cwd=workdir,
-        stdout=(workdir / f"{kind}{'-before' if 'PYTHONPATH' in env else ''}.log").open("w"), stderr=subprocess.STDOUT,
+        stdout=(workdir / f"{label}.log").open("w"), stderr=subprocess.STDOUT,
     )
 
 
