@@ -7,12 +7,14 @@ by side. The feed ranks over `--posts` candidates (10,000 by default). Prints a 
 the Serve/bare ratios and each route's share of the trivial route's rate.
 
     python bench/api.py [--connections 16] [--duration 10] [--database-url URL] [--posts 10000]
+                        [--feed-users 16]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import shutil
 import signal
@@ -28,9 +30,11 @@ import httpx
 API_KEY = "bench-key"
 USER = 777000
 FEED_USER = 777001
-"""The feed is asked for by a user the rating run leaves alone: 40 ratings, a trained model
+"""The feed is asked for by users the rating run leaves alone (`--feed-users` of them, ids
+from this one up): 40 ratings each, each with its own likes and dislikes, a trained model
 (the rater's history grows by thousands during its run, and a model refit per call on them
-is a different bench)."""
+is a different bench). Each request picks one at random, so no two can be served as one."""
+FEED_USERS = 16
 CHANNEL = -1009990001
 POSTS = 10_000
 TRIVIAL_LUA = """
@@ -50,9 +54,10 @@ end
 """
 
 BEST_LUA = """
+math.randomseed(os.time() + tonumber(tostring({{}}):sub(8), 16))
 request = function()
-  return wrk.format("POST", "/api/v1/posts/best", {{["Content-Type"]="application/json", ["X-API-Key"]="{key}"}},
-    '{{"user_telegram_id": {user}, "limit": 10}}')
+  local body = string.format('{{"user_telegram_id": %d, "limit": 10}}', math.random({first}, {last}))
+  return wrk.format("POST", "/api/v1/posts/best", {{["Content-Type"]="application/json", ["X-API-Key"]="{key}"}}, body)
 end
 """
 
@@ -89,11 +94,27 @@ def wait_ready(base: str, process: subprocess.Popen, timeout: float = 240) -> No
     raise RuntimeError("server did not become ready")
 
 
-def seed(base: str, count: int = POSTS) -> tuple[int, int]:
-    """A user, a channel of `count` posts, 40 ratings; returns the post id range."""
+def feed_users(count: int) -> list[int]:
+    return [FEED_USER + n for n in range(count)]
+
+
+def liked(user: int, index: int) -> bool:
+    """Each user's own likes among the 40 rated posts, a quarter to a half of them, never
+    all or none (the rater and the first feed user like every fourth, as before)."""
+    if user in (USER, FEED_USER):
+        return index % 4 == 0
+    share = 0.25 + 0.25 * ((user - FEED_USER) % 4) / 3
+    pattern = random.Random(user).sample(range(1, 40), round(40 * share) - 1)
+    return index == 0 or index in pattern
+
+
+def seed(base: str, count: int = POSTS, feed_count: int = FEED_USERS) -> tuple[int, int]:
+    """The rater and the feed users, a channel of `count` posts, 40 ratings each; returns
+    the post id range."""
     headers = {"X-API-Key": API_KEY}
+    everyone = [USER, *feed_users(feed_count)]
     with httpx.Client(base_url=base, headers=headers, timeout=600) as client:  # the first calls vectorize every post
-        for user in (USER, FEED_USER):
+        for user in everyone:
             client.post("/api/v1/users/", json={"telegram_id": user}).raise_for_status()
         client.post(
             "/api/v1/channels/", json={"telegram_id": CHANNEL, "username": "benchnews", "title": "Bench"}
@@ -112,13 +133,13 @@ def seed(base: str, count: int = POSTS) -> tuple[int, int]:
             ids += client.post(
                 "/api/v1/posts/bulk", json={"channel_telegram_id": CHANNEL, "posts": posts[start : start + 2000]}
             ).json()["post_ids"]
-        for user in (USER, FEED_USER):
+        for user in everyone:
             client.post(
                 "/api/v1/posts/training",
                 json={"user_telegram_id": user, "channel_usernames": ["benchnews"], "posts_per_channel": 5},
             ).raise_for_status()
             for index, post_id in enumerate(ids[:40]):
-                kind = "like" if index % 4 == 0 else "dislike"
+                kind = "like" if liked(user, index) else "dislike"
                 client.post(
                     "/api/v1/posts/interactions",
                     json={"user_telegram_id": user, "post_id": post_id, "interaction_type": kind},
@@ -156,6 +177,7 @@ def start(kind: str, database_url: str, port: int, workdir: Path, before: str | 
         "PPB_API_KEY": API_KEY,
         "PPB_HTTP_PORT": str(port),
     }
+    label = kind
     if kind.endswith("-before"):  # the same server from another checkout's `ppb` package
         kind = kind.removesuffix("-before")
         env["PYTHONPATH"] = str(before)
@@ -167,7 +189,7 @@ def start(kind: str, database_url: str, port: int, workdir: Path, before: str | 
     executable = str(Path(sys.executable).with_name("ppb"))
     return subprocess.Popen(
         [executable, *command[1:]], env=env, cwd=workdir,
-        stdout=(workdir / f"{kind}{'-before' if 'PYTHONPATH' in env else ''}.log").open("w"), stderr=subprocess.STDOUT,
+        stdout=(workdir / f"{label}.log").open("w"), stderr=subprocess.STDOUT,
     )
 
 
@@ -187,6 +209,8 @@ def main() -> int:
     parser.add_argument("--servers", default="bare,serve-haproxy")
     parser.add_argument("--posts", type=int, default=POSTS, help="the feed's candidates")
     parser.add_argument("--routes", default="trivial,rate,best")
+    parser.add_argument("--feed-users", type=int, default=FEED_USERS,
+                        help="users the feed requests pick from at random (each with 40 ratings)")
     parser.add_argument("--before", metavar="DIR", help="another checkout (e.g. `git archive` of main): "
                         "servers named <server>-before in --servers run its `ppb` package")
     args = parser.parse_args()
@@ -203,18 +227,19 @@ def main() -> int:
         process = start(server, database_url, port, workdir, args.before)
         try:
             wait_ready(base, process)
-            seeded = seeded or seed(base, args.posts)
+            seeded = seeded or seed(base, args.posts, args.feed_users)
             first, last = seeded
             scripts = {
                 "GET /healthz (trivial)": TRIVIAL_LUA,
                 "POST /posts/interactions": RATE_LUA.format(user=USER, first=first, last=last, key=API_KEY),
-                "POST /posts/best": BEST_LUA.format(user=FEED_USER, key=API_KEY),
+                "POST /posts/best": BEST_LUA.format(first=FEED_USER, last=FEED_USER + args.feed_users - 1, key=API_KEY),
             }
             wanted = dict(zip(("trivial", "rate", "best"), scripts))
             scripts = {wanted[name]: scripts[wanted[name]] for name in args.routes.split(",")}
             with httpx.Client(base_url=base, headers={"X-API-Key": API_KEY}, timeout=600) as client:
-                # one feed call first: the cold caches (vectors of every candidate) fill once
-                client.post("/api/v1/posts/best", json={"user_telegram_id": FEED_USER, "limit": 10}).raise_for_status()
+                # one feed call each first: the cold caches (vectors of every candidate) fill once
+                for user in feed_users(args.feed_users):
+                    client.post("/api/v1/posts/best", json={"user_telegram_id": user, "limit": 10}).raise_for_status()
             for route, script in scripts.items():
                 run_wrk(base, script, args.connections, 2)  # warm up
                 rps, p50, p99, errors = run_wrk(base, script, args.connections, args.duration)
@@ -225,7 +250,7 @@ def main() -> int:
 
     load = os.getloadavg()
     print(f"\n{args.connections} connections, {args.duration}s each, database {database_url.split(':')[0]}, "
-          f"{args.posts:,} posts, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} CPUs")
+          f"{args.posts:,} posts, {args.feed_users} feed users, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'server':14} {'route':26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8} {'vs trivial':>10}")
     bare = {r.route: r.rps for r in results if r.server == "bare"}
     trivial = {r.server: r.rps for r in results if r.route.startswith("GET /healthz")}

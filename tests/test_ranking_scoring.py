@@ -3,10 +3,14 @@ Scoring over the real store on both backends (new posts, every rating, a cold re
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
+import pytest
 
+from ppb.core import scoring as scoring_module
 from ppb.core.scoring import Scoring
 from ppb.domain.interactions import InteractionType
 from ppb.ranking import PostIndex
@@ -123,3 +127,112 @@ def test_each_post_is_linked_to_its_nearest_posts_of_the_same_channel() -> None:
     assert (weights > 0.7).all()
     local, _ = index.neighbours_within(slots[:30])
     assert local.max() < 30
+
+
+TOPICS = [
+    "football striker derby goalkeeper league club",
+    "markets stocks bonds yields bank rates",
+    "recipes sourdough bread oven flour yeast",
+    "space rocket orbit engines launch satellite",
+]
+WORDS = ("amber basalt cobalt dune ember fjord glacier harbor island jungle kelp lagoon meadow nectar "
+         "orchard prairie quarry reef savanna tundra valley willow yarrow zephyr alpine breeze canyon "
+         "delta estuary forest grove heath inlet knoll marsh").split()
+
+
+def _text(n: int) -> str:
+    """A post of topic n % 4 in words of its own (no two are copies of one story)."""
+    words = np.random.default_rng(n).choice(WORDS, 8, replace=False)
+    return f"{TOPICS[n % 4]} {' '.join(words)} number {n}"
+
+
+async def _channel_of(store: Store, new_id, count: int) -> tuple[int, list[int]]:
+    channel = await store.upsert_channel(-(10**12) - new_id(), None, "Batch")
+    now = datetime.now(UTC)
+    posts = [NewPost(n + 1, _text(n), "text", now - timedelta(minutes=n)) for n in range(count)]
+    _, ids = await store.add_posts(channel["id"], posts)
+    return channel["id"], ids
+
+
+async def _reader(store: Store, new_id, channel_id: int, liked: list[int], disliked: list[int]) -> int:
+    user, _ = await store.upsert_user(10**9 + new_id(), None, "B", None)
+    await store.link_channels(user["id"], [channel_id], for_training=True)
+    for post_id in liked:
+        await store.rate(user["telegram_id"], post_id, InteractionType.LIKE)
+    for post_id in disliked:
+        await store.rate(user["telegram_id"], post_id, InteractionType.DISLIKE)
+    return int(user["id"])
+
+
+async def test_a_batch_gives_each_user_the_page_they_get_alone(store: Store, new_id) -> None:
+    """Users of one channel are ranked together (one graph, one spreading product): each
+    still gets the very page, scores and all, that ranking them alone gives."""
+    channel_id, ids = await _channel_of(store, new_id, 48)
+    users = [
+        await _reader(store, new_id, channel_id, ids[k : k + 8 : 4], ids[k + 1 : k + 9 : 4])
+        for k in range(0, 32, 4)  # 8 users: enough to be spread in one product
+    ]
+    users.append(await _reader(store, new_id, channel_id, [], []))  # nothing learned yet
+    other_channel, other_ids = await _channel_of(store, new_id, 20)
+    users.append(await _reader(store, new_id, other_channel, other_ids[:1], other_ids[1:2]))
+    scoring = Scoring(store)
+    together = await scoring.best_many([(user_id, 10) for user_id in users])
+    alone = [await scoring.best(user_id, 10) for user_id in users]
+    reversed_batch = (await scoring.best_many([(user_id, 10) for user_id in users[::-1]]))[::-1]
+    def ids_of(ranked: list[tuple[Any, float]]) -> list[int]:
+        return [row["id"] for row, _ in ranked]
+
+    def scores_of(ranked: list[tuple[Any, float]]) -> Any:
+        return pytest.approx([score for _, score in ranked], abs=1e-6)  # recency moves with the clock
+
+    assert all(len(page) == 10 for page in alone)
+    for batch in (together, reversed_batch):
+        assert [ids_of(page) for page in batch] == [ids_of(page) for page in alone]
+        assert [[score for _, score in page] for page in batch] == [scores_of(page) for page in alone]
+    assert len({tuple(ids_of(page)) for page in alone[:8]}) > 1, "the users' own ratings show"
+
+
+class _RefitWhileReading:
+    """The store, where reading the candidates' texts lets another request's catch-up run
+    first, once: new posts arrive and the text model is re-estimated (every vector made
+    before is discarded) while this ranking embeds the texts it read."""
+
+    def __init__(self, store: Store, candidate: int, arrive: Callable[[], Awaitable[None]]) -> None:
+        self._store = store
+        self._candidate = candidate
+        self._arrive: Callable[[], Awaitable[None]] | None = arrive
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def post_texts(self, post_ids: Sequence[int]) -> dict[int, str]:
+        found = await self._store.post_texts(post_ids)
+        if self._arrive is not None and self._candidate in post_ids:
+            arrive, self._arrive = self._arrive, None
+            await arrive()
+        return found
+
+
+async def test_a_text_model_refit_during_ranking_leaves_no_page_empty(store: Store, new_id, monkeypatch) -> None:
+    """A catch-up that re-estimates the text model while a ranking embeds its candidates
+    (another request of the same process) used to leave every candidate without a vector
+    of the current model, and the page empty; the ranking is now prepared again."""
+    monkeypatch.setattr(scoring_module, "CORPUS_GROWTH", 1.0)  # every new post re-estimates it
+    monkeypatch.setattr(scoring_module, "CORPUS_SAMPLE", 300)
+    telegram_id, user_id, ids = await _seed(store, new_id)
+    await store.rate(telegram_id, ids[0], InteractionType.LIKE)
+    await store.rate(telegram_id, ids[3], InteractionType.DISLIKE)
+    elsewhere, _ = await _channel_of(store, new_id, 1)
+    scoring: Scoring
+
+    async def arrive() -> None:
+        await store.add_posts(elsewhere, [NewPost(1000 + new_id() % 1000, "Breaking: a new post arrives", "text",
+                                                  datetime.now(UTC))])
+        await scoring.sync()
+
+    scoring = Scoring(_RefitWhileReading(store, ids[1], arrive))  # type: ignore[arg-type]
+    await scoring.sync()
+    generation = scoring.stats()["generation"]
+    page = await scoring.best(user_id, 10)
+    assert scoring.stats()["generation"] == generation + 1, "the text model was re-estimated meanwhile"
+    assert sorted(row["id"] for row, _ in page) == sorted(set(ids) - {ids[0], ids[3]})

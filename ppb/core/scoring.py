@@ -40,6 +40,7 @@ from ppb.ranking import (
     spread,
 )
 from ppb.ranking.live import NEVER, live_threshold
+from ppb.ranking.threads import limit_blas_threads
 from ppb.store.queries import Row, Store, as_utc
 
 CANDIDATE_LIMIT = 10_000
@@ -52,7 +53,17 @@ PRIOR_TTL_S = 60.0
 """Refit a cached model this often even without new ratings: other users' ratings move
 the channel prior."""
 GRAPH_CACHE = 200
-"""Users whose neighbour graph a process keeps (about 1.6 MB each at 10k posts)."""
+"""Neighbour graphs a process keeps, one per set of posts ranked over (users of the same
+channels share one; about 1.6 MB each at 10k posts)."""
+SPREAD_WIDTH = 16
+"""Users of the same posts whose ratings one sparse-by-dense product spreads at once (a
+column's values are those the user's own product gives: a page is the same alone or not)."""
+SPREAD_TOGETHER_FROM = 6
+"""Fewer users than this are spread one by one (scipy's product of a few columns is slower
+than as many single ones)."""
+RANK_ATTEMPTS = 3
+"""Rankings tried again when the text model was re-estimated while the candidates' vectors
+were being made (the vectors made then are discarded), before ranking what is left."""
 SYNC_BATCH = 20_000
 GAP_WINDOW = 1_000
 GAP_TTL_S = 30.0
@@ -75,6 +86,8 @@ class ScoringSettings(Protocol):
     def exploration(self) -> float: ...
     @property
     def collaborative(self) -> bool: ...
+    @property
+    def scorer_blas_threads(self) -> int: ...
 
 
 @dataclass(slots=True)
@@ -107,11 +120,12 @@ class Scoring:
         self._sync_lock = asyncio.Lock()
         self._text_lock = asyncio.Lock()
         self._gaps: dict[int, float] = {}
-        self._graphs: dict[int, tuple[tuple[int, bytes], sparse.csr_matrix]] = {}
+        self._graphs: dict[tuple[int, bytes], sparse.csr_matrix] = {}
         self._thresholds: dict[int, tuple[tuple[Any, ...], float]] = {}
 
     @classmethod
     def from_settings(cls, store: Store, settings: ScoringSettings) -> Scoring:
+        limit_blas_threads(settings.scorer_blas_threads)
         return cls(
             store,
             vector_cache=settings.scorer_vector_cache,
@@ -150,6 +164,54 @@ class Scoring:
         self, user_id: int, limit: int, variant: dict[str, Any] | None, inputs: StoreInputs
     ) -> list[tuple[int, float]]:
         """(post id, score) of the user's best unrated posts, best first."""
+        (result,) = await self._rank_many([(user_id, limit, variant)], inputs)
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    async def _rank_many(
+        self, requests: list[tuple[int, int, dict[str, Any] | None]], inputs: StoreInputs
+    ) -> list[list[tuple[int, float]] | BaseException]:
+        """`_rank` for each request, the products for all of them in one worker-thread call.
+
+        Re-estimating the text model (another request's catch-up, while this one reads or
+        embeds texts) discards every vector: a ranking that finds its candidates' vectors
+        gone, or its model made before, is prepared again, rather than ranking nothing.
+        """
+        results: list[list[tuple[int, float]] | BaseException | None] = [None] * len(requests)
+        pending = list(range(len(requests)))
+        for attempt in range(RANK_ATTEMPTS):
+            jobs: list[tuple[int, _Job]] = []
+            for n in pending:
+                user_id, limit, variant = requests[n]
+                try:
+                    job = await self._prepare(user_id, limit, variant, inputs)
+                except Exception as error:  # this request's failure only
+                    results[n] = error
+                    continue
+                if job is None:
+                    results[n] = []
+                else:
+                    jobs.append((n, job))
+            if not jobs:
+                break
+            await self._ensure_missing([j.slots for _, j in jobs] + [j.rated_slots for _, j in jobs])
+            final = attempt == RANK_ATTEMPTS - 1
+            chosen = await asyncio.to_thread(self._choose_many, [job for _, job in jobs], final)
+            pending = []
+            for (n, _), outcome in zip(jobs, chosen, strict=True):
+                if outcome is None:
+                    pending.append(n)
+                else:
+                    results[n] = outcome
+            if not pending:
+                break
+        return [[] if result is None else result for result in results]
+
+    async def _prepare(
+        self, user_id: int, limit: int, variant: dict[str, Any] | None, inputs: StoreInputs
+    ) -> _Job | None:
+        """The user's fitted model (refit when stale) and candidates; None: no candidates."""
         params = self._params.with_overrides(variant)
         ratings = await inputs.rating_keys(user_id)
         channels = await inputs.channel_ids(user_id)
@@ -157,15 +219,13 @@ class Scoring:
         if fitted is None or not self._fresh(fitted, ratings, params):
             fitted = await self._fit(user_id, ratings, channels, params, inputs)
         rated = [row["post_id"] for row in ratings]
-        with self._lock:
-            slots = self._index.candidates(channels, rated, CANDIDATE_LIMIT)
-            rated_slots = self._index.slots(rated)
+        # no lock: posts are added and forgotten only on the loop, and a worker's ranking
+        # holds the lock for its whole run (waiting for it would stall every request)
+        slots = self._index.candidates(channels, rated, CANDIDATE_LIMIT)
+        rated_slots = self._index.slots(rated)
         if not len(slots):
-            return []
-        await self._ensure_vectors(slots)
-        return await asyncio.to_thread(
-            self._choose, user_id, fitted.model, slots, rated_slots, limit
-        )
+            return None
+        return _Job(user_id, fitted.model, fitted.version[0], slots, rated_slots, limit)
 
     async def best_many(
         self, requests: list[tuple[int, int] | tuple[int, int, dict[str, Any] | None]]
@@ -185,14 +245,10 @@ class Scoring:
             await self._store.channel_ids_many(user_ids),
         )
         await self._read_ahead(requests, inputs)
-        ranked: list[list[tuple[int, float]] | BaseException] = []
-        for request in requests:
-            user_id, limit = request[0], request[1]
-            variant = request[2] if len(request) > 2 else None  # type: ignore[misc]
-            try:
-                ranked.append(await self._rank(user_id, limit, variant, inputs))
-            except Exception as error:  # this request's failure only
-                ranked.append(error)
+        ranked = await self._rank_many(
+            [(int(r[0]), int(r[1]), r[2] if len(r) > 2 else None) for r in requests],  # type: ignore[misc]
+            inputs,
+        )
         chosen_ids = sorted({i for result in ranked if isinstance(result, list) for i, _ in result})
         rows = await self._rows([(i, 0.0) for i in chosen_ids])
         by_id = {row["id"]: row for row, _ in rows}
@@ -222,13 +278,11 @@ class Scoring:
                 if params.collaborative and ratings:
                     peer_users.append(user_id)
             rated = [r["post_id"] for r in ratings]
-            with self._lock:
-                all_slots.append(self._index.candidates(mine, rated, CANDIDATE_LIMIT))
-                all_slots.append(self._index.slots(rated))
+            all_slots.append(self._index.candidates(mine, rated, CANDIDATE_LIMIT))  # no lock: see `_prepare`
+            all_slots.append(self._index.slots(rated))
         await inputs.read_priors(channels)
         await inputs.read_peers(sorted(set(peer_users)))
-        if all_slots:
-            await self._ensure_vectors(np.unique(np.concatenate(all_slots)))
+        await self._ensure_missing(all_slots)
 
     async def score_arrivals(self, user_ids: list[int], post_ids: list[int]) -> dict[int, Arrival]:
         """New posts scored for many users at once: their vectors once, one matrix product
@@ -318,12 +372,13 @@ class Scoring:
                 previous = self._index.max_id
                 rows = await self._store.post_keys(previous, extra, SYNC_BATCH)
                 ids = [int(row["id"]) for row in rows]
-                with self._lock:
-                    self._index.add(
-                        ids,
-                        [int(row["channel_id"]) for row in rows],
-                        [as_utc(row["posted_at"]).timestamp() for row in rows],
-                    )
+                if ids:  # the lock only when there is something to add: a ranking may hold it
+                    with self._lock:
+                        self._index.add(
+                            ids,
+                            [int(row["channel_id"]) for row in rows],
+                            [as_utc(row["posted_at"]).timestamp() for row in rows],
+                        )
                 for post_id in ids:
                     self._gaps.pop(post_id, None)
                 newer = set(ids) - set(extra)
@@ -361,7 +416,7 @@ class Scoring:
         )
 
     async def _channel_ids(self, user_id: int) -> list[int]:
-        return [int(row["id"]) for row in await self._store.list_user_channels(user_id)]
+        return await self._store.user_channel_ids(user_id)
 
     def _fresh(self, fitted: FittedModel, ratings: list[Row], params: Params) -> bool:
         return (
@@ -377,7 +432,6 @@ class Scoring:
     async def _fit(
         self, user_id: int, ratings: list[Row], channels: list[int], params: Params, inputs: StoreInputs | None = None
     ) -> FittedModel:
-        version = self._version(ratings, params)
         missing = [r["post_id"] for r in ratings if r["post_id"] not in self._index]
         if missing:
             await self.sync(missing)
@@ -385,7 +439,8 @@ class Scoring:
             slots = self._index.slots([r["post_id"] for r in ratings])
         inputs = StoreInputs(self._store) if inputs is None else inputs
         prior = await inputs.like_rates(sorted({int(r["channel_id"]) for r in ratings} | set(channels)))
-        vectors, text = await self._vectors(slots)
+        vectors, text, generation = await self._vectors(slots)
+        version = (generation, *self._version(ratings, params)[1:])
         rated = [_rated(row) for row in ratings if row["post_id"] in self._index]
         peers = await self._peer_seeds(user_id, ratings, params, inputs) if params.collaborative else None
         model = await asyncio.to_thread(fit, rated, prior, text, vectors, params, peers)
@@ -413,13 +468,24 @@ class Scoring:
         rows = ((r["user_id"], r["post_id"], _seed(r["interaction_type"], params)) for r in theirs)
         return peer_seeds(own, peers, rows)
 
-    async def _vectors(self, slots: np.ndarray) -> tuple[np.ndarray, TextModel]:
-        """The vectors of `slots` and the text model they were made with."""
+    async def _vectors(self, slots: np.ndarray) -> tuple[np.ndarray, TextModel, int]:
+        """The vectors of `slots`, the text model they were made with and its generation."""
         while True:
             await self._ensure_vectors(slots)
             with self._lock:
                 if not len(self._index.missing_vectors(slots)):  # else the model just changed
-                    return self._index.vectors(slots), self._text
+                    return self._index.vectors(slots), self._text, self._index.generation
+
+    async def _ensure_missing(self, parts: list[np.ndarray]) -> None:
+        """`_ensure_vectors` over several sets of slots (the posts of many users: the same
+        posts mostly, so those missing are found per set before they are merged).
+
+        Looked for without the lock: a vector being put meanwhile is made twice at worst,
+        and one discarded meanwhile is found missing by `_choose_many`, which retries."""
+        missing = [self._index.missing_vectors(part) for part in parts if len(part)]
+        missing = [part for part in missing if len(part)]
+        if missing:
+            await self._ensure_vectors(np.unique(np.concatenate(missing)))
 
     async def _ensure_vectors(self, slots: np.ndarray) -> None:
         """Vectorize (once per replica) the posts among `slots` with no cached vector."""
@@ -445,63 +511,104 @@ class Scoring:
             if self._index.generation == generation:
                 self._index.put_vectors(slots, vectors, columns)
 
-    def _choose(
-        self,
-        user_id: int,
-        model: UserModel,
-        slots: np.ndarray,
-        rated_slots: np.ndarray,
-        limit: int,
-    ) -> list[tuple[int, float]]:
-        """(post id, score) of the best `limit` candidates; runs in a worker thread."""
-        text = model.text_model
+    def _choose_many(self, jobs: list[_Job], final: bool) -> list[list[tuple[int, float]] | None]:
+        """(post id, score) of each job's best candidates; runs in a worker thread.
+
+        Jobs over the same posts (users of the same channels) share the neighbour graph and
+        one product for their spreading; each regression reads only the model's columns
+        (a product per user: BLAS's result for one column of a wider product differs in the
+        last bits, and a page must not depend on who else was asked for). None: the job's
+        vectors or model are of an older text model (ranked anyway when `final`).
+        """
+        out: list[list[tuple[int, float]] | None] = [None] * len(jobs)
         with self._lock:
-            missing = self._index.missing_vectors(slots)
-            if len(missing):  # the text model changed meanwhile: rank what is still valid
-                slots = slots[~np.isin(slots, missing)]
-            ids = self._index.ids(slots)
-            channels = self._index.channels(slots)
-            ages = np.maximum(0.0, (time.time() - self._index.times(slots)) / _DAY)
-            spread_values = uncertainty = None
-            if model.learned:
-                direction = np.zeros(text.dimensions, dtype=np.float32)
-                direction[text.model_columns] = model.direction
-                decision = self._index.dot(slots, direction) + np.float32(model.intercept)
+            now = time.time()
+            groups: dict[tuple[bytes, int], list[tuple[int, np.ndarray, np.ndarray]]] = {}
+            for n, job in enumerate(jobs):
+                slots, rated_slots = job.slots, job.rated_slots
+                missing = self._index.missing_vectors(slots)
+                if (len(missing) or job.generation != self._index.generation) and not final:
+                    continue
+                if len(missing):  # the last attempt: rank what is still valid
+                    slots = slots[~np.isin(slots, missing)]
+                if not len(slots):
+                    out[n] = []
+                    continue
+                if not job.model.learned:
+                    out[n] = self._ranked(job, slots, now, None, None)
+                    continue
                 rated_slots = rated_slots[~np.isin(rated_slots, self._index.missing_vectors(rated_slots))]
-                nodes = np.union1d(slots, rated_slots)
-                seeds = seed_vector(self._index.ids(nodes), model)
-                values = spread(self._graph(user_id, nodes), seeds)
-                spread_values = values[np.searchsorted(nodes, slots)]
-                uncertainty = -np.abs(spread_values)
-            else:
-                decision = np.zeros(len(slots), dtype=np.float32)
-            relevance = scores(model, decision, channels, ages, spread_values)
-            columns = text.fingerprint_columns
-            chosen = choose(
-                model,
-                relevance,
-                ids,
-                lambda i: self._index.vectors(slots[i])[:, columns],
-                ages,
-                limit,
-                uncertainty,
-            )
+                nodes = np.sort(np.concatenate([slots, rated_slots]))  # disjoint: candidates are unrated
+                if len(nodes) > 1 and (nodes[1:] == nodes[:-1]).any():
+                    nodes = np.unique(nodes)
+                key = (hashlib.blake2b(nodes.tobytes(), digest_size=16).digest(), id(job.model.text_model))
+                groups.setdefault(key, []).append((n, slots, nodes))
+            for (digest, _), members in groups.items():
+                nodes = members[0][2]
+                normalized = self._graph(digest, nodes)
+                node_ids = self._index.ids(nodes)
+                text = jobs[members[0][0]].model.text_model
+                for start in range(0, len(members), SPREAD_WIDTH):
+                    part = members[start : start + SPREAD_WIDTH]
+                    models = [jobs[n].model for n, _, _ in part]
+                    seeds = np.stack([seed_vector(node_ids, model) for model in models], axis=1)
+                    if len(part) >= SPREAD_TOGETHER_FROM:
+                        spread_values = spread(normalized, seeds)
+                    else:  # a product of few columns costs more than that many single ones
+                        spread_values = np.stack([spread(normalized, seeds[:, k]) for k in range(len(part))], axis=1)
+                    for k, (n, slots, _) in enumerate(part):
+                        where = np.searchsorted(nodes, slots)
+                        direction = models[k].direction[:, None]
+                        decision = self._index.dot_columns(slots, direction, text.model_columns)[:, 0]
+                        decision = decision + np.float32(models[k].intercept)
+                        out[n] = self._ranked(jobs[n], slots, now, decision, spread_values[where, k])
+        return out
+
+    def _ranked(
+        self,
+        job: _Job,
+        slots: np.ndarray,
+        now: float,
+        decision: np.ndarray | None,
+        spread_values: np.ndarray | None,
+    ) -> list[tuple[int, float]]:
+        """The job's page from its candidates' regression and spread values (None before
+        anything is learned: the channel baseline alone); the index lock is held."""
+        model = job.model
+        ids = self._index.ids(slots)
+        channels = self._index.channels(slots)
+        ages = np.maximum(0.0, (now - self._index.times(slots)) / _DAY)
+        if decision is None:
+            decision = np.zeros(len(slots), dtype=np.float32)
+        uncertainty = -np.abs(spread_values) if spread_values is not None else None
+        relevance = scores(model, decision, channels, ages, spread_values)
+        columns = model.text_model.fingerprint_columns
+        chosen = choose(
+            model,
+            relevance,
+            ids,
+            lambda i: self._index.vectors(slots[i])[:, columns],
+            ages,
+            job.limit,
+            uncertainty,
+        )
         return [(int(ids[i]), float(relevance[i])) for i in chosen]
 
-    def _graph(self, user_id: int, nodes: np.ndarray) -> sparse.csr_matrix:
-        """The neighbour graph over a user's posts (candidates and rated, sorted slots).
+    def _graph(self, digest: bytes, nodes: np.ndarray) -> sparse.csr_matrix:
+        """The neighbour graph over a set of posts (candidates and rated, sorted slots).
 
-        Rating moves a post from one kind to the other but keeps the set, so the graph is
-        kept per user until a post arrives, leaves, or the text model changes.
+        Rating moves a post from one kind to the other but keeps the set, and users of the
+        same channels rank over the same set: a graph is kept per set until a post arrives,
+        leaves, or the text model changes.
         """
-        key = (self._index.generation, hashlib.blake2b(nodes.tobytes(), digest_size=16).digest())
-        cached = self._graphs.pop(user_id, None)
-        if cached is None or cached[0] != key:
-            cached = (key, graph(*self._index.neighbours_within(nodes)))
-        self._graphs[user_id] = cached
+        key = (self._index.generation, digest)
+        cached = self._graphs.pop(key, None)
+        if cached is None:
+            cached = graph(*self._index.neighbours_within(nodes))
+        self._graphs[key] = cached
         while len(self._graphs) > GRAPH_CACHE:
             self._graphs.pop(next(iter(self._graphs)))
-        return cached[1]
+        return cached
 
     async def _rows(self, chosen: list[tuple[int, float]]) -> list[tuple[Row, float]]:
         """The chosen posts as stored now; deleted ones are dropped (and forgotten)."""
@@ -511,6 +618,18 @@ class Scoring:
             with self._lock:
                 self._index.forget(gone)
         return [(rows[i], score) for i, score in chosen if i in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One ranking prepared: the model, the generation it was fitted at, the candidates."""
+
+    user_id: int
+    model: UserModel
+    generation: int
+    slots: np.ndarray
+    rated_slots: np.ndarray
+    limit: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ class StoreInputs:
         return await self._store.rating_keys(user_id)
 
     async def channel_ids(self, user_id: int) -> list[int]:
-        return [int(row["id"]) for row in await self._store.list_user_channels(user_id)]
+        return await self._store.user_channel_ids(user_id)
 
     async def like_rates(self, channel_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
         return await self._store.channel_like_rates(channel_ids)

@@ -208,6 +208,19 @@ class PostIndex:
             np.matmul(buffer[: len(part)], direction, out=out[start : start + len(part)])
         return out
 
+    def dot_columns(self, slots: np.ndarray, directions: np.ndarray, columns: slice) -> np.ndarray:
+        """`vectors(slots)[:, columns] @ directions` (one column per direction), reading only
+        those columns, over the span of the ring the rows cover when they sit together."""
+        rows = self._vector_row.data[slots]
+        if not len(rows):
+            return np.zeros((0, directions.shape[1]), dtype=np.float32)
+        low, high = int(rows.min()), int(rows.max())
+        if low < 0:
+            raise KeyError("some posts have no cached vector")
+        if high - low < 4 * len(rows):
+            return (self._ring[low : high + 1, columns] @ directions)[rows - low]
+        return self._ring[rows, columns] @ directions
+
     def new_generation(self) -> None:
         """The word weights changed: every cached vector is stale."""
         self.generation += 1

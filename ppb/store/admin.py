@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from ppb.store.base import Row, _row, _rows, utcnow, writes
 from ppb.store.console_schema import admin_actions, admin_sessions, blocked_users
+from ppb.store.prepared import Prepared
 from ppb.store.queries import Store
 from ppb.store.schema import channels, interactions, metadata, posts, training_items, users
 
@@ -29,6 +30,11 @@ def user_tables() -> list[sa.Table]:
         if column is not None and any(fk.column.table is users for fk in column.foreign_keys):
             found.append(table)
     return found
+
+
+BLOCKED = Prepared(sa.select(blocked_users).where(
+    blocked_users.c.user_id == sa.bindparam("user_id", type_=blocked_users.c.user_id.type)))
+"""Whether a user is blocked (every feed call asks)."""
 
 
 class Admin:
@@ -127,7 +133,7 @@ class Admin:
         return {int(record[0]) for record in records}
 
     async def blocked(self, user_id: int) -> Row | None:
-        record = await self._db.fetch_one(sa.select(blocked_users).where(blocked_users.c.user_id == user_id))
+        record = await self._db.fetch_one(self._store._bound(BLOCKED, user_id=user_id))
         return _row(record) if record else None
 
     @writes

@@ -10,7 +10,16 @@ import sqlalchemy as sa
 from ppb.domain.channels import ChannelRef, normalize_username
 from ppb.domain.errors import DomainError, NotFound
 from ppb.store.base import Row, StoreBase, _row, _rows, utcnow, writes
+from ppb.store.prepared import Prepared
 from ppb.store.schema import channels, posts, training_items, user_channels, users
+
+USER_CHANNEL_IDS = Prepared(
+    sa.select(channels.c.id)
+    .join(user_channels, user_channels.c.channel_id == channels.c.id)
+    .where(user_channels.c.user_id == sa.bindparam("user_id", type_=user_channels.c.user_id.type))
+    .order_by(user_channels.c.id)
+)
+"""The ids of `list_user_channels`, in its order (every feed call reads them)."""
 
 
 class ChannelQueries(StoreBase):
@@ -128,6 +137,10 @@ class ChannelQueries(StoreBase):
     async def _user_channel(self, user_id: int, channel_id: int) -> Row | None:
         records = await self.list_user_channels(user_id, channel_id=channel_id)
         return records[0] if records else None
+
+    async def user_channel_ids(self, user_id: int) -> list[int]:
+        """The ids of the user's channels, as `list_user_channels` orders them."""
+        return [int(record[0]) for record in await self.database.fetch_all(self._bound(USER_CHANNEL_IDS, user_id=user_id))]
 
     async def list_user_channels(self, user_id: int, channel_id: int | None = None) -> list[Row]:
         query = (

@@ -13,6 +13,7 @@ from ppb.domain.experiments import Variant, assign, parse_variants
 from ppb.store.base import Row, _row, _rows, utcnow, writes
 from ppb.store.console_schema import experiment_assignments, experiments
 from ppb.store.feed_ratings import likes, with_delivery
+from ppb.store.prepared import Prepared
 from ppb.store.queries import Store
 from ppb.store.schema import interactions
 
@@ -25,6 +26,15 @@ def _decoded(row: Row) -> Row:
     if isinstance(row.get("variants"), str | bytes):  # asyncpg hands JSON back as text
         row["variants"] = orjson.loads(row["variants"])
     return row
+
+
+RUNNING = Prepared(
+    sa.select(experiments)
+    .where(experiments.c.started_at.is_not(None), experiments.c.stopped_at.is_(None))
+    .order_by(experiments.c.id)
+    .limit(1)
+)
+"""The running experiment, if any (every feed call asks)."""
 
 
 class Experiments:
@@ -59,12 +69,7 @@ class Experiments:
         return [_decoded(row) for row in _rows(records)]
 
     async def running(self) -> Row | None:
-        record = await self._db.fetch_one(
-            sa.select(experiments)
-            .where(experiments.c.started_at.is_not(None), experiments.c.stopped_at.is_(None))
-            .order_by(experiments.c.id)
-            .limit(1)
-        )
+        record = await self._db.fetch_one(self._store._bound(RUNNING))
         return _decoded(_row(record)) if record else None
 
     @writes
@@ -91,9 +96,18 @@ class Experiments:
         )
         return await self.get(experiment_id)
 
-    @writes
     async def variant_for(self, user_id: int) -> tuple[Row, Variant] | None:
-        """The user's variant in the running experiment (assigned and kept on first use)."""
+        """The user's variant in the running experiment (assigned and kept on first use).
+
+        With no experiment running (most of the time) this is one read, outside the lock
+        SQLite's writers queue on: a feed call does not wait behind the ratings."""
+        experiment = await self.running()
+        if experiment is None:
+            return None
+        return await self._variant_in(user_id)
+
+    @writes
+    async def _variant_in(self, user_id: int) -> tuple[Row, Variant] | None:
         experiment = await self.running()
         if experiment is None:
             return None

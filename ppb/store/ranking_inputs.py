@@ -8,7 +8,38 @@ import sqlalchemy as sa
 
 from ppb.domain.interactions import InteractionType
 from ppb.store.base import INSERT_CHUNK, Row, StoreBase, _rows
+from ppb.store.prepared import Prepared
 from ppb.store.schema import channels, interactions, posts, user_channels
+
+RATING_KEYS = Prepared(
+    sa.select(interactions.c.post_id, posts.c.channel_id, posts.c.posted_at, interactions.c.interaction_type)
+    .join(posts, posts.c.id == interactions.c.post_id)
+    .where(interactions.c.user_id == sa.bindparam("user_id", type_=interactions.c.user_id.type))
+    .order_by(interactions.c.id)
+)
+"""A user's ratings, oldest first (every feed call reads them: built once, see `prepared.py`)."""
+FEED_POSTS = Prepared(
+    sa.select(
+        posts.c.id,
+        posts.c.text,
+        posts.c.html,
+        posts.c.channel_id,
+        posts.c.media_type,
+        posts.c.posted_at,
+        channels.c.title.label("channel_title"),
+        posts.c.telegram_message_id,  # with the username: a link to the original
+        channels.c.username.label("channel_username"),
+    )
+    .join(channels, channels.c.id == posts.c.channel_id)
+    .where(posts.c.id.in_(sa.bindparam("post_ids", expanding=True, type_=posts.c.id.type)))
+)
+POSTS_AFTER = Prepared(
+    sa.select(posts.c.id, posts.c.channel_id, posts.c.posted_at)
+    .where(posts.c.id > sa.bindparam("after_id", type_=posts.c.id.type))
+    .order_by(posts.c.id)
+    .limit(sa.bindparam("limit", type_=sa.Integer()))
+)
+"""The posts stored after the newest one a ranking process knows (its catch-up, every call)."""
 
 
 class RankingInputs(StoreBase):
@@ -58,9 +89,9 @@ class RankingInputs(StoreBase):
 
     async def post_keys(self, after_id: int, also_ids: Sequence[int] = (), limit: int = 20_000) -> list[Row]:
         """Posts' (id, channel_id, posted_at) after `after_id`, plus `also_ids`, by id."""
-        chosen = posts.c.id > after_id
-        if also_ids:
-            chosen = sa.or_(chosen, posts.c.id.in_(list(also_ids)))
+        if not also_ids:
+            return _rows(await self.database.fetch_all(self._bound(POSTS_AFTER, after_id=after_id, limit=limit)))
+        chosen = sa.or_(posts.c.id > after_id, posts.c.id.in_(list(also_ids)))
         query = (
             sa.select(posts.c.id, posts.c.channel_id, posts.c.posted_at)
             .where(chosen)
@@ -82,18 +113,7 @@ class RankingInputs(StoreBase):
 
     async def rating_keys(self, user_id: int) -> list[Row]:
         """The user's ratings, oldest first: post id, its channel and time, the kind."""
-        query = (
-            sa.select(
-                interactions.c.post_id,
-                posts.c.channel_id,
-                posts.c.posted_at,
-                interactions.c.interaction_type,
-            )
-            .join(posts, posts.c.id == interactions.c.post_id)
-            .where(interactions.c.user_id == user_id)
-            .order_by(interactions.c.id)
-        )
-        return _rows(await self.database.fetch_all(query))
+        return _rows(await self.database.fetch_all(self._bound(RATING_KEYS, user_id=user_id)))
 
     async def co_ratings(self, user_id: int, limit: int = 5000) -> list[Row]:
         """Other people's ratings of posts this user rated, newest first (at most `limit`)."""
@@ -122,19 +142,4 @@ class RankingInputs(StoreBase):
         """These posts as the feed shows them, with the channel's title (deleted ones missing)."""
         if not post_ids:
             return []
-        query = (
-            sa.select(
-                posts.c.id,
-                posts.c.text,
-                posts.c.html,
-                posts.c.channel_id,
-                posts.c.media_type,
-                posts.c.posted_at,
-                channels.c.title.label("channel_title"),
-                posts.c.telegram_message_id,  # with the username: a link to the original
-                channels.c.username.label("channel_username"),
-            )
-            .join(channels, channels.c.id == posts.c.channel_id)
-            .where(posts.c.id.in_(list(post_ids)))
-        )
-        return _rows(await self.database.fetch_all(query))
+        return _rows(await self.database.fetch_all(self._bound(FEED_POSTS, post_ids=list(post_ids))))
