@@ -30,7 +30,8 @@ GROUPS = (
 )
 """Group by the first pattern found in a process's name or command line; the server's own
 process is `api` when nothing else is (bare uvicorn), else `driver`; PPB's actors are
-`part:<class>`; any other process is a group named by its own process name."""
+`part:<class>`, Ray's daemons `ray-core:<pattern>`; any other process is a group named by
+its own process name."""
 PARTS = ("BotActor", "NudgerActor", "OutboxActor", "PartsKeeper", "UserShardActor", "ChatShardActor", "ScraperActor")
 
 
@@ -48,8 +49,9 @@ def _group(process: psutil.Process, root: int) -> str:
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return "gone"
     for group, patterns in GROUPS:
-        if any(pattern in text for pattern in patterns):
-            return group
+        found = next((pattern for pattern in patterns if pattern in text), None)
+        if found is not None:
+            return f"ray-core:{found.removeprefix('ray::')}" if group == "ray-core" else group
     for part in PARTS:
         if part in text:
             return f"part:{part}"
