@@ -8,6 +8,12 @@ the Serve/bare ratios and each route's share of the trivial route's rate.
 
     python bench/api.py [--connections 16] [--duration 10] [--database-url URL] [--posts 10000]
                         [--feed-users 16]
+
+Under each route's figures, the CPU milliseconds per request each group of the server's
+processes used (bench/cpu_groups.py: the API process or replica, HAProxy, Serve's controller,
+Ray's daemons, each PPB actor), wrk's own, and `others`: what the rest of the machine used
+meanwhile. Each server is measured once its processes have settled (parts that start after
+the API answers, like the outbox importing the bot, would be counted otherwise).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+import cpu_groups
 
 API_KEY = "bench-key"
 USER = 777000
@@ -70,6 +78,8 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu: dict[str, float]
+    """CPU seconds per request of each process group (bench/cpu_groups.py), wrk's included."""
 
 
 def free_port() -> int:
@@ -165,6 +175,16 @@ def run_wrk(base: str, script: str, connections: int, duration: int) -> tuple[fl
     return rps, p50, p99, errors
 
 
+def _cpu_line(cpu: dict[str, float]) -> str:
+    """Each group's CPU ms per request, largest first; `others` is the machine's busy time
+    no process of the server or wrk used (other work on a shared machine)."""
+    ours = sum(seconds for group, seconds in cpu.items() if group != "machine")
+    shown = {group: seconds for group, seconds in cpu.items() if group != "machine" and seconds * 1000 >= 0.0005}
+    shown["others"] = max(0.0, cpu.get("machine", 0.0) - ours)
+    parts = [f"{group} {seconds * 1000:.3f}" for group, seconds in sorted(shown.items(), key=lambda item: -item[1])]
+    return ", ".join(parts) + f" (server+wrk {ours * 1000:.3f})"
+
+
 def _ms(value: str) -> float:
     number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
@@ -177,7 +197,9 @@ def start(kind: str, database_url: str, port: int, workdir: Path, before: str | 
         "PPB_API_KEY": API_KEY,
         "PPB_HTTP_PORT": str(port),
     }
-    label = kind
+    log = workdir / f"{kind.replace('/', '_')}.log"
+    kind, *assignments = kind.split("+")  # serve-haproxy+PPB_API_REPLICAS=2: a variant by environment
+    env.update(assignment.split("=", 1) for assignment in assignments)
     if kind.endswith("-before"):  # the same server from another checkout's `ppb` package
         kind = kind.removesuffix("-before")
         env["PYTHONPATH"] = str(before)
@@ -189,7 +211,7 @@ def start(kind: str, database_url: str, port: int, workdir: Path, before: str | 
     executable = str(Path(sys.executable).with_name("ppb"))
     return subprocess.Popen(
         [executable, *command[1:]], env=env, cwd=workdir,
-        stdout=(workdir / f"{label}.log").open("w"), stderr=subprocess.STDOUT,
+        stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
 
 
@@ -206,7 +228,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
-    parser.add_argument("--servers", default="bare,serve-haproxy")
+    parser.add_argument("--servers", default="bare,serve-haproxy",
+                        help="bare, serve-haproxy, serve-default, each optionally -before (--before's checkout) "
+                        "and +NAME=value environment of its own (serve-haproxy+PPB_API_REPLICAS=2)")
     parser.add_argument("--posts", type=int, default=POSTS, help="the feed's candidates")
     parser.add_argument("--routes", default="trivial,rate,best")
     parser.add_argument("--feed-users", type=int, default=FEED_USERS,
@@ -240,24 +264,35 @@ def main() -> int:
                 # one feed call each first: the cold caches (vectors of every candidate) fill once
                 for user in feed_users(args.feed_users):
                     client.post("/api/v1/posts/best", json={"user_telegram_id": user, "limit": 10}).raise_for_status()
+            waited = cpu_groups.settle(process.pid)
+            print(f"{server:14} settled after {waited:.0f} s", flush=True)
             for route, script in scripts.items():
                 run_wrk(base, script, args.connections, 2)  # warm up
+                before_cpu, before_wrk = cpu_groups.sample(process.pid), cpu_groups.children_cpu()
                 rps, p50, p99, errors = run_wrk(base, script, args.connections, args.duration)
-                results.append(Result(server, route, rps, p50, p99, errors))
+                spent = cpu_groups.spent(before_cpu, cpu_groups.sample(process.pid))
+                spent["wrk"] = cpu_groups.children_cpu() - before_wrk
+                requests = max(1.0, rps * args.duration)
+                cpu = {group: seconds / requests for group, seconds in spent.items()}
+                results.append(Result(server, route, rps, p50, p99, errors, cpu))
                 print(f"{server:14} {route:26} {rps:9.1f} req/s  p50 {p50:7.2f} ms  p99 {p99:8.2f} ms  errors {errors}", flush=True)
+                print(f"{'':14} CPU ms/request: {_cpu_line(cpu)}", flush=True)
         finally:
             stop(process)
 
     load = os.getloadavg()
     print(f"\n{args.connections} connections, {args.duration}s each, database {database_url.split(':')[0]}, "
           f"{args.posts:,} posts, {args.feed_users} feed users, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} CPUs")
-    print(f"{'server':14} {'route':26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8} {'vs trivial':>10}")
+    print(f"{'server':14} {'route':26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8} {'vs trivial':>10}"
+          f" {'API CPU ms/req':>14} {'all CPU ms/req':>14}")
     bare = {r.route: r.rps for r in results if r.server == "bare"}
     trivial = {r.server: r.rps for r in results if r.route.startswith("GET /healthz")}
     for r in results:
         ratio = f"{r.rps / bare[r.route]:.2f}x" if r.route in bare and bare[r.route] else "-"
         share = f"{r.rps / trivial[r.server]:.2f}x" if trivial.get(r.server) else "-"
-        print(f"{r.server:14} {r.route:26} {r.rps:9.1f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {ratio:>8} {share:>10}")
+        ours = sum(seconds for group, seconds in r.cpu.items() if group not in ("machine", "wrk"))
+        print(f"{r.server:14} {r.route:26} {r.rps:9.1f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {ratio:>8} {share:>10}"
+              f" {r.cpu.get('api', 0.0) * 1000:14.3f} {ours * 1000:14.3f}")
     return 0
 
 

@@ -93,6 +93,7 @@ class Settings(BaseSettings):
 
     api_replicas: int = Field(1, ge=1, le=64, **_env("PPB_API_REPLICAS"))
     serve_proxy: Literal["haproxy", "default"] = Field("haproxy", **_env("PPB_SERVE_PROXY"))
+    serve_access_log: bool = Field(False, **_env("PPB_SERVE_ACCESS_LOG"))
     scorer_max_replicas: int = Field(2, ge=1, le=64, **_env("PPB_SCORER_MAX_REPLICAS"))
     scorer_cpus: float = Field(1.0, ge=0, le=64, **_env("PPB_SCORER_CPUS"))
     scorer_vector_cache: int = Field(100_000, ge=1_000, le=10_000_000, **_env("PPB_SCORER_VECTOR_CACHE"))

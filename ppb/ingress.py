@@ -20,7 +20,8 @@ from pathlib import Path
 PORT_VARIABLES = ("RAY_SERVE_HAPROXY_STATS_PORT", "RAY_SERVE_HAPROXY_METRICS_PORT")
 WRAPPER = """#!/bin/sh
 # Written by `ppb up`: HAProxy's stats and metrics pages on loopback only (Ray's config binds
-# them on every interface), then the real HAProxy.
+# them on every interface), without a log line per request unless asked for (errors and
+# abnormal requests are still logged), then the real HAProxy.
 cfg=""
 previous=""
 for arg in "$@"; do
@@ -29,7 +30,7 @@ for arg in "$@"; do
 done
 if [ -n "$cfg" ] && [ -f "$cfg" ]; then
   sed -i -e 's/^\\([[:space:]]*\\)bind \\*:{stats}$/\\1bind 127.0.0.1:{stats}/' \\
-         -e 's/^\\([[:space:]]*\\)bind :{metrics}$/\\1bind 127.0.0.1:{metrics}/' "$cfg"
+         -e 's/^\\([[:space:]]*\\)bind :{metrics}$/\\1bind 127.0.0.1:{metrics}/' {quiet}"$cfg"
 fi
 # The HAProxy dies with the actor that started it, however that actor ends.
 command -v setpriv >/dev/null 2>&1 && exec setpriv --pdeathsig KILL "{binary}" "$@"
@@ -120,10 +121,26 @@ def check_http_port(host: str, port: int) -> None:
         )
 
 
-def haproxy_ingress(http_port: int, environ: dict[str, str] | None = None) -> Ingress:
-    """Free ports and a folder of its own, for whatever the operator did not set already."""
+QUIET = "-e 's/^\\([[:space:]]*\\)option httplog$/&\\n\\1option dontlog-normal/' "
+"""The wrapper's sed expression that keeps HAProxy's log to errors and abnormal requests."""
+
+
+def haproxy_tuning(environ: dict[str, str], cpus: int | None = None) -> dict[str, str]:
+    """HAProxy's settings for a host whose cores it shares with the replicas, for what the
+    operator did not set: a thread per 4 cores (Ray's 4 threads on 2 cores cost more CPU per
+    request than one), and none of Serve's per-request ingress metrics, whose collector in
+    the HAProxy manager actor parsed a log line per request (PPB counts every request itself,
+    `ppb_http_requests_total`)."""
+    cpus = cpus or os.cpu_count() or 1
+    wanted = {"RAY_SERVE_HAPROXY_NBTHREAD": str(max(1, cpus // 4)), "RAY_SERVE_HAPROXY_METRICS_ENABLED": "0"}
+    return {name: value for name, value in wanted.items() if not environ.get(name)}
+
+
+def haproxy_ingress(http_port: int, environ: dict[str, str] | None = None, *, access_log: bool = False) -> Ingress:
+    """Free ports and a folder of its own, for whatever the operator did not set already;
+    HAProxy logs every request only with `access_log` (PPB_SERVE_ACCESS_LOG)."""
     environ = dict(os.environ) if environ is None else environ
-    env: dict[str, str] = {}
+    env: dict[str, str] = haproxy_tuning(environ)
     missing = [name for name in PORT_VARIABLES if not environ.get(name)]
     for name in PORT_VARIABLES:
         if environ.get(name):
@@ -143,14 +160,15 @@ def haproxy_ingress(http_port: int, environ: dict[str, str] | None = None) -> In
         "RAY_SERVE_HAPROXY_SERVER_STATE_FILE": folder / "server-state",
     }
     env.update({name: str(path) for name, path in files.items() if not environ.get(name)})
-    wrapper = _loopback_wrapper(folder, environ | env)
+    wrapper = _loopback_wrapper(folder, environ | env, access_log)
     if wrapper is not None:
         env["RAY_SERVE_HAPROXY_BINARY_PATH"] = str(wrapper)
     return Ingress(env, folder)
 
 
-def _loopback_wrapper(folder: Path, environ: dict[str, str]) -> Path | None:
-    """A script that moves the stats and metrics binds to 127.0.0.1, then runs HAProxy."""
+def _loopback_wrapper(folder: Path, environ: dict[str, str], access_log: bool = False) -> Path | None:
+    """A script that moves the stats and metrics binds to 127.0.0.1 (and without
+    `access_log` keeps HAProxy's log to errors), then runs HAProxy."""
     if environ.get("RAY_SERVE_HAPROXY_BINARY_PATH") or shutil.which("sed") is None:
         return None
     try:
@@ -163,6 +181,7 @@ def _loopback_wrapper(folder: Path, environ: dict[str, str]) -> Path | None:
         return None
     script = folder / "haproxy"
     stats, metrics = environ["RAY_SERVE_HAPROXY_STATS_PORT"], environ["RAY_SERVE_HAPROXY_METRICS_PORT"]
-    script.write_text(WRAPPER.replace("{stats}", stats).replace("{metrics}", metrics).replace("{binary}", binary))
+    text = WRAPPER.replace("{stats}", stats).replace("{metrics}", metrics).replace("{binary}", binary)
+    script.write_text(text.replace("{quiet}", "" if access_log else QUIET))
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     return script

@@ -50,7 +50,7 @@ def start_ray(settings: Settings, started: Started) -> None:
     if started.ray:
         check_http_port(settings.http_host, settings.http_port)
         if settings.serve_proxy == "haproxy":
-            started.ingress = haproxy_ingress(settings.http_port)
+            started.ingress = haproxy_ingress(settings.http_port, access_log=settings.serve_access_log)
             started.ingress.apply()
         started.mark = mark_instance()
     upgrade(settings.async_database_url)

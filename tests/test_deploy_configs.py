@@ -111,3 +111,16 @@ def test_serve_yaml_names_the_deployments_the_code_builds() -> None:
     assert in_config == in_code == {"Api", "Scorer"}
     scorer = next(d for d in application["deployments"] if d["name"] == "Scorer")
     assert scorer["autoscaling_config"]["max_replicas"] > scorer["autoscaling_config"]["min_replicas"]
+
+
+@pytest.mark.parametrize("value, logged", [("0", False), ("1", True)])
+def test_the_api_replicas_log_a_line_per_request_only_when_asked(
+    monkeypatch: pytest.MonkeyPatch, value: str, logged: bool
+) -> None:
+    """PPB_SERVE_ACCESS_LOG: Serve's access log of the Api deployment; off, its Serve logger
+    keeps warnings only (the per-request call returns before building a record)."""
+    monkeypatch.setenv("PPB_SERVE_ACCESS_LOG", value)
+    built = build_app(build_application(load_settings()), name="ppb")
+    api = next(deployment for deployment in built.deployments if deployment.name == "Api")
+    assert api.logging_config["enable_access_log"] is logged
+    assert api.logging_config["log_level"] == ("INFO" if logged else "WARNING")

@@ -87,6 +87,10 @@ def test_two_instances_on_one_host_then_ctrl_c_to_each_group(tmp_path: Path) -> 
             assert "haproxy-serve" not in str(config)  # not Ray's one shared folder
             text = config.read_text()
             assert "bind *:" not in text and ":8404" not in text and ":9101" not in text, text
+            # PPB_SERVE_ACCESS_LOG off: HAProxy logs only errors, and Serve's per-request
+            # metrics line (to the metrics socket) is off; one thread per 4 cores
+            assert "option dontlog-normal" in text and "metrics.sock" not in text, text
+            assert f"nbthread {max(1, (os.cpu_count() or 1) // 4)}" in text, text
             configs.append(config)
             refused = httpx.post(f"{instance.base}/api/v1/users/", content=b"{}", headers={"X-API-Key": KEY,
                                  "Content-Type": "text/plain"})

@@ -58,9 +58,15 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = Headers(scope=scope).get("content-length")
+        headers = Headers(scope=scope)
+        length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
             await self._refuse(scope, receive, send)
+            return
+        if "transfer-encoding" not in headers:
+            # The HTTP server delivers at most Content-Length bytes, and no body without it:
+            # nothing to count (most requests, so no wrapper around their receive and send).
+            await self.app(scope, receive, send)
             return
         seen = 0
         started = False
