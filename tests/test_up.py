@@ -33,11 +33,13 @@ def processes_with_marker(marker: str) -> list[int]:
     return found
 
 
-def wait_for(condition, deadline_s: float, what: str) -> None:
+def wait_for(condition, deadline_s: float, what: str):
+    """Poll `condition` until it gives something truthy, and return that."""
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
-        if condition():
-            return
+        found = condition()
+        if found:
+            return found
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
 
