@@ -23,7 +23,7 @@ IN_FLIGHT = 1
 """Statements in flight per process. One: the ratings that come while it commits (an fsync)
 all go in the next, so the batches grow with the load. With three in flight the batches
 stayed small (about 5 ratings at 16 clients), and PostgreSQL's CPU per rating was about
-1.6 times as much for no more ratings per second (docs/performance.md)."""
+1.7 times as much for no more ratings per second (docs/performance.md)."""
 
 RATE_MANY = """
 WITH input AS (
