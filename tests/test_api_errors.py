@@ -108,6 +108,8 @@ async def test_database_down_is_503(url: str) -> None:
         transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1", headers={"X-API-Key": API_KEY}
     ) as client:
         assert_error(await client.post("/api/v1/users/", json={"telegram_id": 5}), 503, "database")
+        rating = {"user_telegram_id": 5, "post_id": 1, "interaction_type": "like"}
+        assert_error(await client.post("/api/v1/posts/interactions", json=rating), 503, "database")
         assert_error(await client.get("/readyz"), 503, "database")
         assert (await client.get("/healthz")).status_code == 200
     await services.store.disconnect()

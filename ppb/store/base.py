@@ -86,7 +86,7 @@ class NewPost:
     has none. `text` stays what ranking, muted words and the ad detector read."""
 
 
-async def _keep_session(connection: Any) -> None:
+async def keep_session(connection: Any) -> None:
     """What asyncpg's pool runs when a connection comes back, instead of its reset query
     (advisory unlocks, CLOSE ALL, UNLISTEN, RESET ALL: a round trip per request for state
     PPB never sets). An open transaction is still rolled back."""
@@ -101,7 +101,7 @@ class StoreBase:
         options: dict[str, Any] = {"factory": TunedConnection, "timeout": 30.0}
         if async_url.startswith("postgresql"):
             # no connection at start: a down database is a 503, not a crash
-            options = {"min_size": 0, "max_size": 10, "reset": _keep_session}
+            options = {"min_size": 0, "max_size": 10, "reset": keep_session}
         self.database: Database = PPBDatabase(async_url, **options)
         self.dialect = "postgresql" if async_url.startswith("postgresql") else "sqlite"
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None

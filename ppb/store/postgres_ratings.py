@@ -1,6 +1,10 @@
 """Group commit on PostgreSQL: the ratings that arrive while one statement is in flight go
 together in the next, one multi-row statement (one round trip, one commit) for all of them.
 Each caller is answered after that statement has committed: nothing is acknowledged early.
+
+The statement runs on connections of its own that always use its generic plan: under the
+default `plan_cache_mode` PostgreSQL planned it afresh on every call (a custom plan for the
+arrays' sizes looks cheaper than the generic one), which was half the server's CPU per call.
 """
 
 from __future__ import annotations
@@ -10,11 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ppb.store.base import Row
+import asyncpg
+
+from ppb.store.base import Row, keep_session
 
 MAX_BATCH = 500
-IN_FLIGHT = 3
-"""Statements in flight per process: while one commits (an fsync), the next is on its way."""
+IN_FLIGHT = 1
+"""Statements in flight per process. One: the ratings that come while it commits (an fsync)
+all go in the next, so the batches grow with the load. With three in flight the batches
+stayed small (about 5 ratings at 16 clients), and PostgreSQL's CPU per rating was about
+1.7 times as much for no more ratings per second (docs/performance.md)."""
 
 RATE_MANY = """
 WITH input AS (
@@ -66,7 +75,9 @@ class PostgresRatings:
     and ratings of one post by one user must commit in the order they came)."""
 
     def __init__(self, database: Any) -> None:
-        self._database = database
+        self._url = database.url
+        self._pool: asyncpg.Pool | None = None
+        self._pool_lock = asyncio.Lock()
         self._queue: list[_Pending] = []
         self._flushers: set[asyncio.Task[None]] = set()
         self._in_flight: set[tuple[int, int]] = set()
@@ -115,10 +126,25 @@ class PostgresRatings:
         self._queue = rest
         return batch
 
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    async def _connections(self) -> asyncpg.Pool:
+        """The pool of this statement's connections, made on first use (none opened yet)."""
+        async with self._pool_lock:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    **pool_address(self._url), min_size=0, max_size=IN_FLIGHT, reset=keep_session,
+                    server_settings={"plan_cache_mode": "force_generic_plan"},
+                )
+            return self._pool
+
     async def _write(self, batch: list[_Pending]) -> dict[tuple[int, int], Row]:
-        connection = self._database.connection()
-        async with connection:
-            records = await connection.raw_connection.fetch(
+        pool = self._pool or await self._connections()
+        async with pool.acquire() as connection:
+            records = await connection.fetch(
                 RATE_MANY,
                 [item.telegram_id for item in batch],
                 [item.post_id for item in batch],
@@ -129,3 +155,15 @@ class PostgresRatings:
             (int(record[3]), int(record[4])): {"id": record[0], "user_id": record[1], "user_status": record[2]}
             for record in records
         }
+
+
+def pool_address(url: Any) -> dict[str, Any]:
+    """asyncpg's connection arguments for a `databases` URL, read as `databases` reads them."""
+    address: dict[str, Any] = {
+        "host": url.hostname, "port": url.port, "user": url.username,
+        "password": url.password, "database": url.database,
+    }
+    ssl = url.options.get("ssl")
+    if ssl is not None:
+        address["ssl"] = {"true": True, "false": False}.get(ssl.lower(), ssl)
+    return address

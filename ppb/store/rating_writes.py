@@ -2,8 +2,8 @@
 
 PostgreSQL: one statement (a data-modifying CTE checks the posts, stamps the users' activity,
 upserts the ratings and hands back the raters' status) for all the ratings waiting at that
-moment (`postgres_ratings.py`), on a pooled connection, prepared once per connection by
-asyncpg. SQLite: both statements queued to the writer thread (`sqlite_writer.py`) and
+moment (`postgres_ratings.py`), on connections of its own, prepared once per connection by
+asyncpg and planned once. SQLite: both statements queued to the writer thread (`sqlite_writer.py`) and
 committed with whatever else is queued. Either way the caller hears back after the COMMIT.
 The SQL is plain text written once: compiling SQLAlchemy statements was most of a rating's CPU.
 """
@@ -88,4 +88,7 @@ class RatingWrites(StoreBase):
         writer, self._sqlite_writer = self._sqlite_writer, None
         if writer is not None:
             writer.close()
+        ratings, self._postgres_ratings = self._postgres_ratings, None
+        if ratings is not None:
+            await ratings.close()
         await super().disconnect()
