@@ -80,3 +80,25 @@ async def test_prepared_and_ad_hoc_statements_read_the_same_row(sqlite_store) ->
         users.c.telegram_id.in_(sa.bindparam("ids", expanding=True, type_=users.c.telegram_id.type))))
     rows = await store.database.fetch_all(store._bound(listed, ids=[7002, 1, 2]))
     assert [row[0] for row in rows] == [7002]
+
+
+async def test_a_writer_without_its_database_answers_every_caller_with_the_error(tmp_path: Path) -> None:
+    """No database file to open: each queued write fails at once, in the loop and in the thread."""
+    from ppb.store.sqlite_writer import SQLiteWriter
+
+    writer = SQLiteWriter(str(tmp_path / "missing-dir" / "ppb.db"))
+    try:
+        inline = await asyncio.wait_for(
+            asyncio.gather(*(writer.run(lambda c: 1) for _ in range(3)), return_exceptions=True), 10
+        )
+        assert all(isinstance(outcome, sqlite3.OperationalError) for outcome in inline)
+        writer._start()  # the thread's path: it too answers instead of dying with its callers waiting
+        writer._in_thread += 1
+        future = asyncio.get_running_loop().create_future()
+        writer._queue.put((lambda c: 1, future, asyncio.get_running_loop()))
+        with pytest.raises(sqlite3.OperationalError):
+            await asyncio.wait_for(future, 10)
+        (tmp_path / "missing-dir").mkdir()
+        assert await asyncio.wait_for(writer.run(lambda c: c.execute("select 2").fetchone()[0]), 10) == 2
+    finally:
+        writer.close()

@@ -60,7 +60,11 @@ class SQLiteWriter:
             return
         if not self._in_thread:
             if self._inline is None:
-                self._inline = self._connect(timeout=0.0)
+                try:
+                    self._inline = self._connect(timeout=0.0)
+                except sqlite3.Error as error:  # no database to write to: every caller hears why
+                    self._deliver(batch, [(False, error)] * len(batch), in_loop=True)
+                    return
                 self._inline.execute("PRAGMA busy_timeout=0")  # never wait for the lock in the loop
             try:
                 self._inline.execute("BEGIN IMMEDIATE")
@@ -98,7 +102,7 @@ class SQLiteWriter:
                 self._thread.start()
 
     def _serve(self) -> None:
-        connection = self._connect(self._timeout)
+        connection: sqlite3.Connection | None = None
         try:
             while True:
                 batch = [self._queue.get()]
@@ -108,11 +112,20 @@ class SQLiteWriter:
                     except queue.Empty:
                         break
                 stop = any(item is _STOP for item in batch)
-                self._write(connection, [item for item in batch if item is not _STOP])
+                writes = [item for item in batch if item is not _STOP]
+                if writes and connection is None:
+                    try:
+                        connection = self._connect(self._timeout)
+                    except sqlite3.Error as error:  # tried again with the next batch
+                        self._deliver(writes, [(False, error)] * len(writes), in_loop=False)
+                        writes = []
+                if writes and connection is not None:
+                    self._write(connection, writes)
                 if stop:
                     return
         finally:
-            connection.close()
+            if connection is not None:
+                connection.close()
 
     def _write(self, connection: sqlite3.Connection, batch: list[tuple[Work, Any, Any]], *, begun: bool = False) -> None:
         if not batch:
@@ -131,18 +144,21 @@ class SQLiteWriter:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             outcomes = [(False, error)] * len(batch)
+        self._deliver(batch, outcomes, in_loop=begun)
+
+    def _deliver(self, batch: list[tuple[Work, Any, Any]], outcomes: list[tuple[bool, Any]], *, in_loop: bool) -> None:
+        """Each caller's outcome, set right here in the loop or handed to the caller's loop."""
         by_loop: dict[Any, list[tuple[Any, bool, Any]]] = {}
         for (_work, future, loop), (ok, value) in zip(batch, outcomes):
             by_loop.setdefault(loop, []).append((future, ok, value))
         for loop, answers in by_loop.items():
-            if begun:  # in the loop itself
+            if in_loop:
                 _answer(answers)
                 continue
             try:
                 loop.call_soon_threadsafe(self._answer_from_thread, answers)
             except RuntimeError:  # that event loop is closed: nobody is waiting any more
                 pass
-
 
     def _answer_from_thread(self, answers: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
         self._in_thread -= len(answers)
