@@ -3,6 +3,7 @@ Scoring over the real store on both backends (new posts, every rating, a cold re
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,9 +15,10 @@ from ppb.core import scoring as scoring_module
 from ppb.core.scoring import Scoring
 from ppb.domain.interactions import InteractionType
 from ppb.ranking import PostIndex
+from ppb.ranking.features import TextModel
+from ppb.store.queries import NewPost, Store
 
 DIMENSIONS = 64
-from ppb.store.queries import NewPost, Store
 
 SPORT = [
     "Football: the striker scored twice and the home team won the football derby",
@@ -60,6 +62,25 @@ def test_the_vector_ring_keeps_the_newest_and_scores_like_a_plain_product() -> N
     np.testing.assert_allclose(index.dot(scattered, direction), vectors[500:][::7] @ direction, rtol=1e-5)
     index.new_generation()
     assert len(index.missing_vectors(all_slots)) == 1500
+
+
+def test_vectors_put_again_stay_cached_when_the_ring_wraps() -> None:
+    """Requests that vectorize the same posts at once each put them: the rows a post held
+    before are its no longer, and the ring wrapping over them must not evict its current
+    vector (it did, and every later ranking re-embedded its candidates)."""
+    index = PostIndex(capacity=1000, dimensions=DIMENSIONS)
+    index.add(list(range(1, 401)), [1] * 400, [float(n) for n in range(400)])
+    slots = index.slots(list(range(1, 401)))
+    vectors = _unit(400)
+    for _ in range(4):  # 1,600 rows written into 1,000: the ring wraps over the first puts
+        index.put_vectors(slots, vectors)
+    assert len(index.missing_vectors(slots)) == 0
+    direction = _unit(1, seed=2)[0]
+    np.testing.assert_allclose(index.dot(slots, direction), vectors @ direction, rtol=1e-5)
+    index.add(list(range(401, 1001)), [1] * 600, [float(n) for n in range(400, 1000)])
+    others = index.slots(list(range(401, 1001)))
+    index.put_vectors(others, _unit(600, seed=3))  # fills the rest of the ring: the 400 stay
+    assert len(index.missing_vectors(slots)) == 0 and len(index.missing_vectors(others)) == 0
 
 
 async def _seed(store: Store, new_id) -> tuple[int, int, list[int]]:
@@ -190,6 +211,27 @@ async def test_a_batch_gives_each_user_the_page_they_get_alone(store: Store, new
         assert [ids_of(page) for page in batch] == [ids_of(page) for page in alone]
         assert [[score for _, score in page] for page in batch] == [scores_of(page) for page in alone]
     assert len({tuple(ids_of(page)) for page in alone[:8]}) > 1, "the users' own ratings show"
+
+
+async def test_requests_at_a_cold_process_embed_each_post_once(store: Store, new_id, monkeypatch) -> None:
+    """Feed requests arriving together at a cold replica used to embed the same candidates
+    once each (16 at once: 30 s instead of 6); they now wait for one another's vectors."""
+    channel_id, ids = await _channel_of(store, new_id, 40)
+    users = [await _reader(store, new_id, channel_id, ids[k : k + 1], ids[k + 1 : k + 2]) for k in range(0, 12, 2)]
+    embedded: list[str] = []
+    real_embed = TextModel.embed
+
+    def counting_embed(self: TextModel, texts: Sequence[str]) -> np.ndarray:
+        embedded.extend(texts)
+        return real_embed(self, texts)
+
+    monkeypatch.setattr(TextModel, "embed", counting_embed)
+    scoring = Scoring(store)
+    await scoring.sync()
+    pages = await asyncio.gather(*(scoring.best(user_id, 10) for user_id in users))
+    assert all(len(page) == 10 for page in pages)
+    assert len(embedded) == len(set(embedded)), "no post was embedded twice"
+    assert len(embedded) == len(ids)
 
 
 class _RefitWhileReading:

@@ -119,6 +119,7 @@ class Scoring:
         self._lock = threading.Lock()  # index reads in worker threads vs. writes in the loop
         self._sync_lock = asyncio.Lock()
         self._text_lock = asyncio.Lock()
+        self._embed_lock = asyncio.Lock()
         self._gaps: dict[int, float] = {}
         self._graphs: dict[tuple[int, bytes], sparse.csr_matrix] = {}
         self._thresholds: dict[int, tuple[tuple[Any, ...], float]] = {}
@@ -488,7 +489,14 @@ class Scoring:
             await self._ensure_vectors(np.unique(np.concatenate(missing)))
 
     async def _ensure_vectors(self, slots: np.ndarray) -> None:
-        """Vectorize (once per replica) the posts among `slots` with no cached vector."""
+        """Vectorize (once per replica) the posts among `slots` with no cached vector.
+
+        One vectorization at a time: requests arriving together at a cold replica wait for
+        the first one's vectors instead of each embedding the same posts again."""
+        async with self._embed_lock:
+            await self._embed_missing(slots)
+
+    async def _embed_missing(self, slots: np.ndarray) -> None:
         with self._lock:
             missing = self._index.missing_vectors(slots)
             generation, text = self._index.generation, self._text

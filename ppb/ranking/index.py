@@ -142,6 +142,8 @@ class PostIndex:
             self._ring = grown
         rows = (self._ring_next + np.arange(len(slots))) % self.capacity
         self._ring_next = int((self._ring_next + len(slots)) % self.capacity)
+        earlier = self._vector_row.data[slots]
+        self._ring_owner[earlier[earlier >= 0]] = -1  # a slot put again leaves its old row ownerless
         owners = self._ring_owner[rows]
         self._vector_row.data[owners[owners >= 0]] = -1
         self._ring_owner[rows] = slots
