@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 from scipy import sparse
 
+from ppb.core.batching import NaturalBatches
 from ppb.core.ports import Ranker
 from ppb.core.scoring_inputs import BatchInputs, StoreInputs
 from ppb.domain.errors import Unavailable
@@ -120,6 +121,9 @@ class Scoring:
         self._sync_lock = asyncio.Lock()
         self._text_lock = asyncio.Lock()
         self._embed_lock = asyncio.Lock()
+        self._pages: NaturalBatches[tuple[int, int, dict[str, Any] | None], list[tuple[Row, float]]] = (
+            NaturalBatches(self.best_many, SPREAD_WIDTH)
+        )
         self._gaps: dict[int, float] = {}
         self._graphs: dict[tuple[int, bytes], sparse.csr_matrix] = {}
         self._thresholds: dict[int, tuple[tuple[Any, ...], float]] = {}
@@ -145,35 +149,20 @@ class Scoring:
         return len(ratings), time.perf_counter() - started
 
     async def best(
-        self,
-        user_id: int,
-        limit: int,
-        variant: dict[str, Any] | None = None,
-        *,
-        synced: bool = False,
+        self, user_id: int, limit: int, variant: dict[str, Any] | None = None
     ) -> list[tuple[Row, float]]:
         """The user's best unrated posts with their scores, best first.
 
         `variant` overrides model settings (an A/B test's arm, see `ppb.ranking.Params`).
+        Concurrent calls are ranked together (`ppb.core.batching`): the same page each
+        would get alone, at about half the cost per user under load.
         """
-        if not synced:
-            await self.sync()
-        chosen = await self._rank(user_id, limit, variant, StoreInputs(self._store))
-        return await self._rows(chosen)
-
-    async def _rank(
-        self, user_id: int, limit: int, variant: dict[str, Any] | None, inputs: StoreInputs
-    ) -> list[tuple[int, float]]:
-        """(post id, score) of the user's best unrated posts, best first."""
-        (result,) = await self._rank_many([(user_id, limit, variant)], inputs)
-        if isinstance(result, BaseException):
-            raise result
-        return result
+        return await self._pages.submit((user_id, limit, variant))
 
     async def _rank_many(
         self, requests: list[tuple[int, int, dict[str, Any] | None]], inputs: StoreInputs
     ) -> list[list[tuple[int, float]] | BaseException]:
-        """`_rank` for each request, the products for all of them in one worker-thread call.
+        """(post id, score) of each request's best unrated posts, best first, the products for all of them in one worker-thread call.
 
         Re-estimating the text model (another request's catch-up, while this one reads or
         embeds texts) discards every vector: a ranking that finds its candidates' vectors

@@ -1,5 +1,5 @@
 """The Serve application: deployment `Api` wrapping the Starlette app, built per replica,
-and deployment `Scorer`, which ranks for it (autoscaled, requests batched)."""
+and deployment `Scorer`, which ranks for it (autoscaled, concurrent requests ranked together)."""
 
 from __future__ import annotations
 
@@ -59,12 +59,18 @@ class Scorer:
             self._connecting = asyncio.ensure_future(self._store.connect())
         await asyncio.shield(self._connecting)
 
-    @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.002)
-    async def best(self, requests: list[tuple[int, int, dict[str, Any] | None]]) -> list[Any]:
-        """Ranked posts per (user id, limit, variant); concurrent requests share one catch-up."""
+    async def best(self, request: tuple[int, int, dict[str, Any] | None]) -> Any:
+        """Ranked posts for (user id, limit, variant), or the exception that stopped them.
+
+        Requests arriving while a ranking runs are ranked together next (`Scoring.best`),
+        not in Serve's batch window: that forms the next batch during the current one from
+        what came within the window, and under load left most batches at one user."""
         await self._ready()
-        metrics.record("ppb_feed_pages_total", float(len(requests)))
-        return await self._scoring.best_many(requests)
+        metrics.record("ppb_feed_pages_total", 1.0)
+        try:
+            return await self._scoring.best(*request)
+        except Exception as error:  # the caller's client raises it (`ScorerClient.best`)
+            return error
 
     async def best_batch(self, requests: list[tuple[int, int, dict[str, Any] | None]]) -> list[Any]:
         """Many users ranked in one call (a nudger pass): inputs read once for all of them."""
