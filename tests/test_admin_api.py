@@ -281,9 +281,9 @@ async def test_the_ranker_gets_the_users_variant_and_nothing_for_the_blocked(api
 
         seen: list = []
 
-        async def best(self, user_id, limit, *, synced=False, variant=None):
+        async def best(self, user_id, limit, variant=None):
             self.seen.append(variant)
-            return await super().best(user_id, limit, synced=synced, variant=variant)
+            return await super().best(user_id, limit, variant=variant)
 
     await stop_running(api)
     channel, ids = await seed_channel(api, new_id, texts=DISTINCT[:5])
