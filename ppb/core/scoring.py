@@ -162,7 +162,8 @@ class Scoring:
     async def _rank_many(
         self, requests: list[tuple[int, int, dict[str, Any] | None]], inputs: StoreInputs
     ) -> list[list[tuple[int, float]] | BaseException]:
-        """(post id, score) of each request's best unrated posts, best first, the products for all of them in one worker-thread call.
+        """(post id, score) of each request's best unrated posts, best first; the products
+        for all of them in one worker-thread call.
 
         Re-estimating the text model (another request's catch-up, while this one reads or
         embeds texts) discards every vector: a ranking that finds its candidates' vectors
