@@ -215,8 +215,9 @@ async def test_a_batch_gives_each_user_the_page_they_get_alone(store: Store, new
 
 
 async def test_requests_at_a_cold_process_embed_each_post_once(store: Store, new_id, monkeypatch) -> None:
-    """Feed requests arriving together at a cold replica used to embed the same candidates
-    once each (16 at once: 30 s instead of 6); they now wait for one another's vectors."""
+    """Rankings under way together at a cold replica (Scorer batches, nudger passes: each its
+    own `best_many`) used to embed the same candidates once each (16 at once: 30 s instead
+    of 6); they now wait for one another's vectors."""
     channel_id, ids = await _channel_of(store, new_id, 40)
     users = [await _reader(store, new_id, channel_id, ids[k : k + 1], ids[k + 1 : k + 2]) for k in range(0, 12, 2)]
     embedded: list[str] = []
@@ -229,7 +230,8 @@ async def test_requests_at_a_cold_process_embed_each_post_once(store: Store, new
     monkeypatch.setattr(TextModel, "embed", counting_embed)
     scoring = Scoring(store)
     await scoring.sync()
-    pages = await asyncio.gather(*(scoring.best(user_id, 10) for user_id in users))
+    batches = await asyncio.gather(*(scoring.best_many([(user_id, 10)]) for user_id in users))
+    pages = [page for (page,) in batches]
     assert all(len(page) == 10 for page in pages)
     assert len(embedded) == len(set(embedded)), "no post was embedded twice"
     assert len(embedded) == len(ids)
