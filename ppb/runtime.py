@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -19,6 +20,10 @@ log = logging.getLogger("ppb.runtime")
 READY_TIMEOUT_S = 180.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 ORDERLY_STOP_S = 10.0
+# How long the orderly part may still take once ORDERLY_STOP_S has passed: each of its calls
+# is bounded, and shutting Ray down under a call still in flight ends this process with exit
+# code 1 (Ray's core worker exits the process when it is called after its shutdown).
+ORDERLY_GRACE_S = 20.0
 HELD_IN_RAY = {signal.SIGTERM, signal.SIGHUP}
 
 
@@ -148,7 +153,7 @@ def stop_part(settings: Settings, started: Started) -> None:
     from ppb.http.serve import APP_NAME
 
     if started.ray:
-        stop_bot(settings)
+        stop_bot(settings, timeout=ORDERLY_STOP_S / 2)  # a bot still starting may never answer
         return
     stop_application_parts(settings)  # a cluster we joined keeps running: take only our part off it
     serve.delete(APP_NAME)
@@ -166,8 +171,15 @@ def stop_all(settings: Settings, started: Started) -> None:
             worker.start()
             worker.join(ORDERLY_STOP_S)
             if worker.is_alive():
-                log.warning("Ray did not answer within %.0f s; stopping what is left", ORDERLY_STOP_S)
+                log.warning("Ray did not answer within %.0f s; waiting up to %.0f s more", ORDERLY_STOP_S,
+                            ORDERLY_GRACE_S)
+                worker.join(ORDERLY_GRACE_S)
+            if worker.is_alive():
+                log.warning("Ray did not answer; stopping what is left")
     finally:
+        # Garbage still holding Ray references (the frames of a start-up cut short by the
+        # signal) is freed now, while Ray can take the release, not during its shutdown.
+        gc.collect()
         ray.shutdown()  # a local Ray we started goes with everything in it
         if started.mark is not None:
             left = reap(started.mark)  # what outlived it (an HAProxy whose actor was killed)

@@ -91,6 +91,8 @@ def test_two_instances_on_one_host_then_ctrl_c_to_each_group(tmp_path: Path) -> 
             instance = start(tmp_path, name)
             instances.append(instance)
             wait_for(lambda: ready(instance), STARTUP_DEADLINE_S, f"{instance.base}/readyz")
+            # /readyz answers before `ppb up` has waited for the parts: Ctrl+C after its line
+            wait_for(lambda: "PPB is up" in instance.log(), 60, "PPB is up")
         assert all(ready(instance) for instance in instances)
         configs = []
         for instance in instances:
@@ -119,10 +121,31 @@ def test_two_instances_on_one_host_then_ctrl_c_to_each_group(tmp_path: Path) -> 
             except subprocess.TimeoutExpired:
                 os.killpg(instance.process.pid, signal.SIGKILL)
                 raise
-    assert codes == [0, 0], [instance.log() for instance in instances]
+    for instance in instances:
+        print(f"--- {instance.workdir.name}/up.log (exit code {instance.process.returncode})\n{instance.log()}")
+    assert codes == [0, 0]
     for instance in instances:
         wait_for(lambda: not processes_with_marker(instance.marker), 60, "every process of the instance to exit")
         assert not [path for path in configs if path.exists()], "the instance's HAProxy files are removed"
+
+
+def test_ctrl_c_while_still_starting_exits_cleanly_and_leaves_nothing(tmp_path: Path) -> None:
+    """Ctrl+C while Serve is deploying the application (Ray's calls cut short in the middle)."""
+    instance = start(tmp_path, "early")
+    try:
+        wait_for(lambda: "Started Serve" in instance.log(), STARTUP_DEADLINE_S, "Serve to start")
+        assert "PPB is up" not in instance.log()
+    finally:
+        os.killpg(instance.process.pid, signal.SIGINT)
+        try:
+            code = instance.process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(instance.process.pid, signal.SIGKILL)
+            raise
+    print(instance.log())
+    assert code == 0
+    assert "PPB is stopping (it was still starting)" in instance.log()
+    wait_for(lambda: not processes_with_marker(instance.marker), 60, "every process of the instance to exit")
 
 
 def test_a_taken_port_is_reported_in_one_line(tmp_path: Path) -> None:

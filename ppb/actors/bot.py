@@ -85,13 +85,14 @@ def start_bot(settings: Settings, *, use_scorer: bool = True) -> Any:
     return handle
 
 
-def stop_bot(settings: Settings) -> None:
+def stop_bot(settings: Settings, timeout: float = 10.0) -> None:
+    """End the bot's polling (waiting at most `timeout` seconds), then the actor itself."""
     try:
         handle = ray.get_actor(NAME, namespace=settings.ray_namespace)
     except ValueError:
         return
     try:
-        ray.get(handle.stop.remote(), timeout=10)
+        ray.get(handle.stop.remote(), timeout=timeout)
     except Exception as error:  # stopping goes on: the actor is killed below
         log.warning("bot did not stop cleanly: %s", error)
     kill_named(NAME, settings)
