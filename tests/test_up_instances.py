@@ -51,6 +51,21 @@ def start(tmp_path: Path, name: str) -> Instance:
     return Instance(process, f"http://127.0.0.1:{port}", f"PPB_TEST_MARKER={marker}", workdir)
 
 
+def ctrl_c(instance: Instance) -> None:
+    """Ctrl+C in the instance's terminal: SIGINT to its process group."""
+    if instance.process.poll() is None:
+        os.killpg(instance.process.pid, signal.SIGINT)
+
+
+def exit_code(instance: Instance) -> int:
+    """The instance's exit code, once it has stopped (killed after 120 s)."""
+    try:
+        return instance.process.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(instance.process.pid, signal.SIGKILL)
+        raise
+
+
 def ready(instance: Instance) -> bool:
     assert instance.process.poll() is None, instance.log()
     try:
@@ -111,16 +126,9 @@ def test_two_instances_on_one_host_then_ctrl_c_to_each_group(tmp_path: Path) -> 
             assert refused.status_code == 415 and refused.json()["status_code"] == 415  # through HAProxy too
         assert configs[0].parent.parent != configs[1].parent.parent
     finally:
-        for instance in instances:
-            if instance.process.poll() is None:
-                os.killpg(instance.process.pid, signal.SIGINT)  # Ctrl+C in the instance's terminal
-        codes = []
-        for instance in instances:
-            try:
-                codes.append(instance.process.wait(timeout=120))
-            except subprocess.TimeoutExpired:
-                os.killpg(instance.process.pid, signal.SIGKILL)
-                raise
+        for instance in instances:  # both stop at once
+            ctrl_c(instance)
+        codes = [exit_code(instance) for instance in instances]
     for instance in instances:
         print(f"--- {instance.workdir.name}/up.log (exit code {instance.process.returncode})\n{instance.log()}")
     assert codes == [0, 0]
@@ -136,12 +144,8 @@ def test_ctrl_c_while_still_starting_exits_cleanly_and_leaves_nothing(tmp_path: 
         wait_for(lambda: "Started Serve" in instance.log(), STARTUP_DEADLINE_S, "Serve to start")
         assert "PPB is up" not in instance.log()
     finally:
-        os.killpg(instance.process.pid, signal.SIGINT)
-        try:
-            code = instance.process.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            os.killpg(instance.process.pid, signal.SIGKILL)
-            raise
+        ctrl_c(instance)
+        code = exit_code(instance)
     print(instance.log())
     assert code == 0
     assert "PPB is stopping (it was still starting)" in instance.log()
