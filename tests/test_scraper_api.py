@@ -132,3 +132,26 @@ async def test_without_a_session_the_commands_are_503(api: httpx.AsyncClient) ->
 async def test_the_commands_need_the_api_key(rig: Rig) -> None:
     response = await rig.api.post("/api/v1/cmd/scrape", json={"channel_username": "@durov"}, headers={"X-API-Key": "wrong"})
     assert response.status_code == 401
+
+
+async def test_a_revoked_session_is_a_clear_503_while_the_rest_serves(rig: Rig, new_id) -> None:
+    channel = add_channel(rig.stand, new_id, posts=6)
+    first = await rig.api.post("/api/v1/cmd/scrape", json={"channel_username": channel.username, "limit": 6})
+    assert first.status_code == 200, first.text
+
+    rig.stand.revoke(rig.session)  # the account's owner ended the session
+    rig.stand.post(channel, "posted after the session was ended")
+    for path in ("/api/v1/cmd/scrape", "/api/v1/cmd/join"):
+        response = await rig.api.post(path, json={"channel_username": channel.username})
+        assert response.status_code == 503, response.text
+        detail = response.json()["detail"]
+        assert "TELETHON_SESSION is no longer logged in (AUTH_KEY_UNREGISTERED)" in detail
+        assert "ppb telegram-login" in detail
+
+    user = new_id()
+    assert (await rig.api.post("/api/v1/users/", json={"telegram_id": user})).status_code == 201
+    training = await rig.api.post("/api/v1/posts/training", json={
+        "user_telegram_id": user, "channel_usernames": [channel.username], "posts_per_channel": 10})
+    assert training.status_code == 200 and len(training.json()["posts"]) == 6, "stored posts keep serving"
+    metrics = (await rig.api.get("/metrics")).text
+    assert 'ppb_scraper_logged_in{session="api-test"} 0.0' in metrics
