@@ -222,8 +222,10 @@ class Channel:
 class TelegramStand:
     """Telegram as far as PPB's scraper and `ppb telegram-login` reach it (see the module)."""
 
-    def __init__(self, *, api_id: int = API_ID) -> None:
+    def __init__(self, *, api_id: int = API_ID, login_code: str | None = None) -> None:
         self.api_id = api_id
+        self.login_code_sent = login_code
+        """The code every login is sent (None: a new random one each time)."""
         self.channels: dict[int, Channel] = {}
         self.accounts: dict[int, Account] = {}
         self.sessions: dict[int, int | None] = {}
@@ -581,7 +583,7 @@ class TelegramStand:
             raise StandError(400, "PHONE_NUMBER_INVALID")
         if request.api_id != self.api_id or request.api_hash != API_HASH:
             raise StandError(400, "API_ID_INVALID")
-        code_hash, code = os.urandom(9).hex(), f"{random.randrange(10**4, 10**5)}"
+        code_hash, code = os.urandom(9).hex(), self.login_code_sent or f"{random.randrange(10**4, 10**5)}"
         self._codes[phone] = (code_hash, code)
         return types.auth.SentCode(type=types.auth.SentCodeTypeApp(length=5), phone_code_hash=code_hash,
                                    next_type=types.auth.CodeTypeSms(), timeout=120)
