@@ -6,7 +6,9 @@ returns; updates reach the client on `client._updates_queue`, which its MTProto 
 `StandSender` takes the sender's place. Every request is serialized by Telethon
 (`bytes(request)`) and read back on the stand's side (`BinaryReader(...).tgread_object()`);
 every answer is a real `telethon.tl.types` object, serialized by the stand and read back
-with the request's own `read_result`, as the sender does with an `rpc_result`; a failure is
+with the request's own `read_result`, as the sender does with an `rpc_result` (each side's
+part of the wire is a function of its own: `client_encodes`, `server_decodes`,
+`server_encodes`, `client_decodes`); a failure is
 the real RPC error (`rpc_message_to_error(RpcError(420, "FLOOD_WAIT_5"), request)`); an answer
 that is an `Updates` is also put on the updates queue, as the sender does. So Telethon's own
 logic runs unchanged: `_call` with its entity processing and flood handling, the session's
@@ -98,17 +100,31 @@ def request_name(request: TLRequest) -> str:
     return method if namespace == "functions" else f"{namespace}.{method}"
 
 
-def wire(obj: Any) -> bytes:
+# The wire, each side's part named (bench/ingest.py tells Telegram's side from the client's by them).
+
+
+def client_encodes(obj: Any) -> bytes:
+    """What Telethon's sender writes for a request (`bytes(request)`)."""
+    return bytes(obj)
+
+
+def server_decodes(data: bytes) -> Any:
+    """Telegram reading what it was sent, with Telethon's TL reader."""
+    with BinaryReader(data) as reader:
+        return reader.tgread_object()
+
+
+def server_encodes(obj: Any) -> bytes:
     """What Telegram sends for `obj`: a TL object, or a vector of them."""
     if isinstance(obj, list):
         return struct.pack("<Ii", 0x1CB5C415, len(obj)) + b"".join(bytes(item) for item in obj)
     return bytes(obj)
 
 
-def round_trip(obj: Any) -> Any:
-    """`obj` serialized and read back by Telethon's own reader."""
-    with BinaryReader(bytes(obj)) as reader:
-        return reader.tgread_object()
+def client_decodes(data: bytes, request: Any = None) -> Any:
+    """What Telethon's sender reads: an answer by its request's `read_result`, or an update."""
+    with BinaryReader(data) as reader:
+        return request.read_result(reader) if request is not None else reader.tgread_object()
 
 
 # media, as Telegram describes it -------------------------------------------------------------
@@ -746,10 +762,9 @@ class StandSender:
     async def _answer(self, request: Any, future: asyncio.Future[Any]) -> None:
         await asyncio.sleep(0)  # answered later, as over a network
         try:
-            sent = round_trip(request)
+            sent = server_decodes(client_encodes(request))
             result = await self._stand.answer(self, sent)
-            with BinaryReader(wire(result)) as reader:
-                answer = request.read_result(reader)
+            answer = client_decodes(server_encodes(result), request)
         except StandError as error:
             if not future.done():
                 future.set_exception(rpc_message_to_error(RpcError(error.code, error.message), request))
@@ -770,7 +785,7 @@ class StandSender:
 
     def push(self, updates: Any) -> None:
         """An update Telegram sends this connection, as it reaches the client."""
-        self._updates_queue.put_nowait(round_trip(updates))
+        self._updates_queue.put_nowait(client_decodes(server_encodes(updates)))
 
 
 class StandClients:
