@@ -59,6 +59,7 @@ class TelegramClient(Protocol):
     async def is_user_authorized(self) -> bool: ...
     async def get_entity(self, entity: str | int) -> Any: ...
     def iter_messages(self, entity: Any, limit: int | None = None, **kwargs: Any) -> Any: ...
+    async def get_messages(self, entity: Any, *args: Any, **kwargs: Any) -> Any: ...
     def iter_dialogs(self) -> Any: ...
     async def __call__(self, request: Any) -> Any: ...
     def add_event_handler(self, callback: Callable[..., Any], event: Any) -> None: ...
@@ -175,7 +176,7 @@ class Scraper:
 
         async def run() -> Answer:
             entity = await self._resolve(ref)
-            return await self._guarded(entity, self._join_entity(entity, channel))
+            return await self._guarded(entity, self._join_entity(entity))
 
         return await self._submit(_Job(f"join:{ref!r}", run), channel)
 
@@ -386,7 +387,7 @@ class Scraper:
         self._remember(entity)
         return entity
 
-    async def _join_entity(self, entity: Any, channel: str) -> Answer:
+    async def _join_entity(self, entity: Any) -> Answer:
         if marked_channel_id(entity.id) not in self._watched and len(self._watched) >= self._max_channels:
             raise TooManyChannels(
                 f"the scraper already watches {len(self._watched)} channels, its limit "
