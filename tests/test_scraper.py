@@ -98,6 +98,18 @@ def offsets(stand: TelegramStand) -> list[tuple[int, int, int]]:
     return [(r.offset_id, r.add_offset, r.limit) for r in stand.history_requests]
 
 
+async def test_starting_asks_telegram_what_telethon_asks_on_connect(rig: Rig) -> None:
+    scraper = rig.scraper()
+    await scraper.start()
+    assert dict(rig.stand.calls) == {
+        "InvokeWithLayer": 1, "InitConnection": 1, "help.GetConfig": 1,  # connect()
+        "users.GetUsers": 1, "updates.GetState": 1, "updates.GetDifference": 1,  # get_me, then its update state
+        "messages.GetDialogs": 1,  # the joined channels, watched again after a restart
+    }
+    assert scraper.status() == {"name": "test", "started": True, "watched": 0, "queued": 0, "flood_wait": 0,
+                                "problem": None}
+
+
 async def test_first_scrape_takes_the_newest_then_only_what_is_new(rig: Rig, new_id) -> None:
     channel = rig.channel(new_id)
     for number in range(1, 11):
