@@ -667,7 +667,7 @@ class TelegramStand:
         self.sessions[sender.key_id()] = account.id
         return types.auth.Authorization(user=account.user())
 
-    # helpers ---------------------------------------------------------------------------------
+    # lookups ---------------------------------------------------------------------------------
 
     def _channel(self, peer: Any) -> Channel:
         """The channel an InputChannel/InputPeerChannel names (its access hash must match)."""
