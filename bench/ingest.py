@@ -1,19 +1,26 @@
-"""Posts per second into SQLite and PostgreSQL: through `POST /posts/bulk` and through `ppb import`.
+"""Posts per second into SQLite and PostgreSQL: through `POST /posts/bulk`, through `ppb import`
+and through the scraper.
 
 Each backend gets a fresh database; each path writes its own channel of N posts. The bulk
 path runs against a bare uvicorn server (`ppb api --bare`) in batches of the largest
 request the API accepts; the import path reads a Telegram Desktop export of N messages
-(JSON parsing included). Prints one table; asserts nothing about time.
+(JSON parsing included); the scraper path reads C channels of M posts each through a real
+Telethon client on the Telegram stand (`tests/telegram_stand.py`: only the network is
+replaced) and stores them, then does it again on new channels under cProfile to find the
+share of the time Telethon's own code takes. Prints one table; asserts nothing about time.
 
     python bench/ingest.py [--posts 100000] [--batch 5000] [--postgres-admin-url URL]
+                           [--paths bulk,import,scraper] [--scraper-channels 10] [--scraper-posts 1000]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
+import pstats
 import signal
 import socket
 import subprocess
@@ -144,6 +151,100 @@ async def bench_import(backend: str, database_url: str, export: Path, posts: int
     return Result(backend, "ppb import (parse + write)", posts, results[0].created, seconds)
 
 
+def stand_channels(stand: object, prefix: str, channels: int, per_channel: int) -> list[str]:
+    """Channels of `per_channel` posts: mostly text, every 5th formatted (bold and a text link),
+    every 7th a photo, every 50th an album of three."""
+    from telethon.tl import types
+
+    from tests.telegram_stand import photo
+
+    names = []
+    for c in range(channels):
+        channel = stand.add_channel(f"{prefix}{c}x{uuid.uuid4().hex[:6]}", f"Bench {prefix} {c}")  # type: ignore[attr-defined]
+        for n in range(1, per_channel + 1):
+            text = post_text(n)
+            if n % 50 == 0:
+                stand.album(channel, text, photo(), photo(), photo())  # type: ignore[attr-defined]
+            elif n % 5 == 0:
+                stand.post(channel, text, entities=[  # type: ignore[attr-defined]
+                    types.MessageEntityBold(offset=0, length=4),
+                    types.MessageEntityTextUrl(offset=5, length=len(str(n)), url=f"https://example.org/{n}")])
+            elif n % 7 == 0:
+                stand.post(channel, text, media=photo())  # type: ignore[attr-defined]
+            else:
+                stand.post(channel, text)  # type: ignore[attr-defined]
+        names.append(channel.username)
+    return names
+
+
+DRIVERS = ("sqlalchemy", "databases", "aiosqlite", "asyncpg", "sqlite3")
+
+
+def telethon_share(profile: cProfile.Profile) -> tuple[float, float, float, float, float]:
+    """(profiled seconds, and the shares of Telethon, the stand, PPB's code and the database
+    layers) from a profile's own times.
+
+    Telethon's share is the self time of functions in Telethon's modules, less what the stand
+    asked of Telethon's TL code for Telegram's side of the wire (`server_decodes` reading
+    requests, `server_encodes` writing answers and updates): the client's own processing,
+    its TL encoding of requests and decoding of answers included."""
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    total = sum(entry[2] for entry in stats.values())
+    telethon = sum(entry[2] for key, entry in stats.items() if f"{os.sep}telethon{os.sep}" in key[0])
+    stand_own = sum(entry[2] for key, entry in stats.items() if key[0].endswith("telegram_stand.py"))
+    stand_asked = sum(
+        edge[3]
+        for key, entry in stats.items() if f"{os.sep}telethon{os.sep}" in key[0]
+        for caller, edge in entry[4].items()
+        if caller[0].endswith("telegram_stand.py") and caller[2] in ("server_decodes", "server_encodes")
+    )
+    ppb = sum(entry[2] for key, entry in stats.items() if f"{os.sep}ppb{os.sep}" in key[0])
+    database = sum(entry[2] for key, entry in stats.items()
+                   if any(f"{os.sep}{name}" in key[0] for name in DRIVERS))
+    return total, (telethon - stand_asked) / total, (stand_own + stand_asked) / total, ppb / total, database / total
+
+
+async def bench_scraper(backend: str, database_url: str, channels: int, per_channel: int) -> list[Result]:
+    """The scraper reading `channels` × `per_channel` posts through Telethon into the store;
+    the second run, on new channels, under cProfile."""
+    from ppb.scraper.session import Scraper
+    from tests.telegram_stand import TelegramStand, scraper_clients
+
+    stand = TelegramStand()
+    session = stand.session_string()
+    plain = stand_channels(stand, "plain", channels, per_channel)
+    profiled = stand_channels(stand, "profiled", channels, per_channel)
+    store = Store(load_settings(DATABASE_URL=database_url).async_database_url)
+    await store.connect()
+    scraper = Scraper(store, scraper_clients(stand, session), name="bench", refresh_interval=3600)
+    results = []
+    try:
+        await scraper.start()
+        for names, profile in ((plain, None), (profiled, cProfile.Profile())):
+            created = 0
+            began = time.perf_counter()
+            if profile is not None:
+                profile.enable()
+            for name in names:
+                created += (await scraper.scrape(name, per_channel))["created_count"]
+            if profile is not None:
+                profile.disable()
+            seconds = time.perf_counter() - began
+            if profile is None:
+                results.append(Result(backend, f"scraper ({channels}x{per_channel}, Telethon)", channels * per_channel,
+                                      created, seconds))
+            else:
+                total, telethon, stand_part, ppb, database = telethon_share(profile)
+                print(f"{backend}: scraper under cProfile {seconds:.1f} s, profiled {total:.1f} s: Telethon "
+                      f"{telethon:.0%}, the stand (Telegram's side) {stand_part:.0%}, PPB {ppb:.0%}, database "
+                      f"layers {database:.0%}, asyncio and the rest {1 - telethon - stand_part - ppb - database:.0%}; "
+                      f"{stand.calls['messages.GetHistory']} getHistory requests in all")
+    finally:
+        await scraper.close()
+        await store.disconnect()
+    return results
+
+
 async def create_postgres(admin_url: str) -> str:
     import asyncpg
 
@@ -172,28 +273,37 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=5000, help="posts per posts/bulk request (max 5000)")
     parser.add_argument("--postgres-admin-url", default=os.environ.get("PPB_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--paths", default="bulk,import,scraper", help="which paths to run, comma separated")
+    parser.add_argument("--scraper-channels", type=int, default=10)
+    parser.add_argument("--scraper-posts", type=int, default=1000, help="posts per channel (at most 1000, a scrape's limit)")
     args = parser.parse_args()
+    paths = set(args.paths.split(","))
 
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="ppb-ingest-") as tmp:
         workdir = Path(tmp)
         export = workdir / "result.json"
-        write_export(export, args.posts)
+        if "import" in paths:
+            write_export(export, args.posts)
         backends = [("sqlite", f"sqlite:///{workdir / 'bench.db'}")]
         if not args.skip_postgres:
             backends.append(("postgres", asyncio.run(create_postgres(args.postgres_admin_url))))
         try:
             for backend, url in backends:
                 upgrade(load_settings(DATABASE_URL=url).async_database_url)
-                results.append(bench_bulk(backend, url, args.posts, args.batch, workdir))
-                results.append(asyncio.run(bench_import(backend, url, export, args.posts)))
+                if "bulk" in paths:
+                    results.append(bench_bulk(backend, url, args.posts, args.batch, workdir))
+                if "import" in paths:
+                    results.append(asyncio.run(bench_import(backend, url, export, args.posts)))
+                if "scraper" in paths:
+                    results += asyncio.run(bench_scraper(backend, url, args.scraper_channels, args.scraper_posts))
         finally:
             if not args.skip_postgres:
                 asyncio.run(drop_postgres(args.postgres_admin_url, backends[-1][1]))
 
-    print(f"\n{'backend':<10} {'path':<30} {'posts':>8} {'new':>8} {'seconds':>8} {'posts/s':>9}")
+    print(f"\n{'backend':<10} {'path':<36} {'posts':>8} {'new':>8} {'seconds':>8} {'posts/s':>9}")
     for r in results:
-        print(f"{r.backend:<10} {r.path:<30} {r.posts:>8} {r.created:>8} {r.seconds:>8.2f} {r.rate:>9.0f}")
+        print(f"{r.backend:<10} {r.path:<36} {r.posts:>8} {r.created:>8} {r.seconds:>8.2f} {r.rate:>9.0f}")
     by = {(r.backend, r.path.split()[0]): r.rate for r in results}
     for backend in dict.fromkeys(r.backend for r in results):
         bulk, imp = by.get((backend, "posts/bulk")), by.get((backend, "ppb"))

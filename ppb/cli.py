@@ -1,4 +1,4 @@
-"""`ppb up | api | migrate | import`: the entry points (also `python -m ppb`)."""
+"""`ppb up | api | status | migrate | import | telegram-login`: the entry points (also `python -m ppb`)."""
 
 from __future__ import annotations
 
@@ -89,6 +89,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     return run_import(_settings(), args.file, args.username)
 
 
+def cmd_telegram_login(args: argparse.Namespace) -> int:
+    """Log the scraper's account in; prints its TELETHON_SESSION string (a secret)."""
+    from ppb.scraper.login import run_login
+
+    return run_login(_settings())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ppb", description="Personalized Post Bot")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -112,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("file", help="result.json of one channel, or of a full export")
     importer.add_argument("--username", help="the channel's @username (exports do not carry it)")
     importer.set_defaults(run=cmd_import)
+
+    login = commands.add_parser(
+        "telegram-login",
+        help="log the scraper's Telegram account in (phone, code, two-step password) and print its "
+             "TELETHON_SESSION string: a secret that grants full access to the account",
+    )
+    login.set_defaults(run=cmd_telegram_login)
     return parser
 
 

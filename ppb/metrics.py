@@ -51,6 +51,8 @@ METRICS: dict[str, Definition] = {
     "ppb_scraper_jobs_total": Definition("counter", "Scraper jobs run", ("kind", "outcome")),
     "ppb_scraper_flood_waits_total": Definition("counter", "FloodWaits the scraper waited out", ()),
     "ppb_scraper_queue": Definition("gauge", "Scraper jobs waiting", ("session",)),
+    "ppb_scraper_logged_in": Definition("gauge", "1 while Telegram accepts the scraper's session, 0 once it does not", ("session",)),
+    "ppb_scraper_post_changes_total": Definition("counter", "Stored posts changed on Telegram after they were read", ("kind",)),
     "ppb_shard_activations_total": Definition("counter", "Keys activated in a shard", ("kind",)),
     "ppb_outbox_messages_total": Definition(
         "counter", "Outbox messages (push, digest, nudge): queued, then sent, retried or failed", ("kind", "outcome")),

@@ -122,6 +122,8 @@ def render(status: dict[str, Any], now: float | None = None) -> str:
         lines.append("scraper: none (no TELETHON_SESSION)")
     elif "error" in scraper:
         lines.append(f"scraper: not answering ({scraper['error']})")
+    elif scraper.get("problem"):
+        lines.append(f"scraper {scraper['name']}: NOT WORKING: {scraper['problem']}")
     else:
         lines.append(f"scraper {scraper['name']}: {'started' if scraper['started'] else 'not started'}, "
                      f"{scraper['watched']} watched, {scraper['queued']} queued, flood wait {scraper['flood_wait']} s")

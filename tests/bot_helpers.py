@@ -142,15 +142,16 @@ class Harness:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(settings: Any, api_key: str, *, over_http: bool = False,
+async def running_bot(settings: Any, api_key: str, *, over_http: bool = False, services: Any = None,
                       **bot_options: Any) -> AsyncIterator[Harness]:
     """Serve the app on the settings' port and poll it with the bot, in this event loop; the
     bot calls the app's core in process (as the bot actor does), or with `over_http` the
-    REST API (as a bot running elsewhere does)."""
+    REST API (as a bot running elsewhere does). `services`: the app's, when a test builds
+    them (with a scraper on the Telegram stand, say)."""
     from ppb.compose import build_bot_app
     from ppb.compose import http_app as build_app
 
-    app = build_app(settings)
+    app = build_app(settings, services)
     async with serve(app, settings.http_port) as base, httpx.AsyncClient(
         base_url=base, headers={"X-API-Key": api_key}, timeout=30
     ) as client:

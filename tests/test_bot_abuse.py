@@ -19,7 +19,7 @@ from ppb.scraper.errors import TooManyChannels
 from ppb.scraper.session import Scraper
 from tests.bot_helpers import Harness, free_port, serve
 from tests.conftest import API_KEY
-from tests.fixtures.fake_telegram import FakeTelegram
+from tests.telegram_stand import TelegramStand, scraper_clients
 
 def test_the_bucket_passes_a_burst_then_tells_once_then_drops_until_the_cool_down_ends() -> None:
     throttle = Throttle(rate=1.0, burst=3, cooldown=10.0)
@@ -53,20 +53,20 @@ async def _update_of(person, text: str) -> int:
 @pytest.fixture
 async def rig(sqlite_url: str) -> AsyncIterator[Harness]:
     """The app and its sandbox served for real; the bot fed updates one at a time."""
-    world = FakeTelegram()
+    stand = TelegramStand()
     settings = load_settings(
         DATABASE_URL=sqlite_url, PPB_API_KEY=API_KEY, PPB_HTTP_PORT=free_port(), PPB_DEMO_DATA=False,
         PPB_BOT_BURST=2, PPB_BOT_UPDATES_PER_S=0.001, PPB_BOT_COOLDOWN=600, PPB_MAX_BONUS_CHANNELS=0,
     )
     services = build_services(settings)
-    scraper = Scraper(services.store, world.client, name="abuse-test")
+    scraper = Scraper(services.store, scraper_clients(stand, stand.session_string()), name="abuse-test")
     app = build_app(settings, services.with_scraper(LocalScraperClient(scraper)))
     async with serve(app, settings.http_port) as base, httpx.AsyncClient(
         base_url=base, headers={"X-API-Key": API_KEY}, timeout=30
     ) as client:
         bot_app = build_bot_app(settings, core=app.state.services.core, retry_outage_s=15.0)
         harness = Harness(base, settings, app, bot_app, client)
-        harness.world = world  # type: ignore[attr-defined]
+        harness.stand = stand  # type: ignore[attr-defined]
         try:
             yield harness
         finally:
@@ -87,32 +87,32 @@ async def test_a_flood_gets_one_polite_reply_and_costs_nothing(rig: Harness, new
 
 
 async def test_the_bonus_limit_is_checked_before_the_scraper_joins(rig: Harness, new_id) -> None:
-    world: FakeTelegram = rig.world  # type: ignore[attr-defined]
+    stand: TelegramStand = rig.stand  # type: ignore[attr-defined]
     bare = new_id()
-    world.add_channel(f"spam{bare}", f"Spam {bare}", bare)
+    stand.add_channel(f"spam{bare}", f"Spam {bare}", bare_id=bare)
     person = rig.person(new_id())
     await rig.api("POST", "/users/", {"telegram_id": person.user_id, "first_name": "Ann"})
     for event in ("start", "start_training", "complete_training"):
         await rig.api("POST", f"/users/{person.user_id}/events", {"event": event})
     await say_and_handle(rig, person, f"@spam{bare}")
     await person.wait_text("You already have 0 bonus channels")
-    assert world.calls["join"] == 0 and world.calls["get_entity"] == 0
+    assert stand.calls["channels.JoinChannel"] == 0 and stand.calls["contacts.ResolveUsername"] == 0
 
 
 async def test_the_scraper_watches_at_most_its_limit(settings: Settings, services: Services, new_id) -> None:
-    world = FakeTelegram()
+    stand = TelegramStand()
     names = []
     for _ in range(3):
         bare = new_id()
         names.append(f"@capped{bare}")
-        world.add_channel(names[-1][1:], f"Capped {bare}", bare)
-    scraper = Scraper(services.store, world.client, name="cap-test", max_channels=2)
+        stand.add_channel(names[-1][1:], f"Capped {bare}", bare_id=bare)
+    scraper = Scraper(services.store, scraper_clients(stand, stand.session_string()), name="cap-test", max_channels=2)
     try:
         assert (await scraper.join(names[0]))["status"] == "joined"
         assert (await scraper.join(names[1]))["status"] == "joined"
         with pytest.raises(TooManyChannels, match="PPB_SCRAPER_MAX_CHANNELS"):
             await scraper.join(names[2])
-        assert world.calls["join"] == 2
+        assert stand.calls["channels.JoinChannel"] == 2
         assert (await scraper.join(names[0]))["status"] == "already_joined"  # a watched one still answers
     finally:
         await scraper.close()

@@ -32,7 +32,7 @@ from ppb.scraper.session import Scraper
 from ppb.store.migrate import upgrade_async
 from ppb.store.queries import Store
 from tests.bot_helpers import Harness, Person, free_port, running_bot
-from tests.fixtures.fake_telegram import FakeTelegram
+from tests.telegram_stand import TelegramStand, scraper_clients
 from tests.test_delivery import FOOD, TECH
 
 API_KEY = "test-api-key"
@@ -144,14 +144,13 @@ async def test_a_scraped_post_is_pushed_with_its_formatting(delivery: Delivery, 
     channel_id = -(10**12 + bare)
     username = f"fmtscrape{bare % 10**9}"
     person = await trained_follower(delivery.harness, new_id, channel_id, username)
-    world = FakeTelegram()
-    channel = world.add_channel(username, "Dev <&> Food", bare)
+    stand = TelegramStand()
+    channel = stand.add_channel(username, "Dev <&> Food", bare_id=bare)
     (bold_at, bold_len), (link_at, link_len) = span(TEXT, BOLD), span(TEXT, LINK)
-    message = world.post(channel, 100, TEXT, entities=[
+    stand.post(channel, TEXT, message_id=100, date=datetime.now(UTC), entities=[  # just published: live
         types.MessageEntityBold(offset=bold_at, length=bold_len),
         types.MessageEntityTextUrl(offset=link_at, length=link_len, url=URL)])
-    message.date = datetime.now(UTC)  # just published: live, not an archive
-    scraper = Scraper(delivery.store, world.client, name="formatting")
+    scraper = Scraper(delivery.store, scraper_clients(stand, stand.session_string()), name="formatting")
     try:
         answer = await scraper.scrape(f"@{username}", 1)
     finally:

@@ -106,3 +106,18 @@ def test_the_grafana_dashboard_charts_only_metrics_the_application_records() -> 
     exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
     charted = {re.sub(r"_(bucket|sum|count)$", "", name) for expr in exprs for name in re.findall(r"ray_(ppb_\w+)", expr)}
     assert charted == set(metrics.METRICS)  # every metric charted, none that does not exist
+
+
+def test_status_says_when_the_scraper_session_is_gone() -> None:
+    from ppb.scraper.session import LOGGED_OUT
+
+    problem = LOGGED_OUT.format(reason="AUTH_KEY_UNREGISTERED")
+    base = {"applications": {}, "parts": None, "bot": {"mode": None, "polling": False}, "nudger": None,
+            "shards": {}, "metrics_targets": []}
+    working = {"name": "0123abcd4567", "started": True, "watched": 3, "queued": 0, "flood_wait": 0, "problem": None}
+    lines = render({**base, "scraper": working}, now=0.0).splitlines()
+    assert "scraper 0123abcd4567: started, 3 watched, 0 queued, flood wait 0 s" in lines
+    gone = {**working, "started": False, "problem": problem}
+    lines = render({**base, "scraper": gone}, now=0.0).splitlines()
+    assert f"scraper 0123abcd4567: NOT WORKING: {problem}" in lines
+    assert "ppb telegram-login" in problem and "AUTH_KEY_UNREGISTERED" in problem

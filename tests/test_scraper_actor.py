@@ -6,24 +6,20 @@ import pytest
 import ray
 
 from ppb.actors.scraper import RayScraperClient, actor_name
-from ppb.config import load_settings
 from ppb.domain.errors import NotFound
-from tests.fixtures.fake_telegram import FakeTelegram
+from tests.telegram_stand import TelegramStand, scraper_clients, scraper_settings
 
 
 async def test_the_session_actor_survives_a_kill(ray_session, database_url, new_id) -> None:
-    settings = load_settings(
-        DATABASE_URL=database_url,
-        TELEGRAM_API_ID="12345",
-        TELEGRAM_API_HASH="0123456789abcdef",
-        TELETHON_SESSION=f"not-a-real-session-{new_id()}",
-    )
-    world = FakeTelegram()
+    stand = TelegramStand()  # the actor gets a copy of it, as it is now
+    session = stand.session_string()
+    settings = scraper_settings(session, DATABASE_URL=database_url)
     bare = new_id()
-    channel = world.add_channel(f"ray{bare}", "Ray news", bare)
-    for message_id in range(1, 7):
-        world.post(channel, message_id, f"message {message_id} from a channel read inside an actor")
-    client = RayScraperClient(settings, client_factory=world.client)
+    channel = stand.add_channel(f"ray{bare}", "Ray news", bare_id=bare)
+    for number in range(1, 7):
+        stand.post(channel, f"message {number} from a channel read inside an actor")
+    factory = scraper_clients(stand, session)
+    client = RayScraperClient(settings, client_factory=factory)
     try:
         first = await client.scrape(channel.username, 3)
         assert (first["posts_count"], first["created_count"]) == (3, 3)
@@ -40,7 +36,7 @@ async def test_the_session_actor_survives_a_kill(ray_session, database_url, new_
 
         with pytest.raises(NotFound):
             await client.scrape(f"@gone{new_id()}", 3)
-        again = RayScraperClient(settings, client_factory=world.client)  # another replica: same actor
+        again = RayScraperClient(settings, client_factory=factory)  # another replica: same actor
         assert (await again.scrape(channel.username, 5))["created_count"] == 0
         # The second call may have run in the dying actor; these surely ran in the new one.
         assert (await client.status())["started"] is True

@@ -15,46 +15,48 @@ from ppb.http.services import Services
 from ppb.scraper.client import LocalScraperClient
 from ppb.scraper.session import Scraper
 from tests.conftest import API_KEY
-from tests.fixtures.fake_telegram import FakeTelegram, photo
+from tests.telegram_stand import TelegramStand, photo, scraper_clients
 
 
 @dataclasses.dataclass
 class Rig:
     api: httpx.AsyncClient
-    world: FakeTelegram
+    stand: TelegramStand
+    session: str
     gate: asyncio.Event
 
 
 @pytest.fixture
 async def rig(settings: Settings, services: Services) -> AsyncIterator[Rig]:
-    world = FakeTelegram()
+    stand = TelegramStand()
+    session = stand.session_string()
     gate = asyncio.Event()
 
     async def sleep(seconds: float) -> None:
         await gate.wait()
 
-    scraper = Scraper(services.store, world.client, name="api-test", sleep=sleep)
+    scraper = Scraper(services.store, scraper_clients(stand, session), name="api-test", sleep=sleep)
     app = build_app(settings, services.with_scraper(LocalScraperClient(scraper)))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
         transport=transport, base_url="http://127.0.0.1", headers={"X-API-Key": API_KEY}
     ) as client:
-        yield Rig(client, world, gate)
+        yield Rig(client, stand, session, gate)
     gate.set()
     await scraper.close()
 
 
-def add_channel(world: FakeTelegram, new_id, posts: int = 5):
+def add_channel(stand: TelegramStand, new_id, posts: int = 5):
     bare = new_id()
-    channel = world.add_channel(f"news{bare}", f"News {bare}", bare)
-    for message_id in range(1, posts + 1):
-        world.post(channel, message_id, f"story {message_id} about harbour cranes and tides number {message_id * 7}")
+    channel = stand.add_channel(f"news{bare}", f"News {bare}", bare_id=bare)
+    for number in range(1, posts + 1):
+        stand.post(channel, f"story {number} about harbour cranes and tides number {number * 7}")
     return channel
 
 
 async def test_scrape_then_train_on_the_posts(rig: Rig, new_id) -> None:
-    channel = add_channel(rig.world, new_id, posts=9)
-    rig.world.post(channel, 10, "", media=photo())
+    channel = add_channel(rig.stand, new_id, posts=9)
+    rig.stand.post(channel, "", media=photo())
     response = await rig.api.post("/api/v1/cmd/scrape", json={"channel_username": f"@{channel.username}", "limit": 4})
     assert response.status_code == 200, response.text
     body = response.json()
@@ -74,11 +76,11 @@ async def test_scrape_then_train_on_the_posts(rig: Rig, new_id) -> None:
 
 
 async def test_scrape_errors_name_what_is_wrong(rig: Rig, new_id) -> None:
-    channel = add_channel(rig.world, new_id)
-    rig.world.private.add(channel.username)
+    channel = add_channel(rig.stand, new_id)
+    rig.stand.ban(channel, rig.stand.account_of(rig.session))
     cases = [
         ({"channel_username": f"@ghost{new_id()}"}, 404, "not found on Telegram"),
-        ({"channel_username": channel.username}, 422, "private"),
+        ({"channel_username": channel.username}, 403, "private"),
         ({"channel_username": "two words"}, 422, "channel_username"),
         ({"limit": 5}, 422, "channel_username: is required"),
         ({"channel_username": "@durov", "limit": 0}, 422, "limit"),
@@ -91,8 +93,8 @@ async def test_scrape_errors_name_what_is_wrong(rig: Rig, new_id) -> None:
 
 
 async def test_a_flood_wait_is_answered_202_and_runs_later(rig: Rig, new_id, store) -> None:
-    channel = add_channel(rig.world, new_id, posts=3)
-    rig.world.flood_next("iter_messages", 42)
+    channel = add_channel(rig.stand, new_id, posts=3)
+    rig.stand.fail_next("messages.GetHistory", "FLOOD_WAIT_42")
     response = await rig.api.post("/api/v1/cmd/scrape", json={"channel_username": channel.username})
     assert response.status_code == 202, response.text
     assert response.headers["retry-after"] == "42"
@@ -102,7 +104,7 @@ async def test_a_flood_wait_is_answered_202_and_runs_later(rig: Rig, new_id, sto
 
 
 async def test_join_and_join_again(rig: Rig, new_id) -> None:
-    channel = add_channel(rig.world, new_id)
+    channel = add_channel(rig.stand, new_id)
     first = await rig.api.post("/api/v1/cmd/join", json={"channel_username": f"t.me/{channel.username}"})
     assert first.status_code == 200, first.text
     assert first.json()["status"] == "joined" and first.json()["channel"]["title"] == channel.title
@@ -113,7 +115,7 @@ async def test_join_and_join_again(rig: Rig, new_id) -> None:
 
 
 async def test_join_errors(rig: Rig, new_id) -> None:
-    group = rig.world.add_channel(f"chat{new_id()}", "Group chat", new_id(), megagroup=True)
+    group = rig.stand.add_channel(f"chat{new_id()}", "Group chat", megagroup=True)
     response = await rig.api.post("/api/v1/cmd/join", json={"channel_username": group.username})
     assert response.status_code == 422 and "not a channel" in response.json()["detail"]
     response = await rig.api.post("/api/v1/cmd/join", json={"channel_username": f"missing{new_id()}"})
@@ -130,3 +132,26 @@ async def test_without_a_session_the_commands_are_503(api: httpx.AsyncClient) ->
 async def test_the_commands_need_the_api_key(rig: Rig) -> None:
     response = await rig.api.post("/api/v1/cmd/scrape", json={"channel_username": "@durov"}, headers={"X-API-Key": "wrong"})
     assert response.status_code == 401
+
+
+async def test_a_revoked_session_is_a_clear_503_while_the_rest_serves(rig: Rig, new_id) -> None:
+    channel = add_channel(rig.stand, new_id, posts=6)
+    first = await rig.api.post("/api/v1/cmd/scrape", json={"channel_username": channel.username, "limit": 6})
+    assert first.status_code == 200, first.text
+
+    rig.stand.revoke(rig.session)  # the account's owner ended the session
+    rig.stand.post(channel, "posted after the session was ended")
+    for path in ("/api/v1/cmd/scrape", "/api/v1/cmd/join"):
+        response = await rig.api.post(path, json={"channel_username": channel.username})
+        assert response.status_code == 503, response.text
+        detail = response.json()["detail"]
+        assert "TELETHON_SESSION is no longer logged in (AUTH_KEY_UNREGISTERED)" in detail
+        assert "ppb telegram-login" in detail
+
+    user = new_id()
+    assert (await rig.api.post("/api/v1/users/", json={"telegram_id": user})).status_code == 201
+    training = await rig.api.post("/api/v1/posts/training", json={
+        "user_telegram_id": user, "channel_usernames": [channel.username], "posts_per_channel": 10})
+    assert training.status_code == 200 and len(training.json()["posts"]) == 6, "stored posts keep serving"
+    metrics = (await rig.api.get("/metrics")).text
+    assert 'ppb_scraper_logged_in{session="api-test"} 0.0' in metrics

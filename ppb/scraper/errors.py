@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from ppb.domain.errors import DomainError, NotFound, Unavailable
 
-__all__ = ["ChannelUnreadable", "NotFound", "ScraperUnavailable", "TooManyChannels"]
+__all__ = ["ChannelPrivate", "ChannelUnreadable", "NotFound", "ScraperUnavailable", "TooManyChannels"]
 
 
 class ChannelUnreadable(DomainError):
-    """The channel exists but this session cannot read it (private, not a channel, banned)."""
+    """The channel exists but this session cannot read it (not a channel, a bad name)."""
 
     status_code = 422
+
+
+class ChannelPrivate(ChannelUnreadable):
+    """The channel is private, or closed to this session (banned): only its members read it."""
+
+    status_code = 403
 
 
 class ScraperUnavailable(Unavailable):

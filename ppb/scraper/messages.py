@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ppb.domain.formatting import Formatted, join
@@ -61,6 +63,25 @@ def to_post(parts: Sequence[Any]) -> NewPost | None:
     return NewPost(first.id, text, media_type.value, as_utc(first.date), html)
 
 
+def edited_at(parts: Sequence[Any]) -> datetime | None:
+    """When the post (any of an album's messages) was last edited; None if never."""
+    dates = [as_utc(message.edit_date) for message in parts if getattr(message, "edit_date", None)]
+    return max(dates) if dates else None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadPost:
+    """A post as read from Telegram, with the time of its newest edit (None: never edited)."""
+
+    post: NewPost
+    edited_at: datetime | None = None
+
+
+def read_post(parts: Sequence[Any]) -> ReadPost | None:
+    post = to_post(parts)
+    return None if post is None else ReadPost(post, edited_at(parts))
+
+
 def group_key(message: Any) -> tuple[str, int]:
     grouped = getattr(message, "grouped_id", None)
     return ("album", grouped) if grouped else ("message", message.id)
@@ -90,15 +111,15 @@ class PostAssembler:
     def started(self) -> int:
         return len(self._groups)
 
-    def posts(self, complete_only: bool = False, limit: int | None = None) -> list[NewPost]:
+    def posts(self, complete_only: bool = False, limit: int | None = None) -> list[ReadPost]:
         groups = self._groups[:-1] if complete_only else self._groups
         if limit is not None:
             groups = groups[:limit]
-        built = (to_post(group) for group in groups)
+        built = (read_post(group) for group in groups)
         return [post for post in built if post is not None]
 
 
-def posts_from(messages: Iterable[Any]) -> list[NewPost]:
+def posts_from(messages: Iterable[Any]) -> list[ReadPost]:
     assembler = PostAssembler()
     for message in messages:
         assembler.add(message)

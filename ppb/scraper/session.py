@@ -2,7 +2,15 @@
 
 Every Telegram request goes through one worker, one job at a time, so a FloodWait stops
 them all: the job that met it stays at the head of the queue and runs again once the wait
-is over, and every caller in the meantime is answered at once with the time left.
+is over (a history read carries on from the page that was refused), and every caller in
+the meantime is answered at once with the time left.
+
+Posts follow their channel: new posts, edits and deletions in joined channels arrive as
+updates (`live.py`); a channel that becomes private, is deleted or changes its username is
+noticed by the next request about it (and, when joined, by Telegram's update about it). A
+session Telegram no longer accepts (revoked, expired) is said once, as an error, in the
+log, `status()` and the `ppb_scraper_logged_in` metric; the scraper then stops asking and
+answers 503 while the rest of PPB serves what is stored.
 """
 
 from __future__ import annotations
@@ -10,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -17,29 +26,40 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from telethon import errors, events
-from telethon.tl.functions.channels import JoinChannelRequest
+from telethon.tl import types
+from telethon.tl.functions.channels import GetFullChannelRequest, JoinChannelRequest
 
 from ppb import metrics
 from ppb.domain.channels import ChannelRef, parse_channel
 from ppb.domain.errors import DomainError
-from ppb.scraper.errors import ChannelUnreadable, NotFound, ScraperUnavailable, TooManyChannels
-from ppb.scraper.messages import PostAssembler, to_post
+from ppb.scraper.errors import ChannelPrivate, ChannelUnreadable, NotFound, ScraperUnavailable, TooManyChannels
+from ppb.scraper.history import HistoryRead
+from ppb.scraper.live import LiveUpdates
+from ppb.scraper.messages import ReadPost, read_post
 from ppb.scraper.sync import channel_cursor, marked_channel_id, save_channel, save_posts
-from ppb.store.queries import NewPost, Row, Store
+from ppb.store.queries import Row, Store, utcnow
 
 log = logging.getLogger("ppb.scraper")
 
 Answer = dict[str, Any]
 
+LOGGED_OUT = (
+    "TELETHON_SESSION is no longer logged in ({reason}): Telegram ended this session (terminated "
+    "in Settings > Devices, expired, or used from two places at once). Make a new one with "
+    "`ppb telegram-login`, set TELETHON_SESSION and restart; stored posts keep serving meanwhile"
+)
+"""What the operator reads in the log, `ppb status` and every 503 once the session is gone."""
+
 
 class TelegramClient(Protocol):
-    """The part of Telethon's `TelegramClient` the scraper uses (and a test fake implements)."""
+    """The part of Telethon's `TelegramClient` the scraper uses."""
 
     async def connect(self) -> None: ...
     async def disconnect(self) -> None: ...
     async def is_user_authorized(self) -> bool: ...
     async def get_entity(self, entity: str | int) -> Any: ...
     def iter_messages(self, entity: Any, limit: int | None = None, **kwargs: Any) -> Any: ...
+    async def get_messages(self, entity: Any, *args: Any, **kwargs: Any) -> Any: ...
     def iter_dialogs(self) -> Any: ...
     async def __call__(self, request: Any) -> Any: ...
     def add_event_handler(self, callback: Callable[..., Any], event: Any) -> None: ...
@@ -53,7 +73,7 @@ class _Job:
     key: str
     run: Callable[[], Awaitable[Answer]]
     answer: asyncio.Future[Answer] | None = field(default=None)
-    """The caller's answer; None for background refreshes nobody waits for."""
+    """The caller's answer; None for background jobs nobody waits for."""
 
 
 def channel_out(row: Row) -> dict[str, Any]:
@@ -93,6 +113,9 @@ class Scraper:
         self._has_jobs = asyncio.Event()
         self._flood_until = 0.0
         self._tasks: list[asyncio.Task[None]] = []
+        self._logged_out: str | None = None
+        self._live = LiveUpdates(store, name, self._watched.get, self._queue_refresh, self.queue_channel_check,
+                                 self.queue_album_check)
 
     def __repr__(self) -> str:
         return f"Scraper(name={self.name!r}, started={self._client is not None}, watched={len(self._watched)})"
@@ -100,12 +123,14 @@ class Scraper:
     # public API ------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Connect and log in (once); then listen for new posts and refresh periodically."""
+        """Connect and log in (once); then listen for updates and refresh periodically."""
         if self._client is not None:
             return
         async with self._start_lock:
             if self._client is not None:
                 return
+            if self._logged_out is not None:
+                raise ScraperUnavailable(self._logged_out)
             client = self._factory()
             try:
                 await client.connect()
@@ -114,11 +139,15 @@ class Scraper:
                 raise ScraperUnavailable(f"cannot reach Telegram ({type(error).__name__}); try again shortly") from None
             if not authorized:
                 await client.disconnect()
-                raise ScraperUnavailable(
-                    "TELETHON_SESSION is not logged in (revoked or expired): create a new session string"
-                )
-            client.add_event_handler(self._on_new_message, events.NewMessage())
+                self._lose_session("not logged in")
+                assert self._logged_out is not None
+                raise ScraperUnavailable(self._logged_out)
+            client.add_event_handler(self._live.on_new_message, events.NewMessage())
+            client.add_event_handler(self._live.on_edited, events.MessageEdited())
+            client.add_event_handler(self._live.on_deleted, events.MessageDeleted())
+            client.add_event_handler(self._live.on_channel_changed, events.Raw(types.UpdateChannel))
             self._client = client
+            metrics.record("ppb_scraper_logged_in", 1.0, session=self.name)
             await self._watch_joined()
             self._tasks = [asyncio.create_task(self._work()), asyncio.create_task(self._refresh_forever())]
             log.info("scraper %s started, watching %d channel(s)", self.name, len(self._watched))
@@ -128,17 +157,16 @@ class Scraper:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.disconnect()
+        await self._drop_client()
 
     async def scrape(self, channel: str, limit: int) -> Answer:
         """Read a channel's posts into the store: the newest `limit`, later only what is new."""
         ref = _parse(channel)
+        reads: dict[tuple[Any, ...], HistoryRead] = {}
 
         async def run() -> Answer:
             entity = await self._resolve(ref)
-            return await self._scrape_entity(entity, limit)
+            return await self._guarded(entity, self._scrape_entity(entity, limit, reads))
 
         return await self._submit(_Job(f"scrape:{ref!r}:{limit}", run), channel)
 
@@ -148,29 +176,14 @@ class Scraper:
 
         async def run() -> Answer:
             entity = await self._resolve(ref)
-            if marked_channel_id(entity.id) not in self._watched and len(self._watched) >= self._max_channels:
-                raise TooManyChannels(
-                    f"the scraper already watches {len(self._watched)} channels, its limit "
-                    "(PPB_SCRAPER_MAX_CHANNELS); channels already stored still work"
-                )
-            status = "joined"
-            try:
-                await self._connected()(JoinChannelRequest(entity))
-            except errors.UserAlreadyParticipantError:
-                status = "already_joined"
-            except errors.InviteRequestSentError:
-                status = "requested"
-            except errors.ChannelsTooMuchError:
-                raise ChannelUnreadable("this session is in too many channels; leave some first") from None
-            row = await save_channel(self._store, marked_channel_id(entity.id), entity.username, entity.title)
-            if status != "requested":
-                self._watched[row["telegram_id"]] = entity
-            return {"status": status, "channel": channel_out(row)}
+            return await self._guarded(entity, self._join_entity(entity))
 
         return await self._submit(_Job(f"join:{ref!r}", run), channel)
 
     def refresh_all(self) -> None:
         """Queue a refresh of every watched channel (one per channel, however often asked)."""
+        if self._client is None:
+            return
         for telegram_id, entity in list(self._watched.items()):
             self._queue_refresh(telegram_id, entity)
 
@@ -181,6 +194,7 @@ class Scraper:
             "watched": len(self._watched),
             "queued": len(self._jobs),
             "flood_wait": self._flood_left(),
+            "problem": self._logged_out,
         }
 
     # the queue -------------------------------------------------------------------------
@@ -231,6 +245,13 @@ class Scraper:
                 metrics.record("ppb_scraper_flood_waits_total")
                 log.warning("scraper %s: FloodWait of %d s; %d job(s) queued", self.name, error.seconds, len(self._jobs))
                 continue
+            except (errors.UnauthorizedError, errors.AuthKeyError) as error:
+                self._lose_session(rpc_name(error))
+                assert self._logged_out is not None
+                gone = ScraperUnavailable(self._logged_out)
+                while self._jobs:
+                    self._finish(self._jobs[0], error=gone)
+                await self._drop_client()
             except Exception as error:  # every failure is answered; the worker keeps going
                 self._finish(job, error=_translate(error, job.key))
             else:
@@ -253,6 +274,26 @@ class Scraper:
         else:
             job.answer.set_result(result or {})
 
+    def _queue(self, key: str, run: Callable[[], Awaitable[Answer]]) -> None:
+        """A background job (nobody waits for its answer; one of each key queued at a time)."""
+        if self._client is not None:
+            self._enqueue(_Job(key, run))
+
+    # the session -------------------------------------------------------------------------
+
+    def _lose_session(self, reason: str) -> None:
+        """Telegram no longer accepts the session: an error for the operator, said once."""
+        first = self._logged_out is None
+        self._logged_out = LOGGED_OUT.format(reason=reason)
+        metrics.record("ppb_scraper_logged_in", 0.0, session=self.name)
+        if first:
+            log.error("scraper %s: %s", self.name, self._logged_out)
+
+    async def _drop_client(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.disconnect()
+
     # refreshing ------------------------------------------------------------------------
 
     async def _refresh_forever(self) -> None:
@@ -261,10 +302,13 @@ class Scraper:
             self.refresh_all()
 
     def _queue_refresh(self, telegram_id: int, entity: Any) -> None:
-        async def run() -> Answer:
-            return await self._scrape_entity(entity, self._refresh_limit)
+        reads: dict[tuple[Any, ...], HistoryRead] = {}
 
-        self._enqueue(_Job(f"refresh:{telegram_id}", run))
+        async def run() -> Answer:
+            current = self._watched.get(telegram_id, entity)
+            return await self._guarded(current, self._scrape_entity(current, self._refresh_limit, reads))
+
+        self._queue(f"refresh:{telegram_id}", run)
 
     async def _watch_joined(self) -> None:
         """Channels this session has joined and the store knows are watched after a restart."""
@@ -277,35 +321,46 @@ class Scraper:
                 if telegram_id in known:
                     self._watched[telegram_id] = entity
 
-    async def _on_new_message(self, event: Any) -> None:
-        """A post in a watched channel: stored at once, or (an album's part) by a refresh."""
-        entity = self._watched.get(event.chat_id)
-        if entity is None:
-            return
-        message = event.message
-        if getattr(message, "grouped_id", None):
-            self._queue_refresh(event.chat_id, entity)  # the album's other parts follow
-            return
-        post = to_post([message])
-        if post is None:
-            return
-        try:
-            row = await save_channel(self._store, event.chat_id, entity.username, entity.title)
-            await self._store.add_posts(row["id"], [post])
-        except Exception as error:  # the periodic refresh picks the post up later
-            log.warning("scraper %s: could not store a new post (%s)", self.name, type(error).__name__)
-
     # Telegram --------------------------------------------------------------------------
 
     def _connected(self) -> TelegramClient:
         if self._client is None:
-            raise ScraperUnavailable("the scraper is not connected to Telegram")
+            raise ScraperUnavailable(self._logged_out or "the scraper is not connected to Telegram")
         return self._client
 
     def _remember(self, entity: Any) -> None:
-        self._entities[marked_channel_id(entity.id)] = entity
+        """The channel as Telegram showed it last; a username it no longer has is forgotten."""
+        telegram_id = marked_channel_id(entity.id)
+        previous = self._entities.get(telegram_id)
+        old_name = getattr(previous, "username", None)
+        if old_name and old_name.lower() != (getattr(entity, "username", None) or "").lower():
+            self._entities.pop(old_name.lower(), None)
+        self._entities[telegram_id] = entity
         if getattr(entity, "username", None):
             self._entities[entity.username.lower()] = entity
+        if telegram_id in self._watched:
+            self._watched[telegram_id] = entity
+
+    def _forget(self, entity: Any, why: str) -> None:
+        """A channel this session can no longer read: not watched, not cached; its posts stay."""
+        telegram_id = marked_channel_id(entity.id)
+        self._entities.pop(telegram_id, None)
+        if getattr(entity, "username", None):
+            self._entities.pop(entity.username.lower(), None)
+        if self._watched.pop(telegram_id, None) is not None:
+            log.warning("scraper %s: channel %s (%s) %s: no longer watched; its stored posts stay",
+                        self.name, telegram_id, getattr(entity, "title", "?"), why)
+
+    async def _guarded(self, entity: Any, work: Awaitable[Answer]) -> Answer:
+        """`work` about one channel; a channel gone private or deleted is forgotten and said so."""
+        try:
+            return await work
+        except (errors.ChannelPrivateError, errors.ChannelBannedError):
+            self._forget(entity, "became private (or closed to this session)")
+            raise _private(entity) from None
+        except errors.ChannelInvalidError:
+            self._forget(entity, "was deleted")
+            raise NotFound(f"channel {_name(entity)} no longer exists on Telegram") from None
 
     async def _resolve(self, ref: ChannelRef) -> Any:
         """The channel's entity, asked of Telegram once per session and then cached."""
@@ -322,24 +377,89 @@ class Scraper:
             raise NotFound(f"channel {ref!r} was not found on Telegram") from None
         except errors.UsernameInvalidError:
             raise ChannelUnreadable(f"channel_username: {ref!r} is not a valid Telegram username") from None
+        except (errors.ChannelPrivateError, errors.ChannelBannedError):
+            raise ChannelPrivate(f"{ref!r} is a private channel (or closed to PPB): only its members can read it") from None
+        if isinstance(entity, types.ChannelForbidden):
+            raise ChannelPrivate(f"{ref!r} is a private channel (or closed to PPB): only its members can read it")
         if not _is_broadcast(entity):
             kind = "a group" if getattr(entity, "megagroup", False) else "a user or a group chat"
             raise ChannelUnreadable(f"{ref!r} is {kind}, not a channel")
         self._remember(entity)
         return entity
 
-    async def _scrape_entity(self, entity: Any, limit: int) -> Answer:
-        row = await save_channel(self._store, marked_channel_id(entity.id), entity.username, entity.title)
-        cursor = await channel_cursor(self._store, row["id"])
-        if cursor.newest is None:
-            read = await self._read(entity, limit)
+    async def _join_entity(self, entity: Any) -> Answer:
+        if marked_channel_id(entity.id) not in self._watched and len(self._watched) >= self._max_channels:
+            raise TooManyChannels(
+                f"the scraper already watches {len(self._watched)} channels, its limit "
+                "(PPB_SCRAPER_MAX_CHANNELS); channels already stored still work"
+            )
+        status = "joined"
+        try:
+            answer = await self._connected()(JoinChannelRequest(entity))
+        except errors.UserAlreadyParticipantError:
+            status = "already_joined"
+        except errors.InviteRequestSentError:
+            status = "requested"
+        except errors.ChannelsTooMuchError:
+            raise ChannelUnreadable("this session is in too many channels; leave some first") from None
         else:
-            newer = await self._read(entity, self._catch_up_limit, min_id=cursor.newest - 1, reverse=True)
-            read = [post for post in newer if post.telegram_message_id != cursor.newest]
+            entity = next((chat for chat in answer.chats if chat.id == entity.id), entity)
+            self._remember(entity)
+        row = await self._save_channel(entity)
+        if status != "requested":
+            self._watched[row["telegram_id"]] = entity
+        return {"status": status, "channel": channel_out(row)}
+
+    async def _save_channel(self, entity: Any) -> Row:
+        return await save_channel(self._store, marked_channel_id(entity.id), entity.username, entity.title)
+
+    async def _check_channel(self, entity: Any) -> Answer:
+        """Ask Telegram how a channel is now (Telegram said it changed): a new username or title
+        is stored; private or deleted, it is forgotten."""
+        full = await self._connected()(GetFullChannelRequest(entity))
+        fresh = next((chat for chat in full.chats if chat.id == entity.id), None)
+        if isinstance(fresh, types.ChannelForbidden):
+            self._forget(entity, "became private (or closed to this session)")
+            return {"status": "private"}
+        if fresh is not None:
+            self._remember(fresh)
+            await self._save_channel(fresh)
+        return {"status": "ok"}
+
+    def queue_channel_check(self, telegram_id: int) -> None:
+        entity = self._entities.get(telegram_id)
+        if entity is None:
+            return
+
+        async def run() -> Answer:
+            try:
+                return await self._guarded(entity, self._check_channel(entity))
+            except DomainError:  # let go of, and logged as such
+                return {"status": "gone"}
+
+        self._queue(f"channel:{telegram_id}", run)
+
+    async def _scrape_entity(self, entity: Any, limit: int, reads: dict[tuple[Any, ...], HistoryRead]) -> Answer:
+        row = await self._save_channel(entity)
+        cursor = await channel_cursor(self._store, row["id"])
+        rechecked: list[ReadPost] = []  # the newest stored post, read again: its edits
+        if cursor.newest is None:
+            read = await self._read(entity, limit, reads)
+        else:
+            newer = await self._read(entity, self._catch_up_limit, reads, min_id=cursor.newest - 1, reverse=True)
+            read = [item for item in newer if item.post.telegram_message_id != cursor.newest]
+            rechecked = [item for item in newer if item.post.telegram_message_id == cursor.newest]
             missing = limit - cursor.count - len(read)
             if missing > 0 and cursor.oldest is not None and cursor.oldest > 1:
-                read += await self._read(entity, missing, max_id=cursor.oldest)
-        created = await save_posts(self._store, row["id"], read)
+                read += await self._read(entity, missing, reads, max_id=cursor.oldest)
+        shown = [r.chat for r in reads.values() if _is_broadcast(r.chat) and r.chat.id == entity.id]
+        if shown and (shown[-1].username, shown[-1].title) != (entity.username, entity.title):
+            self._remember(shown[-1])  # renamed since it was resolved: the store follows
+            row = await self._save_channel(shown[-1])
+        created = await save_posts(self._store, row["id"], [item.post for item in read])
+        edited = [(item.post, item.edited_at) for item in read + rechecked if item.edited_at is not None]
+        if edited:
+            await self._store.edit_posts(row["id"], edited)
         stored = (await channel_cursor(self._store, row["id"])).count
         return {
             "status": "ok",
@@ -349,17 +469,50 @@ class Scraper:
             "stored_count": stored,
         }
 
+    def queue_album_check(self, telegram_id: int, message_id: int) -> None:
+        """An album's part was edited: read the album again (its parts are within 9 ids of
+        each other) and store the post as it is now."""
+        entity = self._watched.get(telegram_id)
+        if entity is None:
+            return
+
+        async def run() -> Answer:
+            return await self._guarded(entity, self._recheck_album(entity, message_id))
+
+        self._queue(f"album:{telegram_id}:{message_id}", run)
+
+    async def _recheck_album(self, entity: Any, message_id: int) -> Answer:
+        around = list(range(max(1, message_id - 9), message_id + 10))
+        messages = [m for m in await self._connected().get_messages(entity, ids=around) if m is not None]
+        target = next((m for m in messages if m.id == message_id), None)
+        if target is None or not getattr(target, "grouped_id", None):
+            return {"status": "gone"}
+        read = read_post([m for m in messages if getattr(m, "grouped_id", None) == target.grouped_id])
+        if read is not None:
+            row = await self._save_channel(entity)
+            changed = await self._store.edit_posts(row["id"], [(read.post, read.edited_at or utcnow())])
+            if changed:
+                metrics.record("ppb_scraper_post_changes_total", float(len(changed)), kind="edited")
+        return {"status": "ok"}
+
     async def _read(
-        self, entity: Any, limit: int, *, min_id: int = 0, max_id: int = 0, reverse: bool = False
-    ) -> list[NewPost]:
-        """Up to `limit` whole posts (albums never cut in two), newest first unless `reverse`."""
-        assembler = PostAssembler()
-        messages = self._connected().iter_messages(entity, None, min_id=min_id, max_id=max_id, reverse=reverse)
-        async for message in messages:
-            assembler.add(message)
-            if assembler.started > limit:
-                return assembler.posts(complete_only=True, limit=limit)
-        return assembler.posts(limit=limit)
+        self, entity: Any, limit: int, reads: dict[tuple[Any, ...], HistoryRead], *,
+        min_id: int = 0, max_id: int = 0, reverse: bool = False,
+    ) -> list[ReadPost]:
+        """Up to `limit` whole posts; a read a FloodWait cut short goes on where it stopped."""
+        key = (entity.id, limit, min_id, max_id, reverse)
+        if key not in reads:
+            reads[key] = HistoryRead(self._connected(), entity, limit, min_id=min_id, max_id=max_id, reverse=reverse)
+        return await reads[key].posts()
+
+
+def rpc_name(error: errors.RPCError) -> str:
+    """Telegram's name for an RPC error: Telethon keeps it in `message` only for errors it has
+    no class of its own for (`AuthKeyUnregisteredError` -> AUTH_KEY_UNREGISTERED)."""
+    kind = type(error)
+    if kind.__module__.endswith("rpcbaseerrors") or kind is errors.RPCError:
+        return str(error.message)
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", kind.__name__.removesuffix("Error")).upper()
 
 
 def _parse(channel: str) -> ChannelRef:
@@ -370,19 +523,28 @@ def _parse(channel: str) -> ChannelRef:
 
 
 def _is_broadcast(entity: Any) -> bool:
-    return type(entity).__name__ == "Channel" and not getattr(entity, "megagroup", False)
+    return isinstance(entity, types.Channel) and not getattr(entity, "megagroup", False)
+
+
+def _name(entity: Any) -> str:
+    username = getattr(entity, "username", None)
+    return f"@{username}" if username else str(marked_channel_id(entity.id))
+
+
+def _private(entity: Any) -> ChannelPrivate:
+    return ChannelPrivate(f"{_name(entity)} is a private channel (or closed to PPB) now: only its members can read it")
 
 
 def _translate(error: Exception, what: str) -> DomainError:
     """Any failure of a job as an error a person can read (never a traceback, never a secret)."""
     if isinstance(error, DomainError):
         return error
-    if isinstance(error, (errors.ChannelPrivateError, errors.ChannelInvalidError, errors.ChannelBannedError)):
-        return ChannelUnreadable("the channel is private or banned for this session; it cannot be read")
-    if isinstance(error, errors.AuthKeyError) or isinstance(error, errors.UnauthorizedError):
-        return ScraperUnavailable("TELETHON_SESSION is no longer logged in: create a new session string")
+    if isinstance(error, (errors.ChannelPrivateError, errors.ChannelBannedError)):
+        return ChannelPrivate("the channel is private or closed to this session; it cannot be read")
+    if isinstance(error, errors.ChannelInvalidError):
+        return NotFound("the channel no longer exists on Telegram")
     if isinstance(error, errors.RPCError):
-        return ScraperUnavailable(f"Telegram refused the request ({error.message})")
+        return ScraperUnavailable(f"Telegram refused the request ({rpc_name(error)})")
     if isinstance(error, (OSError, ConnectionError)):
         return ScraperUnavailable(f"cannot reach Telegram ({type(error).__name__}); try again shortly")
     log.exception("scraper job %s failed", what)

@@ -38,7 +38,8 @@ class DeliveryQueries(StoreBase):
         `posted_after`, in id order (a page: call again from the last id)."""
         query = (
             sa.select(posts.c.id)
-            .where(posts.c.created_at >= created_after, posts.c.posted_at >= posted_after, posts.c.id > after_id)
+            .where(posts.c.created_at >= created_after, posts.c.posted_at >= posted_after, posts.c.id > after_id,
+                   posts.c.deleted_at.is_(None))
             .order_by(posts.c.id)
             .limit(limit)
         )
@@ -122,7 +123,7 @@ class DeliveryQueries(StoreBase):
                       channels.c.title.label("channel_title"), channels.c.username.label("channel_username"))
             .join(posts, posts.c.id == deliveries.c.post_id)
             .join(channels, channels.c.id == posts.c.channel_id)
-            .where(deliveries.c.user_id == user_id, deliveries.c.status == "waiting")
+            .where(deliveries.c.user_id == user_id, deliveries.c.status == "waiting", posts.c.deleted_at.is_(None))
             .order_by(deliveries.c.score.desc(), deliveries.c.id)
         )
         return _rows(await self.database.fetch_all(query))

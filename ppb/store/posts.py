@@ -1,8 +1,10 @@
-"""Posts: batched inserts, the scraper's cursors, the newest posts of channels."""
+"""Posts: batched inserts, edits and deletions from Telegram, the scraper's cursors, the newest
+posts of channels."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,6 +70,46 @@ class PostQueries(StoreBase):
         )
         return {int(record[0]): int(record[1]) for record in records}
 
+    @writes
+    async def edit_posts(self, channel_id: int, edits: Sequence[tuple[NewPost, datetime]]) -> list[int]:
+        """Apply edits made on Telegram (text, formatting, media type) to stored posts, each
+        unless the edit stored is newer (Telegram's edit times are whole seconds: an edit of the
+        same second is applied); returns the ids of the posts changed. The post keeps its id,
+        time and `created_at`, so it is not delivered again."""
+        changed: list[int] = []
+        async with self.database.transaction():
+            for post, edited_at in edits:
+                statement = (
+                    posts.update()
+                    .where(
+                        posts.c.channel_id == channel_id,
+                        posts.c.telegram_message_id == post.telegram_message_id,
+                        sa.or_(posts.c.edited_at.is_(None), posts.c.edited_at <= edited_at),
+                    )
+                    .values(text=post.text, html=post.html, media_type=post.media_type, edited_at=edited_at)
+                    .returning(posts.c.id)
+                )
+                changed += [int(record[0]) for record in await self.database.fetch_all(statement)]
+        return changed
+
+    @writes
+    async def delete_posts(self, channel_id: int, message_ids: Sequence[int]) -> list[int]:
+        """Mark posts deleted on Telegram: they leave feeds, training and digests, while ratings
+        of them stay (and count). Returns the ids of the posts newly marked."""
+        if not message_ids:
+            return []
+        statement = (
+            posts.update()
+            .where(
+                posts.c.channel_id == channel_id,
+                posts.c.telegram_message_id.in_(list(message_ids)),
+                posts.c.deleted_at.is_(None),
+            )
+            .values(deleted_at=utcnow())
+            .returning(posts.c.id)
+        )
+        return [int(record[0]) for record in await self.database.fetch_all(statement)]
+
     async def post_cursor(self, channel_id: int) -> tuple[int | None, int | None, int]:
         """A channel's stored posts: (newest message id, oldest message id, how many)."""
         record = await self.database.fetch_one(
@@ -88,13 +130,14 @@ class PostQueries(StoreBase):
     async def latest_posts(
         self, channel_ids: Sequence[int], per_channel: int, unrated_by: int | None = None
     ) -> list[Row]:
-        """The newest `per_channel` posts of each channel (those `unrated_by` has not rated)."""
+        """The newest `per_channel` posts of each channel (those `unrated_by` has not rated);
+        posts deleted on Telegram are left out."""
         rank = (
             sa.func.row_number()
             .over(partition_by=posts.c.channel_id, order_by=(posts.c.posted_at.desc(), posts.c.id.desc()))
             .label("rank")
         )
-        chosen = sa.select(posts, rank).where(posts.c.channel_id.in_(list(channel_ids)))
+        chosen = sa.select(posts, rank).where(posts.c.channel_id.in_(list(channel_ids)), posts.c.deleted_at.is_(None))
         if unrated_by is not None:
             rated = sa.select(interactions.c.post_id).where(interactions.c.user_id == unrated_by)
             chosen = chosen.where(posts.c.id.not_in(rated))

@@ -31,7 +31,8 @@ FEED_POSTS = Prepared(
         channels.c.username.label("channel_username"),
     )
     .join(channels, channels.c.id == posts.c.channel_id)
-    .where(posts.c.id.in_(sa.bindparam("post_ids", expanding=True, type_=posts.c.id.type)))
+    .where(posts.c.id.in_(sa.bindparam("post_ids", expanding=True, type_=posts.c.id.type)),
+           posts.c.deleted_at.is_(None))
 )
 POSTS_AFTER = Prepared(
     sa.select(posts.c.id, posts.c.channel_id, posts.c.posted_at)
@@ -57,7 +58,7 @@ class RankingInputs(StoreBase):
                 channels.c.title.label("channel_title"),
             )
             .join(channels, channels.c.id == posts.c.channel_id)
-            .where(posts.c.channel_id.in_(mine), posts.c.id.not_in(rated))
+            .where(posts.c.channel_id.in_(mine), posts.c.id.not_in(rated), posts.c.deleted_at.is_(None))
             .order_by(posts.c.posted_at.desc(), posts.c.id.desc())
             .limit(limit)
         )
@@ -139,7 +140,8 @@ class RankingInputs(StoreBase):
         return _rows(await self.database.fetch_all(query))
 
     async def feed_posts(self, post_ids: Sequence[int]) -> list[Row]:
-        """These posts as the feed shows them, with the channel's title (deleted ones missing)."""
+        """These posts as the feed shows them, with the channel's title (deleted ones, and those
+        deleted on Telegram, missing)."""
         if not post_ids:
             return []
         return _rows(await self.database.fetch_all(self._bound(FEED_POSTS, post_ids=list(post_ids))))

@@ -70,6 +70,8 @@ posts = sa.Table(
     sa.Column("posted_at", Timestamp, nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("html", sa.Text),  # Telegram HTML of the formatted text (0007_post_html); None: plain
+    sa.Column("edited_at", Timestamp),  # the newest edit stored (0008_post_edits); None: never edited
+    sa.Column("deleted_at", Timestamp),  # deleted on Telegram (0008_post_edits): out of feeds, training, digests
     sa.UniqueConstraint("channel_id", "telegram_message_id", name="uq_posts_channel_message"),
     sa.Index("ix_posts_channel_posted", "channel_id", "posted_at"),
 )

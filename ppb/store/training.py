@@ -29,9 +29,11 @@ TRAINING_SET = Prepared(
     .join(posts, posts.c.id == training_items.c.post_id)
     .join(channels, channels.c.id == posts.c.channel_id)
     .outerjoin(interactions, sa.and_(interactions.c.post_id == posts.c.id, interactions.c.user_id == _user))
-    .where(training_items.c.user_id == _user)
+    .where(training_items.c.user_id == _user,
+           sa.or_(posts.c.deleted_at.is_(None), interactions.c.id.is_not(None)))
     .order_by(training_items.c.position)
 )
+"""A post deleted on Telegram leaves the set unless the user rated it already (it still counts)."""
 
 
 class TrainingQueries(StoreBase):

@@ -3,6 +3,7 @@ short training on it, within a limit; list and remove your channels."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiogram import F, Router, html
@@ -26,6 +27,8 @@ from ppb.domain.status import UserEvent, UserStatus
 router = Router(name="channels")
 
 CHANNEL_TEXT = r"^\s*(@[A-Za-z][A-Za-z0-9_]{3,31}|(https?://)?(t\.me|telegram\.me)/\S+)\s*$"
+INVITE_LINK = re.compile(r"^\s*(https?://)?(t\.me|telegram\.me)/(\+|joinchat/)\S+\s*$")
+"""A private channel's invite link: PPB follows public channels only."""
 NOTICE_S = 30.0
 
 
@@ -62,6 +65,11 @@ async def add_channel(message: Message, api: Ppb, messages: MessageManager, stat
     chat_id = message.chat.id
     await messages.delete_incoming(chat_id, message.message_id)
     await messages.clear_ephemeral(chat_id)
+    if INVITE_LINK.match(message.text or ""):
+        await messages.send_ephemeral(chat_id, _(
+            "That's an invite link to a private channel. I can only follow public channels: "
+            "send one's @username or t.me/username link."), menus.cancel())
+        return
     try:
         name = parse_channel(message.text or "").username
     except DomainError:
@@ -131,7 +139,10 @@ async def join(api: Ppb, name: str) -> str | None:
     except Unavailable:
         return None  # no scraper (or it is down): channels already stored still work
     except DomainError as error:
-        if error.status_code in {403, 404, 422}:
+        if error.status_code == 403:  # the scraper's ChannelPrivate
+            return _("@{name} is a private channel, so I can't read it. I can only follow public channels.").format(
+                name=html.quote(name))
+        if error.status_code in {404, 422}:
             return unknown(name)
         if error.status_code == 409:  # the scraper watches as many channels as it may
             return _("I can't follow any more new channels right now. Please try again later.")
