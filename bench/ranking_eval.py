@@ -414,7 +414,7 @@ async def main() -> None:
     parser.add_argument("--slice", choices=[*SLICES, "all"], default="all")
     parser.add_argument("--seeds", type=int, default=6)
     parser.add_argument("--users", type=int, default=10)
-    parser.add_argument("--embeddings", default="static", help="PPB_EMBEDDINGS of the PPB run")
+    parser.add_argument("--embeddings", default="use", help="PPB_EMBEDDINGS of the PPB run")
     args = parser.parse_args()
 
     rows = descriptions()

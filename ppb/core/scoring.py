@@ -112,7 +112,7 @@ class Scoring:
         *,
         cache_size: int = 10_000,
         vector_cache: int = 100_000,
-        embeddings: str = "static",
+        embeddings: str = "use",
         params: Params = DEFAULT_PARAMS,
         complete_every_s: float = COMPLETE_EVERY_S,
     ) -> None:
