@@ -26,7 +26,7 @@ import random
 import statistics
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -343,13 +343,19 @@ async def evaluate(
     method: str = "PPB",
     baselines: bool = True,
     rows: Sequence[dict[str, str]] | None = None,
+    settle: Callable[[], Awaitable[Any]] | None = None,
 ) -> Scores:
-    """For each seed, upload a fresh draw of channels and run `users` people over it."""
+    """For each seed, upload a fresh draw of channels and run `users` people over it.
+
+    `settle` waits for the embedding stage to have made the new posts' vectors (posts
+    arrive long before people rate them)."""
     rows = descriptions() if rows is None else rows
     scores = Scores()
     for seed in seeds:
         posts = draw(shape, seed, rows)
         usernames, index_of = await upload(client, posts, new_id)
+        if settle is not None:
+            await settle()
         texts = [post.text for post in posts]
         channel = np.array([post.channel for post in posts])
         age = np.array([post.age_hours for post in posts])
@@ -376,8 +382,11 @@ def table(scores: Scores) -> str:
     return "\n".join(lines)
 
 
-async def run_app(settings_overrides: dict[str, str], work: Callable[[httpx.AsyncClient], Any]) -> Any:
-    """Run `work` against a fresh in-process API (ASGI) over its own SQLite file."""
+async def run_app(
+    settings_overrides: dict[str, str], work: Callable[[httpx.AsyncClient, Callable[[], Awaitable[Any]]], Any]
+) -> Any:
+    """Run `work(client, settle)` against a fresh in-process API (ASGI) over its own SQLite
+    file; `settle` waits until its embedding stage has embedded every post."""
     from ppb.config import load_settings
     from ppb.compose import http_app as build_app
     from ppb.store.migrate import upgrade
@@ -391,7 +400,13 @@ async def run_app(settings_overrides: dict[str, str], work: Callable[[httpx.Asyn
         async with httpx.AsyncClient(
             transport=transport, base_url="http://localhost", headers={"X-API-Key": "eval-key-0123456789"}
         ) as client:
-            return await work(client)
+            services = app.state.services
+
+            async def settle() -> None:
+                if services.embedder is not None:
+                    await services.embedder.catch_up()
+
+            return await work(client, settle)
 
 
 async def main() -> None:
@@ -399,7 +414,7 @@ async def main() -> None:
     parser.add_argument("--slice", choices=[*SLICES, "all"], default="all")
     parser.add_argument("--seeds", type=int, default=6)
     parser.add_argument("--users", type=int, default=10)
-    parser.add_argument("--embeddings", default="static", help="PPB_EMBEDDINGS of the PPB run")
+    parser.add_argument("--embeddings", default="use", help="PPB_EMBEDDINGS of the PPB run")
     args = parser.parse_args()
 
     rows = descriptions()
@@ -413,10 +428,11 @@ async def main() -> None:
         shape = SLICES[key]
         merged = Scores()
         for method, overrides, with_baselines in configurations:
-            async def work(client: httpx.AsyncClient, method: str = method, with_baselines: bool = with_baselines) -> Scores:
+            async def work(client: httpx.AsyncClient, settle: Callable[[], Awaitable[Any]], method: str = method,
+                           with_baselines: bool = with_baselines) -> Scores:
                 return await evaluate(
                     client, lambda: next(ids), shape, range(args.seeds), args.users,
-                    method=method, baselines=with_baselines, rows=rows,
+                    method=method, baselines=with_baselines, rows=rows, settle=settle,
                 )  # fmt: skip
             scores = await run_app(overrides, work)
             for name in ("precision", "ndcg"):

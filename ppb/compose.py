@@ -99,7 +99,18 @@ def build_services(settings: Settings, *, actors: bool = False, scorer: Any = No
     """What an HTTP app (an Api replica, `ppb api --bare`, a test) works with."""
     from ppb.http.services import Services
 
-    return Services(settings, build_core(settings, actors=actors, scorer=scorer))
+    core = build_core(settings, actors=actors, scorer=scorer)
+    return Services(settings, core, None if scorer is not None or actors else embedder(settings, core.store))
+
+
+def embedder(settings: Settings, store: Store, part: int = 0, parts: int = 1) -> Any:
+    """The embedding stage over `store` (its share `part` of `parts`), or None with no
+    sentence encoder (`PPB_EMBEDDINGS=off`)."""
+    from ppb.core.embedding import Embedder
+    from ppb.ranking import load_encoder
+
+    encoder = load_encoder(settings.embeddings)
+    return None if encoder is None else Embedder(store, encoder, part=part, parts=parts)
 
 
 def build_registry(settings: Settings, *, actors: bool = False) -> Registry:
@@ -150,3 +161,10 @@ def http_app(settings: Settings, services: Services | None = None, *, actors: bo
         return build_bot_app(settings, core=built.core, actors=actors)
 
     return build_app(settings, services, webhook_bot=webhook_bot if wants_webhook(settings) else None)
+
+
+async def connected_embedder(settings: Settings, part: int, parts: int) -> Any:
+    """An embedder actor's stage: its own store connection, its share of the posts."""
+    store = Store(settings.async_database_url)
+    await store.connect()
+    return embedder(settings, store, part, parts)

@@ -53,7 +53,7 @@ async def test_the_parts_go_when_their_application_is_gone(ray_session: None, sq
                             PPB_RAY_NAMESPACE=f"ppb-parts-{uuid.uuid4().hex[:8]}")
     keeper = named_actor(PartsKeeper, NAME, settings, "an-app-serve-does-not-run", 0.2)
     await keeper.ensure.remote(settings)
-    assert await asyncio.to_thread(names, settings) == ["chats-0", "parts", "users-0"]
+    assert await asyncio.to_thread(names, settings) == ["chats-0", "embedder-0", "parts", "users-0"]
 
     async def all_gone() -> bool:
         return await asyncio.to_thread(names, settings) == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 
 from bench.ranking_eval import STAGES, Slice, evaluate
+from ppb.http.services import Services
 
 SMALL = Slice(
     "English, 6 sections, 3 channels of 2",
@@ -21,9 +22,9 @@ FLOOR = 0.75
 
 
 async def test_the_feed_reads_real_text_better_than_tfidf_logistic_regression(
-    api: httpx.AsyncClient, new_id
+    api: httpx.AsyncClient, services: Services, new_id
 ) -> None:
-    scores = await evaluate(api, new_id, SMALL, seeds=(1, 2), users=4)
+    scores = await evaluate(api, new_id, SMALL, seeds=(1, 2), users=4, settle=services.embedder.catch_up)
     for stage in STAGES:
         ppb, _ = scores.mean(stage, "PPB")
         baseline, _ = scores.mean(stage, "logistic regression, TF-IDF")

@@ -221,13 +221,13 @@ async def test_requests_at_a_cold_process_embed_each_post_once(store: Store, new
     channel_id, ids = await _channel_of(store, new_id, 40)
     users = [await _reader(store, new_id, channel_id, ids[k : k + 1], ids[k + 1 : k + 2]) for k in range(0, 12, 2)]
     embedded: list[str] = []
-    real_embed = TextModel.embed
+    real_rows = TextModel.rows
 
-    def counting_embed(self: TextModel, texts: Sequence[str]) -> np.ndarray:
+    def counting_rows(self: TextModel, texts: Sequence[str], semantic: np.ndarray | None) -> np.ndarray:
         embedded.extend(texts)
-        return real_embed(self, texts)
+        return real_rows(self, texts, semantic)
 
-    monkeypatch.setattr(TextModel, "embed", counting_embed)
+    monkeypatch.setattr(TextModel, "rows", counting_rows)
     scoring = Scoring(store)
     await scoring.sync()
     batches = await asyncio.gather(*(scoring.best_many([(user_id, 10)]) for user_id in users))

@@ -26,13 +26,18 @@ LOOK_BACK = timedelta(minutes=10)
 FRESH = timedelta(days=1)
 """Only posts published within this long are delivered (an imported archive is not pushed)."""
 BATCH = 1000
+VECTOR_WAIT = timedelta(seconds=60)
+"""A new post waits this long at most for its sentence vector before it is scored without
+one (no embedder running, or one far behind)."""
 
 
 class Deliverer:
     def __init__(self, store: Any, scorer: ArrivalScorer, caps: Caps, *, batch: int = BATCH,
                  arrive: Callable[..., Awaitable[ArrivalReport]] = on_arrival,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), vector_model: str | None = None) -> None:
         self._store = store
+        self._vector_model = vector_model
+        self._waiting: dict[int, datetime] = {}  # post id -> when first found without its vector
         self._batch = batch
         self._arrive = arrive
         self._scorer = scorer
@@ -53,7 +58,7 @@ class Deliverer:
         after_id = 0
         while True:
             page = await self._store.arrived_since(window_start, now - FRESH, after_id, self._batch)
-            chunk = [i for i in page if i not in self._handled]
+            chunk = await self._ready([i for i in page if i not in self._handled and i not in self._waiting], now)
             if chunk:
                 report = await self._arrive(self._store, self._scorer, chunk, self._caps, now)
                 if report.pushed:
@@ -66,10 +71,33 @@ class Deliverer:
             if len(page) < self._batch:
                 break
             after_id = page[-1]
+        if self._waiting:  # found earlier without their vector: scored once it is there
+            waited = await self._ready(sorted(self._waiting), now)
+            if waited:
+                report = await self._arrive(self._store, self._scorer, waited, self._caps, now)
+                for key in ("posts", "followers", "scored", "pushed", "waiting", "hidden"):
+                    setattr(total, key, getattr(total, key) + getattr(report, key))
+                total.pushed_to += report.pushed_to
+                for post_id in waited:
+                    self._handled[post_id] = now
         self._since = now
         cutoff = now - LOOK_BACK
         self._handled = {i: t for i, t in self._handled.items() if t >= cutoff}
         return total
+
+    async def _ready(self, post_ids: list[int], now: datetime) -> list[int]:
+        """Those of `post_ids` ready to score: with their sentence vector stored, or waited
+        for long enough; the others wait (`_waiting`)."""
+        if self._vector_model is None or not post_ids:
+            return post_ids
+        embedded = await self._store.embedded_among(self._vector_model, post_ids)
+        ready = []
+        for post_id in post_ids:
+            since = self._waiting.setdefault(post_id, now)
+            if post_id in embedded or now - since >= VECTOR_WAIT:
+                ready.append(post_id)
+                del self._waiting[post_id]
+        return ready
 
     async def digests(self) -> DigestReport:
         report = await digest_pass(self._store, self._caps, self._clock())

@@ -76,7 +76,10 @@ async def build_parts(settings: Settings, use_scorer: bool) -> tuple[Any, Any]:
     sender = BotOutboxSender(build_bot(settings, wait_out_floods=False), ChatShards(settings), build_i18n())
     outbox = Outbox(store, sender, Pace(rate=settings.outbox_rate, per_chat_s=settings.outbox_per_chat_s))
     scorer = ranker(settings, store, scorer=scorer_handle() if use_scorer else None)
-    return outbox, Deliverer(store, scorer, caps(settings))
+    from ppb.ranking import load_encoder
+
+    encoder = load_encoder(settings.embeddings)
+    return outbox, Deliverer(store, scorer, caps(settings), vector_model=None if encoder is None else encoder.name)
 
 
 def caps(settings: Settings) -> Any:

@@ -69,6 +69,10 @@ def start_parts(settings: Settings) -> dict[str, Any]:
     UserShards(settings).shards.start_all()
     ChatShards(settings).shards.start_all()
     started: dict[str, Any] = {"users": settings.user_shards, "chats": settings.chat_shards}
+    from ppb.actors.embedder_actor import start_embedders
+    from ppb.compose import connected_embedder
+
+    started["embedders"] = len(start_embedders(settings, connected_embedder))
     if settings.telethon_session is not None:
         from ppb.actors.scraper import RayScraperClient
 
@@ -93,6 +97,9 @@ def stop_parts(settings: Settings) -> None:
     stop_nudger(settings)
     stop_outbox(settings)
     stop_shards(settings)
+    from ppb.actors.embedder_actor import stop_embedders
+
+    stop_embedders(settings)
     if settings.telethon_session is not None:
         from ppb.actors.scraper import RayScraperClient
 

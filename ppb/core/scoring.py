@@ -70,6 +70,8 @@ GAP_WINDOW = 1_000
 GAP_TTL_S = 30.0
 """Ids missing below the newest one seen are asked for again for this long: a concurrent
 insert may commit after a later one (PostgreSQL sequences), or never (a conflict)."""
+COMPLETE_EVERY_S = 1.0
+"""How often posts ranked without their sentence vector look for it in the store again."""
 _DAY = 86400.0
 
 
@@ -96,6 +98,9 @@ class FittedModel:
     model: UserModel
     version: tuple[Any, ...]
     fitted_at: float
+    waiting_links: int | None = None
+    """When some rated posts had no sentence vector yet: the index's `links` then (the model
+    is fitted again once any post is completed)."""
 
 
 class Scoring:
@@ -107,8 +112,9 @@ class Scoring:
         *,
         cache_size: int = 10_000,
         vector_cache: int = 100_000,
-        embeddings: str = "static",
+        embeddings: str = "use",
         params: Params = DEFAULT_PARAMS,
+        complete_every_s: float = COMPLETE_EVERY_S,
     ) -> None:
         self._store = store
         self._cache: dict[int, FittedModel] = {}
@@ -125,8 +131,10 @@ class Scoring:
             NaturalBatches(self.best_many, SPREAD_WIDTH)
         )
         self._gaps: dict[int, float] = {}
-        self._graphs: dict[tuple[int, bytes], sparse.csr_matrix] = {}
+        self._graphs: dict[tuple[int, int, bytes], sparse.csr_matrix] = {}
         self._thresholds: dict[int, tuple[tuple[Any, ...], float]] = {}
+        self._completed_at = 0.0
+        self._complete_every_s = complete_every_s
 
     @classmethod
     def from_settings(cls, store: Store, settings: ScoringSettings) -> Scoring:
@@ -351,6 +359,7 @@ class Scoring:
             "models": len(self._cache),
             "posts": len(self._index),
             "generation": self._index.generation,
+            "waiting_for_vectors": self._index.incomplete_count(),
         }
 
     async def sync(self, also_ids: list[int] | None = None) -> None:
@@ -413,6 +422,7 @@ class Scoring:
         return (
             fitted.version == self._version(ratings, params)
             and time.monotonic() - fitted.fitted_at < PRIOR_TTL_S
+            and fitted.waiting_links in (None, self._index.links)
         )
 
     def _version(self, ratings: list[Row], params: Params) -> tuple[Any, ...]:
@@ -431,11 +441,13 @@ class Scoring:
         inputs = StoreInputs(self._store) if inputs is None else inputs
         prior = await inputs.like_rates(sorted({int(r["channel_id"]) for r in ratings} | set(channels)))
         vectors, text, generation = await self._vectors(slots)
+        with self._lock:
+            waiting = self._index.links if len(self._index.incomplete_vectors(slots)) else None
         version = (generation, *self._version(ratings, params)[1:])
         rated = [_rated(row) for row in ratings if row["post_id"] in self._index]
         peers = await self._peer_seeds(user_id, ratings, params, inputs) if params.collaborative else None
         model = await asyncio.to_thread(fit, rated, prior, text, vectors, params, peers)
-        fitted = FittedModel(model, version, time.monotonic())
+        fitted = FittedModel(model, version, time.monotonic(), waiting)
         self._cache.pop(user_id, None)
         self._cache[user_id] = fitted
         while len(self._cache) > self._cache_size:
@@ -477,6 +489,11 @@ class Scoring:
         missing = [part for part in missing if len(part)]
         if missing:
             await self._ensure_vectors(np.unique(np.concatenate(missing)))
+        elif self._encoder is not None and time.monotonic() - self._completed_at >= self._complete_every_s:
+            waiting = [self._index.incomplete_vectors(part) for part in parts if len(part)]
+            waiting = [part for part in waiting if len(part)]
+            if waiting:
+                await self._ensure_vectors(np.unique(np.concatenate(waiting)))
 
     async def _ensure_vectors(self, slots: np.ndarray) -> None:
         """Vectorize (once per replica) the posts among `slots` with no cached vector.
@@ -487,27 +504,72 @@ class Scoring:
             await self._embed_missing(slots)
 
     async def _embed_missing(self, slots: np.ndarray) -> None:
+        """Rows for the posts with none: their n-grams made here, their sentence vectors
+        read from the store (made once by the embedding stage, never here: a post not
+        embedded yet ranks by its n-grams until its vector is stored)."""
         with self._lock:
             missing = self._index.missing_vectors(slots)
             generation, text = self._index.generation, self._text
-        if not len(missing):
+        if len(missing):
+            ids = self._index.ids(missing).tolist()
+            texts = await self._store.post_texts(ids)
+            semantic, absent = await self._stored_vectors(ids)
+            vectors = await asyncio.to_thread(text.rows, [texts.get(i, "") for i in ids], semantic)
+            await asyncio.to_thread(self._put_vectors, generation, missing, vectors, text.model_columns, absent)
+            gone = [i for i in ids if i not in texts]
+            if gone:
+                with self._lock:
+                    self._index.forget(gone)
+        await self._complete(slots)
+
+    async def _stored_vectors(self, ids: list[int]) -> tuple[np.ndarray | None, np.ndarray]:
+        """The stored sentence vectors of `ids` (zeros where none yet) and which are absent."""
+        if self._encoder is None:
+            return None, np.zeros(len(ids), dtype=bool)
+        stored = await self._store.post_vectors(self._encoder.name, ids)
+        semantic = np.zeros((len(ids), self._encoder.dimensions), dtype=np.float32)
+        absent = np.ones(len(ids), dtype=bool)
+        for n, post_id in enumerate(ids):
+            vector = stored.get(post_id)
+            if vector is not None and len(vector) == self._encoder.dimensions:
+                semantic[n], absent[n] = vector, False
+        return semantic, absent
+
+    async def _complete(self, slots: np.ndarray) -> None:
+        """Posts ranked so far without their sentence vector get it once it is stored
+        (looked for at most every `COMPLETE_EVERY_S`)."""
+        if self._encoder is None or time.monotonic() - self._completed_at < self._complete_every_s:
             return
-        ids = self._index.ids(missing).tolist()
-        texts = await self._store.post_texts(ids)
-        vectors = await asyncio.to_thread(text.embed, [texts.get(i, "") for i in ids])
-        await asyncio.to_thread(self._put_vectors, generation, missing, vectors, text.model_columns)
-        gone = [i for i in ids if i not in texts]
-        if gone:
-            with self._lock:
-                self._index.forget(gone)
+        self._completed_at = time.monotonic()
+        with self._lock:
+            waiting = self._index.incomplete_vectors(slots)
+            generation, text = self._index.generation, self._text
+        if not len(waiting):
+            return
+        ids = self._index.ids(waiting).tolist()
+        semantic, absent = await self._stored_vectors(ids)
+        if semantic is None or absent.all():
+            return
+        with self._lock:
+            if self._index.generation != generation:
+                return
+            arrived = waiting[~absent]
+            rows = text.with_semantic(self._index.vectors(arrived), semantic[~absent])
+        await asyncio.to_thread(self._complete_vectors, generation, arrived, rows, text.model_columns)
+
+    def _complete_vectors(self, generation: int, slots: np.ndarray, rows: np.ndarray, columns: slice) -> None:
+        with self._lock:
+            if self._index.generation == generation and not len(self._index.missing_vectors(slots)):
+                self._index.complete(slots, rows, columns)
 
     def _put_vectors(
-        self, generation: int, slots: np.ndarray, vectors: np.ndarray, columns: slice
+        self, generation: int, slots: np.ndarray, vectors: np.ndarray, columns: slice,
+        incomplete: np.ndarray | None = None,
     ) -> None:
         """Cache vectors and link the posts to their neighbours; runs in a worker thread."""
         with self._lock:
             if self._index.generation == generation:
-                self._index.put_vectors(slots, vectors, columns)
+                self._index.put_vectors(slots, vectors, columns, incomplete)
 
     def _choose_many(self, jobs: list[_Job], final: bool) -> list[list[tuple[int, float]] | None]:
         """(post id, score) of each job's best candidates; runs in a worker thread.
@@ -599,7 +661,7 @@ class Scoring:
         same channels rank over the same set: a graph is kept per set until a post arrives,
         leaves, or the text model changes.
         """
-        key = (self._index.generation, digest)
+        key = (self._index.generation, self._index.links, digest)
         cached = self._graphs.pop(key, None)
         if cached is None:
             cached = graph(*self._index.neighbours_within(nodes))

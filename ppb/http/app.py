@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
@@ -54,9 +55,13 @@ def build_app(settings: Settings, services: Services, *,
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.store.connect()
         await start_content(services.settings, services.store, services.scraper)
+        embedding = asyncio.ensure_future(services.embedder.run()) if services.embedder else None
         try:
             yield
         finally:
+            if embedding is not None:
+                embedding.cancel()
+                await asyncio.gather(embedding, return_exceptions=True)
             await stop_content(services.scraper)
             await services.store.disconnect()
 

@@ -20,6 +20,8 @@ from ppb.store.queries import Store
 class Services:
     settings: Settings
     core: Core
+    embedder: Any = None
+    """The embedding stage when this process runs it (ranking in process); else None."""
 
     @property
     def store(self) -> Store:
@@ -44,7 +46,7 @@ class Services:
 
     def with_scraper(self, scraper: Any) -> Services:
         """The same services with another scraper client (tests with a fake Telegram)."""
-        return Services(self.settings, dataclasses.replace(self.core, scraper=scraper))
+        return Services(self.settings, dataclasses.replace(self.core, scraper=scraper), self.embedder)
 
 
 def services_of(request: Request) -> Services:

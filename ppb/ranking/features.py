@@ -168,18 +168,32 @@ class TextModel:
         return slice(self.semantic_width + LATENT, self.dimensions)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """One float32 row per text (see the module's docstring)."""
+        """One float32 row per text (see the module's docstring), the encoder run here."""
+        semantic = None
+        if self.encoder is not None and texts:
+            semantic = np.asarray(self.encoder.encode(list(texts)), dtype=np.float32)
+        return self.rows(texts, semantic)
+
+    def rows(self, texts: Sequence[str], semantic: np.ndarray | None) -> np.ndarray:
+        """One float32 row per text from its sentence vector made elsewhere (the stored
+        one; a row of zeros where there is none yet: that post ranks by its n-grams)."""
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         tfidf = vectorize(texts, self.idf)
         latent = _unit(_dense(tfidf @ _SKETCH) @ self.components.T)
         fingerprint = _unit(_dense(tfidf @ _FINGERPRINT))
-        parts = [latent, fingerprint]
-        if self.encoder is not None:
-            semantic = _unit(np.asarray(self.encoder.encode(list(texts)), dtype=np.float32))
-            scale = np.float32(1 / math.sqrt(2))
-            parts = [semantic * scale, latent * scale, fingerprint]
-        return np.hstack(parts).astype(np.float32)
+        if self.encoder is None:
+            return np.hstack([latent, fingerprint]).astype(np.float32)
+        if semantic is None:
+            semantic = np.zeros((len(texts), self.semantic_width), dtype=np.float32)
+        scale = np.float32(1 / math.sqrt(2))
+        return np.hstack([_unit(semantic) * scale, latent * scale, fingerprint]).astype(np.float32)
+
+    def with_semantic(self, rows: np.ndarray, semantic: np.ndarray) -> np.ndarray:
+        """`rows` with their semantic part replaced by `semantic` (a stored vector arrived)."""
+        out = rows.copy()
+        out[:, : self.semantic_width] = _unit(semantic) * np.float32(1 / math.sqrt(2))
+        return out
 
 
 NGRAMS_ONLY = TextModel()

@@ -53,6 +53,7 @@ class PostIndex:
         self._channels = _Column(np.int64)
         self._times = _Column(np.float64)
         self._vector_row = _Column(np.int64)
+        self._incomplete = _Column(np.bool_)  # a vector whose sentence part is not made yet
         self._neighbours = _Column(np.int64)  # K slots per post, flat; -1 for none
         self._neighbour_weights = _Column(np.float32)
         self._by_channel: dict[int, _Column] = {}
@@ -60,6 +61,8 @@ class PostIndex:
         self._ring_owner = np.full(capacity, -1, dtype=np.int64)
         self._ring_next = 0
         self.max_id = 0
+        self.links = 0
+        """Bumped when a post's neighbours are found again (a graph made before is stale)."""
 
     def __len__(self) -> int:
         return self._ids.size
@@ -79,6 +82,7 @@ class PostIndex:
         self._channels.extend(new_channels)
         self._times.extend(np.asarray([times[n] for n in fresh], dtype=np.float64))
         self._vector_row.extend(np.full(len(fresh), -1, dtype=np.int64))
+        self._incomplete.extend(np.zeros(len(fresh), dtype=np.bool_))
         self._neighbours.extend(np.full(len(fresh) * K, -1, dtype=np.int64))
         self._neighbour_weights.extend(np.zeros(len(fresh) * K, dtype=np.float32))
         slots = np.arange(start, start + len(fresh))
@@ -128,11 +132,34 @@ class PostIndex:
         rows = self._vector_row.data[slots]
         return slots[rows < 0]
 
+    def incomplete_vectors(self, slots: np.ndarray) -> np.ndarray:
+        """Those of `slots` whose cached vector lacks its sentence part (not embedded yet)."""
+        rows = self._vector_row.data[slots]
+        return slots[(rows >= 0) & self._incomplete.data[slots]]
+
+    def incomplete_count(self) -> int:
+        """Cached vectors still waiting for their sentence part."""
+        rows = self._vector_row.view()
+        return int((self._incomplete.view() & (rows >= 0)).sum())
+
+    def complete(self, slots: np.ndarray, vectors: np.ndarray, graph_columns: slice) -> None:
+        """Replace cached vectors by whole ones (their sentence part arrived) in place, and
+        find those posts' neighbours again."""
+        self._ring[self._vector_row.data[slots]] = vectors
+        self._incomplete.data[slots] = False
+        self._link(slots, graph_columns)
+        self.links += 1
+
     def put_vectors(
-        self, slots: np.ndarray, vectors: np.ndarray, graph_columns: slice | None = None
+        self,
+        slots: np.ndarray,
+        vectors: np.ndarray,
+        graph_columns: slice | None = None,
+        incomplete: np.ndarray | None = None,
     ) -> None:
         """Cache vectors for these slots, overwriting the oldest cached ones when full;
-        with `graph_columns`, also find each post's nearest neighbours in its channel."""
+        with `graph_columns`, also find each post's nearest neighbours in its channel.
+        `incomplete` marks the vectors still waiting for their sentence part."""
         if len(slots) > self.capacity:
             raise ValueError(f"{len(slots)} vectors do not fit a cache of {self.capacity}")
         if len(self._ring) < min(self.capacity, self._ring_next + len(slots)):
@@ -149,6 +176,7 @@ class PostIndex:
         self._ring_owner[rows] = slots
         self._vector_row.data[slots] = rows
         self._ring[rows] = vectors
+        self._incomplete.data[slots] = False if incomplete is None else incomplete
         if graph_columns is not None:
             self._link(slots, graph_columns)
 

@@ -20,6 +20,7 @@ from ppb.store.rules import RuleQueries
 from ppb.store.training import TrainingQueries
 from ppb.store.user_batches import UserBatches
 from ppb.store.users import UserQueries
+from ppb.store.vectors import VectorQueries
 
 __all__ = ["INSERT_CHUNK", "POST_BATCH", "NewPost", "Row", "Store", "as_utc", "utcnow", "writes"]
 
@@ -38,6 +39,7 @@ class Store(
     DeliveryQueries,
     OutboxQueries,
     NudgeBatches,
+    VectorQueries,
     StoreBase,
 ):
     """Queries grouped by resource; one instance per process, connected once."""

@@ -76,6 +76,17 @@ posts = sa.Table(
     sa.Index("ix_posts_channel_posted", "channel_id", "posted_at"),
 )
 
+post_vectors = sa.Table(
+    "post_vectors",
+    metadata,
+    sa.Column("post_id", sa.BigInteger, sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("model", sa.String(64), primary_key=True),
+    sa.Column("vector", sa.LargeBinary, nullable=False),  # float16, little-endian
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+"""A post's sentence vector, made once by the embedding stage and kept, per model that made it
+(0008_post_vectors): every Scorer replica reads it instead of embedding the text again."""
+
 interactions = sa.Table(
     "interactions",
     metadata,

@@ -1,0 +1,114 @@
+"""Post vectors: written by the embedding stage, read by every Scorer replica.
+
+A vector is kept per (post, model), as float16 bytes: a new model's vectors are made beside
+the old ones, and a post without one of the current model is the stage's work to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import sqlalchemy as sa
+
+from ppb.store.base import INSERT_CHUNK, StoreBase, utcnow, writes
+from ppb.store.schema import post_vectors, posts
+
+VECTOR_DTYPE = np.dtype("<f2")
+
+
+def pack(vector: np.ndarray) -> bytes:
+    """A vector as stored: float16, little-endian."""
+    return np.asarray(vector, dtype=VECTOR_DTYPE).tobytes()
+
+
+def unpack(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype=VECTOR_DTYPE).astype(np.float32)
+
+
+class VectorQueries(StoreBase):
+    async def unembedded_posts(
+        self, model: str, after_id: int, limit: int, part: int = 0, parts: int = 1
+    ) -> list[tuple[int, str]]:
+        """(id, text) of posts after `after_id` with no vector of `model`, by id; with
+        `parts`, only ids in this embedder's share (id modulo `parts` == `part`)."""
+        made = sa.select(post_vectors.c.post_id).where(
+            post_vectors.c.post_id == posts.c.id, post_vectors.c.model == model
+        )
+        query = sa.select(posts.c.id, posts.c.text).where(posts.c.id > after_id, ~sa.exists(made))
+        if parts > 1:
+            query = query.where(posts.c.id % parts == part)
+        records = await self.database.fetch_all(query.order_by(posts.c.id).limit(limit))
+        return [(int(record[0]), record[1] or "") for record in records]
+
+    async def embedding_backlog(self, model: str) -> int:
+        """Posts still waiting for a vector of `model`."""
+        made = sa.select(post_vectors.c.post_id).where(
+            post_vectors.c.post_id == posts.c.id, post_vectors.c.model == model
+        )
+        value = await self.database.fetch_val(sa.select(sa.func.count()).select_from(posts).where(~sa.exists(made)))
+        return int(value or 0)
+
+    @writes
+    async def put_post_vectors(self, model: str, vectors: Sequence[tuple[int, np.ndarray]]) -> int:
+        """Keep these posts' vectors of `model` (a vector made again replaces the old);
+        a post deleted meanwhile is skipped. Returns how many were written."""
+        if not vectors:
+            return 0
+        now = utcnow()
+        written = 0
+        ids = [post_id for post_id, _ in vectors]
+        async with self.database.transaction():
+            alive = set()
+            for start in range(0, len(ids), INSERT_CHUNK):
+                chunk = ids[start : start + INSERT_CHUNK]
+                records = await self.database.fetch_all(sa.select(posts.c.id).where(posts.c.id.in_(chunk)))
+                alive.update(int(record[0]) for record in records)
+            rows = [
+                {"post_id": post_id, "model": model, "vector": pack(vector), "created_at": now}
+                for post_id, vector in vectors
+                if post_id in alive
+            ]
+            for start in range(0, len(rows), INSERT_CHUNK):
+                chunk_rows = rows[start : start + INSERT_CHUNK]
+                statement = self._insert(post_vectors).values(chunk_rows)
+                statement = statement.on_conflict_do_update(
+                    index_elements=[post_vectors.c.post_id, post_vectors.c.model],
+                    set_={"vector": statement.excluded.vector, "created_at": statement.excluded.created_at},
+                )
+                await self.database.execute(statement)
+                written += len(chunk_rows)
+        return written
+
+    async def post_vectors(self, model: str, post_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """The stored vectors of `model` for these posts, by id (posts without one are missing)."""
+        found: dict[int, np.ndarray] = {}
+        ids = list(post_ids)
+        for start in range(0, len(ids), INSERT_CHUNK):
+            records = await self.database.fetch_all(
+                sa.select(post_vectors.c.post_id, post_vectors.c.vector).where(
+                    post_vectors.c.model == model,
+                    post_vectors.c.post_id.in_(ids[start : start + INSERT_CHUNK]),
+                )
+            )
+            found.update({int(record[0]): unpack(record[1]) for record in records})
+        return found
+
+    @writes
+    async def forget_post_vectors(self, post_ids: Sequence[int]) -> None:
+        """Drop every model's vectors of these posts (their text changed: made again)."""
+        if post_ids:
+            await self.database.execute(sa.delete(post_vectors).where(post_vectors.c.post_id.in_(list(post_ids))))
+
+    async def embedded_among(self, model: str, post_ids: Sequence[int]) -> set[int]:
+        """Which of these posts have a vector of `model`."""
+        found: set[int] = set()
+        ids = list(post_ids)
+        for start in range(0, len(ids), INSERT_CHUNK):
+            records = await self.database.fetch_all(
+                sa.select(post_vectors.c.post_id).where(
+                    post_vectors.c.model == model, post_vectors.c.post_id.in_(ids[start : start + INSERT_CHUNK])
+                )
+            )
+            found.update(int(record[0]) for record in records)
+        return found

@@ -1,0 +1,130 @@
+"""The embedding stage: every post's sentence vector made once after it is stored and kept
+in the store (both backends), shared out between embedders by id; a Scorer ranks a post not
+embedded yet by its n-grams and takes its vector once stored; live delivery waits for it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from ppb.actors.delivery import Deliverer
+from ppb.core.delivery import ArrivalReport, Caps
+from ppb.core.embedding import Embedder
+from ppb.core.scoring import Scoring
+from ppb.domain.interactions import InteractionType
+from ppb.ranking import load_encoder
+from ppb.store.queries import NewPost, Store
+
+TEXTS = [
+    "The striker scored twice and the home team won the football derby",
+    "Stocks fell as bond yields climbed and investors sold shares",
+    "A new comet is visible after sunset in the western sky",
+    "The recipe needs flour, butter, two eggs and a pinch of salt",
+]
+
+
+class CountingEncoder:
+    """An encoder that records what it was asked to embed (a unit vector per text)."""
+
+    dimensions = 8
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.texts: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts.extend(texts)
+        vectors = np.ones((len(texts), self.dimensions), dtype=np.float32)
+        return vectors / np.sqrt(self.dimensions)
+
+
+def _text(n: int, tag: int) -> str:
+    """A distinct post (copies of one story would be shown once): words drawn per post."""
+    words = np.random.default_rng(n).choice(VOCABULARY, 12)
+    return f"{TEXTS[n % len(TEXTS)]}: {' '.join(words)} ({tag})"
+
+
+VOCABULARY = np.array(
+    "river mountain engine violin harbour tractor glacier orchid pepper lantern canyon meteor "
+    "cobalt falcon saddle bamboo quartz marble ferry walnut compass velvet thunder meadow".split()
+)
+
+
+async def _posts(store: Store, new_id, count: int, *, minutes_ago: int = 0) -> list[int]:
+    tag = new_id()
+    channel = await store.upsert_channel(-(10**12) - tag, f"emb{tag}", "Embedded")
+    now = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    posts = [NewPost(n + 1, _text(n, tag), "text", now - timedelta(seconds=n)) for n in range(count)]
+    _, ids = await store.add_posts(channel["id"], posts)
+    return ids
+
+
+async def test_each_post_is_embedded_once_and_its_vector_kept(store: Store, new_id) -> None:
+    ids = await _posts(store, new_id, 12)
+    encoder = load_encoder("static")
+    embedder = Embedder(store, encoder)
+    await embedder.catch_up()
+    stored = await store.post_vectors(encoder.name, ids)
+    assert sorted(stored) == sorted(ids)
+    expected = encoder.encode(list((await store.post_texts(ids[:1])).values()))[0]
+    np.testing.assert_allclose(stored[ids[0]], expected, atol=2e-3)  # float16 as stored
+    assert (await embedder.catch_up()).posts == 0, "nothing is embedded twice"
+    assert await store.post_vectors("another-model", ids) == {}, "vectors are kept per model"
+
+
+async def test_embedders_share_the_posts_by_id_and_never_embed_one_twice(store: Store, new_id) -> None:
+    ids = await _posts(store, new_id, 20)
+    model = f"counting-{new_id()}"
+    first, second = CountingEncoder(model), CountingEncoder(model)
+    await Embedder(store, first, part=0, parts=2).catch_up()
+    await Embedder(store, second, part=1, parts=2).catch_up()
+    stored = await store.post_vectors(model, ids)
+    assert sorted(stored) == sorted(ids)
+    texts = {row_id: text for row_id, text in (await store.post_texts(ids)).items()}
+    mine = [texts[i] for i in ids]
+    assert not set(first.texts) & set(second.texts) & set(mine)
+    assert sorted(t for t in first.texts + second.texts if t in mine) == sorted(mine)
+
+
+async def test_a_post_not_embedded_yet_ranks_and_takes_its_vector_once_stored(store: Store, new_id) -> None:
+    ids = await _posts(store, new_id, 16)
+    user, _ = await store.upsert_user(10**9 + new_id(), None, "E", None)
+    channel_id = (await store.feed_posts(ids[:1]))[0]["channel_id"]
+    await store.link_channels(user["id"], [channel_id], for_training=True)
+    await store.rate(user["telegram_id"], ids[0], InteractionType.LIKE)
+    await store.rate(user["telegram_id"], ids[1], InteractionType.DISLIKE)
+    scoring = Scoring(store, embeddings="static", complete_every_s=0.0)
+    await store.forget_post_vectors(ids)
+    page = await scoring.best(int(user["id"]), 5)
+    assert len(page) == 5, "ranked by what the posts have"
+    assert scoring.stats()["waiting_for_vectors"] >= 14
+    await Embedder(store, load_encoder("static")).catch_up()
+    page = await scoring.best(int(user["id"]), 5)
+    assert len(page) == 5
+    assert scoring.stats()["waiting_for_vectors"] == 0, "the stored vectors were taken"
+
+
+async def test_live_delivery_scores_a_post_once_it_has_its_vector(store: Store, new_id) -> None:
+    handed: list[int] = []
+
+    async def record(store_: Store, scorer, post_ids, caps, now):  # type: ignore[no-untyped-def]
+        handed.extend(post_ids)
+        return ArrivalReport(posts=len(post_ids))
+
+    model = f"delivery-{new_id()}"
+
+    class NoScores:
+        async def score_arrivals(self, user_ids: list[int], post_ids: list[int]) -> dict:
+            return {}
+
+    deliverer = Deliverer(store, NoScores(), Caps(), arrive=record, vector_model=model)
+    ids = await _posts(store, new_id, 3)
+    await deliverer.arrivals()
+    assert not set(handed) & set(ids), "no vector yet: not scored"
+    await store.put_post_vectors(model, [(ids[0], np.ones(8, dtype=np.float32))])
+    await deliverer.arrivals()
+    assert set(handed) & set(ids) == {ids[0]}, "scored once its vector is there, once"
+    await deliverer.arrivals()
+    assert handed.count(ids[0]) == 1
