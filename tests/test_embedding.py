@@ -128,3 +128,19 @@ async def test_live_delivery_scores_a_post_once_it_has_its_vector(store: Store, 
     assert set(handed) & set(ids) == {ids[0]}, "scored once its vector is there, once"
     await deliverer.arrivals()
     assert handed.count(ids[0]) == 1
+
+
+async def test_an_edited_post_is_embedded_again_from_its_new_text(store: Store, new_id) -> None:
+    ids = await _posts(store, new_id, 2)
+    encoder = CountingEncoder(f"edits-{new_id()}")
+    embedder = Embedder(store, encoder)
+    await embedder.catch_up()
+    assert sorted(await store.post_vectors(encoder.name, ids)) == sorted(ids)
+    row = (await store.feed_posts(ids[:1]))[0]
+    edited = NewPost(int(row["telegram_message_id"]), "An entirely new text about violins", "text", row["posted_at"])
+    assert await store.edit_posts(int(row["channel_id"]), [(edited, datetime.now(UTC))]) == [ids[0]]
+    assert sorted(await store.post_vectors(encoder.name, ids)) == [ids[1]], "the old text's vector is gone"
+    encoder.texts.clear()
+    await Embedder(store, encoder).catch_up()
+    assert "An entirely new text about violins" in encoder.texts
+    assert sorted(await store.post_vectors(encoder.name, ids)) == sorted(ids)

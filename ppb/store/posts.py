@@ -21,7 +21,7 @@ from ppb.store.base import (
     writes,
 )
 from ppb.store.bulk_posts import insert_postgres, insert_sqlite, post_ids_postgres
-from ppb.store.schema import channels, interactions, posts
+from ppb.store.schema import channels, interactions, post_vectors, posts
 
 
 class PostQueries(StoreBase):
@@ -90,6 +90,8 @@ class PostQueries(StoreBase):
                     .returning(posts.c.id)
                 )
                 changed += [int(record[0]) for record in await self.database.fetch_all(statement)]
+            if changed:  # their sentence vectors are made again from the new text
+                await self.database.execute(sa.delete(post_vectors).where(post_vectors.c.post_id.in_(changed)))
         return changed
 
     @writes

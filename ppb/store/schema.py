@@ -85,7 +85,7 @@ post_vectors = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
 )
 """A post's sentence vector, made once by the embedding stage and kept, per model that made it
-(0008_post_vectors): every Scorer replica reads it instead of embedding the text again."""
+(0009_post_vectors): every Scorer replica reads it instead of embedding the text again."""
 
 interactions = sa.Table(
     "interactions",

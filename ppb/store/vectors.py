@@ -35,7 +35,9 @@ class VectorQueries(StoreBase):
         made = sa.select(post_vectors.c.post_id).where(
             post_vectors.c.post_id == posts.c.id, post_vectors.c.model == model
         )
-        query = sa.select(posts.c.id, posts.c.text).where(posts.c.id > after_id, ~sa.exists(made))
+        query = sa.select(posts.c.id, posts.c.text).where(
+            posts.c.id > after_id, posts.c.deleted_at.is_(None), ~sa.exists(made)
+        )
         if parts > 1:
             query = query.where(posts.c.id % parts == part)
         records = await self.database.fetch_all(query.order_by(posts.c.id).limit(limit))
@@ -46,7 +48,9 @@ class VectorQueries(StoreBase):
         made = sa.select(post_vectors.c.post_id).where(
             post_vectors.c.post_id == posts.c.id, post_vectors.c.model == model
         )
-        value = await self.database.fetch_val(sa.select(sa.func.count()).select_from(posts).where(~sa.exists(made)))
+        value = await self.database.fetch_val(
+            sa.select(sa.func.count()).select_from(posts).where(posts.c.deleted_at.is_(None), ~sa.exists(made))
+        )
         return int(value or 0)
 
     @writes

@@ -1,14 +1,14 @@
 """Post vectors: each post's sentence vector, made once when it arrives, per model.
 
-Revision ID: 0008_post_vectors
-Revises: 0007_post_html
+Revision ID: 0009_post_vectors
+Revises: 0008_post_edits
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_post_vectors"
-down_revision = "0007_post_html"
+revision = "0009_post_vectors"
+down_revision = "0008_post_edits"
 branch_labels = None
 depends_on = None
 
