@@ -32,7 +32,7 @@ def policy(settings: Settings) -> Policy:
 def ranker(settings: Settings, store: Store, *, scorer: Any = None) -> Ranker:
     """The Scorer deployment's client when given its handle, else ranking in this process."""
     if scorer is not None:
-        from ppb.core.scoring import ScorerClient
+        from ppb.actors.scorer_client import ScorerClient
 
         return ScorerClient(scorer)
     from ppb.core.scoring import Scoring

@@ -9,19 +9,16 @@ channel and time, caught up by id), post vectors (posts never change), per-user 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import threading
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
-from scipy import sparse
 
 from ppb.core.batching import NaturalBatches
 from ppb.core.ports import Ranker
 from ppb.core.scoring_inputs import BatchInputs, StoreInputs
-from ppb.domain.errors import Unavailable
 from ppb.domain.interactions import RATING_TARGET, InteractionType
 from ppb.ranking import (
     DEFAULT_PARAMS,
@@ -30,17 +27,13 @@ from ppb.ranking import (
     Rated,
     TextModel,
     UserModel,
-    choose,
     fit,
-    graph,
     load_encoder,
     peer_seeds,
-    scores,
-    seed_vector,
     similar_peers,
-    spread,
 )
 from ppb.ranking.live import NEVER, live_threshold
+from ppb.ranking.pages import SPREAD_WIDTH, PageJob, PageRanker
 from ppb.ranking.threads import limit_blas_threads
 from ppb.store.queries import Row, Store, as_utc
 
@@ -53,15 +46,6 @@ vector is recomputed then, so rarely: the estimates barely move once the sample 
 PRIOR_TTL_S = 60.0
 """Refit a cached model this often even without new ratings: other users' ratings move
 the channel prior."""
-GRAPH_CACHE = 200
-"""Neighbour graphs a process keeps, one per set of posts ranked over (users of the same
-channels share one; about 1.6 MB each at 10k posts)."""
-SPREAD_WIDTH = 16
-"""Users of the same posts whose ratings one sparse-by-dense product spreads at once (a
-column's values are those the user's own product gives: a page is the same alone or not)."""
-SPREAD_TOGETHER_FROM = 6
-"""Fewer users than this are spread one by one (scipy's product of a few columns is slower
-than as many single ones)."""
 RANK_ATTEMPTS = 3
 """Rankings tried again when the text model was re-estimated while the candidates' vectors
 were being made (the vectors made then are discarded), before ranking what is left."""
@@ -75,7 +59,7 @@ COMPLETE_EVERY_S = 1.0
 _DAY = 86400.0
 
 
-__all__ = ["Ranker", "ScorerClient", "Scoring"]
+__all__ = ["Arrival", "Ranker", "Scoring"]
 
 
 class ScoringSettings(Protocol):
@@ -123,6 +107,7 @@ class Scoring:
         self._encoder = load_encoder(embeddings)
         self._text = TextModel(encoder=self._encoder)
         self._index = PostIndex(vector_cache, self._text.dimensions)
+        self._ranking = PageRanker(self._index)
         self._lock = threading.Lock()  # index reads in worker threads vs. writes in the loop
         self._sync_lock = asyncio.Lock()
         self._text_lock = asyncio.Lock()
@@ -131,7 +116,6 @@ class Scoring:
             NaturalBatches(self.best_many, SPREAD_WIDTH)
         )
         self._gaps: dict[int, float] = {}
-        self._graphs: dict[tuple[int, int, bytes], sparse.csr_matrix] = {}
         self._thresholds: dict[int, tuple[tuple[Any, ...], float]] = {}
         self._completed_at = 0.0
         self._complete_every_s = complete_every_s
@@ -180,7 +164,7 @@ class Scoring:
         results: list[list[tuple[int, float]] | BaseException | None] = [None] * len(requests)
         pending = list(range(len(requests)))
         for attempt in range(RANK_ATTEMPTS):
-            jobs: list[tuple[int, _Job]] = []
+            jobs: list[tuple[int, PageJob]] = []
             for n in pending:
                 user_id, limit, variant = requests[n]
                 try:
@@ -209,7 +193,7 @@ class Scoring:
 
     async def _prepare(
         self, user_id: int, limit: int, variant: dict[str, Any] | None, inputs: StoreInputs
-    ) -> _Job | None:
+    ) -> PageJob | None:
         """The user's fitted model (refit when stale) and candidates; None: no candidates."""
         params = self._params.with_overrides(variant)
         ratings = await inputs.rating_keys(user_id)
@@ -224,7 +208,7 @@ class Scoring:
         rated_slots = self._index.slots(rated)
         if not len(slots):
             return None
-        return _Job(user_id, fitted.model, fitted.version[0], slots, rated_slots, limit)
+        return PageJob(user_id, fitted.model, fitted.version[0], slots, rated_slots, limit)
 
     async def best_many(
         self, requests: list[tuple[int, int] | tuple[int, int, dict[str, Any] | None]]
@@ -571,104 +555,11 @@ class Scoring:
             if self._index.generation == generation:
                 self._index.put_vectors(slots, vectors, columns, incomplete)
 
-    def _choose_many(self, jobs: list[_Job], final: bool) -> list[list[tuple[int, float]] | None]:
-        """(post id, score) of each job's best candidates; runs in a worker thread.
-
-        Jobs over the same posts (users of the same channels) share the neighbour graph and
-        one product for their spreading; each regression reads only the model's columns
-        (a product per user: BLAS's result for one column of a wider product differs in the
-        last bits, and a page must not depend on who else was asked for). None: the job's
-        vectors or model are of an older text model (ranked anyway when `final`).
-        """
-        out: list[list[tuple[int, float]] | None] = [None] * len(jobs)
+    def _choose_many(self, jobs: list[PageJob], final: bool) -> list[list[tuple[int, float]] | None]:
+        """Each job's page (`PageRanker.choose_many`); runs in a worker thread, holding the
+        index lock for the whole ranking."""
         with self._lock:
-            now = time.time()
-            groups: dict[tuple[bytes, int], list[tuple[int, np.ndarray, np.ndarray]]] = {}
-            for n, job in enumerate(jobs):
-                slots, rated_slots = job.slots, job.rated_slots
-                missing = self._index.missing_vectors(slots)
-                if (len(missing) or job.generation != self._index.generation) and not final:
-                    continue
-                if len(missing):  # the last attempt: rank what is still valid
-                    slots = slots[~np.isin(slots, missing)]
-                if not len(slots):
-                    out[n] = []
-                    continue
-                if not job.model.learned:
-                    out[n] = self._ranked(job, slots, now, None, None)
-                    continue
-                rated_slots = rated_slots[~np.isin(rated_slots, self._index.missing_vectors(rated_slots))]
-                nodes = np.sort(np.concatenate([slots, rated_slots]))  # disjoint: candidates are unrated
-                if len(nodes) > 1 and (nodes[1:] == nodes[:-1]).any():
-                    nodes = np.unique(nodes)
-                key = (hashlib.blake2b(nodes.tobytes(), digest_size=16).digest(), id(job.model.text_model))
-                groups.setdefault(key, []).append((n, slots, nodes))
-            for (digest, _), members in groups.items():
-                nodes = members[0][2]
-                normalized = self._graph(digest, nodes)
-                node_ids = self._index.ids(nodes)
-                text = jobs[members[0][0]].model.text_model
-                for start in range(0, len(members), SPREAD_WIDTH):
-                    part = members[start : start + SPREAD_WIDTH]
-                    models = [jobs[n].model for n, _, _ in part]
-                    seeds = np.stack([seed_vector(node_ids, model) for model in models], axis=1)
-                    if len(part) >= SPREAD_TOGETHER_FROM:
-                        spread_values = spread(normalized, seeds)
-                    else:  # a product of few columns costs more than that many single ones
-                        spread_values = np.stack([spread(normalized, seeds[:, k]) for k in range(len(part))], axis=1)
-                    for k, (n, slots, _) in enumerate(part):
-                        where = np.searchsorted(nodes, slots)
-                        direction = models[k].direction[:, None]
-                        decision = self._index.dot_columns(slots, direction, text.model_columns)[:, 0]
-                        decision = decision + np.float32(models[k].intercept)
-                        out[n] = self._ranked(jobs[n], slots, now, decision, spread_values[where, k])
-        return out
-
-    def _ranked(
-        self,
-        job: _Job,
-        slots: np.ndarray,
-        now: float,
-        decision: np.ndarray | None,
-        spread_values: np.ndarray | None,
-    ) -> list[tuple[int, float]]:
-        """The job's page from its candidates' regression and spread values (None before
-        anything is learned: the channel baseline alone); the index lock is held."""
-        model = job.model
-        ids = self._index.ids(slots)
-        channels = self._index.channels(slots)
-        ages = np.maximum(0.0, (now - self._index.times(slots)) / _DAY)
-        if decision is None:
-            decision = np.zeros(len(slots), dtype=np.float32)
-        uncertainty = -np.abs(spread_values) if spread_values is not None else None
-        relevance = scores(model, decision, channels, ages, spread_values)
-        columns = model.text_model.fingerprint_columns
-        chosen = choose(
-            model,
-            relevance,
-            ids,
-            lambda i: self._index.vectors(slots[i])[:, columns],
-            ages,
-            job.limit,
-            uncertainty,
-        )
-        return [(int(ids[i]), float(relevance[i])) for i in chosen]
-
-    def _graph(self, digest: bytes, nodes: np.ndarray) -> sparse.csr_matrix:
-        """The neighbour graph over a set of posts (candidates and rated, sorted slots).
-
-        Rating moves a post from one kind to the other but keeps the set, and users of the
-        same channels rank over the same set: a graph is kept per set until a post arrives,
-        leaves, or the text model changes.
-        """
-        key = (self._index.generation, self._index.links, digest)
-        cached = self._graphs.pop(key, None)
-        if cached is None:
-            cached = graph(*self._index.neighbours_within(nodes))
-        self._graphs[key] = cached
-        while len(self._graphs) > GRAPH_CACHE:
-            self._graphs.pop(next(iter(self._graphs)))
-        return cached
+            return self._ranking.choose_many(jobs, final, time.time())
 
     async def _rows(self, chosen: list[tuple[int, float]]) -> list[tuple[Row, float]]:
         """The chosen posts as stored now; deleted ones are dropped (and forgotten)."""
@@ -681,63 +572,11 @@ class Scoring:
 
 
 @dataclass(frozen=True, slots=True)
-class _Job:
-    """One ranking prepared: the model, the generation it was fitted at, the candidates."""
-
-    user_id: int
-    model: UserModel
-    generation: int
-    slots: np.ndarray
-    rated_slots: np.ndarray
-    limit: int
-
-
-@dataclass(frozen=True, slots=True)
 class Arrival:
     """New posts' log-odds of a like for one user, and the bar for a live push."""
 
     decisions: dict[int, float]
     threshold: float
-
-
-class ScorerClient:
-    """`Ranker` over the Scorer deployment's handle: any replica serves any user."""
-
-    def __init__(self, handle: Any) -> None:
-        self._handle = handle
-
-    async def train(self, user_id: int) -> tuple[int, float]:
-        count, seconds = await self._call(self._handle.train.remote(user_id))
-        return int(count), float(seconds)
-
-    async def score_arrivals(self, user_ids: list[int], post_ids: list[int]) -> dict[int, Arrival]:
-        return await self._call(self._handle.score_arrivals.remote(user_ids, post_ids))
-
-    async def best(
-        self, user_id: int, limit: int, variant: dict[str, Any] | None = None
-    ) -> list[tuple[Row, float]]:
-        result = await self._call(self._handle.best.remote((user_id, limit, variant)))
-        if isinstance(result, BaseException):
-            raise result
-        return result
-
-    async def best_many(
-        self, requests: list[tuple[int, int, dict[str, Any] | None]]
-    ) -> list[list[tuple[Row, float]] | BaseException]:
-        """Many users in one call to one replica (its batch path reads inputs once)."""
-        return list(await self._call(self._handle.best_batch.remote(list(requests))))
-
-    @staticmethod
-    async def _call(response: Any) -> Any:
-        from ray.exceptions import RayError, RayTaskError
-        from ray.serve.exceptions import RayServeException
-
-        try:
-            return await response
-        except RayTaskError:
-            raise  # the Scorer's own error, an instance of its cause (a database error: 503)
-        except (RayError, RayServeException) as error:
-            raise Unavailable("ranking is unavailable; try again shortly") from error
 
 
 def _seed(kind: str, params: Params) -> float:

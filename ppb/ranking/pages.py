@@ -1,0 +1,145 @@
+"""A page from a prepared ranking: the regression's log-odds, the ratings spread over the
+neighbour graph of the posts ranked over, both into scores, and the walk that keeps one
+post per story and the exploration slot (`model.choose`). Pure numpy and scipy over a
+`PostIndex`; the caller (`ppb.core.scoring`) holds the index's lock."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from ppb.ranking.index import PostIndex
+from ppb.ranking.model import UserModel, choose, scores, seed_vector
+from ppb.ranking.propagation import graph, spread
+
+GRAPH_CACHE = 200
+"""Neighbour graphs kept, one per set of posts ranked over (users of the same channels
+share one; about 1.6 MB each at 10k posts)."""
+SPREAD_WIDTH = 16
+"""Users of the same posts whose ratings one sparse-by-dense product spreads at once (a
+column's values are those the user's own product gives: a page is the same alone or not)."""
+SPREAD_TOGETHER_FROM = 6
+"""Fewer users than this are spread one by one (scipy's product of a few columns is slower
+than as many single ones)."""
+_DAY = 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class PageJob:
+    """One ranking prepared: the model, the generation it was fitted at, the candidates."""
+
+    user_id: int
+    model: UserModel
+    generation: int
+    slots: np.ndarray
+    rated_slots: np.ndarray
+    limit: int
+
+
+class PageRanker:
+    """Pages over one index, with the neighbour graphs of the sets of posts asked for."""
+
+    def __init__(self, index: PostIndex, graph_cache: int = GRAPH_CACHE) -> None:
+        self.index = index
+        self._graph_cache = graph_cache
+        self._graphs: dict[tuple[int, int, bytes], sparse.csr_matrix] = {}
+
+    def choose_many(self, jobs: list[PageJob], final: bool, now: float) -> list[list[tuple[int, float]] | None]:
+        """(post id, score) of each job's best candidates (the caller holds the index's lock).
+
+        Jobs over the same posts (users of the same channels) share the neighbour graph and
+        one product for their spreading; each regression reads only the model's columns
+        (a product per user: BLAS's result for one column of a wider product differs in the
+        last bits, and a page must not depend on who else was asked for). None: the job's
+        vectors or model are of an older text model (ranked anyway when `final`).
+        """
+        out: list[list[tuple[int, float]] | None] = [None] * len(jobs)
+        groups: dict[tuple[bytes, int], list[tuple[int, np.ndarray, np.ndarray]]] = {}
+        for n, job in enumerate(jobs):
+            slots, rated_slots = job.slots, job.rated_slots
+            missing = self.index.missing_vectors(slots)
+            if (len(missing) or job.generation != self.index.generation) and not final:
+                continue
+            if len(missing):  # the last attempt: rank what is still valid
+                slots = slots[~np.isin(slots, missing)]
+            if not len(slots):
+                out[n] = []
+                continue
+            if not job.model.learned:
+                out[n] = self._ranked(job, slots, now, None, None)
+                continue
+            rated_slots = rated_slots[~np.isin(rated_slots, self.index.missing_vectors(rated_slots))]
+            nodes = np.sort(np.concatenate([slots, rated_slots]))  # disjoint: candidates are unrated
+            if len(nodes) > 1 and (nodes[1:] == nodes[:-1]).any():
+                nodes = np.unique(nodes)
+            key = (hashlib.blake2b(nodes.tobytes(), digest_size=16).digest(), id(job.model.text_model))
+            groups.setdefault(key, []).append((n, slots, nodes))
+        for (digest, _), members in groups.items():
+            nodes = members[0][2]
+            normalized = self._graph(digest, nodes)
+            node_ids = self.index.ids(nodes)
+            text = jobs[members[0][0]].model.text_model
+            for start in range(0, len(members), SPREAD_WIDTH):
+                part = members[start : start + SPREAD_WIDTH]
+                models = [jobs[n].model for n, _, _ in part]
+                seeds = np.stack([seed_vector(node_ids, model) for model in models], axis=1)
+                if len(part) >= SPREAD_TOGETHER_FROM:
+                    spread_values = spread(normalized, seeds)
+                else:  # a product of few columns costs more than that many single ones
+                    spread_values = np.stack([spread(normalized, seeds[:, k]) for k in range(len(part))], axis=1)
+                for k, (n, slots, _) in enumerate(part):
+                    where = np.searchsorted(nodes, slots)
+                    direction = models[k].direction[:, None]
+                    decision = self.index.dot_columns(slots, direction, text.model_columns)[:, 0]
+                    decision = decision + np.float32(models[k].intercept)
+                    out[n] = self._ranked(jobs[n], slots, now, decision, spread_values[where, k])
+        return out
+
+    def _ranked(
+        self,
+        job: PageJob,
+        slots: np.ndarray,
+        now: float,
+        decision: np.ndarray | None,
+        spread_values: np.ndarray | None,
+    ) -> list[tuple[int, float]]:
+        """The job's page from its candidates' regression and spread values (None before
+        anything is learned: the channel baseline alone); the index lock is held."""
+        model = job.model
+        ids = self.index.ids(slots)
+        channels = self.index.channels(slots)
+        ages = np.maximum(0.0, (now - self.index.times(slots)) / _DAY)
+        if decision is None:
+            decision = np.zeros(len(slots), dtype=np.float32)
+        uncertainty = -np.abs(spread_values) if spread_values is not None else None
+        relevance = scores(model, decision, channels, ages, spread_values)
+        columns = model.text_model.fingerprint_columns
+        chosen = choose(
+            model,
+            relevance,
+            ids,
+            lambda i: self.index.vectors(slots[i])[:, columns],
+            ages,
+            job.limit,
+            uncertainty,
+        )
+        return [(int(ids[i]), float(relevance[i])) for i in chosen]
+
+    def _graph(self, digest: bytes, nodes: np.ndarray) -> sparse.csr_matrix:
+        """The neighbour graph over a set of posts (candidates and rated, sorted slots).
+
+        Rating moves a post from one kind to the other but keeps the set, and users of the
+        same channels rank over the same set: a graph is kept per set until a post arrives,
+        leaves, or the text model changes.
+        """
+        key = (self.index.generation, self.index.links, digest)
+        cached = self._graphs.pop(key, None)
+        if cached is None:
+            cached = graph(*self.index.neighbours_within(nodes))
+        self._graphs[key] = cached
+        while len(self._graphs) > self._graph_cache:
+            self._graphs.pop(next(iter(self._graphs)))
+        return cached
