@@ -13,7 +13,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.types import BotCommand
+from aiogram.types import BotCommand, MenuButtonDefault, MenuButtonWebApp, WebAppInfo
 
 from ppb import logsafe
 from ppb.bot.activity import ActivityMiddleware, report_every
@@ -88,6 +88,28 @@ async def set_commands(bot: Bot) -> bool:
     return True
 
 
+MENU_BUTTON_TEXT = "📱 PPB"
+"""The chat's menu button, beside the message field (one text for every language: the name)."""
+
+
+async def set_menu_button(bot: Bot, url: str | None) -> bool:
+    """The chat's menu button opens the Mini App (every chat's default button); without a
+    Mini App, Telegram's default (the command list). Best effort, as the commands are."""
+    button = MenuButtonWebApp(text=MENU_BUTTON_TEXT, web_app=WebAppInfo(url=url)) if url else MenuButtonDefault()
+    try:
+        await bot.set_chat_menu_button(menu_button=button)
+    except Exception as error:
+        log.warning("could not set the bot's menu button: %s", error)
+        return False
+    return True
+
+
+async def prepare_bot(bot: Bot, url: str | None) -> None:
+    """What the bot shows besides its messages: its commands and its menu button."""
+    await set_commands(bot)
+    await set_menu_button(bot, url)
+
+
 def build_storage(settings: Settings) -> BaseStorage:
     """FSM in Redis when REDIS_URL is set (training survives a restart), else in memory."""
     if settings.redis_url:
@@ -108,8 +130,9 @@ class BotApp:
     messages: MessageManager
 
     async def prepare(self) -> None:
-        """Commands in both languages (best effort: the bot still runs without them)."""
-        await set_commands(self.bot)
+        """Commands in both languages and the Mini App's menu button (best effort: the bot
+        still runs without them)."""
+        await prepare_bot(self.bot, self.dispatcher["webapp_url"])
 
     async def close(self) -> None:
         await self.messages.close()

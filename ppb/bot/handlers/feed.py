@@ -64,7 +64,7 @@ async def show_feed(chat_id: int, api: Ppb, messages: MessageManager, webapp_url
             menus.feed_more(), at_bottom=True)
     else:
         await messages.send_system(chat_id, _("🎉 You've seen everything for now. Add a channel or come back later."),
-                                   menus.main_menu(), at_bottom=True)
+                                   menus.main_menu(webapp_url), at_bottom=True)
 
 
 @router.callback_query(Menu.filter(F.action.in_({"feed", "more"})))
