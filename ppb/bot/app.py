@@ -18,6 +18,7 @@ from aiogram.types import BotCommand, MenuButtonDefault, MenuButtonWebApp, WebAp
 from ppb import logsafe
 from ppb.bot.activity import ActivityMiddleware, report_every
 from ppb.bot.api import api_base_url
+from ppb.bot.chat_order import ChatOrder
 from ppb.bot.handlers import get_routers
 from ppb.bot.i18n import LocaleMiddleware, build_i18n
 from ppb.bot.measure import UpdateMetrics
@@ -25,6 +26,7 @@ from ppb.bot.messages import MessageManager, Registry
 from ppb.bot.retry import RetryMiddleware
 from ppb.bot.session import BotSession
 from ppb.bot.throttle import Throttle, ThrottleMiddleware
+from ppb.bot.typed import TypedAnswers
 from ppb.config import Settings, sandbox_bot_token
 from ppb.core.ppb import Ppb
 
@@ -160,8 +162,10 @@ def build_bot_app(
     throttle = Throttle(settings.bot_updates_per_s, settings.bot_burst, settings.bot_cooldown)
     dispatcher.update.outer_middleware(UpdateMetrics())  # every update counted, the dropped ones too
     dispatcher.update.outer_middleware(ThrottleMiddleware(throttle, i18n))  # first to act: a flood costs nothing
+    dispatcher.update.outer_middleware(ChatOrder())  # then each chat's updates one at a time, in order
     LocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.update.outer_middleware(ActivityMiddleware(api, report_every(settings.nudge_after, settings.churn_after)))
+    dispatcher.message.outer_middleware(TypedAnswers())  # a typed command is answered at the bottom
     dispatcher.include_routers(*get_routers())
     dispatcher["api"] = api
     dispatcher["messages"] = messages
