@@ -109,11 +109,33 @@ class MessageManager:
             timer.add_done_callback(self._timers.discard)
         return sent.message_id
 
-    async def send_onetime(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> int:
-        """Content that stays (feed posts): tracked, never deleted by the bot."""
+    async def send_onetime(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None,
+                           *, post_id: int | None = None) -> int:
+        """Content that stays (feed posts, with the `post_id` they show): tracked, never
+        deleted by the bot."""
         sent = await self.bot.send_message(chat_id, text, reply_markup=reply_markup)
-        await self.registry.register(ManagedMessage(chat_id, sent.message_id, MessageType.ONETIME, None, self.clock()))
+        await self.registry.register(ManagedMessage(chat_id, sent.message_id, MessageType.ONETIME, None, self.clock(),
+                                                    post_id=post_id))
         return sent.message_id
+
+    async def edit_markup(self, message: ManagedMessage, reply_markup: InlineKeyboardMarkup) -> bool:
+        """New buttons on a message the chat keeps (a feed post showing a rating made elsewhere);
+        False when it is gone (then it is forgotten). An edit that changes nothing is no error."""
+        try:
+            await self.bot.edit_message_reply_markup(chat_id=message.chat_id, message_id=message.message_id,
+                                                     reply_markup=reply_markup)
+        except TelegramBadRequest as error:
+            if _quiet(error, "message is not modified"):
+                return True
+            if not _quiet(error, "message to edit not found", "message can't be edited"):
+                raise
+            await self.registry.remove(message.chat_id, message.message_id)
+            return False
+        return True
+
+    async def showing(self, chat_id: int, post_id: int) -> list[ManagedMessage]:
+        """The chat's messages that show this post (a feed post, a push, a nudge)."""
+        return [m for m in await self.registry.get_messages(chat_id, MessageType.ONETIME) if m.post_id == post_id]
 
     async def transition_to_system(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None,
                                    tag: str = MENU, *, at_bottom: bool = False) -> int:

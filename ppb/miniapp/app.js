@@ -38,6 +38,8 @@
   const api = new Api(start.initData);
   const queue = new RatingQueue(api, userKey, (queueState) => {
     state.queue = queueState;
+    const answer = queueState.sent && queueState.sent.answer;
+    if (answer && answer.kept) showKept(answer.interaction_type);
     if (queueState.sent && state.fromCache) refreshDeck();  // the API answers again
     renderChrome();
   });
@@ -196,6 +198,15 @@
     queue.add(postId, kind);
     if (state.mode === "training" && state.done >= Math.min(MIN_RATINGS, state.total)) state.canFinish = true;
     render();
+  }
+
+  /** A rating made in the chat meanwhile stayed (the server kept it): say so, as the chat does. */
+  function showKept(kind) {
+    const note = $("note");
+    note.textContent = t("kept_rating", { rating: { like: "👍", dislike: "👎", skip: "⏩" }[kind] || kind });
+    note.hidden = false;
+    clearTimeout(showKept.timer);
+    showKept.timer = setTimeout(() => { note.hidden = true; }, 8000);
   }
 
   // rendering ----------------------------------------------------------------------------
