@@ -55,7 +55,7 @@ METRICS: dict[str, Definition] = {
     "ppb_scraper_post_changes_total": Definition("counter", "Stored posts changed on Telegram after they were read", ("kind",)),
     "ppb_shard_activations_total": Definition("counter", "Keys activated in a shard", ("kind",)),
     "ppb_outbox_messages_total": Definition(
-        "counter", "Outbox messages (push, digest, nudge): queued, then sent, retried or failed", ("kind", "outcome")),
+        "counter", "Outbox messages (push, digest, nudge, mark): queued, then sent, retried or failed", ("kind", "outcome")),
     "ppb_outbox_flood_waits_total": Definition("counter", "429s that paused the outbox's whole queue", ()),
     "ppb_outbox_paused_seconds_total": Definition("counter", "Seconds of retry_after the outbox's queue was paused for", ()),
 }

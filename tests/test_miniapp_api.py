@@ -230,3 +230,40 @@ def test_sandbox_token_is_stable_per_deployment_and_valid_for_aiogram() -> None:
     assert token != miniapp_bot_token(load_settings(DATABASE_URL="sqlite:///two.db"))
     assert token != miniapp_bot_token(load_settings(DATABASE_URL="sqlite:///one.db", PPB_API_KEY="secret"))
     assert miniapp_bot_token(load_settings(BOT_TOKEN="42:abc")) == "42:abc"
+
+
+async def test_the_chat_and_the_mini_app_share_one_feed_state(
+        api: httpx.AsyncClient, settings: Settings, services: Services, new_id) -> None:
+    telegram_id = new_id()
+    headers = tma(settings, tg_user(telegram_id))
+    user = (await api.get(f"{MINIAPP}/me", headers=headers)).json()
+    channel, post_ids = await seed_channel(api, new_id, texts=["alpha news", "beta news", "gamma news", "delta news"])
+    await api.post(f"/api/v1/users/{telegram_id}/channels", json={"channel": channel["username"]})
+
+    sent = (await api.post(f"/api/v1/users/{telegram_id}/feed", json={"limit": 2})).json()["posts"]
+    in_chat = [post["id"] for post in sent]
+    deck = (await api.get(f"{MINIAPP}/posts", params={"mode": "feed"}, headers=headers)).json()["posts"]
+    assert deck and not {post["id"] for post in deck} & set(in_chat), "the deck repeats what the chat sent"
+
+    async def marks() -> list[dict]:
+        return [row["payload"] for row in await services.store.outbox_of(user["id"]) if row["kind"] == "mark"]
+
+    first = in_chat[0]
+    rated = await api.post(f"{MINIAPP}/interactions", json={"post_id": first, "interaction_type": "dislike"}, headers=headers)
+    assert rated.status_code == 200 and rated.json()["kept"] is False
+    assert await marks() == [{"post_id": first, "kind": "dislike"}], "the chat's copy is to show the 👎"
+    not_in_chat = deck[0]["id"]
+    await api.post(f"{MINIAPP}/interactions", json={"post_id": not_in_chat, "interaction_type": "like"}, headers=headers)
+    assert len(await marks()) == 1, "a post the chat does not hold needs no mark"
+
+    def chat_press(kind: str, shown: str) -> dict:
+        return {"user_telegram_id": telegram_id, "post_id": first, "interaction_type": kind, "if_rated": shown}
+
+    unaware = (await api.post("/api/v1/posts/interactions", json=chat_press("like", "none"))).json()
+    assert (unaware["kept"], unaware["interaction_type"], unaware["previous"]) == (True, "dislike", "dislike")
+    knowing = (await api.post("/api/v1/posts/interactions", json=chat_press("like", "dislike"))).json()
+    assert (knowing["kept"], knowing["interaction_type"], knowing["previous"]) == (False, "like", "dislike")
+    stale = await api.post(f"{MINIAPP}/interactions", json={"post_id": first, "interaction_type": "skip"}, headers=headers)
+    assert (stale.json()["kept"], stale.json()["interaction_type"]) == (True, "like"), "the chat's 👍 stays"
+    rows = (await api.get(f"/api/v1/posts/interactions/{telegram_id}")).json()["interactions"]
+    assert {row["post_id"]: row["interaction_type"] for row in rows}[first] == "like"

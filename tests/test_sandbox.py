@@ -245,3 +245,39 @@ async def test_sandbox_paths_need_no_api_key(database_url: str) -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
         assert (await client.get("/sandbox/api/bot")).status_code == 200
         assert (await client.get("/api/v1/channels/")).status_code == 401
+
+
+async def test_the_menu_button_is_set_per_chat_or_for_all_as_telegram_does(sandbox: Sandbox, new_id) -> None:
+    from aiogram.types import MenuButtonCommands, MenuButtonDefault, MenuButtonWebApp, WebAppInfo
+
+    ann, bob = Person(sandbox.client, new_id()), Person(sandbox.client, new_id())
+    await ann.say("hi")
+    await bob.say("hi")
+    assert isinstance(await sandbox.bot.get_chat_menu_button(), MenuButtonDefault), "nothing set: default"
+    assert (await bob.chat())["menu_button"]["type"] == "commands", "the default button lists the commands"
+
+    app = MenuButtonWebApp(text="📱 PPB", web_app=WebAppInfo(url="http://127.0.0.1/miniapp/"))
+    assert await sandbox.bot.set_chat_menu_button(menu_button=app)
+    found = await sandbox.bot.get_chat_menu_button()
+    assert isinstance(found, MenuButtonWebApp) and found.text == "📱 PPB"
+    assert found.web_app.url == "http://127.0.0.1/miniapp/"
+    assert isinstance(await sandbox.bot.get_chat_menu_button(chat_id=bob.user_id), MenuButtonDefault), \
+        "a chat without its own button reports default (the bot's default applies)"
+    assert (await bob.chat())["menu_button"] == {"type": "web_app", "text": "📱 PPB",
+                                                "web_app": {"url": "http://127.0.0.1/miniapp/"}}
+
+    await sandbox.bot.set_chat_menu_button(chat_id=ann.user_id, menu_button=MenuButtonCommands())
+    assert isinstance(await sandbox.bot.get_chat_menu_button(chat_id=ann.user_id), MenuButtonCommands)
+    assert (await ann.chat())["menu_button"]["type"] == "commands", "a chat's own button wins"
+    assert (await bob.chat())["menu_button"]["type"] == "web_app"
+    await sandbox.bot.set_chat_menu_button(chat_id=ann.user_id)  # no button: back to the default
+    assert (await ann.chat())["menu_button"]["type"] == "web_app"
+
+    refused = await sandbox.client.post(sandbox.raw("setChatMenuButton"), json={"menu_button": ["web_app"]})
+    assert refused.status_code == 400
+    assert refused.json()["description"] == "Bad Request: can't parse menu button: MenuButton must be an Object"
+    no_url = await sandbox.client.post(sandbox.raw("setChatMenuButton"),
+                                       json={"menu_button": {"type": "web_app", "text": "x", "web_app": {"url": "ftp://x"}}})
+    assert no_url.status_code == 400
+    await sandbox.bot.set_chat_menu_button(menu_button=MenuButtonDefault())
+    assert (await bob.chat())["menu_button"]["type"] == "commands"

@@ -73,7 +73,7 @@ async def build_parts(settings: Settings, use_scorer: bool) -> tuple[Any, Any]:
 
     store = Store(settings.async_database_url)
     await store.connect()
-    sender = BotOutboxSender(build_bot(settings, wait_out_floods=False), ChatShards(settings), build_i18n())
+    sender = BotOutboxSender(build_bot(settings, wait_out_floods=False), ChatShards(settings), build_i18n(), store)
     outbox = Outbox(store, sender, Pace(rate=settings.outbox_rate, per_chat_s=settings.outbox_per_chat_s))
     scorer = ranker(settings, store, scorer=scorer_handle() if use_scorer else None)
     from ppb.ranking import load_encoder

@@ -108,8 +108,11 @@ class HttpPpb:
         body = {"user_telegram_id": telegram_id, "channel_usernames": channels, "posts_per_channel": per_channel}
         return (await self._call("POST", "/posts/training", body))["posts"]
 
-    async def rate(self, telegram_id: int, post_id: int, kind: str) -> dict[str, Any]:
-        body = {"user_telegram_id": telegram_id, "post_id": post_id, "interaction_type": kind}
+    async def rate(self, telegram_id: int, post_id: int, kind: str, *,
+                   if_rated: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"user_telegram_id": telegram_id, "post_id": post_id, "interaction_type": kind}
+        if if_rated is not None:
+            body["if_rated"] = if_rated
         return await self._call("POST", "/posts/interactions", body, TRAIN_TIMEOUT_S)  # the last one trains
 
     async def train(self, telegram_id: int) -> dict[str, Any]:

@@ -13,11 +13,12 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.types import BotCommand
+from aiogram.types import BotCommand, MenuButtonDefault, MenuButtonWebApp, WebAppInfo
 
 from ppb import logsafe
 from ppb.bot.activity import ActivityMiddleware, report_every
 from ppb.bot.api import api_base_url
+from ppb.bot.chat_order import ChatOrder
 from ppb.bot.handlers import get_routers
 from ppb.bot.i18n import LocaleMiddleware, build_i18n
 from ppb.bot.measure import UpdateMetrics
@@ -25,6 +26,7 @@ from ppb.bot.messages import MessageManager, Registry
 from ppb.bot.retry import RetryMiddleware
 from ppb.bot.session import BotSession
 from ppb.bot.throttle import Throttle, ThrottleMiddleware
+from ppb.bot.typed import TypedAnswers
 from ppb.config import Settings, sandbox_bot_token
 from ppb.core.ppb import Ppb
 
@@ -88,6 +90,28 @@ async def set_commands(bot: Bot) -> bool:
     return True
 
 
+MENU_BUTTON_TEXT = "📱 PPB"
+"""The chat's menu button, beside the message field (one text for every language: the name)."""
+
+
+async def set_menu_button(bot: Bot, url: str | None) -> bool:
+    """The chat's menu button opens the Mini App (every chat's default button); without a
+    Mini App, Telegram's default (the command list). Best effort, as the commands are."""
+    button = MenuButtonWebApp(text=MENU_BUTTON_TEXT, web_app=WebAppInfo(url=url)) if url else MenuButtonDefault()
+    try:
+        await bot.set_chat_menu_button(menu_button=button)
+    except Exception as error:
+        log.warning("could not set the bot's menu button: %s", error)
+        return False
+    return True
+
+
+async def prepare_bot(bot: Bot, url: str | None) -> None:
+    """What the bot shows besides its messages: its commands and its menu button."""
+    await set_commands(bot)
+    await set_menu_button(bot, url)
+
+
 def build_storage(settings: Settings) -> BaseStorage:
     """FSM in Redis when REDIS_URL is set (training survives a restart), else in memory."""
     if settings.redis_url:
@@ -108,8 +132,9 @@ class BotApp:
     messages: MessageManager
 
     async def prepare(self) -> None:
-        """Commands in both languages (best effort: the bot still runs without them)."""
-        await set_commands(self.bot)
+        """Commands in both languages and the Mini App's menu button (best effort: the bot
+        still runs without them)."""
+        await prepare_bot(self.bot, self.dispatcher["webapp_url"])
 
     async def close(self) -> None:
         await self.messages.close()
@@ -137,8 +162,10 @@ def build_bot_app(
     throttle = Throttle(settings.bot_updates_per_s, settings.bot_burst, settings.bot_cooldown)
     dispatcher.update.outer_middleware(UpdateMetrics())  # every update counted, the dropped ones too
     dispatcher.update.outer_middleware(ThrottleMiddleware(throttle, i18n))  # first to act: a flood costs nothing
+    dispatcher.update.outer_middleware(ChatOrder())  # then each chat's updates one at a time, in order
     LocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.update.outer_middleware(ActivityMiddleware(api, report_every(settings.nudge_after, settings.churn_after)))
+    dispatcher.message.outer_middleware(TypedAnswers())  # a typed command is answered at the bottom
     dispatcher.include_routers(*get_routers())
     dispatcher["api"] = api
     dispatcher["messages"] = messages

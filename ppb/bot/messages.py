@@ -6,6 +6,7 @@ the `chats-<k>` actors through `ChatShards`).
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
 import uuid
@@ -50,6 +51,17 @@ class MessageManager:
         self.registry = registry
         self.clock = clock
         self._timers: set[asyncio.Task[None]] = set()
+        self._renewed: set[str] | None = None
+        """Answering what the person typed: the tags already sent anew at the bottom (else None)."""
+
+    def answering_typed(self) -> MessageManager:
+        """This manager for one thing the person typed: the person looks at the bottom of the
+        chat, so the first system message of each tag shown goes there as a new message (the
+        old one deleted) instead of being edited far above; later ones edit that new message.
+        Button presses keep editing in place (the message is where the person tapped)."""
+        typed = copy.copy(self)  # the same bot, registry and timers
+        typed._renewed = set()
+        return typed
 
     async def send_system(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None,
                           tag: str = MENU, *, at_bottom: bool = False) -> int:
@@ -63,7 +75,10 @@ class MessageManager:
         system message to edit, and whether anything came after it."""
         current = next((m for m in reversed(known) if m.matches(MessageType.SYSTEM, tag)), None)
         buried = current is not None and bool(known) and known[-1].message_id > current.message_id
-        if current is not None and not (at_bottom and buried):
+        renew = self._renewed is not None and tag not in self._renewed
+        if self._renewed is not None:
+            self._renewed.add(tag)
+        if current is not None and not renew and not (at_bottom and buried):
             try:
                 await self.bot.edit_message_text(text=text, chat_id=chat_id, message_id=current.message_id,
                                                  reply_markup=reply_markup)
@@ -94,11 +109,33 @@ class MessageManager:
             timer.add_done_callback(self._timers.discard)
         return sent.message_id
 
-    async def send_onetime(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> int:
-        """Content that stays (feed posts): tracked, never deleted by the bot."""
+    async def send_onetime(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None,
+                           *, post_id: int | None = None) -> int:
+        """Content that stays (feed posts, with the `post_id` they show): tracked, never
+        deleted by the bot."""
         sent = await self.bot.send_message(chat_id, text, reply_markup=reply_markup)
-        await self.registry.register(ManagedMessage(chat_id, sent.message_id, MessageType.ONETIME, None, self.clock()))
+        await self.registry.register(ManagedMessage(chat_id, sent.message_id, MessageType.ONETIME, None, self.clock(),
+                                                    post_id=post_id))
         return sent.message_id
+
+    async def edit_markup(self, message: ManagedMessage, reply_markup: InlineKeyboardMarkup) -> bool:
+        """New buttons on a message the chat keeps (a feed post showing a rating made elsewhere);
+        False when it is gone (then it is forgotten). An edit that changes nothing is no error."""
+        try:
+            await self.bot.edit_message_reply_markup(chat_id=message.chat_id, message_id=message.message_id,
+                                                     reply_markup=reply_markup)
+        except TelegramBadRequest as error:
+            if _quiet(error, "message is not modified"):
+                return True
+            if not _quiet(error, "message to edit not found", "message can't be edited"):
+                raise
+            await self.registry.remove(message.chat_id, message.message_id)
+            return False
+        return True
+
+    async def showing(self, chat_id: int, post_id: int) -> list[ManagedMessage]:
+        """The chat's messages that show this post (a feed post, a push, a nudge)."""
+        return [m for m in await self.registry.get_messages(chat_id, MessageType.ONETIME) if m.post_id == post_id]
 
     async def transition_to_system(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None,
                                    tag: str = MENU, *, at_bottom: bool = False) -> int:
@@ -123,9 +160,27 @@ class MessageManager:
         for message in await self.registry.get_messages(chat_id, MessageType.SYSTEM, tag):
             await self._forget(message)
 
-    async def delete_incoming(self, chat_id: int, message_id: int) -> None:
+    async def delete_incoming(self, chat_id: int, *message_ids: int) -> None:
         """Remove what the person typed once it is handled, so the chat stays a menu and content."""
-        await self._delete([ManagedMessage(chat_id, message_id, MessageType.EPHEMERAL, None, self.clock())])
+        now = self.clock()
+        await self._delete([ManagedMessage(chat_id, message_id, MessageType.EPHEMERAL, None, now)
+                            for message_id in message_ids])
+
+    def delete_later(self, chat_id: int, message_ids: list[int], delay: float) -> None:
+        """Remove these messages (what a flood left: the messages ignored, the notice) in
+        `delay` seconds, in one call; `message_ids` is read then, so the caller may still add
+        to it meanwhile."""
+        async def sweep() -> None:
+            await asyncio.sleep(delay)
+            try:
+                for start in range(0, len(message_ids), 100):  # deleteMessages takes up to 100
+                    await self.delete_incoming(chat_id, *message_ids[start:start + 100])
+            except Exception as error:  # tidying is a courtesy: Telegram away, the messages stay
+                log.info("could not remove ignored messages in %s: %s", chat_id, type(error).__name__)
+
+        timer = asyncio.ensure_future(sweep())
+        self._timers.add(timer)
+        timer.add_done_callback(self._timers.discard)
 
     async def close(self) -> None:
         for timer in list(self._timers):

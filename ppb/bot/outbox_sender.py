@@ -1,11 +1,12 @@
 """Outbox messages as the chat shows them: a live push (one post, its media shown through a
 link preview of the public post) or a digest (the top posts since the last one, each
-linked and rateable), tagged `out:<id>` in the chat's registry the moment Telegram answers."""
+linked and rateable), tagged `out:<id>` in the chat's registry the moment Telegram answers;
+and a `mark`: a rating made in the Mini App shown on the chat's copies of that post."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import Bot, html
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
@@ -16,7 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from ppb.bot.i18n import DEFAULT, LANGUAGES
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import DigestRate
-from ppb.bot.messages import Registry
+from ppb.bot.messages import MessageManager, Registry
 from ppb.bot.posts import nudge_message, post_message, post_url, snippet
 from ppb.core.ports import RetryLater, Undeliverable
 from ppb.domain.messages import ManagedMessage, MessageType
@@ -65,16 +66,29 @@ def digest_keyboard(post_ids: list[int], chosen: dict[int, str] | None = None) -
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-class BotOutboxSender:
-    """`Sender` over the bot (Telegram or the sandbox) and the chat registries."""
+class Ratings(Protocol):
+    async def rating_of(self, telegram_id: int, post_id: int) -> dict[str, Any] | None: ...
 
-    def __init__(self, bot: Bot, registry: Registry, i18n: I18n) -> None:
+
+class BotOutboxSender:
+    """`Sender` over the bot (Telegram or the sandbox) and the chat registries; a mark shows
+    the rating stored when it is sent (read from `ratings`, the store), so one that waited
+    in the queue never shows a rating changed since."""
+
+    def __init__(self, bot: Bot, registry: Registry, i18n: I18n, ratings: Ratings | None = None) -> None:
         self._bot = bot
         self._registry = registry
         self._i18n = i18n
+        self._ratings = ratings
 
     async def send(self, message: dict[str, Any]) -> int:
         chat_id, payload = int(message["chat_id"]), message["payload"]
+        if message["kind"] == "mark":
+            kind = str(payload["kind"])
+            if self._ratings is not None:
+                stored = await self._ratings.rating_of(chat_id, int(payload["post_id"]))
+                kind = str(stored["interaction_type"]) if stored is not None else ""
+            return await self._mark(chat_id, int(payload["post_id"]), kind)
         locale = message.get("language") if message.get("language") in LANGUAGES else DEFAULT
         with self._i18n.context(), self._i18n.use_locale(locale):
             if message["kind"] == "digest":
@@ -95,10 +109,26 @@ class BotOutboxSender:
             if "chat not found" in error.message.lower():
                 raise Undeliverable(error.message) from error
             raise
-        await self._registry.register(
-            ManagedMessage(chat_id, sent.message_id, MessageType.ONETIME, outbox_tag(int(message["id"])), time.time())
-        )
+        post_id = None if message["kind"] == "digest" else int(payload["post"]["id"])
+        await self._registry.register(ManagedMessage(chat_id, sent.message_id, MessageType.ONETIME,
+                                                     outbox_tag(int(message["id"])), time.time(), post_id=post_id))
         return sent.message_id
+
+    async def _mark(self, chat_id: int, post_id: int, kind: str) -> int:
+        """Tick `kind` (none for "" or a skip) on the buttons of every message of the chat
+        showing the post; the last one's id (0 when the chat holds none any more). Doing it
+        again changes nothing."""
+        messages = MessageManager(self._bot, self._registry)
+        edited = 0
+        for shown in await messages.showing(chat_id, post_id):
+            try:
+                if await messages.edit_markup(shown, menus.feed_post(post_id, kind or None)):
+                    edited = shown.message_id
+            except TelegramRetryAfter as error:
+                raise RetryLater(float(error.retry_after)) from error
+            except TelegramForbiddenError as error:
+                raise Undeliverable(error.message) from error
+        return edited
 
     async def find(self, chat_id: int, outbox_id: int) -> int | None:
         found = await self._registry.get_latest(chat_id, MessageType.ONETIME, outbox_tag(outbox_id))

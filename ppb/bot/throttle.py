@@ -2,7 +2,8 @@
 the person is ignored for a short cool-down and told so once, politely.
 
 It runs before every other middleware, so a flood costs neither API calls nor scraper
-requests. Each process (the `bot` actor, or each Api replica in webhook mode) keeps its own
+requests. Nothing of it stays behind: the notice goes when the cool-down ends, and so does
+what the person typed meanwhile (one deleteMessages call). Each process (the `bot` actor, or each Api replica in webhook mode) keeps its own
 buckets: a limit per process, which is what protects that process.
 """
 
@@ -12,18 +13,21 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
-from aiogram.types import TelegramObject, User
+from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from ppb.bot.i18n import from_telegram
+from ppb.bot.messages import MessageManager
 
 log = logging.getLogger("ppb.bot.throttle")
 REMEMBERED = 100_000
+IGNORED_KEPT = 100
+"""Messages of one cool-down removed at its end (one deleteMessages call takes 100)."""
 
 
 @dataclass
@@ -31,6 +35,8 @@ class Bucket:
     tokens: float
     updated: float
     quiet_until: float = 0.0
+    ignored: list[int] = field(default_factory=list)
+    """What the person typed in this cool-down, to remove when it ends."""
 
 
 class Throttle:
@@ -61,7 +67,13 @@ class Throttle:
         bucket.quiet_until = now + self.cooldown
         bucket.tokens = float(self.burst)  # after the cool-down, a fresh start
         bucket.updated = bucket.quiet_until
+        bucket.ignored = []
         return self.TELL
+
+    def ignored(self, user_id: int) -> list[int]:
+        """The ids of the messages ignored in the person's current (or last) cool-down."""
+        bucket = self._buckets.get(user_id)
+        return bucket.ignored if bucket is not None else []
 
 
 class ThrottleMiddleware(BaseMiddleware):
@@ -84,19 +96,31 @@ class ThrottleMiddleware(BaseMiddleware):
         verdict = self._throttle.admit(user.id, self._clock())
         if verdict == Throttle.PASS:
             return await handler(event, data)
+        messages = data.get("messages")
+        ignored = self._throttle.ignored(user.id)
+        message = event.message if isinstance(event, Update) else None
+        if message is not None and len(ignored) < IGNORED_KEPT:
+            ignored.append(message.message_id)
         if verdict == Throttle.TELL:
             log.info("throttling user %s for %.0f s", user.id, self._throttle.cooldown)
-            await self._tell(data.get("bot"), user)
+            notice = await self._tell(data.get("bot"), user)
+            if notice is not None:
+                ignored.append(notice)
+            if isinstance(messages, MessageManager):  # the notice and the ignored messages go together
+                messages.delete_later(user.id, ignored, self._throttle.cooldown)
         return None
 
-    async def _tell(self, bot: Bot | None, user: User) -> None:
+    async def _tell(self, bot: Bot | None, user: User) -> int | None:
+        """The notice's message id. Not a prompt the person's next step clears: the answers to
+        the messages that passed before the flood still come, and must not take it away."""
         if bot is None:
-            return
+            return None
         with self._i18n.context(), self._i18n.use_locale(from_telegram(user)):
             text = _("You're sending messages too fast. I'll answer again in {seconds} seconds.").format(
                 seconds=max(1, round(self._throttle.cooldown))
             )
         try:
-            await bot.send_message(user.id, text)
+            return (await bot.send_message(user.id, text)).message_id
         except Exception as error:  # telling is a courtesy; never fail the update over it
             log.info("could not tell user %s to slow down: %s", user.id, type(error).__name__)
+            return None

@@ -42,7 +42,7 @@ def menu_view(user: dict[str, Any], webapp_url: str | None,
             text += "\n" + _("Your feed stays readable until you finish.")
         can_finish = bool((training or {}).get("can_finish"))
         return text, menus.training_menu(can_finish, bool(user.get("is_trained")), webapp_url)
-    return _("🏠 Main menu. What would you like to do?"), menus.main_menu()
+    return _("🏠 Main menu. What would you like to do?"), menus.main_menu(webapp_url)
 
 
 async def show_menu(messages: MessageManager, chat_id: int, user: dict[str, Any],

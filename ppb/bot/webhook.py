@@ -1,5 +1,6 @@
 """The bot's side of webhook mode: where Telegram (or the sandbox) is told to POST updates,
-the secret it sends with each, and registering both (with the bot's commands) once."""
+the secret it sends with each, and registering both (with the bot's commands and menu
+button) once."""
 
 from __future__ import annotations
 
@@ -24,13 +25,13 @@ def webhook_url(settings: Settings) -> str:
 
 
 async def register_webhook(settings: Settings) -> None:
-    """Point the Bot API at this deployment's webhook and set the bot's commands (run by the
+    """Point the Bot API at this deployment's webhook and set the bot's commands and menu button (run by the
     `parts` keeper, ppb/actors/parts.py; polling sets them when it starts)."""
-    from ppb.bot.app import build_bot, set_commands
+    from ppb.bot.app import build_bot, prepare_bot, webapp_url
 
     bot = build_bot(settings)
     try:
         await bot.set_webhook(webhook_url(settings), secret_token=webhook_secret(settings), drop_pending_updates=False)
-        await set_commands(bot)
+        await prepare_bot(bot, webapp_url(settings))
     finally:
         await bot.session.close()

@@ -85,9 +85,16 @@ class Core:
                              per_channel: int | None = None) -> posts.TrainingPosts:
         return await posts.for_training(self.store, telegram_id, names, per_channel or self.policy.posts_per_channel)
 
-    async def rate(self, telegram_id: int, post_id: int, kind: InteractionType) -> Row:
-        row = await ratings.rate(self.store, self.users, self.ranker, telegram_id, post_id, kind)
-        self.record("ppb_ratings_total", kind=kind.value)
+    async def rate(self, telegram_id: int, post_id: int, kind: InteractionType, *,
+                   if_rated: str | None = None, mark_chat: bool = False) -> Row:
+        """Rate a post; with `if_rated` (what the client shows) a rating made elsewhere
+        meanwhile is kept (`kept`); with `mark_chat` (the Mini App) the chat's copy of the post
+        shows the rating too."""
+        row = await ratings.rate(self.store, self.users, self.ranker, telegram_id, post_id, kind, if_rated=if_rated)
+        if not row["kept"]:
+            self.record("ppb_ratings_total", kind=kind.value)
+        if mark_chat:
+            await ratings.mark_in_chat(self.store, row, telegram_id)
         return row
 
     async def interactions(self, telegram_id: int) -> list[Row]:
@@ -133,11 +140,9 @@ class Core:
         return await feed.next_page(self.store, self.feed_ranker, await self.store.user_id(telegram_id), limit)
 
     async def app_feed(self, user_id: int, limit: int) -> list[tuple[Row, float]]:
-        """The Mini App's feed deck: the best unrated posts, remembered as dealt (their
-        ratings are feed ratings)."""
-        ranked = await self.feed_ranker.best(user_id, limit)
-        await self.store.add_miniapp_feed_posts(user_id, [row["id"] for row, _ in ranked])
-        return ranked
+        """The Mini App's feed deck: the best posts the person has not seen (rated, or in the
+        chat already), as the chat's feed chooses them; remembered as dealt."""
+        return (await feed.deck(self.store, self.feed_ranker, user_id, limit)).posts
 
     async def nudge_choice(self, user_id: int) -> Row | None:
         return await nudges.choose(self.store, FeedRanker(self.ranker, self.store, quiet_when_blocked=True), user_id)

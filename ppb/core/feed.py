@@ -1,8 +1,13 @@
-"""The chat's feed: the best posts not yet in the person's chat, honest about what is left.
+"""The feed, one for the chat and the Mini App: the best posts the person has not seen,
+honest about what is left.
 
-A post once sent into the chat, as a feed post or a nudge, is never sent again (`chat_posts`). Posts of a channel the
-person turned down (at least `DISLIKED_AFTER` ratings there, none of them a 👍) come only
-after every other post, and the page says so (`others`), instead of silently filling it.
+Seen is one notion for both clients: rated (anywhere), or already in the chat (a feed post,
+a push, a digest, a nudge: `Store.seen_post_ids`). So the chat never sends a post twice, and
+the Mini App's deck never repeats what the chat sent. Cards the Mini App dealt but the person
+did not rate are not seen (a deck of 50 is not read at once): the deck shows them again, and
+the chat may send them. Posts of a channel the person turned down (at least
+`DISLIKED_AFTER` ratings there, none of them a 👍) come only after every other post, and the
+page says so (`others`), instead of silently filling it.
 """
 
 from __future__ import annotations
@@ -40,16 +45,29 @@ def disliked_channels(ratings: list[Row]) -> set[Any]:
     }
 
 
-async def next_page(store: Store, ranker: Ranker, user_id: int, limit: int) -> FeedPage:
-    """The next `limit` posts for the chat (recorded as sent): good ones first, then others."""
-    in_chat = await store.chat_post_ids(user_id) | await store.nudged_post_ids(user_id)  # nudges are in the chat too
-    ranked = await ranker.best(user_id, min(len(in_chat) + LOOKAHEAD, MOST_RANKED))
-    fresh = [(row, score) for row, score in ranked if row["id"] not in in_chat]
+async def unseen(store: Store, ranker: Ranker, user_id: int, limit: int) -> FeedPage:
+    """The best `limit` posts the person has not seen: good ones first, then others."""
+    seen = await store.seen_post_ids(user_id)
+    ranked = await ranker.best(user_id, min(len(seen) + LOOKAHEAD, MOST_RANKED))  # never a rated post
+    fresh = [(row, score) for row, score in ranked if row["id"] not in seen]
     disliked = disliked_channels(await store.rating_keys(user_id))
     good = [(row, score) for row, score in fresh if row["channel_id"] not in disliked]
     rest = [(row, score) for row, score in fresh if row["channel_id"] in disliked]
     chosen = good[:limit]
     others = rest[: limit - len(chosen)]
-    page = FeedPage(chosen + others, len(others))
+    return FeedPage(chosen + others, len(others))
+
+
+async def next_page(store: Store, ranker: Ranker, user_id: int, limit: int) -> FeedPage:
+    """The next `limit` posts for the chat, recorded as in the chat (so seen)."""
+    page = await unseen(store, ranker, user_id, limit)
     await store.add_chat_posts(user_id, [row["id"] for row, _ in page.posts])
+    return page
+
+
+async def deck(store: Store, ranker: Ranker, user_id: int, limit: int) -> FeedPage:
+    """The Mini App's feed deck: the same posts the chat would send next, remembered as dealt
+    (their ratings are feed ratings), but not as seen."""
+    page = await unseen(store, ranker, user_id, limit)
+    await store.add_miniapp_feed_posts(user_id, [row["id"] for row, _ in page.posts])
     return page

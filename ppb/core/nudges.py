@@ -13,7 +13,7 @@ CANDIDATES = 10
 async def choose(store: Store, ranker: Ranker, user_id: int) -> Row | None:
     """The best post never nudged nor sent as a feed post to this person; None when none is."""
     ranked = await ranker.best(user_id, CANDIDATES)
-    already = await store.nudged_post_ids(user_id) | await store.chat_post_ids(user_id)
+    already = await store.seen_post_ids(user_id)
     return next((row for row, _ in ranked if row["id"] not in already), None)
 
 

@@ -26,6 +26,9 @@ class ManagedMessage:
     """Unix time the message was sent: Telegram deletes only messages younger than 48 hours."""
     delete_after: float | None = None
     """Unix time an ephemeral message should be gone by, if it has one."""
+    post_id: int | None = None
+    """The post a feed message (a feed post, a push, a nudge) shows: a rating of it made
+    elsewhere is shown on its buttons."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

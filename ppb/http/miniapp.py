@@ -23,6 +23,7 @@ from starlette.types import Scope
 
 from ppb.config import Settings
 from ppb.core import replies
+from ppb.core.ratings import UNRATED
 from ppb.core.training import TrainingState
 from ppb.domain.interactions import InteractionType
 from ppb.domain.languages import language_code, ui_language
@@ -34,7 +35,7 @@ from ppb.http.miniapp_auth import (
     verify_init_data,
 )
 from ppb.http.routing import one_route_per_path
-from ppb.http.schemas import Body, InteractionOut, Out, RowId, UserOut, UtcDatetime
+from ppb.http.schemas import Body, Out, RatingOut, RowId, UserOut, UtcDatetime
 from ppb.http.services import core_of, services_of
 from ppb.store.queries import Row
 
@@ -168,8 +169,10 @@ async def rate(request: Request) -> Response:
     who = telegram_user(request)
     body = await parse_body(request, MiniAppRate)
     await _user_row(request, who)
-    row = await core_of(request).rate(who.id, body.post_id, body.interaction_type)
-    return reply(InteractionOut.model_validate(row))
+    # The app shows only cards it holds unrated: a rating made in the chat meanwhile is kept
+    # (`kept`, and the app says so); the chat's copy of the post shows this one.
+    row = await core_of(request).rate(who.id, body.post_id, body.interaction_type, if_rated=UNRATED, mark_chat=True)
+    return reply(RatingOut.model_validate(row))
 
 
 async def get_rules(request: Request) -> Response:

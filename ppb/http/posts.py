@@ -15,8 +15,8 @@ from ppb.http.schemas import (
     BestRequest,
     BulkPosts,
     BulkPostsOut,
-    InteractionOut,
     RateRequest,
+    RatingOut,
     TrainingPosts,
     TrainingRequest,
 )
@@ -49,8 +49,9 @@ async def training(request: Request) -> Response:
 
 async def rate(request: Request) -> Response:
     body = await parse_body(request, RateRequest)
-    row = await core_of(request).rate(body.user_telegram_id, body.post_id, body.interaction_type)
-    return reply(InteractionOut.model_validate(row))
+    row = await core_of(request).rate(body.user_telegram_id, body.post_id, body.interaction_type,
+                                      if_rated=body.if_rated)
+    return reply(RatingOut.model_validate(row))
 
 
 async def best(request: Request) -> Response:

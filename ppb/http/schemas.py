@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
@@ -243,6 +243,9 @@ class RateRequest(Body):
     user_telegram_id: TelegramId
     post_id: RowId
     interaction_type: InteractionType
+    if_rated: Literal["none", "like", "dislike", "skip"] | None = Field(
+        None, description="The rating the client shows the person now (`none`: no rating). When the stored "
+                          "one is another (rated elsewhere meanwhile), it is kept and answered with `kept`.")
 
 
 class InteractionOut(Out):
@@ -251,6 +254,15 @@ class InteractionOut(Out):
     post_id: int
     interaction_type: InteractionType
     created_at: UtcDatetime
+
+
+class RatingOut(InteractionOut):
+    """The stored rating after a rating call."""
+
+    kept: bool = Field(False, description="An earlier rating of another kind stayed (see `if_rated`); "
+                                          "`interaction_type` is that one")
+    previous: InteractionType | None = Field(
+        None, description="The rating before this call, when `if_rated` was given (null: none)")
 
 
 class InteractionList(Out):

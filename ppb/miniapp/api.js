@@ -47,7 +47,8 @@
   const RETRY_MS = [500, 1000, 2000, 4000];
 
   class RatingQueue {
-    /** `onChange(state)` hears {pending, offline, authFailed, sent} after every change. */
+    /** `onChange(state)` hears {pending, offline, authFailed, sent} after every change; `sent`
+        is the rating just sent, with the server's `answer`. */
     constructor(api, userKey, onChange) {
       this.api = api;
       this.key = "ppb:queue:" + userKey;
@@ -100,8 +101,9 @@
       for (;;) {
         const [item] = this.items();
         if (!item) { this.offline = false; this.attempt = 0; this.notify(); return; }
+        let answer = null;  // the stored rating: `kept` when one made in the chat meanwhile stayed
         try {
-          await this.api.call("POST", "interactions", { post_id: item.post_id, interaction_type: item.interaction_type });
+          answer = await this.api.call("POST", "interactions", { post_id: item.post_id, interaction_type: item.interaction_type });
         } catch (error) {
           if (error instanceof Offline) { this.retryLater(); return; }
           if (error instanceof AuthError) { this.authFailed = true; this.notify(); return; }
@@ -110,7 +112,7 @@
         this.save(this.items().filter((kept) => !(kept.post_id === item.post_id && kept.queued_at === item.queued_at)));
         this.offline = false;
         this.attempt = 0;
-        this.notify(item);
+        this.notify({ ...item, answer });
       }
     }
 

@@ -7,6 +7,8 @@
   const VISIBLE = 3;
   const LIMIT = 50;
   const MIN_RATINGS = 5;  // as the server: ratings after which training may be finished early
+  const READING = new Set(["trained", "active", "churned"]);  // statuses whose deck is the feed
+  const askedMode = new URLSearchParams(window.location.search).get("mode");
 
   const root = document.getElementById("app");
   const $ = (role) => root.querySelector(`[data-role="${role}"]`);
@@ -15,7 +17,7 @@
   const start = launch();
   const userKey = start.user && start.user.id ? String(start.user.id) : "anonymous";
   const state = {
-    mode: new URLSearchParams(window.location.search).get("mode") === "feed" ? "feed" : "training",
+    mode: askedMode === "feed" ? "feed" : "training",
     cards: [],
     index: 0,
     done: 0,
@@ -36,6 +38,8 @@
   const api = new Api(start.initData);
   const queue = new RatingQueue(api, userKey, (queueState) => {
     state.queue = queueState;
+    const answer = queueState.sent && queueState.sent.answer;
+    if (answer && answer.kept) showKept(answer.interaction_type);
     if (queueState.sent && state.fromCache) refreshDeck();  // the API answers again
     renderChrome();
   });
@@ -64,6 +68,8 @@
       me = recall("me");
     }
     if (me) setLanguage(me.ui_language);
+    // Opened without a mode (the chat's menu button): training while there is one, else the feed.
+    if (!askedMode && me && READING.has(me.status)) state.mode = "feed";
     await loadDeck(state.mode);
     queue.flush();  // ratings left from an earlier visit
   }
@@ -192,6 +198,15 @@
     queue.add(postId, kind);
     if (state.mode === "training" && state.done >= Math.min(MIN_RATINGS, state.total)) state.canFinish = true;
     render();
+  }
+
+  /** A rating made in the chat meanwhile stayed (the server kept it): say so, as the chat does. */
+  function showKept(kind) {
+    const note = $("note");
+    note.textContent = t("kept_rating", { rating: { like: "👍", dislike: "👎", skip: "⏩" }[kind] || kind });
+    note.hidden = false;
+    clearTimeout(showKept.timer);
+    showKept.timer = setTimeout(() => { note.hidden = true; }, 8000);
   }
 
   // rendering ----------------------------------------------------------------------------

@@ -51,6 +51,7 @@
       set_save: "Save",
       set_saved: "Saved.",
       set_failed: "Not saved: {detail}",
+      kept_rating: "You had rated this post {rating} in the chat already: that rating stays.",
     },
     ru: {
       mode_training: "Обучение",
@@ -101,6 +102,7 @@
       set_save: "Сохранить",
       set_saved: "Сохранено.",
       set_failed: "Не сохранено: {detail}",
+      kept_rating: "Вы уже оценили этот пост в чате ({rating}): эта оценка остаётся.",
     },
   };
 

@@ -22,6 +22,7 @@ from ppb.sandbox.model import BotApiError, Chat, ChatMessage, Person, bad_reques
 log = logging.getLogger("ppb.sandbox")
 
 WEBHOOK_RETRY_MAX_S = 2.0
+DEFAULT_MENU_BUTTON: dict[str, Any] = {"type": "default"}
 
 
 @dataclass(slots=True)
@@ -54,6 +55,8 @@ class Emulator:
         self.next_update_id = 1
         self.callbacks: dict[str, tuple[int, bool]] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.menu_buttons: dict[int | None, dict[str, Any]] = {}
+        """setChatMenuButton's buttons: per private chat, and the bot's default under None."""
         self.calls: Counter[str] = Counter()
         self.faults: list[Fault] = []
         self.outage = False
@@ -110,6 +113,18 @@ class Emulator:
         chat.touch()
         return message
 
+    def menu_button(self, chat_id: int | None) -> dict[str, Any]:
+        """getChatMenuButton: the chat's own button, or the default one; `default` when unset."""
+        return dict(self.menu_buttons.get(chat_id, DEFAULT_MENU_BUTTON))
+
+    def shown_menu_button(self, chat_id: int) -> dict[str, Any]:
+        """The button a person sees beside the composer: the chat's, else the bot's default,
+        else (as Telegram) the list of the bot's commands."""
+        for button in (self.menu_buttons.get(chat_id), self.menu_buttons.get(None)):
+            if button is not None and button["type"] != "default":
+                return dict(button)
+        return {"type": "commands"}
+
     def message_for_bot(self, chat: Chat, message: ChatMessage) -> dict[str, Any]:
         sender = self.bot_user() if message.from_bot else chat.person.user()
         return message.for_bot(sender, chat.person.chat())
@@ -161,13 +176,18 @@ class Emulator:
 
     def person_view(self, user_id: int) -> dict[str, Any]:
         chat = self.chats.get(user_id)
+        menu = self.shown_menu_button(user_id)
+        if menu["type"] == "commands":  # the commands in the person's language, as Telegram lists them
+            language = chat.person.language_code if chat is not None else None
+            menu["commands"] = self.commands.get((language or "")[:2]) or self.commands.get("", [])
         if chat is None:
-            return {"user_id": user_id, "version": 0, "messages": [], "answers": []}
+            return {"user_id": user_id, "version": 0, "messages": [], "answers": [], "menu_button": menu}
         return {
             "user_id": user_id,
             "version": chat.version,
             "messages": [message.for_person() for message in chat.messages.values()],
             "answers": chat.answers[-20:],
+            "menu_button": menu,
         }
 
     # updates -------------------------------------------------------------------------

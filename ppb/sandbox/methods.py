@@ -267,8 +267,54 @@ async def delete_my_commands(emulator: Emulator, params: Params) -> Any:
     return True
 
 
+MENU_BUTTON_TYPES = {"default", "commands", "web_app"}
+
+
+def _menu_button(params: Params) -> dict[str, Any]:
+    """A MenuButton as Telegram checks it; none given is `default`."""
+    button = params.json("menu_button")
+    if button is None:
+        return {"type": "default"}
+    if not isinstance(button, dict):
+        raise bad_request("can't parse menu button: MenuButton must be an Object")
+    kind = button.get("type")
+    if kind not in MENU_BUTTON_TYPES:
+        raise bad_request("can't parse menu button: unsupported menu button type specified")
+    if kind != "web_app":
+        return {"type": kind}
+    text, web_app = button.get("text"), button.get("web_app")
+    if not isinstance(text, str) or not text.strip():
+        raise bad_request("can't parse menu button: Field \"text\" must be of type String")
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        raise bad_request("BUTTON_URL_INVALID")
+    return {"type": "web_app", "text": text, "web_app": {"url": url}}
+
+
+def _menu_chat(emulator: Emulator, params: Params) -> int | None:
+    """The private chat a menu button call names; None for the bot's default button."""
+    if not params.has("chat_id"):
+        return None
+    return emulator.chat_for_bot(params.values.get("chat_id")).person.id
+
+
+async def set_chat_menu_button(emulator: Emulator, params: Params) -> Any:
+    chat_id = _menu_chat(emulator, params)
+    emulator.menu_buttons[chat_id] = _menu_button(params)
+    if chat_id is not None:
+        emulator.chats[chat_id].touch()
+    else:
+        for chat in emulator.chats.values():
+            chat.touch()
+    return True
+
+
+async def get_chat_menu_button(emulator: Emulator, params: Params) -> Any:
+    return emulator.menu_button(_menu_chat(emulator, params))
+
+
 async def accepted(emulator: Emulator, params: Params) -> Any:
-    """Calls that change nothing a person sees in the sandbox (chat actions, menu button)."""
+    """Calls that change nothing a person sees in the sandbox (chat actions, descriptions)."""
     return True
 
 
@@ -292,7 +338,8 @@ METHODS: dict[str, Method] = {
     "getmycommands": get_my_commands,
     "deletemycommands": delete_my_commands,
     "sendchataction": accepted,
-    "setchatmenubutton": accepted,
+    "setchatmenubutton": set_chat_menu_button,
+    "getchatmenubutton": get_chat_menu_button,
     "setmydescription": accepted,
     "setmyshortdescription": accepted,
     "close": accepted,

@@ -1,4 +1,4 @@
-"""Ratings, and the feed posts sent into each user's chat."""
+"""Ratings, and the posts already in each user's chat."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ppb.domain.interactions import InteractionType
 from ppb.store.base import Row, _row, _rows, utcnow, writes
 from ppb.store.prepared import Prepared
 from ppb.store.rating_writes import RatingWrites
-from ppb.store.schema import chat_posts, interactions, miniapp_feed_posts, posts, users
+from ppb.store.schema import chat_posts, interactions, miniapp_feed_posts, nudges, posts, users
 from ppb.store.users import UserQueries
 
 
@@ -68,6 +68,15 @@ class InteractionQueries(RatingWrites, UserQueries):
         )
         return row
 
+    async def rating_of(self, telegram_id: int, post_id: int) -> Row | None:
+        """The person's rating of the post, if they gave one."""
+        record = await self.database.fetch_one(
+            sa.select(interactions)
+            .join(users, users.c.id == interactions.c.user_id)
+            .where(users.c.telegram_id == telegram_id, interactions.c.post_id == post_id)
+        )
+        return _row(record) if record is not None else None
+
     async def rating_count(self, user_id: int) -> int:
         return int(await self.database.fetch_val(self._bound(RATING_COUNT, user_id=user_id)) or 0)
 
@@ -84,6 +93,23 @@ class InteractionQueries(RatingWrites, UserQueries):
             sa.select(chat_posts.c.post_id).where(chat_posts.c.user_id == user_id)
         )
         return {int(record[0]) for record in records}
+
+    async def seen_post_ids(self, user_id: int) -> set[int]:
+        """The posts already in the person's chat: sent as feed posts, pushes or in a digest
+        (`chat_posts`), or as nudges. With the rated ones, what no feed shows again."""
+        query = sa.union(
+            sa.select(chat_posts.c.post_id).where(chat_posts.c.user_id == user_id),
+            sa.select(nudges.c.post_id).where(nudges.c.user_id == user_id),
+        )
+        return {int(record[0]) for record in await self.database.fetch_all(query)}
+
+    async def in_chat(self, user_id: int, post_id: int) -> bool:
+        """Whether the post is in the person's chat (a feed post, a push, a digest, a nudge)."""
+        query = sa.select(sa.or_(
+            sa.exists().where(chat_posts.c.user_id == user_id, chat_posts.c.post_id == post_id),
+            sa.exists().where(nudges.c.user_id == user_id, nudges.c.post_id == post_id),
+        ))
+        return bool(await self.database.fetch_val(query))
 
     async def add_chat_posts(self, user_id: int, post_ids: Sequence[int]) -> None:
         """Remember feed posts sent into the user's chat (so they are never sent again)."""

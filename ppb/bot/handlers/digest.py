@@ -8,8 +8,10 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 from ppb.bot.api import ApiClient
+from ppb.bot.handlers.feed import kept_text
 from ppb.bot.keyboards.callbacks import DigestRate
 from ppb.bot.outbox_sender import digest_keyboard
+from ppb.core.ratings import UNRATED
 
 router = Router(name="digest")
 
@@ -32,13 +34,18 @@ def chosen_in(markup: object) -> tuple[list[int], dict[int, str]]:
 
 @router.callback_query(DigestRate.filter())
 async def rate(query: CallbackQuery, callback_data: DigestRate, api: ApiClient) -> None:
-    await api.rate(query.from_user.id, callback_data.post_id, callback_data.kind)
-    await query.answer(_("👍 Noted") if callback_data.kind == "like" else _("👎 Noted"))
+    """As a feed post's buttons: a rating made elsewhere meanwhile is kept, and said so."""
     message = query.message
+    post_ids, chosen = chosen_in(getattr(message, "reply_markup", None))
+    rated = await api.rate(query.from_user.id, callback_data.post_id, callback_data.kind,
+                           if_rated=chosen.get(callback_data.post_id) or UNRATED)
+    if rated.get("kept"):
+        await query.answer(kept_text(rated["interaction_type"]))
+    else:
+        await query.answer(_("👍 Noted") if callback_data.kind == "like" else _("👎 Noted"))
     if message is None or not hasattr(message, "reply_markup"):
         return
-    post_ids, chosen = chosen_in(message.reply_markup)
-    chosen[callback_data.post_id] = callback_data.kind
+    chosen[callback_data.post_id] = rated["interaction_type"]
     try:
         await message.edit_reply_markup(reply_markup=digest_keyboard(post_ids, chosen))  # type: ignore[union-attr]
     except TelegramBadRequest as error:

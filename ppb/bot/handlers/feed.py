@@ -16,6 +16,7 @@ from ppb.bot.keyboards.callbacks import FeedRate, Menu
 from ppb.bot.messages import MessageManager
 from ppb.bot.posts import post_message
 from ppb.core.ppb import Ppb
+from ppb.core.ratings import UNRATED
 from ppb.domain.errors import DomainError
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent, UserStatus
@@ -54,7 +55,7 @@ async def show_feed(chat_id: int, api: Ppb, messages: MessageManager, webapp_url
         if post["from_disliked_channel"] and (index == 0 or not posts[index - 1]["from_disliked_channel"]):
             await messages.send_onetime(chat_id, _(
                 "That's all for now from the channels you like: here are a few from other channels."))
-        await messages.send_onetime(chat_id, post_message(post), menus.feed_post(post["id"]))
+        await messages.send_onetime(chat_id, post_message(post), menus.feed_post(post["id"]), post_id=post["id"])
     if posts and others < len(posts):
         text = _("That's {count} posts for you. Rate them to make your feed better.").format(count=len(posts))
         await messages.send_system(chat_id, text, menus.feed_more(), at_bottom=True)
@@ -64,7 +65,7 @@ async def show_feed(chat_id: int, api: Ppb, messages: MessageManager, webapp_url
             menus.feed_more(), at_bottom=True)
     else:
         await messages.send_system(chat_id, _("🎉 You've seen everything for now. Add a channel or come back later."),
-                                   menus.main_menu(), at_bottom=True)
+                                   menus.main_menu(webapp_url), at_bottom=True)
 
 
 @router.callback_query(Menu.filter(F.action.in_({"feed", "more"})))
@@ -79,13 +80,37 @@ async def feed_command(message: Message, api: Ppb, messages: MessageManager, web
     await show_feed(message.chat.id, api, messages, webapp_url)
 
 
+MARKS = {InteractionType.LIKE: "👍", InteractionType.DISLIKE: "👎"}
+
+
+def shown_rating(markup: object) -> str | None:
+    """The rating a feed post's buttons show the person (the one ticked), if any."""
+    for row in getattr(markup, "inline_keyboard", None) or []:
+        for button in row:
+            if button.callback_data and button.text.endswith("✓"):
+                return FeedRate.unpack(button.callback_data).kind
+    return None
+
+
+def kept_text(kind: str) -> str:
+    return _("You rated this post {rating} already, maybe in the Mini App; nothing changed. "
+             "Tap again to change it.").format(rating=MARKS.get(kind, kind))
+
+
 @router.callback_query(FeedRate.filter())
 async def rate(query: CallbackQuery, callback_data: FeedRate, api: Ppb) -> None:
-    await api.rate(query.from_user.id, callback_data.post_id, callback_data.kind)
-    await query.answer(_("👍 Noted") if callback_data.kind == InteractionType.LIKE else _("👎 Noted"))
+    """Rate in place; a rating made elsewhere meanwhile (the buttons did not show it) is kept,
+    the person is told so and the buttons show it: a second tap changes it knowingly."""
+    shown = shown_rating(getattr(query.message, "reply_markup", None))
+    rated = await api.rate(query.from_user.id, callback_data.post_id, callback_data.kind, if_rated=shown or UNRATED)
+    stored = rated["interaction_type"]
+    if rated.get("kept"):
+        await query.answer(kept_text(stored))
+    else:
+        await query.answer(_("👍 Noted") if callback_data.kind == InteractionType.LIKE else _("👎 Noted"))
     if query.message is not None:
         try:
-            await query.message.edit_reply_markup(reply_markup=menus.feed_post(callback_data.post_id, callback_data.kind))
+            await query.message.edit_reply_markup(reply_markup=menus.feed_post(callback_data.post_id, stored))
         except TelegramBadRequest as error:
             if "not modified" not in error.message:
                 raise

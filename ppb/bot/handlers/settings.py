@@ -147,8 +147,8 @@ async def take_value(message: Message, api: ApiClient, messages: MessageManager,
             reason=html.quote(error.detail)), menus.cancel())
         return
     await state.set_state(None)
+    await show_settings(chat_id, api, messages, rules)  # clears the prompts: the confirmation follows
     await messages.send_ephemeral(chat_id, _("✅ Saved."), auto_delete_after=NOTICE_S)
-    await show_settings(chat_id, api, messages, rules)
 
 
 # data rights -----------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.i18n import gettext as _
@@ -46,9 +47,18 @@ def how_it_works() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def main_menu() -> InlineKeyboardMarkup:
+def feed_app_url(webapp_url: str) -> str:
+    """The Mini App opened on its feed (`?mode=feed`), whatever else its address holds."""
+    parts = urlsplit(webapp_url)
+    query = [(key, value) for key, value in parse_qsl(parts.query) if key != "mode"] + [("mode", "feed")]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def main_menu(webapp_url: str | None = None) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.row(InlineKeyboardButton(text=_("📰 View my feed"), callback_data=Menu(action="feed").pack()))
+    if webapp_url:
+        builder.row(InlineKeyboardButton(text=_("📱 Open the Mini App"), web_app=WebAppInfo(url=feed_app_url(webapp_url))))
     builder.row(
         InlineKeyboardButton(text=_("➕ Add a channel"), callback_data=Menu(action="add").pack()),
         InlineKeyboardButton(text=_("📋 My channels"), callback_data=Menu(action="channels").pack()),

@@ -121,7 +121,42 @@ function formatted(text, entities) {
   return nodes;
 }
 
+// The menu button beside the composer, as the bot set it (setChatMenuButton): a Mini App's
+// button opens it; otherwise "Menu" lists the bot's commands (setMyCommands).
+function renderMenuButton(menu) {
+  const button = $("menu-button");
+  button.hidden = false;
+  if (menu && menu.type === "web_app") {
+    button.textContent = menu.text;
+    button.dataset.kind = "web_app";
+    button.onclick = () => openWebApp(menu.web_app.url).catch((error) => toast(error.message));
+    $("commands").hidden = true;
+    return;
+  }
+  const commands = (menu && menu.commands) || [];
+  button.hidden = !commands.length;
+  button.textContent = "Menu";
+  button.dataset.kind = "commands";
+  const list = $("commands");
+  list.replaceChildren(...commands.map((command) => {
+    const item = document.createElement("li");
+    item.textContent = "/" + command.command;
+    const description = document.createElement("span");
+    description.className = "description";
+    description.textContent = command.description;
+    item.appendChild(description);
+    item.addEventListener("click", () => {
+      list.hidden = true;
+      call("POST", `/chats/${userId()}/messages`, { text: "/" + command.command, first_name: firstName() })
+        .catch((error) => toast(error.message));
+    });
+    return item;
+  }));
+  button.onclick = () => { list.hidden = !list.hidden; };
+}
+
 function render(chat) {
+  renderMenuButton(chat.menu_button);
   const list = $("messages");
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   list.replaceChildren();
