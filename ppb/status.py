@@ -57,7 +57,7 @@ def applications() -> dict[str, Any]:
 
 def gather(settings: Settings) -> dict[str, Any]:
     """Everything `ppb status` prints, as data (Ray must be connected)."""
-    from ppb.actors import bot, nudger_actor, parts
+    from ppb.actors import bot, embedder_actor, nudger_actor, parts
     from ppb.actors.routing import shard_name
     from ppb.actors.scraper import actor_name
     from ppb.metrics import metrics_targets
@@ -82,6 +82,8 @@ def gather(settings: Settings) -> dict[str, Any]:
         "nudger": _ask(_actor(nudger_actor.NAME, settings), "status"),
         "scraper": _ask(scraper, "status"),
         "shards": shards,
+        "embedders": [_ask(_actor(f"{embedder_actor.PREFIX}{part}", settings), "stats")
+                      for part in range(settings.embedders if settings.embeddings != "off" else 0)],
         "metrics": metrics_addresses(targets),
         "metrics_targets": targets,
     }
@@ -175,6 +177,17 @@ def render(status: dict[str, Any], now: float | None = None) -> str:
             else:
                 parts.append(f"{kind}-{index}: {shard['active']} keys on node {shard['node'][:8]}")
         lines.append(f"{kind} shards ({len(shards)}): " + "; ".join(parts))
+    embedders = []
+    for part, embedder in enumerate(status.get("embedders", [])):
+        if embedder is None:
+            embedders.append(f"embedder-{part}: not running")
+        elif "error" in embedder or not embedder.get("ready"):
+            embedders.append(f"embedder-{part}: not ready")
+        else:
+            embedders.append(f"embedder-{part}: {embedder['embedded']} embedded, {embedder['waiting']} waiting"
+                             f" ({embedder['model']})")
+    if embedders:
+        lines.append(f"embedders ({len(embedders)}): " + "; ".join(embedders))
     shown = [f"{place['url']} ({place['what']}{'' if place['answers'] else '; not answering from here'})"
              for place in status["metrics"]]
     lines.append("metrics: " + ("; ".join(shown) or "none"))

@@ -132,6 +132,7 @@ def test_status_renders_every_part() -> None:
             "users": [{"index": 0, "active": 3, "node": "abcdef0123456789"}, {"index": 1, "missing": True}],
             "chats": [{"index": 0, "error": "GetTimeoutError"}],
         },
+        "embedders": [{"ready": True, "pid": 7, "model": "use-m3", "embedded": 120, "waiting": 3}, None],
         "metrics": [{"url": "http://127.0.0.1:8000/metrics", "what": "the application, summed", "answers": True},
                     {"url": "http://10.0.0.1:8080/metrics", "what": "Ray's agent, per process", "answers": False}],
         "metrics_targets": ["10.0.0.1:8080"],
@@ -145,6 +146,7 @@ def test_status_renders_every_part() -> None:
         "scraper: none (no TELETHON_SESSION)",
         "users shards (2): users-0: 3 keys on node abcdef01; users-1: missing",
         "chats shards (1): chats-0: not answering",
+        "embedders (2): embedder-0: 120 embedded, 3 waiting (use-m3); embedder-1: not running",
         "metrics: http://127.0.0.1:8000/metrics (the application, summed); "
         "http://10.0.0.1:8080/metrics (Ray's agent, per process; not answering from here)",
     ]
@@ -167,7 +169,7 @@ def test_status_says_when_the_scraper_session_is_gone() -> None:
 
     problem = LOGGED_OUT.format(reason="AUTH_KEY_UNREGISTERED")
     base = {"applications": {}, "parts": None, "bot": {"mode": None, "polling": False}, "nudger": None,
-            "shards": {}, "metrics_targets": []}
+            "shards": {}, "metrics": [], "metrics_targets": []}
     working = {"name": "0123abcd4567", "started": True, "watched": 3, "queued": 0, "flood_wait": 0, "problem": None}
     lines = render({**base, "scraper": working}, now=0.0).splitlines()
     assert "scraper 0123abcd4567: started, 3 watched, 0 queued, flood wait 0 s" in lines

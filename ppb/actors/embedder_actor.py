@@ -45,8 +45,10 @@ class EmbedderActor:
 
     async def stats(self) -> dict[str, Any]:
         embedder = self._embedder
-        return {"ready": embedder is not None, "pid": os.getpid(),
-                "embedded": 0 if embedder is None else embedder.embedded}
+        if embedder is None:
+            return {"ready": False, "pid": os.getpid()}
+        return {"ready": True, "pid": os.getpid(), "model": embedder.model, "embedded": embedder.embedded,
+                "waiting": await embedder.backlog()}
 
 
 def start_embedders(settings: Settings, build: Any) -> list[Any]:

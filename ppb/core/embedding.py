@@ -34,6 +34,7 @@ class VectorStore:
         self, model: str, after_id: int, limit: int, part: int = 0, parts: int = 1
     ) -> list[tuple[int, str]]: ...
     async def put_post_vectors(self, model: str, vectors: list[tuple[int, object]]) -> int: ...
+    async def embedding_backlog(self, model: str, part: int = 0, parts: int = 1) -> int: ...
 
 
 @dataclass(slots=True)
@@ -62,6 +63,10 @@ class Embedder:
 
     def wake(self) -> None:
         self._wake.set()
+
+    async def backlog(self) -> int:
+        """Posts of this share still waiting for their vector."""
+        return await self._store.embedding_backlog(self.model, self._part, self._parts)
 
     async def catch_up(self) -> EmbeddingReport:
         """Embed every post of this share that has no vector yet; returns what was done."""

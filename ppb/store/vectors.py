@@ -43,15 +43,15 @@ class VectorQueries(StoreBase):
         records = await self.database.fetch_all(query.order_by(posts.c.id).limit(limit))
         return [(int(record[0]), record[1] or "") for record in records]
 
-    async def embedding_backlog(self, model: str) -> int:
-        """Posts still waiting for a vector of `model`."""
+    async def embedding_backlog(self, model: str, part: int = 0, parts: int = 1) -> int:
+        """Posts still waiting for a vector of `model` (in share `part` of `parts`)."""
         made = sa.select(post_vectors.c.post_id).where(
             post_vectors.c.post_id == posts.c.id, post_vectors.c.model == model
         )
-        value = await self.database.fetch_val(
-            sa.select(sa.func.count()).select_from(posts).where(posts.c.deleted_at.is_(None), ~sa.exists(made))
-        )
-        return int(value or 0)
+        query = sa.select(sa.func.count()).select_from(posts).where(posts.c.deleted_at.is_(None), ~sa.exists(made))
+        if parts > 1:
+            query = query.where(posts.c.id % parts == part)
+        return int(await self.database.fetch_val(query) or 0)
 
     @writes
     async def put_post_vectors(self, model: str, vectors: Sequence[tuple[int, np.ndarray]]) -> int:
