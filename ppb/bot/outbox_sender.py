@@ -11,7 +11,7 @@ from aiogram import Bot, html
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from ppb.bot.i18n import DEFAULT, LANGUAGES
 from ppb.bot.keyboards import menus
@@ -42,7 +42,9 @@ def preview(post: dict[str, Any]) -> LinkPreviewOptions:
 
 
 def digest_text(posts: list[dict[str, Any]]) -> str:
-    lines = [_("🗞 Your digest: {count} posts since the last one").format(count=len(posts))]
+    count = len(posts)
+    lines = [ngettext("🗞 Your digest: {count} new post for you", "🗞 Your digest: {count} new posts for you",
+                      count).format(count=count)]
     for number, post in enumerate(posts, start=1):
         title = html.quote(post.get("channel_title") or "")
         url = post_url(post)
