@@ -13,12 +13,12 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import ngettext
 
-from ppb.bot.i18n import DEFAULT, LANGUAGES
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import DigestRate
 from ppb.bot.messages import Registry
 from ppb.bot.posts import nudge_message, post_message, post_url, snippet
 from ppb.core.ports import RetryLater, Undeliverable
+from ppb.domain.languages import ui_language
 from ppb.domain.messages import ManagedMessage, MessageType
 
 DIGEST_SNIPPET = 180
@@ -77,8 +77,7 @@ class BotOutboxSender:
 
     async def send(self, message: dict[str, Any]) -> int:
         chat_id, payload = int(message["chat_id"]), message["payload"]
-        locale = message.get("language") if message.get("language") in LANGUAGES else DEFAULT
-        with self._i18n.context(), self._i18n.use_locale(locale):
+        with self._i18n.context(), self._i18n.use_locale(ui_language(message.get("language"))):
             if message["kind"] == "digest":
                 posts = payload["posts"]
                 text, markup = digest_text(posts), digest_keyboard([int(p["id"]) for p in posts])

@@ -3,17 +3,17 @@ short training on it, within a limit; list and remove your channels."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram import F, Router, html
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from ppb.bot.handlers.start import register
 from ppb.bot.handlers.training import begin_training
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import ChannelAction, Menu
+from ppb.bot.languages import Languages
 from ppb.bot.messages import MessageManager
 from ppb.bot.views import menu_view
 from ppb.config import Settings
@@ -21,7 +21,7 @@ from ppb.core.ppb import Ppb
 from ppb.domain.channels import parse_channel
 from ppb.domain.errors import DomainError
 from ppb.domain.errors import Unavailable
-from ppb.domain.status import UserEvent, UserStatus
+from ppb.domain.status import UserStatus
 
 router = Router(name="channels")
 
@@ -57,7 +57,7 @@ def limit_text(settings: Settings) -> str:
 @router.message(F.text.regexp(CHANNEL_TEXT))
 @router.message(AddChannel.waiting, F.text)
 async def add_channel(message: Message, api: Ppb, messages: MessageManager, state: FSMContext,
-                      settings: Settings, webapp_url: str | None) -> None:
+                      settings: Settings, languages: Languages, webapp_url: str | None) -> None:
     """`@name` or a t.me link, at any point (as /help promises): confirmed with what follows."""
     chat_id = message.chat.id
     await messages.delete_incoming(chat_id, message.message_id)
@@ -71,7 +71,7 @@ async def add_channel(message: Message, api: Ppb, messages: MessageManager, stat
             chat_id, _("That doesn't look like a channel. Send @username or a t.me/username link."), menus.cancel()
         )
         return
-    user = await register(api, message)
+    user = await register(api, languages, message)  # a channel may be the first thing sent
     if await already_followed(api, settings, chat_id, name):
         await state.set_state(None)
         await messages.send_ephemeral(chat_id, _(
@@ -105,16 +105,6 @@ async def add_channel(message: Message, api: Ppb, messages: MessageManager, stat
         await begin_training(chat_id, api, messages, settings, webapp_url, channels=[name],
                              append=user["status"] == UserStatus.TRAINING)
     await messages.send_ephemeral(chat_id, text, auto_delete_after=NOTICE_S)
-
-
-async def register(api: Ppb, message: Message) -> dict[str, Any]:
-    """The person, registered first when a channel is the first thing they send."""
-    person = message.from_user
-    assert person is not None
-    user = await api.register_user(person.id, person.username, person.first_name, person.last_name)
-    if user["status"] == UserStatus.NEW:
-        user = await api.event(person.id, UserEvent.START)
-    return user
 
 
 async def already_followed(api: Ppb, settings: Settings, telegram_id: int, name: str) -> bool:

@@ -15,9 +15,9 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from ppb.bot.api import ApiClient
-from ppb.bot.i18n import locale_key
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import Menu, SettingAction
+from ppb.bot.languages import Languages
 from ppb.bot.messages import MessageManager
 from ppb.domain.errors import Invalid
 
@@ -194,13 +194,14 @@ async def delete_button(query: CallbackQuery, messages: MessageManager) -> None:
 
 
 @router.callback_query(SettingAction.filter(F.key == "delete_yes"))
-async def delete_confirmed(query: CallbackQuery, api: ApiClient, messages: MessageManager, state: FSMContext) -> None:
+async def delete_confirmed(query: CallbackQuery, api: ApiClient, messages: MessageManager, state: FSMContext,
+                           languages: Languages) -> None:
     chat_id = query.from_user.id
     await query.answer()
     await messages.clear_ephemeral(chat_id)
     await messages.drop_system(chat_id)
     await messages.registry.forget(chat_id)  # the chat's registry, in its shard and in Redis
     await state.clear()
-    await state.storage.set_data(locale_key(query.bot.id, chat_id), {})  # type: ignore[union-attr]
     await api.erase(chat_id)  # every table, and what is left in Redis
+    languages.forget(chat_id)
     await messages.bot.send_message(chat_id, _("✅ Done: everything about you is deleted. Send /start to begin again."))
