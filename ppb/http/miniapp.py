@@ -26,6 +26,7 @@ from ppb.core import replies
 from ppb.core.training import TrainingState
 from ppb.domain.interactions import InteractionType
 from ppb.domain.languages import language_code, ui_language
+from ppb.domain.timezones import city_name, find_timezone
 from ppb.http.body import describe, parse_body, reply
 from ppb.http.miniapp_auth import (
     InitDataError,
@@ -75,6 +76,22 @@ class MiniAppPosts(Out):
 
 class MiniAppAbout(Out):
     sandbox_url: str | None = None  # the sandbox's web chat, where the app opens signed in
+
+
+class MiniAppZone(Out):
+    zone: str  # an IANA name, what the rules take
+    city: str  # its city in the person's language
+
+
+class MiniAppZones(Out):
+    """The zones a place names: one, several (a country whose zones keep different times:
+    ask for the city), or none."""
+
+    zones: list[MiniAppZone]
+
+
+class MiniAppZonesQuery(Body):
+    q: Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class MiniAppPostsQuery(Body):
@@ -192,6 +209,20 @@ async def patch_rules(request: Request) -> Response:
     return reply(rules_out(await core_rules.update(store, user["id"], changes_of(body))))
 
 
+async def timezones(request: Request) -> Response:
+    """The settings tab's place finder: `?q=Moscow` (a city, a country, an IANA name, `UTC+3`)."""
+    who = telegram_user(request)
+    try:
+        query = MiniAppZonesQuery.model_validate(dict(request.query_params), strict=False)
+    except ValidationError as error:
+        raise HTTPException(422, describe(error)) from None
+    user = await _user_row(request, who)
+    language = ui_language(user.get("language"), who.language_code)
+    match = find_timezone(query.q)
+    found = (match.zone,) if match.zone is not None else match.choices
+    return reply(MiniAppZones(zones=[MiniAppZone(zone=zone, city=city_name(zone, language)) for zone in found]))
+
+
 async def about(request: Request) -> Response:
     """What the app shows when opened without launch parameters (no sign-in needed)."""
     settings = services_of(request).settings
@@ -245,4 +276,5 @@ routes = [
     Route("/about", about, methods=["GET"]),
     Route("/rules", get_rules, methods=["GET"]),
     Route("/rules", patch_rules, methods=["PATCH"]),
+    Route("/timezones", timezones, methods=["GET"]),
 ]

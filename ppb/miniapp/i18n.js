@@ -50,7 +50,18 @@
       set_hide_ads: "Hide ads",
       set_save: "Save",
       set_saved: "Saved.",
-      set_failed: "Not saved: {detail}",
+      set_failed: "Not saved. Check the fields and try again.",
+      set_failed_offline: "Not saved: there is no connection. Try again in a moment.",
+      set_load_failed: "Your settings could not be loaded. Try again in a moment.",
+      set_load_offline: "Your settings could not be loaded: there is no connection.",
+      set_zone_hint: "A city, a country or a zone: Moscow, Germany, Europe/Berlin",
+      set_zone_device: "Use this device's time zone: {zone}",
+      set_zone_several: "“{place}” has several time zones. Pick yours:",
+      set_zone_unknown: "I don't know the place “{place}”. Type a big city near you with the same time, or your country, for example Moscow, Almaty or Germany.",
+      set_bad_timezone: "Type your city or country, for example Moscow, Almaty or Germany, or a time zone such as Europe/Berlin.",
+      set_bad_digest_time: "Choose the digest time as hours and minutes, for example 09:00.",
+      set_bad_quiet: "Choose when the quiet hours start and end, for example from 23:00 to 08:00, or turn them off.",
+      set_bad_mute_words: "Each muted word needs a letter or a digit and at most 64 characters, 100 words at most, separated by commas, for example: crypto, football.",
     },
     ru: {
       mode_training: "Обучение",
@@ -100,7 +111,18 @@
       set_hide_ads: "Скрывать рекламу",
       set_save: "Сохранить",
       set_saved: "Сохранено.",
-      set_failed: "Не сохранено: {detail}",
+      set_failed: "Не сохранено. Проверь поля и попробуй ещё раз.",
+      set_failed_offline: "Не сохранено: нет связи. Попробуй чуть позже.",
+      set_load_failed: "Не удалось загрузить настройки. Попробуй чуть позже.",
+      set_load_offline: "Не удалось загрузить настройки: нет связи.",
+      set_zone_hint: "Город, страна или пояс: Москва, Германия, Europe/Berlin",
+      set_zone_device: "Взять часовой пояс этого устройства: {zone}",
+      set_zone_several: "В «{place}» несколько часовых поясов. Выбери свой:",
+      set_zone_unknown: "Не знаю место «{place}». Напиши крупный город рядом с тобой, где то же время, или свою страну, например Москва, Алматы или Германия.",
+      set_bad_timezone: "Напиши свой город или страну, например Москва, Алматы или Германия, или часовой пояс вроде Europe/Berlin.",
+      set_bad_digest_time: "Укажи время дайджеста в часах и минутах, например 09:00.",
+      set_bad_quiet: "Укажи, когда тихие часы начинаются и заканчиваются, например с 23:00 до 08:00, или выключи их.",
+      set_bad_mute_words: "В каждом скрытом слове нужна буква или цифра и не больше 64 символов, всего не больше 100 слов, через запятую, например: крипта, футбол.",
     },
   };
 
@@ -121,6 +143,9 @@
     document.documentElement.lang = language;
     for (const node of document.querySelectorAll("[data-i18n]")) {
       node.textContent = t(node.dataset.i18n);
+    }
+    for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
+      node.placeholder = t(node.dataset.i18nPlaceholder);
     }
   }
 
