@@ -24,7 +24,7 @@ from ppb.bot.keyboards.callbacks import Menu, SettingAction
 from ppb.bot.languages import Languages
 from ppb.bot.messages import MessageManager
 from ppb.core.rules import as_hhmm
-from ppb.domain.errors import Invalid
+from ppb.domain.errors import Invalid, NotFound
 from ppb.domain.rules import MAX_MUTE_WORD_LENGTH, MAX_MUTE_WORDS, check_mute_words, read_clock
 from ppb.domain.timezones import examples, find_timezone
 
@@ -244,11 +244,15 @@ async def delete_button(query: CallbackQuery, messages: MessageManager) -> None:
 async def delete_confirmed(query: CallbackQuery, api: ApiClient, messages: MessageManager, state: FSMContext,
                            languages: Languages) -> None:
     chat_id = query.from_user.id
-    await query.answer()
     await messages.clear_ephemeral(chat_id)
     await messages.drop_system(chat_id)
     await messages.registry.forget(chat_id)  # the chat's registry, in its shard and in Redis
     await state.clear()
-    await api.erase(chat_id)  # every table, and what is left in Redis
     languages.forget(chat_id)
+    try:
+        await api.erase(chat_id)  # every table, and what is left in Redis
+    except NotFound:  # a second press (or erased elsewhere meanwhile): nothing is left to delete
+        await query.answer(_("Everything about you is deleted already."))
+        return
+    await query.answer()
     await messages.bot.send_message(chat_id, _("✅ Done: everything about you is deleted. Send /start to begin again."))
