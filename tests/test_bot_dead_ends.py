@@ -1,6 +1,6 @@
 """No dead ends and no blame in the chat (issue 27, item 7), through the sandbox with the real
 bot: /help names every command, a second "delete everything" is harmless, a blocked person is
-told plainly."""
+told plainly, and the feed calls a channel "rated down" only for real dislikes, once."""
 
 from __future__ import annotations
 
@@ -72,3 +72,80 @@ async def test_a_blocked_person_is_told_so_plainly(harness: Harness, new_id) -> 
     texts = [m["text"] or "" for m in await person.bot_messages()]
     assert not any("went wrong" in text for text in texts), texts
     assert "🚀" not in "".join(buttons(told))
+
+
+TOPICS = {
+    "dead_like": ("Garden", ["Tomatoes love a sunny wall", "Prune roses after the last frost", "Compost needs air and water",
+                             "Plant garlic cloves in October", "Slugs hate copper tape round the beds"]),
+    "dead_skip": ("Weather", ["Forecast: fog on the coast by dawn", "Forecast: a warm front brings drizzle",
+                              "Forecast: gusts up to sixty on the hills", "Forecast: frost in the valleys tonight",
+                              "Forecast: a dry and bright weekend ahead", "Forecast: hail is likely by the evening"]),
+    "dead_down": ("Markets", ["Market wrap: bond yields climb for a third week", "Market wrap: the central bank keeps its rate",
+                              "Market wrap: oil futures slide on weak demand", "Market wrap: chipmaker shares jump on earnings",
+                              "Market wrap: currency traders brace for jobs data", "Market wrap: gold steadies near its record",
+                              "Market wrap: retail sales beat forecasts", "Market wrap: copper rallies on supply fears",
+                              "Market wrap: a tech listing doubles on day one", "Market wrap: pension funds trim equities"]),
+}
+KIND = {"dead_like": "👍", "dead_skip": "⏩", "dead_down": "👎"}
+
+
+@pytest.fixture(scope="module")
+async def feedy(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
+    """Three default channels: one the person likes, one they only skip, one they dislike; after
+    training, five posts of the first two (one page) and seven of the third (two pages)."""
+    from ppb.store.migrate import upgrade_async
+
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('dead-ends') / 'ppb.db'}"
+    await upgrade_async(load_settings(DATABASE_URL=database_url).async_database_url)
+    settings = load_settings(
+        DATABASE_URL=database_url, PPB_API_KEY=API_KEY, PPB_HTTP_PORT=free_port(), PPB_DEMO_DATA=False,
+        DEFAULT_CHANNELS=",".join(f"@{name}" for name in TOPICS), POSTS_PER_CHANNEL=3,
+    )
+    async with running_bot(settings, API_KEY) as running:
+        for index, (name, (title, texts)) in enumerate(TOPICS.items()):
+            channel_id = -1009000000000 - index
+            await running.api("POST", "/channels/", {"telegram_id": channel_id, "username": name, "title": title})
+            await running.api("POST", "/posts/bulk", {"channel_telegram_id": channel_id, "posts": [
+                {"telegram_message_id": n, "text": text, "media_type": "text",
+                 "posted_at": f"2026-03-{n:02d}T09:00:00Z"} for n, text in enumerate(texts, start=1)]})
+        yield running
+
+
+async def test_rated_down_means_disliked_and_is_said_once(feedy: Harness, new_id) -> None:
+    person = feedy.person(new_id())
+    await person.say("/start")
+    await person.tap("Start training")
+    for number in range(1, 10):
+        card = await person.wait_text(f"Post {number} of 9 · ")
+        name = next(n for n, (title, _) in TOPICS.items() if f"· {title}" in card["text"])
+        label = KIND[name]
+        await person.press(card["message_id"], next(
+            b["callback_data"] for row in card["reply_markup"]["inline_keyboard"] for b in row if b["text"] == label))
+    await person.wait_text("Training complete")
+    await person.say("/feed")
+    closings: list[tuple[int, str]] = []  # each page's closing message (id, text) as it came
+    for _ in range(6):
+        closing = await wait_for(lambda: _new_closing(person, closings), 30, "the page's closing message")
+        closings.append(closing)
+        if "seen everything" in closing[1]:
+            break
+        await person.tap("More posts")
+    texts = [m["text"] or "" for m in await person.bot_messages()]
+    notes = [i for i, text in enumerate(texts) if text.startswith("That's all for now from the channels you like")]
+    weather = [i for i, text in enumerate(texts) if "Forecast" in text]
+    markets = [i for i, text in enumerate(texts) if "Market wrap" in text]
+    assert len(notes) == 1, f"the note once in the chat: {texts}"
+    assert len(weather) == 3 and max(weather) < notes[0], "skipped is no verdict: not behind the note"
+    assert len(markets) == 7 and notes[0] < min(markets), "the disliked channel's posts after the note"
+    said = [text for _, text in closings]
+    assert len([text for text in said if "rated down" in text]) == 1, said
+    assert any(text.startswith("That's 2 posts for you") for text in said), said
+
+
+async def _new_closing(person, known: list[tuple[int, str]]) -> tuple[int, str] | None:
+    """The newest page-closing message (its "More posts" button, or the end) not counted yet."""
+    for message in reversed(await person.bot_messages()):
+        text = message["text"] or ""
+        if "📰 More posts" in buttons(message) or "seen everything" in text:
+            return (message["message_id"], text) if (message["message_id"], text) not in known[-1:] else None
+    return None

@@ -183,7 +183,7 @@ async def test_the_feed_says_when_the_good_posts_ran_out_and_never_repeats(small
     await person.say("/status")
     await person.wait_text("Статус: ✅ обучение пройдено, лента готова")
     await person.say("/feed")
-    await person.wait_text("Вот 4 постов для тебя")
+    await person.wait_text("Вот 4 поста для тебя")
     chat = await person.bot_messages()
     texts = [m["text"] for m in chat]
     note = next(i for i, text in enumerate(texts) if text.startswith("Пока это всё из каналов"))

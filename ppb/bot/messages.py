@@ -94,10 +94,12 @@ class MessageManager:
             timer.add_done_callback(self._timers.discard)
         return sent.message_id
 
-    async def send_onetime(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> int:
-        """Content that stays (feed posts): tracked, never deleted by the bot."""
+    async def send_onetime(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None,
+                           tag: str | None = None) -> int:
+        """Content that stays (feed posts): tracked (under `tag`, to find it again), never
+        deleted by the bot."""
         sent = await self.bot.send_message(chat_id, text, reply_markup=reply_markup)
-        await self.registry.register(ManagedMessage(chat_id, sent.message_id, MessageType.ONETIME, None, self.clock()))
+        await self.registry.register(ManagedMessage(chat_id, sent.message_id, MessageType.ONETIME, tag, self.clock()))
         return sent.message_id
 
     async def transition_to_system(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None,
