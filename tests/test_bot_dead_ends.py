@@ -74,6 +74,45 @@ async def test_a_blocked_person_is_told_so_plainly(harness: Harness, new_id) -> 
     assert "🚀" not in "".join(buttons(told))
 
 
+async def test_the_sandbox_says_it_knows_only_its_demo_channels_and_which(harness: Harness, new_id) -> None:
+    person = harness.person(new_id())
+    await person.say("/start")
+    await person.find_button("🚀")
+    await person.say("@durov")
+    told = await person.wait_text("This is the sandbox")
+    assert "can't add @durov" in told["text"] and "Check the name" not in told["text"]
+    offered = [name for name in ("@ppb_demo_science", "@ppb_demo_travel", "@ppb_demo_dengi") if name in told["text"]]
+    assert offered == ["@ppb_demo_science", "@ppb_demo_travel", "@ppb_demo_dengi"], told["text"]
+    assert "@ppb_demo_tech" not in told["text"], "a default channel is no news"
+    await person.say("@ppb_demo_science")
+    await person.wait_text("✅ @ppb_demo_science added")
+
+
+async def test_a_default_channel_can_leave_the_feed_and_come_back(harness: Harness, new_id) -> None:
+    person = harness.person(new_id())
+    await train(harness, person)
+    await person.say("/menu")
+    await person.tap("My channels")
+    listing = await person.wait_text("Your channels")
+    assert "❌ Remove @ppb_demo_kino" in buttons(listing), buttons(listing)
+    await person.tap("❌ Remove @ppb_demo_kino")
+    await wait_for(lambda: _without(harness, person.user_id, "ppb_demo_kino"), 15, "the channel unlinked")
+    await harness.api("POST", f"/users/{person.user_id}/training", {})  # a new training: defaults linked
+    started = await harness.api("GET", f"/users/{person.user_id}/training?limit=100")
+    assert started["total"] > 0
+    kino = {post["channel_username"] for post in started["posts"]}
+    assert "ppb_demo_kino" not in kino, "a removed default channel is not linked again by a new training"
+    assert await _without(harness, person.user_id, "ppb_demo_kino")
+    await person.say("@ppb_demo_kino")
+    await person.wait_text("✅ @ppb_demo_kino is one of the channels everyone gets")
+    assert not await _without(harness, person.user_id, "ppb_demo_kino"), "asked for again: back in the feed"
+
+
+async def _without(harness: Harness, telegram_id: int, name: str) -> bool:
+    channels = (await harness.api("GET", f"/users/{telegram_id}/channels"))["channels"]
+    return name not in {channel["username"] for channel in channels}
+
+
 TOPICS = {
     "dead_like": ("Garden", ["Tomatoes love a sunny wall", "Prune roses after the last frost", "Compost needs air and water",
                              "Plant garlic cloves in October", "Slugs hate copper tape round the beds"]),

@@ -123,9 +123,13 @@ async def start(store: Store, users: UserMachine, telegram_id: int, refs: Sequen
 
 
 async def default_refs(store: Store, user_id: int, configured: Sequence[ChannelRef]) -> list[ChannelRef]:
-    """The default channels (configured, then marked in the store), then the person's own
-    channels marked for training."""
+    """The default channels (configured, then marked in the store) but those the person
+    removed, then the person's own channels marked for training."""
     refs = await channels.defaults(store, configured)
+    dropped = await store.dropped_channel_ids(user_id)
+    if dropped:
+        gone = {row["username"] or row["telegram_id"] for row in await store.find_channels(refs) if row["id"] in dropped}
+        refs = [ref for ref in refs if ref.key not in gone]
     for channel in await store.list_user_channels(user_id):
         if channel["is_for_training"]:
             refs.append(ChannelRef(username=channel["username"]) if channel["username"]
