@@ -188,3 +188,30 @@ async def _new_closing(person, known: list[tuple[int, str]]) -> tuple[int, str] 
         if "📰 More posts" in buttons(message) or "seen everything" in text:
             return (message["message_id"], text) if (message["message_id"], text) not in known[-1:] else None
     return None
+
+
+async def test_a_smaller_training_total_is_said_why(feedy: Harness, new_id) -> None:
+    """Four 👎 in a row settle a channel: its other posts leave the set, and every card from
+    then on says so, so "Post N of M" shrinking is no mystery."""
+    person = feedy.person(new_id())
+    await person.say("/start")
+    await person.find_button("🚀")
+    await feedy.api("POST", f"/users/{person.user_id}/training", {"posts_per_channel": 10})
+    await person.say("/start")
+    card = await person.wait_text("Post 1 of 21 · ")
+    markets = garden = 0
+    while markets < 4:  # Markets 👎 each time; Garden 👍 and 👎 in turn, Weather ⏩: neither settles
+        if "· Markets" in card["text"]:
+            label, markets = "👎", markets + 1
+        elif "· Garden" in card["text"]:
+            label, garden = ("👍" if garden % 2 == 0 else "👎"), garden + 1
+        else:
+            label = "⏩"
+        number = int(card["text"].split("Post ", 1)[1].split(" ", 1)[0])
+        await person.press(card["message_id"], next(
+            b["callback_data"] for row in card["reply_markup"]["inline_keyboard"] for b in row if b["text"] == label))
+        card = await person.wait_text(f"Post {number + 1} of ")
+    assert f"Post {number + 1} of 15 · " in card["text"], card["text"]
+    assert "⏭ 6 posts of Markets left out: your verdict there is clear." in card["text"]
+    state = await feedy.api("GET", f"/users/{person.user_id}/training")
+    assert (state["total"], state["skipped"], state["settled"]) == (15, 6, ["Markets"])

@@ -328,3 +328,23 @@ def test_inside_telegram_it_uses_the_webapp_object(browser: Browser, server: Ser
         screenshot(page, "miniapp-in-telegram")
     finally:
         context.close()
+
+
+def test_a_channel_whose_verdict_is_clear_leaves_the_deck_and_the_app_says_why(page: Page, server: Server) -> None:
+    """Four 👍 in a row settle the one channel: its two other cards, dealt already, are not
+    rated, the total follows the server (4 / 4, never 5 / 5), and the app says why."""
+    user = open_app(page, server, language="ru")
+    expect(page.locator("#app")).to_have_attribute("data-state", "ready")
+    expect(page.locator("[data-role=progress-label]")).to_have_text("0 / 6")
+    expect(page.locator("[data-role=skipped]")).to_be_hidden()
+    for _ in range(4):
+        top_card_id(page)
+        page.click("[data-action=like]")
+    expect(page.locator("#app")).to_have_attribute("data-state", "empty")
+    expect(page.locator("[data-role=progress-label]")).to_have_text("4 / 4")
+    expect(page.locator("[data-role=skipped]")).to_have_text(
+        "Пропускаю 2 поста из <i>Mini</i> & Co: твоё мнение там уже понятно.")
+    expect(page.locator("[data-role=empty-text]")).to_have_text("Обучение завершено. Ваша лента готова.")
+    screenshot(page, "miniapp-settled-ru")
+    wait_until(lambda: len(ratings(server, user)) == 4, 10, "the four ratings, and no more")
+    assert sorted(ratings(server, user)) == sorted(server.post_ids[:4])

@@ -135,7 +135,8 @@ class LocalPpb:
 
     @_held
     async def rate(self, telegram_id: int, post_id: int, kind: str) -> Reply:
-        return await self.core.rate(telegram_id, post_id, _enum(InteractionType, kind, "interaction_type"))
+        row = await self.core.rate(telegram_id, post_id, _enum(InteractionType, kind, "interaction_type"))
+        return {key: value for key, value in row.items() if key != "training"}  # as POST /posts/interactions
 
     @_held
     async def train(self, telegram_id: int) -> Reply:

@@ -14,10 +14,10 @@ from ppb.store.queries import Store
 
 async def rate(store: Store, users: UserMachine, ranker: Ranker, telegram_id: int, post_id: int,
                kind: InteractionType) -> Row:
+    """The stored rating; during a training, with `training`: where it stands now."""
     row = await store.rate(telegram_id, post_id, kind)
     status = row.get("user_status")
     if status == UserStatus.TRAINING:
-        await training.after_rating(store, users, ranker, telegram_id)
-    else:
-        await returned(users, telegram_id, status, "rating")
+        return {**row, "training": await training.after_rating(store, users, ranker, telegram_id)}
+    await returned(users, telegram_id, status, "rating")
     return row

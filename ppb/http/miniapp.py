@@ -72,6 +72,23 @@ class MiniAppPosts(Out):
     status: str | None = None  # the user's status (training: the chat shows the same progress)
     can_finish: bool = False  # training: enough ratings to finish now
     finished: bool = False  # training: no training is going on (done, or never started)
+    skipped: int = 0  # training: unrated posts left out, their channel's verdict being clear
+    settled: list[str] = []  # training: those channels' titles
+
+
+class MiniAppProgress(Out):
+    """A training after a rating: its numbers, and what left it (a channel's verdict is clear)."""
+
+    total: int
+    done: int
+    finished: bool
+    skipped: int  # unrated posts left out, not in `total`
+    settled: list[str]  # the titles of their channels
+    dropped: list[int]  # those posts' ids: cards the app no longer deals
+
+
+class MiniAppRated(InteractionOut):
+    training: MiniAppProgress | None = None  # during a training
 
 
 class MiniAppAbout(Out):
@@ -144,7 +161,13 @@ def _training_posts(state: TrainingState, limit: int) -> MiniAppPosts:
     return MiniAppPosts(
         mode="training", posts=[_card(row) for row in state.cards[:limit]], total=state.total, done=state.done,
         status=state.status, can_finish=state.can_finish, finished=not state.active,
+        skipped=len(state.skipped), settled=state.settled,
     )
+
+
+def _progress(state: TrainingState) -> MiniAppProgress:
+    return MiniAppProgress(total=state.total, done=state.done, finished=not state.active, skipped=len(state.skipped),
+                           settled=state.settled, dropped=[int(row["id"]) for row in state.skipped])
 
 
 # routes --------------------------------------------------------------------------------
@@ -185,7 +208,8 @@ async def rate(request: Request) -> Response:
     body = await parse_body(request, MiniAppRate)
     await _user_row(request, who)
     row = await core_of(request).rate(who.id, body.post_id, body.interaction_type)
-    return reply(InteractionOut.model_validate(row))
+    progress = _progress(row["training"]) if row.get("training") is not None else None
+    return reply(MiniAppRated.model_validate({**row, "training": progress}))
 
 
 async def get_rules(request: Request) -> Response:

@@ -90,7 +90,7 @@ OPERATIONS: list[Operation] = [
     Operation("POST", f"{API}/cmd/join", "Join a channel so its new posts arrive (202 when a FloodWait queued it)", commands.JoinRequest, commands.JoinOut, errors=(400, 401, 404, 422, 503), extra={202: "Queued behind a FloodWait; Retry-After says how long"}),
     Operation("GET", f"{API}/miniapp/me", "The Mini App's user (from initData), registered on first visit", None, miniapp.MiniAppUser, errors=(401, 503), auth="MiniApp"),
     Operation("GET", f"{API}/miniapp/posts", "Cards to rate: ?mode=training|feed&limit=N", None, miniapp.MiniAppPosts, errors=(401, 422, 503), auth="MiniApp"),
-    Operation("POST", f"{API}/miniapp/interactions", "Rate a post as the initData's user (re-sending is harmless)", miniapp.MiniAppRate, s.InteractionOut, errors=(400, 401, 404, 422, 503), auth="MiniApp"),
+    Operation("POST", f"{API}/miniapp/interactions", "Rate a post as the initData's user (re-sending is harmless)", miniapp.MiniAppRate, miniapp.MiniAppRated, errors=(400, 401, 404, 422, 503), auth="MiniApp"),
     Operation("POST", f"{API}/miniapp/training/finish", "Finish training now as the initData's user: fits the model, completes the training", None, miniapp.MiniAppPosts, errors=(401, 404, 503), auth="MiniApp"),
     Operation("GET", f"{API}/miniapp/rules", "The initData's user's delivery rules (the settings tab)", None, rules.RulesOut, errors=(401, 503), auth="MiniApp"),
     Operation("PATCH", f"{API}/miniapp/rules", "Change some of the initData's user's delivery rules", rules.RulesIn, rules.RulesOut, errors=(400, 401, 422, 503), auth="MiniApp"),

@@ -47,7 +47,8 @@
   const RETRY_MS = [500, 1000, 2000, 4000];
 
   class RatingQueue {
-    /** `onChange(state)` hears {pending, offline, authFailed, sent} after every change. */
+    /** `onChange(state)` hears {pending, offline, authFailed, sent, answer} after every change
+        (`answer`: the server's answer to the rating just sent, with the training's progress). */
     constructor(api, userKey, onChange) {
       this.api = api;
       this.key = "ppb:queue:" + userKey;
@@ -81,8 +82,8 @@
       return this.flush();
     }
 
-    notify(sent) {
-      this.onChange({ pending: this.items().length, offline: this.offline, authFailed: this.authFailed, sent });
+    notify(sent, answer) {
+      this.onChange({ pending: this.items().length, offline: this.offline, authFailed: this.authFailed, sent, answer });
     }
 
     /** Send what waits, oldest first; one run at a time. */
@@ -100,8 +101,9 @@
       for (;;) {
         const [item] = this.items();
         if (!item) { this.offline = false; this.attempt = 0; this.notify(); return; }
+        let answer = null;
         try {
-          await this.api.call("POST", "interactions", { post_id: item.post_id, interaction_type: item.interaction_type });
+          answer = await this.api.call("POST", "interactions", { post_id: item.post_id, interaction_type: item.interaction_type });
         } catch (error) {
           if (error instanceof Offline) { this.retryLater(); return; }
           if (error instanceof AuthError) { this.authFailed = true; this.notify(); return; }
@@ -110,7 +112,7 @@
         this.save(this.items().filter((kept) => !(kept.post_id === item.post_id && kept.queued_at === item.queued_at)));
         this.offline = false;
         this.attempt = 0;
-        this.notify(item);
+        this.notify(item, answer);
       }
     }
 

@@ -49,6 +49,10 @@
       set_mute: "Muted words (comma-separated): a post with one is never shown",
       set_hide_ads: "Hide ads",
       set_save: "Save",
+      skipped: {
+        one: "{count} post of {channels} left out: your verdict there is clear.",
+        other: "{count} posts of {channels} left out: your verdict there is clear.",
+      },
       set_saved: "Saved.",
       set_failed: "Not saved. Check the fields and try again.",
       set_failed_offline: "Not saved: there is no connection. Try again in a moment.",
@@ -110,6 +114,11 @@
       set_mute: "Скрытые слова (через запятую): пост с таким словом не покажется",
       set_hide_ads: "Скрывать рекламу",
       set_save: "Сохранить",
+      skipped: {
+        one: "Пропускаю {count} пост из {channels}: твоё мнение там уже понятно.",
+        few: "Пропускаю {count} поста из {channels}: твоё мнение там уже понятно.",
+        many: "Пропускаю {count} постов из {channels}: твоё мнение там уже понятно.",
+      },
       set_saved: "Сохранено.",
       set_failed: "Не сохранено. Проверь поля и попробуй ещё раз.",
       set_failed_offline: "Не сохранено: нет связи. Попробуй чуть позже.",
@@ -154,7 +163,14 @@
     return text.replace(/\{(\w+)\}/g, (_, name) => String(values?.[name] ?? ""));
   }
 
+  /** A text with a count, in the form the language's plural rules choose (1 пост, 3 поста, 5 постов). */
+  function tn(key, count, values) {
+    const forms = TEXTS[language][key] ?? TEXTS.en[key];
+    const form = forms[new Intl.PluralRules(language).select(count)] ?? forms.other ?? forms.many;
+    return form.replace(/\{(\w+)\}/g, (_, name) => String(name === "count" ? count : values?.[name] ?? ""));
+  }
+
   window.PPB = Object.assign(window.PPB || {}, {
-    t, setLanguage, pickLanguage, language: () => language,
+    t, tn, setLanguage, pickLanguage, language: () => language,
   });
 })();

@@ -14,6 +14,7 @@ from typing import Any
 from aiogram import F, Router, html
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import Menu, TrainAction, TrainRate
@@ -69,11 +70,19 @@ async def show_card(chat_id: int, api: Ppb, messages: MessageManager, webapp_url
     channel = post.get("channel_title") or post.get("channel_username") or ""
     head = _("📊 Post {number} of {total} · {channel}").format(
         number=state["done"] + 1, total=state["total"], channel=html.quote(channel))
+    if state.get("skipped"):  # why the total is smaller than the set was
+        head += "\n" + skipped_text(state["skipped"], state.get("settled") or [])
     text = f"{head}\n\n{post_body(post, TEXT_LIMIT)}"
     if note:
         text = f"<i>{note}</i>\n\n{text}"
     markup = menus.training_card(post["id"], state["can_finish"], webapp_url)
     await messages.send_system(chat_id, text, markup, at_bottom=at_bottom)
+
+
+def skipped_text(count: int, channels: list[str]) -> str:
+    return ngettext("⏭ {count} post of {channels} left out: your verdict there is clear.",
+                    "⏭ {count} posts of {channels} left out: your verdict there is clear.", count).format(
+        count=count, channels=html.quote(", ".join(channels)))
 
 
 async def show_done(chat_id: int, messages: MessageManager, state: dict[str, Any], *,
