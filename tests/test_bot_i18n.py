@@ -84,3 +84,38 @@ def test_russian_differs_from_english_and_i18n_serves_both() -> None:
     assert all(english[key] == key for key in english)
     assert sum(russian[key] != key for key in russian) >= len(russian) - 2
     assert i18n.gettext("🔁 Retrain", locale="ru") == "🔁 Переобучить"
+
+
+FORMAL = re.compile(r"\b(?:вы|вас|вам|вами|ваш\w*)\b|\b\w+(?:йте|ьте|ите)\b", re.IGNORECASE)
+"""The polite plural (вы, ваш…, откройте, загляните): PPB says ты to a person everywhere."""
+
+
+def russian_texts() -> list[str]:
+    """Every Russian text a person reads: the bot's catalogue and the Mini App's."""
+    texts: list[str] = []
+    for value in catalog("ru").values():
+        texts += [value] if isinstance(value, str) else list(value)
+    source = (BOT.parent / "miniapp" / "i18n.js").read_text()
+    texts += re.findall(r'"([^"]*[а-яё][^"]*)"', source[source.index("    ru: {"):])
+    return texts
+
+
+def test_russian_says_ty_everywhere_never_vy() -> None:
+    formal = {match.group(0): text for text in russian_texts() for match in FORMAL.finditer(text)}
+    assert formal == {}, f"formal address in: {formal}"
+
+
+@pytest.mark.parametrize(("n", "said"), [(1, "Я учёл 1 оценку."), (3, "Я учёл 3 оценки."), (5, "Я учёл 5 оценок."),
+                                         (21, "Я учёл 21 оценку.")])
+def test_counts_are_written_as_a_person_would(n: int, said: str) -> None:
+    i18n = build_i18n()
+    text = i18n.gettext("✅ Training complete! I learned from {count} rating.",
+                        "✅ Training complete! I learned from {count} ratings.", n, locale="ru").format(count=n)
+    assert text.endswith(said)
+
+
+def test_no_count_hides_behind_a_genitive_label() -> None:
+    """Not "Я учёл оценок: 5" or "ждут: 3": a count stands in the sentence, in its plural form."""
+    awkward = [text for text in russian_texts()
+               if re.search(r"(?:оценок|постов|каналов|бонусных|ждут): \{", text, re.IGNORECASE)]
+    assert awkward == []

@@ -344,7 +344,7 @@ def test_a_channel_whose_verdict_is_clear_leaves_the_deck_and_the_app_says_why(p
     expect(page.locator("[data-role=progress-label]")).to_have_text("4 / 4")
     expect(page.locator("[data-role=skipped]")).to_have_text(
         "Пропускаю 2 поста из <i>Mini</i> & Co: твоё мнение там уже понятно.")
-    expect(page.locator("[data-role=empty-text]")).to_have_text("Обучение завершено. Ваша лента готова.")
+    expect(page.locator("[data-role=empty-text]")).to_have_text("Обучение завершено. Твоя лента готова.")
     screenshot(page, "miniapp-settled-ru")
     wait_until(lambda: len(ratings(server, user)) == 4, 10, "the four ratings, and no more")
     assert sorted(ratings(server, user)) == sorted(server.post_ids[:4])

@@ -287,7 +287,7 @@
     const offline = state.queue.offline || state.fromCache;
     root.dataset.offline = String(offline);
     $("offline").hidden = !offline;
-    $("offline").textContent = t("offline", { count: state.queue.pending });
+    $("offline").textContent = tn("offline", state.queue.pending);
 
     const empty = root.dataset.state === "empty";
     $("empty").hidden = !empty;

@@ -8,6 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from ppb.bot.handlers.start import register
 from ppb.bot.handlers.training import begin_training
@@ -49,9 +50,9 @@ async def ask_for_channel(query: CallbackQuery, api: Ppb, messages: MessageManag
 
 
 def limit_text(settings: Settings) -> str:
-    return _("You already have {limit} bonus channels, the most I can follow for you.").format(
-        limit=settings.max_bonus_channels
-    )
+    limit = settings.max_bonus_channels
+    return ngettext("You already have {limit} bonus channel, the most I can follow for you.",
+                    "You already have {limit} bonus channels, the most I can follow for you.", limit).format(limit=limit)
 
 
 @router.message(F.text.regexp(CHANNEL_TEXT))

@@ -87,7 +87,9 @@ def skipped_text(count: int, channels: list[str]) -> str:
 
 async def show_done(chat_id: int, messages: MessageManager, state: dict[str, Any], *,
                     at_bottom: bool = False, note: str | None = None) -> None:
-    text = _("✅ Training complete! I learned from {count} ratings.").format(count=state.get("ratings_count") or 0)
+    count = state.get("ratings_count") or 0
+    text = ngettext("✅ Training complete! I learned from {count} rating.",
+                    "✅ Training complete! I learned from {count} ratings.", count).format(count=count)
     if note:
         text = f"<i>{note}</i>\n\n{text}"
     await messages.transition_to_system(chat_id, text, menus.trained(), at_bottom=at_bottom)
