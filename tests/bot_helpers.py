@@ -156,19 +156,31 @@ async def running_bot(settings: Any, api_key: str, *, over_http: bool = False, s
         base_url=base, headers={"X-API-Key": api_key}, timeout=30
     ) as client:
         core = None if over_http else app.state.services.core
-        bot_app = build_bot_app(settings, core=core, retry_outage_s=15.0, **bot_options)
-        await bot_app.prepare()
-        polling = asyncio.create_task(
-            bot_app.dispatcher.start_polling(bot_app.bot, handle_signals=False, close_bot_session=False,
-                                             polling_timeout=5)
-        )
         try:
-            yield Harness(base, settings, app, bot_app, client)
+            async with polling_bot(settings, core, **bot_options) as bot_app:
+                yield Harness(base, settings, app, bot_app, client)
         finally:
-            await bot_app.dispatcher.stop_polling()
-            await polling
-            await bot_app.close()
             await app.state.sandbox.close()
+
+
+@contextlib.asynccontextmanager
+async def polling_bot(settings: Any, core: Any, **bot_options: Any) -> AsyncIterator[Any]:
+    """One run of the bot process: built, polling in this loop, then stopped and closed (a
+    second one after it is the bot restarted, with nothing of the first in memory)."""
+    from ppb.compose import build_bot_app
+
+    bot_app = build_bot_app(settings, core=core, retry_outage_s=15.0, **bot_options)
+    await bot_app.prepare()
+    polling = asyncio.create_task(
+        bot_app.dispatcher.start_polling(bot_app.bot, handle_signals=False, close_bot_session=False,
+                                         polling_timeout=5)
+    )
+    try:
+        yield bot_app
+    finally:
+        await bot_app.dispatcher.stop_polling()
+        await polling
+        await bot_app.close()
 
 
 def buttons(message: dict[str, Any]) -> list[str]:

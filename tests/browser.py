@@ -46,9 +46,12 @@ def launch_chromium() -> Iterator[Browser]:
 
 
 @contextlib.contextmanager
-def watched_page(browser: Browser, width: int = 420, height: int = 760) -> Iterator[Page]:
-    """A fresh page (its own context); fails the test if a script on it threw."""
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
+def watched_page(browser: Browser, width: int = 420, height: int = 760,
+                 timezone_id: str | None = None) -> Iterator[Page]:
+    """A fresh page (its own context, in the device time zone `timezone_id` if given); fails
+    the test if a script on it threw."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US",
+                                  **({"timezone_id": timezone_id} if timezone_id else {}))
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

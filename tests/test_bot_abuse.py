@@ -86,6 +86,16 @@ async def test_a_flood_gets_one_polite_reply_and_costs_nothing(rig: Harness, new
     assert len(menus) == 1, texts  # two updates passed; /start twice edits the one menu
 
 
+async def test_the_flood_notice_speaks_the_language_the_person_chose(rig: Harness, new_id) -> None:
+    """Telegram says English, the person chose Russian (stored in their profile): Russian."""
+    person = rig.person(new_id(), language_code="en")
+    await rig.api("POST", "/users/", {"telegram_id": person.user_id, "first_name": "Ann", "language": "ru"})
+    await say_and_handle(rig, person, *["/start"] * 5)
+    texts = [m["text"] or "" for m in await person.bot_messages()]
+    assert sum("слишком быстро" in text for text in texts) == 1, texts
+    assert not any("too fast" in text for text in texts), texts
+
+
 async def test_the_bonus_limit_is_checked_before_the_scraper_joins(rig: Harness, new_id) -> None:
     stand: TelegramStand = rig.stand  # type: ignore[attr-defined]
     bare = new_id()

@@ -15,7 +15,12 @@ CATALOGS = sorted(LOCALES.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
 
 
 def _messages(catalog: object) -> dict[object, object]:
-    return {message.id: message.string for message in catalog if message.id}  # type: ignore[attr-defined]
+    return {_text(message.id): _text(message.string) for message in catalog if message.id}  # type: ignore[attr-defined]
+
+
+def _text(value: object) -> object:
+    """A plural message's id and strings come as a tuple from a .po and a list from a .mo."""
+    return value if isinstance(value, str) else tuple(value)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("po", CATALOGS, ids=[po.parent.parent.name for po in CATALOGS])

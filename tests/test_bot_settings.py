@@ -45,20 +45,52 @@ async def test_settings_change_in_the_chat_and_a_wrong_value_is_explained(harnes
     await person.say("Crypto, футбол")
     await person.wait_text("Muted words: Crypto, футбол")
     await person.tap("🌍 Time zone")
-    await person.wait_text("Send your time zone")
+    await person.wait_text("Send your city or country")
     await person.say("Mars/Olympus")
-    wrong = await person.wait_text("That didn't work")
-    assert "unknown time zone" in wrong["text"]
-    await person.say("Europe/Moscow")
+    wrong = await person.wait_text("I don't know the place “Mars/Olympus”")
+    assert "for example Moscow" in wrong["text"] and "Value error" not in wrong["text"]
+    await person.say("Moscow")
     await person.wait_text("Time zone: Europe/Moscow")
     await person.tap("🌙 Quiet hours")
     await person.wait_text("Send your quiet hours")
-    await person.say("22:30-07:00")
+    await person.say("late at night")
+    wrong = await person.wait_text("I couldn't read “late at night” as quiet hours")
+    assert "for example 23:00-08:00" in wrong["text"] and "HH:MM" not in wrong["text"]
+    await person.say("22:30 - 7")
     await person.wait_text("Quiet hours: 22:30–07:00")
     rules = await harness.api("GET", f"/users/{person.user_id}/rules")
     assert rules == {"delivery": "live", "digest": "daily", "digest_time": "09:00", "timezone": "Europe/Moscow",
                      "quiet_start": "22:30", "quiet_end": "07:00", "mute_words": ["Crypto", "футбол"],
                      "hide_ads": True}
+
+
+async def test_a_russian_reader_gets_russian_sentences_and_a_place_by_its_russian_name(
+        harness: Harness, new_id) -> None:
+    person = harness.person(new_id(), "Оля", language_code="ru")
+    await person.say("/start")
+    await person.wait_text("Привет, Оля")
+    await person.say("/settings")
+    await person.tap("🕘 Время дайджеста")
+    await person.wait_text("Пришли время дайджеста")
+    await person.say("утром")
+    wrong = await person.wait_text("Не понял время «утром»")
+    assert "например 09:00" in wrong["text"]
+    await person.say("7.30")
+    await person.wait_text("каждый день в 07:30")
+    await person.tap("🌍 Часовой пояс")
+    await person.wait_text("Пришли свой город или страну")
+    await person.say("Россия")
+    several = await person.wait_text("несколько часовых поясов")
+    assert "«Россия»" in several["text"] and "Москва" in several["text"], several["text"]
+    await person.say("Москва")
+    await person.wait_text("Часовой пояс: Europe/Moscow")
+    await person.tap("🔇 Скрытые слова")
+    await person.wait_text("Пришли слова")
+    await person.say("x" * 70)
+    wrong = await person.wait_text("В каждом скрытом слове")
+    assert "64" in wrong["text"] and "characters" not in wrong["text"]
+    rules = await harness.api("GET", f"/users/{person.user_id}/rules")
+    assert rules["digest_time"] == "07:30" and rules["timezone"] == "Europe/Moscow"
 
 
 async def test_export_sends_a_json_document_and_delete_erases_after_confirming(harness: Harness, new_id) -> None:

@@ -6,12 +6,14 @@ hold; each (person, post) is delivered once; the digest sends the best waiting p
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import numpy as np
 
 from ppb.core import rules as core_rules
-from ppb.core.delivery import Caps, digest_pass, last_slot, on_arrival, story_key
+from ppb.actors.delivery import Deliverer
+from ppb.core.delivery import Caps, digest_due, digest_pass, last_slot, on_arrival, story_key
 from ppb.domain.rules import DigestMode, Rules
 from ppb.http.services import Services
 from ppb.ranking.live import NEVER, live_threshold
@@ -83,6 +85,24 @@ def test_cross_posts_share_a_story_and_digest_slots_follow_the_time_zone() -> No
     assert last_slot(Rules(digest=DigestMode.OFF), now) is None
 
 
+def test_a_first_digest_waits_for_the_chosen_time_and_never_comes_in_quiet_hours() -> None:
+    """The reported case: defaults (09:00, quiet 23:00-08:00), posts waiting since 06:30 and
+    no digest yet; at 06:41 yesterday's 09:00 must not count."""
+    moscow = ZoneInfo("Europe/Moscow")
+    rules = Rules(timezone="Europe/Moscow")
+    waiting_since = datetime(2024, 3, 2, 6, 30, tzinfo=moscow)
+    assert not digest_due(rules, datetime(2024, 3, 2, 6, 41, tzinfo=moscow), None, waiting_since)
+    assert not digest_due(rules, datetime(2024, 3, 2, 8, 59, tzinfo=moscow), None, waiting_since)
+    assert digest_due(rules, datetime(2024, 3, 2, 9, 0, tzinfo=moscow), None, waiting_since)
+    sent = datetime(2024, 3, 2, 9, 0, 30, tzinfo=moscow)
+    assert not digest_due(rules, datetime(2024, 3, 2, 15, 0, tzinfo=moscow), sent, waiting_since)
+    early = Rules(timezone="Europe/Moscow", digest_time=time(7, 0))  # a digest time inside quiet hours
+    assert not digest_due(early, datetime(2024, 3, 2, 7, 0, tzinfo=moscow), None, waiting_since - timedelta(hours=9))
+    assert digest_due(early, datetime(2024, 3, 2, 8, 0, tzinfo=moscow), None, waiting_since - timedelta(hours=9))
+    twice = Rules(timezone="Europe/Moscow", digest=DigestMode.TWICE)
+    assert digest_due(twice, datetime(2024, 3, 2, 21, 5, tzinfo=moscow), sent, datetime(2024, 3, 2, 12, 0, tzinfo=moscow))
+
+
 async def test_on_topic_is_pushed_off_topic_waits_and_nothing_is_delivered_twice(
         api: httpx.AsyncClient, services: Services, new_id) -> None:
     telegram_id, channel = await trained_person(api, new_id, likes=TECH, dislikes=FOOD)
@@ -102,11 +122,12 @@ async def test_on_topic_is_pushed_off_topic_waits_and_nothing_is_delivered_twice
     assert again.pushed == 0 and again.scored == 0, "each (person, post) once"
     assert tech in await services.store.chat_post_ids(user_id), "a pushed post is never in the feed again"
 
-    digest = await digest_pass(services.store, Caps(), now.replace(hour=23, minute=59))
+    evening = now.replace(hour=23, minute=59) + timedelta(days=1)  # a digest time (09:00) after the arrival
+    digest = await digest_pass(services.store, Caps(), evening)
     assert digest.queued >= 1
     sent = [m for m in await services.store.outbox_of(user_id) if m["kind"] == "digest"]
     assert [[p["id"] for p in m["payload"]["posts"]] for m in sent] == [[food]]
-    later = await digest_pass(services.store, Caps(), now.replace(hour=23, minute=59))
+    later = await digest_pass(services.store, Caps(), evening)
     assert not [m for m in await services.store.outbox_of(user_id) if m["kind"] == "digest"][1:], later
 
 
@@ -139,3 +160,35 @@ async def test_quiet_hours_caps_muted_words_and_the_mode_hold(
     report = await on_arrival(store, services.scoring, digest_only, Caps(), now)
     assert report.pushed == 0 and report.waiting == 1
     assert len([m for m in await store.outbox_of(user_id) if m["kind"] == "push"]) == 1
+
+
+async def test_the_deliverer_sends_a_first_digest_at_the_chosen_time_outside_quiet_hours(
+        api: httpx.AsyncClient, services: Services, new_id) -> None:
+    """Through the store with the deliverer's clock in the test's hand: nothing before the
+    digest time, nothing in quiet hours, then one digest."""
+    telegram_id, channel = await trained_person(api, new_id, likes=TECH, dislikes=FOOD)
+    store = services.store
+    user_id = await store.user_id(telegram_id)
+    arrived = datetime.now(UTC)
+    slot = (arrived + timedelta(hours=2)).replace(second=0, microsecond=0)
+    await core_rules.update(store, user_id, {
+        "timezone": "UTC", "digest_time": slot.time(),
+        "quiet_start": (slot - timedelta(minutes=30)).time(), "quiet_end": (slot + timedelta(hours=1)).time()})
+    food = await new_posts(api, channel, ["Recipe: a lemon tart with butter, sugar, eggs and a crisp crust"], 600)
+    report = await on_arrival(store, services.scoring, food, Caps(), arrived)
+    assert report.waiting == 1 and report.pushed == 0
+    clock = {"now": arrived + timedelta(minutes=1)}
+    deliverer = Deliverer(store, services.scoring, Caps(), clock=lambda: clock["now"])
+
+    async def digests() -> list[dict]:
+        await deliverer.digests()
+        return [m for m in await store.outbox_of(user_id) if m["kind"] == "digest"]
+
+    assert await digests() == [], "yesterday's digest time is not a reason to send one now"
+    clock["now"] = slot
+    assert await digests() == [], "the digest time came, but inside quiet hours"
+    clock["now"] = slot + timedelta(hours=1)
+    sent = await digests()
+    assert [[p["id"] for p in m["payload"]["posts"]] for m in sent] == [food]
+    clock["now"] = slot + timedelta(hours=3)
+    assert len(await digests()) == 1, "one digest per digest time"

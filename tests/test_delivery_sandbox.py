@@ -63,7 +63,9 @@ async def test_an_on_topic_post_is_pushed_within_seconds_and_an_off_topic_one_co
     bot = build_bot(settings, harness.base, wait_out_floods=False)
     sender = BotOutboxSender(bot, build_registry(settings), build_i18n())
     outbox = Outbox(store, sender, Pace(rate=30, per_chat_s=1.0, idle_s=0.1))
-    deliverer = Deliverer(store, Scoring.from_settings(store, settings), caps(settings))
+    ahead = {"by": timedelta(0)}  # the deliverer's clock, moved forward to the digest time below
+    deliverer = Deliverer(store, Scoring.from_settings(store, settings), caps(settings),
+                          clock=lambda: datetime.now(UTC) + ahead["by"])
     tasks = [asyncio.create_task(outbox.run()), asyncio.create_task(deliverer.run(0.2, 3600))]
     try:
         before = len(await person.bot_messages())
@@ -83,10 +85,13 @@ async def test_an_on_topic_post_is_pushed_within_seconds_and_an_off_topic_one_co
         assert not any("chocolate cake" in text for text in texts), "off-topic: not pushed"
 
         user_id = await store.user_id(person.user_id)
-        await core_rules.update(store, user_id, {"digest_time": datetime.now(UTC).replace(second=0, microsecond=0).time()})
+        digest_at = (datetime.now(UTC) + timedelta(minutes=2)).replace(second=0, microsecond=0)
+        await core_rules.update(store, user_id, {"digest_time": digest_at.time()})
+        assert (await deliverer.digests()).queued == 0, "the first digest waits for its time"
+        ahead["by"] = digest_at - datetime.now(UTC) + timedelta(seconds=1)
         report = await deliverer.digests()
         assert report.queued == 1 and report.posts == 1
-        digest = await person.wait_text("Your digest", deadline_s=20)
+        digest = await person.wait_text("Your digest: 1 new post for you", deadline_s=20)
         assert "chocolate cake" in digest["text"] and "Go 1.22" not in digest["text"]
         assert f"https://t.me/{username}/101" in str(digest["entities"]) or username in digest["text"]
         assert buttons(digest) == ["1 👍", "1 👎"]

@@ -68,6 +68,23 @@ async def test_stored_language_wins_over_telegrams(api: httpx.AsyncClient, setti
     assert response.json()["ui_language"] == "ru"
 
 
+async def test_the_settings_tab_finds_a_zone_by_place_in_the_readers_language(
+        api: httpx.AsyncClient, settings: Settings, new_id) -> None:
+    telegram_id = new_id()
+    headers = tma(settings, tg_user(telegram_id, "uk"))
+    moscow = await send_without_api_key(api, "GET", f"{MINIAPP}/timezones?q=Moscow", headers=headers)
+    assert moscow.status_code == 200, moscow.text
+    assert moscow.json() == {"zones": [{"zone": "Europe/Moscow", "city": "Москва"}]}
+    russia = (await send_without_api_key(api, "GET", f"{MINIAPP}/timezones?q=Россия", headers=headers)).json()
+    assert len(russia["zones"]) > 3 and {"zone": "Europe/Moscow", "city": "Москва"} in russia["zones"]
+    nowhere = await send_without_api_key(api, "GET", f"{MINIAPP}/timezones?q=Mars", headers=headers)
+    assert nowhere.json() == {"zones": []}
+    missing = await send_without_api_key(api, "GET", f"{MINIAPP}/timezones", headers=headers)
+    assert missing.status_code == 422 and "q" in missing.json()["detail"]
+    anonymous = await send_without_api_key(api, "GET", f"{MINIAPP}/timezones?q=Moscow")
+    assert anonymous.status_code == 401
+
+
 def forged(settings: Settings, telegram_id: int) -> dict[str, str]:
     init_data = sign_init_data("123456789:" + "x" * 35, tg_user(telegram_id))
     return {"Authorization": f"tma {init_data}"}

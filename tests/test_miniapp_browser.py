@@ -273,18 +273,20 @@ def test_a_server_error_keeps_the_rating_until_it_is_stored(page: Page, server: 
 
 @pytest.mark.parametrize(
     ("language", "like", "progress_word"),
-    [("en", "Like", "Training"), ("ru", "Нравится", "Обучение")],
-    ids=["english", "russian"],
+    [("en", "Like", "Training"), ("ru", "Нравится", "Обучение"), ("uk", "Нравится", "Обучение")],
+    ids=["english", "russian", "ukrainian-reads-russian"],
 )
 def test_speaks_the_users_language(page: Page, server: Server, language: str, like: str, progress_word: str) -> None:
-    open_app(page, server, language=language)
+    user = open_app(page, server, language=language)
     expect(page.locator("#app")).to_have_attribute("data-state", "ready")
-    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.locator("html")).to_have_attribute("lang", "en" if language == "en" else "ru")
     expect(page.locator("[data-action=like]")).to_contain_text(like)
     expect(page.locator("[data-mode=training]")).to_have_text(progress_word)
     page.click("[data-action=skip]")
     expect(page.locator(".card[data-top] .badge")).to_have_text("Photo" if language == "en" else "Фото")
     screenshot(page, f"miniapp-{language}")
+    if language == "uk":  # the stored language decides from then on, by the same rule
+        wait_until(lambda: _stored_language(server, user) == "uk", 10, "the reader's language stored")
 
 
 FAKE_TELEGRAM = """
@@ -328,3 +330,29 @@ def test_inside_telegram_it_uses_the_webapp_object(browser: Browser, server: Ser
         screenshot(page, "miniapp-in-telegram")
     finally:
         context.close()
+
+
+def test_a_channel_whose_verdict_is_clear_leaves_the_deck_and_the_app_says_why(page: Page, server: Server) -> None:
+    """Four 👍 in a row settle the one channel: its two other cards, dealt already, are not
+    rated, the total follows the server (4 / 4, never 5 / 5), and the app says why."""
+    user = open_app(page, server, language="ru")
+    expect(page.locator("#app")).to_have_attribute("data-state", "ready")
+    expect(page.locator("[data-role=progress-label]")).to_have_text("0 / 6")
+    expect(page.locator("[data-role=skipped]")).to_be_hidden()
+    for _ in range(4):
+        top_card_id(page)
+        page.click("[data-action=like]")
+    expect(page.locator("#app")).to_have_attribute("data-state", "empty")
+    expect(page.locator("[data-role=progress-label]")).to_have_text("4 / 4")
+    expect(page.locator("[data-role=skipped]")).to_have_text(
+        "Пропускаю 2 поста из <i>Mini</i> & Co: твоё мнение там уже понятно.")
+    expect(page.locator("[data-role=empty-text]")).to_have_text("Обучение завершено. Твоя лента готова.")
+    screenshot(page, "miniapp-settled-ru")
+    wait_until(lambda: len(ratings(server, user)) == 4, 10, "the four ratings, and no more")
+    assert sorted(ratings(server, user)) == sorted(server.post_ids[:4])
+
+
+def _stored_language(server: Server, telegram_id: int) -> str | None:
+    with sqlite3.connect(server.database) as connection:
+        row = connection.execute("SELECT language FROM users WHERE telegram_id = ?", (telegram_id,)).fetchone()
+    return row[0] if row else None

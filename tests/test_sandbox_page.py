@@ -7,7 +7,9 @@ a thread of their own (its own loop). Screenshots land in artifacts/sandbox-page
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -111,3 +113,21 @@ def test_markup_in_messages_is_shown_as_text(page: Page, running: Running) -> No
     assert page.locator('.msg.bot .text a[data-entity=text_link]', has_text="tg").get_attribute("href") is None
     expect(page.locator(".msg.bot .text", has_text="🚀 link")).to_have_text("🚀 link tg s")
     screenshot(page, "sandbox-page-markup")
+
+
+def test_a_document_the_bot_sends_is_shown_and_opens(page: Page, running: Running) -> None:
+    """/export in the web chat: the file shows with its name and size, and a tap saves it."""
+    send(page, "/start")
+    expect(page.locator(".msg.bot", has_text="Hi, Ann")).to_have_count(1, timeout=15_000)
+    send(page, "/export")
+    card = page.locator(".msg.bot", has_text="Your data").locator("a.document")
+    expect(card).to_have_count(1, timeout=15_000)
+    expect(card.locator(".name")).to_have_text("ppb-my-data.json")
+    expect(card.locator(".size")).to_contain_text("B")
+    screenshot(page, "sandbox-page-document")
+    with page.expect_download() as saving:
+        card.click()
+    saved = saving.value
+    assert saved.suggested_filename == "ppb-my-data.json"
+    document = json.loads(Path(saved.path()).read_text())
+    assert document["format"] == "ppb-export/1" and document["user"]["telegram_id"] == user_of(page)

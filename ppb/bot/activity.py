@@ -16,6 +16,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 
+from ppb.bot.languages import Languages
 from ppb.core.ppb import Ppb
 from ppb.domain.errors import DomainError, Unavailable
 from ppb.domain.status import UserEvent
@@ -25,8 +26,10 @@ REMEMBERED = 100_000
 
 
 class ActivityMiddleware(BaseMiddleware):
-    def __init__(self, api: Ppb, every: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, api: Ppb, every: float, languages: Languages | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._api = api
+        self._languages = languages
         self._every = every
         self._clock = clock
         self._reported: OrderedDict[int, float] = OrderedDict()
@@ -48,7 +51,7 @@ class ActivityMiddleware(BaseMiddleware):
         if last is not None and now - last < self._every:
             return
         try:
-            await self._api.event(telegram_id, UserEvent.ACTIVITY, {"via": "bot"})
+            user = await self._api.event(telegram_id, UserEvent.ACTIVITY, {"via": "bot"})
         except DomainError as error:
             if error.status_code != 404:  # 404: not registered yet (/start does that)
                 log.warning("activity of %s not recorded: %s", telegram_id, error)
@@ -56,6 +59,8 @@ class ActivityMiddleware(BaseMiddleware):
         except Unavailable as error:  # the update goes on; its own calls will apologise
             log.warning("activity of %s not recorded: %s", telegram_id, error)
             return
+        if self._languages is not None:  # the stored language, fresh, for the same call
+            self._languages.learn(user)
         self._reported[telegram_id] = now
         self._reported.move_to_end(telegram_id)
         while len(self._reported) > REMEMBERED:

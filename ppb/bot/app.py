@@ -21,6 +21,7 @@ from ppb.bot.api import api_base_url
 from ppb.bot.chat_order import ChatOrder
 from ppb.bot.handlers import get_routers
 from ppb.bot.i18n import LocaleMiddleware, build_i18n
+from ppb.bot.languages import Languages
 from ppb.bot.measure import UpdateMetrics
 from ppb.bot.messages import MessageManager, Registry
 from ppb.bot.retry import RetryMiddleware
@@ -160,14 +161,17 @@ def build_bot_app(
     dispatcher = Dispatcher(storage=build_storage(settings) if storage is None else storage)
     i18n = build_i18n()
     throttle = Throttle(settings.bot_updates_per_s, settings.bot_burst, settings.bot_cooldown)
+    every = report_every(settings.nudge_after, settings.churn_after)
+    languages = Languages(api, fresh_s=every)  # refreshed by the activity report, as often
     dispatcher.update.outer_middleware(UpdateMetrics())  # every update counted, the dropped ones too
-    dispatcher.update.outer_middleware(ThrottleMiddleware(throttle, i18n))  # first to act: a flood costs nothing
+    dispatcher.update.outer_middleware(ThrottleMiddleware(throttle, i18n, languages))  # first: a flood costs nothing
     dispatcher.update.outer_middleware(ChatOrder())  # then each chat's updates one at a time, in order
-    LocaleMiddleware(i18n).setup(dispatcher)
-    dispatcher.update.outer_middleware(ActivityMiddleware(api, report_every(settings.nudge_after, settings.churn_after)))
+    LocaleMiddleware(i18n, languages).setup(dispatcher)  # after the update's activity report (below)
+    dispatcher.update.outer_middleware(ActivityMiddleware(api, every, languages))
     dispatcher.message.outer_middleware(TypedAnswers())  # a typed command is answered at the bottom
     dispatcher.include_routers(*get_routers())
     dispatcher["api"] = api
+    dispatcher["languages"] = languages
     dispatcher["messages"] = messages
     dispatcher["settings"] = settings
     dispatcher["webapp_url"] = webapp_url(settings, public_base)

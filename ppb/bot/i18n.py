@@ -1,22 +1,21 @@
-"""Texts in English and Russian through aiogram's gettext i18n; the locale a person chose
-is kept in the FSM storage under its own destiny, so clearing a flow keeps it."""
+"""Texts in English and Russian through aiogram's gettext i18n, in the language the person
+reads: their stored one (`users.language`, through `Languages`), else their Telegram's."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
-from ppb.domain.languages import DEFAULT, LANGUAGES, spoken
+from ppb.bot.languages import Languages
+from ppb.domain.languages import DEFAULT, LANGUAGES
 
-__all__ = ["DEFAULT", "LANGUAGES", "LocaleMiddleware", "build_i18n", "from_telegram", "remember_locale"]
+__all__ = ["DEFAULT", "LANGUAGES", "LocaleMiddleware", "build_i18n"]
 
 LOCALES = Path(__file__).parent / "locales"
 DOMAIN = "messages"
-DESTINY = "locale"
 
 
 def compile_catalogs(path: Path = LOCALES) -> list[Path]:
@@ -44,27 +43,15 @@ def build_i18n() -> I18n:
     return I18n(path=LOCALES, default_locale=DEFAULT, domain=DOMAIN)
 
 
-def locale_key(bot_id: int, user_id: int) -> StorageKey:
-    return StorageKey(bot_id=bot_id, chat_id=user_id, user_id=user_id, destiny=DESTINY)
-
-
-def from_telegram(user: User | None) -> str:
-    return spoken(user.language_code if user else None)
-
-
-async def remember_locale(storage: BaseStorage, bot_id: int, user_id: int, locale: str) -> None:
-    await storage.set_data(locale_key(bot_id, user_id), {"locale": locale})
-
-
 class LocaleMiddleware(I18nMiddleware):
-    """The chosen language, else the one Telegram reports for the person."""
+    """The person's language, as `Languages` reads it from the store."""
+
+    def __init__(self, i18n: I18n, languages: Languages) -> None:
+        super().__init__(i18n)
+        self.languages = languages
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         user: User | None = data.get("event_from_user")
-        storage: BaseStorage | None = data.get("fsm_storage")
-        bot = data.get("bot")
-        if user is not None and storage is not None and bot is not None:
-            chosen = (await storage.get_data(locale_key(bot.id, user.id))).get("locale")
-            if chosen in LANGUAGES:
-                return str(chosen)
-        return from_telegram(user)
+        if user is None or user.is_bot:
+            return DEFAULT
+        return await self.languages.of(user)

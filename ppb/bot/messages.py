@@ -110,11 +110,11 @@ class MessageManager:
         return sent.message_id
 
     async def send_onetime(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None,
-                           *, post_id: int | None = None) -> int:
-        """Content that stays (feed posts, with the `post_id` they show): tracked, never
-        deleted by the bot."""
+                           *, post_id: int | None = None, tag: str | None = None) -> int:
+        """Content that stays (feed posts, with the `post_id` they show): tracked (under `tag`,
+        to find it again), never deleted by the bot."""
         sent = await self.bot.send_message(chat_id, text, reply_markup=reply_markup)
-        await self.registry.register(ManagedMessage(chat_id, sent.message_id, MessageType.ONETIME, None, self.clock(),
+        await self.registry.register(ManagedMessage(chat_id, sent.message_id, MessageType.ONETIME, tag, self.clock(),
                                                     post_id=post_id))
         return sent.message_id
 

@@ -9,11 +9,11 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.utils.i18n import I18n
 
-from ppb.bot.i18n import DEFAULT, LANGUAGES
 from ppb.bot.keyboards import menus
 from ppb.bot.messages import Registry
 from ppb.bot.posts import nudge_message
 from ppb.core.ports import Undeliverable
+from ppb.domain.languages import ui_language
 from ppb.domain.messages import ManagedMessage, MessageType
 
 
@@ -30,8 +30,7 @@ class BotNudgeSender:
         self._i18n = i18n
 
     async def send_nudge(self, telegram_id: int, language: str | None, post: dict) -> int:
-        locale = language if language in LANGUAGES else DEFAULT
-        with self._i18n.context(), self._i18n.use_locale(locale):
+        with self._i18n.context(), self._i18n.use_locale(ui_language(language)):
             text, markup = nudge_message(post), menus.feed_post(post["id"])
         try:
             sent = await self._bot.send_message(telegram_id, text, reply_markup=markup)

@@ -12,14 +12,14 @@ from aiogram import Bot, html
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
-from ppb.bot.i18n import DEFAULT, LANGUAGES
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import DigestRate
 from ppb.bot.messages import MessageManager, Registry
 from ppb.bot.posts import nudge_message, post_message, post_url, snippet
 from ppb.core.ports import RetryLater, Undeliverable
+from ppb.domain.languages import ui_language
 from ppb.domain.messages import ManagedMessage, MessageType
 
 DIGEST_SNIPPET = 180
@@ -43,7 +43,9 @@ def preview(post: dict[str, Any]) -> LinkPreviewOptions:
 
 
 def digest_text(posts: list[dict[str, Any]]) -> str:
-    lines = [_("🗞 Your digest: {count} posts since the last one").format(count=len(posts))]
+    count = len(posts)
+    lines = [ngettext("🗞 Your digest: {count} new post for you", "🗞 Your digest: {count} new posts for you",
+                      count).format(count=count)]
     for number, post in enumerate(posts, start=1):
         title = html.quote(post.get("channel_title") or "")
         url = post_url(post)
@@ -89,8 +91,7 @@ class BotOutboxSender:
                 stored = await self._ratings.rating_of(chat_id, int(payload["post_id"]))
                 kind = str(stored["interaction_type"]) if stored is not None else ""
             return await self._mark(chat_id, int(payload["post_id"]), kind)
-        locale = message.get("language") if message.get("language") in LANGUAGES else DEFAULT
-        with self._i18n.context(), self._i18n.use_locale(locale):
+        with self._i18n.context(), self._i18n.use_locale(ui_language(message.get("language"))):
             if message["kind"] == "digest":
                 posts = payload["posts"]
                 text, markup = digest_text(posts), digest_keyboard([int(p["id"]) for p in posts])

@@ -21,7 +21,7 @@ from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from ppb.bot.i18n import from_telegram
+from ppb.bot.languages import Languages
 from ppb.bot.messages import MessageManager
 
 log = logging.getLogger("ppb.bot.throttle")
@@ -79,9 +79,11 @@ class Throttle:
 class ThrottleMiddleware(BaseMiddleware):
     """Outer update middleware: too many updates from one person and the rest are dropped."""
 
-    def __init__(self, throttle: Throttle, i18n: I18n, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, throttle: Throttle, i18n: I18n, languages: Languages,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._throttle = throttle
         self._i18n = i18n
+        self._languages = languages
         self._clock = clock
 
     async def __call__(
@@ -115,7 +117,7 @@ class ThrottleMiddleware(BaseMiddleware):
         the messages that passed before the flood still come, and must not take it away."""
         if bot is None:
             return None
-        with self._i18n.context(), self._i18n.use_locale(from_telegram(user)):
+        with self._i18n.context(), self._i18n.use_locale(self._languages.known(user)):
             text = _("You're sending messages too fast. I'll answer again in {seconds} seconds.").format(
                 seconds=max(1, round(self._throttle.cooldown))
             )

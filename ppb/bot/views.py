@@ -7,6 +7,7 @@ from typing import Any
 from aiogram import html
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from ppb.bot.keyboards import menus
 from ppb.bot.messages import MessageManager
@@ -37,7 +38,8 @@ def menu_view(user: dict[str, Any], webapp_url: str | None,
         return text, menus.welcome()
     if user["status"] == UserStatus.TRAINING:
         done, total = (training or {}).get("done", 0), (training or {}).get("total", 0)
-        text = _("📚 Training: {done} of {total} posts rated.").format(done=done, total=total)
+        text = ngettext("📚 Training: {done} of {total} post rated.", "📚 Training: {done} of {total} posts rated.",
+                        total).format(done=done, total=total)
         if user.get("is_trained"):
             text += "\n" + _("Your feed stays readable until you finish.")
         can_finish = bool((training or {}).get("can_finish"))

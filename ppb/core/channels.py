@@ -39,7 +39,8 @@ async def listed(store: Store, telegram_id: int, configured: Sequence[ChannelNam
 
 
 async def remove(store: Store, telegram_id: int, name: ChannelName) -> None:
-    """Unlink the channel (its posts leave the training set; a bonus slot is freed)."""
+    """Unlink the channel (its posts leave the training set; a bonus slot is freed). A default
+    channel too: it is not linked for the person again until they add it."""
     user_id = await store.user_id(telegram_id)
     channel = await store.get_channel(name)
     if not await store.remove_user_channel(user_id, channel["id"]):

@@ -161,6 +161,17 @@ def last_slot(rules: Rules, now: datetime) -> datetime | None:
     return max(past) if past else None
 
 
+def digest_due(rules: Rules, now: datetime, last_sent: datetime | None, waiting_since: datetime) -> bool:
+    """Whether the person's digest goes out now: one of their digest times has come since the
+    oldest waiting post arrived (and since their last digest), and it is not their quiet hours
+    (then it waits for them to end). So a first digest comes at the chosen time, never at once
+    for a time that passed before anything waited."""
+    slot = last_slot(rules, now)
+    if slot is None or slot <= waiting_since or (last_sent is not None and slot <= last_sent):
+        return False
+    return not in_quiet_hours(rules, now)
+
+
 @dataclass(slots=True)
 class DigestReport:
     due: int = 0
@@ -169,14 +180,13 @@ class DigestReport:
 
 
 async def digest_pass(store: Store, caps: Caps, now: datetime) -> DigestReport:
-    """Queue a digest for everyone whose digest time has come and who has posts waiting."""
+    """Queue a digest for everyone who has posts waiting and whose digest is due (`digest_due`)."""
     report = DigestReport()
     for person in await store.digest_candidates():
         row = person if person.get("delivery") is not None else None
         rules = core_rules.from_row(row)
-        slot = last_slot(rules, now)
         last = person.get("last_digest_at")
-        if slot is None or (last is not None and _aware(last) >= slot):
+        if not digest_due(rules, now, _aware(last) if last is not None else None, _aware(person["waiting_since"])):
             continue
         report.due += 1
         user_id = int(person["user_id"])

@@ -6,7 +6,7 @@ a push, a digest, a nudge: `Store.seen_post_ids`). So the chat never sends a pos
 the Mini App's deck never repeats what the chat sent. Cards the Mini App dealt but the person
 did not rate are not seen (a deck of 50 is not read at once): the deck shows them again, and
 the chat may send them. Posts of a channel the person turned down (at least
-`DISLIKED_AFTER` ratings there, none of them a 👍) come only after every other post, and the
+`DISLIKED_AFTER` 👎 there and no 👍; skips say nothing) come only after every other post, and the
 page says so (`others`), instead of silently filling it.
 """
 
@@ -20,7 +20,7 @@ from ppb.domain.interactions import InteractionType
 from ppb.store.queries import Row, Store
 
 DISLIKED_AFTER = 3
-"""Ratings in a channel, none a like, after which the person is taken to dislike it."""
+"""Dislikes in a channel, and not one like, after which the person is taken to dislike it."""
 LOOKAHEAD = 100
 """Ranked posts looked at beyond those already in the chat."""
 MOST_RANKED = 10_000
@@ -35,13 +35,13 @@ class FeedPage:
 
 
 def disliked_channels(ratings: list[Row]) -> set[Any]:
-    """Channels rated at least `DISLIKED_AFTER` times with not one like."""
+    """Channels with at least `DISLIKED_AFTER` dislikes and not one like (a skip is no verdict)."""
     counts: dict[Any, list[str]] = {}
     for rating in ratings:
         counts.setdefault(rating["channel_id"], []).append(rating["interaction_type"])
     return {
         channel for channel, kinds in counts.items()
-        if len(kinds) >= DISLIKED_AFTER and InteractionType.LIKE.value not in kinds
+        if kinds.count(InteractionType.DISLIKE.value) >= DISLIKED_AFTER and InteractionType.LIKE.value not in kinds
     }
 
 

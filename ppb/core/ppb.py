@@ -135,8 +135,9 @@ class LocalPpb:
 
     @_held
     async def rate(self, telegram_id: int, post_id: int, kind: str, *, if_rated: str | None = None) -> Reply:
-        return await self.core.rate(telegram_id, post_id, _enum(InteractionType, kind, "interaction_type"),
-                                    if_rated=if_rated)
+        row = await self.core.rate(telegram_id, post_id, _enum(InteractionType, kind, "interaction_type"),
+                                   if_rated=if_rated)
+        return {key: value for key, value in row.items() if key != "training"}  # as POST /posts/interactions
 
     @_held
     async def train(self, telegram_id: int) -> Reply:

@@ -27,17 +27,18 @@ MARK = "mark"
 async def rate(store: Store, users: UserMachine, ranker: Ranker, telegram_id: int, post_id: int,
                kind: InteractionType, *, if_rated: str | None = None) -> Row:
     """The stored rating, with `kept` (an earlier one stayed) and, when `if_rated` is given,
-    `previous` (the rating before this call, None for none)."""
+    `previous` (the rating before this call, None for none); during a training, with
+    `training`: where it stands now."""
     previous = await store.rating_of(telegram_id, post_id) if if_rated is not None else None
     before = previous["interaction_type"] if previous is not None else None
     if previous is not None and before not in {if_rated, kind.value, InteractionType.SKIP.value}:
         return {**previous, "previous": before, "kept": True}
     row = await store.rate(telegram_id, post_id, kind)
     status = row.get("user_status")
-    if status == UserStatus.TRAINING:
-        await training.after_rating(store, users, ranker, telegram_id)
-    else:
-        await returned(users, telegram_id, status, "rating")
+    if status == UserStatus.TRAINING:  # where the training stands now, for the client to show
+        state = await training.after_rating(store, users, ranker, telegram_id)
+        return {**row, "previous": before, "kept": False, "training": state}
+    await returned(users, telegram_id, status, "rating")
     return {**row, "previous": before, "kept": False}
 
 

@@ -21,6 +21,7 @@ def with_url(row: dict[str, Any]) -> dict[str, Any]:
 def training_state(state: TrainingState, limit: int) -> dict[str, Any]:
     return {"status": state.status, "is_trained": state.is_trained, "total": state.total, "done": state.done,
             "remaining": state.remaining, "can_finish": state.can_finish, "ratings_count": state.ratings_count,
+            "skipped": len(state.skipped), "settled": state.settled,
             "posts": [with_url(row) for row in state.cards[:limit]]}
 
 

@@ -7,7 +7,8 @@ rating in either client or by "finish now", trains the model and completes train
 
 The trainer stops by itself for a channel whose verdict is clear: once the first
 `SETTLED_AFTER` ratings of a channel in the set agree (all 👍, or all 👎), its other posts
-are dropped from the set. When nothing is left to rate, training completes.
+are left out (`skipped`, which both clients name, so a smaller total is explained). When
+nothing is left to rate, training completes.
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ class TrainingState:
     done: int
     cards: list[Row] = field(default_factory=list)  # still to rate, in order
     ratings_count: int = 0  # ratings the person has made overall
+    skipped: list[Row] = field(default_factory=list)  # left out: their channel's verdict is clear
+
+    @property
+    def settled(self) -> list[str]:
+        """The channels whose other posts were left out, as the person knows them (titles)."""
+        return list(dict.fromkeys(row.get("channel_title") or row.get("channel_username") or "" for row in self.skipped))
 
     @property
     def remaining(self) -> int:
@@ -86,12 +93,13 @@ async def read(store: Store, telegram_id: int) -> TrainingState:
     settled = settled_channels(items)
     rated = [item for item in items if item["rating"] is not None]
     hidden = await post_filter(store, user["id"])  # muted words and ads, as everywhere
-    cards = [item for item in items if item["rating"] is None and item["channel_id"] not in settled
-             and hidden.shows(item)]
+    unrated = [item for item in items if item["rating"] is None and hidden.shows(item)]
+    cards = [item for item in unrated if item["channel_id"] not in settled]
     count = await store.rating_count(user["id"])
     return TrainingState(
         status=user["status"], is_trained=bool(user["is_trained"]), total=len(rated) + len(cards),
         done=len(rated), cards=cards, ratings_count=count,
+        skipped=[item for item in unrated if item["channel_id"] in settled],
     )
 
 
@@ -123,9 +131,13 @@ async def start(store: Store, users: UserMachine, telegram_id: int, refs: Sequen
 
 
 async def default_refs(store: Store, user_id: int, configured: Sequence[ChannelRef]) -> list[ChannelRef]:
-    """The default channels (configured, then marked in the store), then the person's own
-    channels marked for training."""
+    """The default channels (configured, then marked in the store) but those the person
+    removed, then the person's own channels marked for training."""
     refs = await channels.defaults(store, configured)
+    dropped = await store.dropped_channel_ids(user_id)
+    if dropped:
+        gone = {row["username"] or row["telegram_id"] for row in await store.find_channels(refs) if row["id"] in dropped}
+        refs = [ref for ref in refs if ref.key not in gone]
     for channel in await store.list_user_channels(user_id):
         if channel["is_for_training"]:
             refs.append(ChannelRef(username=channel["username"]) if channel["username"]
@@ -150,8 +162,10 @@ async def finish(store: Store, users: UserMachine, trainer: Trainer, telegram_id
     return Finished(bool(count), count, seconds, await read(store, telegram_id))
 
 
-async def after_rating(store: Store, users: UserMachine, trainer: Trainer, telegram_id: int) -> None:
-    """A rating that leaves nothing to rate completes the training (from either client)."""
+async def after_rating(store: Store, users: UserMachine, trainer: Trainer, telegram_id: int) -> TrainingState:
+    """A rating that leaves nothing to rate completes the training (from either client); the
+    training as it stands after the rating."""
     state = await read(store, telegram_id)
     if state.active and state.total and not state.cards:
-        await finish(store, users, trainer, telegram_id)
+        return (await finish(store, users, trainer, telegram_id)).state
+    return state

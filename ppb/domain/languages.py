@@ -1,5 +1,6 @@
-"""The languages PPB speaks, and the one fallback the bot and the Mini App share: a person
-whose Telegram speaks Ukrainian, Belarusian or Kazakh reads Russian; anyone else, English."""
+"""The languages PPB speaks, and the one rule every path uses (the chat, pushes, nudges,
+digests, the Mini App): the person's stored language, else their Telegram's; a person whose
+code is Ukrainian, Belarusian or Kazakh reads Russian; anyone else, English."""
 
 from __future__ import annotations
 

@@ -64,6 +64,26 @@ def check_timezone(name: str) -> str:
     return name
 
 
+_CLOCK = re.compile(r"^(\d{1,2})(?:\s*[:.hч]\s*(\d{2})(?::00)?|(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|h|ч)?$")
+
+
+def read_clock(text: str) -> time | None:
+    """A time of day as people type it: `9:00`, `09:00`, `9.30`, `0930`, `9`, `9pm`; None
+    when it is not one."""
+    match = _CLOCK.match(text.strip().casefold())
+    if match is None:
+        return None
+    hours, minutes = int(match.group(1)), int(match.group(2) or match.group(3) or 0)
+    meridiem = (match.group(4) or "").replace(".", "")
+    if meridiem in {"am", "pm"}:
+        if not 1 <= hours <= 12:
+            return None
+        hours = hours % 12 + (12 if meridiem == "pm" else 0)
+    if hours > 23 or minutes > 59:
+        return None
+    return time(hours, minutes)
+
+
 def normalize(text: str) -> str:
     """Case- and form-insensitive text for matching: NFKC, casefolded, ё as е."""
     return unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")

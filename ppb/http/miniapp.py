@@ -27,6 +27,7 @@ from ppb.core.ratings import UNRATED
 from ppb.core.training import TrainingState
 from ppb.domain.interactions import InteractionType
 from ppb.domain.languages import language_code, ui_language
+from ppb.domain.timezones import city_name, find_timezone
 from ppb.http.body import describe, parse_body, reply
 from ppb.http.miniapp_auth import (
     InitDataError,
@@ -73,10 +74,43 @@ class MiniAppPosts(Out):
     status: str | None = None  # the user's status (training: the chat shows the same progress)
     can_finish: bool = False  # training: enough ratings to finish now
     finished: bool = False  # training: no training is going on (done, or never started)
+    skipped: int = 0  # training: unrated posts left out, their channel's verdict being clear
+    settled: list[str] = []  # training: those channels' titles
+
+
+class MiniAppProgress(Out):
+    """A training after a rating: its numbers, and what left it (a channel's verdict is clear)."""
+
+    total: int
+    done: int
+    finished: bool
+    skipped: int  # unrated posts left out, not in `total`
+    settled: list[str]  # the titles of their channels
+    dropped: list[int]  # those posts' ids: cards the app no longer deals
+
+
+class MiniAppRated(RatingOut):
+    training: MiniAppProgress | None = None  # during a training
 
 
 class MiniAppAbout(Out):
     sandbox_url: str | None = None  # the sandbox's web chat, where the app opens signed in
+
+
+class MiniAppZone(Out):
+    zone: str  # an IANA name, what the rules take
+    city: str  # its city in the person's language
+
+
+class MiniAppZones(Out):
+    """The zones a place names: one, several (a country whose zones keep different times:
+    ask for the city), or none."""
+
+    zones: list[MiniAppZone]
+
+
+class MiniAppZonesQuery(Body):
+    q: Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class MiniAppPostsQuery(Body):
@@ -129,7 +163,13 @@ def _training_posts(state: TrainingState, limit: int) -> MiniAppPosts:
     return MiniAppPosts(
         mode="training", posts=[_card(row) for row in state.cards[:limit]], total=state.total, done=state.done,
         status=state.status, can_finish=state.can_finish, finished=not state.active,
+        skipped=len(state.skipped), settled=state.settled,
     )
+
+
+def _progress(state: TrainingState) -> MiniAppProgress:
+    return MiniAppProgress(total=state.total, done=state.done, finished=not state.active, skipped=len(state.skipped),
+                           settled=state.settled, dropped=[int(row["id"]) for row in state.skipped])
 
 
 # routes --------------------------------------------------------------------------------
@@ -172,7 +212,8 @@ async def rate(request: Request) -> Response:
     # The app shows only cards it holds unrated: a rating made in the chat meanwhile is kept
     # (`kept`, and the app says so); the chat's copy of the post shows this one.
     row = await core_of(request).rate(who.id, body.post_id, body.interaction_type, if_rated=UNRATED, mark_chat=True)
-    return reply(RatingOut.model_validate(row))
+    progress = _progress(row["training"]) if row.get("training") is not None else None
+    return reply(MiniAppRated.model_validate({**row, "training": progress}))
 
 
 async def get_rules(request: Request) -> Response:
@@ -194,6 +235,20 @@ async def patch_rules(request: Request) -> Response:
     user = await _user_row(request, who)
     store = services_of(request).store
     return reply(rules_out(await core_rules.update(store, user["id"], changes_of(body))))
+
+
+async def timezones(request: Request) -> Response:
+    """The settings tab's place finder: `?q=Moscow` (a city, a country, an IANA name, `UTC+3`)."""
+    who = telegram_user(request)
+    try:
+        query = MiniAppZonesQuery.model_validate(dict(request.query_params), strict=False)
+    except ValidationError as error:
+        raise HTTPException(422, describe(error)) from None
+    user = await _user_row(request, who)
+    language = ui_language(user.get("language"), who.language_code)
+    match = find_timezone(query.q)
+    found = (match.zone,) if match.zone is not None else match.choices
+    return reply(MiniAppZones(zones=[MiniAppZone(zone=zone, city=city_name(zone, language)) for zone in found]))
 
 
 async def about(request: Request) -> Response:
@@ -249,4 +304,5 @@ routes = [
     Route("/about", about, methods=["GET"]),
     Route("/rules", get_rules, methods=["GET"]),
     Route("/rules", patch_rules, methods=["PATCH"]),
+    Route("/timezones", timezones, methods=["GET"]),
 ]

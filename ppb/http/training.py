@@ -39,6 +39,8 @@ class TrainingOut(Out):
     remaining: int
     can_finish: bool
     ratings_count: int
+    skipped: int = 0  # unrated posts left out: their channel's verdict is clear (not in `total`)
+    settled: list[str] = []  # those channels' titles, to say why the total is smaller
     posts: list[TrainingCard]
 
 

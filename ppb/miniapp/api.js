@@ -47,8 +47,9 @@
   const RETRY_MS = [500, 1000, 2000, 4000];
 
   class RatingQueue {
-    /** `onChange(state)` hears {pending, offline, authFailed, sent} after every change; `sent`
-        is the rating just sent, with the server's `answer`. */
+    /** `onChange(state)` hears {pending, offline, authFailed, sent, answer} after every change:
+        `sent` is the rating just sent, `answer` the server's answer to it (the stored rating,
+        `kept` when one made in the chat meanwhile stayed, and the training's progress). */
     constructor(api, userKey, onChange) {
       this.api = api;
       this.key = "ppb:queue:" + userKey;
@@ -82,8 +83,8 @@
       return this.flush();
     }
 
-    notify(sent) {
-      this.onChange({ pending: this.items().length, offline: this.offline, authFailed: this.authFailed, sent });
+    notify(sent, answer) {
+      this.onChange({ pending: this.items().length, offline: this.offline, authFailed: this.authFailed, sent, answer });
     }
 
     /** Send what waits, oldest first; one run at a time. */
@@ -112,7 +113,7 @@
         this.save(this.items().filter((kept) => !(kept.post_id === item.post_id && kept.queued_at === item.queued_at)));
         this.offline = false;
         this.attempt = 0;
-        this.notify({ ...item, answer });
+        this.notify({ ...item, answer }, answer);
       }
     }
 

@@ -3,7 +3,7 @@
    formatting format.js rebuilds from whitelisted nodes (never innerHTML). */
 "use strict";
 (function () {
-  const { t, setLanguage, pickLanguage, launch, loadTelegramScript, applyTheme, bridge, Api, RatingQueue, Offline, AuthError, formatted } = window.PPB;
+  const { t, tn, setLanguage, pickLanguage, launch, loadTelegramScript, applyTheme, bridge, Api, RatingQueue, Offline, AuthError, formatted } = window.PPB;
   const VISIBLE = 3;
   const LIMIT = 50;
   const MIN_RATINGS = 5;  // as the server: ratings after which training may be finished early
@@ -28,6 +28,7 @@
     fromCache: false,
     refreshTimer: null,
     queue: { pending: 0, offline: false, authFailed: false },
+    skipped: { count: 0, channels: [] },  // training: posts left out, their channel's verdict being clear
   };
 
   setLanguage(pickLanguage(start.user && start.user.language_code, navigator.language));
@@ -40,6 +41,7 @@
     state.queue = queueState;
     const answer = queueState.sent && queueState.sent.answer;
     if (answer && answer.kept) showKept(answer.interaction_type);
+    if (queueState.answer && queueState.answer.training) applyProgress(queueState.answer.training);
     if (queueState.sent && state.fromCache) refreshDeck();  // the API answers again
     renderChrome();
   });
@@ -108,6 +110,22 @@
   function applyTraining(data) {
     state.canFinish = Boolean(data.can_finish);
     state.finished = Boolean(data.finished);
+    state.skipped = { count: data.skipped || 0, channels: data.settled || [] };
+  }
+
+  /** The server's word after a rating: a channel whose verdict is now clear leaves the deck
+      (its cards are no longer dealt), and the total follows, said why. */
+  function applyProgress(progress) {
+    if (state.mode !== "training") return;
+    const dropped = new Set(progress.dropped || []);
+    const ahead = state.cards.slice(state.index);
+    const kept = ahead.filter((post) => !dropped.has(post.id));
+    state.cards = state.cards.slice(0, state.index).concat(kept);
+    state.total = progress.total;
+    state.done = Math.max(state.done, progress.done);
+    state.finished = Boolean(progress.finished);
+    state.skipped = { count: progress.skipped || 0, channels: progress.settled || [] };
+    if (kept.length !== ahead.length) render(); else renderChrome();
   }
 
   async function loadDeck(mode) {
@@ -276,12 +294,15 @@
     }
     const total = Math.max(state.total, state.done);
     $("progress-label").textContent = t("progress", { done: state.done, total });
+    const skipped = state.mode === "training" ? state.skipped.count : 0;
+    $("skipped").hidden = !skipped;
+    $("skipped").textContent = skipped ? tn("skipped", skipped, { channels: state.skipped.channels.join(", ") }) : "";
     $("progress-bar").style.width = total ? `${Math.round((100 * state.done) / total)}%` : "0%";
 
     const offline = state.queue.offline || state.fromCache;
     root.dataset.offline = String(offline);
     $("offline").hidden = !offline;
-    $("offline").textContent = t("offline", { count: state.queue.pending });
+    $("offline").textContent = tn("offline", state.queue.pending);
 
     const empty = root.dataset.state === "empty";
     $("empty").hidden = !empty;

@@ -11,7 +11,10 @@
       open_post: "Open in Telegram",
       loading: "Loading…",
       progress: "{done} / {total}",
-      offline: "You are offline. Your ratings are saved on this device and will be sent when the connection is back ({count} waiting).",
+      offline: {
+        one: "You are offline. Your ratings are saved on this device and will be sent when the connection is back ({count} waiting).",
+        other: "You are offline. Your ratings are saved on this device and will be sent when the connection is back ({count} waiting).",
+      },
       auth_failed: "Telegram could not confirm who you are. Close the app and open it again from the bot.",
       no_launch: "Open this app from the PPB bot in Telegram.",
       load_failed: "Posts could not be loaded: {detail}",
@@ -49,8 +52,23 @@
       set_mute: "Muted words (comma-separated): a post with one is never shown",
       set_hide_ads: "Hide ads",
       set_save: "Save",
+      skipped: {
+        one: "{count} post of {channels} left out: your verdict there is clear.",
+        other: "{count} posts of {channels} left out: your verdict there is clear.",
+      },
       set_saved: "Saved.",
-      set_failed: "Not saved: {detail}",
+      set_failed: "Not saved. Check the fields and try again.",
+      set_failed_offline: "Not saved: there is no connection. Try again in a moment.",
+      set_load_failed: "Your settings could not be loaded. Try again in a moment.",
+      set_load_offline: "Your settings could not be loaded: there is no connection.",
+      set_zone_hint: "A city, a country or a zone: Moscow, Germany, Europe/Berlin",
+      set_zone_device: "Use this device's time zone: {zone}",
+      set_zone_several: "“{place}” has several time zones. Pick yours:",
+      set_zone_unknown: "I don't know the place “{place}”. Type a big city near you with the same time, or your country, for example Moscow, Almaty or Germany.",
+      set_bad_timezone: "Type your city or country, for example Moscow, Almaty or Germany, or a time zone such as Europe/Berlin.",
+      set_bad_digest_time: "Choose the digest time as hours and minutes, for example 09:00.",
+      set_bad_quiet: "Choose when the quiet hours start and end, for example from 23:00 to 08:00, or turn them off.",
+      set_bad_mute_words: "Each muted word needs a letter or a digit and at most 64 characters, 100 words at most, separated by commas, for example: crypto, football.",
       kept_rating: "You had rated this post {rating} in the chat already: that rating stays.",
     },
     ru: {
@@ -62,13 +80,17 @@
       open_post: "Открыть в Telegram",
       loading: "Загрузка…",
       progress: "{done} / {total}",
-      offline: "Нет связи. Оценки сохранены на этом устройстве и будут отправлены, когда связь вернётся (ждут: {count}).",
-      auth_failed: "Telegram не подтвердил, кто вы. Закройте приложение и откройте его снова из бота.",
-      no_launch: "Откройте это приложение из бота PPB в Telegram.",
+      offline: {
+        one: "Нет связи. Оценки сохранены на этом устройстве и уйдут, когда связь вернётся ({count} оценка ждёт).",
+        few: "Нет связи. Оценки сохранены на этом устройстве и уйдут, когда связь вернётся ({count} оценки ждут).",
+        many: "Нет связи. Оценки сохранены на этом устройстве и уйдут, когда связь вернётся ({count} оценок ждут).",
+      },
+      auth_failed: "Telegram не подтвердил, кто ты. Закрой приложение и открой его снова из бота.",
+      no_launch: "Открой это приложение из бота PPB в Telegram.",
       load_failed: "Не удалось загрузить посты: {detail}",
-      training_done: "Обучение завершено. Ваша лента готова.",
-      training_empty: "Пока нечего оценивать. Добавьте каналы в боте.",
-      feed_empty: "Новых постов пока нет. Загляните позже.",
+      training_done: "Обучение завершено. Твоя лента готова.",
+      training_empty: "Пока нечего оценивать. Добавь каналы в боте.",
+      feed_empty: "Новых постов пока нет. Загляни позже.",
       show_feed: "Открыть ленту",
       reload: "Проверить снова",
       media_text: "Текст",
@@ -80,7 +102,7 @@
       media_poll: "Опрос",
       finish_now: "Завершить обучение",
       finishing: "Обучаю модель…",
-      no_launch_sandbox: "Это песочница: откройте мини-приложение из чата песочницы, там вход выполняется сам.",
+      no_launch_sandbox: "Это песочница: открой мини-приложение из чата песочницы, там вход выполняется сам.",
       open_sandbox: "Открыть чат песочницы",
       mode_settings: "Настройки",
       set_delivery: "Доставка",
@@ -100,9 +122,25 @@
       set_mute: "Скрытые слова (через запятую): пост с таким словом не покажется",
       set_hide_ads: "Скрывать рекламу",
       set_save: "Сохранить",
+      skipped: {
+        one: "Пропускаю {count} пост из {channels}: твоё мнение там уже понятно.",
+        few: "Пропускаю {count} поста из {channels}: твоё мнение там уже понятно.",
+        many: "Пропускаю {count} постов из {channels}: твоё мнение там уже понятно.",
+      },
       set_saved: "Сохранено.",
-      set_failed: "Не сохранено: {detail}",
-      kept_rating: "Вы уже оценили этот пост в чате ({rating}): эта оценка остаётся.",
+      set_failed: "Не сохранено. Проверь поля и попробуй ещё раз.",
+      set_failed_offline: "Не сохранено: нет связи. Попробуй чуть позже.",
+      set_load_failed: "Не удалось загрузить настройки. Попробуй чуть позже.",
+      set_load_offline: "Не удалось загрузить настройки: нет связи.",
+      set_zone_hint: "Город, страна или пояс: Москва, Германия, Europe/Berlin",
+      set_zone_device: "Взять часовой пояс этого устройства: {zone}",
+      set_zone_several: "В «{place}» несколько часовых поясов. Выбери свой:",
+      set_zone_unknown: "Не знаю место «{place}». Напиши крупный город рядом с тобой, где то же время, или свою страну, например Москва, Алматы или Германия.",
+      set_bad_timezone: "Напиши свой город или страну, например Москва, Алматы или Германия, или часовой пояс вроде Europe/Berlin.",
+      set_bad_digest_time: "Укажи время дайджеста в часах и минутах, например 09:00.",
+      set_bad_quiet: "Укажи, когда тихие часы начинаются и заканчиваются, например с 23:00 до 08:00, или выключи их.",
+      set_bad_mute_words: "В каждом скрытом слове нужна буква или цифра и не больше 64 символов, всего не больше 100 слов, через запятую, например: крипта, футбол.",
+      kept_rating: "Ты уже оценил этот пост в чате ({rating}): эта оценка остаётся.",
     },
   };
 
@@ -124,6 +162,9 @@
     for (const node of document.querySelectorAll("[data-i18n]")) {
       node.textContent = t(node.dataset.i18n);
     }
+    for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
+      node.placeholder = t(node.dataset.i18nPlaceholder);
+    }
   }
 
   function t(key, values) {
@@ -131,7 +172,14 @@
     return text.replace(/\{(\w+)\}/g, (_, name) => String(values?.[name] ?? ""));
   }
 
+  /** A text with a count, in the form the language's plural rules choose (1 пост, 3 поста, 5 постов). */
+  function tn(key, count, values) {
+    const forms = TEXTS[language][key] ?? TEXTS.en[key];
+    const form = forms[new Intl.PluralRules(language).select(count)] ?? forms.other ?? forms.many;
+    return form.replace(/\{(\w+)\}/g, (_, name) => String(name === "count" ? count : values?.[name] ?? ""));
+  }
+
   window.PPB = Object.assign(window.PPB || {}, {
-    t, setLanguage, pickLanguage, language: () => language,
+    t, tn, setLanguage, pickLanguage, language: () => language,
   });
 })();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -141,7 +142,9 @@ async def send_document(emulator: Emulator, params: Params) -> Any:
     if payload is None:
         raise bad_request("there is no document in the request")
     caption, entities = _formatted(params, "caption", MAX_CAPTION, required=False)
+    file_name = params.file_names.get(name) or "document"
     document = {"file_id": f"sandbox-document-{uuid.uuid4().hex}", "size": len(payload),
+                "file_name": file_name, "mime_type": mimetypes.guess_type(file_name)[0] or "application/octet-stream",
                 "content": payload.decode("utf-8", "replace")}
     message = emulator.add_bot_message(chat, document=document, caption=caption, entities=entities,
                                        reply_markup=_markup(params))

@@ -61,7 +61,7 @@ class ChatMessage:
     caption: str | None = None
     media_group_id: str | None = None
     edit_date: float | None = None
-    document: dict[str, Any] | None = None  # {"file_id", "size", "content"}: what the person downloads
+    document: dict[str, Any] | None = None  # {"file_id", "size", "file_name", "mime_type", "content"}: what the person downloads
     link_preview: dict[str, Any] | None = None  # the link_preview_options the bot sent
 
     def for_person(self) -> dict[str, Any]:
@@ -101,7 +101,8 @@ class ChatMessage:
                     message["caption_entities"] = self.entities
         if self.document is not None:
             message["document"] = {"file_id": self.document["file_id"], "file_unique_id": self.document["file_id"][-16:],
-                                   "file_size": self.document["size"]}
+                                   "file_size": self.document["size"], "file_name": self.document["file_name"],
+                                   "mime_type": self.document["mime_type"]}
             if self.caption is not None:
                 message["caption"] = self.caption
         if self.media_group_id:

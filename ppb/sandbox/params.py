@@ -14,9 +14,11 @@ from ppb.sandbox.model import bad_request
 class Params:
     """Typed access to parameters that may arrive as JSON values or as form strings."""
 
-    def __init__(self, values: dict[str, Any], files: dict[str, bytes] | None = None) -> None:
+    def __init__(self, values: dict[str, Any], files: dict[str, bytes] | None = None,
+                 file_names: dict[str, str] | None = None) -> None:
         self.values = values
         self.files = {} if files is None else files
+        self.file_names = {} if file_names is None else file_names  # each file's name, as uploaded
 
     def has(self, name: str) -> bool:
         return self.values.get(name) not in (None, "")
@@ -64,6 +66,7 @@ def parse_body(content_type: str, body: bytes, query: str) -> Params:
     """Parameters of a request in any encoding the Bot API accepts."""
     values: dict[str, Any] = dict(parse_qsl(query))
     files: dict[str, bytes] = {}
+    file_names: dict[str, str] = {}
     kind = content_type.split(";")[0].strip().lower()
     if not body:
         pass
@@ -87,6 +90,7 @@ def parse_body(content_type: str, body: bytes, query: str) -> Params:
             payload = part.get_payload(decode=True) or b""
             if part.get_filename():
                 files[str(name)] = payload
+                file_names[str(name)] = str(part.get_filename())
             else:
                 values[str(name)] = payload.decode("utf-8", "replace")
-    return Params(values, files)
+    return Params(values, files, file_names)

@@ -11,7 +11,7 @@ from ppb.domain.channels import ChannelRef, normalize_username
 from ppb.domain.errors import DomainError, NotFound
 from ppb.store.base import Row, StoreBase, _row, _rows, utcnow, writes
 from ppb.store.prepared import Prepared
-from ppb.store.schema import channels, posts, training_items, user_channels, users
+from ppb.store.schema import channels, dropped_channels, posts, training_items, user_channels, users
 
 USER_CHANNEL_IDS = Prepared(
     sa.select(channels.c.id)
@@ -123,6 +123,8 @@ class ChannelQueries(StoreBase):
         a channel the user already has stays as it is (no bonus slot is taken for it)."""
         existing = await self._user_channel(user_id, channel_id)
         async with self.database.transaction():
+            await self.database.execute(dropped_channels.delete().where(  # added again: no longer dropped
+                dropped_channels.c.user_id == user_id, dropped_channels.c.channel_id == channel_id))
             await self.link_channels(user_id, [channel_id], for_training=for_training, bonus=bonus and not existing)
             if bonus and not existing:
                 await self.database.execute(
@@ -158,12 +160,21 @@ class ChannelQueries(StoreBase):
             query = query.where(channels.c.id == channel_id)
         return _rows(await self.database.fetch_all(query))
 
+    async def dropped_channel_ids(self, user_id: int) -> set[int]:
+        """The channels the user removed (and has not added again)."""
+        query = sa.select(dropped_channels.c.channel_id).where(dropped_channels.c.user_id == user_id)
+        return {int(record[0]) for record in await self.database.fetch_all(query)}
+
     @writes
     async def remove_user_channel(self, user_id: int, channel_id: int) -> bool:
+        """Unlink the channel, remembered as dropped (a default one is not linked again)."""
         link = await self._user_channel(user_id, channel_id)
         if link is None:
             return False
         async with self.database.transaction():
+            await self.database.execute(self._insert(dropped_channels).values(
+                user_id=user_id, channel_id=channel_id, created_at=utcnow()).on_conflict_do_nothing(
+                index_elements=[dropped_channels.c.user_id, dropped_channels.c.channel_id]))
             await self.database.execute(
                 user_channels.delete().where(
                     user_channels.c.user_id == user_id, user_channels.c.channel_id == channel_id

@@ -104,11 +104,18 @@ class DeliveryQueries(StoreBase):
         return {(int(row["user_id"]), int(row["post_id"])) for row in rows}
 
     async def digest_candidates(self) -> list[Row]:
-        """People with posts waiting for their digest, with their rules row (None: defaults)."""
-        waiting = sa.select(deliveries.c.user_id).where(deliveries.c.status == "waiting").distinct().subquery()
+        """People with posts waiting for their digest, with their rules row (None: defaults) and
+        `waiting_since`, when the oldest of those posts arrived."""
+        waiting = (
+            sa.select(deliveries.c.user_id,
+                      sa.func.min(deliveries.c.created_at, type_=deliveries.c.created_at.type).label("waiting_since"))
+            .where(deliveries.c.status == "waiting")
+            .group_by(deliveries.c.user_id)
+            .subquery()
+        )
         query = (
             sa.select(users.c.id.label("user_id"), users.c.telegram_id, users.c.language, users.c.status,
-                      *[c for c in user_rules.c if c.name != "user_id"])
+                      waiting.c.waiting_since, *[c for c in user_rules.c if c.name != "user_id"])
             .join(waiting, waiting.c.user_id == users.c.id)
             .outerjoin(user_rules, user_rules.c.user_id == users.c.id)
             .where(users.c.status.in_(DELIVERED_STATUSES))

@@ -57,6 +57,16 @@ user_channels = sa.Table(
     sa.UniqueConstraint("user_id", "channel_id", name="uq_user_channels_user_channel"),
 )
 
+dropped_channels = sa.Table(
+    "dropped_channels",
+    metadata,
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("channel_id", sa.BigInteger, sa.ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+)
+"""Channels a person removed from their feed: a default one is not linked for them again
+until they add it themselves."""
+
 posts = sa.Table(
     "posts",
     metadata,

@@ -4,25 +4,27 @@ short training on it, within a limit; list and remove your channels."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from aiogram import F, Router, html
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
+from ppb.bot.handlers.start import register
 from ppb.bot.handlers.training import begin_training
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import ChannelAction, Menu
+from ppb.bot.languages import Languages
 from ppb.bot.messages import MessageManager
 from ppb.bot.views import menu_view
-from ppb.config import Settings
+from ppb.config import DEMO_USERNAMES, Settings
 from ppb.core.ppb import Ppb
 from ppb.domain.channels import parse_channel
 from ppb.domain.errors import DomainError
 from ppb.domain.errors import Unavailable
-from ppb.domain.status import UserEvent, UserStatus
+from ppb.domain.status import UserStatus
 
 router = Router(name="channels")
 
@@ -52,15 +54,15 @@ async def ask_for_channel(query: CallbackQuery, api: Ppb, messages: MessageManag
 
 
 def limit_text(settings: Settings) -> str:
-    return _("You already have {limit} bonus channels, the most I can follow for you.").format(
-        limit=settings.max_bonus_channels
-    )
+    limit = settings.max_bonus_channels
+    return ngettext("You already have {limit} bonus channel, the most I can follow for you.",
+                    "You already have {limit} bonus channels, the most I can follow for you.", limit).format(limit=limit)
 
 
 @router.message(F.text.regexp(CHANNEL_TEXT))
 @router.message(AddChannel.waiting, F.text)
 async def add_channel(message: Message, api: Ppb, messages: MessageManager, state: FSMContext,
-                      settings: Settings, webapp_url: str | None) -> None:
+                      settings: Settings, languages: Languages, webapp_url: str | None) -> None:
     """`@name` or a t.me link, at any point (as /help promises): confirmed with what follows."""
     chat_id = message.chat.id
     await messages.delete_incoming(chat_id, message.message_id)
@@ -79,19 +81,27 @@ async def add_channel(message: Message, api: Ppb, messages: MessageManager, stat
             chat_id, _("That doesn't look like a channel. Send @username or a t.me/username link."), menus.cancel()
         )
         return
-    user = await register(api, message)
-    if await already_followed(api, settings, chat_id, name):
+    user = await register(api, languages, message)  # a channel may be the first thing sent
+    mine = {(channel.get("username") or "").lower() for channel in await api.channels(chat_id)}
+    if name.lower() in mine:
         await state.set_state(None)
         await messages.send_ephemeral(chat_id, _(
             "You already follow @{name}, so no bonus slot was used. Its posts are in your feed.").format(
             name=html.quote(name)), auto_delete_after=NOTICE_S)
         return
+    if name.lower() in defaults(settings):  # not linked yet, or removed by the person: linked again
+        await state.set_state(None)
+        await relink(api, chat_id, name)
+        await messages.send_ephemeral(chat_id, _(
+            "✅ @{name} is one of the channels everyone gets: it's in your feed, and no bonus slot was used.").format(
+            name=html.quote(name)), auto_delete_after=NOTICE_S)
+        return
     if user["bonus_channels_count"] >= settings.max_bonus_channels:  # before the scraper joins anything
         await messages.send_ephemeral(chat_id, limit_text(settings), menus.cancel())
         return
-    problem = await join(api, name)
+    problem, scraper = await join(api, name)
     if problem is None:
-        problem = await link(api, chat_id, name, settings)
+        problem = await link(api, chat_id, name, settings, mine, scraper=scraper)
     if problem is not None:
         await messages.send_ephemeral(chat_id, problem, menus.cancel())
         return
@@ -115,61 +125,78 @@ async def add_channel(message: Message, api: Ppb, messages: MessageManager, stat
     await messages.send_ephemeral(chat_id, text, auto_delete_after=NOTICE_S)
 
 
-async def register(api: Ppb, message: Message) -> dict[str, Any]:
-    """The person, registered first when a channel is the first thing they send."""
-    person = message.from_user
-    assert person is not None
-    user = await api.register_user(person.id, person.username, person.first_name, person.last_name)
-    if user["status"] == UserStatus.NEW:
-        user = await api.event(person.id, UserEvent.START)
-    return user
+def defaults(settings: Settings) -> set[str]:
+    return {channel.lstrip("@").lower() for channel in settings.effective_default_channels}
 
 
-async def already_followed(api: Ppb, settings: Settings, telegram_id: int, name: str) -> bool:
-    """One of the person's channels already, or a default channel everyone trains on."""
-    defaults = {channel.lstrip("@").lower() for channel in settings.effective_default_channels}
-    mine = {(channel.get("username") or "").lower() for channel in await api.channels(telegram_id)}
-    return name.lower() in defaults | mine
+async def relink(api: Ppb, telegram_id: int, name: str) -> None:
+    """A default channel the person removed, asked for again: linked again (no bonus slot)."""
+    try:
+        await api.add_channel(telegram_id, f"@{name}", bonus=False)
+    except DomainError as error:
+        if error.status_code != 404:  # not stored yet: linked when training starts, as for everyone
+            raise
 
 
-async def join(api: Ppb, name: str) -> str | None:
-    """Have the scraper join the channel; a sentence for the person when that fails."""
+async def join(api: Ppb, name: str) -> tuple[str | None, bool]:
+    """Have the scraper join the channel: a sentence for the person when that fails, and
+    whether a scraper answered at all."""
     try:
         answer = await api.join(f"@{name}")
     except Unavailable:
-        return None  # no scraper (or it is down): channels already stored still work
+        return None, False  # no scraper (or it is down): channels already stored still work
     except DomainError as error:
         if error.status_code == 403:  # the scraper's ChannelPrivate
             return _("@{name} is a private channel, so I can't read it. I can only follow public channels.").format(
-                name=html.quote(name))
+                name=html.quote(name)), True
         if error.status_code in {404, 422}:
-            return unknown(name)
+            return unknown(name), True
         if error.status_code == 409:  # the scraper watches as many channels as it may
-            return _("I can't follow any more new channels right now. Please try again later.")
+            return _("I can't follow any more new channels right now. Please try again later."), True
         raise
     if answer.get("status") == "requested":
         return _("@{name} is private: I asked to join, and can use it once the request is approved.").format(
-            name=html.quote(name))
+            name=html.quote(name)), True
     if answer.get("status") == "flood_wait":
         return _("Telegram asks me to slow down. Please send @{name} again in a few minutes.").format(
-            name=html.quote(name))
-    return None
+            name=html.quote(name)), True
+    return None, True
 
 
-async def link(api: Ppb, telegram_id: int, name: str, settings: Settings) -> str | None:
+async def link(api: Ppb, telegram_id: int, name: str, settings: Settings, mine: set[str], *,
+               scraper: bool) -> str | None:
     try:
         await api.add_channel(telegram_id, f"@{name}", bonus=True)
     except DomainError as error:
         if error.status_code == 409:
             return limit_text(settings)
         if error.status_code in {404, 422}:
-            return unknown(name)
+            return unknown(name) if scraper else unreachable(name, settings, mine)
         raise
     return None
 
 
 def unknown(name: str) -> str:
     return _("I couldn't find @{name}. Check the name: it must be a public channel.").format(name=html.quote(name))
+
+
+def unreachable(name: str, settings: Settings, mine: set[str]) -> str:
+    """No scraper to look the channel up: in the sandbox, the channels it knows; elsewhere,
+    that Telegram cannot be reached now. Never "check the name" for a name that may be right."""
+    quoted = html.quote(name)
+    if not settings.use_sandbox:
+        return _("I can't reach Telegram to look up @{name} right now, so I can only add channels PPB "
+                 "already reads. Please try again later.").format(name=quoted)
+    known = [channel.lstrip("@").lower() for channel in (DEMO_USERNAMES if settings.use_demo_data
+                                                         else settings.effective_default_channels)]
+    addable = [channel for channel in known if channel not in mine and channel not in defaults(settings)]
+    if addable:
+        return _("🧪 This is the sandbox: it can't reach Telegram, so it can't add @{name}. It knows only its "
+                 "demo channels, and you can add these: {channels}.").format(
+            name=quoted, channels=", ".join(f"@{channel}" for channel in addable))
+    return _("🧪 This is the sandbox: it can't reach Telegram, so it can't add @{name}. It knows only its "
+             "demo channels, and your training and feed have them all already: {channels}.").format(
+        name=quoted, channels=", ".join(f"@{channel}" for channel in known))
 
 
 async def channels_view(telegram_id: int, api: Ppb, settings: Settings) -> tuple[str, object]:
@@ -181,7 +208,8 @@ async def channels_view(telegram_id: int, api: Ppb, settings: Settings) -> tuple
         mark = " ⭐" if channel.get("is_bonus") else ""
         lines.append(f"• {html.quote(channel['title'])}{html.quote(name)}{mark}")
     lines.append("")
-    lines.append(_("⭐ a bonus channel. Removing one frees its slot; send @name or a t.me link to add one."))
+    lines.append(_("⭐ a bonus channel: removing one frees its slot. Any channel can leave your feed with ❌; "
+                   "send @name or a t.me link to add one."))
     return "\n".join(lines), menus.my_channels(channels)
 
 

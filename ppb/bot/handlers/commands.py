@@ -7,6 +7,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from ppb.bot.keyboards.callbacks import Menu
 from ppb.bot.messages import MessageManager
@@ -26,6 +27,9 @@ def help_text() -> str:
         "/start: the main menu\n"
         "/feed: your best posts now\n"
         "/status: your progress\n"
+        "/settings: delivery, digest, time zone, quiet hours, muted words, ads\n"
+        "/export: all your data as a file\n"
+        "/delete: delete all your data\n"
         "/reset: start the menu afresh\n"
         "/help: this message\n\n"
         "Send @channel or a t.me link to add a channel of your own."
@@ -57,7 +61,8 @@ async def status(message: Message, api: Ppb, messages: MessageManager, settings:
              bonus=user["bonus_channels_count"], limit=settings.max_bonus_channels)
     if user["status"] == UserStatus.TRAINING:
         training = await api.training_state(message.chat.id)
-        text += "\n" + _("Training: {done} of {total} posts rated").format(done=training["done"], total=training["total"])
+        text += "\n" + ngettext("Training: {done} of {total} post rated", "Training: {done} of {total} posts rated",
+                                 training["total"]).format(done=training["done"], total=training["total"])
     await messages.clear_ephemeral(message.chat.id)
     await messages.send_ephemeral(message.chat.id, text, auto_delete_after=NOTICE_S)
 

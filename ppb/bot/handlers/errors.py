@@ -1,5 +1,5 @@
 """When PPB's API (or its database) is down, or anything fails: a short apology in the
-chat, never silence or a stack trace."""
+chat, never silence or a stack trace; a person an operator blocked is told so plainly."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
 
 from ppb.bot.messages import MessageManager
-from ppb.domain.errors import Unavailable
+from ppb.domain.errors import Blocked, Unavailable
 
 log = logging.getLogger("ppb.bot")
 router = Router(name="errors")
@@ -41,6 +41,14 @@ async def api_down(event: ErrorEvent, bot: Bot, messages: MessageManager) -> Non
     log.warning("PPB API unavailable: %s", event.exception)
     await apologize(event, bot, messages,
                     _("😔 PPB is having trouble right now. Please try again in a minute."))
+
+
+@router.errors(ExceptionTypeFilter(Blocked))
+async def blocked(event: ErrorEvent, bot: Bot, messages: MessageManager) -> None:
+    """An operator blocked the person: said plainly, not as a failure to try again."""
+    await apologize(event, bot, messages, _(
+        "🚫 The people who run this bot have blocked your account, so I can't show you posts. "
+        "If you think this is a mistake, write to them."))
 
 
 @router.errors()

@@ -1,7 +1,7 @@
 """The feed: the best posts for the person as messages that stay, rated in place, with more
 on request. Opening it moves a trained person to `active`; during a retraining the feed
 stays readable. A post already in the chat is never sent again, and when the good posts
-run out the chat says so before the posts of channels the person turned down."""
+run out the chat says so, once, before the posts of channels the person turned down."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import FeedRate, Menu
@@ -19,11 +20,14 @@ from ppb.core.ppb import Ppb
 from ppb.core.ratings import UNRATED
 from ppb.domain.errors import DomainError
 from ppb.domain.interactions import InteractionType
+from ppb.domain.messages import MessageType
 from ppb.domain.status import UserEvent, UserStatus
 
 router = Router(name="feed")
 
 PAGE = 5
+OTHERS_NOTE = "feed:others"
+"""The note before the first post of a channel the person turned down: said once in a chat."""
 
 
 async def may_read(chat_id: int, api: Ppb, messages: MessageManager, webapp_url: str | None) -> bool:
@@ -51,18 +55,22 @@ async def show_feed(chat_id: int, api: Ppb, messages: MessageManager, webapp_url
     await messages.clear_ephemeral(chat_id)
     page = await api.feed_page(chat_id, PAGE)
     posts, others = page["posts"], page["others"]
-    for index, post in enumerate(posts):
-        if post["from_disliked_channel"] and (index == 0 or not posts[index - 1]["from_disliked_channel"]):
+    told = bool(others) and await messages.registry.get_latest(chat_id, MessageType.ONETIME, OTHERS_NOTE) is not None
+    telling = False  # the note before the first post of a turned-down channel, once in the chat
+    for post in posts:
+        if post["from_disliked_channel"] and not told:
             await messages.send_onetime(chat_id, _(
-                "That's all for now from the channels you like: here are a few from other channels."))
+                "That's all for now from the channels you like: here are a few from other channels."), tag=OTHERS_NOTE)
+            told = telling = True
         await messages.send_onetime(chat_id, post_message(post), menus.feed_post(post["id"]), post_id=post["id"])
-    if posts and others < len(posts):
-        text = _("That's {count} posts for you. Rate them to make your feed better.").format(count=len(posts))
-        await messages.send_system(chat_id, text, menus.feed_more(), at_bottom=True)
-    elif posts:
+    if posts and others == len(posts) and telling:
         await messages.send_system(chat_id, _(
             "Those were from channels you rated down. Rate them, add a channel, or come back later."),
             menus.feed_more(), at_bottom=True)
+    elif posts:
+        text = ngettext("That's {count} post for you. Your ratings make your feed better.",
+                        "That's {count} posts for you. Your ratings make your feed better.", len(posts))
+        await messages.send_system(chat_id, text.format(count=len(posts)), menus.feed_more(), at_bottom=True)
     else:
         await messages.send_system(chat_id, _("🎉 You've seen everything for now. Add a channel or come back later."),
                                    menus.main_menu(webapp_url), at_bottom=True)

@@ -1,16 +1,16 @@
-"""Language: 🇬🇧 / 🇷🇺, kept for the person (FSM storage) and in their PPB profile."""
+"""Language: 🇬🇧 / 🇷🇺, stored in the person's profile (`users.language`), which every path reads."""
 
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from ppb.bot.i18n import LANGUAGES, remember_locale
+from ppb.bot.i18n import LANGUAGES
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import Lang, Menu
+from ppb.bot.languages import Languages
 from ppb.bot.messages import MessageManager
 from ppb.bot.views import show_menu
 from ppb.core.ppb import Ppb
@@ -26,9 +26,9 @@ async def choose(query: CallbackQuery, messages: MessageManager) -> None:
 
 @router.callback_query(Lang.filter(F.code.in_(set(LANGUAGES))))
 async def switch(query: CallbackQuery, callback_data: Lang, api: Ppb, messages: MessageManager,
-                 state: FSMContext, i18n: I18n, webapp_url: str | None) -> None:
-    await remember_locale(state.storage, query.bot.id, query.from_user.id, callback_data.code)  # type: ignore[union-attr]
+                 languages: Languages, i18n: I18n, webapp_url: str | None) -> None:
     user = await api.set_language(query.from_user.id, callback_data.code)
+    languages.learn(user)
     i18n.current_locale = callback_data.code
     await query.answer(_("Language: English") if callback_data.code == "en" else _("Language: Russian"))
     await show_menu(messages, query.from_user.id, user, webapp_url, at_bottom=False, api=api)

@@ -1,10 +1,13 @@
 """Settings: the person's own rules (delivery, digest, time zone, quiet hours, muted words,
 hide ads), and their data rights (/export, /delete with a confirmation).
 
-A choice is cycled by tapping its button; a value (a time, a zone, words) is asked for and
-checked by the API, whose 422 says what is wrong."""
+A choice is cycled by tapping its button; a value (a time, a place, words) is asked for and
+read as a person writes it (`9:30`, `Moscow`, `23-8`); what cannot be read gets a sentence
+in the person's language saying what to type, with an example."""
 
 from __future__ import annotations
+
+import re
 
 import orjson
 from aiogram import F, Router, html
@@ -12,14 +15,18 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from ppb.bot.api import ApiClient
-from ppb.bot.i18n import locale_key
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import Menu, SettingAction
+from ppb.bot.languages import Languages
 from ppb.bot.messages import MessageManager
-from ppb.domain.errors import Invalid
+from ppb.core.rules import as_hhmm
+from ppb.domain.errors import Invalid, NotFound
+from ppb.domain.rules import MAX_MUTE_WORD_LENGTH, MAX_MUTE_WORDS, check_mute_words, read_clock
+from ppb.domain.timezones import examples, find_timezone
 
 router = Router(name="settings")
 
@@ -101,11 +108,21 @@ async def cycle(query: CallbackQuery, callback_data: SettingAction, api: ApiClie
 
 
 PROMPTS = {
-    "digest_time": lambda: _("Send the time for your digest as HH:MM, for example 09:00."),
-    "timezone": lambda: _("Send your time zone, for example Europe/Moscow, Asia/Almaty or UTC."),
-    "quiet": lambda: _("Send your quiet hours as HH:MM-HH:MM, for example 23:00-08:00, or \"off\"."),
+    "digest_time": lambda: _("Send the time for your digest, for example 09:00 or 21:30."),
+    "timezone": lambda: _("Send your city or country, for example Moscow, Almaty or Germany "
+                          "(or a time zone such as Europe/Moscow or UTC+3)."),
+    "quiet": lambda: _("Send your quiet hours as two times with a dash, for example 23:00-08:00, or \"off\"."),
     "mute": lambda: _("Send the words to mute, separated by commas (a post with one is never shown), or \"-\" for none."),
 }
+OFF = {"off", "no", "none", "-", "—", "нет", "выкл", "выключить", "отключить"}
+
+
+class Unreadable(Exception):
+    """What the person typed is not a value of the setting; `sentence` says what to type."""
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__(sentence)
+        self.sentence = sentence
 
 
 @router.callback_query(SettingAction.filter(F.key.in_(set(PROMPTS))))
@@ -118,33 +135,63 @@ async def ask_value(query: CallbackQuery, callback_data: SettingAction, messages
     await messages.send_ephemeral(query.from_user.id, PROMPTS[callback_data.key](), menus.cancel())
 
 
-def parse_value(key: str, text: str) -> dict:
-    """The API change a typed value asks for (the API checks it)."""
+def parse_value(key: str, text: str, language: str) -> dict:
+    """The change a typed value asks for, read as a person writes it (`9:30`, `Moscow`,
+    `23-8`); `Unreadable` with a sentence in their language when it is not one."""
     text = text.strip()
+    shown = html.quote(text[:64])
     if key == "digest_time":
-        return {"digest_time": text}
+        clock = read_clock(text)
+        if clock is None:
+            raise Unreadable(_("I couldn't read “{text}” as a time. Send hours and minutes, "
+                               "for example 09:00 or 21:30.").format(text=shown))
+        return {"digest_time": as_hhmm(clock)}
     if key == "timezone":
-        return {"timezone": text}
+        return {"timezone": zone_of(text, shown, language)}
     if key == "quiet":
-        if text.lower() in {"off", "no", "none", "-", "нет", "выкл"}:
+        if text.casefold() in OFF:
             return {"quiet_start": None, "quiet_end": None}
-        start, _dash, end = text.replace("–", "-").replace(" ", "").partition("-")
-        return {"quiet_start": start, "quiet_end": end}
+        start, _dash, end = re.sub(r"\s*(?:[-–—]|\bto\b|\bдо\b)\s*", "-", text.casefold(), count=1).partition("-")
+        start_at, end_at = read_clock(start.removeprefix("с ").removeprefix("from ")), read_clock(end)
+        if start_at is None or end_at is None:
+            raise Unreadable(_("I couldn't read “{text}” as quiet hours. Send two times with a dash, "
+                               "for example 23:00-08:00, or \"off\" for none.").format(text=shown))
+        return {"quiet_start": as_hhmm(start_at), "quiet_end": as_hhmm(end_at)}
     words = [] if text in {"-", "—"} else [word.strip() for word in text.split(",") if word.strip()]
-    return {"mute_words": words}
+    try:
+        return {"mute_words": list(check_mute_words(words))}
+    except ValueError:
+        raise Unreadable(_("Each muted word needs a letter or a digit and at most {length} characters, "
+                           "and there can be {most} at most. Separate them with commas, for example: "
+                           "crypto, football.").format(length=MAX_MUTE_WORD_LENGTH, most=MAX_MUTE_WORDS)) from None
+
+
+def zone_of(text: str, shown: str, language: str) -> str:
+    """The time zone a city, country, IANA name or offset names."""
+    match = find_timezone(text)
+    if match.zone is not None:
+        return match.zone
+    if match.choices:
+        raise Unreadable(_("“{text}” has several time zones. Send your city, for example {cities}.").format(
+            text=shown, cities=", ".join(examples(match.choices, language))))
+    raise Unreadable(_("I don't know the place “{text}”. Send a big city near you with the same time, or your "
+                       "country, for example Moscow, Almaty or Germany.").format(text=shown))
 
 
 @router.message(EditSetting.waiting, F.text)
-async def take_value(message: Message, api: ApiClient, messages: MessageManager, state: FSMContext) -> None:
+async def take_value(message: Message, api: ApiClient, messages: MessageManager, state: FSMContext,
+                     i18n: I18n) -> None:
     chat_id = message.chat.id
     await messages.delete_incoming(chat_id, message.message_id)
     await messages.clear_ephemeral(chat_id)
     key = (await state.get_data()).get("key", "mute")
     try:
-        rules = await api.change_rules(chat_id, **parse_value(key, message.text or ""))
-    except Invalid as error:  # a value the person typed that the rules refuse
-        await messages.send_ephemeral(chat_id, _("That didn't work: {reason}. Try again.").format(
-            reason=html.quote(error.detail)), menus.cancel())
+        rules = await api.change_rules(chat_id, **parse_value(key, message.text or "", i18n.current_locale))
+    except Unreadable as problem:
+        await messages.send_ephemeral(chat_id, problem.sentence, menus.cancel())
+        return
+    except Invalid:  # read, yet refused: the API's reason is for programs; the person gets the prompt
+        await messages.send_ephemeral(chat_id, _("That didn't work.") + " " + PROMPTS[key](), menus.cancel())
         return
     await state.set_state(None)
     await show_settings(chat_id, api, messages, rules)  # clears the prompts: the confirmation follows
@@ -194,13 +241,18 @@ async def delete_button(query: CallbackQuery, messages: MessageManager) -> None:
 
 
 @router.callback_query(SettingAction.filter(F.key == "delete_yes"))
-async def delete_confirmed(query: CallbackQuery, api: ApiClient, messages: MessageManager, state: FSMContext) -> None:
+async def delete_confirmed(query: CallbackQuery, api: ApiClient, messages: MessageManager, state: FSMContext,
+                           languages: Languages) -> None:
     chat_id = query.from_user.id
-    await query.answer()
     await messages.clear_ephemeral(chat_id)
     await messages.drop_system(chat_id)
     await messages.registry.forget(chat_id)  # the chat's registry, in its shard and in Redis
     await state.clear()
-    await state.storage.set_data(locale_key(query.bot.id, chat_id), {})  # type: ignore[union-attr]
-    await api.erase(chat_id)  # every table, and what is left in Redis
+    languages.forget(chat_id)
+    try:
+        await api.erase(chat_id)  # every table, and what is left in Redis
+    except NotFound:  # a second press (or erased elsewhere meanwhile): nothing is left to delete
+        await query.answer(_("Everything about you is deleted already."))
+        return
+    await query.answer()
     await messages.bot.send_message(chat_id, _("✅ Done: everything about you is deleted. Send /start to begin again."))

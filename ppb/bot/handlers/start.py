@@ -13,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from ppb.bot.handlers.training import show_card
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import Menu
+from ppb.bot.languages import Languages
 from ppb.bot.messages import MessageManager
 from ppb.bot.views import show_menu
 from ppb.core.ppb import Ppb
@@ -21,20 +22,23 @@ from ppb.domain.status import UserEvent, UserStatus
 router = Router(name="start")
 
 
-async def register(api: Ppb, message: Message) -> dict[str, Any]:
+async def register(api: Ppb, languages: Languages, message: Message) -> dict[str, Any]:
+    """The person, registered on first sight (a new one moved on to onboarding); `languages`
+    learns they are registered, and stores their Telegram's language at their next update."""
     person = message.from_user
     assert person is not None
     user = await api.register_user(person.id, person.username, person.first_name, person.last_name)
     if user["status"] == UserStatus.NEW:
         user = await api.event(person.id, UserEvent.START)
+    languages.learn(user)
     return user
 
 
 @router.message(CommandStart())
 async def start(message: Message, api: Ppb, messages: MessageManager, state: FSMContext,
-                webapp_url: str | None) -> None:
+                languages: Languages, webapp_url: str | None) -> None:
     """Always answers: the welcome, the card that is next in training, or the main menu."""
-    user = await register(api, message)
+    user = await register(api, languages, message)
     await messages.delete_incoming(message.chat.id, message.message_id)
     await state.set_state(None)  # a prompt left open (add a channel) is over
     if user["status"] == UserStatus.TRAINING:

@@ -14,6 +14,7 @@ from typing import Any
 from aiogram import F, Router, html
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import Menu, TrainAction, TrainRate
@@ -69,6 +70,8 @@ async def show_card(chat_id: int, api: Ppb, messages: MessageManager, webapp_url
     channel = post.get("channel_title") or post.get("channel_username") or ""
     head = _("📊 Post {number} of {total} · {channel}").format(
         number=state["done"] + 1, total=state["total"], channel=html.quote(channel))
+    if state.get("skipped"):  # why the total is smaller than the set was
+        head += "\n" + skipped_text(state["skipped"], state.get("settled") or [])
     text = f"{head}\n\n{post_body(post, TEXT_LIMIT)}"
     if note:
         text = f"<i>{note}</i>\n\n{text}"
@@ -76,9 +79,17 @@ async def show_card(chat_id: int, api: Ppb, messages: MessageManager, webapp_url
     await messages.send_system(chat_id, text, markup, at_bottom=at_bottom)
 
 
+def skipped_text(count: int, channels: list[str]) -> str:
+    return ngettext("⏭ {count} post of {channels} left out: your verdict there is clear.",
+                    "⏭ {count} posts of {channels} left out: your verdict there is clear.", count).format(
+        count=count, channels=html.quote(", ".join(channels)))
+
+
 async def show_done(chat_id: int, messages: MessageManager, state: dict[str, Any], *,
                     at_bottom: bool = False, note: str | None = None) -> None:
-    text = _("✅ Training complete! I learned from {count} ratings.").format(count=state.get("ratings_count") or 0)
+    count = state.get("ratings_count") or 0
+    text = ngettext("✅ Training complete! I learned from {count} rating.",
+                    "✅ Training complete! I learned from {count} ratings.", count).format(count=count)
     if note:
         text = f"<i>{note}</i>\n\n{text}"
     await messages.transition_to_system(chat_id, text, menus.trained(), at_bottom=at_bottom)

@@ -179,7 +179,7 @@ def feed_more() -> InlineKeyboardMarkup:
 def my_channels(channels: list[dict[str, Any]]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for channel in channels:
-        if channel.get("username") and (channel.get("is_bonus") or not channel.get("is_default")):
+        if channel.get("username"):  # any channel, a default one too, may leave the person's feed
             name = channel["username"]
             builder.row(InlineKeyboardButton(
                 text=_("❌ Remove @{name}").format(name=name),

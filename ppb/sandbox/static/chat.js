@@ -170,6 +170,7 @@ function render(chat) {
       photo.textContent = "🖼";
       bubble.appendChild(photo);
     }
+    if (message.document) bubble.appendChild(documentCard(message.document));
     const text = document.createElement("div");
     text.className = "text";
     text.append(...formatted(message.text ?? message.caption ?? "", message.entities));
@@ -189,6 +190,26 @@ function render(chat) {
     lastAnswer = answer.callback_query_id;
     if (answer.text) toast(answer.text);
   }
+}
+
+/** A file the bot sent, as a Telegram client shows it: its name and size, opened by a tap
+    (saved from the bytes the emulator kept; nothing is fetched). */
+function documentCard(file) {
+  const link = document.createElement("a");
+  link.className = "document";
+  link.download = file.file_name || "document";
+  link.href = URL.createObjectURL(new Blob([file.content ?? ""], { type: file.mime_type || "application/octet-stream" }));
+  const icon = document.createElement("span");
+  icon.className = "icon";
+  icon.textContent = "📄";
+  const name = document.createElement("span");
+  name.className = "name";
+  name.textContent = link.download;
+  const size = document.createElement("span");
+  size.className = "size";
+  size.textContent = file.size < 1024 ? `${file.size} B` : `${(file.size / 1024).toFixed(1)} KB`;
+  link.append(icon, name, size);
+  return link;
 }
 
 async function poll() {
