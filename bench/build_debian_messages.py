@@ -87,7 +87,8 @@ def download(packages: list[str], into: Path) -> None:
 
 def catalogues(deb: Path) -> Iterator[tuple[str, str, bytes]]:
     """(language, domain, .mo bytes) of every message catalogue in a .deb."""
-    tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(deb)], check=True, capture_output=True).stdout
+    command = ["dpkg-deb", "--fsys-tarfile", str(deb)]
+    tar = subprocess.run(command, check=True, capture_output=True).stdout
     with tempfile.TemporaryFile() as buffer:
         buffer.write(tar)
         buffer.seek(0)
@@ -293,8 +294,10 @@ def collect(debs: Path) -> list[dict]:
         found = messages(topic, package, deb)
         if package.startswith("libreoffice-l10n-"):
             for row in found:  # one package per language: join them by the English
-                texts = libreoffice.setdefault(row["texts"]["en"], {"topic": topic, "package": "libreoffice-calc", "texts": {}})
-                texts["texts"].update(row["texts"])
+                joined = libreoffice.setdefault(
+                    row["texts"]["en"], {"topic": topic, "package": "libreoffice-calc", "texts": {}}
+                )
+                joined["texts"].update(row["texts"])
         else:
             rows.extend(found)
     rows.extend(libreoffice.values())
@@ -304,7 +307,9 @@ def collect(debs: Path) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--debs", type=Path, help="folder to keep the downloaded .debs in (default: a temporary one)")
+    parser.add_argument(
+        "--debs", type=Path, help="folder to keep the downloaded .debs in (default: a temporary one)"
+    )
     args = parser.parse_args()
     if args.debs:
         args.debs.mkdir(parents=True, exist_ok=True)

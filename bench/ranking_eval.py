@@ -91,7 +91,9 @@ TOPICS = (
 
 def messages_slice(name: str, lang: str, rates: str | None = None) -> Slice:
     """The held-out check's shape: six channels each mixing two topics, people who like three."""
-    return Slice(name, lang, TOPICS, channels=6, per_channel=120, mix=2, liked=3, corpus="messages", rates=rates)
+    return Slice(
+        name, lang, TOPICS, channels=6, per_channel=120, mix=2, liked=3, corpus="messages", rates=rates
+    )
 
 
 SLICES = {
@@ -123,7 +125,10 @@ SLICES = {
         "Russian + English messages, people rate only the Russian ones", "ru+en", rates="ru"
     ),
 }
-GROUPS = {"all": list(SLICES), "msg": [key for key, shape in SLICES.items() if shape.corpus == "messages"]}
+GROUPS = {
+    "all": list(SLICES),
+    "msg": [key for key, shape in SLICES.items() if shape.corpus == "messages"],
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +158,10 @@ def corpus(shape: Slice) -> list[dict[str, Any]]:
 
 def _texts(shape: Slice, row: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
     """(section, {language: text}) of a row in all of the slice's languages, else None."""
-    section, texts = (row["topic"], row["texts"]) if "texts" in row else (row["section"], {row["lang"]: row["text"]})
+    if "texts" in row:
+        section, texts = row["topic"], row["texts"]
+    else:
+        section, texts = row["section"], {row["lang"]: row["text"]}
     if section not in shape.sections or any(lang not in texts for lang in shape.languages):
         return None
     return section, texts
@@ -524,7 +532,10 @@ async def main() -> None:
     parser.add_argument("--seeds", type=int, default=6)
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--embeddings", default="static", help="PPB_EMBEDDINGS of the PPB run")
-    parser.add_argument("--default-only", action="store_true", help="skip the runs without exploration and without the collaborative term")
+    parser.add_argument(
+        "--default-only", action="store_true",
+        help="skip the runs without exploration and without the collaborative term",
+    )
     args = parser.parse_args()
 
     loaded: dict[str, list[dict[str, Any]]] = {}
@@ -556,7 +567,8 @@ async def main() -> None:
         print(table(merged), flush=True)
         if len(shape.languages) > 1:
             print(f"\n{key}, within each language (the first {PAGE} posts of that language):")
-            print(table(merged, [f"{stage}, {lang} posts" for lang in shape.languages for stage in STAGES]), flush=True)
+            views = [f"{stage}, {lang} posts" for lang in shape.languages for stage in STAGES]
+            print(table(merged, views), flush=True)
 
 
 if __name__ == "__main__":
