@@ -498,6 +498,7 @@ class Scoring:
             ids = self._index.ids(missing).tolist()
             texts = await self._store.post_texts(ids)
             semantic, absent = await self._stored_vectors(ids)
+            self._completed_at = time.monotonic()  # the store was just asked: no second look yet
             vectors = await asyncio.to_thread(text.rows, [texts.get(i, "") for i in ids], semantic)
             await asyncio.to_thread(self._put_vectors, generation, missing, vectors, text.model_columns, absent)
             gone = [i for i in ids if i not in texts]
