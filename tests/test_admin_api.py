@@ -211,7 +211,10 @@ async def test_the_channel_list_says_why_a_channel_is_default(api: httpx.AsyncCl
     configured = settings.effective_default_channels[0].lstrip("@")
     listed = (await api.get(f"{ADMIN}/analytics/channels", params={"search": configured})).json()["channels"]
     if not [c for c in listed if c["username"] == configured]:
-        assert (await api.post("/api/v1/channels/", json={"telegram_id": -(10**12 + new_id()), "username": configured,
+        from ppb.scraper.demo import DEMO_CHANNELS  # a demo channel keeps its own id (the demo loads it later)
+
+        telegram_id = {c.username: c.telegram_id for c in DEMO_CHANNELS}.get(configured, -(10**12 + new_id()))
+        assert (await api.post("/api/v1/channels/", json={"telegram_id": telegram_id, "username": configured,
                                                           "title": "Configured"})).status_code == 201
         listed = (await api.get(f"{ADMIN}/analytics/channels", params={"search": configured})).json()["channels"]
     [row] = [c for c in listed if c["username"] == configured]
