@@ -53,6 +53,7 @@ class Embedder:
         self._part, self._parts = part, parts
         self._batch = batch
         self._wake = asyncio.Event()
+        self._stopping = False
         self._after = 0
         self._rescanned = time.monotonic()
         self.embedded = 0
@@ -62,6 +63,12 @@ class Embedder:
         return self._encoder.name
 
     def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        """End `run` after the batch under way (never in the middle of a statement: a
+        connection cancelled mid-query is not given back to its pool)."""
+        self._stopping = True
         self._wake.set()
 
     async def backlog(self) -> int:
@@ -75,7 +82,7 @@ class Embedder:
         if time.monotonic() - self._rescanned >= RESCAN_S:
             self._after, self._rescanned = 0, time.monotonic()
         after_id = self._after
-        while True:
+        while not self._stopping:
             found = await self._store.unembedded_posts(self.model, after_id, self._batch, self._part, self._parts)
             if not found:
                 break
@@ -88,8 +95,8 @@ class Embedder:
         return report
 
     async def run(self, idle_s: float = IDLE_S) -> None:
-        """Catch up forever; a failed pass (the database away) is tried again."""
-        while True:
+        """Catch up until stopped; a failed pass (the database away) is tried again."""
+        while not self._stopping:
             self._wake.clear()
             try:
                 report = await self.catch_up()

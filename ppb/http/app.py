@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from ppb.bot.app import BotApp
 
 
+EMBEDDER_STOP_S = 30.0
+"""How long a stopping app waits for its embedder's batch under way."""
 JSON_PREFIXES = ("/api/", "/sandbox/api/", "/telegram/")
 ONE_TRIP_PATHS = ("/api/v1/posts/interactions",)
 """Routes whose work is one trip to the database, so they hold no connection per request."""
@@ -61,9 +63,13 @@ def build_app(settings: Settings, services: Services, *,
         try:
             yield
         finally:
-            if embedding is not None:
-                embedding.cancel()
-                await asyncio.gather(embedding, return_exceptions=True)
+            if embedding is not None:  # ends after its batch: cancelled mid-query, a connection is lost
+                services.embedder.stop()
+                try:
+                    await asyncio.wait_for(asyncio.shield(embedding), EMBEDDER_STOP_S)
+                except TimeoutError:
+                    embedding.cancel()
+                    await asyncio.gather(embedding, return_exceptions=True)
             await stop_content(services.scraper)
             await services.store.disconnect()
 
