@@ -59,8 +59,12 @@ class Ingress:
 
 
 def port_is_free(host: str, port: int) -> bool:
+    """Whether a server could listen on `host`:`port` now. The test socket binds as servers
+    do (HAProxy, uvicorn, Serve's proxy), with SO_REUSEADDR: connections of an earlier run
+    left in TIME-WAIT do not hold the port, a listener does."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError as error:
