@@ -189,6 +189,20 @@ def stop_all(settings: Settings, started: Started) -> None:
             started.ingress.remove()
 
 
+def up_banner(settings: Settings) -> str:
+    """"PPB is up" with the address, then each thing the server answers at, one a line."""
+    from ppb.http.home import places
+
+    host = f"[{settings.http_host}]" if ":" in settings.http_host else settings.http_host
+    base = f"http://{host}:{settings.http_port}"
+    lines = [f"PPB is up: {base}/ (Ctrl+C stops it)"]
+    found = places(settings)
+    width = max(len(place.name) for place in found) + 1
+    lines += [f"  {place.name + ':':<{width}} {base}{place.path}" + (f" ({place.hint})" if place.hint else "")
+              for place in found]
+    return "\n".join(lines)
+
+
 class Stopping(Exception):
     """A stop signal arrived while PPB was still starting."""
 
@@ -222,7 +236,7 @@ def run_until_signalled(settings: Settings) -> int:
         starting[0] = False
         if started.dashboard_url:
             print(f"Ray dashboard: http://{started.dashboard_url}/", flush=True)
-        print(f"PPB is up: http://{settings.http_host}:{settings.http_port}/ (Ctrl+C stops it)", flush=True)
+        print(up_banner(settings), flush=True)
         stop.wait()
         print("PPB is stopping", flush=True)
         return 0

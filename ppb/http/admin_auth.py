@@ -66,7 +66,8 @@ class AdminAuthMiddleware:
 
     async def _check(self, scope: Scope) -> tuple[Response | None, str | None]:
         if self.api_key is None:
-            return error_response(403, "PPB_API_KEY: not set, so the admin API and the console are closed"), None
+            return error_response(403, "PPB_API_KEY: not set, so the admin API and the console are closed; "
+                                       "set it (in .env, a long random string) and start PPB again"), None
         if scope["path"] == LOGIN_PATH and scope["method"] == "POST":
             return None, None  # the login itself checks the key in its body
         headers = dict(scope["headers"])

@@ -20,6 +20,7 @@ from ppb.http import (
     console,
     data_rights,
     health,
+    home,
     miniapp,
     ml,
     posts,
@@ -71,6 +72,7 @@ def build_app(settings: Settings, services: Services, *,
         protected += ("/sandbox/api/",)  # acting as anyone needs the key off loopback
     app = Starlette(
         routes=[
+            home.home_route(settings),
             *health.routes,
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),

@@ -115,6 +115,8 @@ class JSONBodies:
         if has_body and media_type != "application/json":
             shown = media_type or "none"
             detail = f"Content-Type: application/json is required (got {shown})"
+            if media_type == "application/x-www-form-urlencoded":  # what `curl -d` sends unless told
+                detail += "; with curl, send -H 'Content-Type: application/json' (or use --json)"
             await error_response(415, detail)(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -96,6 +96,7 @@ OPERATIONS: list[Operation] = [
     Operation("PATCH", f"{API}/miniapp/rules", "Change some of the initData's user's delivery rules", rules.RulesIn, rules.RulesOut, errors=(400, 401, 422, 503), auth="MiniApp"),
     Operation("GET", f"{API}/miniapp/about", "What the app shows when opened without launch parameters", None, miniapp.MiniAppAbout, errors=(), public=True),
     *ADMIN_OPERATIONS,
+    Operation("GET", "/", "A page saying what is where on this server (HTML)", errors=(), public=True),
     Operation("GET", "/healthz", "Liveness", public=True),
     Operation("GET", "/favicon.ico", "The app's icon (SVG)", errors=(), public=True),
     Operation("GET", "/readyz", "Readiness: 200 when the API can serve", errors=(503,), public=True),
