@@ -196,10 +196,29 @@ def summed(texts: Iterable[str]) -> str:
         kind, documentation, samples = families[name]
         lines.append(f"# HELP {name} {documentation}")
         lines.append(f"# TYPE {name} {kind}")
-        for (sample_name, labels), value in sorted(samples.items()):
+        for (sample_name, labels), value in sorted(samples.items(), key=lambda item: _sample_order(*item[0])):
             rendered = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
             lines.append(f"{sample_name}{{{rendered}}} {value!r}" if rendered else f"{sample_name} {value!r}")
     return "\n".join(lines) + "\n"
+
+
+HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
+
+
+def _sample_order(sample_name: str, labels: tuple[tuple[str, str], ...]) -> tuple[object, ...]:
+    """The text format's order: a series' samples together, a histogram's buckets in
+    increasing `le` (`+Inf` last, not first as text sorts it), then its sum and count."""
+    le = dict(labels).get("le")
+    series = tuple(item for item in labels if item[0] != "le")
+    kind = next((rank for rank, suffix in enumerate(HISTOGRAM_SUFFIXES) if sample_name.endswith(suffix)), len(HISTOGRAM_SUFFIXES))
+    return (series, kind, _bound(le), sample_name)
+
+
+def _bound(le: str | None) -> float:
+    try:
+        return float(le) if le is not None else 0.0
+    except ValueError:
+        return float("inf")
 
 
 def _escape(value: str) -> str:

@@ -26,6 +26,7 @@ import yaml
 
 from tests.bot_helpers import Person, wait_for
 from tests.conftest import POSTGRES_ADMIN_URL, REDIS_TEST_URL, free_port, repo_root
+from tests.test_metrics import histogram_order_problems
 from ppb.reaper import marked
 from tests.ray_cluster import SERVE, RayCluster, cluster_env
 
@@ -244,6 +245,8 @@ def test_metrics_are_summed_over_two_api_replicas(deployed: Deployed) -> None:
     text = httpx.get(f"{deployed.base}/metrics", timeout=10).text
     assert _series(text, "ppb_bot_updates_total") and _series(text, "ppb_ratings_total", kind="like")
     assert _series(text, "ppb_nudges_total", outcome="nudged")
+    assert _series(text, "ppb_http_request_seconds_bucket", route="/favicon.ico")
+    assert histogram_order_problems(text) == []  # buckets in increasing le, as Prometheus reads them
 
 
 def test_a_node_joins_while_the_shard_counts_change_and_leaves_losing_nothing(deployed: Deployed) -> None:

@@ -47,6 +47,57 @@ def test_series_are_summed_over_processes_and_nodes_and_named_without_rays_prefi
     assert not [name for name, _ in got if not name.startswith("ppb_")]  # Ray's own are left to Ray
 
 
+def ray_agent_histogram(worker: str) -> str:
+    """What a Ray agent exports for one process: two routes' latency histograms, buckets in
+    increasing `le` per series, as Ray writes them."""
+    lines = ["# HELP ray_ppb_http_request_seconds Time to answer an HTTP request",
+             "# TYPE ray_ppb_http_request_seconds histogram"]
+    for route in ("/healthz", "/api/v1/posts/best"):
+        labels = f'WorkerId="{worker}",method="GET",route="{route}"'
+        for index, bound in enumerate([*metrics.LATENCY_BUCKETS, "+Inf"]):
+            lines.append(f'ray_ppb_http_request_seconds_bucket{{{labels},le="{bound}"}} {float(index)}')
+        lines += [f"ray_ppb_http_request_seconds_count{{{labels}}} 14.0",
+                  f"ray_ppb_http_request_seconds_sum{{{labels}}} 0.5"]
+    return "\n".join(lines) + "\n"
+
+
+def histogram_order_problems(text: str) -> list[str]:
+    """Where a page breaks the text format's order for histograms: each series' samples
+    together, its buckets in increasing `le` ending with `+Inf`, then its sum and count."""
+    problems = []
+    for family in text_string_to_metric_families(text):
+        if family.type != "histogram":
+            continue
+        seen: list[tuple] = []
+        bounds: dict[tuple, list[float]] = {}
+        for sample in family.samples:
+            series = tuple(sorted((k, v) for k, v in sample.labels.items() if k != "le"))
+            if seen and seen[-1] != series and series in seen:
+                problems.append(f"{family.name}{dict(series)}: its samples are not together")
+            if not seen or seen[-1] != series:
+                seen.append(series)
+            if sample.name.endswith("_bucket"):
+                if series in bounds and bounds[series][-1] == float("inf"):
+                    problems.append(f"{family.name}{dict(series)}: a bucket after le=+Inf")
+                bounds.setdefault(series, []).append(float(sample.labels["le"]))
+            elif series not in bounds:
+                problems.append(f"{family.name}{dict(series)}: {sample.name} before its buckets")
+        for series, les in bounds.items():
+            if les != sorted(les) or len(set(les)) != len(les) or les[-1] != float("inf"):
+                problems.append(f"{family.name}{dict(series)}: le in the order {les}")
+    return problems
+
+
+def test_histogram_buckets_are_in_increasing_le_as_the_text_format_requires() -> None:
+    page = metrics.summed([ray_agent_histogram("a1"), AGENT_B, ray_agent_histogram("b1")])
+    assert histogram_order_problems(page) == []
+    got = samples(page)
+    healthz = (("method", "GET"), ("route", "/healthz"))
+    assert got[("ppb_http_request_seconds_bucket", (("le", "+Inf"), *healthz))] == 2 * len(metrics.LATENCY_BUCKETS)
+    assert got[("ppb_http_request_seconds_count", healthz)] == 28.0
+    assert histogram_order_problems(metrics.local_text().decode()) == []  # prometheus_client's own page
+
+
 def test_outside_ray_the_process_counts_in_its_own_registry() -> None:
     before = samples(metrics.local_text().decode()).get(("ppb_ratings_total", (("kind", "skip"),)), 0.0)
     metrics.record("ppb_ratings_total", kind="skip")
