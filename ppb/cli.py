@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     logsafe.install()  # no bot token or URL password reaches a log
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("alembic", "httpx"):
+    for noisy in ("alembic", "httpx", "telethon"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     return int(args.run(args))

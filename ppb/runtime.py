@@ -42,6 +42,23 @@ class Started:
     mark: str | None = None
     ingress: Ingress | None = None
     dashboard_url: str | None = None
+    gcs_address: str | None = None
+    """The address of the Ray this process started, for `RAY_ADDRESS=... ppb status`."""
+
+
+def use_ray_token(starting: bool) -> None:
+    """Ray's token authentication, said explicitly unless RAY_AUTH_MODE is set: a Ray this
+    process starts has it (Ray's own default, which it announces with a warning each time),
+    and a cluster this process joins gets the token Ray finds (RAY_AUTH_TOKEN, or the file
+    `ray.init()` writes, ~/.ray/auth_token), also when it is named by address, where Ray
+    would send none; a cluster without token authentication ignores it."""
+    if os.environ.get("RAY_AUTH_MODE") is not None:
+        return
+    from ray._raylet import AuthenticationTokenLoader, Config
+
+    if starting or AuthenticationTokenLoader.instance().has_token(ignore_auth_mode=True):
+        os.environ["RAY_AUTH_MODE"] = "token"
+        Config.initialize("")  # Ray read its config at import: make this process see the mode too
 
 
 def start_ray(settings: Settings, started: Started) -> None:
@@ -69,6 +86,7 @@ def start_ray(settings: Settings, started: Started) -> None:
     # A Ray of our own gets its dashboard (loopback only) unless PPB_RAY_DASHBOARD=0; a
     # joined cluster keeps whatever its operator chose.
     dashboard = {"include_dashboard": settings.ray_dashboard, "dashboard_host": "127.0.0.1"} if started.ray else {}
+    use_ray_token(starting=started.ray)
     try:
         context = ray.init(
             address=settings.ray_address or "local",  # never join some other Ray found on this host
@@ -78,6 +96,8 @@ def start_ray(settings: Settings, started: Started) -> None:
             **dashboard,
         )
         started.dashboard_url = getattr(context, "dashboard_url", None) or None
+        if started.ray:
+            started.gcs_address = context.address_info.get("gcs_address")
     finally:
         if held is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
@@ -189,8 +209,9 @@ def stop_all(settings: Settings, started: Started) -> None:
             started.ingress.remove()
 
 
-def up_banner(settings: Settings) -> str:
-    """"PPB is up" with the address, then each thing the server answers at, one a line."""
+def up_banner(settings: Settings, gcs_address: str | None = None) -> str:
+    """"PPB is up" with the address, then each thing the server answers at, one a line, and
+    the address of the Ray it started (several may run on one host: `auto` finds the newest)."""
     from ppb.http.home import places
 
     host = f"[{settings.http_host}]" if ":" in settings.http_host else settings.http_host
@@ -200,6 +221,8 @@ def up_banner(settings: Settings) -> str:
     width = max(len(place.name) for place in found) + 1
     lines += [f"  {place.name + ':':<{width}} {base}{place.path}" + (f" ({place.hint})" if place.hint else "")
               for place in found]
+    if gcs_address:
+        lines.append(f"  {'Ray:':<{width}} {gcs_address} (RAY_ADDRESS={gcs_address} ppb status)")
     return "\n".join(lines)
 
 
@@ -236,7 +259,7 @@ def run_until_signalled(settings: Settings) -> int:
         starting[0] = False
         if started.dashboard_url:
             print(f"Ray dashboard: http://{started.dashboard_url}/", flush=True)
-        print(up_banner(settings), flush=True)
+        print(up_banner(settings, started.gcs_address), flush=True)
         stop.wait()
         print("PPB is stopping", flush=True)
         return 0

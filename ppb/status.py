@@ -9,6 +9,7 @@ from typing import Any
 from ppb.config import Settings
 
 ASK_TIMEOUT_S = 10.0
+PROBE_TIMEOUT_S = 3.0
 
 
 def _actor(name: str, settings: Settings) -> Any:
@@ -72,6 +73,7 @@ def gather(settings: Settings) -> dict[str, Any]:
         ]
     bot_handle = _actor(bot.NAME, settings)
     scraper = _actor(actor_name(settings), settings) if settings.telethon_session is not None else None
+    targets = metrics_targets()
     return {
         "applications": applications(),
         "parts": keeper,
@@ -80,8 +82,44 @@ def gather(settings: Settings) -> dict[str, Any]:
         "nudger": _ask(_actor(nudger_actor.NAME, settings), "status"),
         "scraper": _ask(scraper, "status"),
         "shards": shards,
-        "metrics_targets": metrics_targets(),
+        "metrics": metrics_addresses(targets),
+        "metrics_targets": targets,
     }
+
+
+def app_metrics_url() -> str | None:
+    """The application's `/metrics` (every process summed) where Serve's HTTP ingress listens;
+    on every interface, this host's loopback reaches it."""
+    from ppb.http.serve import serve_http_bind
+
+    host, port = serve_http_bind()
+    if port is None:
+        return None
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/metrics"
+
+
+def answers(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url, timeout=PROBE_TIMEOUT_S).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def metrics_addresses(targets: list[str]) -> list[dict[str, Any]]:
+    """Where metrics can be read, each tried from here: the application's summed view first,
+    then every node's Ray agent (`ray_ppb_*`, one series per process: what Prometheus scrapes)."""
+    found = []
+    url = app_metrics_url()
+    if url is not None:
+        found.append({"url": url, "what": "the application, summed", "answers": answers(url)})
+    for target in targets:
+        url = f"http://{target}/metrics"
+        found.append({"url": url, "what": "Ray's agent, per process", "answers": answers(url)})
+    return found
 
 
 def render(status: dict[str, Any], now: float | None = None) -> str:
@@ -137,12 +175,17 @@ def render(status: dict[str, Any], now: float | None = None) -> str:
             else:
                 parts.append(f"{kind}-{index}: {shard['active']} keys on node {shard['node'][:8]}")
         lines.append(f"{kind} shards ({len(shards)}): " + "; ".join(parts))
-    lines.append("metrics: " + (", ".join(f"http://{t}/metrics" for t in status["metrics_targets"]) or "none"))
+    shown = [f"{place['url']} ({place['what']}{'' if place['answers'] else '; not answering from here'})"
+             for place in status["metrics"]]
+    lines.append("metrics: " + ("; ".join(shown) or "none"))
     return "\n".join(lines)
 
 
 def connect(settings: Settings) -> None:
     import ray
 
+    from ppb.runtime import use_ray_token
+
+    use_ray_token(starting=False)  # no warning, and a cluster named by address gets the token too
     ray.init(address=settings.ray_address or "auto", namespace=settings.ray_namespace,
              logging_level=logging.WARNING, log_to_driver=False)

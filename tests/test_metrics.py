@@ -132,6 +132,8 @@ def test_status_renders_every_part() -> None:
             "users": [{"index": 0, "active": 3, "node": "abcdef0123456789"}, {"index": 1, "missing": True}],
             "chats": [{"index": 0, "error": "GetTimeoutError"}],
         },
+        "metrics": [{"url": "http://127.0.0.1:8000/metrics", "what": "the application, summed", "answers": True},
+                    {"url": "http://10.0.0.1:8080/metrics", "what": "Ray's agent, per process", "answers": False}],
         "metrics_targets": ["10.0.0.1:8080"],
     }
     assert render(status, now=1012.0).splitlines() == [
@@ -143,7 +145,8 @@ def test_status_renders_every_part() -> None:
         "scraper: none (no TELETHON_SESSION)",
         "users shards (2): users-0: 3 keys on node abcdef01; users-1: missing",
         "chats shards (1): chats-0: not answering",
-        "metrics: http://10.0.0.1:8080/metrics",
+        "metrics: http://127.0.0.1:8000/metrics (the application, summed); "
+        "http://10.0.0.1:8080/metrics (Ray's agent, per process; not answering from here)",
     ]
 
 

@@ -44,6 +44,25 @@ def wait_for(condition, deadline_s: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def check_status_as_printed(log: Path, env: dict[str, str]) -> None:
+    """`RAY_ADDRESS=<printed> ppb status` answers with no warning about Ray's token (the
+    address named explicitly, where Ray sends no token by itself), and every metrics address
+    it prints opens."""
+    [command] = re.findall(r"\((RAY_ADDRESS=\S+) ppb status\)", log.read_text())
+    status_env = {**env, "RAY_ADDRESS": command.split("=", 1)[1]}
+    status_env.pop("RAY_AUTH_MODE", None)
+    result = subprocess.run([sys.executable, "-m", "ppb", "status"], env=status_env, capture_output=True, text=True,
+                            timeout=120)
+    said = result.stdout + result.stderr
+    assert result.returncode == 0, said[-3000:]
+    assert "Token authentication" not in said and "WARNING" not in said, said
+    [metrics] = [line for line in result.stdout.splitlines() if line.startswith("metrics: ")]
+    urls = re.findall(r"(http://\S+/metrics)", metrics)
+    assert len(urls) >= 2 and "not answering" not in metrics, metrics
+    for url in urls:
+        assert httpx.get(url, timeout=10).status_code == 200, url
+
+
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_up_serves_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Signals) -> None:
     """The signal goes to the whole process group: Ray's own processes get it too."""
@@ -86,6 +105,8 @@ def test_up_serves_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Signals
         wait_for(lambda: "PPB is up" in (tmp_path / "up.log").read_text(), 60, "PPB is up")
         [dashboard] = re.findall(r"Ray dashboard: (http://127\.0\.0\.1:\d+)/", (tmp_path / "up.log").read_text())
         assert httpx.get(f"{dashboard}/api/gcs_healthz", timeout=10).status_code == 200  # on loopback only
+        if stop_signal == signal.SIGTERM:  # once is enough: `ppb status` as the start-up lines tell
+            check_status_as_printed(tmp_path / "up.log", env)
     finally:
         os.killpg(process.pid, stop_signal)  # the whole group, as Ctrl+C or `kill -TERM -- -PGID` does
         try:
