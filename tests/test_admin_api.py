@@ -109,7 +109,9 @@ async def test_find_a_user_block_unblock_and_reset_training(api: httpx.AsyncClie
     assert [h["action"] for h in detail["status_history"]][-1] == "status:complete_training"
     assert len(detail["ratings"]) == 2 and [c["username"] for c in detail["channels"]] == [channel["username"]]
 
-    assert (await api.post(f"{ADMIN}/users/{telegram_id}/block", json={})).status_code == 200
+    assert (await api.post(f"{ADMIN}/users/{telegram_id}/block", json={"reason": "spam in ratings"})).status_code == 200
+    kept = (await api.get(f"{ADMIN}/users/{telegram_id}")).json()["blocked"]
+    assert kept["reason"] == "spam in ratings" and kept["blocked_by"] == "api-key"
     blocked = await api.post("/api/v1/posts/best", json={"user_telegram_id": telegram_id, "limit": 3})
     assert blocked.status_code == 403 and blocked.json()["detail"].startswith("user:")
     assert (await api.post(f"{ADMIN}/users/{telegram_id}/unblock")).status_code == 200
@@ -203,6 +205,45 @@ async def test_default_channels_are_marked_and_logged(api: httpx.AsyncClient, ne
     assert [a["action"] for a in actions] == ["channel:default", "channel:default"]
 
 
+async def test_the_channel_list_says_why_a_channel_is_default(api: httpx.AsyncClient, settings: Settings, new_id) -> None:
+    """A DEFAULT_CHANNELS channel is default by the setting (the console offers no button
+    for it); one the console marks is default by the mark; any other is not default."""
+    configured = settings.effective_default_channels[0].lstrip("@")
+    listed = (await api.get(f"{ADMIN}/analytics/channels", params={"search": configured})).json()["channels"]
+    if not [c for c in listed if c["username"] == configured]:
+        assert (await api.post("/api/v1/channels/", json={"telegram_id": -(10**12 + new_id()), "username": configured,
+                                                          "title": "Configured"})).status_code == 201
+        listed = (await api.get(f"{ADMIN}/analytics/channels", params={"search": configured})).json()["channels"]
+    [row] = [c for c in listed if c["username"] == configured]
+    assert row["is_default"] is True and row["default_by"] == "setting"
+    channel, _ = await seed_channel(api, new_id, texts=["y"])
+
+    async def source() -> str | None:
+        rows = (await api.get(f"{ADMIN}/analytics/channels", params={"search": channel["username"]})).json()["channels"]
+        return rows[0]["default_by"]
+
+    assert await source() is None
+    assert (await api.post(f"{ADMIN}/channels/@{channel['username']}/default", json={"is_default": True})).status_code == 200
+    assert await source() == "mark"
+    assert (await api.post(f"{ADMIN}/channels/@{channel['username']}/default", json={"is_default": False})).status_code == 200
+    assert await source() is None
+
+
+async def test_the_ranking_settings_a_variant_may_change_are_listed_with_their_bounds(api: httpx.AsyncClient) -> None:
+    from ppb.ranking import DEFAULT_PARAMS
+
+    known = {s["name"]: s for s in (await api.get(f"{ADMIN}/experiments/settings")).json()["settings"]}
+    assert set(known) == set(DEFAULT_PARAMS.__dataclass_fields__)
+    assert known["exploration"] | {"description": ""} == {"name": "exploration", "description": "", "default": 0.1,
+                                                          "minimum": 0, "exclusive_minimum": False, "maximum": 0.5}
+    assert all(s["description"] for s in known.values())
+    body = {"name": "too-much", "variants": [{"name": "a"}, {"name": "b", "settings": {"exploration": 0.9}}]}
+    refused = await api.post(f"{ADMIN}/experiments", json=body)
+    assert refused.status_code == 422 and refused.json()["detail"].startswith("variants[1].settings.exploration:")
+    zero = {"name": "unfittable", "variants": [{"name": "a"}, {"name": "b", "settings": {"regularization": 0}}]}
+    assert (await api.post(f"{ADMIN}/experiments", json=zero)).status_code == 422  # C = 0 cannot be fitted
+
+
 async def test_a_channel_marked_default_is_in_every_new_persons_training(
     api: httpx.AsyncClient, settings: Settings, new_id
 ) -> None:
@@ -239,6 +280,8 @@ async def test_an_experiment_assigns_for_good_and_compares_like_rates(api: httpx
     assert experiment["state"] == "running"
     second = await api.post(f"{ADMIN}/experiments", json={**body, "name": body["name"] + "-b"})
     assert second.status_code == 409 and "running" in second.json()["detail"]
+    listed = (await api.get(f"{ADMIN}/experiments")).json()["experiments"]
+    assert body["name"] + "-b" not in [e["name"] for e in listed], "a refused start leaves no draft behind"
 
     channel, ids = await seed_channel(api, new_id, texts=DISTINCT)
     people = [await trained(api, new_id, channel, ids[:2]) for _ in range(6)]

@@ -24,6 +24,7 @@ from tests.test_admin_api import DISTINCT
 API_KEY = "console-browser-test-key"
 MARKUP = '<img src=x onerror="window.__xss=1"><b>Mallory</b>'
 CHANNEL = {"telegram_id": -1001234500077, "username": "ppbconsoletest", "title": '<script>window.__xss=2</script>News & "Co"'}
+OTHER_CHANNEL = {"telegram_id": -1001234500078, "username": "ppbconsoleother", "title": "Other news"}
 _ids = itertools.count(8_000_000_001)
 
 
@@ -37,6 +38,7 @@ class Server:
 def _seed(client: httpx.Client) -> tuple[list[int], int]:
     """A channel, trained people in a running experiment who rated feed posts, and one with markup for a name."""
     assert client.post("/api/v1/channels/", json=CHANNEL).status_code == 201
+    assert client.post("/api/v1/channels/", json=OTHER_CHANNEL).status_code == 201
     posts = [{"telegram_message_id": 10 + i, "text": text, "media_type": "text", "posted_at": f"2024-03-{i + 1:02d}T09:00:00Z"}
              for i, text in enumerate(DISTINCT)]
     ids = client.post("/api/v1/posts/bulk", json={"channel_telegram_id": CHANNEL["telegram_id"], "posts": posts}).json()["post_ids"]
@@ -138,8 +140,19 @@ def test_users_search_shows_markup_as_text_and_blocking_is_logged(page: Page, se
     detail = page.locator("[data-role=user-detail]")
     expect(detail).to_contain_text("Status history")
     expect(detail.locator("h2")).to_have_text(MARKUP)
+    page.click("[data-action=block]")  # asks first, with a reason
+    form = page.locator("[data-role=block-form]")
+    expect(form).to_be_visible()
+    page.click("[data-action=cancel-block]")
+    expect(form).to_have_count(0)
+    assert page.locator("[data-action=unblock]").count() == 0, "nothing is blocked without confirming"
     page.click("[data-action=block]")
+    form.locator("input[name=reason]").fill("Spam in ratings <b>")
+    screenshot(page, "console-users-block-confirm")
+    form.locator("[data-action=confirm-block]").click()
     expect(page.locator("[data-action=unblock]")).to_be_visible()
+    expect(detail.locator("[data-role=blocked]")).to_contain_text("Blocked by olga")
+    expect(detail.locator("[data-role=blocked]")).to_contain_text("Spam in ratings <b>")
     expect(detail).to_contain_text("user:block")
     expect(detail).to_contain_text("olga")
     screenshot(page, "console-users")
@@ -155,6 +168,9 @@ def test_channels_and_experiments_with_results(page: Page, server: Server) -> No
     page.click("[data-role=channel-search] button")
     expect(page.locator("#console")).to_have_attribute("data-channels", "1")
     expect(page.locator("[data-role=channels-table] tbody")).to_contain_text(CHANNEL["title"])
+    cell = page.locator("[data-role=channels-table] tbody tr").first
+    expect(cell).to_contain_text("default (DEFAULT_CHANNELS)")  # by the setting: nothing to make default
+    assert cell.locator("button").count() == 0
     screenshot(page, "console-channels")
     page.click("[data-tab=experiments]")
     experiment = page.locator("[data-experiment]").first
@@ -165,3 +181,51 @@ def test_channels_and_experiments_with_results(page: Page, server: Server) -> No
     page.click("[data-tab=log]")
     expect(page.locator("[data-role=log-table]")).to_contain_text("experiment:start")
     assert page.evaluate("window.__xss") is None
+
+
+def test_a_channel_is_made_default_and_unmarked(page: Page, server: Server) -> None:
+    sign_in(page, server)
+    expect(page.locator("#console")).to_have_attribute("data-state", "ready")
+    page.click("[data-tab=channels]")
+    page.fill("[data-role=channel-search] input[name=search]", OTHER_CHANNEL["username"])
+    page.click("[data-role=channel-search] button")
+    row = page.locator("[data-role=channels-table] tbody tr").first
+    expect(row).to_contain_text(OTHER_CHANNEL["title"])
+    row.locator("[data-action=default]").click()
+    expect(row.locator("[data-default=mark]")).to_contain_text("default ✓")
+    assert row.locator("[data-action=default]").count() == 0, "no 'make default' on a default channel"
+    row.locator("[data-action=undefault]").click()
+    expect(row.locator("[data-action=default]")).to_have_text("Make default")
+
+
+def test_an_experiment_is_made_from_fields_and_an_old_error_leaves_on_success(page: Page, server: Server) -> None:
+    sign_in(page, server)
+    expect(page.locator("#console")).to_have_attribute("data-state", "ready")
+    page.click("[data-tab=experiments]")
+    page.click(".new-experiment summary")
+    variants = page.locator("[data-role=variants] fieldset.variant")
+    expect(variants).to_have_count(2)
+    second = variants.nth(1)
+    for name in ("regularization", "skip_weight", "spread_weight", "exploration", "collaborative"):
+        expect(second.locator(f"input[name={name}]")).to_be_visible()  # each known setting is a field
+    expect(second.locator("input[name=exploration]")).to_have_attribute("max", "0.5")
+    expect(second.locator("input[name=exploration]")).to_have_attribute("placeholder", "default 0.1")
+    page.fill("[data-role=experiment-form] input[name=name]", "skip-weight-test")
+    second.locator("input[name=variant_name]").fill("skips-count-less")
+    second.locator("input[name=skip_weight]").fill("0.1")
+    page.click("[data-action=add-variant]")
+    expect(variants).to_have_count(3)
+    variants.nth(2).locator("[data-action=remove-variant]").click()
+    expect(variants).to_have_count(2)
+    page.check("[data-role=experiment-form] input[name=start]")  # one runs already: refused
+    page.click("[data-role=experiment-form] button[type=submit]")
+    error = page.locator("[data-role=error]")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("running")
+    screenshot(page, "console-experiment-error")
+    page.uncheck("[data-role=experiment-form] input[name=start]")
+    page.click("[data-role=experiment-form] button[type=submit]")
+    created = page.locator("[data-experiment]", has_text="skip-weight-test — draft")
+    expect(created).to_contain_text('skips-count-less (weight 1): {"skip_weight":0.1}')
+    expect(error).to_be_hidden()  # the earlier error is gone once the create succeeded
+    screenshot(page, "console-experiment-created")

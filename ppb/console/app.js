@@ -107,8 +107,24 @@
     root.dataset.users = String(users.length);
   }
 
+  // A change, then what shows its result; an error from an earlier try leaves the screen once one succeeds.
   async function act(promise, after) {
-    try { await promise; await after(); } catch (error) { fail(error); }
+    try { await promise; clearError(); await after(); } catch (error) { fail(error); }
+  }
+
+  // Blocking asks first, with the reason the log and this page keep.
+  function blockForm(telegramId, done) {
+    const form = el("form", { class: "confirm", dataset: { role: "block-form" } },
+      el("label", {}, "Why block this person? (kept in the log and shown here)",
+        el("input", { type: "text", name: "reason", required: true, maxlength: 256, placeholder: "e.g. spam in ratings, at their request" })),
+      el("div", { class: "actions" },
+        el("button", { type: "submit", class: "danger", dataset: { action: "confirm-block" } }, "Block"),
+        el("button", { type: "button", dataset: { action: "cancel-block" }, onclick: () => form.remove() }, "Cancel")));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      act(api.post(`/users/${telegramId}/block`, { reason: form.reason.value.trim() }), done);
+    });
+    return form;
   }
 
   async function showUser(telegramId) {
@@ -124,12 +140,22 @@
     box.replaceChildren(
       el("h2", {}, [u.first_name, u.last_name].filter(Boolean).join(" ") || `user ${u.telegram_id}`),
       el("p", {}, `telegram id ${u.telegram_id} · ${u.username ? "@" + u.username : "no username"} · status ${u.status}` +
-        (data.blocked ? ` · blocked by ${data.blocked.blocked_by}` : "") +
         (data.assignments.length ? ` · variant ${data.assignments.map((a) => a.variant).join(", ")}` : "")),
+      data.blocked ? el("p", { class: "blocked", dataset: { role: "blocked" } },
+        `Blocked by ${data.blocked.blocked_by} on ${when(data.blocked.created_at)}: ${data.blocked.reason || "no reason given"}`) : null,
       el("div", { class: "actions" },
         data.blocked
-          ? el("button", { type: "button", dataset: { action: "unblock" }, onclick: () => act(api.post(`/users/${telegramId}/unblock`), refresh) }, "Unblock")
-          : el("button", { type: "button", dataset: { action: "block" }, onclick: () => act(api.post(`/users/${telegramId}/block`, {}), refresh) }, "Block"),
+          ? el("button", { type: "button", dataset: { action: "unblock" }, onclick: () => {
+            if (confirm("Unblock this person? Their feed and nudges resume.")) act(api.post(`/users/${telegramId}/unblock`), refresh);
+          } }, "Unblock")
+          : el("button", { type: "button", dataset: { action: "block" }, onclick: (event) => {
+            const actions = event.target.closest(".actions");
+            if (!actions.nextElementSibling || actions.nextElementSibling.dataset.role !== "block-form") {
+              const form = blockForm(telegramId, refresh);
+              actions.after(form);
+              form.reason.focus();
+            }
+          } }, "Block…"),
         el("button", { type: "button", dataset: { action: "reset" }, onclick: () => {
           if (confirm("Forget this user's ratings and start their training again?")) act(api.post(`/users/${telegramId}/reset-training`), refresh);
         } }, "Reset training"),
@@ -151,6 +177,18 @@
 
   // channels -----------------------------------------------------------------------------
 
+  // A DEFAULT_CHANNELS channel is default by the setting (the console cannot change it);
+  // one the console marked can be unmarked; any other can be made default.
+  function defaultCell(c, name) {
+    const mark = (isDefault) => act(api.post(`/channels/${encodeURIComponent(name)}/default`, { is_default: isDefault }), searchChannels);
+    if (c.default_by === "setting") return el("span", { title: "DEFAULT_CHANNELS names it: change that setting to drop it", dataset: { default: "setting" } }, "default (DEFAULT_CHANNELS)");
+    if (c.default_by === "mark") {
+      return el("span", { dataset: { default: "mark" } }, "default ✓ ",
+        el("button", { type: "button", dataset: { action: "undefault" }, onclick: () => mark(false) }, "Unmark"));
+    }
+    return el("button", { type: "button", dataset: { action: "default" }, onclick: () => mark(true) }, "Make default");
+  }
+
   async function searchChannels() {
     const form = $('[data-role="channel-search"]');
     const { channels } = await api.get("/analytics/channels", form.search.value ? { search: form.search.value } : { limit: 200 });
@@ -158,9 +196,7 @@
     table($('[data-role="channels-table"]'), [
       ["channel", (c) => c.title], ["username", (c) => (c.username ? `@${c.username}` : "–")], ["followers", (c) => c.followers],
       ["posts", (c) => c.posts], ["ratings", (c) => c.ratings], ["like rate", (c) => pct(c.like_rate)],
-      ["default", (c) => el("button", { type: "button", dataset: { action: "default" }, onclick: () =>
-        act(api.post(`/channels/${encodeURIComponent(name(c))}/default`, { is_default: !c.is_default }), searchChannels) },
-        c.is_default ? "default ✓" : "make default")],
+      ["default", (c) => defaultCell(c, name(c))],
     ], channels);
     root.dataset.channels = String(channels.length);
   }
@@ -196,13 +232,51 @@
     root.dataset.experiments = String(full.length);
   }
 
-  loaders.experiments = loadExperiments;
+  // The new-experiment form: a fieldset per variant, a field per ranking setting the API
+  // knows (GET /experiments/settings); a field left empty keeps the default model's value.
+  let known = null;
+
+  function variantFieldset(index, name) {
+    const fields = known.map((s) => el("label", { class: "setting", title: s.description },
+      `${s.name} (${s.exclusive_minimum ? ">" : ""}${s.minimum}–${s.maximum})`,
+      el("input", { type: "number", name: s.name, step: "any", min: s.minimum, max: s.maximum, placeholder: `default ${s.default}` }),
+      el("small", {}, s.description)));
+    const box = el("fieldset", { class: "variant", dataset: { variant: String(index) } },
+      el("legend", {}, index === 0 ? "Control (the first variant)" : `Variant ${index + 1}`),
+      el("div", { class: "row" },
+        el("label", {}, "Name", el("input", { type: "text", name: "variant_name", required: true, maxlength: 64, value: name })),
+        el("label", {}, "Weight (share of traffic)", el("input", { type: "number", name: "weight", required: true, min: 0.001, max: 1000, step: "any", value: 1 }))),
+      el("div", { class: "settings-grid" }, fields),
+      index >= 2 ? el("button", { type: "button", dataset: { action: "remove-variant" }, onclick: () => box.remove() }, "Remove this variant") : null);
+    return box;
+  }
+
+  function readVariants() {
+    return [...document.querySelectorAll('[data-role="variants"] fieldset.variant')].map((box) => {
+      const settings = {};
+      for (const s of known) {
+        const raw = box.querySelector(`input[name="${s.name}"]`).value;
+        if (raw !== "") settings[s.name] = Number(raw);
+      }
+      return { name: box.querySelector('input[name="variant_name"]').value, weight: Number(box.querySelector('input[name="weight"]').value), settings };
+    });
+  }
+
+  async function prepareExperimentForm() {
+    if (known) return;
+    known = (await api.get("/experiments/settings")).settings;
+    $('[data-role="variants"]').replaceChildren(variantFieldset(0, "control"), variantFieldset(1, "variant-b"));
+  }
+
+  loaders.experiments = async () => { await prepareExperimentForm(); await loadExperiments(); };
+  $('[data-action="add-variant"]').addEventListener("click", () => {
+    const boxes = document.querySelectorAll('[data-role="variants"] fieldset.variant');
+    if (boxes.length < 10) $('[data-role="variants"]').append(variantFieldset(boxes.length, `variant-${String.fromCharCode(97 + boxes.length)}`));
+  });
   $('[data-role="experiment-form"]').addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = event.target;
-    let variants;
-    try { variants = JSON.parse(form.variants.value); } catch (error) { return fail(new Error(`variants: not JSON (${error.message})`)); }
-    await act(api.post("/experiments", { name: form.name.value, variants, start: form.start.checked }), loadExperiments);
+    await act(api.post("/experiments", { name: form.name.value, variants: readVariants(), start: form.start.checked }), loadExperiments);
   });
 
   // log ----------------------------------------------------------------------------------

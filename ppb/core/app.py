@@ -70,6 +70,9 @@ class Core:
     async def default_channels(self) -> list[ChannelName]:
         return await channels.defaults(self.store, self.policy.default_channels)
 
+    def with_default_source(self, rows: Sequence[Row]) -> list[Row]:
+        return channels.with_default_source(rows, self.policy.default_channels)
+
     async def mark_default(self, name: ChannelName, is_default: bool) -> Row:
         return await channels.mark_default(self.store, name, is_default, self.policy.default_channels)
 

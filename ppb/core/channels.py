@@ -55,6 +55,17 @@ async def defaults(store: Store, configured: Sequence[ChannelName]) -> list[Chan
     return list(dict.fromkeys([*configured, *(name_of(row) for row in await store.marked_default_channels())]))
 
 
+def with_default_source(rows: Sequence[Row], configured: Sequence[ChannelName]) -> list[Row]:
+    """Channel rows with `is_default` as training sees it and `default_by`: "setting"
+    (DEFAULT_CHANNELS, which the console cannot unmark), "mark" (the console), or None."""
+    named = set(configured)
+    found = []
+    for row in rows:
+        source = "setting" if name_of(row) in named else "mark" if row.get("is_default") else None
+        found.append({**row, "is_default": source is not None, "default_by": source})
+    return found
+
+
 async def mark_default(store: Store, name: ChannelName, is_default: bool,
                        configured: Sequence[ChannelName]) -> Row:
     """Mark a channel default (or not); a DEFAULT_CHANNELS one stays default whatever the mark."""

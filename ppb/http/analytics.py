@@ -68,7 +68,8 @@ async def nudges(request: Request) -> Response:
 
 async def channels(request: Request) -> Response:
     params = query(request, ChannelQuery)
-    return out({"channels": await _analytics(request).channels(params.search, params.limit, params.offset)})
+    rows = await _analytics(request).channels(params.search, params.limit, params.offset)
+    return out({"channels": services(request).core.with_default_source(rows)})
 
 
 routes = [

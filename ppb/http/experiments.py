@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, model_validator
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ppb.domain.errors import Conflict
 from ppb.domain.experiments import SIGNIFICANCE, parse_variants, two_proportion_z, wilson
 from ppb.http.admin_auth import operator
 from ppb.http.admin_io import out, services
@@ -20,21 +21,57 @@ from ppb.store.experiments import Experiments
 from ppb.store.queries import Row
 
 
+class RankingSettings(Body):
+    """The ranking settings (`ppb.ranking.Params`) an arm overrides; one left out keeps the
+    default model's value. Bounds keep the model fittable and a page a page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    regularization: Annotated[float, Field(gt=0, le=1000, description=(
+        "How much the model trusts a person's own ratings (the regression's C: larger fits them more closely)"))] | None = None
+    skip_weight: Annotated[float, Field(ge=0, le=1, description=(
+        "How much a skip counts as a dislike (0: not at all, 1: as much)"))] | None = None
+    spread_weight: Annotated[float, Field(ge=0, le=10, description=(
+        "How much posts written like the liked ones are lifted (the spread over the corpus; 0: off)"))] | None = None
+    exploration: Annotated[float, Field(ge=0, le=0.5, description=(
+        "Share of a feed page given to the posts the model knows least about"))] | None = None
+    collaborative: Annotated[float, Field(ge=0, le=1, description=(
+        "How much the ratings of the most alike people seed the ranking (0: only the person's own)"))] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_names(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - set(cls.model_fields))
+            if unknown:
+                raise ValueError(f"unknown ranking settings: {', '.join(map(str, unknown))}; "
+                                 f"known: {', '.join(cls.model_fields)}")
+        return value
+
+    def overrides(self) -> dict[str, float]:
+        return self.model_dump(exclude_none=True)
+
+
+def settings_catalogue() -> list[dict[str, Any]]:
+    """Each ranking setting a variant may override: its name, what it does, its bounds and
+    the default model's value (what the console offers as fields)."""
+    found = []
+    for name, spec in RankingSettings.model_json_schema()["properties"].items():
+        number = next(option for option in spec["anyOf"] if option.get("type") == "number")
+        found.append({
+            "name": name, "description": spec.get("description") or number["description"],
+            "default": getattr(DEFAULT_PARAMS, name),
+            "minimum": number.get("minimum", number.get("exclusiveMinimum")),
+            "exclusive_minimum": "exclusiveMinimum" in number, "maximum": number["maximum"],
+        })
+    return found
+
+
 class VariantIn(Body):
     name: Annotated[str, Field(min_length=1, max_length=64)]
     weight: Annotated[float, Field(gt=0, le=1000)] = 1.0
-    settings: dict[str, float] = Field(default_factory=dict)
-    """Ranking settings this arm overrides (`ppb.ranking.Params`: regularization,
-    skip_weight, spread_weight, exploration, collaborative)."""
-
-    @field_validator("settings")
-    @classmethod
-    def _known_settings(cls, value: dict[str, float]) -> dict[str, float]:
-        try:
-            DEFAULT_PARAMS.with_overrides(value)
-        except ValueError as error:
-            raise ValueError(f"{error}; known: {', '.join(DEFAULT_PARAMS.__dataclass_fields__)}")
-        return value
+    settings: RankingSettings = Field(default_factory=RankingSettings)
+    """Ranking settings this arm overrides (`{}`: the default model)."""
 
 
 class NewExperiment(Body):
@@ -70,6 +107,10 @@ async def _full(store_experiments: Experiments, experiment: Row) -> dict[str, An
     return {**Experiments.describe(experiment), "results": results(experiment, tallies)}
 
 
+async def known_settings(request: Request) -> Response:
+    return out({"settings": settings_catalogue()})
+
+
 async def list_experiments(request: Request) -> Response:
     return out({"experiments": [Experiments.describe(e) for e in await Experiments(services(request).store).all()]})
 
@@ -77,8 +118,13 @@ async def list_experiments(request: Request) -> Response:
 async def create(request: Request) -> Response:
     body = await parse_body(request, NewExperiment)
     store = services(request).store
-    variants = parse_variants([v.model_dump() for v in body.variants])
+    variants = parse_variants([{**v.model_dump(), "settings": v.settings.overrides()} for v in body.variants])
     experiments = Experiments(store)
+    if body.start:  # refused before anything is created, not after (which left a draft behind)
+        other = await experiments.running()
+        if other is not None:
+            raise Conflict(f"start: experiment {other['id']} ({other['name']!r}) is running; stop it first "
+                           "(nothing was created)")
     experiment = await experiments.create(body.name, variants, operator(request))
     await Admin(store).log(operator(request), "experiment:create", f"experiment:{experiment['id']}",
                            {"name": body.name, "variants": [v.name for v in variants]})
@@ -114,6 +160,7 @@ async def stop(request: Request) -> Response:
 routes = [
     Route("/experiments", list_experiments, methods=["GET"]),
     Route("/experiments", create, methods=["POST"]),
+    Route("/experiments/settings", known_settings, methods=["GET"]),
     Route("/experiments/{experiment_id}", show, methods=["GET"]),
     Route("/experiments/{experiment_id}/start", start, methods=["POST"]),
     Route("/experiments/{experiment_id}/stop", stop, methods=["POST"]),

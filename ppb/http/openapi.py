@@ -59,6 +59,7 @@ ADMIN_OPERATIONS: list[Operation] = [
     Operation("GET", f"{ADMIN}/analytics/channels", "Channels: followers, posts, like rate: ?search=&limit=&offset=", errors=(401, 403, 422, 503), auth=CONSOLE),
     Operation("GET", f"{ADMIN}/experiments", "A/B tests of ranking variants", errors=(401, 403, 503), auth=CONSOLE),
     Operation("POST", f"{ADMIN}/experiments", "Create an experiment (optionally started)", experiments.NewExperiment, None, 201, errors=(400, 401, 403, 409, 422, 503), auth=CONSOLE),
+    Operation("GET", f"{ADMIN}/experiments/settings", "The ranking settings a variant may change: name, meaning, bounds, the default model's value", errors=(401, 403, 503), auth=CONSOLE),
     Operation("GET", f"{ADMIN}/experiments/{{experiment_id}}", "An experiment with its results per variant", errors=(401, 403, 404, 422, 503), auth=CONSOLE),
     Operation("POST", f"{ADMIN}/experiments/{{experiment_id}}/start", "Start an experiment (one runs at a time)", errors=(401, 403, 404, 409, 422, 503), auth=CONSOLE),
     Operation("POST", f"{ADMIN}/experiments/{{experiment_id}}/stop", "Stop an experiment", errors=(401, 403, 404, 409, 422, 503), auth=CONSOLE),
