@@ -43,3 +43,21 @@ async def test_contract_fields_are_in_the_schemas(api: httpx.AsyncClient) -> Non
     assert set(schemas["RateRequest"]["properties"]["interaction_type"].get("enum", [])) or "$ref" in str(
         schemas["RateRequest"]["properties"]["interaction_type"]
     )
+
+
+async def test_a_method_a_path_lacks_is_405_naming_every_method_it_has(api: httpx.AsyncClient) -> None:
+    """The methods of one path are declared on several routes; `Allow` still names them all."""
+    document = (await api.get("/openapi.json")).json()
+    values = {"{telegram_id}": "1", "{channel}": "@somechannel", "{experiment_id}": "1"}
+    wrong = []
+    for path, item in document["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        url = path
+        for name, value in values.items():
+            url = url.replace(name, value)
+        response = await api.request("OPTIONS", url)
+        allowed = {method.strip().lower() for method in response.headers.get("allow", "").split(",")} - {"head", ""}
+        if response.status_code != 405 or allowed != set(item):
+            wrong.append(f"OPTIONS {url}: {response.status_code}, Allow {sorted(allowed)}, documented {sorted(item)}")
+    assert wrong == []

@@ -19,6 +19,7 @@ from ppb.http import admin_auth, analytics, experiments
 from ppb.http.admin_io import out, query, services
 from ppb.http.body import parse_body, path_int
 from ppb.http.data_rights import erase_redis
+from ppb.http.routing import one_route_per_path
 from ppb.http.schemas import Body
 from ppb.store.admin import Admin, erase_user
 from ppb.store.console_schema import experiment_assignments
@@ -155,4 +156,4 @@ routes = [
 def admin_mount(settings: Settings, store: Store) -> Mount:
     """`/admin/…` for the `/api/v1` mount, behind the API key or a console session."""
     api_key = settings.api_key.get_secret_value() if settings.api_key else None
-    return Mount("/admin", routes=routes, middleware=[Middleware(admin_auth.AdminAuthMiddleware, api_key=api_key, store=store)])
+    return Mount("/admin", routes=one_route_per_path(routes), middleware=[Middleware(admin_auth.AdminAuthMiddleware, api_key=api_key, store=store)])

@@ -34,6 +34,7 @@ from ppb.http.errors import exception_handlers
 from ppb.http.guards import BodyLimit, JSONBodies, TrustedHosts
 from ppb.http.metrics import MetricsMiddleware, metrics_endpoint
 from ppb.http.openapi import build_openapi, openapi_endpoint
+from ppb.http.routing import one_route_per_path
 from ppb.http.services import Services
 from ppb.scraper.startup import start_content, stop_content
 
@@ -78,7 +79,9 @@ def build_app(settings: Settings, services: Services, *,
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
             # The hottest routes (rating, the feed) first: Starlette, and Serve's lookup of the
             # route's name for its metrics, try the routes in order on every request.
-            Mount("/api/v1", routes=[*posts.routes, *users.routes, *rules.routes, *data_rights.routes, *training.routes, *channels.routes, *ml.routes, *commands.routes, miniapp.api_mount(settings), admin.admin_mount(settings, services.store)]),
+            Mount("/api/v1", routes=one_route_per_path([
+                *posts.routes, *users.routes, *rules.routes, *data_rights.routes, *training.routes, *channels.routes,
+                *ml.routes, *commands.routes, miniapp.api_mount(settings), admin.admin_mount(settings, services.store)])),
             miniapp.static_mount(),
             console.static_mount(),
         ],

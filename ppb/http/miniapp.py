@@ -33,6 +33,7 @@ from ppb.http.miniapp_auth import (
     miniapp_bot_token,
     verify_init_data,
 )
+from ppb.http.routing import one_route_per_path
 from ppb.http.schemas import Body, InteractionOut, Out, RowId, UserOut, UtcDatetime
 from ppb.http.services import core_of, services_of
 from ppb.store.queries import Row
@@ -230,7 +231,7 @@ def api_mount(settings: Settings) -> Mount:
                 max_age=600,
             )
         )
-    return Mount("/miniapp", routes=routes, middleware=middleware)
+    return Mount("/miniapp", routes=one_route_per_path(routes), middleware=middleware)
 
 
 def static_mount() -> Mount:
