@@ -34,7 +34,7 @@ from ppb.http.miniapp_auth import (
     verify_init_data,
 )
 from ppb.http.routing import one_route_per_path
-from ppb.http.schemas import Body, InteractionOut, Out, RowId, UserOut, UtcDatetime
+from ppb.http.schemas import WHOLE, Body, InteractionOut, Out, RowId, UserOut, UtcDatetime
 from ppb.http.services import core_of, services_of
 from ppb.store.queries import Row
 
@@ -80,7 +80,7 @@ class MiniAppAbout(Out):
 
 class MiniAppPostsQuery(Body):
     mode: Literal["training", "feed"] = "training"
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    limit: Annotated[int, Field(ge=1, le=100), WHOLE] = 50
 
 
 class MiniAppRate(Body):
