@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from ppb import __version__
 from ppb.domain.channels import CHANNEL_PATTERN
 from ppb.domain.channels import MAX_LENGTH as CHANNEL_MAX_LENGTH
-from ppb.http import admin, admin_auth, commands, experiments, miniapp, rules, training
+from ppb.http import admin, admin_auth, analytics, commands, experiments, miniapp, rules, training
 from ppb.http import schemas as s
 
 
@@ -31,6 +31,8 @@ class Operation:
     auth: str = "APIKey"  # the security scheme: APIKey, or MiniApp (Authorization: tma <initData>)
     notes: dict[int, str] = field(default_factory=dict)
     """What an error status means here, where "Error" would not say enough."""
+    query: type[BaseModel] | None = None
+    """The model the query string is read into (each field a query parameter)."""
 
 
 API = "/api/v1"
@@ -52,21 +54,21 @@ ADMIN_OPERATIONS: list[Operation] = [
     Operation("POST", f"{ADMIN}/session", "Console login: the API key for an HttpOnly session cookie and a CSRF token", admin_auth.Login, None, errors=(400, 401, 403, 422, 503), public=True),
     Operation("GET", f"{ADMIN}/session", "The console session's operator and CSRF token", errors=(401, 403, 503), auth=CONSOLE),
     Operation("DELETE", f"{ADMIN}/session", "Console logout", None, None, 204, errors=(401, 403, 503), auth=CONSOLE),
-    Operation("GET", f"{ADMIN}/users", "Find users: ?search=&status=&limit=&offset=", errors=(401, 403, 422, 503), auth=CONSOLE),
+    Operation("GET", f"{ADMIN}/users", "Find users: ?search=&status=&limit=&offset=", errors=(401, 403, 422, 503), auth=CONSOLE, query=admin.UserQuery),
     Operation("GET", f"{ADMIN}/users/{{telegram_id}}", "A user with status history, ratings, channels, block, assignments", errors=(401, 403, 404, 422, 503), auth=CONSOLE),
     Operation("DELETE", f"{ADMIN}/users/{{telegram_id}}", "Erase the user from every table", None, None, 204, errors=(401, 403, 404, 422, 503), auth=CONSOLE),
     Operation("POST", f"{ADMIN}/users/{{telegram_id}}/reset-training", "Forget the user's ratings and start training again", errors=(401, 403, 404, 409, 422, 503), auth=CONSOLE),
     Operation("POST", f"{ADMIN}/users/{{telegram_id}}/block", "Block the user: no feed, no nudges", admin.BlockIn, None, errors=(400, 401, 403, 404, 422, 503), auth=CONSOLE),
     Operation("POST", f"{ADMIN}/users/{{telegram_id}}/unblock", "Unblock the user", errors=(401, 403, 404, 422, 503), auth=CONSOLE),
     Operation("POST", f"{ADMIN}/channels/{{channel}}/default", "Mark a channel default, or not", admin.DefaultIn, None, errors=(400, 401, 403, 404, 422, 503), auth=CONSOLE),
-    Operation("GET", f"{ADMIN}/actions", "The admin action log, newest first: ?limit=", errors=(401, 403, 422, 503), auth=CONSOLE),
-    Operation("GET", f"{ADMIN}/analytics/overview", "Funnel, actives, like rate of feed posts, training, nudges: ?days=", errors=(401, 403, 422, 503), auth=CONSOLE),
+    Operation("GET", f"{ADMIN}/actions", "The admin action log, newest first: ?limit=", errors=(401, 403, 422, 503), auth=CONSOLE, query=admin.ActionQuery),
+    Operation("GET", f"{ADMIN}/analytics/overview", "Funnel, actives, like rate of feed posts, training, nudges: ?days=", errors=(401, 403, 422, 503), auth=CONSOLE, query=analytics.Window),
     Operation("GET", f"{ADMIN}/analytics/funnel", "Users by status and the funnel's conversions", errors=(401, 403, 503), auth=CONSOLE),
-    Operation("GET", f"{ADMIN}/analytics/active", "Active users per day or week: ?days=&period=day|week", errors=(401, 403, 422, 503), auth=CONSOLE),
-    Operation("GET", f"{ADMIN}/analytics/ratings", "Ratings per day and the like rate of feed posts: ?days=", errors=(401, 403, 422, 503), auth=CONSOLE),
+    Operation("GET", f"{ADMIN}/analytics/active", "Active users per day or week: ?days=&period=day|week", errors=(401, 403, 422, 503), auth=CONSOLE, query=analytics.Window),
+    Operation("GET", f"{ADMIN}/analytics/ratings", "Ratings per day and the like rate of feed posts: ?days=", errors=(401, 403, 422, 503), auth=CONSOLE, query=analytics.Window),
     Operation("GET", f"{ADMIN}/analytics/training", "Training started, completed, and how long it took", errors=(401, 403, 503), auth=CONSOLE),
     Operation("GET", f"{ADMIN}/analytics/nudges", "Nudges sent and how many brought the person back within a day", errors=(401, 403, 503), auth=CONSOLE),
-    Operation("GET", f"{ADMIN}/analytics/channels", "Channels: followers, posts, like rate: ?search=&limit=&offset=", errors=(401, 403, 422, 503), auth=CONSOLE),
+    Operation("GET", f"{ADMIN}/analytics/channels", "Channels: followers, posts, like rate: ?search=&limit=&offset=", errors=(401, 403, 422, 503), auth=CONSOLE, query=analytics.ChannelQuery),
     Operation("GET", f"{ADMIN}/experiments", "A/B tests of ranking variants", errors=(401, 403, 503), auth=CONSOLE),
     Operation("POST", f"{ADMIN}/experiments", "Create an experiment (optionally started)", experiments.NewExperiment, None, 201, errors=(400, 401, 403, 409, 422, 503), auth=CONSOLE),
     Operation("GET", f"{ADMIN}/experiments/settings", "The ranking settings a variant may change: name, meaning, bounds, the default model's value", errors=(401, 403, 503), auth=CONSOLE),
@@ -82,7 +84,7 @@ OPERATIONS: list[Operation] = [
     Operation("POST", f"{API}/users/{{telegram_id}}/channels", "Link a channel to the user (201 new link)", s.AddUserChannel, s.UserChannelOut, 201, errors=(400, 401, 404, 409, 422, 503), extra={200: "Existing link"},
               notes={404: "No such user", 409: "PPB has no such channel yet (scrape, join or import it first), or the bonus channels are used up"}),
     Operation("DELETE", f"{API}/users/{{telegram_id}}/channels/{{channel}}", "Unlink a channel from the user", None, None, 204, errors=(401, 404, 422, 503)),
-    Operation("GET", f"{API}/users/{{telegram_id}}/training", "The user's training: progress and the next posts to rate (?limit=N)", None, training.TrainingOut, errors=(401, 404, 422, 503)),
+    Operation("GET", f"{API}/users/{{telegram_id}}/training", "The user's training: progress and the next posts to rate (?limit=N)", None, training.TrainingOut, errors=(401, 404, 422, 503), query=training.StateQuery),
     Operation("POST", f"{API}/users/{{telegram_id}}/training", "Start (or extend) the user's training; channels interleaved", training.StartTraining, training.TrainingOut, errors=(400, 401, 404, 409, 422, 503)),
     Operation("POST", f"{API}/users/{{telegram_id}}/training/finish", "Fit the model now and complete the training", training.FinishTraining, training.FinishOut, errors=(400, 401, 404, 422, 503)),
     Operation("POST", f"{API}/users/{{telegram_id}}/feed", "The next feed posts for the user's chat, never one sent there before", training.FeedRequest, training.FeedPageOut, errors=(400, 401, 403, 404, 422, 503), notes={403: BLOCKED_NOTE}),
@@ -104,7 +106,7 @@ OPERATIONS: list[Operation] = [
               notes={403: PRIVATE_NOTE, 409: NO_SCRAPER_NOTE + "; or the scraper watches PPB_SCRAPER_MAX_CHANNELS channels already",
                      503: SCRAPER_DOWN_NOTE}),
     Operation("GET", f"{API}/miniapp/me", "The Mini App's user (from initData), registered on first visit", None, miniapp.MiniAppUser, errors=(401, 403, 503), auth="MiniApp", notes={403: BLOCKED_NOTE}),
-    Operation("GET", f"{API}/miniapp/posts", "Cards to rate: ?mode=training|feed&limit=N", None, miniapp.MiniAppPosts, errors=(401, 403, 422, 503), auth="MiniApp", notes={403: BLOCKED_NOTE}),
+    Operation("GET", f"{API}/miniapp/posts", "Cards to rate: ?mode=training|feed&limit=N", None, miniapp.MiniAppPosts, errors=(401, 403, 422, 503), auth="MiniApp", notes={403: BLOCKED_NOTE}, query=miniapp.MiniAppPostsQuery),
     Operation("POST", f"{API}/miniapp/interactions", "Rate a post as the initData's user (re-sending is harmless)", miniapp.MiniAppRate, s.InteractionOut, errors=(400, 401, 403, 404, 422, 503), auth="MiniApp", notes={403: BLOCKED_NOTE}),
     Operation("POST", f"{API}/miniapp/training/finish", "Finish training now as the initData's user: fits the model, completes the training", None, miniapp.MiniAppPosts, errors=(401, 403, 404, 503), auth="MiniApp", notes={403: BLOCKED_NOTE}),
     Operation("GET", f"{API}/miniapp/rules", "The initData's user's delivery rules (the settings tab)", None, rules.RulesOut, errors=(401, 403, 503), auth="MiniApp", notes={403: BLOCKED_NOTE}),
@@ -184,6 +186,14 @@ def _links(paths: dict[str, dict[str, Any]], links: list[Link]) -> None:
             paths[path][method.lower()]["responses"][str(status)].setdefault("links", {})[name] = definition
 
 
+def _present(spec: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema: a query string cannot say null, so the null option goes."""
+    options = [option for option in spec.get("anyOf", []) if option.get("type") != "null"]
+    if len(options) != 1:
+        return spec
+    return {**{key: value for key, value in spec.items() if key not in ("anyOf", "default")}, **options[0]}
+
+
 def _json(ref: str | None, description: str) -> dict[str, Any]:
     if ref is None:
         return {"description": description}
@@ -191,8 +201,9 @@ def _json(ref: str | None, description: str) -> dict[str, Any]:
 
 
 def build_openapi(operations: list[Operation] = OPERATIONS) -> dict[str, Any]:
-    models = {m for op in operations for m in (op.request, op.response) if m} | {s.ErrorOut}
-    pairs = [(m, "validation" if m in {op.request for op in operations} else "serialization") for m in models]
+    inbound = {m for op in operations for m in (op.request, op.query) if m}
+    models = {m for op in operations for m in (op.request, op.response, op.query) if m} | {s.ErrorOut}
+    pairs = [(m, "validation" if m in inbound else "serialization") for m in models]
     refs, schema = models_json_schema(pairs, ref_template="#/components/schemas/{model}")
     paths: dict[str, dict[str, Any]] = {}
     error_ref = refs[(s.ErrorOut, "serialization")]["$ref"]
@@ -203,6 +214,10 @@ def build_openapi(operations: list[Operation] = OPERATIONS) -> dict[str, Any]:
             for name in ("telegram_id", "channel", "experiment_id")
             if "{" + name + "}" in op.path
         ]
+        if op.query:
+            definition = schema["$defs"][refs[(op.query, "validation")]["$ref"].rsplit("/", 1)[1]]
+            params += [{"name": name, "in": "query", "required": name in definition.get("required", ()),
+                        "schema": _present(spec)} for name, spec in definition["properties"].items()]
         if params:
             item["parameters"] = params
         if op.request:
