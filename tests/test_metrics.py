@@ -167,7 +167,7 @@ def test_status_says_when_the_scraper_session_is_gone() -> None:
 
     problem = LOGGED_OUT.format(reason="AUTH_KEY_UNREGISTERED")
     base = {"applications": {}, "parts": None, "bot": {"mode": None, "polling": False}, "nudger": None,
-            "shards": {}, "metrics_targets": []}
+            "shards": {}, "metrics": [], "metrics_targets": []}
     working = {"name": "0123abcd4567", "started": True, "watched": 3, "queued": 0, "flood_wait": 0, "problem": None}
     lines = render({**base, "scraper": working}, now=0.0).splitlines()
     assert "scraper 0123abcd4567: started, 3 watched, 0 queued, flood wait 0 s" in lines
