@@ -33,8 +33,9 @@ def test_mute_words_are_trimmed_deduplicated_and_refused_when_empty() -> None:
     assert check_mute_words([" Crypto ", "crypto", "Биткоин"]) == ("Crypto", "Биткоин")
     with pytest.raises(ValueError, match=r"\[1\] is empty"):
         check_mute_words(["ok", "  "])
-    with pytest.raises(ValueError, match="no letter"):
+    with pytest.raises(ValueError, match="only spaces and punctuation"):
         check_mute_words(["!!!"])
+    assert check_mute_words(["🚀", "«ИИ»", "x"]) == ("🚀", "«ИИ»", "x")  # an emoji mutes too
 
 
 def test_a_time_zone_must_be_a_known_name() -> None:

@@ -122,11 +122,18 @@ async def test_join_errors(rig: Rig, new_id) -> None:
     assert response.status_code == 404
 
 
-async def test_without_a_session_the_commands_are_503(api: httpx.AsyncClient) -> None:
+async def test_without_a_session_the_commands_are_409_not_configured(api: httpx.AsyncClient) -> None:
+    """No retry mends a server without a scraper (503 said "later"): 409 naming the settings,
+    which a REST client reads back as `NotConfigured` (still an `Unavailable` to the bot)."""
+    from ppb.domain.errors import NotConfigured, Unavailable, error_for
+
     for path in ("/api/v1/cmd/scrape", "/api/v1/cmd/join"):
         response = await api.post(path, json={"channel_username": "@durov", "limit": 3})
-        assert response.status_code == 503, response.text
-        assert "TELETHON_SESSION" in response.json()["detail"]
+        assert response.status_code == 409, response.text
+        detail = response.json()["detail"]
+        assert detail.startswith("scraper: not configured") and "TELETHON_SESSION" in detail
+        assert isinstance(error_for(409, detail), NotConfigured) and isinstance(error_for(409, detail), Unavailable)
+    assert type(error_for(409, "channel_username: the scraper watches 300 channels already")).__name__ == "Conflict"
 
 
 async def test_the_commands_need_the_api_key(rig: Rig) -> None:

@@ -201,3 +201,28 @@ WORDS = ("apple harbour violin granite meadow lantern copper falcon orchid glaci
          "dahlia elm fig ginger hazel ivy jasmine kale lilac mint nutmeg olive poppy quince rose "
          "sorrel tulip ume violet walnut xylem yucca zinnia amber bronze crimson denim ebony "
          "fuchsia gold hazelnut indigo jet khaki lemon magenta navy ochre pearl ruby scarlet teal").split()
+
+
+async def test_linking_a_channel_ppb_lacks_is_409_and_a_missing_user_404(api: httpx.AsyncClient, new_id) -> None:
+    """404 is for the user the path names; a channel the store lacks yet is a state the same
+    request outlives (409), which the bot's REST client reads as the NotFound it gets in process."""
+    from ppb.bot.api import HttpPpb
+    from ppb.domain.errors import NotFound
+
+    telegram_id = new_id()
+    await person(api, telegram_id)
+    lacking = await api.post(f"/api/v1/users/{telegram_id}/channels", json={"channel": f"@nosuch{new_id()}"})
+    assert lacking.status_code == 409 and lacking.json()["detail"].startswith("channel: PPB has no channel @nosuch")
+    nobody = await api.post(f"/api/v1/users/{new_id()}/channels", json={"channel": "@nosuchchannel"})
+    assert nobody.status_code == 404 and nobody.json()["detail"].startswith("user ")
+    client = HttpPpb("http://127.0.0.1", None)
+    client._http = httpx.AsyncClient(transport=api._transport, headers=api.headers,  # the same app
+                                     base_url=str(api.base_url).rstrip("/") + "/api/v1")
+    try:
+        await client.add_channel(telegram_id, f"@nosuch{new_id()}", bonus=True)
+    except NotFound as error:
+        assert "PPB has no channel" in error.detail
+    else:
+        raise AssertionError("expected NotFound")
+    finally:
+        await client._http.aclose()

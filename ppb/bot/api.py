@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from ppb.config import Settings
-from ppb.domain.errors import DomainError, Unavailable, error_for
+from ppb.domain.errors import DomainError, NotFound, NotYetKnown, Unavailable, error_for
 
 TIMEOUT_S = 30.0
 TRAIN_TIMEOUT_S = 60.0
@@ -82,7 +82,10 @@ class HttpPpb:
 
     async def add_channel(self, telegram_id: int, channel: str, *, bonus: bool) -> dict[str, Any]:
         body = {"channel": channel, "is_for_training": True, "is_bonus": bonus}
-        return await self._call("POST", f"/users/{telegram_id}/channels", body)
+        try:
+            return await self._call("POST", f"/users/{telegram_id}/channels", body)
+        except NotYetKnown as error:  # the REST API's 409 for it; in process it is a NotFound
+            raise NotFound(error.detail) from None
 
     async def remove_channel(self, telegram_id: int, channel: str) -> None:
         await self._call("DELETE", f"/users/{telegram_id}/channels/{channel.lstrip('@')}")

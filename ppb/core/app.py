@@ -14,12 +14,12 @@ from ppb.core.policy import Policy
 from ppb.core.ports import Ranker, Row, Scraper, UserMachine
 from ppb.core.variants import FeedRanker
 from ppb.domain.channels import ChannelName
-from ppb.domain.errors import Unavailable
+from ppb.domain.errors import NotConfigured
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent, UserStatus
 from ppb.store.queries import Store
 
-NO_SCRAPER = ("the scraper is not configured (set TELEGRAM_API_ID, TELEGRAM_API_HASH and "
+NO_SCRAPER = ("scraper: not configured on this server (set TELEGRAM_API_ID, TELEGRAM_API_HASH and "
               "TELETHON_SESSION); posts already in the store still serve training and feeds")
 
 
@@ -151,7 +151,7 @@ class Core:
 
     def scraper_or_fail(self) -> Scraper:
         if self.scraper is None:
-            raise Unavailable(NO_SCRAPER)
+            raise NotConfigured(NO_SCRAPER)
         return self.scraper
 
     async def scrape(self, name: str, limit: int) -> dict[str, Any]:

@@ -6,10 +6,40 @@ import re
 
 from collections.abc import Sequence
 
+from ppb.domain.charsets import WHITESPACE
 from ppb.domain.errors import Invalid
 
 _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 _LINK = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/(?:s/)?([A-Za-z0-9_]+)/?$")
+
+
+def at_most(limit: int) -> str:
+    """A regular expression for the decimal numbers from 0 to `limit` (leading zeros allowed)."""
+    digits = str(limit)
+    shorter = f"[0-9]{{1,{len(digits) - 1}}}" if len(digits) > 1 else None
+    same_length = []
+    for index, digit in enumerate(digits):
+        if digit != "0":
+            below = "0" if digit == "1" else f"[0-{int(digit) - 1}]"
+            rest = len(digits) - index - 1
+            same_length.append(digits[:index] + below + (f"[0-9]{{{rest}}}" if rest else ""))
+    same_length.append(digits)
+    return "0*(?:" + "|".join(([shorter] if shorter else []) + same_length) + ")"
+
+
+_ID_PART = "(?:" + at_most(2**63 - 1) + "|-" + at_most(2**63) + ")"
+"""A channel's numeric id: any 64-bit integer (Telegram's are -100 followed by its id)."""
+_ID = re.compile(_ID_PART)
+MAX_LENGTH = 128
+"""Longest text read as a channel name (spaces around it included)."""
+
+_NAME_PART = r"[A-Za-z][A-Za-z0-9_]{3,31}"
+_LINK_PART = r"(?:https?://)?(?:t\.me|telegram\.me)/(?:s/)?" + _NAME_PART + "/?"
+_SPACES = "[" + WHITESPACE + "]*"  # what `str.strip()` removes
+USERNAME_PATTERN = "^" + _SPACES + "(?:@?" + _NAME_PART + "|" + _LINK_PART + ")" + _SPACES + "$"
+"""What `ChannelName.parse_username` reads, as a regular expression (JSON Schema's `pattern`)."""
+CHANNEL_PATTERN = "^" + _SPACES + "(?:" + _ID_PART + "|@?" + _NAME_PART + "|" + _LINK_PART + ")" + _SPACES + "$"
+"""What `ChannelName.parse` reads: a username as above, or a numeric id of 64 bits."""
 
 
 class ChannelName:
@@ -43,11 +73,11 @@ class ChannelName:
     def parse(cls, raw: str, field: str | None = None) -> ChannelName:
         """Parse what a person typed; raises `Invalid` (422) naming `field` and the reason."""
         text = raw.strip()
-        if re.fullmatch(r"-?\d+", text):
+        if _ID.fullmatch(text) and len(raw) <= MAX_LENGTH:
             return cls(telegram_id=int(text))
         link = _LINK.match(text)
         name = link.group(1) if link else text.removeprefix("@")
-        if not _USERNAME.match(name):
+        if not _USERNAME.match(name) or len(raw) > MAX_LENGTH:
             reason = f"{raw!r} is not a channel: use @name, a t.me/name link or a -100… id"
             raise Invalid(f"{field}: {reason}" if field else reason, reason=reason)
         return cls(username=name.lower())

@@ -45,6 +45,14 @@ class Conflict(DomainError):
     status_code = 409
 
 
+class NotYetKnown(Conflict):
+    """A thing the request names in its body is not in the store yet (a channel PPB has not
+    scraped or imported): the same request succeeds once it is, so 409, not a 404 (which
+    would say the path's resource is missing). Its detail reads `<field>: PPB has no …`."""
+
+    MARK = ": PPB has no "
+
+
 class LimitReached(Conflict):
     """A person's limit (bonus channels) is used up."""
 
@@ -73,8 +81,21 @@ class Unavailable(DomainError):
     status_code = 503
 
 
+class NotConfigured(Unavailable):
+    """A part this server runs without (no scraper session): unavailable here until an
+    operator configures it, which no retry mends, so 409 rather than 503. Its detail starts
+    with `<part>: not configured`, which REST clients read it back by."""
+
+    status_code = 409
+    MARK = ": not configured"
+
+
 def error_for(status_code: int, detail: str) -> DomainError:
     """The domain error an HTTP status stands for (clients of the REST API raise these)."""
+    if status_code == NotConfigured.status_code and NotConfigured.MARK in detail.split(" (", 1)[0]:
+        return NotConfigured(detail)
+    if status_code == NotYetKnown.status_code and NotYetKnown.MARK in detail:
+        return NotYetKnown(detail)
     kinds: dict[int, type[DomainError]] = {
         403: Blocked, 404: NotFound, 409: Conflict, 422: Invalid, 503: Unavailable,
     }

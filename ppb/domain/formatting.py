@@ -5,6 +5,8 @@ count UTF-16 code units. The scraper, the import, the REST API and the bot all s
 from __future__ import annotations
 
 import re
+
+from ppb.domain.charsets import CONTROLS, WHITESPACE
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -24,11 +26,14 @@ SHOWN = STYLES | BLOCKS | MONO | {"text_link"}
 plain links in a text by itself, and a custom emoji falls back to the emoji it stands for."""
 
 MAX_URL = 2048
-_LINK = re.compile(r"(?:https?://[^/?#]+|tg:).*", re.IGNORECASE | re.DOTALL)
+_LINK = re.compile(r"(?:https?://[^/?#]+|tg:).*", re.IGNORECASE | re.DOTALL | re.ASCII)
 """http(s) with a host, or tg: (checked after `_UNSAFE` has ruled out spaces and controls)."""
 LANGUAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+#.\-]{0,31}")
 """A `pre` block's language as a code highlighter names it (python, c++, objective-c)."""
-_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f]")
+UNSAFE_IN_URL = WHITESPACE + CONTROLS
+_UNSAFE = re.compile("[" + UNSAFE_IN_URL + "]")
+URL_PATTERN = ("^(?:[Hh][Tt][Tt][Pp][Ss]?://[^/?#" + UNSAFE_IN_URL + "]+|[Tt][Gg]:)[^" + UNSAFE_IN_URL + "]*$")
+"""What `safe_url` admits, as a pattern (JSON Schema's): its length is checked apart (MAX_URL)."""
 
 
 class Entity(NamedTuple):

@@ -13,6 +13,11 @@ from datetime import datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ppb.domain.charsets import ASCII_PUNCTUATION, CONTROLS, WHITESPACE
+
+WORD_CHARACTER = re.compile("[^" + WHITESPACE + CONTROLS + ASCII_PUNCTUATION + "]")
+"""What a muted word must have one of: a letter, a digit, an emoji (a word of "." alone would
+mute nearly every post)."""
 MAX_MUTE_WORDS = 100
 MAX_MUTE_WORD_LENGTH = 64
 
@@ -99,8 +104,8 @@ def check_mute_words(words: list[str]) -> tuple[str, ...]:
             raise ValueError(f"{where}is empty")
         if len(word) > MAX_MUTE_WORD_LENGTH:
             raise ValueError(f"{where}is longer than {MAX_MUTE_WORD_LENGTH} characters")
-        if not any(ch.isalnum() for ch in word):
-            raise ValueError(f"{where}has no letter or digit")
+        if not WORD_CHARACTER.search(word):
+            raise ValueError(f"{where}is only spaces and punctuation")
         cleaned.setdefault(normalize(word), word)
     if len(cleaned) > MAX_MUTE_WORDS:
         raise ValueError(f"at most {MAX_MUTE_WORDS} words")

@@ -20,7 +20,7 @@ from ppb.http.admin_io import out, query, services
 from ppb.http.body import parse_body, path_int
 from ppb.http.data_rights import erase_redis
 from ppb.http.routing import one_route_per_path
-from ppb.http.schemas import Body
+from ppb.http.schemas import WHOLE, Body
 from ppb.store.admin import Admin, erase_user
 from ppb.store.console_schema import experiment_assignments
 from ppb.store.queries import Store
@@ -29,8 +29,8 @@ from ppb.store.queries import Store
 class UserQuery(Body):
     search: Annotated[str, Field(max_length=128)] | None = None
     status: UserStatus | None = None
-    limit: Annotated[int, Field(ge=1, le=500)] = 50
-    offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    limit: Annotated[int, Field(ge=1, le=500), WHOLE] = 50
+    offset: Annotated[int, Field(ge=0, le=1_000_000), WHOLE] = 0
 
 
 class BlockIn(Body):
@@ -42,7 +42,7 @@ class DefaultIn(Body):
 
 
 class ActionQuery(Body):
-    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+    limit: Annotated[int, Field(ge=1, le=1000), WHOLE] = 100
 
 
 def _admin(request: Request) -> Admin:

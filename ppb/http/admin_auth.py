@@ -32,7 +32,8 @@ LOGIN_PATH = "/api/v1/admin/session"
 
 class Login(Body):
     api_key: Annotated[str, Field(min_length=1, max_length=512)]
-    operator: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w .@-]+$")] = "operator"
+    operator: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f-\x9f<>]+$")] = "operator"
+    """The operator's name as the log shows it: any but control characters and angle brackets."""
 
 
 def _cookie(scope: Scope) -> str | None:

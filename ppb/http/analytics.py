@@ -10,19 +10,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ppb.http.admin_io import out, query, services
-from ppb.http.schemas import Body
+from ppb.http.schemas import WHOLE, Body
 from ppb.store.analytics import Analytics, rate
 
 
 class Window(Body):
-    days: Annotated[int, Field(ge=1, le=3660)] = 30
+    days: Annotated[int, Field(ge=1, le=3660), WHOLE] = 30
     period: Literal["day", "week"] = "day"
 
 
 class ChannelQuery(Body):
     search: Annotated[str, Field(max_length=128)] | None = None
-    limit: Annotated[int, Field(ge=1, le=500)] = 100
-    offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    limit: Annotated[int, Field(ge=1, le=500), WHOLE] = 100
+    offset: Annotated[int, Field(ge=0, le=1_000_000), WHOLE] = 0
 
 
 def _analytics(request: Request) -> Analytics:

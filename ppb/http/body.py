@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import TypeVar
 
 import orjson
@@ -11,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
@@ -52,11 +55,15 @@ async def parse_body(request: Request, model: type[ModelT]) -> ModelT:
 
 
 def path_int(request: Request, name: str) -> int:
+    """An integer path parameter: a number without a fraction, as JSON Schema counts them
+    (`42`, `42.0`, `4.2e1`); not `+5`, ` 5` or `5_000`, which `int` would read."""
     raw = request.path_params[name]
-    try:
-        value = int(raw)
-    except ValueError:
-        raise HTTPException(422, f"{name}: {raw!r} is not an integer") from None
+    number = Decimal(raw) if NUMBER.fullmatch(raw) else None
+    if number is None or number != number.to_integral_value():
+        raise HTTPException(422, f"{name}: {raw!r} is not an integer")
+    if abs(number.adjusted()) > 30:
+        raise HTTPException(422, f"{name}: out of range")
+    value = int(number)
     if not -(2**63) <= value < 2**63:
         raise HTTPException(422, f"{name}: out of range")
     return value

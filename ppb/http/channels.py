@@ -15,10 +15,9 @@ from ppb.http.services import services_of
 async def create_channel(request: Request) -> Response:
     body = await parse_body(request, CreateChannel)
     store = services_of(request).store
-    if body.username is not None:
-        ChannelName.parse_username(body.username, "username")
+    username = ChannelName.parse_username(body.username, "username").username if body.username is not None else None
     existed = await store.find_channels([ChannelName(telegram_id=body.telegram_id)])
-    channel = await store.upsert_channel(body.telegram_id, body.username, body.title, body.is_default)
+    channel = await store.upsert_channel(body.telegram_id, username, body.title, body.is_default)
     return reply(ChannelOut.model_validate(channel), 200 if existed else 201)
 
 

@@ -10,19 +10,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ppb.http.body import parse_body, reply
-from ppb.http.schemas import Body, ChannelOut, Out, Text
+from ppb.http.schemas import WHOLE, Body, ChannelOut, ChannelText, Out
 from ppb.http.services import core_of
 
-ChannelName = Annotated[Text, Field(min_length=1, max_length=128)]
 
 
 class ScrapeRequest(Body):
-    channel_username: ChannelName
-    limit: Annotated[int, Field(ge=1, le=1000)] = 7
+    channel_username: ChannelText
+    limit: Annotated[int, Field(ge=1, le=1000), WHOLE] = 7
 
 
 class JoinRequest(Body):
-    channel_username: ChannelName
+    channel_username: ChannelText
 
 
 class ScrapeOut(Out):

@@ -75,6 +75,8 @@ class VariantIn(Body):
 
 
 class NewExperiment(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "more-exploration", "variants": [{"name": "control"}, {"name": "explore", "settings": {"exploration": 0.2}}]}]})
+
     name: Annotated[str, Field(min_length=1, max_length=128)]
     variants: Annotated[list[VariantIn], Field(min_length=2, max_length=10)]
     start: bool = False

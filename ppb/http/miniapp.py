@@ -36,7 +36,7 @@ from ppb.http.miniapp_auth import (
     verify_init_data,
 )
 from ppb.http.routing import one_route_per_path
-from ppb.http.schemas import Body, Out, RatingOut, RowId, UserOut, UtcDatetime
+from ppb.http.schemas import WHOLE, Body, Out, RatingOut, RowId, UserOut, UtcDatetime
 from ppb.http.services import core_of, services_of
 from ppb.store.queries import Row
 
@@ -115,7 +115,7 @@ class MiniAppZonesQuery(Body):
 
 class MiniAppPostsQuery(Body):
     mode: Literal["training", "feed"] = "training"
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    limit: Annotated[int, Field(ge=1, le=100), WHOLE] = 50
 
 
 class MiniAppRate(Body):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
+from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -14,6 +15,7 @@ from ppb.core import rules as core_rules
 from ppb.domain.errors import Invalid
 from ppb.domain.rules import (
     MAX_MUTE_WORDS,
+    WORD_CHARACTER,
     DeliveryMode,
     DigestMode,
     Rules,
@@ -21,10 +23,12 @@ from ppb.domain.rules import (
     check_timezone,
 )
 from ppb.http.body import parse_body, path_int, reply
-from ppb.http.schemas import Body, Out, Text
+from ppb.http.schemas import Body, Out, Stated, Text, not_null
 from ppb.http.services import Services
 
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+_HHMM = re.compile(HHMM)
+TIME_ZONES = sorted(available_timezones())
 
 
 def _clock(value: str) -> str:
@@ -33,30 +37,47 @@ def _clock(value: str) -> str:
     return value
 
 
-Clock = Annotated[str, Field(max_length=5), AfterValidator(_clock)]
-TimeZone = Annotated[str, Field(max_length=64), AfterValidator(check_timezone)]
+def _listed_zone(value: str) -> str:
+    """One of the names the schema lists (ZoneInfo also opens a few it does not, posix/UTC say)."""
+    if value not in TIME_ZONES:
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Moscow)")
+    return value
+
+
+Clock = Annotated[str, Field(max_length=5), AfterValidator(_clock), Stated({"pattern": HHMM})]
+TimeZone = Annotated[str, Field(max_length=64), AfterValidator(check_timezone), AfterValidator(_listed_zone),
+                     Stated({"enum": TIME_ZONES})]
+
+
 def _word(value: str) -> str:
     return check_mute_words([value])[0]
 
 
+MUTE_WORD = "^[^\\x00]*" + WORD_CHARACTER.pattern + "[^\\x00]*$"
+"""A word or phrase with a letter, digit or emoji in it (`check_mute_words`), no NUL."""
 MuteWords = Annotated[
-    list[Annotated[Text, Field(max_length=64), AfterValidator(_word)]],
+    list[Annotated[Text, Field(max_length=64), AfterValidator(_word), Stated({"pattern": MUTE_WORD})]],
     Field(max_length=MAX_MUTE_WORDS),
     AfterValidator(lambda words: list(check_mute_words(words))),
 ]
+NOT_NULL = Field(json_schema_extra=not_null)
+"""A field that may be left out, but not sent as null."""
 
 
 class RulesIn(Body):
-    """Only the fields sent change; `quiet_start` and `quiet_end` null (both) mean no quiet hours."""
+    """Only the fields sent change; `quiet_start` and `quiet_end` null (both) mean no quiet
+    hours: one of them null alone is refused."""
 
-    delivery: DeliveryMode | None = None
-    digest: DigestMode | None = None
-    digest_time: Clock | None = None
-    timezone: TimeZone | None = None
+    model_config = ConfigDict(json_schema_extra={"examples": [{"delivery": "both", "digest": "daily", "digest_time": "09:00", "timezone": "Europe/Moscow", "quiet_start": "23:00", "quiet_end": "08:00", "mute_words": ["crypto"], "hide_ads": True}]})
+
+    delivery: Annotated[DeliveryMode | None, NOT_NULL] = None
+    digest: Annotated[DigestMode | None, NOT_NULL] = None
+    digest_time: Annotated[Clock | None, NOT_NULL] = None
+    timezone: Annotated[TimeZone | None, NOT_NULL] = None
     quiet_start: Clock | None = None
     quiet_end: Clock | None = None
     mute_words: MuteWords | None = None
-    hide_ads: bool | None = None
+    hide_ads: Annotated[bool | None, NOT_NULL] = None
 
 
 class RulesOut(Out):

@@ -2,19 +2,55 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from ppb.domain import formatting
+from ppb.domain.channels import CHANNEL_PATTERN, USERNAME_PATTERN
+from ppb.domain.channels import MAX_LENGTH as CHANNEL_MAX_LENGTH
 from ppb.domain.interactions import InteractionType, MediaType
 from ppb.domain.status import UserEvent, UserStatus
 
 INT64_MAX = 2**63 - 1
-TelegramId = Annotated[int, Field(ge=-(2**63), le=INT64_MAX)]
-RowId = Annotated[int, Field(ge=1, le=INT64_MAX)]
+NO_NUL = r"^[^\x00]*$"
+"""The pattern every text the store keeps matches: PostgreSQL refuses NUL in text."""
+
+
+def _whole(value: Any) -> Any:
+    """A JSON number without a fraction is an integer, as JSON Schema reads it (6517.0 is 6517);
+    strings, booleans and fractions stay refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WHOLE = BeforeValidator(_whole)
+"""Put after an integer field's bounds (`Annotated[int, Field(ge=1), WHOLE]`), so the schema
+states them: 6517.0 is read as 6517."""
+TelegramId = Annotated[int, Field(ge=-(2**63), le=INT64_MAX), WHOLE]
+RowId = Annotated[int, Field(ge=1, le=INT64_MAX), WHOLE]
+
+
+@dataclass(frozen=True)
+class Stated:
+    """Keywords the JSON schema states for a value whose validator enforces them in words of
+    its own (a pattern, an enum): the document says what the server checks."""
+
+    keywords: dict[str, Any]
+
+    def __hash__(self) -> int:
+        return hash(repr(sorted(self.keywords.items())))
+
+    def __get_pydantic_json_schema__(self, core: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core)
+        target = handler.resolve_ref_schema(schema)
+        target.update(self.keywords)
+        return schema
 
 
 def _no_nul(value: str) -> str:
@@ -36,13 +72,45 @@ def _no_nul_deep(value: Any) -> Any:
             _no_nul_deep(item)
     elif isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value <= INT64_MAX:
         raise ValueError("numbers must fit in 64 bits")
+    elif isinstance(value, float) and value.is_integer() and not -(2**63) <= value <= INT64_MAX:
+        raise ValueError("numbers must fit in 64 bits")  # 1e300 is an integer to JSON Schema
     return value
 
 
-Text = Annotated[str, AfterValidator(_no_nul)]
+JSON_VALUE = "#/components/schemas/JsonValue"
+JSON_VALUE_SCHEMA: dict[str, Any] = {
+    "description": "Any JSON value without NUL in its strings and keys, its integers within 64 bits",
+    "anyOf": [
+        {"type": "string", "pattern": NO_NUL},
+        {"type": "integer", "minimum": -(2**63), "maximum": INT64_MAX},
+        {"type": "number", "not": {"type": "integer"}},
+        {"type": "boolean"},
+        {"type": "null"},
+        {"type": "array", "items": {"$ref": JSON_VALUE}},
+        {"type": "object", "propertyNames": {"pattern": NO_NUL}, "additionalProperties": {"$ref": JSON_VALUE}},
+    ],
+}
+"""What `_no_nul_deep` admits, for the OpenAPI document's components (`JsonValue`)."""
+
+
+def not_null(schema: dict[str, Any]) -> None:
+    """`json_schema_extra` of an optional field that may be left out but not sent as null."""
+    options = [option for option in schema.pop("anyOf", []) if option.get("type") != "null"]
+    if len(options) == 1:
+        schema.update(options[0])
+    elif options:
+        schema["anyOf"] = options
+    schema.pop("default", None)
+
+
+Text = Annotated[str, AfterValidator(_no_nul), Stated({"pattern": NO_NUL})]
 """Any text that reaches the store: PostgreSQL refuses NUL in text."""
 Username = Annotated[Text, Field(max_length=64)]
 Name = Annotated[Text, Field(max_length=128)]
+ChannelText = Annotated[Text, Field(min_length=1, max_length=CHANNEL_MAX_LENGTH), Stated({"pattern": CHANNEL_PATTERN})]
+"""A channel as a client names it (`ChannelName.parse`): @name, name, a t.me link or a -100… id."""
+ChannelUsername = Annotated[Text, Field(max_length=64), Stated({"pattern": USERNAME_PATTERN})]
+"""A channel's username (`ChannelName.parse_username`): @name, name or a t.me link, never an id."""
 
 
 def _utc(value: datetime) -> datetime:
@@ -84,6 +152,8 @@ class Out(BaseModel):
 
 
 class CreateUser(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"telegram_id": 123456789, "username": "john_doe", "first_name": "John", "language": "en"}]})
+
     telegram_id: TelegramId
     username: Username | None = None
     first_name: Name | None = None
@@ -105,16 +175,21 @@ class UserOut(Out):
 
 
 class UserEventIn(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"event": "start"}]})
+
     event: UserEvent
-    details: Annotated[dict[str, Any], AfterValidator(_no_nul_deep)] | None = None
+    details: Annotated[dict[str, Any], AfterValidator(_no_nul_deep),
+                       Stated({"propertyNames": {"pattern": NO_NUL}, "additionalProperties": {"$ref": JSON_VALUE}})] | None = None
 
 
 # channels ------------------------------------------------------------------------------
 
 
 class CreateChannel(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"telegram_id": -1001234567890, "username": "@example_news", "title": "Example News"}]})
+
     telegram_id: TelegramId
-    username: Username | None = None
+    username: ChannelUsername | None = None
     title: Annotated[Text, Field(min_length=1, max_length=256)]
     is_default: bool = False
 
@@ -132,7 +207,9 @@ class ChannelList(Out):
 
 
 class AddUserChannel(Body):
-    channel: Annotated[Text, Field(min_length=1, max_length=128)]
+    model_config = ConfigDict(json_schema_extra={"examples": [{"channel": "@example_news", "is_bonus": True}]})
+
+    channel: ChannelText
     is_for_training: bool = True
     is_bonus: bool = False
 
@@ -168,21 +245,33 @@ def _language(value: str) -> str:
     return value
 
 
-class EntityIn(Body):
-    """A Bot API `MessageEntity` of a post's text; offsets and lengths count UTF-16 code units."""
+LANGUAGE_PATTERN = "^" + formatting.LANGUAGE.pattern + "$"
 
-    type: Annotated[str, AfterValidator(_entity_type)]
-    offset: Annotated[int, Field(ge=0, le=2**31)]
-    length: Annotated[int, Field(ge=1, le=2**31)]
-    url: Annotated[str, AfterValidator(_link)] | None = None  # text_link only
-    language: Annotated[str, AfterValidator(_language)] | None = None  # pre only
+
+class EntityIn(Body):
+    """A Bot API `MessageEntity` of a post's text; offsets and lengths count UTF-16 code units.
+    A `text_link` needs its `url`."""
+
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"type": {"const": "text_link"}}, "required": ["type"]},
+        "then": {"required": ["url"], "properties": {"url": {"type": "string"}}},
+    })
+
+    type: Annotated[str, AfterValidator(_entity_type), Stated({"enum": sorted(formatting.ENTITY_TYPES)})]
+    offset: Annotated[int, Field(ge=0, le=2**31), WHOLE]
+    length: Annotated[int, Field(ge=1, le=2**31), WHOLE]
+    url: Annotated[str, AfterValidator(_link), Stated({"pattern": formatting.URL_PATTERN, "maxLength": formatting.MAX_URL})] | None = None  # text_link only
+    language: Annotated[str, AfterValidator(_language), Stated({"pattern": LANGUAGE_PATTERN})] | None = None  # pre only
 
     def entity(self) -> formatting.Entity:
         return formatting.Entity(self.type, self.offset, self.length, self.url, self.language)
 
 
 class PostIn(Body):
-    telegram_message_id: Annotated[int, Field(ge=1, le=2**53)]
+    """A post; its `entities` must lie within its `text` (offsets and lengths in UTF-16 code
+    units, never cutting a character in two), which the server checks (422 naming the entity)."""
+
+    telegram_message_id: Annotated[int, Field(ge=1, le=2**53), WHOLE]
     text: Annotated[Text, Field(max_length=65536)] = ""
     media_type: MediaType = MediaType.TEXT
     posted_at: StoredDatetime
@@ -206,6 +295,8 @@ class PostIn(Body):
 
 
 class BulkPosts(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"channel_telegram_id": -1001234567890, "posts": [{"telegram_message_id": 1, "text": "Rust 2.0 is out", "posted_at": "2024-03-01T09:00:00Z", "entities": [{"type": "bold", "offset": 0, "length": 4}]}]}]})
+
     channel_telegram_id: TelegramId
     posts: Annotated[list[PostIn], Field(max_length=5000)]
 
@@ -216,9 +307,11 @@ class BulkPostsOut(Out):
 
 
 class TrainingRequest(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"user_telegram_id": 123456789, "channel_usernames": ["@example_news"], "posts_per_channel": 7}]})
+
     user_telegram_id: TelegramId
-    channel_usernames: Annotated[list[Annotated[Text, Field(max_length=128)]], Field(min_length=1, max_length=50)]
-    posts_per_channel: Annotated[int, Field(ge=1, le=100)] = 7
+    channel_usernames: Annotated[list[ChannelText], Field(min_length=1, max_length=50)]
+    posts_per_channel: Annotated[int, Field(ge=1, le=100), WHOLE] = 7
 
 
 class TrainingPost(Out):
@@ -240,6 +333,8 @@ class TrainingPosts(Out):
 
 
 class RateRequest(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"user_telegram_id": 123456789, "post_id": 1, "interaction_type": "like"}]})
+
     user_telegram_id: TelegramId
     post_id: RowId
     interaction_type: InteractionType
@@ -270,8 +365,10 @@ class InteractionList(Out):
 
 
 class BestRequest(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"user_telegram_id": 123456789, "limit": 10}]})
+
     user_telegram_id: TelegramId
-    limit: Annotated[int, Field(ge=1, le=100)] = 10
+    limit: Annotated[int, Field(ge=1, le=100), WHOLE] = 10
 
 
 class BestPost(Out):
@@ -293,6 +390,8 @@ class BestPosts(Out):
 
 
 class TrainRequest(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"user_telegram_id": 123456789}]})
+
     user_telegram_id: TelegramId
 
 
@@ -307,5 +406,7 @@ class TrainOut(Out):
 
 
 class ErrorOut(Out):
-    detail: str
-    status_code: int
+    """Every error: what was wrong (a field's name first, when a field was) and the status."""
+
+    detail: Annotated[str, Field(min_length=1)]
+    status_code: Annotated[int, Field(ge=400, le=599)]

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from ppb.core import replies, training
 from ppb.domain.channels import ChannelName
 from ppb.http.body import describe, parse_body, path_int, reply
-from ppb.http.schemas import Body, Out, Text, UtcDatetime
+from ppb.http.schemas import WHOLE, Body, ChannelText, Out, UtcDatetime
 from ppb.http.services import core_of
 
 
@@ -45,8 +45,8 @@ class TrainingOut(Out):
 
 
 class StartTraining(Body):
-    channels: Annotated[list[Annotated[Text, Field(max_length=128)]], Field(max_length=50)] | None = None
-    posts_per_channel: Annotated[int, Field(ge=1, le=100)] | None = None
+    channels: Annotated[list[ChannelText], Field(max_length=50)] | None = None
+    posts_per_channel: Annotated[int, Field(ge=1, le=100), WHOLE] | None = None
     append: bool = False
 
 
@@ -60,7 +60,7 @@ class FinishOut(TrainingOut):
 
 
 class FeedRequest(Body):
-    limit: Annotated[int, Field(ge=1, le=20)] = 5
+    limit: Annotated[int, Field(ge=1, le=20), WHOLE] = 5
 
 
 class FeedCard(Out):
@@ -81,7 +81,7 @@ class FeedPageOut(Out):
 
 
 class StateQuery(Body):
-    limit: Annotated[int, Field(ge=1, le=100)] = 5
+    limit: Annotated[int, Field(ge=1, le=100), WHOLE] = 5
 
 
 def state_out(state: training.TrainingState, limit: int) -> dict[str, Any]:

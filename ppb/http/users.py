@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from ppb.core.app import Core
 from ppb.domain.channels import ChannelName
+from ppb.domain.errors import NotYetKnown
 from ppb.http.body import parse_body, path_int, reply
 from ppb.http.schemas import (
     AddUserChannel,
@@ -50,9 +51,11 @@ async def add_channel(request: Request) -> Response:
     core: Core = core_of(request)
     telegram_id = path_int(request, "telegram_id")
     body = await parse_body(request, AddUserChannel)
-    link, created = await core.add_channel(
-        telegram_id, ChannelName.parse(body.channel, "channel"), for_training=body.is_for_training, bonus=body.is_bonus
-    )
+    name = ChannelName.parse(body.channel, "channel")
+    await core.store.user_id(telegram_id)  # 404 is for the user the path names
+    if not await core.store.find_channels([name]):
+        raise NotYetKnown(f"channel: PPB has no channel {name!r} yet (scrape, join or import it first)")
+    link, created = await core.add_channel(telegram_id, name, for_training=body.is_for_training, bonus=body.is_bonus)
     return reply(UserChannelOut.model_validate(link), 201 if created else 200)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ppb.domain.channels import ChannelRef, normalize_username
-from ppb.domain.errors import DomainError, NotFound
+from ppb.domain.errors import Conflict, NotFound
 from ppb.store.base import Row, StoreBase, _row, _rows, utcnow, writes
 from ppb.store.prepared import Prepared
 from ppb.store.schema import channels, dropped_channels, posts, training_items, user_channels, users
@@ -34,7 +34,7 @@ class ChannelQueries(StoreBase):
                 sa.select(channels.c.telegram_id).where(channels.c.username == name)
             )
             if holder is not None and int(holder) != telegram_id:
-                raise DomainError(
+                raise Conflict(
                     f"username: @{name} already belongs to channel {holder}, not {telegram_id}"
                 )
         now = utcnow()
