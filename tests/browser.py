@@ -46,6 +46,30 @@ def launch_chromium() -> Iterator[Browser]:
 
 
 @contextlib.contextmanager
+def sandbox_chat(browser: Browser, base: str, user_id: int) -> Iterator[Page]:
+    """The sandbox's web chat at `base` as a fresh person `user_id` named Ann (set before the
+    page's script runs); fails the test if a script on it threw."""
+    with watched_page(browser, 480, 820) as page:
+        page.context.add_init_script(
+            f"localStorage.setItem('ppb-sandbox-user', '{user_id}');"
+            "localStorage.setItem('ppb-sandbox-name', 'Ann');"
+        )
+        page.goto(f"{base}/sandbox/")
+        yield page
+
+
+def sandbox_user(page: Page) -> int:
+    """The person the sandbox chat speaks as."""
+    return int(page.locator("#user-id").input_value())
+
+
+def sandbox_send(page: Page, text: str) -> None:
+    """Type `text` into the sandbox chat and send it."""
+    page.fill("#text", text)
+    page.click("#composer button[type=submit]")
+
+
+@contextlib.contextmanager
 def watched_page(browser: Browser, width: int = 420, height: int = 760,
                  timezone_id: str | None = None) -> Iterator[Page]:
     """A fresh page (its own context, in the device time zone `timezone_id` if given); fails

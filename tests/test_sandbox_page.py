@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from ppb.config import load_settings
 from tests.bot_helpers import Running, bot_in_thread, free_port
-from tests.browser import launch_chromium, screenshot, wait_until
+from tests.browser import launch_chromium, sandbox_chat, sandbox_send, sandbox_user, screenshot, wait_until
 
 API_KEY = "sandbox-page-key"
 MARKUP = "<b>x</b> & <i>y</i>"
@@ -42,28 +42,12 @@ def browser(running: Running) -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, running: Running, new_id) -> Iterator[Page]:
     """The page as a fresh person (their id and name set before the page's script runs)."""
-    context = browser.new_context(viewport={"width": 480, "height": 820}, locale="en-US")
-    user_id = new_id()
-    context.add_init_script(
-        f"localStorage.setItem('ppb-sandbox-user', '{user_id}');"
-        "localStorage.setItem('ppb-sandbox-name', 'Ann');"
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{running.harness.base}/sandbox/")
-    yield page
-    context.close()
-    assert errors == [], f"the page threw: {errors}"
+    with sandbox_chat(browser, running.harness.base, new_id()) as page:
+        yield page
 
 
-def user_of(page: Page) -> int:
-    return int(page.locator("#user-id").input_value())
-
-
-def send(page: Page, text: str) -> None:
-    page.fill("#text", text)
-    page.click("#composer button[type=submit]")
+user_of = sandbox_user
+send = sandbox_send
 
 
 def test_start_in_the_page_shows_the_menu_and_its_buttons_reach_the_bot(page: Page, running: Running) -> None:

@@ -111,7 +111,7 @@ OPERATIONS: list[Operation] = [
     Operation("POST", f"{API}/miniapp/training/finish", "Finish training now as the initData's user: fits the model, completes the training", None, miniapp.MiniAppPosts, errors=(401, 403, 404, 503), auth="MiniApp", notes={403: BLOCKED_NOTE}),
     Operation("GET", f"{API}/miniapp/rules", "The initData's user's delivery rules (the settings tab)", None, rules.RulesOut, errors=(401, 403, 503), auth="MiniApp", notes={403: BLOCKED_NOTE}),
     Operation("PATCH", f"{API}/miniapp/rules", "Change some of the initData's user's delivery rules", rules.RulesIn, rules.RulesOut, errors=(400, 401, 403, 422, 503), auth="MiniApp", notes={403: BLOCKED_NOTE}),
-    Operation("GET", f"{API}/miniapp/timezones", "The time zones a place names, for the settings tab: ?q=Moscow (a city, a country, an IANA name or an offset such as UTC+3); several for a country whose zones keep different times, none for an unknown place", None, miniapp.MiniAppZones, errors=(401, 403, 422, 503), auth="MiniApp", notes={403: BLOCKED_NOTE}),
+    Operation("GET", f"{API}/miniapp/timezones", "The time zones a place names, for the settings tab: ?q=Moscow (a city, a country, an IANA name or an offset such as UTC+3); several for a country whose zones keep different times, none for an unknown place", None, miniapp.MiniAppZones, errors=(401, 403, 422, 503), auth="MiniApp", notes={403: BLOCKED_NOTE}, query=miniapp.MiniAppZonesQuery),
     Operation("GET", f"{API}/miniapp/about", "What the app shows when opened without launch parameters", None, miniapp.MiniAppAbout, errors=(), public=True),
     *ADMIN_OPERATIONS,
     Operation("GET", "/", "A page saying what is where on this server (HTML)", errors=(), public=True),
