@@ -113,7 +113,11 @@ async def test_feed_sends_posts_that_stay_rates_them_and_moves_to_active(harness
 
     page = await wait_for(second_page, 10, "a second page of posts")
     assert not {m["text"] for m in page[len(posts):]} & first_page, "no post is shown twice"
-    assert len(await menus_in(person)) == 1
+
+    async def one_menu() -> bool:  # the new menu is sent below the page, then the old one deleted
+        return len(await menus_in(person)) == 1
+
+    await wait_for(one_menu, 10, "the page's menu to replace the one above it")
 
 
 async def test_bonus_channel_joins_trains_and_respects_the_limit(harness: Harness, new_id) -> None:
