@@ -78,7 +78,9 @@ def nudger(
     store: Store, chat: RecordingChat, shard: UserShard, cap: int = 1, now: datetime | None = None
 ) -> Nudger:
     clock = (lambda: now) if now is not None else (lambda: datetime.now(UTC))
-    return Nudger(store, Scoring(store), shard, chat, NudgerSettings(QUIET, CHURN, cap, 1000), clock)
+    # the store looked at again for vectors at most hourly: a pass's statements do not depend on its speed
+    scoring = Scoring(store, complete_every_s=3600.0)
+    return Nudger(store, scoring, shard, chat, NudgerSettings(QUIET, CHURN, cap, 1000), clock)
 
 
 @pytest.fixture

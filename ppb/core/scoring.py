@@ -2,8 +2,9 @@
 
 Everything here is a per-process cache rebuilt from the store on a miss, so any process
 (an API process, or any Scorer replica) can serve any user: the corpus index (each post's
-channel and time, caught up by id), post vectors (posts never change), per-user models
-(keyed by the user's rating history) and the word weights.
+channel and time, caught up by id), post vectors (their sentence part read from the store,
+made again when the store has a new one: the post was edited), per-user models (keyed by the
+user's rating history) and the word weights.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import numpy as np
@@ -55,7 +57,11 @@ GAP_TTL_S = 30.0
 """Ids missing below the newest one seen are asked for again for this long: a concurrent
 insert may commit after a later one (PostgreSQL sequences), or never (a conflict)."""
 COMPLETE_EVERY_S = 1.0
-"""How often posts ranked without their sentence vector look for it in the store again."""
+"""How often posts ranked without their sentence vector look for it in the store again, and
+the store is asked for vectors made again (edited posts)."""
+EDIT_OVERLAP = timedelta(seconds=5)
+"""How far back each look for vectors made again reaches past the previous one (a vector
+written just before that look may commit after it)."""
 _DAY = 86400.0
 
 
@@ -119,6 +125,8 @@ class Scoring:
         self._thresholds: dict[int, tuple[tuple[Any, ...], float]] = {}
         self._completed_at = 0.0
         self._complete_every_s = complete_every_s
+        self._edits_since = datetime.now(UTC)
+        self._edits_checked_at = 0.0
 
     @classmethod
     def from_settings(cls, store: Store, settings: ScoringSettings) -> Scoring:
@@ -374,7 +382,26 @@ class Scoring:
                 if len(rows) < SYNC_BATCH:
                     break
                 extra = []
+        await self._follow_edits()
         await self._refresh_text_model()
+
+    async def _follow_edits(self) -> None:
+        """Posts whose vector was made again (their text was edited) lose their cached rows,
+        made again from the new text on their next use; looked for at most every
+        `complete_every_s`."""
+        if self._encoder is None or time.monotonic() - self._edits_checked_at < self._complete_every_s:
+            return
+        self._edits_checked_at = time.monotonic()
+        since, self._edits_since = self._edits_since, datetime.now(UTC) - EDIT_OVERLAP
+        remade = await self._store.vectors_made_since(self._encoder.name, since)
+        if not remade:
+            return
+        with self._lock:
+            slots = self._index.slots(remade)
+            cached = slots[~np.isin(slots, self._index.missing_vectors(slots))]
+            edited = cached[~np.isin(cached, self._index.incomplete_vectors(cached))]  # complete before
+            if len(edited):
+                self._index.invalidate(edited)
 
     async def _refresh_text_model(self) -> None:
         """Word weights and latent components, re-estimated when the corpus has grown."""

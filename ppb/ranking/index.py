@@ -1,7 +1,7 @@
 """A replica's memory of the corpus: every post's channel and time, a bounded cache of
-post vectors, and each post's nearest neighbours in its channel. Posts never change once
-stored, so a vector stays valid until the text model is re-estimated, which bumps the
-generation."""
+post vectors, and each post's nearest neighbours in its channel. A vector stays valid until
+the text model is re-estimated (which bumps the generation) or its post is edited
+(`invalidate`)."""
 
 from __future__ import annotations
 
@@ -136,6 +136,17 @@ class PostIndex:
         """Those of `slots` whose cached vector lacks its sentence part (not embedded yet)."""
         rows = self._vector_row.data[slots]
         return slots[(rows >= 0) & self._incomplete.data[slots]]
+
+    def invalidate(self, slots: np.ndarray) -> None:
+        """Forget the cached vectors of `slots` (their posts' text changed): made again on
+        their next use, with their neighbours."""
+        rows = self._vector_row.data[slots]
+        self._ring_owner[rows[rows >= 0]] = -1
+        self._vector_row.data[slots] = -1
+        self._incomplete.data[slots] = False
+        flat = (slots[:, None] * K + np.arange(K)).ravel()
+        self._neighbours.data[flat] = -1
+        self.links += 1
 
     def incomplete_count(self) -> int:
         """Cached vectors still waiting for their sentence part."""

@@ -93,6 +93,7 @@ post_vectors = sa.Table(
     sa.Column("model", sa.String(64), primary_key=True),
     sa.Column("vector", sa.LargeBinary, nullable=False),  # float16, little-endian
     sa.Column("created_at", Timestamp, nullable=False),
+    sa.Index("ix_post_vectors_model_created", "model", "created_at"),
 )
 """A post's sentence vector, made once by the embedding stage and kept, per model that made it
 (0009_post_vectors): every Scorer replica reads it instead of embedding the text again."""

@@ -7,6 +7,7 @@ the old ones, and a post without one of the current model is the stage's work to
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import numpy as np
 import sqlalchemy as sa
@@ -116,3 +117,14 @@ class VectorQueries(StoreBase):
             )
             found.update(int(record[0]) for record in records)
         return found
+
+    async def vectors_made_since(self, model: str, since: datetime, limit: int = 20_000) -> list[int]:
+        """Posts whose vector of `model` was made (or made again: the post was edited) after
+        `since`, oldest first."""
+        query = (
+            sa.select(post_vectors.c.post_id)
+            .where(post_vectors.c.model == model, post_vectors.c.created_at > since)
+            .order_by(post_vectors.c.created_at)
+            .limit(limit)
+        )
+        return [int(record[0]) for record in await self.database.fetch_all(query)]

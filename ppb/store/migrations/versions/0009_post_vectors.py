@@ -21,7 +21,9 @@ def upgrade() -> None:
         sa.Column("vector", sa.LargeBinary, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_index("ix_post_vectors_model_created", "post_vectors", ["model", "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_post_vectors_model_created", table_name="post_vectors")
     op.drop_table("post_vectors")
