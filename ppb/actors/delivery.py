@@ -60,30 +60,29 @@ class Deliverer:
             page = await self._store.arrived_since(window_start, now - FRESH, after_id, self._batch)
             chunk = await self._ready([i for i in page if i not in self._handled and i not in self._waiting], now)
             if chunk:
-                report = await self._arrive(self._store, self._scorer, chunk, self._caps, now)
-                if report.pushed:
-                    metrics.record("ppb_outbox_messages_total", float(report.pushed), kind="push", outcome="queued")
-                for key in ("posts", "followers", "scored", "pushed", "waiting", "hidden"):
-                    setattr(total, key, getattr(total, key) + getattr(report, key))
-                total.pushed_to += report.pushed_to
-                for post_id in chunk:
-                    self._handled[post_id] = now
+                await self._hand_over(chunk, now, total)
             if len(page) < self._batch:
                 break
             after_id = page[-1]
         if self._waiting:  # found earlier without their vector: scored once it is there
             waited = await self._ready(sorted(self._waiting), now)
             if waited:
-                report = await self._arrive(self._store, self._scorer, waited, self._caps, now)
-                for key in ("posts", "followers", "scored", "pushed", "waiting", "hidden"):
-                    setattr(total, key, getattr(total, key) + getattr(report, key))
-                total.pushed_to += report.pushed_to
-                for post_id in waited:
-                    self._handled[post_id] = now
+                await self._hand_over(waited, now, total)
         self._since = now
         cutoff = now - LOOK_BACK
         self._handled = {i: t for i, t in self._handled.items() if t >= cutoff}
         return total
+
+    async def _hand_over(self, post_ids: list[int], now: datetime, total: ArrivalReport) -> None:
+        """Score these posts for their followers, counted into `total` and the metrics."""
+        report = await self._arrive(self._store, self._scorer, post_ids, self._caps, now)
+        if report.pushed:
+            metrics.record("ppb_outbox_messages_total", float(report.pushed), kind="push", outcome="queued")
+        for key in ("posts", "followers", "scored", "pushed", "waiting", "hidden"):
+            setattr(total, key, getattr(total, key) + getattr(report, key))
+        total.pushed_to += report.pushed_to
+        for post_id in post_ids:
+            self._handled[post_id] = now
 
     async def _ready(self, post_ids: list[int], now: datetime) -> list[int]:
         """Those of `post_ids` ready to score: with their sentence vector stored, or waited

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from ppb.ranking import Encoder
 
@@ -27,7 +28,7 @@ RESCAN_S = 60.0
 whose commit landed after a later id's (PostgreSQL sequences) is found then."""
 
 
-class VectorStore:
+class VectorStore(Protocol):
     """What the stage needs of the store (`ppb.store.vectors.VectorQueries`)."""
 
     async def unembedded_posts(
