@@ -16,7 +16,7 @@ from ppb.bot.i18n import build_i18n
 from ppb.bot.outbox_sender import BotOutboxSender
 from ppb.compose import build_registry, http_app
 from ppb.config import load_settings, sandbox_bot_token
-from ppb.sandbox.signing import sign_init_data
+from ppb.domain.init_data import sign_init_data
 from ppb.store.queries import Store
 from tests.bot_helpers import Harness, Person, free_port, polling_bot, running_bot, serve, wait_for
 

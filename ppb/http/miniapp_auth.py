@@ -12,7 +12,7 @@ import time
 from aiogram.utils.web_app import WebAppInitData, WebAppUser, safe_parse_webapp_init_data
 
 from ppb.config import Settings, sandbox_bot_token
-from ppb.sandbox.signing import sign_init_data
+from ppb.domain.init_data import sign_init_data
 
 __all__ = ["InitDataError", "init_data_from_header", "miniapp_bot_token", "sign_init_data", "verify_init_data"]
 

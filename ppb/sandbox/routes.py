@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from ppb.config import Settings, sandbox_bot_token
+from ppb.domain.init_data import sign_init_data
 from ppb.sandbox.emulator import Emulator
 from ppb.sandbox.methods import call
 from ppb.sandbox.model import BotApiError
@@ -108,8 +109,6 @@ def person_routes(emulator: Emulator, settings: Settings) -> list[Route]:
 
     async def webapp(request: Request) -> Response:
         """The Mini App's address with initData signed for this person, as Telegram opens it."""
-        from ppb.sandbox.signing import sign_init_data
-
         try:
             user_id = _user_id(request)
         except ValueError as error:

@@ -1,4 +1,5 @@
-"""initData signed as Telegram signs it, for the Mini App the sandbox opens (and tests)."""
+"""initData signed as Telegram signs it: the sandbox opens the Mini App with it, the API checks
+it (`ppb.http.miniapp_auth`), tests make it."""
 
 from __future__ import annotations
 
