@@ -29,6 +29,7 @@ from ppb.actors.chat_shard import ChatShard  # noqa: E402
 from ppb.actors.chat_state import MemoryChatState, RedisChatState  # noqa: E402
 from ppb.actors.remote import ChatShards, UserShards  # noqa: E402
 from ppb.actors.user_shard import EventRequest, UserShard  # noqa: E402
+from ppb.compose.store import open_store  # noqa: E402
 from ppb.config import Settings, load_settings  # noqa: E402
 from ppb.domain.messages import ManagedMessage, MessageType  # noqa: E402
 from ppb.domain.status import UserEvent  # noqa: E402
@@ -94,7 +95,7 @@ class OneByOne:
 
 async def transitions(settings: Settings, store: Store, count: int, first_id: int) -> list[str]:
     cohorts = [await create_users(store, first_id + n * count, count) for n in range(5)]
-    shards = UserShards(settings)
+    shards = UserShards(settings, open_store)
     await shards.get(cohorts[1][0])  # the shards are up before the clock starts
     in_process = await timed_pool(
         [lambda t=t: store.apply_event(t, UserEvent.START) for t in cohorts[0]], CONCURRENCY
@@ -158,7 +159,7 @@ async def registry(settings: Settings, count: int, first_chat: int) -> list[str]
 
 async def idle_memory(settings: Settings, store: Store, count: int, first_id: int) -> list[str]:
     one_shard = settings.model_copy(update={"user_shards": 1})
-    shards = UserShards(one_shard)
+    shards = UserShards(one_shard, open_store)
     ids = await create_users(store, first_id, count)
     await shards.get(ids[0])
     pid = (await shards.shards.call(0, "stats"))["pid"]

@@ -108,7 +108,7 @@ async def telegram(config: dict[str, Any]) -> None:
 
 
 async def app(config: dict[str, Any]) -> None:
-    from ppb.compose import http_app
+    from ppb.compose.web import http_app
     from ppb.store.migrate import upgrade
 
     settings = settings_of(config)
@@ -130,7 +130,8 @@ async def app(config: dict[str, Any]) -> None:
 
 
 async def bot(config: dict[str, Any]) -> None:
-    from ppb.compose import build_bot_app, build_core
+    from ppb.compose.bot import build_bot_app
+    from ppb.compose.core import build_core
 
     settings = settings_of(config)
     actors = bool(config.get("actors"))
@@ -167,8 +168,9 @@ def warm_up_shards(settings: Any) -> None:
     import ray
 
     from ppb.actors.remote import ChatShards, UserShards
+    from ppb.compose.store import open_store
 
-    handles = UserShards(settings).shards.start_all() + ChatShards(settings).shards.start_all()
+    handles = UserShards(settings, open_store).shards.start_all() + ChatShards(settings).shards.start_all()
     ray.get([handle.stats.remote() for handle in handles], timeout=120)
 
 

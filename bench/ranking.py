@@ -149,9 +149,9 @@ async def main() -> None:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
 
+    from ppb.compose.core import build_services
+    from ppb.compose.web import http_app as build_app
     from ppb.config import load_settings
-    from ppb.compose import http_app as build_app
-    from ppb.compose import build_services
     from ppb.store.migrate import upgrade
 
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='ppb-bench-')}/ppb.db"

@@ -517,8 +517,8 @@ async def run_app(
 ) -> Any:
     """Run `work(client, settle)` against a fresh in-process API (ASGI) over its own SQLite
     file; `settle` waits until its embedding stage has embedded every post."""
+    from ppb.compose.web import http_app as build_app
     from ppb.config import load_settings
-    from ppb.compose import http_app as build_app
     from ppb.store.migrate import upgrade
 
     url = f"sqlite:///{tempfile.mkdtemp(prefix='ppb-eval-')}/ppb.db"

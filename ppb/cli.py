@@ -36,7 +36,7 @@ def cmd_api(args: argparse.Namespace) -> int:
         return 2
     import uvicorn
 
-    from ppb.compose import http_app as build_app
+    from ppb.compose.web import http_app as build_app
     from ppb.store.migrate import upgrade
 
     upgrade(settings.async_database_url)
@@ -84,9 +84,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from ppb.compose.store import open_store
     from ppb.scraper.importer import run_import
 
-    return run_import(_settings(), args.file, args.username)
+    return run_import(_settings(), args.file, args.username, open_store)
 
 
 def cmd_telegram_login(args: argparse.Namespace) -> int:

@@ -123,14 +123,16 @@ def deploy(settings: Settings) -> Settings:
     checked against the host Serve really binds (a joined cluster's Serve may bind another)."""
     from ray import serve
 
-    from ppb.http.serve import APP_NAME, build_application, serve_http_bind
+    from ppb.compose.names import APP_NAME
+    from ppb.compose.serve import build_application
+    from ppb.compose.serve_http import serve_http_bind
 
     serve.start(http_options={"host": settings.http_host, "port": settings.http_port})
     host, port = serve_http_bind()
     if (host, port) != (settings.http_host, settings.http_port):
         settings = rebind(settings, host, port)
     # The Api replicas make sure the shards, the bot, the nudger and the scraper exist
-    # (ppb/actors/parts.py), as they do under `serve deploy`.
+    # (ppb/actors/parts.py, running ppb/compose/parts.py's), as they do under `serve deploy`.
     serve.run(build_application(settings), name=APP_NAME, route_prefix="/", blocking=False)
     return settings
 
@@ -156,9 +158,10 @@ def wait_parts(settings: Settings, timeout: float = 60.0) -> None:
 
     from ppb.actors.named import named_actor
     from ppb.actors.parts import NAME, PartsKeeper
-    from ppb.http.serve import APP_NAME
+    from ppb.compose.names import APP_NAME
+    from ppb.compose.parts import PARTS
 
-    keeper = named_actor(PartsKeeper, NAME, settings, APP_NAME)
+    keeper = named_actor(PartsKeeper, NAME, settings, APP_NAME, PARTS)
     ray.get(keeper.ensure.remote(settings), timeout=timeout)
 
 
@@ -169,8 +172,8 @@ def stop_part(settings: Settings, started: Started) -> None:
     from ray import serve
 
     from ppb.actors.bot import stop_bot
-    from ppb.actors.parts import stop_application_parts
-    from ppb.http.serve import APP_NAME
+    from ppb.compose.names import APP_NAME
+    from ppb.compose.parts import stop_application_parts
 
     if started.ray:
         stop_bot(settings, timeout=ORDERLY_STOP_S / 2)  # a bot still starting may never answer

@@ -92,7 +92,7 @@ def gather(settings: Settings) -> dict[str, Any]:
 def app_metrics_url() -> str | None:
     """The application's `/metrics` (every process summed) where Serve's HTTP ingress listens;
     on every interface, this host's loopback reaches it."""
-    from ppb.http.serve import serve_http_bind
+    from ppb.compose.serve_http import serve_http_bind
 
     host, port = serve_http_bind()
     if port is None:

@@ -148,8 +148,8 @@ async def running_bot(settings: Any, api_key: str, *, over_http: bool = False, s
     bot calls the app's core in process (as the bot actor does), or with `over_http` the
     REST API (as a bot running elsewhere does). `services`: the app's, when a test builds
     them (with a scraper on the Telegram stand, say)."""
-    from ppb.compose import build_bot_app
-    from ppb.compose import http_app as build_app
+    from ppb.compose.bot import build_bot_app
+    from ppb.compose.web import http_app as build_app
 
     app = build_app(settings, services)
     async with serve(app, settings.http_port) as base, httpx.AsyncClient(
@@ -167,7 +167,7 @@ async def running_bot(settings: Any, api_key: str, *, over_http: bool = False, s
 async def polling_bot(settings: Any, core: Any, **bot_options: Any) -> AsyncIterator[Any]:
     """One run of the bot process: built, polling in this loop, then stopped and closed (a
     second one after it is the bot restarted, with nothing of the first in memory)."""
-    from ppb.compose import build_bot_app
+    from ppb.compose.bot import build_bot_app
 
     bot_app = build_bot_app(settings, core=core, retry_outage_s=15.0, **bot_options)
     await bot_app.prepare()

@@ -15,6 +15,7 @@ import ray
 
 from ppb.actors.parts import NAME
 from ppb.actors.remote import ChatShards, ShardSet, UserShards
+from ppb.compose.store import open_store
 from ppb.config import Settings, load_settings
 
 
@@ -41,7 +42,7 @@ async def keeper_counts(settings: Settings, deadline_s: float = 120.0) -> None:
 async def state(ids: list[int]) -> dict:
     settings = load_settings()
     await keeper_counts(settings)
-    users, chats = UserShards(settings), ChatShards(settings)
+    users, chats = UserShards(settings, open_store), ChatShards(settings)
     return {
         "statuses": [(await users.get(telegram_id))["status"] for telegram_id in ids],
         "registries": [len(await chats.get_messages(chat_id)) for chat_id in ids],

@@ -14,6 +14,7 @@ import ray
 from ray.cluster_utils import Cluster
 
 from ppb.actors.remote import ChatShards, ShardSet, UserShards
+from ppb.compose.store import open_store
 from ppb.config import load_settings
 from ppb.domain.messages import ManagedMessage, MessageType
 from ppb.domain.status import UserEvent
@@ -36,7 +37,7 @@ async def scenario(database_url: str, redis_url: str, cluster: Cluster) -> dict:
     )
     store = Store(settings.async_database_url)
     await store.connect()
-    users, chats = UserShards(settings), ChatShards(settings)
+    users, chats = UserShards(settings, open_store), ChatShards(settings)
     user_ids = [10**12 + uuid.uuid4().int % 10**9 * 100 + n for n in range(40)]
     for telegram_id in user_ids:
         await store.upsert_user(telegram_id, None, None, None)

@@ -11,7 +11,9 @@ import pytest
 import ray
 
 from ppb.actors.remote import ChatShards, ShardSet, UserShards
+
 from ppb.actors.user_shard import EventRequest
+from ppb.compose.store import open_store
 from ppb.config import Settings, load_settings
 from ppb.domain.errors import ForbiddenTransition
 from ppb.domain.messages import ManagedMessage, MessageType
@@ -34,7 +36,7 @@ def actor_settings(ray_session: None, database_url: str) -> Iterator[Settings]:
         PPB_CHAT_SHARDS=2,
     )
     yield settings
-    UserShards(settings).shards.kill_all()
+    UserShards(settings, open_store).shards.kill_all()
     ChatShards(settings).shards.kill_all()
 
 
@@ -43,7 +45,7 @@ async def pids(shards: ShardSet) -> list[int]:
 
 
 async def test_transitions_go_through_the_shards(actor_settings: Settings, store: Store, new_id) -> None:
-    users = UserShards(actor_settings)
+    users = UserShards(actor_settings, open_store)
     telegram_id = new_id()
     await store.upsert_user(telegram_id, None, None, None)
     assert (await users.apply(telegram_id, UserEvent.START, {"via": "test"}))["status"] == "onboarding"
@@ -72,7 +74,7 @@ async def test_registries_go_through_the_shards_one_call_per_shard(actor_setting
 async def test_killing_user_shards_mid_stream_loses_no_acknowledged_transition(
     actor_settings: Settings, store: Store, new_id
 ) -> None:
-    users = UserShards(actor_settings)
+    users = UserShards(actor_settings, open_store)
     ids = [new_id() for _ in range(30)]
     for telegram_id in ids:
         await store.upsert_user(telegram_id, None, None, None)

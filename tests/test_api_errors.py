@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ppb.compose import build_services
-from ppb.compose import http_app as build_app
+from ppb.compose.core import build_services
+from ppb.compose.web import http_app as build_app
 from ppb.config import load_settings
 from tests.conftest import API_KEY
 

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from ppb.bot.throttle import Throttle
-from ppb.compose import build_bot_app
-from ppb.compose import build_services
-from ppb.compose import http_app as build_app
+from ppb.compose.bot import build_bot_app
+from ppb.compose.core import build_services
+from ppb.compose.web import http_app as build_app
 from ppb.config import Settings, load_settings
 from ppb.http.services import Services
 from ppb.scraper.client import LocalScraperClient

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import httpx
 
 from ppb.actors.bot import start_bot, stop_bot
-from ppb.compose import http_app as build_app
+from ppb.compose.parts import build_polling_bot
+from ppb.compose.web import http_app as build_app
 from ppb.config import load_settings
 from tests.bot_helpers import Person, free_port, serve
 
@@ -20,7 +22,7 @@ async def test_the_bot_actor_polls_the_sandbox(ray_session: None, sqlite_url: st
     app = build_app(settings)
     async with serve(app, settings.http_port) as base, httpx.AsyncClient(base_url=base) as client:
         try:
-            await asyncio.to_thread(lambda: start_bot(settings, use_scorer=False))
+            await asyncio.to_thread(lambda: start_bot(settings, partial(build_polling_bot, use_scorer=False)))
             person = Person(client, new_id())
             await person.say("/start")
             await person.wait_text("Hi, Ann", deadline_s=60)

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from ppb.compose import build_bot_app
-from ppb.compose import http_app as build_app
+from ppb.compose.bot import build_bot_app
+from ppb.compose.web import http_app as build_app
 from ppb.config import Settings, load_settings
 from tests.bot_helpers import Person, free_port, serve
 from tests.conftest import REDIS_TEST_URL

@@ -14,7 +14,7 @@ from ppb.actors.chat_shard import ChatShard
 from ppb.actors.chat_state import MemoryChatState
 from ppb.bot.api import ApiClient
 from ppb.bot.messages import GONE, MessageManager
-from ppb.compose import build_bot_app
+from ppb.compose.bot import build_bot_app
 from ppb.config import load_settings
 from ppb.domain.messages import MessageType
 from ppb.sandbox.emulator import Emulator

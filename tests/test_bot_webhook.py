@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from ppb.compose import http_app as build_app
+from ppb.compose.web import http_app as build_app
 from ppb.config import load_settings
 from ppb.http.webhook import PATH, register_webhook
 from tests.bot_helpers import Person, free_port, serve

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from ppb.compose import http_app as build_app
+from ppb.compose.web import http_app as build_app
 from ppb.config import load_settings
 from ppb.store.migrate import upgrade
 from tests.browser import launch_chromium, screenshot, serve_in_thread, watched_page

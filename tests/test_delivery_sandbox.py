@@ -13,11 +13,11 @@ import pytest
 
 from ppb.actors.delivery import Deliverer
 from ppb.actors.outbox import Outbox, Pace
-from ppb.actors.outbox_actor import caps
 from ppb.bot.app import build_bot
 from ppb.bot.i18n import build_i18n
 from ppb.bot.outbox_sender import BotOutboxSender
-from ppb.compose import build_registry
+from ppb.compose.bot import build_registry
+from ppb.compose.parts import caps
 from ppb.config import load_settings
 from ppb.core import rules as core_rules
 from ppb.core.scoring import Scoring

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import httpx
 import numpy as np
 
-from ppb.compose import build_services
-from ppb.compose import http_app as build_app
+from ppb.compose.core import build_services
+from ppb.compose.web import http_app as build_app
 from ppb.config import Settings, load_settings
 from ppb.domain.channels import ChannelRef
 from ppb.ranking.features import vectorize

@@ -19,8 +19,8 @@ from ray.autoscaler._private.util import prepare_config, validate_config
 from ray.serve._private.build_app import build_app
 from ray.serve.schema import ServeDeploySchema
 
+from ppb.compose.serve import build_application
 from ppb.config import load_settings
-from ppb.http.serve import build_application
 from tests.conftest import repo_root
 
 

@@ -12,8 +12,8 @@ import asyncpg
 import httpx
 import pytest
 
-from ppb.compose import build_services
-from ppb.compose import http_app as build_app
+from ppb.compose.core import build_services
+from ppb.compose.web import http_app as build_app
 from ppb.config import load_settings
 from ppb.http.miniapp_auth import miniapp_bot_token, sign_init_data
 from ppb.http.services import Services

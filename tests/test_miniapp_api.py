@@ -8,7 +8,7 @@ import httpx
 import pytest
 from aiogram.utils.token import validate_token
 
-from ppb.compose import http_app as build_app
+from ppb.compose.web import http_app as build_app
 from ppb.config import Settings, load_settings
 from ppb.http.miniapp_auth import miniapp_bot_token, sign_init_data
 from ppb.http.services import Services

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 import ray
@@ -13,6 +14,8 @@ import ray
 from ppb.actors.nudger_actor import NAME, NudgerActor
 from ppb.actors.outbox_actor import NAME as OUTBOX, OutboxActor
 from ppb.actors.remote import ChatShards, UserShards
+from ppb.compose.parts import build_nudger, build_outbox
+from ppb.compose.store import open_store
 from ppb.config import load_settings
 from ppb.store.migrate import upgrade_async
 from ppb.store.queries import Store
@@ -36,7 +39,7 @@ async def harness(ray_session: None, tmp_path_factory: pytest.TempPathFactory) -
     )
     async with running_bot(settings, API_KEY) as running:
         yield running
-    UserShards(settings).shards.kill_all()
+    UserShards(settings, open_store).shards.kill_all()
     ChatShards(settings).shards.kill_all()
 
 
@@ -71,10 +74,10 @@ async def test_a_killed_nudger_neither_loses_nor_repeats_a_nudge(harness: Harnes
         ]
 
     handle = NudgerActor.options(name=NAME, namespace=harness.settings.ray_namespace).remote(
-        harness.settings, use_scorer=False
+        harness.settings, partial(build_nudger, use_scorer=False)
     )
     outbox = OutboxActor.options(name=OUTBOX, namespace=harness.settings.ray_namespace).remote(
-        harness.settings, use_scorer=False
+        harness.settings, partial(build_outbox, use_scorer=False)
     )  # nudges are sent by the outbox
     try:
         # Two nudges a pass, a pass a second: killed after the first pass, mid-schedule.

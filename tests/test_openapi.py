@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from starlette.routing import Mount, Route
 
-from ppb.compose import http_app as build_app
+from ppb.compose.web import http_app as build_app
 from ppb.config import load_settings
 
 

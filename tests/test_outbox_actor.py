@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from functools import partial
 
 import pytest
 import ray
 
 from ppb.actors.outbox_actor import NAME, OutboxActor
 from ppb.actors.remote import ChatShards, UserShards
+from ppb.compose.parts import build_outbox
+from ppb.compose.store import open_store
 from ppb.config import load_settings
 from ppb.store.migrate import upgrade_async
 from ppb.store.queries import Store
@@ -32,7 +35,7 @@ async def harness(ray_session: None, tmp_path_factory: pytest.TempPathFactory) -
     )
     async with running_bot(settings, API_KEY) as running:
         yield running
-    UserShards(settings).shards.kill_all()
+    UserShards(settings, open_store).shards.kill_all()
     ChatShards(settings).shards.kill_all()
 
 
@@ -51,7 +54,7 @@ async def test_a_killed_outbox_neither_loses_nor_repeats_a_message(harness: Harn
         await person.find_button("Start training")
         users.append(await store.get_user(person.user_id))
     handle = OutboxActor.options(name=NAME, namespace=harness.settings.ray_namespace).remote(
-        harness.settings, use_scorer=False)
+        harness.settings, partial(build_outbox, use_scorer=False))
     try:
         await wait_for(lambda: _ready(handle), 60, "the outbox ready")
         harness.emulator.inject("sendMessage", 429, retry_after=3, count=1)

@@ -10,6 +10,7 @@ import ray
 
 from ppb.actors.named import named_actor
 from ppb.actors.parts import NAME, PartsKeeper, shard_names
+from ppb.compose.parts import PARTS
 from ppb.config import Settings, load_settings
 from tests.conftest import eventually
 
@@ -29,7 +30,7 @@ def names(settings: Settings) -> list[str]:
 async def test_new_shard_counts_restart_every_shard(ray_session: None, sqlite_url: str) -> None:
     namespace = f"ppb-parts-{uuid.uuid4().hex[:8]}"
     two = settings_for(sqlite_url, PPB_USER_SHARDS=2, PPB_CHAT_SHARDS=1, PPB_RAY_NAMESPACE=namespace)
-    keeper = named_actor(PartsKeeper, NAME, two, "some-app", 3600.0)  # no watch during the test
+    keeper = named_actor(PartsKeeper, NAME, two, "some-app", PARTS, 3600.0)  # no watch during the test
     try:
         assert (await keeper.ensure.remote(two))["users"] == 2
         assert await keeper.ensure.remote(two)  # again: nothing new
@@ -51,7 +52,7 @@ async def test_new_shard_counts_restart_every_shard(ray_session: None, sqlite_ur
 async def test_the_parts_go_when_their_application_is_gone(ray_session: None, sqlite_url: str) -> None:
     settings = settings_for(sqlite_url, PPB_USER_SHARDS=1, PPB_CHAT_SHARDS=1,
                             PPB_RAY_NAMESPACE=f"ppb-parts-{uuid.uuid4().hex[:8]}")
-    keeper = named_actor(PartsKeeper, NAME, settings, "an-app-serve-does-not-run", 0.2)
+    keeper = named_actor(PartsKeeper, NAME, settings, "an-app-serve-does-not-run", PARTS, 0.2)
     await keeper.ensure.remote(settings)
     assert await asyncio.to_thread(names, settings) == ["chats-0", "embedder-0", "parts", "users-0"]
 
@@ -64,7 +65,7 @@ async def test_the_parts_go_when_their_application_is_gone(ray_session: None, sq
 async def test_in_webhook_mode_the_keeper_registers_the_webhook_and_starts_no_polling(
     ray_session: None, sqlite_url: str
 ) -> None:
-    from ppb.compose import http_app as build_app
+    from ppb.compose.web import http_app as build_app
     from ppb.http.webhook import PATH
     from tests.bot_helpers import free_port, serve
 
@@ -73,7 +74,7 @@ async def test_in_webhook_mode_the_keeper_registers_the_webhook_and_starts_no_po
                              NUDGE_CHECK_INTERVAL=3600, PPB_RAY_NAMESPACE=f"ppb-parts-{uuid.uuid4().hex[:8]}")
     app = build_app(settings)  # the sandbox's Bot API the keeper registers with
     async with serve(app, settings.http_port) as base:
-        keeper = named_actor(PartsKeeper, NAME, settings, "some-app", 3600.0)
+        keeper = named_actor(PartsKeeper, NAME, settings, "some-app", PARTS, 3600.0)
         try:
             started = await keeper.ensure.remote(settings)
             assert started["bot"] == "webhook"

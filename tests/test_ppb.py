@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from ppb.bot.api import HttpPpb
-from ppb.compose import build_services, http_app
+from ppb.compose.core import build_services
+from ppb.compose.web import http_app
 from ppb.config import Settings
 from ppb.core.ppb import LocalPpb, Ppb
 from ppb.domain.errors import Conflict, Invalid, NotFound

@@ -14,7 +14,8 @@ from ppb.actors.outbox import Outbox, Pace
 from ppb.bot.app import build_bot
 from ppb.bot.i18n import build_i18n
 from ppb.bot.outbox_sender import BotOutboxSender
-from ppb.compose import build_registry, http_app
+from ppb.compose.bot import build_registry
+from ppb.compose.web import http_app
 from ppb.config import load_settings, sandbox_bot_token
 from ppb.domain.init_data import sign_init_data
 from ppb.store.queries import Store

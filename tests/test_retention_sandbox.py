@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ppb.actors.nudger import Nudger
-from ppb.actors.nudger_actor import nudger_settings
 from ppb.actors.user_shard import UserShard
 from ppb.bot.i18n import build_i18n
 from ppb.bot.nudges import BotNudgeSender
+from ppb.compose.parts import nudger_settings
 from ppb.config import load_settings
 from ppb.core.scoring import Scoring
 from ppb.store.queries import Store

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ppb.compose import http_app as build_app
+from ppb.compose.web import http_app as build_app
 from ppb.config import load_settings
 from ppb.sandbox.emulator import Emulator
 from ppb.sandbox.routes import mount_sandbox

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ppb.compose import http_app as build_app
+from ppb.compose.web import http_app as build_app
 from ppb.config import SettingsError, load_settings
 from ppb.http.miniapp_auth import verify_init_data
 from ppb.http.serve import app_builder

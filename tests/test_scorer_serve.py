@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from ppb.compose.serve import build_application
 from ppb.config import load_settings
-from ppb.http.serve import build_application
 from tests.conftest import API_KEY, eventually, free_port
 
 APP = "ppb-scorer-test"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 import ray
 
 from ppb.actors.scraper import RayScraperClient, actor_name
+from ppb.compose.scraper import scraper_session
 from ppb.domain.errors import NotFound
 from tests.telegram_stand import TelegramStand, scraper_clients, scraper_settings
 
@@ -19,7 +22,7 @@ async def test_the_session_actor_survives_a_kill(ray_session, database_url, new_
     for number in range(1, 7):
         stand.post(channel, f"message {number} from a channel read inside an actor")
     factory = scraper_clients(stand, session)
-    client = RayScraperClient(settings, client_factory=factory)
+    client = RayScraperClient(settings, partial(scraper_session, client_factory=factory))
     try:
         first = await client.scrape(channel.username, 3)
         assert (first["posts_count"], first["created_count"]) == (3, 3)
@@ -36,7 +39,7 @@ async def test_the_session_actor_survives_a_kill(ray_session, database_url, new_
 
         with pytest.raises(NotFound):
             await client.scrape(f"@gone{new_id()}", 3)
-        again = RayScraperClient(settings, client_factory=factory)  # another replica: same actor
+        again = RayScraperClient(settings, partial(scraper_session, client_factory=factory))  # another replica: same actor
         assert (await again.scrape(channel.username, 5))["created_count"] == 0
         # The second call may have run in the dying actor; these surely ran in the new one.
         assert (await client.status())["started"] is True

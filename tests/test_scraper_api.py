@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from ppb.compose import http_app as build_app
+from ppb.compose.web import http_app as build_app
 from ppb.config import Settings
 from ppb.http.services import Services
 from ppb.scraper.client import LocalScraperClient

@@ -11,7 +11,7 @@ from telethon.crypto import AuthKey
 from telethon.sessions import StringSession
 
 from ppb.actors.scraper import RayScraperClient, actor_name
-from ppb.compose import scraper_client
+from ppb.compose.scraper import scraper_client, scraper_session
 from ppb.config import load_settings
 from ppb.scraper.errors import ScraperUnavailable
 from ppb.scraper.session import Scraper
@@ -39,7 +39,7 @@ def test_the_session_never_shows(store) -> None:
     assert isinstance(client, TelegramClient) and client.flood_sleep_threshold == 0
     scraper = Scraper(store, factory, name=factory.name)
     shown = [repr(settings), str(settings), repr(factory), repr(scraper), actor_name(settings),
-             repr(RayScraperClient(settings)), settings.model_dump_json()]
+             repr(RayScraperClient(settings, scraper_session)), settings.model_dump_json()]
     for text in shown:
         assert secret not in text and secret[:24] not in text
     assert "hash-0123456789abcdef" not in repr(factory)

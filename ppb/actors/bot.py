@@ -1,15 +1,16 @@
 """`bot`: the actor that runs the bot in polling mode (webhook mode runs in the Api replicas).
 
-It polls the Bot API (Telegram's, or the sandbox's inside the Api deployment), calls the
-core in its own process (its own database pool, the `users-<k>` shards and the Scorer
-deployment through Ray handles: never the public HTTP proxy), and keeps its chats'
-message ids in the `chats-<k>` shards, so it can be restarted anywhere.
+It polls the Bot API (Telegram's, or the sandbox's inside the Api deployment) with the bot
+its builder makes (the composition root's: the core in this process, with its own database
+pool, the `users-<k>` shards and the Scorer deployment through Ray handles, never the public
+HTTP proxy; its chats' message ids in the `chats-<k>` shards), so it can be restarted anywhere.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import ray
@@ -21,12 +22,15 @@ log = logging.getLogger("ppb.bot")
 NAME = "bot"
 RESTART_DELAY_S = 2.0
 
+BotBuilder = Callable[[Settings], Awaitable[Callable[[], Any]]]
+"""Makes, once per actor, what makes a new bot app each time polling starts again."""
+
 
 @ray.remote(num_cpus=0, max_restarts=-1)
 class BotActor:
-    def __init__(self, settings: Settings, use_scorer: bool = True) -> None:
+    def __init__(self, settings: Settings, build: BotBuilder) -> None:
         self._settings = settings
-        self._use_scorer = use_scorer  # rank through the Scorer deployment, else in this process
+        self._build = build
         self._app: Any = None
         # Started here, not only by `start`: after Ray restarts the actor it polls again.
         self._task: asyncio.Task[None] | None = asyncio.get_event_loop().create_task(self._run_forever())
@@ -50,13 +54,9 @@ class BotActor:
             self._task.cancel()
 
     async def _run_forever(self) -> None:
-        from ppb.compose import build_bot_app, build_core, scorer_handle
-
-        scorer = scorer_handle() if self._use_scorer else None
-        core = build_core(self._settings, actors=True, scorer=scorer)
-        await core.store.connect()
+        new_app = await self._build(self._settings)
         while True:
-            self._app = build_bot_app(self._settings, core=core, actors=True)
+            self._app = new_app()
             try:
                 await self._app.bot.delete_webhook()
                 await self._app.prepare()
@@ -77,10 +77,9 @@ def wants_bot(settings: Settings) -> bool:
     return settings.use_sandbox or settings.bot_token is not None
 
 
-def start_bot(settings: Settings, *, use_scorer: bool = True) -> Any:
-    """Create (or find) the `bot` actor and start it polling; returns its handle. Without
-    `use_scorer` (no Serve application running) it ranks in its own process."""
-    handle = named_actor(BotActor, NAME, settings, use_scorer)
+def start_bot(settings: Settings, build: BotBuilder) -> Any:
+    """Create (or find) the `bot` actor polling with what `build` makes; returns its handle."""
+    handle = named_actor(BotActor, NAME, settings, build)
     ray.get(handle.start.remote(), timeout=60)
     return handle
 

@@ -10,24 +10,28 @@ import asyncio
 import dataclasses
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import ray
 
 from ppb.actors.named import kill_named, named_actor
-from ppb.actors.nudger import Nudger, NudgerSettings
+from ppb.actors.nudger import Nudger
 from ppb.config import Settings
 from ppb.metrics import record_pass
 
 log = logging.getLogger("ppb.nudger")
 NAME = "nudger"
 
+NudgerBuilder = Callable[[Settings], Awaitable[Nudger]]
+"""Makes the nudger with its real parts (the composition root's)."""
+
 
 @ray.remote(num_cpus=0, max_restarts=-1)
 class NudgerActor:
-    def __init__(self, settings: Settings, use_scorer: bool = True) -> None:
+    def __init__(self, settings: Settings, build: NudgerBuilder) -> None:
         self._settings = settings
-        self._use_scorer = use_scorer
+        self._build = build
         self._nudger: Nudger | None = None
         self._pass_lock = asyncio.Lock()
         self._last_pass: dict[str, Any] | None = None  # when the last pass ended, and its report
@@ -65,39 +69,14 @@ class NudgerActor:
 
     async def _built(self) -> Nudger:
         if self._nudger is None:
-            self._nudger = await build_nudger(self._settings, self._use_scorer)
+            self._nudger = await self._build(self._settings)
         return self._nudger
 
 
-async def build_nudger(settings: Settings, use_scorer: bool) -> Nudger:
-    """The nudger with its real parts: the store, the Scorer deployment (or ranking in this
-    process), the user shards, and the outbox that sends its nudges."""
-    from ppb.actors.outbox_nudges import OutboxNudgeSender
-    from ppb.actors.remote import UserShards
-    from ppb.compose import ranker, scorer_handle
-    from ppb.core.variants import FeedRanker
-    from ppb.store.queries import Store
-
-    store = Store(settings.async_database_url)
-    await store.connect()
-    sender = OutboxNudgeSender(store)  # sent by the `outbox` actor, at Telegram's pace with pushes and digests
-    ranks = ranker(settings, store, scorer=scorer_handle() if use_scorer else None)
-    feed = FeedRanker(ranks, store, quiet_when_blocked=True)  # the user's A/B variant; none for the blocked
-    return Nudger(store, feed, UserShards(settings), sender, nudger_settings(settings))
-
-
-def nudger_settings(settings: Settings) -> NudgerSettings:
-    return NudgerSettings(
-        quiet_after=settings.nudge_after,
-        churn_after=settings.churn_after,
-        daily_cap=settings.nudge_daily_cap,
-        batch=settings.nudge_batch,
-    )
-
-
-def start_nudger(settings: Settings) -> Any:
-    """Create (or find) the `nudger` actor and start its timer; returns its handle."""
-    handle = named_actor(NudgerActor, NAME, settings)
+def start_nudger(settings: Settings, build: NudgerBuilder) -> Any:
+    """Create (or find) the `nudger` actor running what `build` makes, and start its timer;
+    returns its handle."""
+    handle = named_actor(NudgerActor, NAME, settings, build)
     ray.get(handle.start.remote(), timeout=60)
     return handle
 

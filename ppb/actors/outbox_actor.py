@@ -7,24 +7,30 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import ray
 
+from ppb.actors.delivery import Deliverer
 from ppb.actors.named import kill_named, named_actor
+from ppb.actors.outbox import Outbox
 from ppb.config import Settings
 
 log = logging.getLogger("ppb.outbox")
 NAME = "outbox"
 ARRIVAL_EVERY_S = 1.0
 
+OutboxBuilder = Callable[[Settings], Awaitable[tuple[Outbox, Deliverer]]]
+"""Makes the outbox and the deliverer with their real parts (the composition root's)."""
+
 
 @ray.remote(num_cpus=0, max_restarts=-1)
 class OutboxActor:
-    def __init__(self, settings: Settings, use_scorer: bool = True) -> None:
+    def __init__(self, settings: Settings, build: OutboxBuilder) -> None:
         self._settings = settings
-        self._use_scorer = use_scorer
-        self._parts: Any = None
+        self._build = build
+        self._parts: tuple[Outbox, Deliverer] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         # Started here, not only by `start`: after Ray restarts the actor it sends again.
         self._starting = asyncio.get_event_loop().create_task(self._start())
@@ -32,7 +38,7 @@ class OutboxActor:
     async def _start(self) -> None:
         while self._parts is None:
             try:
-                self._parts = await build_parts(self._settings, self._use_scorer)
+                self._parts = await self._build(self._settings)
             except Exception:  # the database away: try again shortly
                 log.exception("outbox could not start")
                 await asyncio.sleep(2.0)
@@ -59,38 +65,9 @@ class OutboxActor:
                 **dataclasses.asdict(outbox.counters)}
 
 
-async def build_parts(settings: Settings, use_scorer: bool) -> tuple[Any, Any]:
-    """The outbox and the deliverer with their real parts: the store, the bot (429s handed
-    back, not waited out per request), the chat shards, the Scorer (or ranking in process)."""
-    from ppb.actors.delivery import Deliverer
-    from ppb.actors.outbox import Outbox, Pace
-    from ppb.actors.remote import ChatShards
-    from ppb.bot.app import build_bot
-    from ppb.bot.i18n import build_i18n
-    from ppb.bot.outbox_sender import BotOutboxSender
-    from ppb.compose import ranker, scorer_handle
-    from ppb.store.queries import Store
-
-    store = Store(settings.async_database_url)
-    await store.connect()
-    sender = BotOutboxSender(build_bot(settings, wait_out_floods=False), ChatShards(settings), build_i18n(), store)
-    outbox = Outbox(store, sender, Pace(rate=settings.outbox_rate, per_chat_s=settings.outbox_per_chat_s))
-    scorer = ranker(settings, store, scorer=scorer_handle() if use_scorer else None)
-    from ppb.ranking import load_encoder
-
-    encoder = load_encoder(settings.embeddings)
-    return outbox, Deliverer(store, scorer, caps(settings), vector_model=None if encoder is None else encoder.name)
-
-
-def caps(settings: Settings) -> Any:
-    from ppb.core.delivery import Caps
-
-    return Caps(hourly=settings.push_hourly_cap, daily=settings.push_daily_cap, digest_size=settings.digest_size)
-
-
-def start_outbox(settings: Settings) -> Any:
-    """Create (or find) the `outbox` actor; returns its handle."""
-    handle = named_actor(OutboxActor, NAME, settings)
+def start_outbox(settings: Settings, build: OutboxBuilder) -> Any:
+    """Create (or find) the `outbox` actor running what `build` makes; returns its handle."""
+    handle = named_actor(OutboxActor, NAME, settings, build)
     ray.get(handle.start.remote(), timeout=60)
     return handle
 

@@ -1,5 +1,6 @@
 """The application's long-lived parts (shards, bot, nudger, outbox, scraper session), made sure of
-from every Api replica's start-up, and stopped when the application goes.
+from every Api replica's start-up, and stopped when the application goes. Which parts there
+are, and what each runs, is the composition root's (`Parts`, handed to the keeper).
 
 Every Api replica calls `ensure_parts` when it starts, so `ppb up` and `serve deploy` run the
 same whole product. It finds (or creates) one detached actor, `parts`, and asks it to make
@@ -21,10 +22,13 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import ray
 
+from ppb.actors.bot import wants_bot
 from ppb.actors.named import kill_named, named_actor
 from ppb.config import Settings
 
@@ -37,7 +41,18 @@ GONE_AFTER_CHECKS = 2
 """Checks in a row that find no application before its parts are stopped."""
 
 
-def ensure_parts(settings: Settings, app_name: str) -> threading.Thread:
+@dataclass(frozen=True)
+class Parts:
+    """What the keeper runs: `start` creates whatever part is missing (each by name,
+    idempotently; blocking Ray calls) and says what runs; `stop` stops them all for good;
+    `register_webhook` points the Bot API at the Api (webhook mode)."""
+
+    start: Callable[[Settings], dict[str, Any]]
+    stop: Callable[[Settings], None]
+    register_webhook: Callable[[Settings], Awaitable[Any]]
+
+
+def ensure_parts(settings: Settings, app_name: str, parts: Parts) -> threading.Thread:
     """What an Api replica of `app_name` runs at start-up: in the background (the replica
     serves meanwhile), the keeper found or created and asked to make sure every part exists
     for these settings; asked again of a new keeper if that one was just ending (an
@@ -46,7 +61,7 @@ def ensure_parts(settings: Settings, app_name: str) -> threading.Thread:
     def run() -> None:
         for attempt in range(ENSURE_ATTEMPTS):
             try:
-                keeper = named_actor(PartsKeeper, NAME, settings, app_name)
+                keeper = named_actor(PartsKeeper, NAME, settings, app_name, parts)
                 ray.get(keeper.ensure.remote(settings), timeout=120)
                 return
             except Exception as error:  # the keeper ending or restarting: a new one next time
@@ -57,53 +72,6 @@ def ensure_parts(settings: Settings, app_name: str) -> threading.Thread:
     thread = threading.Thread(target=run, name="ppb-ensure-parts", daemon=True)
     thread.start()
     return thread
-
-
-def start_parts(settings: Settings) -> dict[str, Any]:
-    """Create whatever part is missing (each by name, idempotently); blocking Ray calls."""
-    from ppb.actors.bot import start_bot, wants_bot
-    from ppb.actors.nudger_actor import start_nudger
-    from ppb.actors.outbox_actor import start_outbox
-    from ppb.actors.remote import ChatShards, UserShards
-
-    UserShards(settings).shards.start_all()
-    ChatShards(settings).shards.start_all()
-    started: dict[str, Any] = {"users": settings.user_shards, "chats": settings.chat_shards}
-    from ppb.actors.embedder_actor import start_embedders
-    from ppb.compose import connected_embedder
-
-    started["embedders"] = len(start_embedders(settings, connected_embedder))
-    if settings.telethon_session is not None:
-        from ppb.actors.scraper import RayScraperClient
-
-        RayScraperClient(settings).handle()
-        started["scraper"] = True
-    if wants_bot(settings):
-        if settings.bot_mode == "polling":
-            start_bot(settings)
-        start_nudger(settings)  # retention: a pass every NUDGE_CHECK_INTERVAL seconds
-        start_outbox(settings)  # live pushes, digests and nudges, sent at Telegram's pace
-        started["bot"] = settings.bot_mode
-    return started
-
-
-def stop_parts(settings: Settings) -> None:
-    """Stop every part for good: the bot ends its polling first, then the actors go."""
-    from ppb.actors.bot import stop_bot
-    from ppb.actors.nudger_actor import stop_nudger
-    from ppb.actors.outbox_actor import stop_outbox
-
-    stop_bot(settings)
-    stop_nudger(settings)
-    stop_outbox(settings)
-    stop_shards(settings)
-    from ppb.actors.embedder_actor import stop_embedders
-
-    stop_embedders(settings)
-    if settings.telethon_session is not None:
-        from ppb.actors.scraper import RayScraperClient
-
-        RayScraperClient(settings).kill()
 
 
 def shard_names(settings: Settings) -> list[str]:
@@ -143,9 +111,11 @@ def application_running(app_name: str) -> bool | None:
 class PartsKeeper:
     """`parts`: makes sure the parts exist, and stops them when the application is gone."""
 
-    def __init__(self, settings: Settings, app_name: str, watch_every_s: float = WATCH_EVERY_S) -> None:
+    def __init__(self, settings: Settings, app_name: str, parts: Parts,
+                 watch_every_s: float = WATCH_EVERY_S) -> None:
         self._settings = settings
         self._app_name = app_name
+        self._parts = parts
         self._watch_every_s = watch_every_s
         self._started: dict[str, Any] = {}
         self._webhook_registered = False
@@ -169,7 +139,7 @@ class PartsKeeper:
                 log.info("shard counts changed (%d, %d) -> (%d, %d): restarting the shards",
                          old.user_shards, old.chat_shards, settings.user_shards, settings.chat_shards)
                 await asyncio.to_thread(stop_shards, settings)
-            self._started = await asyncio.to_thread(start_parts, settings)
+            self._started = await asyncio.to_thread(self._parts.start, settings)
             self._settings = settings
             await self._register_webhook()
             return self._started
@@ -180,18 +150,14 @@ class PartsKeeper:
                 "webhook_registered": self._webhook_registered}
 
     def _bot_mode(self) -> str:
-        from ppb.actors.bot import wants_bot
-
         return self._settings.bot_mode if wants_bot(self._settings) else "off"
 
     async def _register_webhook(self) -> None:
         """Webhook mode: point the Bot API at the Api (until it took it once)."""
         if self._bot_mode() != "webhook" or self._webhook_registered:
             return
-        from ppb.bot.webhook import register_webhook
-
         try:
-            await register_webhook(self._settings)
+            await self._parts.register_webhook(self._settings)
         except Exception as error:  # the Api (the sandbox's Bot API) not up yet: the next check
             log.info("webhook not registered yet: %s: %s", type(error).__name__, error)
             return
@@ -219,11 +185,5 @@ class PartsKeeper:
             if self._pending or await asyncio.to_thread(application_running, self._app_name) is not False:
                 return False
             log.info("application %s is gone: stopping its parts", self._app_name)
-            await asyncio.to_thread(stop_parts, self._settings)
+            await asyncio.to_thread(self._parts.stop, self._settings)
             return not self._pending
-
-
-def stop_application_parts(settings: Settings) -> None:
-    """Stop the keeper first (so it restarts nothing), then every part."""
-    kill_named(NAME, settings)
-    stop_parts(settings)

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import ray
@@ -27,6 +27,7 @@ from ppb.config import Settings
 from ppb.domain.errors import Unavailable
 from ppb.domain.messages import ManagedMessage, MessageType
 from ppb.domain.status import UserEvent
+from ppb.store.queries import Store
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,9 @@ UNAVAILABLE_AFTER_S = 30.0
 EVICT_EVERY_S = 30.0
 
 ACTOR_OPTIONS: dict[str, Any] = {"num_cpus": 0, "max_restarts": -1, "max_concurrency": 1000}
+
+StoreBuilder = Callable[[Settings], Store]
+"""Opens a user shard's own store (the composition root's)."""
 
 
 async def _evict_forever(shard: UserShard | ChatShard) -> None:
@@ -49,11 +53,9 @@ async def _evict_forever(shard: UserShard | ChatShard) -> None:
 class UserShardActor:
     """`users-<k>`: the state machines of the users whose id routes here."""
 
-    def __init__(self, settings: Settings, index: int) -> None:
-        from ppb.store.queries import Store
-
+    def __init__(self, settings: Settings, index: int, open_store: StoreBuilder) -> None:
         self._index = index
-        self._store = Store(settings.async_database_url)
+        self._store = open_store(settings)
         self._shard = UserShard(self._store, settings.shard_idle_after)
         self._connected: asyncio.Task | None = None
         self._evictor: asyncio.Task | None = None
@@ -154,11 +156,12 @@ def _whereabouts() -> dict[str, Any]:
 class ShardSet:
     """Handles to one kind of shard, by index; calls retried while a shard restarts."""
 
-    def __init__(self, actor_class: Any, kind: str, count: int, settings: Settings) -> None:
+    def __init__(self, actor_class: Any, kind: str, count: int, settings: Settings, *builders: Any) -> None:
         self._actor_class = actor_class
         self._kind = kind
         self._count = count
         self._settings = settings
+        self._builders = builders  # what each shard is created with beside the settings and its index
         self._handles: dict[int, Any] = {}
 
     @property
@@ -172,7 +175,7 @@ class ShardSet:
         handle = self._handles.get(index)
         if handle is None:
             handle = named_actor(  # SPREAD: shards over every node, not all on the first
-                self._actor_class, shard_name(self._kind, index), self._settings, index,
+                self._actor_class, shard_name(self._kind, index), self._settings, index, *self._builders,
                 scheduling_strategy="SPREAD",
             )
             self._handles[index] = handle
@@ -230,10 +233,11 @@ class ShardSet:
 
 
 class UserShards:
-    """The client of `users-<k>`: every transition and activity of a user goes here."""
+    """The client of `users-<k>`: every transition and activity of a user goes here; a shard
+    it finds missing is created over a store `open_store` opens."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.shards = ShardSet(UserShardActor, "users", settings.user_shards, settings)
+    def __init__(self, settings: Settings, open_store: StoreBuilder) -> None:
+        self.shards = ShardSet(UserShardActor, "users", settings.user_shards, settings, open_store)
 
     async def apply(self, telegram_id: int, event: UserEvent, details: dict[str, Any] | None) -> dict:
         return await self.shards.call_for(telegram_id, "apply", telegram_id, event.value, details)

@@ -1,4 +1,4 @@
-"""`ScorerClient`: the ranker over the Scorer deployment's handle (`ppb.http.serve.Scorer`),
+"""`ScorerClient`: the ranker over the Scorer deployment's handle (`ppb.compose.serve.Scorer`),
 beside the other clients of PPB's actors: any replica serves any user."""
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import ray
@@ -17,13 +18,16 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, RayTaskError
 
 from ppb.config import Settings
 from ppb.scraper.errors import ScraperUnavailable
-from ppb.scraper.session import ClientFactory, Scraper
-from ppb.scraper.telethon_session import TelethonSession, session_name
+from ppb.scraper.session import Scraper
+from ppb.scraper.telethon_session import session_name
 
 log = logging.getLogger(__name__)
 
 RETRIES = 3
 UNAVAILABLE_AFTER_S = 30.0
+
+ScraperBuilder = Callable[[Settings], Scraper]
+"""Makes the session's scraper over a store of its own (the composition root's)."""
 
 
 def actor_name(settings: Settings) -> str:
@@ -34,19 +38,8 @@ def actor_name(settings: Settings) -> str:
 class ScraperActor:
     """Holds the Telethon client, its entity cache and the FloodWait queue of one session."""
 
-    def __init__(self, settings: Settings, client_factory: ClientFactory | None = None) -> None:
-        from ppb.store.queries import Store
-
-        self._store = Store(settings.async_database_url)
-        factory = client_factory if client_factory is not None else TelethonSession(settings)
-        self._scraper = Scraper(
-            self._store,
-            factory,
-            name=session_name(settings),
-            refresh_interval=settings.scrape_interval,
-            refresh_limit=settings.posts_per_channel,
-            max_channels=settings.scraper_max_channels,
-        )
+    def __init__(self, settings: Settings, build: ScraperBuilder) -> None:
+        self._scraper = build(settings)
         self._connected: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
@@ -55,7 +48,7 @@ class ScraperActor:
     async def _ready(self) -> Scraper:
         failed = self._connected is not None and self._connected.done() and self._connected.exception()
         if self._connected is None or failed:  # a database that was down is tried again
-            self._connected = asyncio.ensure_future(self._store.connect())
+            self._connected = asyncio.ensure_future(self._scraper.connect())
         await asyncio.shield(self._connected)
         return self._scraper
 
@@ -76,11 +69,12 @@ class ScraperActor:
 
 
 class RayScraperClient:
-    """Reaches `scraper-<session>` by name (creating it once); Ray errors become 503s."""
+    """Reaches `scraper-<session>` by name (creating it once, running what `build` makes);
+    Ray errors become 503s."""
 
-    def __init__(self, settings: Settings, client_factory: ClientFactory | None = None) -> None:
+    def __init__(self, settings: Settings, build: ScraperBuilder) -> None:
         self._settings = settings
-        self._factory = client_factory
+        self._build = build
         self._handle: Any = None
 
     def __repr__(self) -> str:
@@ -93,7 +87,7 @@ class RayScraperClient:
                 namespace=self._settings.ray_namespace,
                 get_if_exists=True,
                 lifetime="detached",
-            ).remote(self._settings, self._factory)
+            ).remote(self._settings, self._build)
         return self._handle
 
     async def _call(self, method: str, *args: Any) -> Any:

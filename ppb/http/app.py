@@ -1,11 +1,12 @@
-"""`build_app(settings)`: the whole Starlette application, the same under Serve and uvicorn."""
+"""`build_app(settings, services)`: the REST API, the Mini App and the console as one Starlette
+application, the same under Serve and uvicorn (the composition root adds the sandbox and the
+webhook when configured)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -38,10 +39,6 @@ from ppb.http.routing import one_route_per_path
 from ppb.http.services import Services
 from ppb.scraper.startup import start_content, stop_content
 
-if TYPE_CHECKING:
-    from ppb.bot.app import BotApp
-
-
 EMBEDDER_STOP_S = 30.0
 """How long a stopping app waits for its embedder's batch under way."""
 JSON_PREFIXES = ("/api/", "/sandbox/api/", "/telegram/")
@@ -49,10 +46,8 @@ ONE_TRIP_PATHS = ("/api/v1/posts/interactions",)
 """Routes whose work is one trip to the database, so they hold no connection per request."""
 
 
-def build_app(settings: Settings, services: Services, *,
-              webhook_bot: Callable[[], BotApp] | None = None) -> Starlette:
-    """The app over `services` (built by `ppb.compose`); `webhook_bot` builds the bot the
-    webhook route feeds (webhook mode)."""
+def build_app(settings: Settings, services: Services) -> Starlette:
+    """The app over `services` (built by the composition root)."""
     logsafe.install()  # Serve's access log would show the sandbox's /bot<token>/ paths
 
     @contextlib.asynccontextmanager
@@ -108,13 +103,5 @@ def build_app(settings: Settings, services: Services, *,
         lifespan=lifespan,
     )
     app.state.services = services
-    if settings.use_sandbox:  # the Bot API emulator and web chat at /sandbox (DESIGN section 8)
-        from ppb.sandbox.routes import mount_sandbox
-
-        mount_sandbox(app, settings)
-    if webhook_bot is not None:
-        from ppb.http.webhook import mount_webhook
-
-        mount_webhook(app, settings, webhook_bot)
     app.state.openapi = build_openapi()
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -67,8 +68,7 @@ async def import_file(
     return results, export.other_chats
 
 
-async def _import_with_store(settings: Settings, path: Path, username: str | None) -> tuple[list[Imported], int]:
-    store = Store(settings.async_database_url)
+async def _import_with_store(store: Store, path: Path, username: str | None) -> tuple[list[Imported], int]:
     await store.connect()
     try:
         return await import_file(store, path, username)
@@ -76,15 +76,16 @@ async def _import_with_store(settings: Settings, path: Path, username: str | Non
         await store.disconnect()
 
 
-def run_import(settings: Settings, file: str, username: str | None = None) -> int:
-    """The `ppb import` command: 0 done, 2 for a file or name that is wrong (one line, no traceback)."""
+def run_import(settings: Settings, file: str, username: str | None, open_store: Callable[[Settings], Store]) -> int:
+    """The `ppb import` command, writing through a store `open_store` opens: 0 done, 2 for a
+    file or name that is wrong (one line, no traceback)."""
     from ppb.store.migrate import upgrade
 
     path = Path(file)
     try:
         read_export(path)  # a malformed file is reported before the database is touched
         upgrade(settings.async_database_url)
-        results, others = asyncio.run(_import_with_store(settings, path, username))
+        results, others = asyncio.run(_import_with_store(open_store(settings), path, username))
     except (ExportError, DomainError) as error:
         print(f"ppb import: error: {error}", file=sys.stderr)
         return 2

@@ -187,6 +187,10 @@ class Scraper:
         for telegram_id, entity in list(self._watched.items()):
             self._queue_refresh(telegram_id, entity)
 
+    async def connect(self) -> None:
+        """Connect the store it writes to (a process of its own, the scraper actor)."""
+        await self._store.connect()
+
     def status(self) -> dict[str, Any]:
         return {
             "name": self.name,
