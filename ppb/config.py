@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import ipaddress
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -295,9 +294,3 @@ def rebind(settings: Settings, host: str, port: int | None = None) -> Settings:
     if port is not None:
         values["PPB_HTTP_PORT"] = port
     return load_settings(**values)
-
-
-@lru_cache(maxsize=1)
-def cached_settings() -> Settings:
-    """The process-wide settings, for entry points only (CLI, Serve replicas)."""
-    return load_settings()

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ppb.core import channels, feed, nudges, posts, ratings, training, users
+from ppb.core import channels, feed, posts, ratings, training, users
 from ppb.core.policy import Policy
 from ppb.core.ports import Ranker, Row, Scraper, UserMachine
 from ppb.core.variants import FeedRanker
@@ -143,9 +143,6 @@ class Core:
         """The Mini App's feed deck: the best posts the person has not seen (rated, or in the
         chat already), as the chat's feed chooses them; remembered as dealt."""
         return (await feed.deck(self.store, self.feed_ranker, user_id, limit)).posts
-
-    async def nudge_choice(self, user_id: int) -> Row | None:
-        return await nudges.choose(self.store, FeedRanker(self.ranker, self.store, quiet_when_blocked=True), user_id)
 
     # the scraper ---------------------------------------------------------------------
 

@@ -3,7 +3,6 @@ composition root (`ppb.compose`) decide what implements each one, in process or 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, Protocol
 
 from ppb.domain.status import UserEvent
@@ -67,11 +66,6 @@ class StoreUserMachine:
 
     async def apply(self, telegram_id: int, event: UserEvent, details: dict[str, Any] | None) -> Row:
         return await self._store.apply_event(telegram_id, event, details)
-
-
-def unique(items: Sequence[Any]) -> list[Any]:
-    """`items` without repeats, in their first order."""
-    return list(dict.fromkeys(items))
 
 
 class PersonData(Protocol):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -117,10 +117,3 @@ class PostAssembler:
             groups = groups[:limit]
         built = (read_post(group) for group in groups)
         return [post for post in built if post is not None]
-
-
-def posts_from(messages: Iterable[Any]) -> list[ReadPost]:
-    assembler = PostAssembler()
-    for message in messages:
-        assembler.add(message)
-    return assembler.posts()
