@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -40,8 +39,3 @@ class RuleQueries(StoreBase):
         statement = statement.on_conflict_do_update(index_elements=[user_rules.c.user_id], set_=values)
         await self.database.execute(statement)
 
-    @writes
-    async def mark_digest(self, user_id: int, at: datetime) -> None:
-        await self.database.execute(
-            user_rules.update().where(user_rules.c.user_id == user_id).values(last_digest_at=at)
-        )
