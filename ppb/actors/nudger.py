@@ -75,7 +75,7 @@ class Nudger:
         await self._churn(now, report)
         for pending in await self._store.pending_nudges():
             try:
-                await self._deliver(pending, pending["post_id"], None, report, resumed=True)
+                await self._resume(pending, report)
             except Exception:  # still pending: the next pass tries again
                 log.exception("resuming nudge %s failed", pending["id"])
                 report.failed += 1
@@ -134,26 +134,21 @@ class Nudger:
             await self._store.mark_nudges_sent(sent)
             await self._store.mark_nudges_undeliverable(undeliverable)
 
-    async def _deliver(
-        self, nudge: Row, post_id: int, post: Row | None, report: PassReport, *, resumed: bool
-    ) -> None:
-        telegram_id = nudge["telegram_id"]
+    async def _resume(self, nudge: Row, report: PassReport) -> None:
+        """Finish a nudge a stopped pass claimed: found sent already, or sent now (dropped
+        when its post is gone)."""
+        telegram_id, post_id = nudge["telegram_id"], nudge["post_id"]
         try:
-            message_id = await self._sender.find_nudge(telegram_id, post_id) if resumed else None
+            message_id = await self._sender.find_nudge(telegram_id, post_id)
             if message_id is None:
-                if post is None:
-                    found = await self._store.feed_posts([post_id])
-                    if not found:
-                        await self._store.drop_nudge(nudge["id"])  # the post is gone
-                        return
-                    post = found[0]
-                message_id = await self._sender.send_nudge(telegram_id, nudge.get("language"), post)
+                found = await self._store.feed_posts([post_id])
+                if not found:
+                    await self._store.drop_nudge(nudge["id"])  # the post is gone
+                    return
+                message_id = await self._sender.send_nudge(telegram_id, nudge.get("language"), found[0])
             await self._store.mark_nudge_sent(nudge["id"], message_id, self._clock())
         except Undeliverable:  # not picked again until the user is back (and quiet again)
             await self._store.mark_nudge_undeliverable(nudge["id"])
             report.failed += 1
             return
-        if resumed:
-            report.resumed += 1
-        else:
-            report.nudged += 1
+        report.resumed += 1
