@@ -1,6 +1,6 @@
 """Retention against the sandbox, with short timers: the real bot, the real API and store,
-the nudger delivering through the bot's HTTP client to the emulator, and a person reading
-the chat and pressing its buttons."""
+the nudger queuing its nudges in the outbox, the outbox sending them through the bot's HTTP
+client to the emulator, and a person reading the chat and pressing its buttons."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ppb.actors.nudger import Nudger
+from ppb.actors.outbox import Outbox, Pace
+from ppb.actors.outbox_nudges import OutboxNudgeSender
 from ppb.actors.user_shard import UserShard
 from ppb.bot.i18n import build_i18n
-from ppb.bot.nudges import BotNudgeSender
+from ppb.bot.outbox_sender import BotOutboxSender
 from ppb.compose.parts import nudger_settings
 from ppb.config import load_settings
 from ppb.core.scoring import Scoring
 from ppb.store.queries import Store
-from ppb.store.schema import users
+from ppb.store.schema import outbox, users
 from tests.bot_helpers import Harness, Person, buttons, free_port, running_bot, wait_for
 
 API_KEY = "test-api-key"
@@ -45,9 +47,14 @@ async def store(harness: Harness) -> AsyncIterator[Store]:
 
 
 def nudger_for(harness: Harness, store: Store) -> Nudger:
-    """A nudger as the `nudger` actor builds it, delivering through the running bot."""
-    sender = BotNudgeSender(harness.bot_app.bot, harness.bot_app.messages.registry, build_i18n())
-    return Nudger(store, Scoring(store), UserShard(store, 600), sender, nudger_settings(harness.settings))
+    """A nudger as the `nudger` actor builds it: its nudges queued in the outbox."""
+    return Nudger(store, Scoring(store), UserShard(store, 600), OutboxNudgeSender(store), nudger_settings(harness.settings))
+
+
+async def sent_by_the_outbox(harness: Harness, store: Store) -> None:
+    """What is queued, sent as the `outbox` actor sends it: through the running bot."""
+    sender = BotOutboxSender(harness.bot_app.bot, harness.bot_app.messages.registry, build_i18n(), store)
+    await Outbox(store, sender, Pace(idle_s=0.05)).drain()
 
 
 async def trained(harness: Harness, person: Person) -> None:
@@ -81,13 +88,16 @@ async def test_a_quiet_user_gets_one_unseen_post_to_rate_in_the_chat(
     await quiet_for(store, person.user_id, QUIET_S + 30)
 
     await nudger_for(harness, store).run_pass()
+    await sent_by_the_outbox(harness, store)
     [nudge] = await wait_for(lambda: nudges_in(person), 10, "the nudge in the chat")
     assert {"👍", "👎"} <= set(buttons(nudge))
     [row] = await store.list_nudges((await store.get_user(person.user_id))["id"])
-    assert row["status"] == "sent" and row["message_id"] == nudge["message_id"]
+    queued = await store.database.fetch_one(outbox.select().where(outbox.c.id == row["message_id"]))
+    assert row["status"] == "sent" and queued is not None and queued.message_id == nudge["message_id"]
     assert row["post_id"] not in rated
 
     await nudger_for(harness, store).run_pass()  # the same quiet spell: nothing more
+    await sent_by_the_outbox(harness, store)
     assert len(await nudges_in(person)) == 1
 
     await person.tap("👍")  # rated from the nudge, through the bot
