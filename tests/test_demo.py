@@ -12,7 +12,7 @@ import numpy as np
 from ppb.compose.core import build_services
 from ppb.compose.web import http_app as build_app
 from ppb.config import Settings, load_settings
-from ppb.domain.channels import ChannelRef
+from ppb.domain.channels import ChannelName
 from ppb.ranking.features import vectorize
 from ppb.ranking.model import DUPLICATE_SIMILARITY
 from ppb.scraper.demo import DEMO_CHANNELS, DEMO_USERNAMES, POSTS_PER_CHANNEL, demo_posts, load_demo
@@ -71,7 +71,7 @@ async def test_loading_is_idempotent(store) -> None:
     await load_demo(store, END)
     assert await load_demo(store, END) == 0
     for channel in DEMO_CHANNELS:
-        row = await store.get_channel(ChannelRef(username=channel.username))
+        row = await store.get_channel(ChannelName(username=channel.username))
         assert row["telegram_id"] == channel.telegram_id
         assert (await channel_cursor(store, row["id"])).count == POSTS_PER_CHANNEL
 

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from ppb.cli import main
-from ppb.domain.channels import ChannelRef
+from ppb.domain.channels import ChannelName
 from ppb.scraper.export import ExportError
 from ppb.scraper.importer import import_file
 from ppb.store.queries import Store
@@ -34,7 +34,7 @@ def export_copy(tmp_path: Path, name: str, ids: dict[int, int]) -> Path:
 
 
 async def posts_of(store: Store, telegram_id: int) -> dict[int, dict[str, Any]]:
-    channel = await store.get_channel(ChannelRef(telegram_id=telegram_id))
+    channel = await store.get_channel(ChannelName(telegram_id=telegram_id))
     records = await store.database.fetch_all(
         sa.select(posts.c.telegram_message_id, posts.c.text, posts.c.media_type, posts.c.posted_at)
         .where(posts.c.channel_id == channel["id"])
@@ -85,7 +85,7 @@ async def test_username_given_once_is_kept(store, tmp_path, new_id) -> None:
     assert results[0].channel["username"] == name
     results, _ = await import_file(store, path)  # re-imported without --username
     assert results[0].channel["username"] == name
-    assert (await store.get_channel(ChannelRef(username=name)))["telegram_id"] == marked(bare)
+    assert (await store.get_channel(ChannelName(username=name)))["telegram_id"] == marked(bare)
 
 
 async def test_a_full_export_takes_its_channels(store, tmp_path, new_id) -> None:
@@ -179,7 +179,7 @@ async def test_a_large_file_shows_progress(store, tmp_path, new_id) -> None:
 
 
 async def html_of(store: Store, telegram_id: int) -> dict[int, tuple[str, str | None]]:
-    channel = await store.get_channel(ChannelRef(telegram_id=telegram_id))
+    channel = await store.get_channel(ChannelName(telegram_id=telegram_id))
     records = await store.database.fetch_all(
         sa.select(posts.c.telegram_message_id, posts.c.text, posts.c.html).where(posts.c.channel_id == channel["id"]))
     return {r[0]: (r[1], r[2]) for r in records}

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from telethon.tl import types
 
 from ppb import metrics
-from ppb.domain.channels import ChannelRef
+from ppb.domain.channels import ChannelName
 from ppb.domain.interactions import InteractionType
 from ppb.domain.errors import DomainError, NotFound
 from ppb.scraper.errors import ChannelPrivate, ChannelUnreadable, ScraperUnavailable
@@ -82,7 +82,7 @@ async def rig(store: Store) -> AsyncIterator[Rig]:
 
 
 async def stored(store: Store, telegram_id: int) -> dict[int, dict[str, Any]]:
-    channel = await store.get_channel(ChannelRef(telegram_id=telegram_id))
+    channel = await store.get_channel(ChannelName(telegram_id=telegram_id))
     records = await store.database.fetch_all(
         sa.select(posts.c.telegram_message_id, posts.c.text, posts.c.media_type, posts.c.html, posts.c.id,
                   posts.c.created_at, posts.c.edited_at, posts.c.deleted_at)
@@ -260,12 +260,12 @@ async def test_a_flood_wait_is_queued_and_waited_out(rig: Rig, new_id) -> None:
     queued = await scraper.scrape(second.username, 5)
     assert queued["status"] == "flood_wait" and queued["flood_wait"] == 2
     assert scraper.status()["queued"] == 2
-    assert not await rig.store.find_channels([ChannelRef(telegram_id=second.marked_id)])
+    assert not await rig.store.find_channels([ChannelName(telegram_id=second.marked_id)])
 
     clock.gate.set()  # the wait is over: both queued scrapes run, in order
 
     async def both_stored() -> bool:
-        found = await rig.store.find_channels([ChannelRef(telegram_id=second.marked_id)])
+        found = await rig.store.find_channels([ChannelName(telegram_id=second.marked_id)])
         return bool(found) and bool(await stored(rig.store, second.marked_id))
 
     await eventually(both_stored, 10, "the queued scrapes to run after the FloodWait")
@@ -437,7 +437,7 @@ async def test_a_deleted_post_is_marked_and_its_rating_kept(rig: Rig, new_id) ->
     scraper = rig.scraper()
     await scraper.join(channel.username)
     await scraper.scrape(channel.username, 5)
-    row = await rig.store.get_channel(ChannelRef(telegram_id=channel.marked_id))
+    row = await rig.store.get_channel(ChannelName(telegram_id=channel.marked_id))
     user, _ = await rig.store.upsert_user(new_id(), None, "Ann", None)
     post_id = (await stored(rig.store, channel.marked_id))[2]["id"]
     await rig.store.rate(user["telegram_id"], post_id, InteractionType.LIKE)
@@ -503,7 +503,7 @@ async def test_a_username_change_follows(rig: Rig, new_id) -> None:
     rig.stand.rename(joined, f"renamed{new_id()}")  # members hear of it: UpdateChannel
 
     async def follows() -> bool:
-        row = await rig.store.get_channel(ChannelRef(telegram_id=joined.marked_id))
+        row = await rig.store.get_channel(ChannelName(telegram_id=joined.marked_id))
         return row["username"] == joined.username
 
     await eventually(follows, 10, "the store to take the joined channel's new username")
@@ -516,7 +516,7 @@ async def test_a_username_change_follows(rig: Rig, new_id) -> None:
     rig.stand.rename(read, f"renamed{new_id()}")  # not a member: no update; the next read shows it
     rig.stand.post(read, "after the rename")
     await scraper.scrape(str(read.marked_id), 5)
-    row = await rig.store.get_channel(ChannelRef(telegram_id=read.marked_id))
+    row = await rig.store.get_channel(ChannelName(telegram_id=read.marked_id))
     assert row["username"] == read.username != old_read
     assert len(await stored(rig.store, read.marked_id)) == 2
 

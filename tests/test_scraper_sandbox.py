@@ -22,7 +22,7 @@ from ppb.compose.core import build_services
 from ppb.compose.parts import caps
 from ppb.config import load_settings
 from ppb.core.scoring import Scoring
-from ppb.domain.channels import ChannelRef
+from ppb.domain.channels import ChannelName
 from ppb.scraper.client import LocalScraperClient
 from ppb.scraper.session import Scraper
 from ppb.store.migrate import upgrade_async
@@ -96,7 +96,7 @@ async def test_a_post_arriving_as_an_update_is_pushed_once_and_its_edit_follows(
 
     sandbox.stand.edit(channel, message.id, EDITED)  # UpdateEditChannelMessage
 
-    row = await sandbox.store.get_channel(ChannelRef(telegram_id=channel.marked_id))
+    row = await sandbox.store.get_channel(ChannelName(telegram_id=channel.marked_id))
 
     async def edited() -> bool:
         return any(post["text"] == EDITED for post in await sandbox.store.latest_posts([row["id"]], 50))

@@ -21,7 +21,7 @@ from ppb.core import channels
 from ppb.core.ports import Ranker as Trainer
 from ppb.core.ports import UserMachine
 from ppb.core.rules import post_filter
-from ppb.domain.channels import ChannelRef
+from ppb.domain.channels import ChannelName
 from ppb.domain.status import UserEvent, UserStatus
 from ppb.store.queries import Row, Store
 
@@ -116,7 +116,7 @@ async def enter(users: UserMachine, store: Store, telegram_id: int) -> Row:
     return await users.apply(telegram_id, UserEvent.START_TRAINING, None)
 
 
-async def start(store: Store, users: UserMachine, telegram_id: int, refs: Sequence[ChannelRef],
+async def start(store: Store, users: UserMachine, telegram_id: int, refs: Sequence[ChannelName],
                 per_channel: int, *, append: bool = False) -> TrainingState:
     """Start a training on these channels' newest unrated posts (interleaved); with `append`
     and a training going on, add them to it instead. The channels are linked for training."""
@@ -130,7 +130,7 @@ async def start(store: Store, users: UserMachine, telegram_id: int, refs: Sequen
     return await read(store, telegram_id)
 
 
-async def default_refs(store: Store, user_id: int, configured: Sequence[ChannelRef]) -> list[ChannelRef]:
+async def default_refs(store: Store, user_id: int, configured: Sequence[ChannelName]) -> list[ChannelName]:
     """The default channels (configured, then marked in the store) but those the person
     removed, then the person's own channels marked for training."""
     refs = await channels.defaults(store, configured)
@@ -140,8 +140,8 @@ async def default_refs(store: Store, user_id: int, configured: Sequence[ChannelR
         refs = [ref for ref in refs if ref.key not in gone]
     for channel in await store.list_user_channels(user_id):
         if channel["is_for_training"]:
-            refs.append(ChannelRef(username=channel["username"]) if channel["username"]
-                        else ChannelRef(telegram_id=channel["telegram_id"]))
+            refs.append(ChannelName(username=channel["username"]) if channel["username"]
+                        else ChannelName(telegram_id=channel["telegram_id"]))
     return list({repr(ref): ref for ref in refs}.values())
 
 

@@ -97,15 +97,6 @@ class ChannelName:
         return name
 
 
-ChannelRef = ChannelName
-"""The store's older name for the same type."""
-
-
-def parse_channel(raw: str) -> ChannelName:
-    """`ChannelName.parse` without a field name (raises `Invalid`, a DomainError)."""
-    return ChannelName.parse(raw)
-
-
 def normalize_username(username: str | None) -> str | None:
     """Usernames are stored lower-case and without '@'."""
     if username is None:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ppb.domain.channels import ChannelRef
+from ppb.domain.channels import ChannelName
 from ppb.domain.interactions import MediaType
 from ppb.scraper.sync import channel_cursor, save_posts
 from ppb.store.queries import NewPost, Store
@@ -331,7 +331,7 @@ async def load_demo(store: Store, now: datetime | None = None) -> int:
     end = demo_end(now)
     created = 0
     for channel in DEMO_CHANNELS:
-        found = await store.find_channels([ChannelRef(telegram_id=channel.telegram_id)])
+        found = await store.find_channels([ChannelName(telegram_id=channel.telegram_id)])
         if found and found[0]["title"] == channel.title:
             if (await channel_cursor(store, found[0]["id"])).count >= POSTS_PER_CHANNEL:
                 continue  # already loaded: one query per channel on every later start

@@ -12,7 +12,7 @@ from typing import TextIO
 from tqdm import tqdm
 
 from ppb.config import Settings
-from ppb.domain.channels import parse_channel
+from ppb.domain.channels import ChannelName
 from ppb.domain.errors import DomainError
 from ppb.scraper.export import ExportError, read_export
 from ppb.scraper.sync import save_channel, save_posts
@@ -50,7 +50,7 @@ async def import_file(
         if len(export.channels) != 1:
             raise ExportError(f"--username: names one channel, but {path.name} holds {len(export.channels)}")
         try:
-            name = parse_channel(username).username
+            name = ChannelName.parse(username).username
         except DomainError as error:
             raise ExportError(f"--username: {error.detail}") from None
         if name is None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ppb import metrics
-from ppb.domain.channels import ChannelRef
+from ppb.domain.channels import ChannelName
 from ppb.scraper.messages import read_post
 from ppb.scraper.sync import marked_channel_id, save_channel
 from ppb.store.queries import Store, utcnow
@@ -67,7 +67,7 @@ class LiveUpdates:
         if read is None:
             return
         try:
-            row = await self._store.get_channel(ChannelRef(telegram_id=event.chat_id))
+            row = await self._store.get_channel(ChannelName(telegram_id=event.chat_id))
             changed = await self._store.edit_posts(row["id"], [(read.post, read.edited_at or utcnow())])
         except Exception as error:  # a later read of the post applies the edit
             log.warning("scraper %s: could not store an edit (%s)", self._name, type(error).__name__)
@@ -81,7 +81,7 @@ class LiveUpdates:
         if event.chat_id is None:
             return  # deleted in a private chat or a small group: not a channel's post
         try:
-            found = await self._store.find_channels([ChannelRef(telegram_id=event.chat_id)])
+            found = await self._store.find_channels([ChannelName(telegram_id=event.chat_id)])
             if not found:
                 return
             gone = await self._store.delete_posts(found[0]["id"], list(event.deleted_ids))

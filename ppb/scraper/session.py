@@ -30,7 +30,7 @@ from telethon.tl import types
 from telethon.tl.functions.channels import GetFullChannelRequest, JoinChannelRequest
 
 from ppb import metrics
-from ppb.domain.channels import ChannelRef, parse_channel
+from ppb.domain.channels import ChannelName
 from ppb.domain.errors import DomainError
 from ppb.scraper.errors import ChannelPrivate, ChannelUnreadable, NotFound, ScraperUnavailable, TooManyChannels
 from ppb.scraper.history import HistoryRead
@@ -366,7 +366,7 @@ class Scraper:
             self._forget(entity, "was deleted")
             raise NotFound(f"channel {_name(entity)} no longer exists on Telegram") from None
 
-    async def _resolve(self, ref: ChannelRef) -> Any:
+    async def _resolve(self, ref: ChannelName) -> Any:
         """The channel's entity, asked of Telegram once per session and then cached."""
         key: str | int = ref.username if ref.username else int(ref.telegram_id or 0)
         cached = self._entities.get(key)
@@ -519,9 +519,9 @@ def rpc_name(error: errors.RPCError) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", kind.__name__.removesuffix("Error")).upper()
 
 
-def _parse(channel: str) -> ChannelRef:
+def _parse(channel: str) -> ChannelName:
     try:
-        return parse_channel(channel)
+        return ChannelName.parse(channel)
     except DomainError as error:
         raise ChannelUnreadable(f"channel_username: {error.detail}") from None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ppb.domain.channels import ChannelRef
+from ppb.domain.channels import ChannelName
 from ppb.store.queries import POST_BATCH, NewPost, Row, Store
 
 
@@ -30,7 +30,7 @@ async def channel_cursor(store: Store, channel_id: int) -> Cursor:
 async def save_channel(store: Store, telegram_id: int, username: str | None, title: str) -> Row:
     """Create or refresh a channel; a username already stored is kept when none is given."""
     if username is None:
-        known = await store.find_channels([ChannelRef(telegram_id=telegram_id)])
+        known = await store.find_channels([ChannelName(telegram_id=telegram_id)])
         if known:
             username = known[0]["username"]
     return await store.upsert_channel(telegram_id, username, title)

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ppb.domain.channels import ChannelRef, normalize_username
+from ppb.domain.channels import ChannelName, normalize_username
 from ppb.domain.errors import Conflict, NotFound
 from ppb.store.base import Row, StoreBase, _row, _rows, utcnow, writes
 from ppb.store.prepared import Prepared
@@ -47,15 +47,15 @@ class ChannelQueries(StoreBase):
         await self.database.execute(
             statement.on_conflict_do_update(index_elements=[channels.c.telegram_id], set_=updates)
         )
-        return await self.get_channel(ChannelRef(telegram_id=telegram_id))
+        return await self.get_channel(ChannelName(telegram_id=telegram_id))
 
-    async def get_channel(self, ref: ChannelRef) -> Row:
+    async def get_channel(self, ref: ChannelName) -> Row:
         found = await self.find_channels([ref])
         if not found:
             raise NotFound(f"channel {ref!r} not found")
         return found[0]
 
-    async def find_channels(self, refs: Sequence[ChannelRef]) -> list[Row]:
+    async def find_channels(self, refs: Sequence[ChannelName]) -> list[Row]:
         """The channels named, in the order named; unknown ones are left out."""
         names = [ref.username for ref in refs if ref.username]
         ids = [ref.telegram_id for ref in refs if ref.telegram_id is not None]

@@ -21,7 +21,7 @@ from ppb.bot.messages import MessageManager
 from ppb.bot.views import menu_view
 from ppb.config import DEMO_USERNAMES, Settings
 from ppb.core.ppb import Ppb
-from ppb.domain.channels import parse_channel
+from ppb.domain.channels import ChannelName
 from ppb.domain.errors import DomainError
 from ppb.domain.errors import Unavailable
 from ppb.domain.status import UserStatus
@@ -73,7 +73,7 @@ async def add_channel(message: Message, api: Ppb, messages: MessageManager, stat
             "send one's @username or t.me/username link."), menus.cancel())
         return
     try:
-        name = parse_channel(message.text or "").username
+        name = ChannelName.parse(message.text or "").username
     except DomainError:
         name = None
     if name is None:
