@@ -17,6 +17,7 @@ from ppb.core.delivery import Caps, digest_due, digest_pass, last_slot, on_arriv
 from ppb.domain.rules import DigestMode, Rules
 from ppb.http.services import Services
 from ppb.ranking.live import NEVER, live_threshold
+from ppb.store.schema import deliveries
 
 TECH = [
     "Python 3.13 released: a faster interpreter, a JIT compiler and better error messages for developers",
@@ -116,11 +117,12 @@ async def test_on_topic_is_pushed_off_topic_waits_and_nothing_is_delivered_twice
     assert report.pushed == 1 and report.pushed_to == [user_id]
     queued = await services.store.outbox_of(user_id)
     assert [(m["kind"], m["payload"]["post"]["id"], m["chat_id"]) for m in queued] == [("push", tech, telegram_id)]
-    routes = {d["post_id"]: (d["route"], d["status"]) for d in await services.store.deliveries_of(user_id)}
+    recorded = await services.store.database.fetch_all(deliveries.select().where(deliveries.c.user_id == user_id))
+    routes = {d.post_id: (d.route, d.status) for d in recorded}
     assert routes == {tech: ("push", "queued"), food: ("digest", "waiting")}
     again = await on_arrival(services.store, services.scoring, [tech, food], Caps(), now)
     assert again.pushed == 0 and again.scored == 0, "each (person, post) once"
-    assert tech in await services.store.chat_post_ids(user_id), "a pushed post is never in the feed again"
+    assert tech in await services.store.seen_post_ids(user_id), "a pushed post is never in the feed again"
 
     evening = now.replace(hour=23, minute=59) + timedelta(days=1)  # a digest time (09:00) after the arrival
     digest = await digest_pass(services.store, Caps(), evening)

@@ -158,7 +158,7 @@ async def test_a_nudger_stopped_after_sending_does_not_send_again(store: Store, 
 async def test_a_nudger_stopped_before_sending_sends_once_on_restart(store: Store, shard: UserShard, new_id) -> None:
     chat = RecordingChat()
     telegram_id, user_id, post_ids = await trained_user(store, new_id, shard)
-    await store.claim_nudge(user_id, post_ids[5], datetime.now(UTC))  # claimed, then the process died
+    await store.claim_nudges([(user_id, post_ids[5])], datetime.now(UTC))  # claimed, then the process died
     report = await nudger(store, chat, shard).run_pass()
     assert report.resumed == 1
     assert chat.posts_sent_to(telegram_id) == [post_ids[5]]

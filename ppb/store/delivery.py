@@ -162,8 +162,3 @@ class DeliveryQueries(StoreBase):
         statement = self._insert(user_rules).values(user_id=user_id, **values).on_conflict_do_update(
             index_elements=[user_rules.c.user_id], set_={"last_digest_at": at})
         await self.database.execute(statement)
-
-    async def deliveries_of(self, user_id: int) -> list[Row]:
-        records = await self.database.fetch_all(
-            sa.select(deliveries).where(deliveries.c.user_id == user_id).order_by(deliveries.c.id))
-        return _rows(records)

@@ -88,12 +88,6 @@ class InteractionQueries(RatingWrites, UserQueries):
         )
         return _rows(records)
 
-    async def chat_post_ids(self, user_id: int) -> set[int]:
-        records = await self.database.fetch_all(
-            sa.select(chat_posts.c.post_id).where(chat_posts.c.user_id == user_id)
-        )
-        return {int(record[0]) for record in records}
-
     async def seen_post_ids(self, user_id: int) -> set[int]:
         """The posts already in the person's chat: sent as feed posts, pushes or in a digest
         (`chat_posts`), or as nudges. With the rated ones, what no feed shows again."""

@@ -50,24 +50,6 @@ class NudgeQueries(StoreBase):
         )
         return [int(record[0]) for record in await self.database.fetch_all(query)]
 
-    async def nudged_post_ids(self, user_id: int) -> set[int]:
-        records = await self.database.fetch_all(
-            sa.select(nudges.c.post_id).where(nudges.c.user_id == user_id)
-        )
-        return {int(record[0]) for record in records}
-
-    @writes
-    async def claim_nudge(self, user_id: int, post_id: int, now: datetime) -> int | None:
-        """Record a nudge as pending before it is sent; None when this post was nudged before."""
-        statement = (
-            self._insert(nudges)
-            .values(user_id=user_id, post_id=post_id, status="pending", created_at=now)
-            .on_conflict_do_nothing(index_elements=[nudges.c.user_id, nudges.c.post_id])
-            .returning(nudges.c.id)
-        )
-        value = await self.database.fetch_val(statement)
-        return int(value) if value is not None else None
-
     @writes
     async def mark_nudge_undeliverable(self, nudge_id: int) -> None:
         """The chat refused it (the user blocked the bot): kept, so this quiet spell is over."""
