@@ -240,3 +240,25 @@ def test_a_long_formatted_post_is_cut_as_text_and_entities_and_an_old_row_is_esc
     assert first.startswith("1. Рынки & <деньги> ↗\nНовости & события дня: рынок <растёт>.") and first.endswith("…")
     assert len(first.split("\n")[1]) <= 181
     assert "Старый пост <b>без</b> разметки & всё" in shown
+
+
+def test_aiogram_s_own_renderer_is_still_wrong_for_us_where_ours_is_kept() -> None:
+    """Why `render` is ours and not aiogram's `html_decoration.unparse`: on these posts
+    aiogram's repeats text under crossing entities, lets a link's URL out of its attribute,
+    and names a code block's language where Telegram does not read it. When this fails,
+    aiogram's may serve: switch to it."""
+    from aiogram.types import MessageEntity
+    from aiogram.utils.text_decorations import html_decoration
+
+    def theirs(formatted: Formatted) -> str:
+        return html_decoration.unparse(formatted.text, [
+            MessageEntity(type=e.type, offset=e.offset, length=e.length, url=e.url, language=e.language)
+            for e in cleaned(formatted)])
+
+    text = "Breaking news: the bridge is open again"
+    crossing = Formatted(text, (span("bold", text, "Breaking news"), span("underline", text, "news: the")))
+    assert seen(theirs(crossing))[0] != text and seen(render(crossing))[0] == text
+    link = Formatted('say "hi"', (Entity("text_link", 0, 8, url='https://ex.org/"><script>'),))
+    assert "<script>" in theirs(link) and "<script>" not in render(link)
+    code = Formatted("print(1)", (Entity("pre", 0, 8, language="python"),))
+    assert 'class="language-python"' not in theirs(code) and 'class="language-python"' in render(code)

@@ -2,7 +2,10 @@
 
 `render` writes only the tags Telegram allows, escapes every piece of text and every
 attribute, and links only to safe schemes; `parse` reads back exactly what `render` writes
-(and nothing else), so a stored post can be cut as text and entities and rendered again."""
+(and nothing else), so a stored post can be cut as text and entities and rendered again.
+aiogram's `html_decoration.unparse` is not used: it repeats text under crossing entities,
+leaves a link's URL unescaped in its attribute and misnames a code block's language
+(`tests/test_formatting.py` shows each)."""
 
 from __future__ import annotations
 
