@@ -13,14 +13,8 @@ from ray.serve.handle import DeploymentHandle
 from starlette.types import ASGIApp
 
 from ppb import metrics
-from ppb.actors.parts import ensure_parts
-from ppb.compose.core import build_services
 from ppb.compose.names import SCORER
-from ppb.compose.parts import PARTS
-from ppb.compose.ranking import scoring
 from ppb.compose.serve_http import serve_http_bind
-from ppb.compose.store import open_store
-from ppb.compose.web import http_app
 from ppb.config import Settings, load_settings, rebind
 
 
@@ -30,6 +24,9 @@ class Api:
     """REST API, Mini App and webhook ingress; stateless, so replicas scale freely."""
 
     def __init__(self, settings: Settings, scorer: DeploymentHandle | None = None) -> None:
+        from ppb.actors.parts import ensure_parts
+        from ppb.compose.parts import PARTS
+
         self._settings = settings
         self._scorer = scorer
         # Whichever replica starts first makes sure the bot, the nudger, the scraper session
@@ -37,6 +34,9 @@ class Api:
         ensure_parts(settings, serve.get_replica_context().app_name, PARTS)
 
     def __serve_build_asgi_app__(self) -> ASGIApp:
+        from ppb.compose.core import build_services
+        from ppb.compose.web import http_app
+
         services = build_services(self._settings, actors=True, scorer=self._scorer)
         return http_app(self._settings, services, actors=True)  # type: ignore[no-any-return]
 
@@ -47,6 +47,9 @@ class Scorer:
     the store on a miss, so any replica serves any user and replicas come and go freely."""
 
     def __init__(self, settings: Settings) -> None:
+        from ppb.compose.ranking import scoring  # a Scorer replica imports what ranking needs, no more
+        from ppb.compose.store import open_store
+
         self._store = open_store(settings)
         self._scoring = scoring(settings, self._store)  # this replica ranks in process
         self._connecting: asyncio.Future[None] | None = None

@@ -1,5 +1,5 @@
 """What the routes work with: the settings and the core, built once per process by the
-composition root (`ppb.compose.build_services`) and handed to the app."""
+composition root (`ppb.compose.core.build_services`) and handed to the app."""
 
 from __future__ import annotations
 
