@@ -8,20 +8,22 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ray
 
-from ppb.actors.delivery import Deliverer
 from ppb.actors.named import kill_named, named_actor
-from ppb.actors.outbox import Outbox
 from ppb.config import Settings
+
+if TYPE_CHECKING:
+    from ppb.actors.delivery import Deliverer
+    from ppb.actors.outbox import Outbox
 
 log = logging.getLogger("ppb.outbox")
 NAME = "outbox"
 ARRIVAL_EVERY_S = 1.0
 
-OutboxBuilder = Callable[[Settings], Awaitable[tuple[Outbox, Deliverer]]]
+OutboxBuilder = Callable[[Settings], Awaitable["tuple[Outbox, Deliverer]"]]
 """Makes the outbox and the deliverer with their real parts (the composition root's)."""
 
 
