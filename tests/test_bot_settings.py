@@ -61,7 +61,7 @@ async def test_settings_change_in_the_chat_and_a_wrong_value_is_explained(harnes
     rules = await harness.api("GET", f"/users/{person.user_id}/rules")
     assert rules == {"delivery": "live", "digest": "daily", "digest_time": "09:00", "timezone": "Europe/Moscow",
                      "quiet_start": "22:30", "quiet_end": "07:00", "mute_words": ["Crypto", "футбол"],
-                     "hide_ads": True}
+                     "hide_ads": True, "must_words": [], "channel_dials": []}
 
 
 async def test_a_russian_reader_gets_russian_sentences_and_a_place_by_its_russian_name(
