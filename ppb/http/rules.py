@@ -69,7 +69,8 @@ MuteWords = Annotated[
 ]
 NOT_NULL = Field(json_schema_extra=not_null)
 """A field that may be left out, but not sent as null."""
-DialsIn = Annotated[dict[ChannelText, ChannelDial], Field(max_length=MAX_DIALS)]
+DialsIn = Annotated[dict[ChannelText, ChannelDial], Field(max_length=MAX_DIALS),
+                    Stated({"additionalProperties": False})]
 """Channel (@name, name, a t.me link or an id) to dial; only the channels sent change."""
 
 
