@@ -223,7 +223,7 @@ async def get_rules(request: Request) -> Response:
 
     user = await _user_row(request, telegram_user(request))
     store = services_of(request).store
-    return reply(await rules_out(store, await core_rules.read(store, user["id"])))
+    return reply(await rules_out(store, user["id"], await core_rules.read(store, user["id"])))
 
 
 async def patch_rules(request: Request) -> Response:
@@ -235,7 +235,8 @@ async def patch_rules(request: Request) -> Response:
     body = await parse_body(request, RulesIn)
     user = await _user_row(request, who)
     store = services_of(request).store
-    return reply(await rules_out(store, await core_rules.update(store, user["id"], await changes_of(store, body))))
+    changes = await changes_of(store, body)
+    return reply(await rules_out(store, user["id"], await core_rules.update(store, user["id"], changes)))
 
 
 async def timezones(request: Request) -> Response:

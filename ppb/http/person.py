@@ -25,7 +25,8 @@ class StorePersonData:
 
     async def rules(self, telegram_id: int) -> dict[str, Any]:
         user_id = await self._store.user_id(telegram_id)
-        return (await rules_out(self._store, await core_rules.read(self._store, user_id))).model_dump(mode="json")
+        rules = await core_rules.read(self._store, user_id)
+        return (await rules_out(self._store, user_id, rules)).model_dump(mode="json")
 
     async def change_rules(self, telegram_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -34,8 +35,8 @@ class StorePersonData:
             raise Invalid(describe(error)) from None
         user_id = await self._store.user_id(telegram_id)
         changes = await changes_of(self._store, body)
-        return (await rules_out(self._store, await core_rules.update(self._store, user_id, changes))).model_dump(
-            mode="json")
+        rules = await core_rules.update(self._store, user_id, changes)
+        return (await rules_out(self._store, user_id, rules)).model_dump(mode="json")
 
     async def export(self, telegram_id: int) -> dict[str, Any]:
         return await data_rights.export(self._store, telegram_id, utcnow())

@@ -110,14 +110,18 @@ class RulesOut(Out):
     mute_words: list[str]
     hide_ads: bool
     must_words: list[str]
-    channel_dials: list[DialOut]  # the channels not on normal, by title
+    channel_dials: list[DialOut]  # the person's channels (normal too) and any other one dialled, by title
 
 
-async def rules_out(store: Store, rules: Rules) -> RulesOut:
-    """The rules as the API shows them: dials by channel name (a channel gone is left out)."""
-    channels = await store.channels_by_ids(sorted(rules.channel_dials)) if rules.channel_dials else []
+async def rules_out(store: Store, user_id: int, rules: Rules) -> RulesOut:
+    """The rules as the API shows them, with a dial for each of the person's channels (a
+    channel gone is left out)."""
+    channels = await store.list_user_channels(user_id)
+    followed = {int(row["id"]) for row in channels}
+    others = sorted(set(rules.channel_dials) - followed)
+    channels += await store.channels_by_ids(others) if others else []
     dials = [{"channel": row["username"] or str(row["telegram_id"]), "title": row["title"],
-              "dial": rules.channel_dials[int(row["id"])]} for row in channels]
+              "dial": rules.channel_dials.get(int(row["id"]), ChannelDial.NORMAL)} for row in channels]
     row = core_rules.to_row(rules)
     return RulesOut.model_validate({**row, "channel_dials": sorted(dials, key=lambda d: (d["title"], d["channel"]))})
 
@@ -171,7 +175,7 @@ def _services(request: Request) -> Services:
 async def get_rules(request: Request) -> Response:
     store = _services(request).store
     user_id = await store.user_id(path_int(request, "telegram_id"))
-    return reply(await rules_out(store, await core_rules.read(store, user_id)))
+    return reply(await rules_out(store, user_id, await core_rules.read(store, user_id)))
 
 
 async def patch_rules(request: Request) -> Response:
@@ -179,7 +183,8 @@ async def patch_rules(request: Request) -> Response:
     telegram_id = path_int(request, "telegram_id")
     body = await parse_body(request, RulesIn)
     user_id = await store.user_id(telegram_id)
-    return reply(await rules_out(store, await core_rules.update(store, user_id, await changes_of(store, body))))
+    changes = await changes_of(store, body)
+    return reply(await rules_out(store, user_id, await core_rules.update(store, user_id, changes)))
 
 
 routes = [
