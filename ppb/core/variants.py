@@ -50,7 +50,7 @@ class FeedRanker:
         variant = with_dials(variant, ranking_dials(rules))
         if not hidden.active and hidden.must is None:
             return await self._inner.best(user_id, limit, variant=variant)
-        ranked = await self._inner.best(user_id, _widened(limit), variant=variant)
+        ranked = await self._inner.best(user_id, _widened(limit, hidden), variant=variant)
         return hidden.keep(ranked, lambda pair: pair[0])[:limit]
 
     async def best_many(self, requests: list[tuple[int, int]]) -> list[list[tuple[Row, float]] | BaseException]:
@@ -70,7 +70,7 @@ class FeedRanker:
                 continue
             found = await self._experiments.variant_for(user_id) if running else None
             shaped = filters[user_id].active or filters[user_id].must is not None
-            asked = _widened(limit) if shaped else limit
+            asked = _widened(limit, filters[user_id]) if shaped else limit
             settings = dict(found[1].settings) if found else None
             wanted.append((user_id, asked, with_dials(settings, ranking_dials(rules[user_id]))))
             results.append(None)
@@ -99,6 +99,13 @@ class FeedRanker:
         return out
 
 
-def _widened(limit: int) -> int:
-    """How many to rank so that `limit` are left once a person's filter drops some."""
-    return min(limit * 2 + 20, limit + 500)
+MUST_SEE_REACH = 300
+"""Ranked posts looked through for must-see words (they come first among these): a must-see
+post the model ranks below this is left where it is."""
+
+
+def _widened(limit: int, hidden: PostFilter) -> int:
+    """How many to rank so that `limit` are left once a person's filter drops some (and
+    must-see posts are looked for further down)."""
+    widened = min(limit * 2 + 20, limit + 500)
+    return max(widened, MUST_SEE_REACH) if hidden.must is not None else widened
