@@ -220,3 +220,23 @@ async def test_a_must_see_word_is_pushed_within_the_caps_and_a_never_channel_rea
     report = await on_arrival(store, services.scoring, never, Caps(), now)
     assert report.hidden == 2 and report.pushed == 0 and report.waiting == 0, "never: no push, no digest"
 
+
+
+async def test_a_must_see_post_leads_the_digest(api: httpx.AsyncClient, services: Services, new_id) -> None:
+    telegram_id, channel = await trained_person(api, new_id, likes=TECH, dislikes=FOOD)
+    store = services.store
+    user_id = await store.user_id(telegram_id)
+    await core_rules.update(store, user_id, {"delivery": "digest", "must_words": ("waffles",)})
+    tech, waffles = await new_posts(api, channel, [
+        "Go 1.22 released: a faster compiler, better tooling and new features for developers",
+        "Recipe: crisp waffles with butter, flour and eggs for a slow breakfast"], 1000)
+    now = datetime.now(UTC)
+    report = await on_arrival(store, services.scoring, [tech, waffles], Caps(), now)
+    assert report.pushed == 0 and report.waiting == 2, "digest only: both wait, the must-see one too"
+    scores = {d["post_id"]: d["score"] for d in await store.deliveries_of(user_id)}
+    assert scores[tech] > scores[waffles], "the model prefers the tech post"
+    await core_rules.update(store, user_id, {"quiet_start": None, "quiet_end": None})
+    digest = await digest_pass(store, Caps(), now.replace(hour=23, minute=59) + timedelta(days=1))
+    assert digest.queued >= 1
+    sent = [m for m in await store.outbox_of(user_id) if m["kind"] == "digest"]
+    assert [[p["id"] for p in m["payload"]["posts"]] for m in sent] == [[waffles, tech]]
