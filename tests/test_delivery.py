@@ -17,6 +17,7 @@ from ppb.core.delivery import Caps, digest_due, digest_pass, last_slot, on_arriv
 from ppb.domain.rules import DigestMode, Rules
 from ppb.http.services import Services
 from ppb.ranking.live import NEVER, live_threshold
+from ppb.store.schema import deliveries
 
 TECH = [
     "Python 3.13 released: a faster interpreter, a JIT compiler and better error messages for developers",
@@ -205,7 +206,8 @@ async def test_a_must_see_word_is_pushed_within_the_caps_and_a_never_channel_rea
         "Recipe: fluffy PANCAKES with butter, flour and maple syrup for a slow breakfast",
         "Recipe: a chocolate cake with butter, flour, eggs and cocoa baked in the oven"], 700)
     report = await on_arrival(store, services.scoring, [wanted, cake], Caps(), now)
-    routes = {d["post_id"]: d["route"] for d in await store.deliveries_of(user_id)}
+    recorded = await store.database.fetch_all(deliveries.select().where(deliveries.c.user_id == user_id))
+    routes = {d.post_id: d.route for d in recorded}
     assert routes == {wanted: "push", cake: "digest"}, "a must-see word is pushed, whatever the model thinks of food"
 
     (second,) = await new_posts(api, channel, ["Pancakes for dinner: a recipe with eggs, milk and flour"], 800)
@@ -233,7 +235,8 @@ async def test_a_must_see_post_leads_the_digest(api: httpx.AsyncClient, services
     now = datetime.now(UTC)
     report = await on_arrival(store, services.scoring, [tech, waffles], Caps(), now)
     assert report.pushed == 0 and report.waiting == 2, "digest only: both wait, the must-see one too"
-    scores = {d["post_id"]: d["score"] for d in await store.deliveries_of(user_id)}
+    recorded = await store.database.fetch_all(deliveries.select().where(deliveries.c.user_id == user_id))
+    scores = {d.post_id: d.score for d in recorded}
     assert scores[tech] > scores[waffles], "the model prefers the tech post"
     await core_rules.update(store, user_id, {"quiet_start": None, "quiet_end": None})
     digest = await digest_pass(store, Caps(), now.replace(hour=23, minute=59) + timedelta(days=1))
