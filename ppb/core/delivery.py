@@ -6,10 +6,10 @@ new post for every follower. A post is skipped for a person who rated it, alread
 in the chat, or has another post of the same story (cross-posts collapse on their
 normalized text); their own rules hide muted words, ads and channels dialled to never. A
 post above the person's live threshold, or holding one of their must-see words (whatever
-the model says), is pushed (queued in the outbox) unless
-delivery is off or digest-only, it is their quiet hours, or the hourly or daily cap is
-reached; must-see posts take the cap first. Every other post waits for the digest, which
-sends the best of them at the person's chosen time, must-see ones first.
+the model says), is pushed (queued in the outbox) unless delivery is off or digest-only,
+it is their quiet hours, or the hourly or daily cap is reached; must-see posts take the
+cap first. Every other post waits for the digest, which sends the best of them at the
+person's chosen time, must-see ones first.
 """
 
 from __future__ import annotations
