@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as redis
 
 from ppb.config import load_settings
-from tests.bot_helpers import Harness, buttons, free_port, running_bot
+from tests.bot_helpers import Harness, buttons, free_port, running_bot, wait_for
 from tests.conftest import REDIS_TEST_URL
 from tests.test_bot_flows import train
 
@@ -61,7 +61,37 @@ async def test_settings_change_in_the_chat_and_a_wrong_value_is_explained(harnes
     rules = await harness.api("GET", f"/users/{person.user_id}/rules")
     assert rules == {"delivery": "live", "digest": "daily", "digest_time": "09:00", "timezone": "Europe/Moscow",
                      "quiet_start": "22:30", "quiet_end": "07:00", "mute_words": ["Crypto", "футбол"],
-                     "hide_ads": True}
+                     "hide_ads": True, "must_words": [], "channel_dials": []}
+
+
+async def test_must_see_words_in_settings_and_a_channel_dial_turned_from_the_channels_menu(
+        harness: Harness, new_id) -> None:
+    person = harness.person(new_id())
+    await train(harness, person)
+    await person.say("/settings")
+    await person.wait_text("⭐ Must-see words: none")
+    await person.tap("⭐ Must-see words")
+    await person.wait_text("Send your must-see words")
+    await person.say("Release, релиз")
+    await person.wait_text("Must-see words: Release, релиз")
+    await person.say("/menu")
+    await person.tap("My channels")
+    listing = await person.wait_text("Tap a channel's dial")
+    assert {"⏺ @ppb_demo_kino", "❌ Remove @ppb_demo_kino"} <= set(buttons(listing)), buttons(listing)
+    for label, shown in (("⏺", "🔼 more"), ("🔼", "🔽 less"), ("🔽", "🚫 never")):
+        await person.tap(f"{label} @ppb_demo_kino")
+        await person.wait_text(f"(@ppb_demo_kino) · {shown}")
+    rules = await harness.api("GET", f"/users/{person.user_id}/rules")
+    assert rules["must_words"] == ["Release", "релиз"]
+    assert {(dial["channel"], dial["dial"]) for dial in rules["channel_dials"]} == {
+        ("ppb_demo_kino", "never"), ("ppb_demo_tech", "normal")}
+    await person.tap("🚫 @ppb_demo_kino")
+
+    async def all_normal() -> bool:
+        rules = await harness.api("GET", f"/users/{person.user_id}/rules")
+        return {dial["dial"] for dial in rules["channel_dials"]} == {"normal"}
+
+    await wait_for(all_normal, 30, "after never, a tap turns the dial back to normal")
 
 
 async def test_a_russian_reader_gets_russian_sentences_and_a_place_by_its_russian_name(

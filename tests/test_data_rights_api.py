@@ -18,12 +18,16 @@ async def test_export_then_delete_leaves_no_row_of_the_person(api: httpx.AsyncCl
     channel, ids = await seed_channel(api, new_id, texts=["one", "two", "three"])
     await start(api, telegram_id, [channel], posts_per_channel=3)
     await rate(api, telegram_id, ids[0], "like")
-    await api.patch(f"/api/v1/users/{telegram_id}/rules", json={"mute_words": ["кот"], "hide_ads": True})
+    await api.patch(f"/api/v1/users/{telegram_id}/rules", json={
+        "mute_words": ["кот"], "hide_ads": True, "must_words": ["пёс"], "channel_dials": {channel["username"]: "less"}})
     exported = await api.get(f"/api/v1/users/{telegram_id}/export")
     assert exported.status_code == 200, exported.text
     document = exported.json()
     assert document["format"] == "ppb-export/1" and document["user"]["telegram_id"] == telegram_id
     assert document["settings"]["mute_words"] == ["кот"] and document["settings"]["hide_ads"] is True
+    assert document["settings"]["must_words"] == ["пёс"]
+    assert document["settings"]["channel_dials"] == [{"username": channel["username"], "title": channel["title"],
+                                                      "telegram_id": channel["telegram_id"], "dial": "less"}]
     assert [c["username"] for c in document["channels"]] == [channel["username"]]
     assert [(r["post_id"], r["interaction_type"]) for r in document["ratings"]] == [(ids[0], "like")]
 

@@ -194,3 +194,53 @@ async def test_the_deliverer_sends_a_first_digest_at_the_chosen_time_outside_qui
     assert [[p["id"] for p in m["payload"]["posts"]] for m in sent] == [food]
     clock["now"] = slot + timedelta(hours=3)
     assert len(await digests()) == 1, "one digest per digest time"
+
+
+async def test_a_must_see_word_is_pushed_within_the_caps_and_a_never_channel_reaches_no_path(
+        api: httpx.AsyncClient, services: Services, new_id) -> None:
+    telegram_id, channel = await trained_person(api, new_id, likes=TECH, dislikes=FOOD)
+    store = services.store
+    user_id = await store.user_id(telegram_id)
+    await core_rules.update(store, user_id, {"quiet_start": None, "quiet_end": None, "must_words": ("pancakes",)})
+    now = datetime.now(UTC)
+    wanted, cake = await new_posts(api, channel, [
+        "Recipe: fluffy PANCAKES with butter, flour and maple syrup for a slow breakfast",
+        "Recipe: a chocolate cake with butter, flour, eggs and cocoa baked in the oven"], 700)
+    report = await on_arrival(store, services.scoring, [wanted, cake], Caps(), now)
+    recorded = await store.database.fetch_all(deliveries.select().where(deliveries.c.user_id == user_id))
+    routes = {d.post_id: d.route for d in recorded}
+    assert routes == {wanted: "push", cake: "digest"}, "a must-see word is pushed, whatever the model thinks of food"
+
+    (second,) = await new_posts(api, channel, ["Pancakes for dinner: a recipe with eggs, milk and flour"], 800)
+    report = await on_arrival(store, services.scoring, [second], Caps(hourly=1), now)
+    assert report.pushed == 0 and report.waiting == 1, "still within the hourly cap: it waits for the digest"
+
+    dialled = await api.patch(f"/api/v1/users/{telegram_id}/rules", json={"channel_dials": {channel["username"]: "never"}})
+    assert dialled.status_code == 200, dialled.text
+    never = await new_posts(api, channel, [
+        "Python 3.14 released: a faster interpreter and better error messages for developers",
+        "Recipe: thin pancakes with lemon and sugar"], 900)
+    report = await on_arrival(store, services.scoring, never, Caps(), now)
+    assert report.hidden == 2 and report.pushed == 0 and report.waiting == 0, "never: no push, no digest"
+
+
+
+async def test_a_must_see_post_leads_the_digest(api: httpx.AsyncClient, services: Services, new_id) -> None:
+    telegram_id, channel = await trained_person(api, new_id, likes=TECH, dislikes=FOOD)
+    store = services.store
+    user_id = await store.user_id(telegram_id)
+    await core_rules.update(store, user_id, {"delivery": "digest", "must_words": ("waffles",)})
+    tech, waffles = await new_posts(api, channel, [
+        "Go 1.22 released: a faster compiler, better tooling and new features for developers",
+        "Recipe: crisp waffles with butter, flour and eggs for a slow breakfast"], 1000)
+    now = datetime.now(UTC)
+    report = await on_arrival(store, services.scoring, [tech, waffles], Caps(), now)
+    assert report.pushed == 0 and report.waiting == 2, "digest only: both wait, the must-see one too"
+    recorded = await store.database.fetch_all(deliveries.select().where(deliveries.c.user_id == user_id))
+    scores = {d.post_id: d.score for d in recorded}
+    assert scores[tech] > scores[waffles], "the model prefers the tech post"
+    await core_rules.update(store, user_id, {"quiet_start": None, "quiet_end": None})
+    digest = await digest_pass(store, Caps(), now.replace(hour=23, minute=59) + timedelta(days=1))
+    assert digest.queued >= 1
+    sent = [m for m in await store.outbox_of(user_id) if m["kind"] == "digest"]
+    assert [[p["id"] for p in m["payload"]["posts"]] for m in sent] == [[waffles, tech]]

@@ -49,6 +49,29 @@ def test_settings_tab_saves_the_rules_and_a_muted_word_leaves_the_deck(page: Pag
 
 
 
+def test_settings_tab_keeps_must_see_words_and_turns_a_channel_dial(page: Page, server: Server) -> None:  # noqa: F811
+    user = open_app(page, server)
+    expect(page.locator("#app")).to_have_attribute("data-state", "ready")
+    page.click("[data-view=settings]")
+    form = page.locator("[data-role=settings]")
+    dial = form.locator("[data-role=dials] select").first
+    expect(dial).to_have_value("normal")
+    expect(dial.locator("option")).to_have_text(["Normal", "More", "Less", "Never"])
+    channel = dial.get_attribute("data-channel")
+    dial.select_option("less")
+    form.locator("[name=must_words]").fill("Cats, кот")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("[data-role=settings-status]")).to_have_text("Saved.")
+    with httpx.Client(base_url=server.url, headers={"X-API-Key": API_KEY}) as client:
+        rules = client.get(f"/api/v1/users/{user}/rules").json()
+    assert rules["must_words"] == ["Cats", "кот"]
+    assert {d["channel"]: d["dial"] for d in rules["channel_dials"]}[channel] == "less"
+    page.reload()
+    expect(page.locator("#app")).to_have_attribute("data-state", "ready")
+    page.click("[data-view=settings]")
+    expect(page.locator(f"[data-role=dials] select[data-channel='{channel}']")).to_have_value("less")
+
+
 @pytest.fixture
 def page_in_almaty(browser: Browser):  # noqa: F811
     with watched_page(browser, timezone_id="Asia/Almaty") as page:

@@ -1,14 +1,25 @@
-"""A person's rules as pure checks: muted words (whole words, any case, any script) and quiet
-hours in the person's time zone."""
+"""A person's rules as pure checks: muted and must-see words (whole words, any case, any
+script), quiet hours in the person's time zone, channel dials."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
+import numpy as np
 import pytest
 
-from ppb.core.rules import PostFilter, from_row, to_row
-from ppb.domain.rules import Rules, check_mute_words, check_timezone, in_quiet_hours, is_muted, mute_pattern
+from ppb.core.rules import PostFilter, from_row, ranking_dials, to_row
+from ppb.domain.rules import (
+    ChannelDial,
+    Rules,
+    check_mute_words,
+    check_timezone,
+    in_quiet_hours,
+    is_muted,
+    mute_pattern,
+    with_dials,
+)
+from ppb.ranking.dials import LESS, MORE
 
 
 @pytest.mark.parametrize(("words", "text", "muted"), [
@@ -66,3 +77,33 @@ def test_rules_survive_the_row_round_trip_and_the_filter_hides_what_they_say() -
     assert hidden.reason("#реклама лучший курс") == "ad"
     assert hidden.reason("A calm post about gardens") is None
     assert not PostFilter.of(Rules()).active
+
+
+def test_must_see_words_match_as_muted_words_do_and_come_first_but_never_over_a_hiding_rule() -> None:
+    rules = Rules(mute_words=("crypto",), must_words=("Кот", "new release"), channel_dials={7: ChannelDial.NEVER,
+                                                                                         8: ChannelDial.MORE})
+    assert from_row({**to_row(rules), "user_id": 1}) == rules
+    shown = PostFilter.of(rules)
+    rows = [{"id": 1, "text": "A calm post", "channel_id": 1},
+            {"id": 2, "text": "КОТ спит!", "channel_id": 1},
+            {"id": 3, "text": "котлета на ужин", "channel_id": 1},
+            {"id": 4, "text": "The new\nrelease is out", "channel_id": 8},
+            {"id": 5, "text": "Кот и crypto", "channel_id": 1},
+            {"id": 6, "text": "Кот в канале, который не нужен", "channel_id": 7}]
+    assert [row["id"] for row in shown.keep(rows)] == [2, 4, 1, 3], "must-see first, in order; mute and never win"
+    assert shown.reason("Кот", 7) == "never" and shown.reason("Кот", 8) is None
+    assert not shown.must_see(rows[2]) and shown.must_see(rows[1])
+    assert PostFilter.of(Rules(must_words=("x1",))).active is False, "must-see words hide nothing"
+
+
+def test_a_dial_moves_its_channel_by_log_odds_and_normal_clears_it() -> None:
+    assert with_dials({1: ChannelDial.MORE, 2: ChannelDial.NEVER}, {1: ChannelDial.NORMAL, 3: ChannelDial.LESS}) == {
+        2: ChannelDial.NEVER, 3: ChannelDial.LESS}
+    dials = ranking_dials(Rules(channel_dials={1: ChannelDial.MORE, 2: ChannelDial.LESS, 3: ChannelDial.NEVER}))
+    assert dials is not None and dials.never == frozenset({3}) and ranking_dials(Rules()) is None
+    assert dials.ranked_channels([1, 2, 3, 4]) == [1, 2, 4]
+    relevance = np.array([0.5, 0.5, 0.5, 0.9], dtype=np.float32)
+    moved = dials.apply(relevance, np.array([1, 2, 4, 1]))
+    odds = np.log(moved / (1 - moved))
+    assert np.allclose(odds[:3], [MORE, LESS, 0.0], atol=1e-5) and moved[3] > 0.9
+    assert moved.dtype == relevance.dtype

@@ -17,7 +17,8 @@ async def test_rules_default_then_change_field_by_field(api: httpx.AsyncClient, 
     got = await api.get(f"/api/v1/users/{telegram_id}/rules")
     assert got.status_code == 200, got.text
     assert got.json() == {"delivery": "both", "digest": "daily", "digest_time": "09:00", "timezone": "UTC",
-                          "quiet_start": "23:00", "quiet_end": "08:00", "mute_words": [], "hide_ads": False}
+                          "quiet_start": "23:00", "quiet_end": "08:00", "mute_words": [], "hide_ads": False,
+                          "must_words": [], "channel_dials": []}
     changed = await api.patch(f"/api/v1/users/{telegram_id}/rules", json={
         "delivery": "live", "timezone": "Europe/Moscow", "mute_words": ["Crypto", " биткоин ", "crypto"],
         "hide_ads": True})

@@ -1,4 +1,5 @@
-"""Nudges respect the person's rules (a muted word is never nudged) and go through the
+"""Nudges respect the person's rules (a muted word, a channel on never, are never nudged; a
+must-see post is) and go through the
 outbox: queued once per post, found again by a nudger that stopped half-way."""
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from ppb.core import rules as core_rules
 from ppb.core.variants import FeedRanker
 from ppb.core.scoring import Scoring
 from ppb.store.queries import Store
-from tests.test_nudger import CHURN, QUIET, RecordingChat, quiet_for, trained_user
+from ppb.domain.rules import ChannelDial
+from tests.test_nudger import CHURN, QUIET, TOPICS, RecordingChat, quiet_for, trained_user
 
 
 @pytest.fixture
@@ -48,3 +50,27 @@ async def test_a_nudge_is_queued_in_the_outbox_once(store: Store, shard: UserSha
     assert again == queued[0]["id"], "queuing the same nudge again finds the first"
     nudges = await store.list_nudges(user_id)
     assert [(n["status"], n["message_id"]) for n in nudges] == [("sent", queued[0]["id"])]
+
+
+async def test_a_nudge_brings_a_must_see_post_and_never_one_of_a_channel_on_never(
+        store: Store, shard: UserShard, new_id) -> None:
+    chat = RecordingChat()
+    ranker = FeedRanker(Scoring(store), store, quiet_when_blocked=True)
+    plain_id, _, plain_posts = await trained_user(store, new_id, shard)
+    await quiet_for(store, plain_id, QUIET + 60)
+    await Nudger(store, ranker, shard, chat, NudgerSettings(QUIET, CHURN, 1, 1000)).run_pass()
+    (chosen,) = chat.posts_sent_to(plain_id)
+    wanted = next(n for n in range(2, len(TOPICS)) if plain_posts[n] != chosen)  # not what the model picks
+
+    telegram_id, user_id, post_ids = await trained_user(store, new_id, shard)
+    await core_rules.update(store, user_id, {"must_words": (TOPICS[wanted].split()[0].upper(),)})
+    await quiet_for(store, telegram_id, QUIET + 60)
+    await Nudger(store, ranker, shard, chat, NudgerSettings(QUIET, CHURN, 1, 1000)).run_pass()
+    assert chat.posts_sent_to(telegram_id) == [post_ids[wanted]], "the must-see post is the one nudged"
+
+    other_id, other_user, _ = await trained_user(store, new_id, shard)
+    (channel_id,) = await store.user_channel_ids(other_user)
+    await core_rules.update(store, other_user, {"channel_dials": {channel_id: ChannelDial.NEVER}})
+    await quiet_for(store, other_id, QUIET + 60)
+    await Nudger(store, ranker, shard, chat, NudgerSettings(QUIET, CHURN, 1, 1000)).run_pass()
+    assert chat.posts_sent_to(other_id) == [], "the only channel is on never: nothing to nudge"

@@ -152,3 +152,32 @@ async def test_concurrent_feeds_each_get_their_own(served: httpx.AsyncClient, ne
         user, wanted = users[index // 4]
         assert response.status_code == 200, response.text
         assert {post["id"] for post in response.json()["posts"]} == wanted
+
+
+async def test_a_persons_dials_reach_the_scorer_replica(served: httpx.AsyncClient, new_id) -> None:
+    """Dials ride with the ranking request across the deployment: "less" lowers the
+    channel's scores at once, "never" leaves it out of the candidates."""
+    user, ids = await _seed(served, new_id)
+    for post_id, kind in ((ids["sport"][0], "like"), (ids["markets"][0], "dislike")):
+        await served.post("/api/v1/posts/interactions",
+                          json={"user_telegram_id": user, "post_id": post_id, "interaction_type": kind})
+    channel = (await served.get(f"/api/v1/users/{user}/channels")).json()["channels"][0]["username"]
+
+    async def scores() -> dict[int, float]:
+        response = await served.post("/api/v1/posts/best", json={"user_telegram_id": user, "limit": 6})
+        assert response.status_code == 200, response.text
+        return {post["id"]: post["relevance_score"] for post in response.json()["posts"]}
+
+    async def dial(value: str) -> None:
+        response = await served.patch(f"/api/v1/users/{user}/rules", json={"channel_dials": {channel: value}})
+        assert response.status_code == 200, response.text
+
+    normal = await scores()
+    assert normal
+    await dial("less")
+    less = await scores()
+    assert less.keys() == normal.keys() and all(less[i] < normal[i] for i in normal), (normal, less)
+    await dial("never")
+    assert await scores() == {}
+    await dial("normal")
+    assert (await scores()).keys() == normal.keys()

@@ -33,7 +33,7 @@ async def export(store: Store, telegram_id: int, now: datetime) -> dict[str, Any
         "user": {key: _when(user.get(key)) for key in (
             "telegram_id", "username", "first_name", "last_name", "language", "status", "is_trained",
             "created_at", "last_activity_at")},
-        "settings": core_rules.to_row(await core_rules.read(store, user_id)),
+        "settings": await _settings(store, user_id),
         "channels": [{"username": row.get("username"), "title": row.get("title"),
                       "telegram_id": row.get("telegram_id"), "is_for_training": bool(row.get("is_for_training")),
                       "is_bonus": bool(row.get("is_bonus"))} for row in channels],
@@ -41,6 +41,15 @@ async def export(store: Store, telegram_id: int, now: datetime) -> dict[str, Any
                      "created_at": _when(row["created_at"]), "channel_title": row.get("channel_title"),
                      "text": row.get("text")} for row in reversed(ratings)],
     }
+
+
+async def _settings(store: Store, user_id: int) -> dict[str, Any]:
+    """The person's rules, their channel dials by channel (the store's ids mean nothing outside it)."""
+    rules = await core_rules.read(store, user_id)
+    dialled = await store.channels_by_ids(sorted(rules.channel_dials)) if rules.channel_dials else []
+    return {**core_rules.to_row(rules), "channel_dials": [
+        {"username": row.get("username"), "title": row.get("title"), "telegram_id": row.get("telegram_id"),
+         "dial": rules.channel_dials[int(row["id"])].value} for row in dialled]}
 
 
 async def erase(store: Store, telegram_id: int) -> dict[str, int]:

@@ -4,15 +4,18 @@ live when worth it, the rest kept for the person's digest; digests when they are
 On arrival (posts/bulk, a scraper refresh, an import) one batched scorer call scores every
 new post for every follower. A post is skipped for a person who rated it, already has it
 in the chat, or has another post of the same story (cross-posts collapse on their
-normalized text); their own rules hide muted words and ads. A post above the person's
-live threshold is pushed (queued in the outbox) unless delivery is off or digest-only,
-it is their quiet hours, or the hourly or daily cap is reached; every other post waits for
-the digest, which sends the best of them at the person's chosen time.
+normalized text); their own rules hide muted words, ads and channels dialled to never. A
+post above the person's live threshold, or holding one of their must-see words (whatever
+the model says), is pushed (queued in the outbox) unless delivery is off or digest-only,
+it is their quiet hours, or the hourly or daily cap is reached; must-see posts take the
+cap first. Every other post waits for the digest, which sends the best of them at the
+person's chosen time, must-see ones first.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,10 +25,13 @@ from zoneinfo import ZoneInfo
 
 from ppb.core import rules as core_rules
 from ppb.domain.rules import DigestMode, Rules, in_quiet_hours, normalize
+from ppb.ranking.live import NEVER
 from ppb.store.queries import Row, Store
 
 STORY_WINDOW = timedelta(days=3)
 """A second post of a story within this long is not delivered again."""
+MUST_SEE_SCORE = 0.0
+"""The score kept for a must-see post the person's model has not scored (no model yet)."""
 _WORDS = re.compile(r"\w+")
 
 
@@ -91,12 +97,14 @@ async def on_arrival(store: Store, scorer: ArrivalScorer, post_ids: Sequence[int
     user_ids = sorted(people)
     rules = await core_rules.read_many(store, user_ids)
     seen = await store.seen_pairs(user_ids, sorted(posts))
+    must: dict[int, set[int]] = {}  # per person, the posts with a must-see word
     for user_id in user_ids:
         hidden = core_rules.PostFilter.of(rules[user_id])
         fresh = [p for p in candidates[user_id] if (user_id, p) not in seen]
         shown = [p for p in fresh if hidden.shows(posts[p])]
         report.hidden += len(fresh) - len(shown)
         candidates[user_id] = shown
+        must[user_id] = {p for p in shown if hidden.must_see(posts[p])}
     wanted = sorted({p for ids in candidates.values() for p in ids})
     scores = await scorer.score_arrivals([u for u in user_ids if candidates[u]], wanted) if wanted else {}
     stories = await store.recent_stories(user_ids, now - STORY_WINDOW)
@@ -106,21 +114,24 @@ async def on_arrival(store: Store, scorer: ArrivalScorer, post_ids: Sequence[int
     pushes: dict[tuple[int, int], dict[str, Any]] = {}
     for user_id in user_ids:
         scored = scores.get(user_id)
-        if scored is None:
+        if scored is None and not must[user_id]:
             continue
+        decisions = scored.decisions if scored is not None else {}
+        threshold = scored.threshold if scored is not None else NEVER
         person_rules = rules[user_id]
         may_push = person_rules.pushes and not in_quiet_hours(person_rules, now)
         budget = min(caps.hourly - pushed_hour.get(user_id, 0), caps.daily - pushed_day.get(user_id, 0))
-        ranked = sorted((p for p in candidates[user_id] if p in scored.decisions),
-                        key=lambda p: scored.decisions[p], reverse=True)
+        ranked = sorted((p for p in candidates[user_id] if p in decisions or p in must[user_id]),
+                        key=lambda p: (p in must[user_id], decisions.get(p, -math.inf)), reverse=True)
         kept = 0  # for the digest: only what could make it (the best `digest_size` of a batch)
         for post_id in ranked:
             story = story_key(posts[post_id]["text"])
             if (user_id, story) in stories:
                 continue
             stories.add((user_id, story))
-            decision = scored.decisions[post_id]
-            push = may_push and budget > 0 and decision > scored.threshold
+            wanted = post_id in must[user_id]
+            decision = decisions.get(post_id, MUST_SEE_SCORE)
+            push = may_push and budget > 0 and (wanted or decision > threshold)
             if not push and (kept >= caps.digest_size or not person_rules.digests):
                 continue
             kept += int(not push)
@@ -193,8 +204,8 @@ async def digest_pass(store: Store, caps: Caps, now: datetime) -> DigestReport:
         hidden = core_rules.PostFilter.of(rules)
         waiting = await store.waiting_posts(user_id)
         seen = await store.seen_pairs([user_id], [int(post["id"]) for post in waiting], scored=False)
-        chosen = [post for post in waiting
-                  if hidden.shows(post) and (user_id, int(post["id"])) not in seen][: caps.digest_size]
+        unseen = [post for post in waiting if (user_id, int(post["id"])) not in seen]
+        chosen = hidden.keep(unseen)[: caps.digest_size]  # must-see posts first
         if chosen:
             await store.enqueue([{"user_id": user_id, "chat_id": int(person["telegram_id"]), "kind": "digest",
                                   "payload": {"posts": [snapshot(post) for post in chosen]}}])

@@ -34,6 +34,7 @@ from ppb.ranking import (
     peer_seeds,
     similar_peers,
 )
+from ppb.ranking.dials import split
 from ppb.ranking.live import NEVER, live_threshold
 from ppb.ranking.pages import SPREAD_WIDTH, PageJob, PageRanker
 from ppb.ranking.threads import limit_blas_threads
@@ -203,7 +204,8 @@ class Scoring:
         self, user_id: int, limit: int, variant: dict[str, Any] | None, inputs: StoreInputs
     ) -> PageJob | None:
         """The user's fitted model (refit when stale) and candidates; None: no candidates."""
-        params = self._params.with_overrides(variant)
+        settings, dials = split(variant)  # the person's channel dials ride with the settings
+        params = self._params.with_overrides(settings)
         ratings = await inputs.rating_keys(user_id)
         channels = await inputs.channel_ids(user_id)
         fitted = self._cache.get(user_id)
@@ -212,11 +214,12 @@ class Scoring:
         rated = [row["post_id"] for row in ratings]
         # no lock: posts are added and forgotten only on the loop, and a worker's ranking
         # holds the lock for its whole run (waiting for it would stall every request)
-        slots = self._index.candidates(channels, rated, CANDIDATE_LIMIT)
+        ranked = channels if dials is None else dials.ranked_channels(channels)
+        slots = self._index.candidates(ranked, rated, CANDIDATE_LIMIT)
         rated_slots = self._index.slots(rated)
         if not len(slots):
             return None
-        return PageJob(user_id, fitted.model, fitted.version[0], slots, rated_slots, limit)
+        return PageJob(user_id, fitted.model, fitted.version[0], slots, rated_slots, limit, dials)
 
     async def best_many(
         self, requests: list[tuple[int, int] | tuple[int, int, dict[str, Any] | None]]
@@ -260,7 +263,7 @@ class Scoring:
         for request in requests:
             user_id = int(request[0])
             variant = request[2] if len(request) > 2 else None  # type: ignore[misc]
-            params = self._params.with_overrides(variant)
+            params = self._params.with_overrides(split(variant)[0])
             ratings = await inputs.rating_keys(user_id)
             mine = await inputs.channel_ids(user_id)
             fitted = self._cache.get(user_id)

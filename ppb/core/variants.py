@@ -2,7 +2,9 @@
 
 `FeedRanker` wraps whichever ranker the process uses (in process, or the Scorer's client):
 each `best` call looks up the user's variant in the running experiment (assigning it on
-first use, in the store) and hands its settings to the ranker as `variant`.
+first use, in the store) and hands its settings to the ranker as `variant`, with the
+person's channel dials beside them (read with the rest of their rules, so a dial turned
+changes the next page).
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from ppb.core.ports import Ranker
-from ppb.core.rules import PostFilter, post_filter, read_many
+from ppb.core.rules import PostFilter, ranking_dials, read, read_many
 from ppb.domain.errors import Blocked
+from ppb.ranking.dials import with_dials
 from ppb.store.admin import Admin
 from ppb.store.experiments import Experiments
 from ppb.store.queries import Row, Store
@@ -42,10 +45,12 @@ class FeedRanker:
         if variant is None:
             found = await self._experiments.variant_for(user_id)
             variant = dict(found[1].settings) if found else None
-        hidden = await post_filter(self._store, user_id)  # the person's muted words and ads
-        if not hidden.active:
+        rules = await read(self._store, user_id)  # muted and must-see words, ads, channel dials
+        hidden = PostFilter.of(rules)
+        variant = with_dials(variant, ranking_dials(rules))
+        if not hidden.active and hidden.must is None:
             return await self._inner.best(user_id, limit, variant=variant)
-        ranked = await self._inner.best(user_id, _widened(limit), variant=variant)
+        ranked = await self._inner.best(user_id, _widened(limit, hidden), variant=variant)
         return hidden.keep(ranked, lambda pair: pair[0])[:limit]
 
     async def best_many(self, requests: list[tuple[int, int]]) -> list[list[tuple[Row, float]] | BaseException]:
@@ -54,7 +59,8 @@ class FeedRanker:
         path when it has one. A request that fails gets its exception as its result."""
         user_ids = [user_id for user_id, _ in requests]
         blocked = await self._admin.blocked_among(user_ids)
-        filters = {user_id: PostFilter.of(found) for user_id, found in (await read_many(self._store, user_ids)).items()}
+        rules = await read_many(self._store, user_ids)
+        filters = {user_id: PostFilter.of(found) for user_id, found in rules.items()}
         running = await self._experiments.running() is not None
         wanted: list[tuple[int, int, dict[str, Any] | None]] = []
         results: list[list[tuple[Row, float]] | BaseException | None] = []
@@ -63,8 +69,10 @@ class FeedRanker:
                 results.append([] if self._quiet else Blocked("user: this user is blocked by an operator"))
                 continue
             found = await self._experiments.variant_for(user_id) if running else None
-            asked = _widened(limit) if filters[user_id].active else limit
-            wanted.append((user_id, asked, dict(found[1].settings) if found else None))
+            shaped = filters[user_id].active or filters[user_id].must is not None
+            asked = _widened(limit, filters[user_id]) if shaped else limit
+            settings = dict(found[1].settings) if found else None
+            wanted.append((user_id, asked, with_dials(settings, ranking_dials(rules[user_id]))))
             results.append(None)
         batch = getattr(self._inner, "best_many", None)
         if batch is not None:
@@ -91,6 +99,13 @@ class FeedRanker:
         return out
 
 
-def _widened(limit: int) -> int:
-    """How many to rank so that `limit` are left once a person's filter drops some."""
-    return min(limit * 2 + 20, limit + 500)
+MUST_SEE_REACH = 300
+"""Ranked posts looked through for must-see words (they come first among these): a must-see
+post the model ranks below this is left where it is."""
+
+
+def _widened(limit: int, hidden: PostFilter) -> int:
+    """How many to rank so that `limit` are left once a person's filter drops some (and
+    must-see posts are looked for further down)."""
+    widened = min(limit * 2 + 20, limit + 500)
+    return max(widened, MUST_SEE_REACH) if hidden.must is not None else widened

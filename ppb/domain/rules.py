@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
@@ -35,6 +36,15 @@ class DigestMode(StrEnum):
     TWICE = "twice"  # at digest_time and twelve hours later
 
 
+class ChannelDial(StrEnum):
+    """How much of a channel the person wants, whatever the model thinks of it."""
+
+    MORE = "more"  # its posts ranked higher
+    NORMAL = "normal"  # the model alone (no dial kept)
+    LESS = "less"  # its posts ranked lower
+    NEVER = "never"  # none of its posts, anywhere (feed, pushes, digests, nudges, training)
+
+
 @dataclass(frozen=True, slots=True)
 class Rules:
     delivery: DeliveryMode = DeliveryMode.BOTH
@@ -45,6 +55,10 @@ class Rules:
     quiet_end: time | None = time(8, 0)
     mute_words: tuple[str, ...] = field(default_factory=tuple)
     hide_ads: bool = False
+    must_words: tuple[str, ...] = field(default_factory=tuple)
+    """Words or phrases that make a post always delivered (muted words still win)."""
+    channel_dials: Mapping[int, ChannelDial] = field(default_factory=dict)
+    """Dials by channel id (the store's); a channel absent is NORMAL."""
 
     @property
     def pushes(self) -> bool:
@@ -57,7 +71,17 @@ class Rules:
     @property
     def filters(self) -> bool:
         """Whether any post can be hidden by these rules."""
-        return bool(self.mute_words) or self.hide_ads
+        return bool(self.mute_words) or self.hide_ads or bool(self.never_channels)
+
+    @property
+    def never_channels(self) -> frozenset[int]:
+        return frozenset(channel for channel, dial in self.channel_dials.items() if dial == ChannelDial.NEVER)
+
+
+def with_dials(dials: Mapping[int, ChannelDial], changes: Mapping[int, ChannelDial]) -> dict[int, ChannelDial]:
+    """`dials` with `changes` applied; NORMAL removes a channel's dial."""
+    merged = {**dials, **changes}
+    return {channel: dial for channel, dial in merged.items() if dial != ChannelDial.NORMAL}
 
 
 def check_timezone(name: str) -> str:
@@ -95,7 +119,7 @@ def normalize(text: str) -> str:
 
 
 def check_mute_words(words: list[str]) -> tuple[str, ...]:
-    """Trimmed, de-duplicated words or phrases; ValueError naming the bad one."""
+    """Trimmed, de-duplicated words or phrases (muted or must-see); ValueError naming the bad one."""
     cleaned: dict[str, str] = {}
     for index, word in enumerate(words):
         word = " ".join(word.split())
@@ -113,7 +137,7 @@ def check_mute_words(words: list[str]) -> tuple[str, ...]:
 
 
 def mute_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
-    """One regex matching any of the words as a whole word (or phrase), in any script.
+    """One regex matching any of the words (muted or must-see) as a whole word (or phrase), in any script.
 
     A word boundary is "no letter or digit beside it" (`\\w` is Unicode-aware), so
     "кот" matches "Кот!" but not "котлета", and "ai" matches "AI," but not "said".
@@ -125,6 +149,8 @@ def mute_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
 
 
 def is_muted(text: str, pattern: re.Pattern[str] | None) -> bool:
+    """Whether `text` holds one of the words of `pattern` (`mute_pattern`): muted and
+    must-see words match alike."""
     return pattern is not None and pattern.search(normalize(text)) is not None
 
 

@@ -222,7 +222,8 @@ async def get_rules(request: Request) -> Response:
     from ppb.http.rules import rules_out
 
     user = await _user_row(request, telegram_user(request))
-    return reply(rules_out(await core_rules.read(services_of(request).store, user["id"])))
+    store = services_of(request).store
+    return reply(await rules_out(store, user["id"], await core_rules.read(store, user["id"])))
 
 
 async def patch_rules(request: Request) -> Response:
@@ -234,7 +235,8 @@ async def patch_rules(request: Request) -> Response:
     body = await parse_body(request, RulesIn)
     user = await _user_row(request, who)
     store = services_of(request).store
-    return reply(rules_out(await core_rules.update(store, user["id"], changes_of(body))))
+    changes = await changes_of(store, body)
+    return reply(await rules_out(store, user["id"], await core_rules.update(store, user["id"], changes)))
 
 
 async def timezones(request: Request) -> Response:

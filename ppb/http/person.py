@@ -25,7 +25,8 @@ class StorePersonData:
 
     async def rules(self, telegram_id: int) -> dict[str, Any]:
         user_id = await self._store.user_id(telegram_id)
-        return rules_out(await core_rules.read(self._store, user_id)).model_dump(mode="json")
+        rules = await core_rules.read(self._store, user_id)
+        return (await rules_out(self._store, user_id, rules)).model_dump(mode="json")
 
     async def change_rules(self, telegram_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -33,7 +34,9 @@ class StorePersonData:
         except ValidationError as error:
             raise Invalid(describe(error)) from None
         user_id = await self._store.user_id(telegram_id)
-        return rules_out(await core_rules.update(self._store, user_id, changes_of(body))).model_dump(mode="json")
+        changes = await changes_of(self._store, body)
+        rules = await core_rules.update(self._store, user_id, changes)
+        return (await rules_out(self._store, user_id, rules)).model_dump(mode="json")
 
     async def export(self, telegram_id: int) -> dict[str, Any]:
         return await data_rights.export(self._store, telegram_id, utcnow())

@@ -50,6 +50,12 @@
       set_quiet_from: "from",
       set_quiet_to: "to",
       set_mute: "Muted words (comma-separated): a post with one is never shown",
+      set_must: "Must-see words (comma-separated): a post with one always reaches you, within your quiet hours and limits",
+      set_dials: "Channels: more, less or never, whatever the model thinks",
+      dial_normal: "Normal",
+      dial_more: "More",
+      dial_less: "Less",
+      dial_never: "Never",
       set_hide_ads: "Hide ads",
       set_save: "Save",
       skipped: {
@@ -69,6 +75,8 @@
       set_bad_digest_time: "Choose the digest time as hours and minutes, for example 09:00.",
       set_bad_quiet: "Choose when the quiet hours start and end, for example from 23:00 to 08:00, or turn them off.",
       set_bad_mute_words: "Each muted word needs a letter or a digit and at most 64 characters, 100 words at most, separated by commas, for example: crypto, football.",
+      set_bad_must_words: "Each must-see word needs a letter or a digit and at most 64 characters, 100 words at most, separated by commas, for example: release, eclipse.",
+      set_bad_channel_dials: "A channel is gone meanwhile: open the settings again to see your channels.",
       kept_rating: "You had rated this post {rating} in the chat already: that rating stays.",
     },
     ru: {
@@ -120,6 +128,12 @@
       set_quiet_from: "с",
       set_quiet_to: "до",
       set_mute: "Скрытые слова (через запятую): пост с таким словом не покажется",
+      set_must: "Важные слова (через запятую): пост с таким словом дойдёт до тебя всегда, в пределах тихих часов и лимитов",
+      set_dials: "Каналы: больше, меньше или никогда, что бы ни думала модель",
+      dial_normal: "Как обычно",
+      dial_more: "Больше",
+      dial_less: "Меньше",
+      dial_never: "Никогда",
       set_hide_ads: "Скрывать рекламу",
       set_save: "Сохранить",
       skipped: {
@@ -140,6 +154,8 @@
       set_bad_digest_time: "Укажи время дайджеста в часах и минутах, например 09:00.",
       set_bad_quiet: "Укажи, когда тихие часы начинаются и заканчиваются, например с 23:00 до 08:00, или выключи их.",
       set_bad_mute_words: "В каждом скрытом слове нужна буква или цифра и не больше 64 символов, всего не больше 100 слов, через запятую, например: крипта, футбол.",
+      set_bad_must_words: "В каждом важном слове нужна буква или цифра и не больше 64 символов, всего не больше 100 слов, через запятую, например: релиз, затмение.",
+      set_bad_channel_dials: "Одного из каналов уже нет: открой настройки заново, чтобы увидеть свои каналы.",
       kept_rating: "Ты уже оценил этот пост в чате ({rating}): эта оценка остаётся.",
     },
   };

@@ -1,4 +1,5 @@
-/* The settings tab: the person's delivery rules, read from and saved to /miniapp/rules.
+/* The settings tab: the person's delivery rules, must-see words and a dial per channel, read
+   from and saved to /miniapp/rules (a dial is sent only when it was changed).
    A place typed as the time zone (a city, a country) is looked up first (/miniapp/timezones);
    the device's own zone is offered. Whatever cannot be saved is said in the person's
    language, naming what to type; the server's own words are for programs. */
@@ -11,9 +12,11 @@
   const tab = root.querySelector('[data-view="settings"]');
   const deviceButton = root.querySelector('[data-role="zone-device"]');
   const choices = root.querySelector('[data-role="zone-choices"]');
+  const dials = root.querySelector('[data-role="dials"]');
+  const DIALS = ["normal", "more", "less", "never"];
   const start = launch();
   const api = new Api(start.initData);
-  const FIELDS = ["digest_time", "timezone", "quiet_start", "quiet_end", "mute_words"];
+  const FIELDS = ["digest_time", "timezone", "quiet_start", "quiet_end", "mute_words", "must_words", "channel_dials"];
   let saved = null;
 
   function deviceZone() {
@@ -41,12 +44,47 @@
     form.quiet_start.value = rules.quiet_start || "23:00";
     form.quiet_end.value = rules.quiet_end || "08:00";
     form.mute_words.value = rules.mute_words.join(", ");
+    form.must_words.value = rules.must_words.join(", ");
     form.hide_ads.checked = rules.hide_ads;
+    showDials(rules.channel_dials);
     choices.replaceChildren();
     offerDeviceZone();
   }
 
+  /** One labelled choice of dial per channel (its title; the channel's name is the key sent). */
+  function showDials(channels) {
+    dials.replaceChildren(dials.querySelector("legend"));
+    dials.hidden = !channels.length;
+    for (const channel of channels) {
+      const label = document.createElement("label");
+      const title = document.createElement("span");
+      title.textContent = channel.title;
+      const select = document.createElement("select");
+      select.dataset.channel = channel.channel;
+      for (const dial of DIALS) {
+        const option = document.createElement("option");
+        option.value = dial;
+        option.textContent = t("dial_" + dial);
+        select.append(option);
+      }
+      select.value = channel.dial;
+      label.append(title, " ", select);
+      dials.append(label);
+    }
+  }
+
+  /** The dials changed since the rules were shown, by channel. */
+  function changedDials() {
+    const was = Object.fromEntries((saved ? saved.channel_dials : []).map((d) => [d.channel, d.dial]));
+    const changed = {};
+    for (const select of dials.querySelectorAll("select[data-channel]")) {
+      if (select.value !== was[select.dataset.channel]) changed[select.dataset.channel] = select.value;
+    }
+    return changed;
+  }
+
   const clock = (value) => (value || "").slice(0, 5);  // HH:MM, whatever seconds a picker adds
+  const words = (text) => text.split(",").map((word) => word.trim()).filter(Boolean);
 
   function read(timezone) {
     const quiet = form.quiet.checked;
@@ -57,8 +95,10 @@
       timezone,
       quiet_start: quiet ? clock(form.quiet_start.value) : null,
       quiet_end: quiet ? clock(form.quiet_end.value) : null,
-      mute_words: form.mute_words.value.split(",").map((word) => word.trim()).filter(Boolean),
+      mute_words: words(form.mute_words.value),
+      must_words: words(form.must_words.value),
       hide_ads: form.hide_ads.checked,
+      channel_dials: changedDials(),
     };
   }
 
@@ -93,7 +133,7 @@
 
   /** The field a refusal names ("quiet_start: …; quiet_end: …" names quiet_start first). */
   function refusedField(detail) {
-    const named = String(detail || "").match(/(?:^|;\s*)([a-z_]+)(?:\[\d+\])?:/);
+    const named = String(detail || "").match(/(?:^|;\s*)([a-z_]+)(?:\[\d+\]|\.[^:;]*)?:/);
     const field = named && FIELDS.includes(named[1]) ? named[1] : null;
     return field === "quiet_start" || field === "quiet_end" ? "quiet" : field;
   }

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from ppb.ranking.dials import ChannelDials
 from ppb.ranking.index import PostIndex
 from ppb.ranking.model import UserModel, choose, scores, seed_vector
 from ppb.ranking.propagation import graph, spread
@@ -37,6 +38,7 @@ class PageJob:
     slots: np.ndarray
     rated_slots: np.ndarray
     limit: int
+    dials: ChannelDials | None = None  # the person's channel dials (None: all normal)
 
 
 class PageRanker:
@@ -116,6 +118,8 @@ class PageRanker:
             decision = np.zeros(len(slots), dtype=np.float32)
         uncertainty = -np.abs(spread_values) if spread_values is not None else None
         relevance = scores(model, decision, channels, ages, spread_values)
+        if job.dials is not None:
+            relevance = job.dials.apply(relevance, channels)
         columns = model.text_model.fingerprint_columns
         chosen = choose(
             model,

@@ -75,6 +75,13 @@ class ChannelQueries(StoreBase):
                 ordered.append(row)
         return ordered
 
+    async def channels_by_ids(self, channel_ids: Sequence[int]) -> list[Row]:
+        """The channels with these ids (the store's), by id; unknown ones are left out."""
+        if not channel_ids:
+            return []
+        query = sa.select(channels).where(channels.c.id.in_(list(channel_ids))).order_by(channels.c.id)
+        return _rows(await self.database.fetch_all(query))
+
     async def list_channels(self) -> list[Row]:
         records = await self.database.fetch_all(sa.select(channels).order_by(channels.c.id))
         return _rows(records)

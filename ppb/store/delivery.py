@@ -12,6 +12,7 @@ from sqlalchemy.dialects import sqlite
 
 from ppb.store.base import Row, StoreBase, _rows, utcnow, writes
 from ppb.store.console_schema import blocked_users
+from ppb.store.rules import decoded_rules
 from ppb.store.schema import (
     channels,
     chat_posts,
@@ -120,7 +121,7 @@ class DeliveryQueries(StoreBase):
             .outerjoin(user_rules, user_rules.c.user_id == users.c.id)
             .where(users.c.status.in_(DELIVERED_STATUSES))
         )
-        return _rows(await self.database.fetch_all(query))
+        return [decoded_rules(row) for row in _rows(await self.database.fetch_all(query))]
 
     async def waiting_posts(self, user_id: int) -> list[Row]:
         """The posts waiting for the person's digest, best first, as the feed shows them."""

@@ -13,9 +13,11 @@ from ppb.store.prepared import Prepared
 from ppb.store.schema import user_rules
 
 
-def _decoded(row: Row) -> Row:
-    if isinstance(row.get("mute_words"), str | bytes):
-        row["mute_words"] = orjson.loads(row["mute_words"])
+def decoded_rules(row: Row) -> Row:
+    """A rules row with its JSON columns read (a driver may hand them over as text)."""
+    for key in ("mute_words", "must_words", "channel_dials"):
+        if isinstance(row.get(key), str | bytes):
+            row[key] = orjson.loads(row[key])
     return row
 
 
@@ -29,7 +31,7 @@ class RuleQueries(StoreBase):
         if not user_ids:
             return {}
         records = await self.database.fetch_all(self._bound(RULES, user_ids=list(user_ids)))
-        return {int(row["user_id"]): _decoded(row) for row in _rows(records)}
+        return {int(row["user_id"]): decoded_rules(row) for row in _rows(records)}
 
     @writes
     async def put_rules(self, user_id: int, values: dict[str, Any]) -> None:

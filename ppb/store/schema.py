@@ -194,6 +194,8 @@ user_rules = sa.Table(
     sa.Column("quiet_end", sa.String(5)),
     sa.Column("mute_words", sa.JSON, nullable=False),
     sa.Column("hide_ads", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("must_words", sa.JSON, nullable=False, server_default=sa.text("'[]'")),
+    sa.Column("channel_dials", sa.JSON, nullable=False, server_default=sa.text("'{}'")),  # {channel id: dial}
     sa.Column("last_digest_at", Timestamp),
     sa.Column("updated_at", Timestamp, nullable=False),
 )

@@ -1,5 +1,6 @@
 """Channels: add a bonus channel (`@name` or a t.me link) through the scraper, followed by a
-short training on it, within a limit; list and remove your channels."""
+short training on it, within a limit; list and remove your channels, and turn each one's
+dial (normal → more → less → never, a tap each)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from aiogram.utils.i18n import ngettext
 from ppb.bot.handlers.start import register
 from ppb.bot.handlers.training import begin_training
 from ppb.bot.keyboards import menus
-from ppb.bot.keyboards.callbacks import ChannelAction, Menu
+from ppb.bot.keyboards.callbacks import ChannelAction, ChannelDialAction, Menu
 from ppb.bot.languages import Languages
 from ppb.bot.messages import MessageManager
 from ppb.bot.views import menu_view
@@ -199,23 +200,46 @@ def unreachable(name: str, settings: Settings, mine: set[str]) -> str:
         name=quoted, channels=", ".join(f"@{channel}" for channel in known))
 
 
+def dial_word(dial: str) -> str:
+    return {"more": _("more"), "less": _("less"), "never": _("never"), "normal": _("normal")}.get(dial, dial)
+
+
 async def channels_view(telegram_id: int, api: Ppb, settings: Settings) -> tuple[str, object]:
     channels = await api.channels(telegram_id)
+    dials = {dial["channel"]: dial["dial"] for dial in (await api.rules(telegram_id))["channel_dials"]}
     bonus = sum(1 for channel in channels if channel.get("is_bonus"))
     lines = [_("📋 Your channels ({bonus} of {limit} bonus):").format(bonus=bonus, limit=settings.max_bonus_channels)]
     for channel in channels:
         name = f" (@{channel['username']})" if channel.get("username") else ""
         mark = " ⭐" if channel.get("is_bonus") else ""
-        lines.append(f"• {html.quote(channel['title'])}{html.quote(name)}{mark}")
+        dial = dials.get(channel.get("username") or str(channel["telegram_id"]), "normal")
+        turned = f" · {menus.DIAL_ICONS[dial]} {dial_word(dial)}" if dial != "normal" else ""
+        lines.append(f"• {html.quote(channel['title'])}{html.quote(name)}{mark}{turned}")
     lines.append("")
     lines.append(_("⭐ a bonus channel: removing one frees its slot. Any channel can leave your feed with ❌; "
                    "send @name or a t.me link to add one."))
-    return "\n".join(lines), menus.my_channels(channels)
+    lines.append(_("Tap a channel's dial to turn it: normal → more → less → never (none of its posts, "
+                   "anywhere) → normal."))
+    return "\n".join(lines), menus.my_channels(channels, dials)
 
 
 @router.callback_query(Menu.filter(F.action == "channels"))
 async def list_channels(query: CallbackQuery, api: Ppb, messages: MessageManager, settings: Settings) -> None:
     await query.answer()
+    text, markup = await channels_view(query.from_user.id, api, settings)
+    await messages.transition_to_system(query.from_user.id, text, markup)  # type: ignore[arg-type]
+
+
+@router.callback_query(ChannelDialAction.filter())
+async def turn_dial(query: CallbackQuery, callback_data: ChannelDialAction, api: Ppb,
+                    messages: MessageManager, settings: Settings) -> None:
+    """One tap turns a channel's dial to the next; the ranking follows at once."""
+    try:
+        await api.change_rules(query.from_user.id, channel_dials={callback_data.channel: callback_data.dial})
+    except DomainError as error:
+        if error.status_code != 422:  # the channel is gone meanwhile: the list shows what is left
+            raise
+    await query.answer(_("@{name}: {dial}").format(name=callback_data.channel, dial=dial_word(callback_data.dial)))
     text, markup = await channels_view(query.from_user.id, api, settings)
     await messages.transition_to_system(query.from_user.id, text, markup)  # type: ignore[arg-type]
 

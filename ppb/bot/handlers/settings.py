@@ -1,5 +1,5 @@
 """Settings: the person's own rules (delivery, digest, time zone, quiet hours, muted words,
-hide ads), and their data rights (/export, /delete with a confirmation).
+must-see words, hide ads), and their data rights (/export, /delete with a confirmation).
 
 A choice is cycled by tapping its button; a value (a time, a place, words) is asked for and
 read as a person writes it (`9:30`, `Moscow`, `23-8`); what cannot be read gets a sentence
@@ -36,7 +36,7 @@ DIGEST_CYCLE = ["daily", "twice", "off"]
 
 
 class EditSetting(StatesGroup):
-    waiting = State()  # data: {"key": digest_time | timezone | quiet | mute}
+    waiting = State()  # data: {"key": digest_time | timezone | quiet | mute | must}
 
 
 def delivery_word(mode: str) -> str:
@@ -56,6 +56,7 @@ def settings_text(rules: dict) -> str:
     quiet = (_("{start}–{end}").format(start=rules["quiet_start"], end=rules["quiet_end"])
              if rules["quiet_start"] else _("none"))
     muted = ", ".join(html.quote(word) for word in rules["mute_words"]) or _("none")
+    must = ", ".join(html.quote(word) for word in rules.get("must_words", ())) or _("none")
     return _(
         "⚙️ Settings\n\n"
         "📬 Delivery: {delivery}\n"
@@ -63,9 +64,10 @@ def settings_text(rules: dict) -> str:
         "🌍 Time zone: {timezone}\n"
         "🌙 Quiet hours: {quiet}\n"
         "🔇 Muted words: {muted}\n"
+        "⭐ Must-see words: {must}\n"
         "🚫 Ads: {ads}"
     ).format(delivery=delivery_word(rules["delivery"]), digest=digest_word(rules),
-             timezone=html.quote(rules["timezone"]), quiet=quiet, muted=muted,
+             timezone=html.quote(rules["timezone"]), quiet=quiet, muted=muted, must=must,
              ads=_("hidden") if rules["hide_ads"] else _("shown"))
 
 
@@ -113,6 +115,8 @@ PROMPTS = {
                           "(or a time zone such as Europe/Moscow or UTC+3)."),
     "quiet": lambda: _("Send your quiet hours as two times with a dash, for example 23:00-08:00, or \"off\"."),
     "mute": lambda: _("Send the words to mute, separated by commas (a post with one is never shown), or \"-\" for none."),
+    "must": lambda: _("Send your must-see words, separated by commas (a post with one always reaches you, "
+                      "within your quiet hours and limits), or \"-\" for none."),
 }
 OFF = {"off", "no", "none", "-", "—", "нет", "выкл", "выключить", "отключить"}
 
@@ -159,8 +163,12 @@ def parse_value(key: str, text: str, language: str) -> dict:
         return {"quiet_start": as_hhmm(start_at), "quiet_end": as_hhmm(end_at)}
     words = [] if text in {"-", "—"} else [word.strip() for word in text.split(",") if word.strip()]
     try:
-        return {"mute_words": list(check_mute_words(words))}
+        return {"must_words" if key == "must" else "mute_words": list(check_mute_words(words))}
     except ValueError:
+        if key == "must":
+            raise Unreadable(_("Each must-see word needs a letter or a digit and at most {length} characters, "
+                               "and there can be {most} at most. Separate them with commas, for example: "
+                               "release, eclipse.").format(length=MAX_MUTE_WORD_LENGTH, most=MAX_MUTE_WORDS)) from None
         raise Unreadable(_("Each muted word needs a letter or a digit and at most {length} characters, "
                            "and there can be {most} at most. Separate them with commas, for example: "
                            "crypto, football.").format(length=MAX_MUTE_WORD_LENGTH, most=MAX_MUTE_WORDS)) from None

@@ -34,8 +34,13 @@ class ChannelAction(CallbackData, prefix="c"):
     channel: str
 
 
+class ChannelDialAction(CallbackData, prefix="cd"):
+    channel: str  # its username
+    dial: str  # the dial to set: more | normal | less | never
+
+
 class SettingAction(CallbackData, prefix="s"):
-    key: str  # delivery | digest | digest_time | timezone | quiet | mute | ads | export | delete | delete_yes
+    key: str  # delivery | digest | digest_time | timezone | quiet | mute | must | ads | export | delete | delete_yes
 
 
 class DigestRate(CallbackData, prefix="dg"):

@@ -11,6 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from ppb.bot.keyboards.callbacks import (
     ChannelAction,
+    ChannelDialAction,
     FeedRate,
     Lang,
     Menu,
@@ -84,7 +85,8 @@ def settings_menu(rules: dict[str, Any]) -> InlineKeyboardMarkup:
     builder.row(button(_("📬 Delivery"), "delivery"), button(_("🗞 Digest"), "digest"))
     builder.row(button(_("🕘 Digest time"), "digest_time"), button(_("🌍 Time zone"), "timezone"))
     builder.row(button(_("🌙 Quiet hours"), "quiet"), button(_("🔇 Muted words"), "mute"))
-    builder.row(button(_("🚫 Show ads") if rules.get("hide_ads") else _("🚫 Hide ads"), "ads"))
+    builder.row(button(_("⭐ Must-see words"), "must"),
+                button(_("🚫 Show ads") if rules.get("hide_ads") else _("🚫 Hide ads"), "ads"))
     builder.row(button(_("📤 Export my data"), "export"), button(_("🗑 Delete my data"), "delete"))
     _home(builder)
     return builder.as_markup()
@@ -176,12 +178,23 @@ def feed_more() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def my_channels(channels: list[dict[str, Any]]) -> InlineKeyboardMarkup:
+DIAL_ICONS = {"normal": "⏺", "more": "🔼", "less": "🔽", "never": "🚫"}
+DIAL_CYCLE = ["normal", "more", "less", "never"]
+
+
+def my_channels(channels: list[dict[str, Any]], dials: dict[str, str] | None = None) -> InlineKeyboardMarkup:
+    """Per channel with a username: its dial (a tap turns it to the next) and ❌ to remove it."""
+    dials = {} if dials is None else dials
     builder = InlineKeyboardBuilder()
     for channel in channels:
         if channel.get("username"):  # any channel, a default one too, may leave the person's feed
             name = channel["username"]
+            dial = dials.get(name, "normal")
+            turned = DIAL_CYCLE[(DIAL_CYCLE.index(dial) + 1) % len(DIAL_CYCLE)] if dial in DIAL_CYCLE else "normal"
             builder.row(InlineKeyboardButton(
+                text=f"{DIAL_ICONS.get(dial, '⏺')} @{name}",
+                callback_data=ChannelDialAction(channel=name, dial=turned).pack(),
+            ), InlineKeyboardButton(
                 text=_("❌ Remove @{name}").format(name=name),
                 callback_data=ChannelAction(action="remove", channel=name).pack(),
             ))
