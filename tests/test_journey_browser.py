@@ -59,6 +59,7 @@ class Words:
     city: str
     saved: str
     help: str
+    export: str
     main_menu: str
     open_app: str
     app_feed: str
@@ -77,6 +78,7 @@ ENGLISH = Words(
     bad_quiet="I couldn't read “25:99” as quiet hours. Send two times with a dash, for example 23:00-08:00",
     time_zone="🌍 Time zone", city="Moscow", saved="✅ Saved.",
     help="/settings: delivery, digest, time zone, quiet hours, muted words, ads",
+    export="📤 Your data: profile, settings, channels and ratings.",
     main_menu="🏠 Main menu. What would you like to do?", open_app="📱 Open the Mini App",
     app_feed="Feed", app_like="Like", app_settings="Settings", app_zone="Time zone",
 )
@@ -90,6 +92,7 @@ RUSSIAN = Words(
     bad_quiet="Не понял тихие часы «25:99». Пришли два времени через дефис, например 23:00-08:00",
     time_zone="🌍 Часовой пояс", city="Москва", saved="✅ Сохранено.",
     help="/settings — доставка, дайджест, часовой пояс, тихие часы, скрытые слова, реклама",
+    export="📤 Твои данные: профиль, настройки, каналы и оценки.",
     main_menu="🏠 Главное меню. Что будем делать?", open_app="📱 Открыть мини-приложение",
     app_feed="Лента", app_like="Нравится", app_settings="Настройки", app_zone="Часовой пояс",
 )
@@ -241,7 +244,8 @@ def welcome_and_language(journey: Journey) -> None:
 
 
 def training(journey: Journey) -> None:
-    """Rate every card as a person would: 👍 for one channel, 👎 for the other."""
+    """Rate every card as a person would: 👍 for one channel, 👎 for the other; the third in
+    the Mini App the chat's menu button opens (the chat's card then says it was rated)."""
     words = journey.words
     journey.tap(words.welcome, words.start_training)
     complete = journey.bot(words.complete)
@@ -253,11 +257,31 @@ def training(journey: Journey) -> None:
         if number == 2:
             expect(card.last.locator(".keyboard button", has_text=words.train_in_app)).to_have_count(1)
             journey.shot("training")
+        if number == 3:
+            mini_app_training(journey)
         text = card.last.inner_text()
         card.last.locator(".keyboard button", has_text="👍" if "Tech Pulse" in text else "👎").click()
     expect(complete).to_have_count(1)
     expect(complete.locator(".keyboard button", has_text=words.view_feed)).to_have_count(1)
     journey.shot("trained")
+
+
+def mini_app_training(journey: Journey) -> None:
+    """The chat's menu button opens the Mini App on the training where the chat is: a swipe
+    rates the next card."""
+    page, app = journey.page, journey.app()
+    page.click("#menu-button")
+    expect(app.locator("#app")).to_have_attribute("data-state", "ready")
+    expect(app.locator("[data-mode=training]")).to_have_attribute("aria-selected", "true")
+    expect(app.locator("[data-role=progress-label]")).to_have_text(re.compile(r"^2 / \d+$"))
+    top = app.locator(".card[data-top]")
+    post_id = int(top.get_attribute("data-post-id") or 0)
+    liked = top.locator(".channel").inner_text() == "Tech Pulse"
+    swipe(page, top, 260 if liked else -260)
+    expect(app.locator("[data-role=progress-label]")).to_have_text(re.compile(r"^3 / \d+$"))
+    wait_until(lambda: rating(journey, post_id) == ("like" if liked else "dislike"), 15, "the swipe stored")
+    journey.shot("mini-app-training")
+    page.click("#webapp-close")
 
 
 def feed(journey: Journey) -> None:
@@ -293,6 +317,14 @@ def help_page(journey: Journey) -> None:
     sandbox_send(journey.page, "/help")
     expect(journey.bot(journey.words.help)).to_have_count(1)
     journey.shot("help")
+
+
+def export(journey: Journey) -> None:
+    """/export sends the person's data as a file, its caption in their language."""
+    sandbox_send(journey.page, "/export")
+    sent = journey.bot(journey.words.export)
+    expect(sent.locator(".document .name")).to_have_text("ppb-my-data.json")
+    journey.shot("export")
 
 
 # the Mini App and the console -------------------------------------------------------------------
@@ -373,5 +405,6 @@ def test_a_new_persons_journey_reads_right_at_every_step(browser: Browser, runni
     user_id = new_id()
     with sandbox_chat(browser, running.harness.base, user_id, locale=words.locale, path="/") as page:
         journey = Journey(page, running, words, user_id)
-        for step in (home_page, welcome_and_language, training, feed, settings, help_page, mini_app, console):
+        for step in (home_page, welcome_and_language, training, feed, settings, help_page, export, mini_app,
+                     console):
             step(journey)
