@@ -9,9 +9,11 @@ none of the other language's interface text (taken from the bot's catalogue and 
 App's texts), and no machine text (a validation error, a field name). A screenshot of every
 step lands in artifacts/journey/<language>/NN-<step>.png ($PPB_ARTIFACTS moves artifacts/).
 
-The person's browser speaks their language, and the sandbox chat tells the bot so as a
-Telegram client does (`language_code`); the person still chooses it in the welcome, as
-onboarding offers. The real app and bot run in a thread of their own.
+The person's browser speaks a language, and the sandbox chat tells the bot so as a Telegram
+client does (`language_code`): the welcome comes in it, and the person chooses their language
+there, as onboarding offers: English in an English browser, Russian in a Russian one, and
+Russian chosen in an English browser (the page's own words stay the browser's, as a Telegram
+app's do). The real app and bot run in a thread of their own.
 """
 
 from __future__ import annotations
@@ -172,23 +174,31 @@ class Journey:
     page: Page
     running: Running
     words: Words
+    """The language the person chooses."""
+    browser: Words
+    """The language their browser (their Telegram app) speaks: the welcome's and the page's own."""
     user_id: int
+    folder: str
+    reading: Words | None = None
     step: int = 0
 
     def shot(self, name: str) -> None:
         """Keep what the chat (or the Mini App over it) shows as the next step, then check it
         (a step that fails leaves its picture)."""
         self.step += 1
-        screenshot(self.page, f"journey/{self.words.code}/{self.step:02d}-{name}")
-        assert_reads_as(self.words, self.visible_text(), f"step {self.step} ({name})")
+        screenshot(self.page, f"{self.folder}/{self.step:02d}-{name}")
+        where = f"step {self.step} ({name})"
+        chrome, chat = self.visible_text()
+        assert_reads_as(self.browser, chrome, f"{where}, the page's own words")
+        assert_reads_as(self.reading or self.browser, chat, where)
 
-    def visible_text(self) -> str:
-        """The chat page's words (its own and the bot's) and the Mini App's when it is open,
-        without the posts' own words (the channels write in either language)."""
-        shown = [self.page.evaluate(POSTLESS_CHAT)]
+    def visible_text(self) -> tuple[str, str]:
+        """The chat page's own words; the bot's and the Mini App's (when it is open), without
+        the posts' own words (the channels write in either language)."""
+        shown = self.page.evaluate(POSTLESS_CHAT)
         if self.page.locator("#webapp").is_visible():
-            shown.append(self.app().locator("body").evaluate(POSTLESS_APP))
-        return "\n".join(shown)
+            shown["chat"] += "\n" + self.app().locator("body").evaluate(POSTLESS_APP)
+        return shown["chrome"], shown["chat"]
 
     def app(self) -> FrameLocator:
         return self.page.frame_locator("#webapp-frame")
@@ -203,15 +213,18 @@ class Journey:
 
 
 POSTLESS_CHAT = """() => {
-  const shown = [...document.querySelectorAll('header, #history-note, #toast, #composer, #webapp .bar')]
+  const shown = [...document.querySelectorAll('header, #history-note, #composer, #webapp .bar')]
     .filter((node) => node.checkVisibility()).map((node) => node.innerText);
   const messages = [...document.querySelectorAll('#messages .msg')].map((message) => {
     const text = message.querySelector('.text').innerText;
     const post = /^(📊|🔔)/.test(text) || message.querySelector('.keyboard button')?.textContent.startsWith('👍');
-    const rest = [...message.querySelectorAll('.edited, .keyboard')].map((node) => node.innerText);
-    return [post ? text.split('\\n')[0] : text, ...rest].join(' ');
+    return [post ? text.split('\\n')[0] : text, message.querySelector('.keyboard').innerText].join(' ');
   });
-  return [...shown, document.getElementById('text').placeholder, ...messages].join('\\n');
+  const edited = [...document.querySelectorAll('#messages .edited')].map((node) => node.innerText);
+  const toast = document.getElementById('toast');
+  if (toast.checkVisibility()) messages.push(toast.innerText);
+  const chrome = [...shown, document.getElementById('text').placeholder, ...edited];
+  return {chrome: chrome.join('\\n'), chat: messages.join('\\n')};
 }"""
 POSTLESS_APP = """(body) => {
   let text = body.innerText;
@@ -224,20 +237,21 @@ def home_page(journey: Journey) -> None:
     """The address `make run` prints: it says what is where and leads to the sandbox chat."""
     page = journey.page
     expect(page.locator("h1")).to_have_text("PPB — Personalized Post Bot")
-    screenshot(page, f"journey/{journey.words.code}/00-home")
+    screenshot(page, f"{journey.folder}/00-home")
     page.click("a[href='/sandbox/']")
     expect(page.locator("#composer")).to_be_visible()
     expect(page.locator("#user-id")).to_have_value(str(journey.user_id))
-    expect(page.locator("#history-note")).to_contain_text(journey.words.page_note)
+    expect(page.locator("#history-note")).to_contain_text(journey.browser.page_note)
 
 
 def welcome_and_language(journey: Journey) -> None:
-    """/start greets the person in their language; they choose it in the welcome."""
-    words = journey.words
+    """/start greets the person in their browser's language; they choose theirs in the welcome."""
+    words, welcome = journey.words, journey.browser.welcome
     sandbox_send(journey.page, "/start")
-    expect(journey.bot(words.welcome)).to_have_count(1)
+    expect(journey.bot(welcome)).to_have_count(1)
     journey.shot("start")
-    journey.tap(words.welcome, words.choose)
+    journey.tap(welcome, words.choose)
+    journey.reading = words
     expect(journey.page.locator("#toast")).to_have_text(words.chosen)
     expect(journey.bot(words.start_training)).to_have_count(1)
     journey.shot("language")
@@ -247,7 +261,7 @@ def training(journey: Journey) -> None:
     """Rate every card as a person would: 👍 for one channel, 👎 for the other; the third in
     the Mini App the chat's menu button opens (the chat's card then says it was rated)."""
     words = journey.words
-    journey.tap(words.welcome, words.start_training)
+    journey.tap(words.start_training, words.start_training)
     complete = journey.bot(words.complete)
     for number in range(1, 40):
         card = journey.bot(words.card.format(number=number))
@@ -396,15 +410,19 @@ def console(journey: Journey) -> None:
     machine = [marker for marker in MACHINE_TEXT if marker in detail.inner_text()]
     assert not machine, f"the console shows machine text: {machine}"
     journey.step += 1
-    screenshot(page, f"journey/{journey.words.code}/{journey.step:02d}-console")
+    screenshot(page, f"{journey.folder}/{journey.step:02d}-console")
 
 
-@pytest.mark.parametrize("words", [ENGLISH, RUSSIAN], ids=["english", "russian"])
-def test_a_new_persons_journey_reads_right_at_every_step(browser: Browser, running: Running, new_id,
-                                                         words: Words) -> None:
+@pytest.mark.parametrize(
+    ("words", "browser_words", "folder"),
+    [(ENGLISH, ENGLISH, "en"), (RUSSIAN, RUSSIAN, "ru"), (RUSSIAN, ENGLISH, "ru-chosen-in-english")],
+    ids=["english", "russian", "russian-chosen-in-an-english-browser"],
+)
+def test_a_new_persons_journey_reads_right_at_every_step(browser: Browser, running: Running, new_id, words: Words,
+                                                         browser_words: Words, folder: str) -> None:
     user_id = new_id()
-    with sandbox_chat(browser, running.harness.base, user_id, locale=words.locale, path="/") as page:
-        journey = Journey(page, running, words, user_id)
+    with sandbox_chat(browser, running.harness.base, user_id, locale=browser_words.locale, path="/") as page:
+        journey = Journey(page, running, words, browser_words, user_id, f"journey/{folder}")
         for step in (home_page, welcome_and_language, training, feed, settings, help_page, export, mini_app,
                      console):
             step(journey)
