@@ -299,11 +299,12 @@ def mini_app_training(journey: Journey) -> None:
 
 
 def feed(journey: Journey) -> None:
-    """The feed page arrives; a 👍 on a post marks it."""
+    """The feed page arrives; a 👍 on its last post, where the person looks, marks it."""
     words = journey.words
     journey.tap(words.complete, words.view_feed)
     expect(journey.bot(words.feed)).to_have_count(1)
-    post = journey.page.locator(".msg.bot", has=journey.page.locator(".keyboard button", has_text="👎")).first
+    posts = journey.page.locator(".msg.bot", has=journey.page.locator(".keyboard button", has_text="👎"))
+    post = journey.page.locator(f'.msg[data-message-id="{posts.last.get_attribute("data-message-id")}"]')
     post.locator(".keyboard button", has_text="👍").click()
     expect(post.locator(".keyboard button", has_text="👍 ✓")).to_have_count(1)
     journey.shot("feed")
