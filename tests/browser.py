@@ -7,6 +7,7 @@ system Chromium. `serve_in_thread` runs an ASGI app under uvicorn on a free port
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import threading
 import time
@@ -18,7 +19,8 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 
 CHROMIUM_NAMES = ("/usr/bin/chromium", "chromium", "chromium-browser")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+ARTIFACTS = Path(os.environ.get("PPB_ARTIFACTS") or Path(__file__).resolve().parent.parent / "artifacts")
+"""Where screenshots land: `artifacts/` at the top of the repository, or $PPB_ARTIFACTS."""
 EXPECT_DEADLINE_MS = 20_000
 """How long an `expect(...)` waits for the page to get there: Playwright's 5 s default is
 crossed on a loaded machine when a step goes through the server, Ray and back."""
@@ -46,15 +48,17 @@ def launch_chromium() -> Iterator[Browser]:
 
 
 @contextlib.contextmanager
-def sandbox_chat(browser: Browser, base: str, user_id: int) -> Iterator[Page]:
+def sandbox_chat(browser: Browser, base: str, user_id: int, locale: str = "en-US",
+                 path: str = "/sandbox/") -> Iterator[Page]:
     """The sandbox's web chat at `base` as a fresh person `user_id` named Ann (set before the
-    page's script runs); fails the test if a script on it threw."""
-    with watched_page(browser, 480, 820) as page:
+    page's script runs) in a browser speaking `locale` (the language the chat tells the bot,
+    as a Telegram client does); opens `path` first. Fails the test if a script on it threw."""
+    with watched_page(browser, 480, 820, locale=locale) as page:
         page.context.add_init_script(
             f"localStorage.setItem('ppb-sandbox-user', '{user_id}');"
             "localStorage.setItem('ppb-sandbox-name', 'Ann');"
         )
-        page.goto(f"{base}/sandbox/")
+        page.goto(f"{base}{path}")
         yield page
 
 
@@ -71,10 +75,10 @@ def sandbox_send(page: Page, text: str) -> None:
 
 @contextlib.contextmanager
 def watched_page(browser: Browser, width: int = 420, height: int = 760,
-                 timezone_id: str | None = None) -> Iterator[Page]:
-    """A fresh page (its own context, in the device time zone `timezone_id` if given); fails
-    the test if a script on it threw."""
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US",
+                 timezone_id: str | None = None, locale: str = "en-US") -> Iterator[Page]:
+    """A fresh page (its own context, in the device time zone `timezone_id` if given, its
+    browser speaking `locale`); fails the test if a script on it threw."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale,
                                   **({"timezone_id": timezone_id} if timezone_id else {}))
     page = context.new_page()
     errors: list[str] = []
@@ -89,9 +93,9 @@ def _launch(playwright: Playwright) -> Browser:
 
 
 def screenshot(page: Page, name: str) -> Path:
-    """Keep what the page looks like now as `artifacts/<name>.png`."""
-    ARTIFACTS.mkdir(exist_ok=True)
+    """Keep what the page looks like now as `artifacts/<name>.png` (`name` may hold folders)."""
     path = ARTIFACTS / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     return path
 

@@ -215,3 +215,29 @@ async def test_a_smaller_training_total_is_said_why(feedy: Harness, new_id) -> N
     assert "⏭ 6 posts of Markets left out: your verdict there is clear." in card["text"]
     state = await feedy.api("GET", f"/users/{person.user_id}/training")
     assert (state["total"], state["skipped"], state["settled"]) == (15, 6, ["Markets"])
+
+
+async def test_a_retrain_with_nothing_new_to_rate_keeps_the_totals_and_says_why(harness: Harness, new_id) -> None:
+    """A retrain when every post of the person's channels is rated found an empty set and
+    wiped the last one: the Mini App's training read "0 / 0", and the chat said nothing of why."""
+    person = harness.person(new_id())
+    await person.say("/start")
+    await person.find_button("🚀")
+    await harness.api("POST", f"/users/{person.user_id}/training", {"posts_per_channel": 50})
+    posts = (await harness.api("GET", f"/users/{person.user_id}/training?limit=100"))["posts"]
+    for index, post in enumerate(posts):  # the channels take turns: 👍 👎 in turn for each, none settles
+        await harness.api("POST", "/posts/interactions", {"user_telegram_id": person.user_id, "post_id": post["id"],
+                                                         "interaction_type": "like" if index // 2 % 2 else "dislike"})
+    assert (await harness.api("GET", f"/users/{person.user_id}"))["status"] == "trained"
+
+    await person.say("/start")
+    await person.tap("🔁 Retrain")
+    await person.tap("✅ Yes, retrain")
+    done = await person.wait_text("There are no new posts to rate in your channels right now, so I learned again")
+    assert f"Training complete! I learned from {len(posts)} ratings." in done["text"]
+    state = await harness.api("GET", f"/users/{person.user_id}/training")
+    assert (state["done"], state["total"]) == (len(posts), len(posts)), "the last set's totals stay"
+    launch = (await harness.client.get(f"/sandbox/api/chats/{person.user_id}/webapp")).json()
+    app = (await harness.client.get("/api/v1/miniapp/posts?mode=training",
+                                    headers={"Authorization": f"tma {launch['init_data']}"})).json()
+    assert (app["done"], app["total"], app["finished"]) == (len(posts), len(posts), True), app

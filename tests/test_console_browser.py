@@ -140,6 +140,7 @@ def test_users_search_shows_markup_as_text_and_blocking_is_logged(page: Page, se
     detail = page.locator("[data-role=user-detail]")
     expect(detail).to_contain_text("Status history")
     expect(detail.locator("h2")).to_have_text(MARKUP)
+    expect(detail).not_to_contain_text("null")  # a part left out (not blocked) is left out, not shown as "null"
     page.click("[data-action=block]")  # asks first, with a reason
     form = page.locator("[data-role=block-form]")
     expect(form).to_be_visible()

@@ -137,9 +137,12 @@
     table(ratings, [["when", (r) => when(r.created_at)], ["rating", (r) => r.interaction_type], ["channel", (r) => r.channel_title], ["post", (r) => (r.text || "").slice(0, 120)]], data.ratings);
     table(channels, [["channel", (c) => c.title], ["username", (c) => (c.username ? `@${c.username}` : "–")], ["training", (c) => (c.is_for_training ? "yes" : "")], ["bonus", (c) => (c.is_bonus ? "yes" : "")]], data.channels);
     table(actions, [["when", (a) => when(a.created_at)], ["who", (a) => a.actor], ["action", (a) => a.action]], data.actions);
-    box.replaceChildren(
+    // Only nodes: replaceChildren would show a left-out part (null) as the text "null".
+    box.replaceChildren(...[
       el("h2", {}, [u.first_name, u.last_name].filter(Boolean).join(" ") || `user ${u.telegram_id}`),
-      el("p", {}, `telegram id ${u.telegram_id} · ${u.username ? "@" + u.username : "no username"} · status ${u.status}` +
+      el("p", { dataset: { role: "user-line" } },
+        `telegram id ${u.telegram_id} · ${u.username ? "@" + u.username : "no username"} · status ${u.status}` +
+        ` · language ${u.language || "their Telegram's"}` +
         (data.assignments.length ? ` · variant ${data.assignments.map((a) => a.variant).join(", ")}` : "")),
       data.blocked ? el("p", { class: "blocked", dataset: { role: "blocked" } },
         `Blocked by ${data.blocked.blocked_by} on ${when(data.blocked.created_at)}: ${data.blocked.reason || "no reason given"}`) : null,
@@ -167,7 +170,7 @@
       el("h3", {}, `Ratings (${data.ratings.length})`), ratings,
       el("h3", {}, "Channels"), channels,
       el("h3", {}, "Admin actions"), actions,
-    );
+    ].filter(Boolean));
     box.hidden = false;
     box.dataset.user = String(telegramId);
   }

@@ -50,8 +50,10 @@ async def begin_training(chat_id: int, api: Ppb, messages: MessageManager, setti
     await api.refresh([f"@{name}" for name in names], settings.posts_per_channel)
     state = await api.start_training(chat_id, None if channels is None else [f"@{n}" for n in channels],
                                      append=append)
-    if not state["posts"]:
-        await finish(chat_id, api, messages)
+    if not state["posts"]:  # every recent post of these channels is rated already
+        await finish(chat_id, api, messages, note=_(
+            "There are no new posts to rate in your channels right now, so I learned again from the "
+            "ratings you made. Add a channel for fresh ones."))
         return
     await show_card(chat_id, api, messages, webapp_url, state=state)
 
@@ -95,8 +97,8 @@ async def show_done(chat_id: int, messages: MessageManager, state: dict[str, Any
     await messages.transition_to_system(chat_id, text, menus.trained(), at_bottom=at_bottom)
 
 
-async def finish(chat_id: int, api: Ppb, messages: MessageManager) -> None:
-    """Train the model on every rating so far and offer the feed."""
+async def finish(chat_id: int, api: Ppb, messages: MessageManager, note: str | None = None) -> None:
+    """Train the model on every rating so far and offer the feed (`note` above the news)."""
     await messages.transition_to_system(chat_id, _("⏳ Training your model…"))
     result = await api.finish_training(chat_id)
     if not result.get("success"):
@@ -104,7 +106,7 @@ async def finish(chat_id: int, api: Ppb, messages: MessageManager) -> None:
             chat_id, _("🤷 There are no posts to rate right now, and I need at least one rating. "
                        "Try again later or add a channel."), menus.home())
         return
-    await show_done(chat_id, messages, result)
+    await show_done(chat_id, messages, result, note=note)
 
 
 @router.callback_query(Menu.filter(F.action == "train"))

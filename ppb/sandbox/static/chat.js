@@ -21,6 +21,39 @@ function firstName() {
   return localStorage.getItem("ppb-sandbox-name") || "Sandbox user";
 }
 
+// The person's language as a Telegram client sends it (its own interface language, here
+// the browser's): "ru" for a Russian browser, so the bot greets them in Russian.
+function languageCode() {
+  return (navigator.language || "").slice(0, 2).toLowerCase() || undefined;
+}
+
+function who() {
+  return { first_name: firstName(), language_code: languageCode() };
+}
+
+// The page's own words in the person's language, as a Telegram client shows its own (the
+// bot's rule: these languages read Russian).
+const READS_RUSSIAN = ["ru", "uk", "be", "kk"];
+const PAGE_WORDS = {
+  en: {
+    id: "your id", name: "name", send: "Send", placeholder: "Message (try /start)", edited: "edited",
+    webapp: "Mini App", menu: "Menu", key: "This sandbox needs the API key (PPB_API_KEY):",
+    note: "The sandbox keeps chats in memory: after PPB restarts this chat starts empty, while your ratings, channels and training are kept. Send /start to carry on.",
+  },
+  ru: {
+    id: "твой id", name: "имя", send: "Отправить", placeholder: "Сообщение (попробуй /start)", edited: "изменено",
+    webapp: "Мини-приложение", menu: "Меню", key: "Песочнице нужен ключ API (PPB_API_KEY):",
+    note: "Песочница хранит чаты в памяти: после перезапуска PPB этот чат начнётся пустым, а твои оценки, каналы и обучение сохранятся. Отправь /start, чтобы продолжить.",
+  },
+};
+const words = PAGE_WORDS[READS_RUSSIAN.includes(languageCode()) ? "ru" : "en"];
+
+function translatePage() {
+  document.documentElement.lang = words === PAGE_WORDS.ru ? "ru" : "en";
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = words[node.dataset.i18n];
+  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = words[node.dataset.i18nPlaceholder];
+}
+
 async function call(method, path, body) {
   // Off loopback the sandbox asks for the API key (PPB_API_KEY); it is kept for this tab only.
   const headers = body ? { "Content-Type": "application/json" } : {};
@@ -33,7 +66,7 @@ async function call(method, path, body) {
   });
   if (response.status === 401 && !call.asked) {
     call.asked = true;
-    const given = window.prompt("This sandbox needs the API key (PPB_API_KEY):");
+    const given = window.prompt(words.key);
     if (given) {
       sessionStorage.setItem("ppb-sandbox-key", given);
       call.asked = false;
@@ -135,7 +168,7 @@ function renderMenuButton(menu) {
   }
   const commands = (menu && menu.commands) || [];
   button.hidden = !commands.length;
-  button.textContent = "Menu";
+  button.textContent = words.menu;
   button.dataset.kind = "commands";
   const list = $("commands");
   list.replaceChildren(...commands.map((command) => {
@@ -147,7 +180,7 @@ function renderMenuButton(menu) {
     item.appendChild(description);
     item.addEventListener("click", () => {
       list.hidden = true;
-      call("POST", `/chats/${userId()}/messages`, { text: "/" + command.command, first_name: firstName() })
+      call("POST", `/chats/${userId()}/messages`, { text: "/" + command.command, ...who() })
         .catch((error) => toast(error.message));
     });
     return item;
@@ -178,7 +211,7 @@ function render(chat) {
     if (message.edited) {
       const mark = document.createElement("span");
       mark.className = "edited";
-      mark.textContent = "edited";
+      mark.textContent = words.edited;
       bubble.appendChild(mark);
     }
     bubble.appendChild(keyboard(message));
@@ -225,6 +258,7 @@ async function poll() {
 }
 
 async function main() {
+  translatePage();
   $("user-id").value = userId();
   $("first-name").value = firstName();
   $("user-id").addEventListener("change", () => {
@@ -238,7 +272,7 @@ async function main() {
     const text = $("text").value.trim();
     if (!text) return;
     $("text").value = "";
-    await call("POST", `/chats/${userId()}/messages`, { text, first_name: firstName() }).catch((error) => toast(error.message));
+    await call("POST", `/chats/${userId()}/messages`, { text, ...who() }).catch((error) => toast(error.message));
   });
   call("GET", "/bot").then((bot) => { $("bot-name").textContent = "@" + bot.username; }).catch(() => {});
   poll();
