@@ -109,7 +109,7 @@ text_models = sa.Table(
     sa.Column("ready_at", Timestamp, nullable=True),
 )
 """The n-gram half of post rows (word weights, latent components), estimated once by the
-embedding stage and read by every Scorer replica (0011_text_models); `ready_at` is set once
+embedding stage and read by every Scorer replica (0012_text_models); `ready_at` is set once
 every post has its n-gram row of this version (kept in `post_vectors` as `ngrams:<version>`)."""
 
 interactions = sa.Table(

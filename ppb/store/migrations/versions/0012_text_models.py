@@ -1,15 +1,15 @@
 """Text models: the n-gram half of post rows estimated once by the embedding stage, so a
 Scorer replica reads rows instead of vectorizing every post again.
 
-Revision ID: 0011_text_models
-Revises: 0010_dropped_channels
+Revision ID: 0012_text_models
+Revises: 0011_channel_dials
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_text_models"
-down_revision = "0010_dropped_channels"
+revision = "0012_text_models"
+down_revision = "0011_channel_dials"
 branch_labels = None
 depends_on = None
 
