@@ -4,18 +4,25 @@ embedded yet by its n-grams and takes its vector once stored; live delivery wait
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 
 from ppb.actors.delivery import Deliverer
+from ppb.config import load_settings
 from ppb.core.delivery import ArrivalReport, Caps
 from ppb.core.embedding import Embedder
 from ppb.core.scoring import Scoring
 from ppb.domain.interactions import InteractionType
-from ppb.ranking import load_encoder
+from ppb.ranking import TextModel, load_encoder
+from ppb.store.migrate import upgrade
 from ppb.store.queries import NewPost, Store
+from ppb.store.vectors import ngram_model
 
 TEXTS = [
     "The striker scored twice and the home team won the football derby",
@@ -170,3 +177,101 @@ async def test_a_running_scorer_ranks_an_edited_post_by_its_new_text(store: Stor
     after = [row["id"] for row, _ in await scoring.best(int(user["id"]), 20)]
     assert edited_id not in after, "the edited post is ranked by its new text"
     assert set(after) == set(before) - {edited_id}
+
+
+class _TextReads:
+    """The store, recording which posts' texts were read (a replica that vectorizes reads them)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.asked: set[int] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def post_texts(self, post_ids: Sequence[int]) -> dict[int, str]:
+        self.asked.update(post_ids)
+        return await self._store.post_texts(post_ids)
+
+
+@pytest.fixture
+async def fresh_store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A store of its own (the corpus size decides when the text model is estimated again)."""
+    url = load_settings(DATABASE_URL=f"sqlite:///{tmp_path / 'text-models.db'}").async_database_url
+    await asyncio.to_thread(upgrade, url)
+    fresh = Store(url)
+    await fresh.connect()
+    try:
+        yield fresh
+    finally:
+        await fresh.disconnect()
+
+
+async def test_the_stage_keeps_a_text_model_and_each_posts_ngram_row(store: Store, new_id) -> None:
+    ids = await _posts(store, new_id, 12)
+    await Embedder(store, CountingEncoder(f"counting-{new_id()}")).catch_up()
+    newest = (await store.text_model_versions())[0]
+    assert newest.ready, "every post has its n-gram row of the newest model"
+    rows = await store.post_vectors(ngram_model(newest.version), ids)
+    assert sorted(rows) == sorted(ids)
+    kept = await store.text_model(newest.version)
+    assert kept is not None
+    text = TextModel.from_arrays(kept.weights, kept.components, kept.documents)
+    expected = text.ngram_rows(list((await store.post_texts(ids[:1])).values()))[0]
+    np.testing.assert_allclose(rows[ids[0]], expected, atol=2e-3)  # float16 as stored
+
+
+async def test_a_cold_scorer_reads_stored_rows_and_vectorizes_no_post(store: Store, new_id) -> None:
+    ids = await _posts(store, new_id, 16)
+    user, _ = await store.upsert_user(10**9 + new_id(), None, "C", None)
+    channel_id = (await store.feed_posts(ids[:1]))[0]["channel_id"]
+    await store.link_channels(user["id"], [channel_id], for_training=True)
+    await store.rate(user["telegram_id"], ids[0], InteractionType.LIKE)
+    await store.rate(user["telegram_id"], ids[1], InteractionType.DISLIKE)
+    await Embedder(store, load_encoder("static")).catch_up()
+    reading = _TextReads(store)
+    scoring = Scoring(reading, embeddings="static")  # type: ignore[arg-type]
+    page = await scoring.best(int(user["id"]), 5)
+    assert len(page) == 5
+    assert scoring.stats()["text_model"] == (await store.text_model_versions())[0].version
+    assert not reading.asked & set(ids), "no text of a stored post was read to make its row"
+    assert scoring.stats()["waiting_for_vectors"] == 0
+
+
+async def test_the_text_model_is_estimated_again_when_the_corpus_doubles(fresh_store: Store, new_id) -> None:
+    ids = await _posts(fresh_store, new_id, 10)
+    embedder = Embedder(fresh_store, CountingEncoder("counting"), growth_check_s=0.0)
+    await embedder.catch_up()
+    [first] = await fresh_store.text_model_versions()
+    assert first.ready and first.documents == 10
+    user, _ = await fresh_store.upsert_user(10**9 + new_id(), None, "D", None)
+    channel_id = (await fresh_store.feed_posts(ids[:1]))[0]["channel_id"]
+    await fresh_store.link_channels(user["id"], [channel_id], for_training=True)
+    scoring = Scoring(fresh_store, embeddings="static", complete_every_s=0.0)
+    assert len(await scoring.best(int(user["id"]), 5)) == 5
+    assert scoring.stats()["text_model"] == first.version
+
+    more = await _posts(fresh_store, new_id, 15)  # 25 posts: more than twice what it counted
+    await embedder.catch_up()
+    [second] = await fresh_store.text_model_versions()
+    assert second.version > first.version and second.ready and second.documents == 25
+    assert await fresh_store.post_vectors(ngram_model(first.version), ids) == {}, "the old rows are dropped"
+    assert sorted(await fresh_store.post_vectors(ngram_model(second.version), ids + more)) == sorted(ids + more)
+    assert len(await scoring.best(int(user["id"]), 5)) == 5
+    assert scoring.stats()["text_model"] == second.version, "a running replica follows the new model"
+
+
+async def test_a_text_model_is_ready_only_once_every_share_has_its_rows(fresh_store: Store, new_id) -> None:
+    ids = await _posts(fresh_store, new_id, 12)
+    first = Embedder(fresh_store, CountingEncoder("counting"), part=0, parts=2)
+    second = Embedder(fresh_store, CountingEncoder("counting"), part=1, parts=2)
+    await second.catch_up()
+    assert await fresh_store.text_model_versions() == [], "only the first embedder estimates one"
+    await first.catch_up()
+    [version] = await fresh_store.text_model_versions()
+    assert not version.ready, "the second share has no rows yet"
+    await second.catch_up()
+    await first.catch_up()
+    [version] = await fresh_store.text_model_versions()
+    assert version.ready
+    assert sorted(await fresh_store.post_vectors(ngram_model(version.version), ids)) == sorted(ids)

@@ -1,4 +1,9 @@
-"""The embedding stage: each post's sentence vector made once, after it is stored, and kept.
+"""The embedding stage: each post's rows made once, after it is stored, and kept.
+
+Two parts of a post's row are made here: its sentence vector (the encoder's), and its n-gram
+row under the current text model (word weights and latent components, estimated here from
+the newest posts and kept in the store, estimated again when the corpus has doubled). A
+Scorer replica then reads both and vectorizes nothing it finds stored.
 
 Ingest (posts/bulk, the import, the scraper) only stores posts; the stage finds posts with
 no vector of the current model and writes theirs. Nothing is queued anywhere but in the
@@ -15,7 +20,10 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from ppb.ranking import Encoder
+import numpy as np
+
+from ppb.ranking import CORPUS_SAMPLE, Encoder, TextModel, outgrown
+from ppb.store.vectors import StoredTextModel, TextModelVersion, ngram_model
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +31,10 @@ BATCH = 64
 """Posts embedded per call of the encoder (and per write)."""
 IDLE_S = 0.5
 """How often an idle embedder looks for new posts (a wake looks at once)."""
+NGRAM_BATCH = 256
+"""Posts given their n-gram rows per call (and per write): cheap, about 0.5 ms a post."""
+GROWTH_CHECK_S = 5.0
+"""How often the first embedder counts the corpus to see whether the text model is due."""
 RESCAN_S = 60.0
 """How often a pass starts from the first id again instead of the last one embedded: a post
 whose commit landed after a later id's (PostgreSQL sequences) is found then."""
@@ -36,6 +48,12 @@ class VectorStore(Protocol):
     ) -> list[tuple[int, str]]: ...
     async def put_post_vectors(self, model: str, vectors: list[tuple[int, object]]) -> int: ...
     async def embedding_backlog(self, model: str, part: int = 0, parts: int = 1) -> int: ...
+    async def text_model_versions(self) -> list[TextModelVersion]: ...
+    async def text_model(self, version: int) -> StoredTextModel | None: ...
+    async def put_text_model(self, documents: int, weights: np.ndarray, components: np.ndarray) -> int: ...
+    async def text_model_ready(self, version: int) -> None: ...
+    async def post_count(self) -> int: ...
+    async def recent_post_texts(self, limit: int) -> list[str]: ...
 
 
 @dataclass(slots=True)
@@ -45,10 +63,12 @@ class EmbeddingReport:
 
 
 class Embedder:
-    """One embedder's share of the posts: found, embedded in batches, stored."""
+    """One embedder's share of the posts: found, embedded in batches, stored. The first
+    (`part` 0) also estimates the text model when it is due, and says when a version's
+    n-gram rows are all made."""
 
     def __init__(self, store: VectorStore, encoder: Encoder, *, part: int = 0, parts: int = 1,
-                 batch: int = BATCH) -> None:
+                 batch: int = BATCH, growth_check_s: float = GROWTH_CHECK_S) -> None:
         self._store = store
         self._encoder = encoder
         self._part, self._parts = part, parts
@@ -58,6 +78,13 @@ class Embedder:
         self._after = 0
         self._rescanned = time.monotonic()
         self.embedded = 0
+        self._text: TextModel | None = None
+        self._text_version: int | None = None
+        self._text_ready = False
+        self._ngram_after = 0
+        self._growth_checked = -growth_check_s
+        self._growth_check_s = growth_check_s
+        self.ngram_rows = 0
 
     @property
     def model(self) -> str:
@@ -77,11 +104,15 @@ class Embedder:
         return await self._store.embedding_backlog(self.model, self._part, self._parts)
 
     async def catch_up(self) -> EmbeddingReport:
-        """Embed every post of this share that has no vector yet; returns what was done."""
+        """Make every post of this share that has no vector (or n-gram row) yet its own;
+        returns how many sentence vectors were made."""
         report = EmbeddingReport()
         started = time.perf_counter()
         if time.monotonic() - self._rescanned >= RESCAN_S:
-            self._after, self._rescanned = 0, time.monotonic()
+            self._after = self._ngram_after = 0
+            self._rescanned = time.monotonic()
+        await self._refresh_text_model()
+        await self._make_ngram_rows()
         after_id = self._after
         while not self._stopping:
             found = await self._store.unembedded_posts(self.model, after_id, self._batch, self._part, self._parts)
@@ -94,6 +125,51 @@ class Embedder:
         report.seconds = time.perf_counter() - started
         self.embedded += report.posts
         return report
+
+    async def _refresh_text_model(self) -> None:
+        """Follow the newest stored text model; the first embedder estimates one when there
+        is none or the corpus has outgrown it (`ppb.ranking.outgrown`)."""
+        versions = await self._store.text_model_versions()
+        newest = versions[0] if versions else None
+        due = newest is None or time.monotonic() - self._growth_checked >= self._growth_check_s
+        if self._part == 0 and due:
+            self._growth_checked = time.monotonic()
+            corpus = await self._store.post_count()
+            if outgrown(newest.documents if newest else 0, corpus):
+                texts = await self._store.recent_post_texts(CORPUS_SAMPLE)
+                fitted = await asyncio.to_thread(TextModel.fit, texts)
+                version = await self._store.put_text_model(max(len(texts), corpus), *fitted.arrays())
+                log.info("text model %d estimated from %d posts", version, len(texts))
+                newest = TextModelVersion(version, corpus, False)
+        if newest is None:
+            return
+        if newest.version != self._text_version:
+            stored = await self._store.text_model(newest.version)
+            if stored is None:  # dropped meanwhile by a newer one: taken on the next pass
+                return
+            self._text = TextModel.from_arrays(stored.weights, stored.components, stored.documents)
+            self._text_version, self._ngram_after = newest.version, 0
+        self._text_ready = newest.ready
+
+    async def _make_ngram_rows(self) -> None:
+        """N-gram rows of the current text model for this share's posts without one; the
+        first embedder then marks the version ready once no post anywhere waits for one."""
+        if self._text is None or self._text_version is None:
+            return
+        text, model = self._text, ngram_model(self._text_version)
+        while not self._stopping:
+            found = await self._store.unembedded_posts(model, self._ngram_after, NGRAM_BATCH, self._part, self._parts)
+            if not found:
+                break
+            rows = await asyncio.to_thread(text.ngram_rows, [body for _, body in found])
+            await self._store.put_post_vectors(model, [(post_id, rows[n]) for n, (post_id, _) in enumerate(found)])
+            self.ngram_rows += len(found)
+            self._ngram_after = found[-1][0]
+        if self._part == 0 and not self._text_ready and not self._stopping:
+            if await self._store.embedding_backlog(model) == 0:
+                await self._store.text_model_ready(self._text_version)
+                self._text_ready = True
+                log.info("text model %d ready", self._text_version)
 
     async def run(self, idle_s: float = IDLE_S) -> None:
         """Catch up until stopped; a failed pass (the database away) is tried again."""

@@ -23,6 +23,7 @@ from ppb.core.ports import Ranker
 from ppb.core.scoring_inputs import BatchInputs, StoreInputs
 from ppb.domain.interactions import RATING_TARGET, InteractionType
 from ppb.ranking import (
+    CORPUS_SAMPLE,
     DEFAULT_PARAMS,
     Params,
     PostIndex,
@@ -31,6 +32,7 @@ from ppb.ranking import (
     UserModel,
     fit,
     load_encoder,
+    outgrown,
     peer_seeds,
     similar_peers,
 )
@@ -39,13 +41,9 @@ from ppb.ranking.live import NEVER, live_threshold
 from ppb.ranking.pages import SPREAD_WIDTH, PageJob, PageRanker
 from ppb.ranking.threads import limit_blas_threads
 from ppb.store.queries import Row, Store, as_utc
+from ppb.store.vectors import ngram_model
 
 CANDIDATE_LIMIT = 10_000
-CORPUS_SAMPLE = 20_000
-"""Newest posts the text model (word weights, latent components) is estimated from."""
-CORPUS_GROWTH = 2.0
-"""Re-estimate the text model once the corpus has grown by this factor (every cached
-vector is recomputed then, so rarely: the estimates barely move once the sample is large)."""
 PRIOR_TTL_S = 60.0
 """Refit a cached model this often even without new ratings: other users' ratings move
 the channel prior."""
@@ -128,6 +126,9 @@ class Scoring:
         self._complete_every_s = complete_every_s
         self._edits_since = datetime.now(UTC)
         self._edits_checked_at = 0.0
+        self._text_version: int | None = None
+        """The stored text model in use (None: estimated here, while the store has none)."""
+        self._text_checked_at = -complete_every_s
 
     @classmethod
     def from_settings(cls, store: Store, settings: ScoringSettings) -> Scoring:
@@ -349,12 +350,14 @@ class Scoring:
         return out
 
     def stats(self) -> dict[str, int]:
-        """What this process holds: cached models, indexed posts, the vector generation."""
+        """What this process holds: cached models, indexed posts, the vector generation, the
+        stored text model in use (0: one estimated here)."""
         return {
             "models": len(self._cache),
             "posts": len(self._index),
             "generation": self._index.generation,
             "waiting_for_vectors": self._index.incomplete_count(),
+            "text_model": self._text_version or 0,
         }
 
     async def sync(self, also_ids: list[int] | None = None) -> None:
@@ -407,7 +410,11 @@ class Scoring:
                 self._index.invalidate(edited)
 
     async def _refresh_text_model(self) -> None:
-        """Word weights and latent components, re-estimated when the corpus has grown."""
+        """The text model the embedding stage keeps (its newest ready version, looked for
+        at most every `complete_every_s`); while the store has none, one estimated here
+        when the corpus has outgrown the one in use."""
+        if await self._follow_stored_text_model():
+            return
         if not self._text_stale():
             return
         async with self._text_lock:
@@ -423,11 +430,30 @@ class Scoring:
                 self._text = text
                 self._index.new_generation()
 
+    async def _follow_stored_text_model(self) -> bool:
+        """Switch to the store's newest ready text model (the newest at all while none is
+        ready) when it is not the one in use; False while the store has none."""
+        if time.monotonic() - self._text_checked_at < self._complete_every_s:
+            return self._text_version is not None
+        self._text_checked_at = time.monotonic()
+        versions = await self._store.text_model_versions()
+        if not versions:
+            return False
+        chosen = next((v for v in versions if v.ready), versions[0])
+        if chosen.version == self._text_version:
+            return True
+        async with self._text_lock:
+            stored = await self._store.text_model(chosen.version)
+            if stored is None:  # dropped meanwhile by a newer one: followed on a later look
+                return self._text_version is not None
+            text = TextModel.from_arrays(stored.weights, stored.components, stored.documents, self._encoder)
+            with self._lock:
+                self._text, self._text_version = text, chosen.version
+                self._index.new_generation()
+        return True
+
     def _text_stale(self) -> bool:
-        documents = self._text.documents
-        return len(self._index) > 0 and (
-            not documents or len(self._index) > documents * CORPUS_GROWTH
-        )
+        return outgrown(self._text.documents, len(self._index))
 
     async def _channel_ids(self, user_id: int) -> list[int]:
         return await self._store.user_channel_ids(user_id)
@@ -518,24 +544,42 @@ class Scoring:
             await self._embed_missing(slots)
 
     async def _embed_missing(self, slots: np.ndarray) -> None:
-        """Rows for the posts with none: their n-grams made here, their sentence vectors
-        read from the store (made once by the embedding stage, never here: a post not
-        embedded yet ranks by its n-grams until its vector is stored)."""
+        """Rows for the posts with none, read from the store where the embedding stage made
+        them (sentence vectors, and n-gram rows of the text model in use); the n-grams of
+        the rest made here. A post not embedded yet ranks by its n-grams until its sentence
+        vector is stored (never made here)."""
         with self._lock:
             missing = self._index.missing_vectors(slots)
-            generation, text = self._index.generation, self._text
+            generation, text, version = self._index.generation, self._text, self._text_version
         if len(missing):
             ids = self._index.ids(missing).tolist()
-            texts = await self._store.post_texts(ids)
             semantic, absent = await self._stored_vectors(ids)
             self._completed_at = time.monotonic()  # the store was just asked: no second look yet
-            vectors = await asyncio.to_thread(text.rows, [texts.get(i, "") for i in ids], semantic)
+            stored = await self._store.post_vectors(ngram_model(version), ids) if version is not None else {}
+            unmade = [i for i in ids if i not in stored]
+            texts = await self._store.post_texts(unmade) if unmade else {}
+            vectors = await asyncio.to_thread(self._rows_of, text, ids, stored, texts, semantic)
             await asyncio.to_thread(self._put_vectors, generation, missing, vectors, text.model_columns, absent)
-            gone = [i for i in ids if i not in texts]
+            gone = [i for i in unmade if i not in texts]
             if gone:
                 with self._lock:
                     self._index.forget(gone)
         await self._complete(slots)
+
+    @staticmethod
+    def _rows_of(
+        text: TextModel, ids: list[int], stored: dict[int, np.ndarray], texts: dict[int, str],
+        semantic: np.ndarray | None,
+    ) -> np.ndarray:
+        """Whole rows of `ids`: stored n-gram rows where there are, the rest made from texts."""
+        ngrams = np.zeros((len(ids), text.ngram_width), dtype=np.float32)
+        unmade = [n for n, i in enumerate(ids) if i not in stored or len(stored[i]) != text.ngram_width]
+        made = sorted(set(range(len(ids))) - set(unmade))
+        if made:
+            ngrams[made] = np.stack([stored[ids[n]] for n in made])
+        if unmade:
+            ngrams[unmade] = text.ngram_rows([texts.get(ids[n], "") for n in unmade])
+        return text.assemble(ngrams, semantic)
 
     async def _stored_vectors(self, ids: list[int]) -> tuple[np.ndarray | None, np.ndarray]:
         """The stored sentence vectors of `ids` (zeros where none yet) and which are absent."""

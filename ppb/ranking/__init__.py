@@ -4,7 +4,16 @@ reading the packaged static embedding model."""
 from ppb.ranking.collaborative import peer_seeds, similar_peers
 from ppb.ranking.encoders import KINDS as ENCODERS
 from ppb.ranking.encoders import load_encoder
-from ppb.ranking.features import NGRAMS_ONLY, Encoder, Idf, TextModel, term_counts, vectorize
+from ppb.ranking.features import (
+    CORPUS_SAMPLE,
+    NGRAMS_ONLY,
+    Encoder,
+    Idf,
+    TextModel,
+    outgrown,
+    term_counts,
+    vectorize,
+)
 from ppb.ranking.index import PostIndex
 from ppb.ranking.model import (
     DEFAULT_PARAMS,
@@ -21,6 +30,7 @@ from ppb.ranking.model import (
 from ppb.ranking.propagation import graph, spread
 
 __all__ = [
+    "CORPUS_SAMPLE",
     "DEFAULT_PARAMS",
     "ENCODERS",
     "NGRAMS_ONLY",
@@ -36,6 +46,7 @@ __all__ = [
     "fit",
     "graph",
     "load_encoder",
+    "outgrown",
     "peer_seeds",
     "rank",
     "scores",

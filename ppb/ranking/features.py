@@ -34,6 +34,16 @@ LATENT = 256
 """Latent semantic components of the n-grams (a truncated SVD of the corpus sample)."""
 FINGERPRINT = 256
 """Width of the lexical fingerprint that near-duplicates are found by."""
+CORPUS_SAMPLE = 20_000
+"""Newest posts the text model (word weights, latent components) is estimated from."""
+CORPUS_GROWTH = 2.0
+"""Re-estimate the text model once the corpus has grown by this factor (every post's n-gram
+row is made again then, so rarely: the estimates barely move once the sample is large)."""
+
+
+def outgrown(documents: int, corpus: int) -> bool:
+    """Whether a text model that counted `documents` posts is due again at `corpus` posts."""
+    return corpus > 0 and (not documents or corpus > documents * CORPUS_GROWTH)
 
 
 class Encoder(Protocol):
@@ -151,6 +161,19 @@ class TextModel:
     def documents(self) -> int:
         return self.idf.documents
 
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """What makes this model besides its encoder: word weights and latent components
+        (kept in the store, so every replica reads the one the embedding stage made)."""
+        return self.idf.weights, self.components
+
+    @classmethod
+    def from_arrays(
+        cls, weights: np.ndarray, components: np.ndarray, documents: int, encoder: Encoder | None = None
+    ) -> TextModel:
+        weights = np.asarray(weights, dtype=np.float32).reshape(2 * N_FEATURES)
+        components = np.asarray(components, dtype=np.float32).reshape(LATENT, SKETCH)
+        return cls(Idf(weights, documents), components, encoder)
+
     @property
     def semantic_width(self) -> int:
         return self.encoder.dimensions if self.encoder is not None else 0
@@ -174,20 +197,38 @@ class TextModel:
             semantic = np.asarray(self.encoder.encode(list(texts)), dtype=np.float32)
         return self.rows(texts, semantic)
 
-    def rows(self, texts: Sequence[str], semantic: np.ndarray | None) -> np.ndarray:
-        """One float32 row per text from its sentence vector made elsewhere (the stored
-        one; a row of zeros where there is none yet: that post ranks by its n-grams)."""
+    @property
+    def ngram_width(self) -> int:
+        """Width of a row's n-gram part (latent components and fingerprint)."""
+        return LATENT + FINGERPRINT
+
+    def ngram_rows(self, texts: Sequence[str]) -> np.ndarray:
+        """Each text's n-gram part, [latent | fingerprint], float32: what the embedding stage
+        stores per text-model version, so no replica vectorizes a stored post again."""
         if not texts:
-            return np.zeros((0, self.dimensions), dtype=np.float32)
+            return np.zeros((0, self.ngram_width), dtype=np.float32)
         tfidf = vectorize(texts, self.idf)
         latent = _unit(_dense(tfidf @ _SKETCH) @ self.components.T)
         fingerprint = _unit(_dense(tfidf @ _FINGERPRINT))
+        return np.hstack([latent, fingerprint]).astype(np.float32)
+
+    def rows(self, texts: Sequence[str], semantic: np.ndarray | None) -> np.ndarray:
+        """One float32 row per text from its sentence vector made elsewhere (the stored
+        one; a row of zeros where there is none yet: that post ranks by its n-grams)."""
+        return self.assemble(self.ngram_rows(texts), semantic)
+
+    def assemble(self, ngrams: np.ndarray, semantic: np.ndarray | None) -> np.ndarray:
+        """Whole rows from their n-gram parts (`ngram_rows`, made here or stored) and their
+        sentence vectors (None or zeros: not embedded yet)."""
+        ngrams = np.asarray(ngrams, dtype=np.float32)
         if self.encoder is None:
-            return np.hstack([latent, fingerprint]).astype(np.float32)
+            return ngrams
         if semantic is None:
-            semantic = np.zeros((len(texts), self.semantic_width), dtype=np.float32)
+            semantic = np.zeros((len(ngrams), self.semantic_width), dtype=np.float32)
         scale = np.float32(1 / math.sqrt(2))
-        return np.hstack([_unit(semantic) * scale, latent * scale, fingerprint]).astype(np.float32)
+        latent = _unit(ngrams[:, :LATENT]) * scale
+        fingerprint = _unit(ngrams[:, LATENT:])
+        return np.hstack([_unit(semantic) * scale, latent, fingerprint]).astype(np.float32)
 
     def with_semantic(self, rows: np.ndarray, semantic: np.ndarray) -> np.ndarray:
         """`rows` with their semantic part replaced by `semantic` (a stored vector arrived)."""

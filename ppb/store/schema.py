@@ -98,6 +98,20 @@ post_vectors = sa.Table(
 """A post's sentence vector, made once by the embedding stage and kept, per model that made it
 (0009_post_vectors): every Scorer replica reads it instead of embedding the text again."""
 
+text_models = sa.Table(
+    "text_models",
+    metadata,
+    sa.Column("version", BigId, primary_key=True, autoincrement=True),
+    sa.Column("documents", sa.BigInteger, nullable=False),
+    sa.Column("weights", sa.LargeBinary, nullable=False),  # float16, little-endian
+    sa.Column("components", sa.LargeBinary, nullable=False),  # float16, little-endian
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("ready_at", Timestamp, nullable=True),
+)
+"""The n-gram half of post rows (word weights, latent components), estimated once by the
+embedding stage and read by every Scorer replica (0012_text_models); `ready_at` is set once
+every post has its n-gram row of this version (kept in `post_vectors` as `ngrams:<version>`)."""
+
 interactions = sa.Table(
     "interactions",
     metadata,

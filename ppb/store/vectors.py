@@ -7,13 +7,14 @@ the old ones, and a post without one of the current model is the stage's work to
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 import sqlalchemy as sa
 
 from ppb.store.base import INSERT_CHUNK, StoreBase, utcnow, writes
-from ppb.store.schema import post_vectors, posts
+from ppb.store.schema import post_vectors, posts, text_models
 
 VECTOR_DTYPE = np.dtype("<f2")
 
@@ -25,6 +26,31 @@ def pack(vector: np.ndarray) -> bytes:
 
 def unpack(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=VECTOR_DTYPE).astype(np.float32)
+
+
+NGRAMS = "ngrams:"
+
+
+def ngram_model(version: int) -> str:
+    """The `post_vectors` model name of the n-gram rows made with text model `version`."""
+    return f"{NGRAMS}{version}"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTextModel:
+    """A text model as kept: its version, the corpus size it counted, and its arrays."""
+
+    version: int
+    documents: int
+    weights: np.ndarray
+    components: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class TextModelVersion:
+    version: int
+    documents: int
+    ready: bool
 
 
 class VectorQueries(StoreBase):
@@ -128,3 +154,50 @@ class VectorQueries(StoreBase):
             .limit(limit)
         )
         return [int(record[0]) for record in await self.database.fetch_all(query)]
+
+    @writes
+    async def put_text_model(self, documents: int, weights: np.ndarray, components: np.ndarray) -> int:
+        """Keep a newly estimated text model; returns its version (newer ones are larger)."""
+        return int(await self.database.fetch_val(
+            sa.insert(text_models).values(
+                documents=documents, weights=pack(weights), components=pack(components), created_at=utcnow()
+            ).returning(text_models.c.version)
+        ))
+
+    async def text_model_versions(self) -> list[TextModelVersion]:
+        """Every kept text model, newest first (without its arrays: a cheap look)."""
+        records = await self.database.fetch_all(
+            sa.select(text_models.c.version, text_models.c.documents, text_models.c.ready_at)
+            .order_by(text_models.c.version.desc())
+        )
+        return [TextModelVersion(int(r[0]), int(r[1]), r[2] is not None) for r in records]
+
+    async def text_model(self, version: int) -> StoredTextModel | None:
+        record = await self.database.fetch_one(
+            sa.select(text_models.c.documents, text_models.c.weights, text_models.c.components)
+            .where(text_models.c.version == version)
+        )
+        if record is None:
+            return None
+        return StoredTextModel(version, int(record[0]), unpack(record[1]), unpack(record[2]))
+
+    @writes
+    async def text_model_ready(self, version: int) -> None:
+        """Every post has its n-gram row of `version`: replicas may switch to it, and the
+        rows and models before it are dropped."""
+        async with self.database.transaction():
+            await self.database.execute(
+                sa.update(text_models).where(text_models.c.version == version).values(ready_at=utcnow())
+            )
+            older = [
+                ngram_model(int(r[0])) for r in await self.database.fetch_all(
+                    sa.select(text_models.c.version).where(text_models.c.version < version)
+                )
+            ]
+            if older:
+                await self.database.execute(sa.delete(post_vectors).where(post_vectors.c.model.in_(older)))
+            await self.database.execute(sa.delete(text_models).where(text_models.c.version < version))
+
+    async def post_count(self) -> int:
+        """Posts kept (deleted ones too): the corpus size the text model's refresh follows."""
+        return int(await self.database.fetch_val(sa.select(sa.func.count()).select_from(posts)) or 0)
