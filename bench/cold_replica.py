@@ -7,7 +7,7 @@ Posts are real text (Debian package descriptions, `bench/data/`), 10k and 100k o
 four channels that one person follows (100 ratings); a person's candidates are their
 channels' newest 10k posts. The sentence vectors are random stand-ins of the default model's
 width: a replica's cost is reading them, the same whatever they mean (making them is the
-stage's cost, measured in `bench/ingest.py`).
+stage's cost, measured in `bench/ingest.py`). numpy's BLAS gets one thread, as in a replica.
 
     python bench/cold_replica.py [--sizes 10000 100000] [--database-url postgresql://...]
 """
@@ -35,6 +35,7 @@ from ppb.core.embedding import Embedder  # noqa: E402
 from ppb.core.scoring import Scoring  # noqa: E402
 from ppb.domain.interactions import InteractionType  # noqa: E402
 from ppb.ranking import load_encoder  # noqa: E402
+from ppb.ranking.threads import limit_blas_threads  # noqa: E402
 from ppb.store.migrate import upgrade  # noqa: E402
 from ppb.store.queries import NewPost, Store  # noqa: E402
 
@@ -127,6 +128,7 @@ async def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--database-url", default=None, help="an empty database (default: a fresh SQLite file)")
     args = parser.parse_args()
+    limit_blas_threads(1)  # as in a Scorer replica (PPB_SCORER_BLAS_THREADS)
     print("first feed of a cold Scorer replica, seconds")
     print(f"{'posts':>8}{'rows stored':>13}{'rows made here':>16}{'ratio':>8}{'stage rows/s':>14}")
     for size in args.sizes:

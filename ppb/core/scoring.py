@@ -553,9 +553,12 @@ class Scoring:
             generation, text, version = self._index.generation, self._text, self._text_version
         if len(missing):
             ids = self._index.ids(missing).tolist()
-            semantic, absent = await self._stored_vectors(ids)
+            ngrams = ngram_model(version) if version is not None else None
+            models = [m for m in (self._encoder.name if self._encoder else None, ngrams) if m is not None]
+            found = await self._store.post_vectors_of(models, ids) if models else {}
+            semantic, absent = self._semantic(ids, found.get(self._encoder.name, {}) if self._encoder else {})
             self._completed_at = time.monotonic()  # the store was just asked: no second look yet
-            stored = await self._store.post_vectors(ngram_model(version), ids) if version is not None else {}
+            stored = found.get(ngrams, {}) if ngrams is not None else {}
             unmade = [i for i in ids if i not in stored]
             texts = await self._store.post_texts(unmade) if unmade else {}
             vectors = await asyncio.to_thread(self._rows_of, text, ids, stored, texts, semantic)
@@ -585,7 +588,12 @@ class Scoring:
         """The stored sentence vectors of `ids` (zeros where none yet) and which are absent."""
         if self._encoder is None:
             return None, np.zeros(len(ids), dtype=bool)
-        stored = await self._store.post_vectors(self._encoder.name, ids)
+        return self._semantic(ids, await self._store.post_vectors(self._encoder.name, ids))
+
+    def _semantic(self, ids: list[int], stored: dict[int, np.ndarray]) -> tuple[np.ndarray | None, np.ndarray]:
+        """Sentence vectors of `ids` as one array (zeros where none is stored) and which are absent."""
+        if self._encoder is None:
+            return None, np.zeros(len(ids), dtype=bool)
         semantic = np.zeros((len(ids), self._encoder.dimensions), dtype=np.float32)
         absent = np.ones(len(ids), dtype=bool)
         for n, post_id in enumerate(ids):

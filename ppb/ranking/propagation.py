@@ -30,7 +30,7 @@ def nearest(
         own = self_positions >= 0
         similarity[np.nonzero(own)[0], self_positions[own]] = -np.inf
     width = min(k, len(pool))
-    top = np.argpartition(-similarity, width - 1, axis=1)[:, :width]
+    top = np.argpartition(similarity, similarity.shape[1] - width, axis=1)[:, -width:]  # no negated copy
     weights = np.take_along_axis(similarity, top, axis=1)
     finite = np.isfinite(weights)
     positions = np.full((len(rows), k), -1, np.int64)

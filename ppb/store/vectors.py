@@ -113,16 +113,23 @@ class VectorQueries(StoreBase):
 
     async def post_vectors(self, model: str, post_ids: Sequence[int]) -> dict[int, np.ndarray]:
         """The stored vectors of `model` for these posts, by id (posts without one are missing)."""
-        found: dict[int, np.ndarray] = {}
+        return (await self.post_vectors_of([model], post_ids))[model]
+
+    async def post_vectors_of(
+        self, models: Sequence[str], post_ids: Sequence[int]
+    ) -> dict[str, dict[int, np.ndarray]]:
+        """The stored vectors of each of `models` for these posts, read together."""
+        found: dict[str, dict[int, np.ndarray]] = {model: {} for model in models}
         ids = list(post_ids)
         for start in range(0, len(ids), INSERT_CHUNK):
             records = await self.database.fetch_all(
-                sa.select(post_vectors.c.post_id, post_vectors.c.vector).where(
-                    post_vectors.c.model == model,
+                sa.select(post_vectors.c.model, post_vectors.c.post_id, post_vectors.c.vector).where(
+                    post_vectors.c.model.in_(list(models)),
                     post_vectors.c.post_id.in_(ids[start : start + INSERT_CHUNK]),
                 )
             )
-            found.update({int(record[0]): unpack(record[1]) for record in records})
+            for record in records:
+                found[record[0]][int(record[1])] = unpack(record[2])
         return found
 
     @writes
