@@ -26,6 +26,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/actors.py --redis redis://127.0.0.1:6379/15
 	$(BIN)/python bench/ranking.py
 	$(BIN)/python bench/ranking_eval.py
+	$(BIN)/python bench/ranking_steering.py
+	$(BIN)/python bench/cold_replica.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/retention.py
 	$(BIN)/python bench/bot.py
