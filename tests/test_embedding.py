@@ -240,7 +240,7 @@ async def test_a_cold_scorer_reads_stored_rows_and_vectorizes_no_post(store: Sto
 
 async def test_the_text_model_is_estimated_again_when_the_corpus_doubles(fresh_store: Store, new_id) -> None:
     ids = await _posts(fresh_store, new_id, 10)
-    embedder = Embedder(fresh_store, CountingEncoder("counting"), growth_check_s=0.0)
+    embedder = Embedder(fresh_store, CountingEncoder("counting"))
     await embedder.catch_up()
     [first] = await fresh_store.text_model_versions()
     assert first.ready and first.documents == 10

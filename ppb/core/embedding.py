@@ -33,8 +33,6 @@ IDLE_S = 0.5
 """How often an idle embedder looks for new posts (a wake looks at once)."""
 NGRAM_BATCH = 256
 """Posts given their n-gram rows per call (and per write): cheap, about 0.5 ms a post."""
-GROWTH_CHECK_S = 5.0
-"""How often the first embedder counts the corpus to see whether the text model is due."""
 RESCAN_S = 60.0
 """How often a pass starts from the first id again instead of the last one embedded: a post
 whose commit landed after a later id's (PostgreSQL sequences) is found then."""
@@ -52,7 +50,7 @@ class VectorStore(Protocol):
     async def text_model(self, version: int) -> StoredTextModel | None: ...
     async def put_text_model(self, documents: int, weights: np.ndarray, components: np.ndarray) -> int: ...
     async def text_model_ready(self, version: int) -> None: ...
-    async def post_count(self) -> int: ...
+    async def newest_post_id(self) -> int: ...
     async def recent_post_texts(self, limit: int) -> list[str]: ...
 
 
@@ -68,7 +66,7 @@ class Embedder:
     n-gram rows are all made."""
 
     def __init__(self, store: VectorStore, encoder: Encoder, *, part: int = 0, parts: int = 1,
-                 batch: int = BATCH, growth_check_s: float = GROWTH_CHECK_S) -> None:
+                 batch: int = BATCH) -> None:
         self._store = store
         self._encoder = encoder
         self._part, self._parts = part, parts
@@ -82,8 +80,6 @@ class Embedder:
         self._text_version: int | None = None
         self._text_ready = False
         self._ngram_after = 0
-        self._growth_checked = -growth_check_s
-        self._growth_check_s = growth_check_s
         self.ngram_rows = 0
 
     @property
@@ -128,13 +124,12 @@ class Embedder:
 
     async def _refresh_text_model(self) -> None:
         """Follow the newest stored text model; the first embedder estimates one when there
-        is none or the corpus has outgrown it (`ppb.ranking.outgrown`)."""
+        is none or the corpus has outgrown it (`ppb.ranking.outgrown`, in post ids: the
+        newest id is read off the index, cheap on every pass)."""
         versions = await self._store.text_model_versions()
         newest = versions[0] if versions else None
-        due = newest is None or time.monotonic() - self._growth_checked >= self._growth_check_s
-        if self._part == 0 and due:
-            self._growth_checked = time.monotonic()
-            corpus = await self._store.post_count()
+        if self._part == 0:
+            corpus = await self._store.newest_post_id()
             if outgrown(newest.documents if newest else 0, corpus):
                 texts = await self._store.recent_post_texts(CORPUS_SAMPLE)
                 fitted = await asyncio.to_thread(TextModel.fit, texts)

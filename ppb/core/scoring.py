@@ -129,6 +129,7 @@ class Scoring:
         self._text_version: int | None = None
         """The stored text model in use (None: estimated here, while the store has none)."""
         self._text_checked_at = -complete_every_s
+        self._text_checked_posts = 0
 
     @classmethod
     def from_settings(cls, store: Store, settings: ScoringSettings) -> Scoring:
@@ -432,10 +433,12 @@ class Scoring:
 
     async def _follow_stored_text_model(self) -> bool:
         """Switch to the store's newest ready text model (the newest at all while none is
-        ready) when it is not the one in use; False while the store has none."""
-        if time.monotonic() - self._text_checked_at < self._complete_every_s:
+        ready) when it is not the one in use; False while the store has none. Looked for
+        when new posts were seen, else at most every `complete_every_s`."""
+        grown = len(self._index) != self._text_checked_posts  # new posts: maybe a new model at once
+        if not grown and time.monotonic() - self._text_checked_at < self._complete_every_s:
             return self._text_version is not None
-        self._text_checked_at = time.monotonic()
+        self._text_checked_at, self._text_checked_posts = time.monotonic(), len(self._index)
         versions = await self._store.text_model_versions()
         if not versions:
             return False

@@ -30,14 +30,43 @@ def nearest(
         own = self_positions >= 0
         similarity[np.nonzero(own)[0], self_positions[own]] = -np.inf
     width = min(k, len(pool))
-    top = np.argpartition(similarity, similarity.shape[1] - width, axis=1)[:, -width:]  # no negated copy
-    weights = np.take_along_axis(similarity, top, axis=1)
+    top, weights = _top(similarity, width)
     finite = np.isfinite(weights)
     positions = np.full((len(rows), k), -1, np.int64)
     values = np.zeros((len(rows), k), np.float32)
     positions[:, :width] = np.where(finite, top, -1)
     values[:, :width] = np.where(finite, np.maximum(weights, 0.0), 0.0)
     return positions, values
+
+
+SAMPLE_COLUMNS = 256
+"""Columns a row's threshold is taken from before its top k are picked (see `_top`)."""
+
+
+def _top(similarity: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's `width` largest values and their columns, in no particular order.
+
+    A row's `width`-th largest among a sample of its columns is never above its true
+    `width`-th largest, so every value of the true top is at or above it: only those
+    (about `width` times columns / sample per row) are sorted, not the whole row.
+    """
+    count, columns = similarity.shape
+    if columns <= 4 * SAMPLE_COLUMNS:
+        top = np.argpartition(similarity, columns - width, axis=1)[:, -width:]
+        return top, np.take_along_axis(similarity, top, axis=1)
+    sample = similarity[:, :: columns // SAMPLE_COLUMNS]
+    threshold = np.partition(sample, sample.shape[1] - width, axis=1)[:, -width]
+    row, column = np.nonzero(similarity >= threshold[:, None])
+    value = similarity[row, column]
+    order = np.lexsort((-value, row))
+    row, column, value = row[order], column[order], value[order]
+    rank = np.arange(len(row)) - np.searchsorted(row, row)  # place within its row, best first
+    keep = rank < width
+    top = np.zeros((count, width), dtype=np.int64)
+    weights = np.full((count, width), -np.inf, dtype=similarity.dtype)
+    top[row[keep], rank[keep]] = column[keep]
+    weights[row[keep], rank[keep]] = value[keep]
+    return top, weights
 
 
 def graph(neighbors: np.ndarray, weights: np.ndarray) -> sparse.csr_matrix:

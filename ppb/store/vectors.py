@@ -205,6 +205,6 @@ class VectorQueries(StoreBase):
                 await self.database.execute(sa.delete(post_vectors).where(post_vectors.c.model.in_(older)))
             await self.database.execute(sa.delete(text_models).where(text_models.c.version < version))
 
-    async def post_count(self) -> int:
-        """Posts kept (deleted ones too): the corpus size the text model's refresh follows."""
-        return int(await self.database.fetch_val(sa.select(sa.func.count()).select_from(posts)) or 0)
+    async def newest_post_id(self) -> int:
+        """The largest post id (0: none): how far the corpus has grown, read off the index."""
+        return int(await self.database.fetch_val(sa.select(sa.func.max(posts.c.id))) or 0)
