@@ -21,6 +21,7 @@ import numpy as np
 from ppb.core.batching import NaturalBatches
 from ppb.core.ports import Ranker
 from ppb.core.scoring_inputs import BatchInputs, StoreInputs
+from ppb.domain.errors import NotFound
 from ppb.domain.interactions import RATING_TARGET, InteractionType
 from ppb.ranking import (
     CORPUS_SAMPLE,
@@ -37,6 +38,7 @@ from ppb.ranking import (
     similar_peers,
 )
 from ppb.ranking.dials import split
+from ppb.ranking.explain import Explanation
 from ppb.ranking.live import NEVER, live_threshold
 from ppb.ranking.pages import SPREAD_WIDTH, PageJob, PageRanker
 from ppb.ranking.threads import limit_blas_threads
@@ -61,6 +63,11 @@ the store is asked for vectors made again (edited posts)."""
 EDIT_OVERLAP = timedelta(seconds=5)
 """How far back each look for vectors made again reaches past the previous one (a vector
 written just before that look may commit after it)."""
+EXPLAIN_PAGE = 10
+"""The page an explanation ranks when the user's last one is gone (another replica ranked
+it, or the model was refit since): the exploration slot is that of a page of 10."""
+QUOTE_CHARS = 80
+"""How much of a liked post an explanation quotes."""
 _DAY = 86400.0
 
 
@@ -252,6 +259,48 @@ class Scoring:
             else [(by_id[i], score) for i, score in result if i in by_id]
             for result in ranked
         ]
+
+    async def explain(self, user_id: int, post_id: int, variant: dict[str, Any] | None = None) -> Explanation:
+        """Why `post_id` ranks where it does for the user: its score taken apart
+        (`ppb.ranking.explain`), from the values the user's last page was ranked with, and
+        the liked posts it names quoted briefly. `variant` as for `best` (the dials)."""
+        await self.sync([post_id])
+        if post_id not in self._index:
+            raise NotFound(f"post_id: post {post_id} not found")
+        explanation: Explanation | None = None
+        for _ in range(RANK_ATTEMPTS):
+            job = await self._prepare(user_id, EXPLAIN_PAGE, variant, StoreInputs(self._store))
+            with self._lock:
+                slot = self._index.slots([post_id])
+            if job is None or not np.isin(slot, job.slots).all():  # rated, or not in the person's channels
+                job = self._with_candidate(job, user_id, slot)
+            await self._ensure_missing([job.slots, job.rated_slots])
+            explanation = await asyncio.to_thread(self._explain_job, job, post_id)
+            if explanation is not None:
+                break
+        if explanation is None:
+            raise NotFound(f"post_id: post {post_id} cannot be ranked now; try again shortly")
+        named = sorted({i for reason in explanation.reasons for i in reason.post_ids})
+        texts = await self._store.post_texts(named) if named else {}
+        quotes = {i: _quote(text) for i, text in texts.items()}
+        return replace(explanation, quotes=quotes)
+
+    def _with_candidate(self, job: PageJob | None, user_id: int, slot: np.ndarray) -> PageJob:
+        """The job with the post among its candidates (a post the person rated, or of a
+        channel they left, is explained as if it were one)."""
+        fitted = self._cache[user_id]
+        if job is None:
+            return PageJob(user_id, fitted.model, fitted.version[0], slot, np.zeros(0, np.int64), EXPLAIN_PAGE)
+        return replace(
+            job,
+            slots=np.concatenate([job.slots, slot]),
+            rated_slots=job.rated_slots[~np.isin(job.rated_slots, slot)],
+        )
+
+    def _explain_job(self, job: PageJob, post_id: int) -> Explanation | None:
+        """`PageRanker.explain` in a worker thread, holding the index lock."""
+        with self._lock:
+            return self._ranking.explain(job, post_id, time.time())
 
     async def _read_ahead(
         self, requests: list[tuple[int, int] | tuple[int, int, dict[str, Any] | None]], inputs: BatchInputs
@@ -660,6 +709,15 @@ def _seed(kind: str, params: Params) -> float:
     if target == 1.0:
         return 1.0
     return -1.0 if target == 0.0 else -params.skip_weight
+
+
+def _quote(text: str) -> str:
+    """The start of a post, cut at a word, for an explanation to quote."""
+    line = " ".join(text.split())
+    if len(line) <= QUOTE_CHARS:
+        return line
+    cut = line[:QUOTE_CHARS].rsplit(" ", 1)[0]
+    return (cut if len(cut) > QUOTE_CHARS // 2 else line[:QUOTE_CHARS]) + "…"
 
 
 def _rated(row: Row) -> Rated:

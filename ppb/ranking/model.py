@@ -219,14 +219,28 @@ def choose(
     too few survive. With `uncertainty`, the last `exploration` share of the page goes to
     the best posts among the quarter the model knows least about.
     """
+    return choose_marked(model, relevance, ids, fingerprints_of, ages_days, limit, uncertainty)[0]
+
+
+def choose_marked(
+    model: UserModel,
+    relevance: np.ndarray,
+    ids: np.ndarray,
+    fingerprints_of: Callable[[np.ndarray], np.ndarray],
+    ages_days: np.ndarray,
+    limit: int,
+    uncertainty: np.ndarray | None = None,
+) -> tuple[list[int], int]:
+    """`choose`, and how many of the chosen came by score (the rest: the exploration slot)."""
     explore = int(limit * model.params.exploration) if uncertainty is not None else 0
     chosen = _walk(model, relevance, ids, fingerprints_of, ages_days, limit - explore, [])
+    by_score = len(chosen)
     if explore and len(chosen) < len(relevance):
         unknown = uncertainty >= np.quantile(uncertainty, 0.75)
         unknown[chosen] = False
         tail = np.where(unknown, relevance, -np.inf)
         chosen = _walk(model, tail, ids, fingerprints_of, ages_days, limit, chosen)
-    return chosen
+    return chosen, by_score
 
 
 def _walk(
