@@ -179,6 +179,11 @@ async def main() -> None:
                 "best": await timed(best, args.runs),
                 "scoring best": await timed(lambda: services.scoring.best(user_id, 10), args.runs),
             }
+            page = [row["id"] for row, _ in await services.scoring.best(user_id, 10)]
+            explained = iter(range(10**9))
+            ours["scoring explain"] = await timed(
+                lambda: services.scoring.explain(user_id, page[next(explained) % len(page)]), args.runs
+            )
             candidates = len((await services.store.candidate_posts(user_id, 100_000)))
     floor = numpy_floor(texts, args.candidates, args.ratings, args.runs)
     uncached = timed_sync(lambda: TEXT.embed(texts[: args.candidates]), 2)
@@ -190,6 +195,7 @@ async def main() -> None:
         ("ml/train, 100 ratings (HTTP)", ours["train"], floor["train"]),
         ("posts/best, 10 of 10k (HTTP)", ours["best"], floor["best"]),
         ("Scoring.best (no HTTP)", ours["scoring best"], floor["best"]),
+        ("Scoring.explain, a post of it", ours["scoring explain"], floor["best"]),
     ]
     for name, times, base in rows:
         p50, base50 = percentile(times, 50), percentile(base, 50)

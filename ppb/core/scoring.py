@@ -264,7 +264,8 @@ class Scoring:
         """Why `post_id` ranks where it does for the user: its score taken apart
         (`ppb.ranking.explain`), from the values the user's last page was ranked with, and
         the liked posts it names quoted briefly. `variant` as for `best` (the dials)."""
-        await self.sync([post_id])
+        if post_id not in self._index:  # else no catching up: the page it was on is over the same posts
+            await self.sync([post_id])
         if post_id not in self._index:
             raise NotFound(f"post_id: post {post_id} not found")
         explanation: Explanation | None = None

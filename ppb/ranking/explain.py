@@ -12,11 +12,11 @@ learned, the score is the channel's record with the person plus recency.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ppb.ranking.model import RECENCY_HALF_LIFE_DAYS, RECENCY_WEIGHT, UserModel
+from ppb.ranking.model import RECENCY_HALF_LIFE_DAYS, RECENCY_WEIGHT, UserModel, seed_vector
 
 LIKED, TEXT, PEERS, CHANNEL, EXPLORE, DIAL, MUST = "liked", "text", "peers", "channel", "explore", "dial", "must"
 REASON_KINDS = (LIKED, TEXT, PEERS, CHANNEL, EXPLORE, DIAL, MUST)
@@ -56,6 +56,8 @@ class Reason:
     kind: str
     contribution: float
     post_ids: tuple[int, ...] = ()
+    detail: str = ""
+    """What the reason names beside posts: the channel (its record, its dial) or the word."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,20 +74,20 @@ class Explanation:
 
     def with_reason(self, reason: Reason) -> Explanation:
         """The same explanation with `reason` named first (a must-see word placed the post)."""
-        return Explanation(self.post_id, self.score, self.learned, self.terms, (reason, *self.reasons), self.quotes)
+        return replace(self, reasons=(reason, *self.reasons))
+
+    def naming(self, kinds: tuple[str, ...], detail: str) -> Explanation:
+        """The same explanation with `detail` on its reasons of these kinds (a channel's name)."""
+        return replace(self, reasons=tuple(
+            replace(reason, detail=detail) if reason.kind in kinds else reason for reason in self.reasons
+        ))
 
 
 def seed_parts(node_ids: np.ndarray, model: UserModel) -> tuple[np.ndarray, np.ndarray]:
     """The person's own seeds and their peers' (where the person has none) on the nodes:
     together they are `model.seed_vector`."""
-    own = np.zeros(len(node_ids), dtype=np.float32)
-    peers = np.zeros(len(node_ids), dtype=np.float32)
-    for ids, values, out in ((model.rated_ids, model.seeds, own), (model.peer_ids, model.peer_values, peers)):
-        if len(ids) and len(node_ids):
-            lookup = dict(zip(ids.tolist(), values.tolist()))
-            for position, node in enumerate(node_ids.tolist()):
-                if node in lookup:
-                    out[position] = lookup[node]
+    own = seed_vector(node_ids, replace(model, peer_ids=np.zeros(0, np.int64)))
+    peers = seed_vector(node_ids, replace(model, rated_ids=np.zeros(0, np.int64)))
     peers[own != 0] = 0.0
     return own, peers
 
@@ -114,7 +116,7 @@ def explain(
     `shift` is the person's dial on the channel; `explored`: it filled the exploration slot."""
     if not model.learned:
         return _cold(model, post_id, channel, age_days, shift, explored)
-    terms: dict[str, float] = {}
+    terms: dict[str, float] = {LIKED: 0.0, "disliked": 0.0, PEERS: 0.0, "average": 0.0}
     terms[TEXT] = (decision - stats.decision_mean) / stats.decision_std if stats.decision_std > _FLAT else 0.0
     named: dict[str, tuple[int, ...]] = {}
     spread_value = 0.0
@@ -127,17 +129,25 @@ def explain(
         terms[PEERS] = weight * float(influence @ peers)
         terms["average"] = -weight * stats.spread_mean
         spread_value = float(influence @ (own + peers))
-        strongest = np.argsort(-pulls)[:NAMED_POSTS]
+        strongest = _top(pulls, NAMED_POSTS)
         named[LIKED] = tuple(int(node_ids[i]) for i in strongest if pulls[i] > 0 and node_ids[i] != post_id)
     if fingerprint is not None and len(model.fingerprints) and len(model.seeds):
         liked = np.nonzero(model.seeds > 0)[0]
-        closest = liked[np.argsort(-(model.fingerprints[liked] @ fingerprint))[:NAMED_POSTS]]
+        closest = liked[_top(model.fingerprints[liked] @ fingerprint, NAMED_POSTS)]
         named[TEXT] = tuple(int(model.rated_ids[i]) for i in closest if model.rated_ids[i] != post_id)
     terms["recency"] = recency_term(age_days)
     terms[DIAL] = shift
     raw = terms[TEXT] + weight * (spread_value - stats.spread_mean) + terms["recency"] + shift
     score = float(1.0 / (1.0 + np.exp(-raw)))
     return Explanation(post_id, score, True, terms, _reasons(terms, named, explored))
+
+
+def _top(values: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the `count` largest values, largest first."""
+    if len(values) > count:
+        values_at = np.argpartition(-values, count - 1)[:count]
+        return values_at[np.argsort(-values[values_at])]
+    return np.argsort(-values)
 
 
 def _cold(model: UserModel, post_id: int, channel: int, age_days: float, shift: float, explored: bool) -> Explanation:

@@ -134,9 +134,13 @@ class PageRanker:
             trace = self._traces.get(job.user_id)
             if trace is None:
                 return None
-        unit = np.zeros(len(nodes), dtype=np.float32)
-        unit[np.searchsorted(nodes, slot[0])] = 1.0
-        influence = spread(self._graph(digest, nodes), unit)  # the post's row of the (symmetric) operator
+        # the post's row of the (symmetric) spreading operator: posts are linked within their
+        # channel only, so spreading from the post over its channel's nodes gives all of it
+        mine = nodes[self.index.channels(nodes) == channel]
+        unit = np.zeros(len(mine), dtype=np.float32)
+        unit[np.searchsorted(mine, slot[0])] = 1.0
+        at = np.searchsorted(nodes, mine)
+        influence = spread(self._graph(digest, nodes)[at][:, at], unit)
         text = model.text_model
         decision = float(self.index.dot_columns(slot, model.direction[:, None], text.model_columns)[0, 0])
         return explain(
@@ -144,7 +148,7 @@ class PageRanker:
             decision=decision + model.intercept,
             stats=trace.stats,
             influence=influence,
-            node_ids=self.index.ids(nodes),
+            node_ids=self.index.ids(mine),
             fingerprint=self.index.vectors(slot)[0, text.fingerprint_columns],
             shift=shift,
             explored=post_id in trace.explored,
