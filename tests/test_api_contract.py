@@ -351,3 +351,27 @@ async def test_explain_names_the_liked_post_and_its_errors_name_the_field(api: h
         response = await api.post("/api/v1/posts/explain", json=payload)
         assert response.status_code == status, (payload, response.text)
         assert response.json()["detail"].startswith(start), (payload, response.text)
+
+
+async def test_the_feed_shows_a_story_once_with_the_other_channels_it_appeared_in(api: httpx.AsyncClient, new_id) -> None:
+    user = new_id()
+    await api.post("/api/v1/users/", json={"telegram_id": user})
+    story = "Breaking: the city bridge reopens after two years of repairs, the mayor announced today"
+    names = []
+    for n, extra in enumerate(["A recipe for sourdough bread with a long cold proof", "Chess: the final round ends in a draw"]):
+        channel_id, username = -1000000000000 - new_id(), f"copies{new_id()}"
+        await make_channel(api, channel_id, username, f"Copies {n}")
+        await api.post("/api/v1/posts/bulk", json={"channel_telegram_id": channel_id, "posts": [
+            {"telegram_message_id": k + 1, "text": text, "posted_at": f"2024-03-0{n + 1}T10:0{k}:00Z"}
+            for k, text in enumerate([story, extra])]})
+        names.append(username)
+    await api.post("/api/v1/posts/training", json={"user_telegram_id": user, "channel_usernames": names, "posts_per_channel": 1})
+    page = await api.post(f"/api/v1/users/{user}/feed", json={"limit": 5})
+    assert page.status_code == 200, page.text
+    posts = page.json()["posts"]
+    told = [post for post in posts if post["text"] == story]
+    assert len(told) == 1, posts
+    other = names[1] if told[0]["channel_username"] == names[0] else names[0]
+    assert told[0]["also_in"] == [{"post_id": told[0]["also_in"][0]["post_id"], "channel_title": told[0]["also_in"][0]["channel_title"],
+                                   "channel_username": other, "url": f"https://t.me/{other}/1"}]
+    assert all(post["also_in"] == [] for post in posts if post["text"] != story)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -170,15 +171,17 @@ class Scoring:
 
     async def _rank_many(
         self, requests: list[tuple[int, int, dict[str, Any] | None]], inputs: StoreInputs
-    ) -> list[list[tuple[int, float]] | BaseException]:
-        """(post id, score) of each request's best unrated posts, best first; the products
-        for all of them in one worker-thread call.
+    ) -> tuple[list[list[tuple[int, float]] | BaseException], list[Mapping[int, tuple[int, ...]]]]:
+        """(post id, score) of each request's best unrated posts, best first, and the copies
+        collapsed into each of them (by post id); the products for all of them in one
+        worker-thread call.
 
         Re-estimating the text model (another request's catch-up, while this one reads or
         embeds texts) discards every vector: a ranking that finds its candidates' vectors
         gone, or its model made before, is prepared again, rather than ranking nothing.
         """
         results: list[list[tuple[int, float]] | BaseException | None] = [None] * len(requests)
+        copies: list[Mapping[int, tuple[int, ...]]] = [{} for _ in requests]
         pending = list(range(len(requests)))
         for attempt in range(RANK_ATTEMPTS):
             jobs: list[tuple[int, PageJob]] = []
@@ -203,10 +206,10 @@ class Scoring:
                 if outcome is None:
                     pending.append(n)
                 else:
-                    results[n] = outcome
+                    results[n], copies[n] = outcome
             if not pending:
                 break
-        return [[] if result is None else result for result in results]
+        return [[] if result is None else result for result in results], copies
 
     async def _prepare(
         self, user_id: int, limit: int, variant: dict[str, Any] | None, inputs: StoreInputs
@@ -247,17 +250,20 @@ class Scoring:
             await self._store.channel_ids_many(user_ids),
         )
         await self._read_ahead(requests, inputs)
-        ranked = await self._rank_many(
+        ranked, copies = await self._rank_many(
             [(int(r[0]), int(r[1]), r[2] if len(r) > 2 else None) for r in requests],  # type: ignore[misc]
             inputs,
         )
-        chosen_ids = sorted({i for result in ranked if isinstance(result, list) for i, _ in result})
-        rows = await self._rows([(i, 0.0) for i in chosen_ids])
+        chosen_ids = {i for result in ranked if isinstance(result, list) for i, _ in result}
+        copy_ids = {c for found, result in zip(copies, ranked) if isinstance(result, list)
+                    for i, _ in result for c in found.get(i, ())}
+        rows = await self._rows([(i, 0.0) for i in sorted(chosen_ids | copy_ids)])  # one statement
         by_id = {row["id"]: row for row, _ in rows}
         return [
             result if isinstance(result, BaseException)
-            else [(by_id[i], score) for i, score in result if i in by_id]
-            for result in ranked
+            else [({**by_id[i], "also_in": also_in(by_id[i], found.get(i, ()), by_id)}, score)
+                  for i, score in result if i in by_id]
+            for result, found in zip(ranked, copies, strict=True)
         ]
 
     async def explain(self, user_id: int, post_id: int, variant: dict[str, Any] | None = None) -> Explanation:
@@ -680,11 +686,15 @@ class Scoring:
             if self._index.generation == generation:
                 self._index.put_vectors(slots, vectors, columns, incomplete)
 
-    def _choose_many(self, jobs: list[PageJob], final: bool) -> list[list[tuple[int, float]] | None]:
-        """Each job's page (`PageRanker.choose_many`); runs in a worker thread, holding the
-        index lock for the whole ranking."""
+    def _choose_many(
+        self, jobs: list[PageJob], final: bool
+    ) -> list[tuple[list[tuple[int, float]], Mapping[int, tuple[int, ...]]] | None]:
+        """Each job's page (`PageRanker.choose_many`) and the copies collapsed into its posts;
+        runs in a worker thread, holding the index lock for the whole ranking."""
         with self._lock:
-            return self._ranking.choose_many(jobs, final, time.time())
+            pages = self._ranking.choose_many(jobs, final, time.time())
+            return [None if page is None else (page, self._ranking.copies(job.user_id))
+                    for job, page in zip(jobs, pages, strict=True)]
 
     async def _rows(self, chosen: list[tuple[int, float]]) -> list[tuple[Row, float]]:
         """The chosen posts as stored now; deleted ones are dropped (and forgotten)."""
@@ -710,6 +720,24 @@ def _seed(kind: str, params: Params) -> float:
     if target == 1.0:
         return 1.0
     return -1.0 if target == 0.0 else -params.skip_weight
+
+
+def also_in(post: Row, copy_ids: Sequence[int], rows: Mapping[int, Row]) -> list[Row]:
+    """Where else the post's story appeared: one entry per other channel among its copies
+    (still stored), with a link to the copy when its channel has a username."""
+    seen = {post["channel_id"]}
+    found = []
+    for copy_id in copy_ids:
+        copy = rows.get(copy_id)
+        if copy is None or copy["channel_id"] in seen:
+            continue
+        seen.add(copy["channel_id"])
+        username = copy.get("channel_username")
+        message = copy.get("telegram_message_id")
+        found.append({"post_id": copy_id, "channel_title": copy.get("channel_title") or "",
+                      "channel_username": username,
+                      "url": f"https://t.me/{username}/{message}" if username and message else None})
+    return found
 
 
 def _quote(text: str) -> str:

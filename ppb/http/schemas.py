@@ -371,6 +371,19 @@ class BestRequest(Body):
     limit: Annotated[int, Field(ge=1, le=100), WHOLE] = 10
 
 
+class AlsoIn(Out):
+    """Another channel where the post's story appeared (a near-duplicate collapsed into it)."""
+
+    post_id: int
+    channel_title: str
+    channel_username: str | None = None
+    url: str | None = Field(None, description="The copy on t.me, when its channel has a username")
+
+
+ALSO_IN = ("The other channels the same story appeared in, one entry each: their copies are collapsed into "
+           "this post, and once it is rated they are never shown")
+
+
 class BestPost(Out):
     id: int
     text: str
@@ -380,6 +393,7 @@ class BestPost(Out):
     media_type: str | None = None
     posted_at: UtcDatetime | None = None
     html: str | None = None  # the text with its formatting, as Telegram HTML; None: plain text
+    also_in: list[AlsoIn] = Field(default_factory=list, description=ALSO_IN)
 
 
 class BestPosts(Out):

@@ -6,7 +6,8 @@ post per story and the exploration slot (`model.choose`). Pure numpy and scipy o
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
@@ -48,12 +49,14 @@ class PageJob:
 @dataclass(frozen=True, slots=True)
 class PageTrace:
     """What a user's last page was ranked with: the model, the set of posts (its digest), the
-    standardization, and the posts the exploration slot took."""
+    standardization, the posts the exploration slot took and the copies collapsed."""
 
     model: UserModel
     digest: bytes | None
     stats: PageStats
     explored: frozenset[int]
+    copies: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+    """Each chosen post's copies collapsed into it (the same story in other posts)."""
 
 
 class PageRanker:
@@ -185,7 +188,7 @@ class PageRanker:
         if job.dials is not None:
             relevance = job.dials.apply(relevance, channels)
         columns = model.text_model.fingerprint_columns
-        chosen, by_score = choose_marked(
+        choice = choose_marked(
             model,
             relevance,
             ids,
@@ -194,12 +197,22 @@ class PageRanker:
             job.limit,
             uncertainty,
         )
-        self._keep_trace(job, digest, PageStats.of(decision, spread_values), ids[chosen[by_score:]])
+        chosen = choice.chosen
+        copies = {int(ids[i]): tuple(ids[choice.copies[i]].tolist()) for i in chosen if i in choice.copies}
+        self._keep_trace(job, digest, PageStats.of(decision, spread_values), ids[chosen[choice.by_score:]], copies)
         return [(int(ids[i]), float(relevance[i])) for i in chosen]
 
-    def _keep_trace(self, job: PageJob, digest: bytes | None, stats: PageStats, explored: np.ndarray) -> None:
+    def copies(self, user_id: int) -> Mapping[int, tuple[int, ...]]:
+        """The copies collapsed into each post of the user's last page (by post id)."""
+        trace = self._traces.get(user_id)
+        return {} if trace is None else trace.copies
+
+    def _keep_trace(
+        self, job: PageJob, digest: bytes | None, stats: PageStats, explored: np.ndarray,
+        copies: Mapping[int, tuple[int, ...]],
+    ) -> None:
         self._traces.pop(job.user_id, None)
-        self._traces[job.user_id] = PageTrace(job.model, digest, stats, frozenset(explored.tolist()))
+        self._traces[job.user_id] = PageTrace(job.model, digest, stats, frozenset(explored.tolist()), copies)
         while len(self._traces) > TRACES:
             self._traces.pop(next(iter(self._traces)))
 
