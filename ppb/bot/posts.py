@@ -2,8 +2,9 @@
 channel (cut with "…" and a link to the whole post when long), and never an empty message.
 
 Every message that carries a post (a feed post, a live push, a nudge) is built by
-`post_message`, with the other channels its story appeared in; the digest's one-line snippets by `snippet`. A post is cut as text and
-entities and rendered after, so a cut never falls inside a tag, an entity or an escape."""
+`post_message`, with the other channels its story appeared in; the digest's one-line
+snippets by `snippet`. A post is cut as text and entities and rendered after, so a cut never
+falls inside a tag, an entity or an escape."""
 
 from __future__ import annotations
 
