@@ -340,6 +340,14 @@ async def test_explain_names_the_liked_post_and_its_errors_name_the_field(api: h
     assert {"id": ids[0], "quote": texts[0]} in quoted, body  # short enough to quote whole
     assert {"text", "liked", "peers", "recency", "dial"} <= body["terms"].keys()
 
+    rules = await api.patch(f"/api/v1/users/{user}/rules",
+                            json={"must_words": ["orbit"], "channel_dials": {username: "more"}})
+    assert rules.status_code == 200, rules.text
+    steered = (await api.post("/api/v1/posts/explain", json={"user_telegram_id": user, "post_id": ids[1]})).json()
+    assert steered["reasons"][0] == {"kind": "must", "contribution": 0.0, "posts": [], "detail": "orbit"}, steered
+    assert {"kind": "dial", "contribution": 1.0, "posts": [], "detail": f"@{username}"} in steered["reasons"], steered
+    assert steered["score"] > body["score"], "the dial lifted it"
+
     cases = [
         ({"user_telegram_id": user, "post_id": "1"}, 422, "post_id: "),
         ({"user_telegram_id": user, "post_id": 0}, 422, "post_id: "),
