@@ -302,6 +302,10 @@ async def test_a_story_told_in_several_channels_is_shown_once_saying_where_else(
     user, _ = await store.upsert_user(10**9 + new_id(), None, "S", None)
     await store.link_channels(user["id"], [channel["id"] for channel in channels], for_training=True)
     scoring = Scoring(store)
+    fresh = [row for row, _ in await scoring.best(user["id"], 20)]  # nothing rated yet
+    assert len([row for row in fresh if row["text"].startswith("Launch day")]) == 1
+    sport = [row["id"] for row in fresh if row["text"] in SPORT]
+    await store.rate(user["telegram_id"], sport[0], InteractionType.LIKE)  # a model with rated posts
     page = [row for row, _ in await scoring.best(user["id"], 20)]
     shown = [row for row in page if row["text"].startswith("Launch day")]
     assert len(shown) == 1, [row["text"] for row in page]

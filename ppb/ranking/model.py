@@ -280,8 +280,8 @@ def _walk(
         block = block[~np.isin(block, chosen)]
         prints = fingerprints_of(block)
         if width and len(block):
-            copies = (prints @ model.fingerprints.T).max(axis=1) >= DUPLICATE_SIMILARITY
-            block, prints = block[~copies], prints[~copies]
+            of_rated = (prints @ model.fingerprints.T).max(axis=1) >= DUPLICATE_SIMILARITY
+            block, prints = block[~of_rated], prints[~of_rated]
         similar = prints @ prints.T >= DUPLICATE_SIMILARITY
         to_kept = prints @ kept.T if kept is not None and len(kept) else None  # kept row r is chosen[r]
         near_kept = (
