@@ -343,6 +343,7 @@ async def test_explain_names_the_liked_post_and_its_errors_name_the_field(api: h
     rules = await api.patch(f"/api/v1/users/{user}/rules",
                             json={"must_words": ["orbit"], "channel_dials": {username: "more"}})
     assert rules.status_code == 200, rules.text
+    await api.post("/api/v1/posts/best", json={"user_telegram_id": user, "limit": 10})  # the page with the dial
     steered = (await api.post("/api/v1/posts/explain", json={"user_telegram_id": user, "post_id": ids[1]})).json()
     assert steered["reasons"][0] == {"kind": "must", "contribution": 0.0, "posts": [], "detail": "orbit"}, steered
     assert {"kind": "dial", "contribution": 1.0, "posts": [], "detail": f"@{username}"} in steered["reasons"], steered

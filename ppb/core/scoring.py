@@ -268,14 +268,18 @@ class Scoring:
 
     async def explain(self, user_id: int, post_id: int, variant: dict[str, Any] | None = None) -> Explanation:
         """Why `post_id` ranks where it does for the user: its score taken apart
-        (`ppb.ranking.explain`), from the values the user's last page was ranked with, and
-        the liked posts it names quoted briefly. `variant` as for `best` (the dials)."""
+        (`ppb.ranking.explain`), from the values the user's last page was ranked with when
+        the post was among its candidates (else from a page ranked now, with `variant` as for
+        `best`: the dials), and the liked posts it names quoted briefly."""
         if post_id not in self._index:  # else no catching up: the page it was on is over the same posts
             await self.sync([post_id])
         if post_id not in self._index:
             raise NotFound(f"post_id: post {post_id} not found")
         explanation: Explanation | None = None
-        for _ in range(RANK_ATTEMPTS):
+        shown = self._ranking.last_job(user_id)  # the page the person is looking at, as it was ranked
+        if shown is not None and np.isin(self._index.slots([post_id]), shown.slots).all():
+            explanation = await asyncio.to_thread(self._explain_job, shown, post_id)
+        for _ in range(0 if explanation is not None else RANK_ATTEMPTS):
             job = await self._prepare(user_id, EXPLAIN_PAGE, variant, StoreInputs(self._store))
             with self._lock:
                 slot = self._index.slots([post_id])

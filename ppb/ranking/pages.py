@@ -27,9 +27,9 @@ column's values are those the user's own product gives: a page is the same alone
 SPREAD_TOGETHER_FROM = 6
 """Fewer users than this are spread one by one (scipy's product of a few columns is slower
 than as many single ones)."""
-TRACES = 10_000
-"""Users whose last page's standardization is kept, so explaining one of its posts needs
-only that post's spreading (one column), not the page again."""
+TRACES = 2_000
+"""Users whose last page is kept (its request, about 80 KB at 10k candidates, and its
+standardization), so explaining one of its posts needs only that post's spreading."""
 _DAY = 86400.0
 
 
@@ -48,10 +48,11 @@ class PageJob:
 
 @dataclass(frozen=True, slots=True)
 class PageTrace:
-    """What a user's last page was ranked with: the model, the set of posts (its digest), the
-    standardization, the posts the exploration slot took and the copies collapsed."""
+    """What a user's last page was ranked with: the request (model, candidates, dials), the
+    set of posts (its digest), the standardization, the posts the exploration slot took and
+    the copies collapsed."""
 
-    model: UserModel
+    job: PageJob
     digest: bytes | None
     stats: PageStats
     explored: frozenset[int]
@@ -132,7 +133,7 @@ class PageRanker:
         rated_slots = job.rated_slots[~np.isin(job.rated_slots, self.index.missing_vectors(job.rated_slots))]
         digest, nodes = self._nodes(slots, rated_slots)
         trace = self._traces.get(job.user_id)
-        if trace is None or trace.model is not model or trace.digest != digest:
+        if trace is None or trace.job.model is not model or trace.digest != digest:
             self.choose_many([job], True, now)  # ranks the page as `best` would, and keeps its trace
             trace = self._traces.get(job.user_id)
             if trace is None:
@@ -202,6 +203,11 @@ class PageRanker:
         self._keep_trace(job, digest, PageStats.of(decision, spread_values), ids[chosen[choice.by_score:]], copies)
         return [(int(ids[i]), float(relevance[i])) for i in chosen]
 
+    def last_job(self, user_id: int) -> PageJob | None:
+        """The request of the user's last page (what the person is looking at)."""
+        trace = self._traces.get(user_id)
+        return None if trace is None else trace.job
+
     def copies(self, user_id: int) -> Mapping[int, tuple[int, ...]]:
         """The copies collapsed into each post of the user's last page (by post id)."""
         trace = self._traces.get(user_id)
@@ -212,7 +218,7 @@ class PageRanker:
         copies: Mapping[int, tuple[int, ...]],
     ) -> None:
         self._traces.pop(job.user_id, None)
-        self._traces[job.user_id] = PageTrace(job.model, digest, stats, frozenset(explored.tolist()), copies)
+        self._traces[job.user_id] = PageTrace(job, digest, stats, frozenset(explored.tolist()), copies)
         while len(self._traces) > TRACES:
             self._traces.pop(next(iter(self._traces)))
 
