@@ -1,7 +1,7 @@
-"""Ranking speed: ml/train on 100 ratings, posts/best over 10k candidates, scoring throughput,
-each side by side with a plain numpy baseline doing the same arithmetic on arrays already
-in memory (no store, no HTTP, no duplicate collapsing): the floor our overhead is measured
-against. Also the cost without the per-process vector cache (every candidate re-vectorized).
+"""Ranking speed: ml/train on 100 ratings, posts/best over 10k candidates, posts/explain of a
+post of that page, scoring throughput, each side by side with a plain numpy baseline doing
+the same arithmetic on arrays already in memory (no store, no HTTP, no duplicate
+collapsing): the floor our overhead is measured against. Also the cost without the per-process vector cache (every candidate re-vectorized).
 Posts are real text (Debian package descriptions, `bench/data/`).
 
 The API runs in process (ASGI) over a fresh SQLite file unless --database-url is given.
@@ -179,6 +179,18 @@ async def main() -> None:
                 "best": await timed(best, args.runs),
                 "scoring best": await timed(lambda: services.scoring.best(user_id, 10), args.runs),
             }
+            page = [row["id"] for row, _ in await services.scoring.best(user_id, 10)]
+            explained = iter(range(10**9))
+            ours["scoring explain"] = await timed(
+                lambda: services.scoring.explain(user_id, page[next(explained) % len(page)]), args.runs
+            )
+
+            async def explain() -> None:
+                post_id = page[next(explained) % len(page)]
+                response = await client.post("/api/v1/posts/explain", json={"user_telegram_id": USER, "post_id": post_id})
+                response.raise_for_status()
+
+            ours["explain"] = await timed(explain, args.runs)
             candidates = len((await services.store.candidate_posts(user_id, 100_000)))
     floor = numpy_floor(texts, args.candidates, args.ratings, args.runs)
     uncached = timed_sync(lambda: TEXT.embed(texts[: args.candidates]), 2)
@@ -190,6 +202,8 @@ async def main() -> None:
         ("ml/train, 100 ratings (HTTP)", ours["train"], floor["train"]),
         ("posts/best, 10 of 10k (HTTP)", ours["best"], floor["best"]),
         ("Scoring.best (no HTTP)", ours["scoring best"], floor["best"]),
+        ("posts/explain, a post of it (HTTP)", ours["explain"], floor["best"]),
+        ("Scoring.explain (no HTTP)", ours["scoring explain"], floor["best"]),
     ]
     for name, times, base in rows:
         p50, base50 = percentile(times, 50), percentile(base, 50)

@@ -6,6 +6,7 @@ import asyncio
 from datetime import datetime
 
 import httpx
+import pytest
 
 USER_FIELDS = {"id", "telegram_id", "username", "status", "is_trained", "bonus_channels_count"}
 CHANNEL_FIELDS = {"id", "telegram_id", "username", "title", "is_default"}
@@ -305,3 +306,81 @@ async def test_wrong_entities_are_a_422_naming_the_field_and_the_reason(api: htt
         assert response.status_code == 422, (entity, response.text)
         detail = response.json()["detail"]
         assert detail.startswith(f"{field}: ") and reason in detail, (entity, detail)
+
+
+async def test_explain_names_the_liked_post_and_its_errors_name_the_field(api: httpx.AsyncClient, new_id) -> None:
+    user = new_id()
+    channel_id = -1000000000000 - new_id()
+    username = f"explained{new_id()}"
+    await api.post("/api/v1/users/", json={"telegram_id": user})
+    await make_channel(api, channel_id, username, "Explained")
+    texts = [
+        "Rocket engines: a static fire test of the new methane rocket engine went well",
+        "Rocket launch: the methane rocket engine lifts the new rocket to orbit",
+        "Our review of the five best budget phones of the year",
+        "A guide to backing up your photos before switching phones",
+        "Rocket engines of the year: methane engines for every new rocket",
+    ]
+    bulk = await api.post("/api/v1/posts/bulk", json={"channel_telegram_id": channel_id, "posts": [
+        {"telegram_message_id": n + 1, "text": text, "posted_at": f"2024-01-1{n}T10:00:00Z"} for n, text in enumerate(texts)]})
+    ids = bulk.json()["post_ids"]
+    await api.post("/api/v1/posts/training",
+                   json={"user_telegram_id": user, "channel_usernames": [username], "posts_per_channel": 2})
+    for post_id, kind in ((ids[0], "like"), (ids[2], "dislike")):
+        await api.post("/api/v1/posts/interactions", json={"user_telegram_id": user, "post_id": post_id, "interaction_type": kind})
+    best = await api.post("/api/v1/posts/best", json={"user_telegram_id": user, "limit": 10})
+    scores = {post["id"]: post["relevance_score"] for post in best.json()["posts"]}
+
+    response = await api.post("/api/v1/posts/explain", json={"user_telegram_id": user, "post_id": ids[1]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["post_id"] == ids[1] and body["learned"] is True
+    assert body["score"] == pytest.approx(scores[ids[1]], abs=1e-3)
+    quoted = [post for reason in body["reasons"] for post in reason["posts"]]
+    assert {"id": ids[0], "quote": texts[0]} in quoted, body  # short enough to quote whole
+    assert {"text", "liked", "peers", "recency", "dial"} <= body["terms"].keys()
+
+    rules = await api.patch(f"/api/v1/users/{user}/rules",
+                            json={"must_words": ["orbit"], "channel_dials": {username: "more"}})
+    assert rules.status_code == 200, rules.text
+    await api.post("/api/v1/posts/best", json={"user_telegram_id": user, "limit": 10})  # the page with the dial
+    steered = (await api.post("/api/v1/posts/explain", json={"user_telegram_id": user, "post_id": ids[1]})).json()
+    assert steered["reasons"][0] == {"kind": "must", "contribution": 0.0, "posts": [], "detail": "orbit"}, steered
+    assert {"kind": "dial", "contribution": 1.0, "posts": [], "detail": f"@{username}"} in steered["reasons"], steered
+    assert steered["score"] > body["score"], "the dial lifted it"
+
+    cases = [
+        ({"user_telegram_id": user, "post_id": "1"}, 422, "post_id: "),
+        ({"user_telegram_id": user, "post_id": 0}, 422, "post_id: "),
+        ({"post_id": ids[1]}, 422, "user_telegram_id: "),
+        ({"user_telegram_id": user, "post_id": 2**62}, 404, "post_id: "),
+        ({"user_telegram_id": new_id(), "post_id": ids[1]}, 404, "user "),
+    ]
+    for payload, status, start in cases:
+        response = await api.post("/api/v1/posts/explain", json=payload)
+        assert response.status_code == status, (payload, response.text)
+        assert response.json()["detail"].startswith(start), (payload, response.text)
+
+
+async def test_the_feed_shows_a_story_once_with_the_other_channels_it_appeared_in(api: httpx.AsyncClient, new_id) -> None:
+    user = new_id()
+    await api.post("/api/v1/users/", json={"telegram_id": user})
+    story = "Breaking: the city bridge reopens after two years of repairs, the mayor announced today"
+    names = []
+    for n, extra in enumerate(["A recipe for sourdough bread with a long cold proof", "Chess: the final round ends in a draw"]):
+        channel_id, username = -1000000000000 - new_id(), f"copies{new_id()}"
+        await make_channel(api, channel_id, username, f"Copies {n}")
+        await api.post("/api/v1/posts/bulk", json={"channel_telegram_id": channel_id, "posts": [
+            {"telegram_message_id": k + 1, "text": text, "posted_at": f"2024-03-0{n + 1}T10:0{k}:00Z"}
+            for k, text in enumerate([story, extra])]})
+        names.append(username)
+    await api.post("/api/v1/posts/training", json={"user_telegram_id": user, "channel_usernames": names, "posts_per_channel": 1})
+    page = await api.post(f"/api/v1/users/{user}/feed", json={"limit": 5})
+    assert page.status_code == 200, page.text
+    posts = page.json()["posts"]
+    told = [post for post in posts if post["text"] == story]
+    assert len(told) == 1, posts
+    other = names[1] if told[0]["channel_username"] == names[0] else names[0]
+    assert told[0]["also_in"] == [{"post_id": told[0]["also_in"][0]["post_id"], "channel_title": told[0]["also_in"][0]["channel_title"],
+                                   "channel_username": other, "url": f"https://t.me/{other}/1"}]
+    assert all(post["also_in"] == [] for post in posts if post["text"] != story)

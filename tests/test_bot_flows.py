@@ -120,6 +120,31 @@ async def test_feed_sends_posts_that_stay_rates_them_and_moves_to_active(harness
     await wait_for(one_menu, 10, "the page's menu to replace the one above it")
 
 
+async def test_why_answers_a_feed_post_with_the_model_s_reasons_and_leaves_the_chat_as_it_was(
+    harness: Harness, new_id
+) -> None:
+    person = harness.person(new_id())
+    await train(harness, person)
+    await person.tap("View my feed")
+    await person.wait_text("posts for you")
+    posts = [m for m in await person.bot_messages() if set(buttons(m)) & FEED_RATING]
+    assert all("❓" in buttons(post) for post in posts)
+    before = await person.messages()
+    await person.press(posts[0]["message_id"], _data(posts[0], "❓"))
+
+    async def answered() -> dict | None:
+        return next((a for a in (await person.chat())["answers"] if a["show_alert"]), None)
+
+    answer = await wait_for(answered, 10, "the why answer")
+    reason_lines = answer["text"].splitlines()
+    assert reason_lines[0] == "Why this post:" and len(reason_lines) > 1, answer
+    assert len(answer["text"]) <= 200
+    explained = await harness.api("POST", "/posts/explain", {"user_telegram_id": person.user_id,
+                                                             "post_id": int(_data(posts[0], "❓").split(":")[1])})
+    assert explained["reasons"], explained
+    assert await person.messages() == before, "an alert: nothing added to the chat"
+
+
 async def test_bonus_channel_joins_trains_and_respects_the_limit(harness: Harness, new_id) -> None:
     person = harness.person(new_id())
     await train(harness, person)

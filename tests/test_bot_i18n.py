@@ -119,3 +119,27 @@ def test_no_count_hides_behind_a_genitive_label() -> None:
     awkward = [text for text in russian_texts()
                if re.search(r"(?:оценок|постов|каналов|бонусных|ждут): \{", text, re.IGNORECASE)]
     assert awkward == []
+
+
+def test_why_speaks_the_person_s_language_and_fits_an_alert() -> None:
+    from ppb.bot.handlers.why import ALERT_CHARS, why_text
+
+    found = {"reasons": [
+        {"kind": "must", "detail": "релиз", "posts": []},
+        {"kind": "liked", "detail": "", "posts": [{"id": 1, "quote": "Ракета " * 30}]},
+        {"kind": "text", "detail": "", "posts": [{"id": 1, "quote": "Ракета " * 30}]},
+        {"kind": "peers", "detail": "", "posts": []},
+        {"kind": "dial", "detail": "@space", "posts": []},
+    ]}
+    i18n = build_i18n()
+    with i18n.context(), i18n.use_locale("ru"):
+        russian = why_text(found)
+        nothing = why_text({"reasons": []})
+    with i18n.context(), i18n.use_locale("en"):
+        english = why_text(found)
+    assert russian.splitlines()[:3] == ["Почему этот пост:", "📌 В нём твоё важное слово «релиз».",
+                                        "👍 Похож на пост, который тебе понравился: «" + ("Ракета " * 30)[:47].rstrip() + "…»"]
+    assert "✍️ Написан как посты, которые тебе понравились." in russian, "a liked post is quoted once"
+    assert english.startswith("Why this post:\n📌 It has your must-see word “релиз”.")
+    assert len(russian) <= ALERT_CHARS and len(english) <= ALERT_CHARS
+    assert nothing.startswith("Ничего особенного")

@@ -94,15 +94,23 @@ async def test_an_on_topic_post_is_pushed_within_seconds_and_an_off_topic_one_co
         digest = await person.wait_text("Your digest: 1 new post for you", deadline_s=20)
         assert "chocolate cake" in digest["text"] and "Go 1.22" not in digest["text"]
         assert f"https://t.me/{username}/101" in str(digest["entities"]) or username in digest["text"]
-        assert buttons(digest) == ["1 👍", "1 👎"]
+        assert buttons(digest) == ["1 👍", "1 👎", "1 ❓"]
         await person.press(digest["message_id"], digest["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
         await wait_for(lambda: _rated(harness, person.user_id, food, "like"), 15, "the digest's 👍 stored")
 
         async def ticked() -> bool:
             message = next(m for m in await person.bot_messages() if m["message_id"] == digest["message_id"])
-            return buttons(message) == ["1 👍 ✓", "1 👎"]
+            return buttons(message) == ["1 👍 ✓", "1 👎", "1 ❓"]
 
         await wait_for(ticked, 15, "the digest's chosen rating ticked")
+        await person.press(digest["message_id"], digest["reply_markup"]["inline_keyboard"][0][2]["callback_data"])
+
+        async def answered() -> dict | None:
+            return next((a for a in (await person.chat())["answers"] if a["show_alert"]), None)
+
+        why = await wait_for(answered, 15, "the digest entry's why answered")
+        assert why["text"].startswith(("Why this post:", "Nothing stood out")), why
+        assert await ticked(), "the why left the digest's buttons as they were"
     finally:
         for task in tasks:
             task.cancel()

@@ -262,3 +262,18 @@ def test_aiogram_s_own_renderer_is_still_wrong_for_us_where_ours_is_kept() -> No
     assert "<script>" in theirs(link) and "<script>" not in render(link)
     code = Formatted("print(1)", (Entity("pre", 0, 8, language="python"),))
     assert 'class="language-python"' not in theirs(code) and 'class="language-python"' in render(code)
+
+
+def test_a_post_says_where_else_its_story_appeared_linked_and_escaped() -> None:
+    from ppb.bot.posts import post_message
+
+    post = {"id": 1, "channel_title": "News", "text": "The bridge reopens", "also_in": [
+        {"post_id": 2, "channel_title": "City", "channel_username": "city_news", "url": "https://t.me/city_news/5"},
+        {"post_id": 3, "channel_title": "Mayor's <office>", "channel_username": None, "url": None},
+    ]}
+    shown, entities = seen(chat_text(post_message, post))
+    assert shown == "📰 News\n\nThe bridge reopens\n\n🔁 Also in @city_news, Mayor's <office>"
+    assert [e for e in entities if e["type"] == "text_link"] == [
+        {"type": "text_link", "offset": len(shown[: shown.index("@city_news")].encode("utf-16-le")) // 2, "length": 10,
+         "url": "https://t.me/city_news/5"}]  # offsets in UTF-16 code units, as Telegram counts
+    assert "Also in" not in chat_text(post_message, {**post, "also_in": []})

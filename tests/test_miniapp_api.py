@@ -284,3 +284,25 @@ async def test_the_chat_and_the_mini_app_share_one_feed_state(
     assert (stale.json()["kept"], stale.json()["interaction_type"]) == (True, "like"), "the chat's 👍 stays"
     rows = (await api.get(f"/api/v1/posts/interactions/{telegram_id}")).json()["interactions"]
     assert {row["post_id"]: row["interaction_type"] for row in rows}[first] == "like"
+
+
+async def test_a_feed_card_says_why_it_is_there(api: httpx.AsyncClient, settings: Settings, new_id) -> None:
+    telegram_id = new_id()
+    headers = tma(settings, tg_user(telegram_id))
+    await api.get(f"{MINIAPP}/me", headers=headers)
+    channel, post_ids = await seed_channel(api, new_id, texts=[
+        "apples and pears from the orchard", "pears and apples in the orchard today", "cars and trucks on the road",
+        "trucks and buses on the road tonight", "buses and cars on the ring road"])
+    await api.post(f"/api/v1/users/{telegram_id}/channels", json={"channel": channel["username"]})
+    await api.post(f"{MINIAPP}/interactions", json={"post_id": post_ids[0], "interaction_type": "like"}, headers=headers)
+    await api.post(f"{MINIAPP}/interactions", json={"post_id": post_ids[2], "interaction_type": "dislike"}, headers=headers)
+    deck = await api.get(f"{MINIAPP}/posts", params={"mode": "feed", "limit": 50}, headers=headers)
+    assert [post["id"] for post in deck.json()["posts"]][0] == post_ids[1], deck.text
+    response = await api.get(f"{MINIAPP}/explain", params={"post_id": post_ids[1]}, headers=headers)
+    assert response.status_code == 200, response.text
+    named = {named["id"] for reason in response.json()["reasons"] for named in reason["posts"]}
+    assert post_ids[0] in named, response.text
+    bad = await api.get(f"{MINIAPP}/explain", params={"post_id": "x"}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("post_id: "), bad.text
+    gone = await api.get(f"{MINIAPP}/explain", params={"post_id": 2**62}, headers=headers)
+    assert gone.status_code == 404 and gone.json()["detail"].startswith("post_id: "), gone.text

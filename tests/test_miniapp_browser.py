@@ -356,3 +356,22 @@ def _stored_language(server: Server, telegram_id: int) -> str | None:
     with sqlite3.connect(server.database) as connection:
         row = connection.execute("SELECT language FROM users WHERE telegram_id = ?", (telegram_id,)).fetchone()
     return row[0] if row else None
+
+
+def test_a_feed_card_tells_why_it_is_there(page: Page, server: Server) -> None:
+    user_id = next(_users)
+    with httpx.Client(base_url=server.url, headers={"X-API-Key": API_KEY}) as client:
+        client.post("/api/v1/users/", json={"telegram_id": user_id}).raise_for_status()
+        client.post(f"/api/v1/users/{user_id}/channels", json={"channel": CHANNEL["username"]}).raise_for_status()
+        for post_id, kind in ((server.post_ids[1], "like"), (server.post_ids[3], "dislike")):
+            client.post("/api/v1/posts/interactions",
+                        json={"user_telegram_id": user_id, "post_id": post_id, "interaction_type": kind}).raise_for_status()
+    user = {"id": user_id, "first_name": "Ann", "username": f"ann{user_id}", "language_code": "en"}
+    init_data = sign_init_data(BOT_TOKEN, user, query_id="AAH-test")
+    page.goto(f"{server.url}/miniapp/?mode=feed#tgWebAppData={quote(init_data, safe='')}&tgWebAppVersion=7.0&tgWebAppPlatform=unknown")
+    expect(page.locator("#app")).to_have_attribute("data-state", "ready")
+    card = page.locator(".card[data-top]")
+    card.locator(".why-button").click()
+    expect(card.locator(".why")).to_contain_text("Why this post:")
+    expect(card).to_have_attribute("data-top", "true")  # a tap, not a swipe: the card stays
+    screenshot(page, "miniapp-why")

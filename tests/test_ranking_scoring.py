@@ -285,3 +285,35 @@ async def test_a_text_model_refit_during_ranking_leaves_no_page_empty(store: Sto
     page = await scoring.best(user_id, 10)
     assert scoring.stats()["generation"] == generation + 1, "the text model was re-estimated meanwhile"
     assert sorted(row["id"] for row, _ in page) == sorted(set(ids) - {ids[0], ids[3]})
+
+
+async def test_a_story_told_in_several_channels_is_shown_once_saying_where_else(store: Store, new_id) -> None:
+    """Near-duplicates are collapsed into the post shown, which lists the other channels (one
+    entry each, linked to the copy); rating it keeps every copy away."""
+    story = "Launch day: the new rocket reached orbit at dawn and the crew is safe, the agency said"
+    now = datetime.now(UTC)
+    channels = []
+    for n in range(3):
+        channel = await store.upsert_channel(-(10**12) - new_id(), f"story{new_id()}", f"Story {n}")
+        texts = [story + "!" * n, *(SPORT if n == 0 else MARKETS if n == 1 else [])]
+        await store.add_posts(channel["id"], [NewPost(k + 1, text, "text", now - timedelta(minutes=n * 10 + k))
+                                              for k, text in enumerate(texts)])
+        channels.append(channel)
+    user, _ = await store.upsert_user(10**9 + new_id(), None, "S", None)
+    await store.link_channels(user["id"], [channel["id"] for channel in channels], for_training=True)
+    scoring = Scoring(store)
+    fresh = [row for row, _ in await scoring.best(user["id"], 20)]  # nothing rated yet
+    assert len([row for row in fresh if row["text"].startswith("Launch day")]) == 1
+    sport = [row["id"] for row in fresh if row["text"] in SPORT]
+    await store.rate(user["telegram_id"], sport[0], InteractionType.LIKE)  # a model with rated posts
+    page = [row for row, _ in await scoring.best(user["id"], 20)]
+    shown = [row for row in page if row["text"].startswith("Launch day")]
+    assert len(shown) == 1, [row["text"] for row in page]
+    others = {channel["id"]: channel for channel in channels if channel["id"] != shown[0]["channel_id"]}
+    assert sorted(entry["channel_title"] for entry in shown[0]["also_in"]) == sorted(c["title"] for c in others.values())
+    assert all(entry["url"] == f"https://t.me/{entry['channel_username']}/1" for entry in shown[0]["also_in"])
+    assert all(row["also_in"] == [] for row in page if row is not shown[0])
+
+    await store.rate(user["telegram_id"], shown[0]["id"], InteractionType.LIKE)
+    after = [row for row, _ in await scoring.best(user["id"], 20)]
+    assert not [row for row in after if row["text"].startswith("Launch day")], "rating it rated the story"

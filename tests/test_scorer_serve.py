@@ -130,6 +130,24 @@ async def test_best_and_train_go_through_the_scorer_and_learn_each_rating(
     assert set(page) == set(ids["markets"][1:]), page
 
 
+async def test_explain_goes_through_the_scorer_and_names_the_liked_post(served: httpx.AsyncClient, new_id) -> None:
+    user, ids = await _seed(served, new_id)
+    for post_id, kind in ((ids["sport"][0], "like"), (ids["markets"][0], "dislike")):
+        await served.post("/api/v1/posts/interactions",
+                          json={"user_telegram_id": user, "post_id": post_id, "interaction_type": kind})
+    response = await served.post("/api/v1/posts/best", json={"user_telegram_id": user, "limit": 6})
+    scores = {post["id"]: post["relevance_score"] for post in response.json()["posts"]}
+    post = ids["sport"][1]
+    response = await served.post("/api/v1/posts/explain", json={"user_telegram_id": user, "post_id": post})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["score"] == pytest.approx(scores[post], abs=1e-3)
+    named = {named["id"] for reason in body["reasons"] for named in reason["posts"]}
+    assert ids["sport"][0] in named, body
+    missing = await served.post("/api/v1/posts/explain", json={"user_telegram_id": user, "post_id": 2**62})
+    assert missing.status_code == 404 and missing.json()["detail"].startswith("post_id: "), missing.text
+
+
 async def test_concurrent_feeds_each_get_their_own(served: httpx.AsyncClient, new_id) -> None:
     import asyncio
 

@@ -10,6 +10,7 @@ from ray.serve.exceptions import RayServeException
 
 from ppb.core.scoring import Arrival
 from ppb.domain.errors import Unavailable
+from ppb.ranking.explain import Explanation
 from ppb.store.queries import Row
 
 
@@ -30,6 +31,14 @@ class ScorerClient:
         self, user_id: int, limit: int, variant: dict[str, Any] | None = None
     ) -> list[tuple[Row, float]]:
         result = await self._call(self._handle.best.remote((user_id, limit, variant)))
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    async def explain(self, user_id: int, post_id: int, variant: dict[str, Any] | None = None) -> Explanation:
+        """Why the post ranks where it does, from the replica that ranks (any replica: one
+        without the user's last page ranks it again)."""
+        result = await self._call(self._handle.explain.remote(user_id, post_id, variant))
         if isinstance(result, BaseException):
             raise result
         return result

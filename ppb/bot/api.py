@@ -124,6 +124,9 @@ class HttpPpb:
     async def best(self, telegram_id: int, limit: int) -> list[dict[str, Any]]:
         return (await self._call("POST", "/posts/best", {"user_telegram_id": telegram_id, "limit": limit}))["posts"]
 
+    async def explain(self, telegram_id: int, post_id: int) -> dict[str, Any]:
+        return await self._call("POST", "/posts/explain", {"user_telegram_id": telegram_id, "post_id": post_id})
+
     # training and the chat's feed (one state, shared with the Mini App) ----------------
 
     async def training_state(self, telegram_id: int, limit: int = 1) -> dict[str, Any]:

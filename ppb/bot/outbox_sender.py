@@ -64,6 +64,7 @@ def digest_keyboard(post_ids: list[int], chosen: dict[int, str] | None = None) -
         rows.append([
             InlineKeyboardButton(text=label("👍", "like"), callback_data=DigestRate(post_id=post_id, kind="like").pack()),
             InlineKeyboardButton(text=label("👎", "dislike"), callback_data=DigestRate(post_id=post_id, kind="dislike").pack()),
+            menus.why_button(post_id, number),
         ])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 

@@ -2,8 +2,9 @@
 channel (cut with "…" and a link to the whole post when long), and never an empty message.
 
 Every message that carries a post (a feed post, a live push, a nudge) is built by
-`post_message`; the digest's one-line snippets by `snippet`. A post is cut as text and
-entities and rendered after, so a cut never falls inside a tag, an entity or an escape."""
+`post_message`, with the other channels its story appeared in; the digest's one-line
+snippets by `snippet`. A post is cut as text and entities and rendered after, so a cut never
+falls inside a tag, an entity or an escape."""
 
 from __future__ import annotations
 
@@ -69,7 +70,18 @@ def post_message(post: dict[str, Any], icon: str = "📰", *, header: str | None
                  limit: int = TEXT_LIMIT) -> str:
     """A post as one message: a header line if any, the channel's title after `icon`, the body."""
     title = f"{icon} <b>{html.quote(post.get('channel_title') or '')}</b>"
-    return "\n\n".join(part for part in (header, title, post_body(post, limit)) if part)
+    return "\n\n".join(part for part in (header, title, post_body(post, limit), also_in(post)) if part)
+
+
+def also_in(post: dict[str, Any]) -> str | None:
+    """"Also in @a, @b": the other channels its story appeared in (copies collapsed into it),
+    each linked to its copy when it can be."""
+    links = []
+    for other in post.get("also_in") or []:
+        username = other.get("channel_username")
+        name = html.quote(f"@{username}" if username else other.get("channel_title") or "")
+        links.append(f'<a href="{html.quote(other["url"])}">{name}</a>' if other.get("url") else name)
+    return _("🔁 Also in {channels}").format(channels=", ".join(links)) if links else None
 
 
 def nudge_message(post: dict[str, Any]) -> str:

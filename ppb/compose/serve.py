@@ -76,6 +76,14 @@ class Scorer:
         except Exception as error:  # the caller's client raises it (`ScorerClient.best`)
             return error
 
+    async def explain(self, user_id: int, post_id: int, variant: dict[str, Any] | None) -> Any:
+        """Why the post ranks where it does for the user (`Scoring.explain`), or the exception."""
+        await self._ready()
+        try:
+            return await self._scoring.explain(user_id, post_id, variant)
+        except Exception as error:  # the caller's client raises it (`ScorerClient.explain`)
+            return error
+
     async def best_batch(self, requests: list[tuple[int, int, dict[str, Any] | None]]) -> list[Any]:
         """Many users ranked in one call (a nudger pass): inputs read once for all of them."""
         await self._ready()

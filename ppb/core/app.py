@@ -17,6 +17,7 @@ from ppb.domain.channels import ChannelName
 from ppb.domain.errors import NotConfigured
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent, UserStatus
+from ppb.ranking.explain import Explanation
 from ppb.store.queries import Store
 
 NO_SCRAPER = ("scraper: not configured on this server (set TELEGRAM_API_ID, TELEGRAM_API_HASH and "
@@ -107,6 +108,10 @@ class Core:
 
     async def best(self, telegram_id: int, limit: int) -> list[tuple[Row, float]]:
         return await posts.best(self.store, self.feed_ranker, telegram_id, limit)
+
+    async def explain(self, telegram_id: int, post_id: int) -> Explanation:
+        """Why the post is where it is in the person's feed, from the scores that ranked it."""
+        return await self.feed_ranker.explain(await self.store.user_id(telegram_id), post_id)
 
     # training and the chat's feed ----------------------------------------------------
 

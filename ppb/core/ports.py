@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from ppb.domain.status import UserEvent
+from ppb.ranking.explain import Explanation
 
 Row = dict[str, Any]
 
@@ -18,6 +19,10 @@ class Ranker(Protocol):
     async def best(
         self, user_id: int, limit: int, variant: dict[str, Any] | None = None
     ) -> list[tuple[Row, float]]: ...
+
+    async def explain(self, user_id: int, post_id: int, variant: dict[str, Any] | None = None) -> Explanation:
+        """Why the post ranks where it does for the user (`ppb.ranking.explain`)."""
+        ...
 
 
 class UserMachine(Protocol):

@@ -7,6 +7,7 @@ from typing import Any
 
 from ppb.core.feed import FeedPage
 from ppb.core.training import Finished, TrainingState
+from ppb.ranking.explain import Explanation
 
 
 def post_url(username: str | None, message_id: int | None) -> str | None:
@@ -39,3 +40,14 @@ def feed_page(page: FeedPage) -> dict[str, Any]:
 
 def ranked(rows: list[tuple[dict[str, Any], float]]) -> list[dict[str, Any]]:
     return [{**row, "relevance_score": round(score, 6)} for row, score in rows]
+
+
+def explanation(found: Explanation) -> dict[str, Any]:
+    """Why a post is where it is: the reasons strongest first, their liked posts quoted."""
+    reasons = [
+        {"kind": reason.kind, "contribution": round(reason.contribution, 4), "detail": reason.detail,
+         "posts": [{"id": i, "quote": found.quotes[i]} for i in reason.post_ids if i in found.quotes]}
+        for reason in found.reasons
+    ]
+    return {"post_id": found.post_id, "score": round(found.score, 6), "learned": found.learned,
+            "reasons": reasons, "terms": {name: round(value, 4) for name, value in found.terms.items()}}

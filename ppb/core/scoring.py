@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -21,6 +22,7 @@ import numpy as np
 from ppb.core.batching import NaturalBatches
 from ppb.core.ports import Ranker
 from ppb.core.scoring_inputs import BatchInputs, StoreInputs
+from ppb.domain.errors import NotFound
 from ppb.domain.interactions import RATING_TARGET, InteractionType
 from ppb.ranking import (
     CORPUS_SAMPLE,
@@ -37,6 +39,7 @@ from ppb.ranking import (
     similar_peers,
 )
 from ppb.ranking.dials import split
+from ppb.ranking.explain import Explanation
 from ppb.ranking.live import NEVER, live_threshold
 from ppb.ranking.pages import SPREAD_WIDTH, PageJob, PageRanker
 from ppb.ranking.threads import limit_blas_threads
@@ -61,6 +64,11 @@ the store is asked for vectors made again (edited posts)."""
 EDIT_OVERLAP = timedelta(seconds=5)
 """How far back each look for vectors made again reaches past the previous one (a vector
 written just before that look may commit after it)."""
+EXPLAIN_PAGE = 10
+"""The page an explanation ranks when the user's last one is gone (another replica ranked
+it, or the model was refit since): the exploration slot is that of a page of 10."""
+QUOTE_CHARS = 80
+"""How much of a liked post an explanation quotes."""
 _DAY = 86400.0
 
 
@@ -164,15 +172,17 @@ class Scoring:
 
     async def _rank_many(
         self, requests: list[tuple[int, int, dict[str, Any] | None]], inputs: StoreInputs
-    ) -> list[list[tuple[int, float]] | BaseException]:
-        """(post id, score) of each request's best unrated posts, best first; the products
-        for all of them in one worker-thread call.
+    ) -> tuple[list[list[tuple[int, float]] | BaseException], list[Mapping[int, tuple[int, ...]]]]:
+        """(post id, score) of each request's best unrated posts, best first, and the copies
+        collapsed into each of them (by post id); the products for all of them in one
+        worker-thread call.
 
         Re-estimating the text model (another request's catch-up, while this one reads or
         embeds texts) discards every vector: a ranking that finds its candidates' vectors
         gone, or its model made before, is prepared again, rather than ranking nothing.
         """
         results: list[list[tuple[int, float]] | BaseException | None] = [None] * len(requests)
+        copies: list[Mapping[int, tuple[int, ...]]] = [{} for _ in requests]
         pending = list(range(len(requests)))
         for attempt in range(RANK_ATTEMPTS):
             jobs: list[tuple[int, PageJob]] = []
@@ -197,10 +207,10 @@ class Scoring:
                 if outcome is None:
                     pending.append(n)
                 else:
-                    results[n] = outcome
+                    results[n], copies[n] = outcome
             if not pending:
                 break
-        return [[] if result is None else result for result in results]
+        return [[] if result is None else result for result in results], copies
 
     async def _prepare(
         self, user_id: int, limit: int, variant: dict[str, Any] | None, inputs: StoreInputs
@@ -241,18 +251,68 @@ class Scoring:
             await self._store.channel_ids_many(user_ids),
         )
         await self._read_ahead(requests, inputs)
-        ranked = await self._rank_many(
+        ranked, copies = await self._rank_many(
             [(int(r[0]), int(r[1]), r[2] if len(r) > 2 else None) for r in requests],  # type: ignore[misc]
             inputs,
         )
-        chosen_ids = sorted({i for result in ranked if isinstance(result, list) for i, _ in result})
-        rows = await self._rows([(i, 0.0) for i in chosen_ids])
+        chosen_ids = {i for result in ranked if isinstance(result, list) for i, _ in result}
+        copy_ids = {c for found, result in zip(copies, ranked) if isinstance(result, list)
+                    for i, _ in result for c in found.get(i, ())}
+        rows = await self._rows([(i, 0.0) for i in sorted(chosen_ids | copy_ids)])  # one statement
         by_id = {row["id"]: row for row, _ in rows}
         return [
             result if isinstance(result, BaseException)
-            else [(by_id[i], score) for i, score in result if i in by_id]
-            for result in ranked
+            else [({**by_id[i], "also_in": also_in(by_id[i], found.get(i, ()), by_id)}, score)
+                  for i, score in result if i in by_id]
+            for result, found in zip(ranked, copies, strict=True)
         ]
+
+    async def explain(self, user_id: int, post_id: int, variant: dict[str, Any] | None = None) -> Explanation:
+        """Why `post_id` ranks where it does for the user: its score taken apart
+        (`ppb.ranking.explain`), from the values the user's last page was ranked with when
+        the post was among its candidates (else from a page ranked now, with `variant` as for
+        `best`: the dials), and the liked posts it names quoted briefly."""
+        if post_id not in self._index:  # else no catching up: the page it was on is over the same posts
+            await self.sync([post_id])
+        if post_id not in self._index:
+            raise NotFound(f"post_id: post {post_id} not found")
+        explanation: Explanation | None = None
+        shown = self._ranking.last_job(user_id)  # the page the person is looking at, as it was ranked
+        if shown is not None and np.isin(self._index.slots([post_id]), shown.slots).all():
+            explanation = await asyncio.to_thread(self._explain_job, shown, post_id)
+        for _ in range(0 if explanation is not None else RANK_ATTEMPTS):
+            job = await self._prepare(user_id, EXPLAIN_PAGE, variant, StoreInputs(self._store))
+            with self._lock:
+                slot = self._index.slots([post_id])
+            if job is None or not np.isin(slot, job.slots).all():  # rated, or not in the person's channels
+                job = self._with_candidate(job, user_id, slot)
+            await self._ensure_missing([job.slots, job.rated_slots])
+            explanation = await asyncio.to_thread(self._explain_job, job, post_id)
+            if explanation is not None:
+                break
+        if explanation is None:
+            raise NotFound(f"post_id: post {post_id} cannot be ranked now; try again shortly")
+        named = sorted({i for reason in explanation.reasons for i in reason.post_ids})
+        texts = await self._store.post_texts(named) if named else {}
+        quotes = {i: _quote(text) for i, text in texts.items()}
+        return replace(explanation, quotes=quotes)
+
+    def _with_candidate(self, job: PageJob | None, user_id: int, slot: np.ndarray) -> PageJob:
+        """The job with the post among its candidates (a post the person rated, or of a
+        channel they left, is explained as if it were one)."""
+        fitted = self._cache[user_id]
+        if job is None:
+            return PageJob(user_id, fitted.model, fitted.version[0], slot, np.zeros(0, np.int64), EXPLAIN_PAGE)
+        return replace(
+            job,
+            slots=np.concatenate([job.slots, slot]),
+            rated_slots=job.rated_slots[~np.isin(job.rated_slots, slot)],
+        )
+
+    def _explain_job(self, job: PageJob, post_id: int) -> Explanation | None:
+        """`PageRanker.explain` in a worker thread, holding the index lock."""
+        with self._lock:
+            return self._ranking.explain(job, post_id, time.time())
 
     async def _read_ahead(
         self, requests: list[tuple[int, int] | tuple[int, int, dict[str, Any] | None]], inputs: BatchInputs
@@ -641,11 +701,15 @@ class Scoring:
             if self._index.generation == generation:
                 self._index.put_vectors(slots, vectors, columns, incomplete)
 
-    def _choose_many(self, jobs: list[PageJob], final: bool) -> list[list[tuple[int, float]] | None]:
-        """Each job's page (`PageRanker.choose_many`); runs in a worker thread, holding the
-        index lock for the whole ranking."""
+    def _choose_many(
+        self, jobs: list[PageJob], final: bool
+    ) -> list[tuple[list[tuple[int, float]], Mapping[int, tuple[int, ...]]] | None]:
+        """Each job's page (`PageRanker.choose_many`) and the copies collapsed into its posts;
+        runs in a worker thread, holding the index lock for the whole ranking."""
         with self._lock:
-            return self._ranking.choose_many(jobs, final, time.time())
+            pages = self._ranking.choose_many(jobs, final, time.time())
+            return [None if page is None else (page, self._ranking.copies(job.user_id))
+                    for job, page in zip(jobs, pages, strict=True)]
 
     async def _rows(self, chosen: list[tuple[int, float]]) -> list[tuple[Row, float]]:
         """The chosen posts as stored now; deleted ones are dropped (and forgotten)."""
@@ -671,6 +735,33 @@ def _seed(kind: str, params: Params) -> float:
     if target == 1.0:
         return 1.0
     return -1.0 if target == 0.0 else -params.skip_weight
+
+
+def also_in(post: Row, copy_ids: Sequence[int], rows: Mapping[int, Row]) -> list[Row]:
+    """Where else the post's story appeared: one entry per other channel among its copies
+    (still stored), with a link to the copy when its channel has a username."""
+    seen = {post["channel_id"]}
+    found = []
+    for copy_id in copy_ids:
+        copy = rows.get(copy_id)
+        if copy is None or copy["channel_id"] in seen:
+            continue
+        seen.add(copy["channel_id"])
+        username = copy.get("channel_username")
+        message = copy.get("telegram_message_id")
+        found.append({"post_id": copy_id, "channel_title": copy.get("channel_title") or "",
+                      "channel_username": username,
+                      "url": f"https://t.me/{username}/{message}" if username and message else None})
+    return found
+
+
+def _quote(text: str) -> str:
+    """The start of a post, cut at a word, for an explanation to quote."""
+    line = " ".join(text.split())
+    if len(line) <= QUOTE_CHARS:
+        return line
+    cut = line[:QUOTE_CHARS].rsplit(" ", 1)[0]
+    return (cut if len(cut) > QUOTE_CHARS // 2 else line[:QUOTE_CHARS]) + "…"
 
 
 def _rated(row: Row) -> Rated:

@@ -13,8 +13,10 @@ from typing import Any
 
 from ppb.core.ports import Ranker
 from ppb.core.rules import PostFilter, ranking_dials, read, read_many
-from ppb.domain.errors import Blocked
+from ppb.domain.errors import Blocked, NotFound
+from ppb.domain.rules import normalize
 from ppb.ranking.dials import with_dials
+from ppb.ranking.explain import CHANNEL, DIAL, MUST, Explanation, Reason
 from ppb.store.admin import Admin
 from ppb.store.experiments import Experiments
 from ppb.store.queries import Row, Store
@@ -52,6 +54,27 @@ class FeedRanker:
             return await self._inner.best(user_id, limit, variant=variant)
         ranked = await self._inner.best(user_id, _widened(limit, hidden), variant=variant)
         return hidden.keep(ranked, lambda pair: pair[0])[:limit]
+
+    async def explain(self, user_id: int, post_id: int) -> Explanation:
+        """Why the post is where it is in the user's feed: the ranker's reasons with the same
+        variant and dials as `best`, a must-see word first when the post holds one."""
+        if await self._admin.blocked(user_id) is not None:
+            raise Blocked("user: this user is blocked by an operator")
+        found = await self._store.feed_posts([post_id])
+        if not found:
+            raise NotFound(f"post_id: post {post_id} not found")
+        post = found[0]
+        experiment = await self._experiments.variant_for(user_id)
+        rules = await read(self._store, user_id)
+        variant = with_dials(dict(experiment[1].settings) if experiment else None, ranking_dials(rules))
+        explanation = await self._inner.explain(user_id, post_id, variant)
+        channel = f"@{post['channel_username']}" if post.get("channel_username") else str(post["channel_title"])
+        explanation = explanation.naming((CHANNEL, DIAL), channel)
+        hidden = PostFilter.of(rules)
+        if hidden.must_see(post) and hidden.must is not None:
+            word = hidden.must.search(normalize(post.get("text") or ""))
+            explanation = explanation.with_reason(Reason(MUST, 0.0, detail=word.group(0) if word else ""))
+        return explanation
 
     async def best_many(self, requests: list[tuple[int, int]]) -> list[list[tuple[Row, float]] | BaseException]:
         """`best` for many users (a nudger pass): blocks and rules read in one statement each,

@@ -36,7 +36,7 @@ from ppb.http.miniapp_auth import (
     verify_init_data,
 )
 from ppb.http.routing import one_route_per_path
-from ppb.http.schemas import WHOLE, Body, Out, RatingOut, RowId, UserOut, UtcDatetime
+from ppb.http.schemas import WHOLE, Body, ExplainOut, Out, RatingOut, RowId, UserOut, UtcDatetime
 from ppb.http.services import core_of, services_of
 from ppb.store.queries import Row
 
@@ -111,6 +111,10 @@ class MiniAppZones(Out):
 
 class MiniAppZonesQuery(Body):
     q: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class MiniAppExplainQuery(Body):
+    post_id: RowId
 
 
 class MiniAppPostsQuery(Body):
@@ -195,6 +199,18 @@ async def list_posts(request: Request) -> Response:
         cards = [_card(row, round(score, 6)) for row, score in ranked]
         return reply(MiniAppPosts(mode="feed", posts=cards, total=len(cards), done=0))
     return reply(_training_posts(await core.training_for_app(user), query.limit))
+
+
+async def explain(request: Request) -> Response:
+    """Why a feed card is in the initData's user's feed (`POST /posts/explain`)."""
+    who = telegram_user(request)
+    try:
+        query = MiniAppExplainQuery.model_validate(dict(request.query_params), strict=False)
+    except ValidationError as error:
+        raise HTTPException(422, describe(error)) from None
+    await _user_row(request, who)
+    explanation = await core_of(request).explain(who.id, query.post_id)
+    return reply(ExplainOut.model_validate(replies.explanation(explanation)))
 
 
 async def finish(request: Request) -> Response:
@@ -302,6 +318,7 @@ routes = [
     Route("/me", me, methods=["GET"]),
     Route("/posts", list_posts, methods=["GET"]),
     Route("/interactions", rate, methods=["POST"]),
+    Route("/explain", explain, methods=["GET"]),
     Route("/training/finish", finish, methods=["POST"]),
     Route("/about", about, methods=["GET"]),
     Route("/rules", get_rules, methods=["GET"]),

@@ -15,6 +15,8 @@ from ppb.http.schemas import (
     BestRequest,
     BulkPosts,
     BulkPostsOut,
+    ExplainOut,
+    ExplainRequest,
     RateRequest,
     RatingOut,
     TrainingPosts,
@@ -60,9 +62,16 @@ async def best(request: Request) -> Response:
     return reply(BestPosts.model_validate({"posts": replies.ranked(ranked)}))
 
 
+async def explain(request: Request) -> Response:
+    body = await parse_body(request, ExplainRequest)
+    explanation = await core_of(request).explain(body.user_telegram_id, body.post_id)
+    return reply(ExplainOut.model_validate(replies.explanation(explanation)))
+
+
 routes = [
     Route("/posts/bulk", bulk, methods=["POST"]),
     Route("/posts/training", training, methods=["POST"]),
     Route("/posts/interactions", rate, methods=["POST"]),
     Route("/posts/best", best, methods=["POST"]),
+    Route("/posts/explain", explain, methods=["POST"]),
 ]

@@ -371,6 +371,19 @@ class BestRequest(Body):
     limit: Annotated[int, Field(ge=1, le=100), WHOLE] = 10
 
 
+class AlsoIn(Out):
+    """Another channel where the post's story appeared (a near-duplicate collapsed into it)."""
+
+    post_id: int
+    channel_title: str
+    channel_username: str | None = None
+    url: str | None = Field(None, description="The copy on t.me, when its channel has a username")
+
+
+ALSO_IN = ("The other channels the same story appeared in, one entry each: their copies are collapsed into "
+           "this post, and once it is rated they are never shown")
+
+
 class BestPost(Out):
     id: int
     text: str
@@ -380,10 +393,43 @@ class BestPost(Out):
     media_type: str | None = None
     posted_at: UtcDatetime | None = None
     html: str | None = None  # the text with its formatting, as Telegram HTML; None: plain text
+    also_in: list[AlsoIn] = Field(default_factory=list, description=ALSO_IN)
 
 
 class BestPosts(Out):
     posts: list[BestPost]
+
+
+class ExplainRequest(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"user_telegram_id": 123456789, "post_id": 1}]})
+
+    user_telegram_id: TelegramId
+    post_id: RowId
+
+
+class NamedPost(Out):
+    id: int
+    quote: str = Field(description="The post's first words")
+
+
+class ReasonOut(Out):
+    kind: Literal["must", "explore", "liked", "text", "peers", "channel", "dial"] = Field(
+        description="`liked`: near posts the person liked (by the spreading over similar posts); `text`: its words "
+                    "are like theirs (the regression); `peers`: people who like what they like liked it; `channel`: "
+                    "the channel's record with them (before any rating); `dial`: they turned the channel up; "
+                    "`explore`: the page's exploration slot (a topic not rated yet); `must`: a must-see word")
+    contribution: float = Field(description="Log-odds the term added over the page's average post "
+                                            "(before any rating: score); 0 for `explore` and `must`")
+    posts: list[NamedPost] = Field(description="The liked posts behind `liked` and `text`, strongest first")
+    detail: str = Field(description="The channel (`channel`, `dial`) or the word (`must`); else empty")
+
+
+class ExplainOut(Out):
+    post_id: int
+    score: float = Field(description="The post's score for the person, as the feed ranked it")
+    learned: bool = Field(description="False before the person's first rating (the channel's record decides)")
+    reasons: list[ReasonOut] = Field(description="Strongest first; empty when nothing lifted the post")
+    terms: dict[str, float] = Field(description="Every term of the score by name, reasons or not")
 
 
 # ml ------------------------------------------------------------------------------------

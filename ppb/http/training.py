@@ -13,7 +13,7 @@ from starlette.routing import Route
 from ppb.core import replies, training
 from ppb.domain.channels import ChannelName
 from ppb.http.body import describe, parse_body, path_int, reply
-from ppb.http.schemas import WHOLE, Body, ChannelText, Out, UtcDatetime
+from ppb.http.schemas import ALSO_IN, WHOLE, AlsoIn, Body, ChannelText, Out, UtcDatetime
 from ppb.http.services import core_of
 
 
@@ -73,6 +73,7 @@ class FeedCard(Out):
     relevance_score: float
     from_disliked_channel: bool
     html: str | None = None  # the text with its formatting, as Telegram HTML; None: plain text
+    also_in: list[AlsoIn] = Field(default_factory=list, description=ALSO_IN)
 
 
 class FeedPageOut(Out):

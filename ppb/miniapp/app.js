@@ -264,8 +264,44 @@
       link.addEventListener("click", (event) => { if (bridge.openLink(post.url)) event.preventDefault(); });
       foot.append(link);
     }
+    if (state.mode === "feed") {
+      const why = element("button", "why-button", t("why"));
+      why.type = "button";
+      why.addEventListener("click", () => explainCard(card, post.id));
+      foot.append(why);
+    }
     card.append(foot);
     return card;
+  }
+
+  /** The model's reasons for a feed card (`GET explain`), shown under it as plain text. */
+  async function explainCard(card, postId) {
+    let box = card.querySelector(".why");
+    if (!box) { box = element("div", "why"); card.append(box); }
+    box.replaceChildren(element("div", "", t("loading")));
+    let lines;
+    try {
+      lines = reasonLines(await api.call("GET", `explain?post_id=${encodeURIComponent(postId)}`));
+    } catch (error) {
+      lines = [t("why_failed")];
+    }
+    box.replaceChildren(...lines.map((line) => element("div", "", line)));
+  }
+
+  function reasonLines(found) {
+    const quoted = new Set();
+    const lines = [];
+    for (const reason of found.reasons || []) {
+      const fresh = (reason.posts || []).find((post) => !quoted.has(post.id));
+      if (fresh) quoted.add(fresh.id);
+      const values = { word: reason.detail, channel: reason.detail, quote: fresh && fresh.quote };
+      const key = {
+        must: "why_must", explore: "why_explore", peers: "why_peers", channel: "why_channel", dial: "why_dial",
+        liked: fresh ? "why_liked" : "why_liked_plain", text: fresh ? "why_text" : "why_text_plain",
+      }[reason.kind];
+      if (key) lines.push(t(key, values));
+    }
+    return lines.length ? [t("why_title"), ...lines] : [t("why_nothing")];
   }
 
   function render() {
@@ -335,7 +371,7 @@
     let dx = 0;
     const threshold = () => Math.min(120, card.offsetWidth * 0.25);
     card.addEventListener("pointerdown", (event) => {
-      if (event.target.closest("a, .spoiler")) return;  // a tap on them is theirs, not a swipe
+      if (event.target.closest("a, .spoiler, button")) return;  // a tap on them is theirs, not a swipe
       startX = event.clientX;
       dx = 0;
       card.setPointerCapture(event.pointerId);

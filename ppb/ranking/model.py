@@ -219,14 +219,40 @@ def choose(
     too few survive. With `uncertainty`, the last `exploration` share of the page goes to
     the best posts among the quarter the model knows least about.
     """
+    return choose_marked(model, relevance, ids, fingerprints_of, ages_days, limit, uncertainty).chosen
+
+
+def choose_marked(
+    model: UserModel,
+    relevance: np.ndarray,
+    ids: np.ndarray,
+    fingerprints_of: Callable[[np.ndarray], np.ndarray],
+    ages_days: np.ndarray,
+    limit: int,
+    uncertainty: np.ndarray | None = None,
+) -> Choice:
+    """`choose`, with how many of the chosen came by score (the rest: the exploration slot)
+    and the copies collapsed into each chosen post (the same story elsewhere)."""
     explore = int(limit * model.params.exploration) if uncertainty is not None else 0
-    chosen = _walk(model, relevance, ids, fingerprints_of, ages_days, limit - explore, [])
+    copies: dict[int, list[int]] = {}
+    chosen = _walk(model, relevance, ids, fingerprints_of, ages_days, limit - explore, [], copies)
+    by_score = len(chosen)
     if explore and len(chosen) < len(relevance):
         unknown = uncertainty >= np.quantile(uncertainty, 0.75)
         unknown[chosen] = False
         tail = np.where(unknown, relevance, -np.inf)
-        chosen = _walk(model, tail, ids, fingerprints_of, ages_days, limit, chosen)
-    return chosen
+        chosen = _walk(model, tail, ids, fingerprints_of, ages_days, limit, chosen, copies)
+    return Choice(chosen, by_score, copies)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A page's candidates by index: the chosen, how many came by score, and each chosen
+    post's copies walked over (by its index; a copy of a rated post is never listed)."""
+
+    chosen: list[int]
+    by_score: int
+    copies: dict[int, list[int]]
 
 
 def _walk(
@@ -237,8 +263,10 @@ def _walk(
     ages_days: np.ndarray,
     limit: int,
     chosen: list[int],
+    copies: dict[int, list[int]] | None = None,
 ) -> list[int]:
-    """Extend `chosen` to `limit` by the order of `raw` (-inf never taken), one per story."""
+    """Extend `chosen` to `limit` by the order of `raw` (-inf never taken), one per story;
+    the copies of a chosen post walked over go to `copies` under its index."""
     chosen = list(chosen)
     width = model.fingerprints.shape[1] if len(model.fingerprints) else 0
     kept = fingerprints_of(np.asarray(chosen, dtype=np.int64)) if chosen else None
@@ -252,17 +280,22 @@ def _walk(
         block = block[~np.isin(block, chosen)]
         prints = fingerprints_of(block)
         if width and len(block):
-            copies = (prints @ model.fingerprints.T).max(axis=1) >= DUPLICATE_SIMILARITY
-            block, prints = block[~copies], prints[~copies]
+            of_rated = (prints @ model.fingerprints.T).max(axis=1) >= DUPLICATE_SIMILARITY
+            block, prints = block[~of_rated], prints[~of_rated]
         similar = prints @ prints.T >= DUPLICATE_SIMILARITY
+        to_kept = prints @ kept.T if kept is not None and len(kept) else None  # kept row r is chosen[r]
         near_kept = (
-            (prints @ kept.T >= DUPLICATE_SIMILARITY).any(axis=1)
-            if kept is not None and len(kept)
-            else np.zeros(len(block), dtype=bool)
+            (to_kept >= DUPLICATE_SIMILARITY).any(axis=1) if to_kept is not None else np.zeros(len(block), dtype=bool)
         )
         taken: list[int] = []
         for position, index in enumerate(block.tolist()):
-            if near_kept[position] or any(similar[position, other] for other in taken):
+            if near_kept[position]:
+                story = chosen[int(to_kept[position].argmax())]  # type: ignore[index]
+            else:
+                story = next((int(block[other]) for other in taken if similar[position, other]), None)
+            if story is not None:  # a copy of a post on the page: collapsed into it
+                if copies is not None:
+                    copies.setdefault(story, []).append(index)
                 continue
             taken.append(position)
             chosen.append(index)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from ppb.bot.handlers import channels, commands, digest, errors, feed, language, settings, start, training
+from ppb.bot.handlers import channels, commands, digest, errors, feed, language, settings, start, training, why
 
-FLOWS = (errors, start, language, training, feed, digest, settings, channels, commands)
+FLOWS = (errors, start, language, training, feed, why, digest, settings, channels, commands)
 
 
 def _fresh(router: Router) -> Router:

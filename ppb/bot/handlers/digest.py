@@ -22,9 +22,9 @@ def chosen_in(markup: object) -> tuple[list[int], dict[int, str]]:
     chosen: dict[int, str] = {}
     for row in getattr(markup, "inline_keyboard", None) or []:
         for button in row:
-            data = DigestRate.unpack(button.callback_data) if button.callback_data else None
-            if data is None:
-                continue
+            if not (button.callback_data or "").startswith(f"{DigestRate.__prefix__}:"):
+                continue  # the entry's "why?" button
+            data = DigestRate.unpack(button.callback_data)
             if data.post_id not in post_ids:
                 post_ids.append(data.post_id)
             if button.text.endswith("✓"):

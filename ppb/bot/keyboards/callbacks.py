@@ -46,3 +46,9 @@ class SettingAction(CallbackData, prefix="s"):
 class DigestRate(CallbackData, prefix="dg"):
     post_id: int
     kind: str  # like | dislike
+
+
+class Why(CallbackData, prefix="w"):
+    """"Why this post?" on a feed post, a push, a nudge or a digest entry."""
+
+    post_id: int

@@ -18,6 +18,7 @@ from ppb.bot.keyboards.callbacks import (
     SettingAction,
     TrainAction,
     TrainRate,
+    Why,
 )
 from ppb.domain.interactions import InteractionType
 
@@ -168,7 +169,13 @@ def feed_post(post_id: int, chosen: str | None = None) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[
         InlineKeyboardButton(text=label("👍", InteractionType.LIKE), callback_data=FeedRate(post_id=post_id, kind=InteractionType.LIKE).pack()),
         InlineKeyboardButton(text=label("👎", InteractionType.DISLIKE), callback_data=FeedRate(post_id=post_id, kind=InteractionType.DISLIKE).pack()),
+        why_button(post_id),
     ]])
+
+
+def why_button(post_id: int, number: int | None = None) -> InlineKeyboardButton:
+    """"Why this post?": the answer comes as an alert over the chat (nothing left in it)."""
+    return InlineKeyboardButton(text="❓" if number is None else f"{number} ❓", callback_data=Why(post_id=post_id).pack())
 
 
 def feed_more() -> InlineKeyboardMarkup:
