@@ -33,3 +33,20 @@ def test_no_seed_spreads_nothing_and_an_isolated_post_keeps_its_own() -> None:
     assert not spread(normalized, np.zeros(3, dtype=np.float32)).any()
     values = spread(normalized, np.array([0.0, 0.0, 1.0], dtype=np.float32))
     assert values[0] == values[1] == 0.0 and values[2] > 0.0
+
+
+def test_nearest_over_a_wide_pool_finds_exactly_the_plain_top_k() -> None:
+    """Past 1,024 columns the top is sorted only above a sampled threshold: the same
+    neighbours and weights as partitioning every whole row, own positions left out."""
+    rng = np.random.default_rng(5)
+    pool = rng.standard_normal((3000, 48)).astype(np.float32)
+    pool /= np.linalg.norm(pool, axis=1, keepdims=True)
+    rows, own = pool[:700], np.arange(700)
+    positions, weights = nearest(rows, pool, own)
+    similarity = rows @ pool.T
+    similarity[own, own] = -np.inf
+    expected = np.argpartition(-similarity, 9, axis=1)[:, :10]
+    assert np.array_equal(np.sort(positions, axis=1), np.sort(expected, axis=1))
+    expected_weights = np.maximum(np.take_along_axis(similarity, expected, axis=1), 0.0)
+    np.testing.assert_allclose(np.sort(weights, axis=1), np.sort(expected_weights, axis=1), rtol=1e-6)
+    assert not np.any(positions == own[:, None]), "a post is never its own neighbour"
