@@ -60,6 +60,8 @@ class Steering:
     never_shown: int = 0  # posts of a channel on "never" that a page still showed
     must_pages: int = 0  # pages read with a must-see word that some unrated post holds
     must_first: int = 0  # of those, pages that open with such a post
+    dialled: dict[str, list[int]] = field(default_factory=dict)
+    """Per setting: posts of the dialled channel on the pages as trained, then under the dial."""
 
 
 def must_see_word(posts: Sequence[Post], unrated: Sequence[int], taste: frozenset[str]) -> str | None:
@@ -121,12 +123,16 @@ async def steer(
         best = await call("POST", "/api/v1/posts/best", {"user_telegram_id": telegram_id, "limit": PAGE})
         return [index_of[post["id"]] for post in best["posts"]]
 
-    result.scores.add(seed, AS_TRAINED, "PPB", await page(), relevant)
+    trained = await page()
+    result.scores.add(seed, AS_TRAINED, "PPB", trained, relevant)
     for stage, dial, channel in ((SETTINGS[0], "more", liked_channel), (SETTINGS[1], "less", unliked_channel),
                                  (SETTINGS[2], "never", unliked_channel), (SETTINGS[3], "less", liked_channel)):
         await call("PATCH", rules, {"channel_dials": {usernames[channel]: dial}})
         shown = await page()
         result.scores.add(seed, stage, "PPB", shown, relevant)
+        counts = result.dialled.setdefault(stage, [0, 0])
+        counts[0] += sum(posts[n].channel == channel for n in trained)
+        counts[1] += sum(posts[n].channel == channel for n in shown)
         if dial == "never":
             result.never_shown += sum(posts[n].channel == channel for n in shown)
         await call("PATCH", rules, {"channel_dials": {usernames[channel]: "normal"}})
@@ -169,6 +175,8 @@ def report(result: Steering) -> str:
     lines = [table(result.scores, STAGES[:3]), table(result.scores, STAGES[3:])]
     lines.append(f"posts of a channel on never shown: {result.never_shown}; pages opening with a must-see "
                  f"post: {result.must_first} of {result.must_pages}")
+    lines += [f"posts of the dialled channel, {stage}: {before} as trained, {after} under the dial"
+              for stage, (before, after) in result.dialled.items()]
     return "\n".join(lines)
 
 
