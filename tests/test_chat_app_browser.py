@@ -171,9 +171,9 @@ def outbox_running(running: Running) -> Iterator[None]:
         return store, bot, outbox, asyncio.create_task(outbox.run())
 
     async def stop(store: Store, bot: Any, outbox: Outbox, task: asyncio.Task[None]) -> None:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await outbox.stop()
+        outbox.close()
+        await task
+        await outbox.sent_all()
         await bot.session.close()
         await store.disconnect()
 

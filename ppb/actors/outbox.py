@@ -72,6 +72,7 @@ class Outbox:
         self._busy: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(pace.concurrency)
+        self._closing = False
         self.counters = Counters()
 
     def wake(self) -> None:
@@ -97,9 +98,9 @@ class Outbox:
             self.counters.recovered += 1
 
     async def run(self) -> None:
-        """Recover, then send forever."""
+        """Recover, then send until `close`."""
         await self.recover()
-        while True:
+        while not self._closing:
             try:
                 started = await self.step()
             except Exception:  # the database away: try again shortly
@@ -124,6 +125,8 @@ class Outbox:
         started = 0
         held: set[int] = set()  # chats whose older message waits: keep each chat's order
         for row in rows:
+            if self._closing:
+                break
             chat = int(row["chat_id"])
             if chat in held or chat in self._busy or self._chat_free.get(chat, 0.0) > self._clock():
                 held.add(chat)
@@ -141,6 +144,18 @@ class Outbox:
             started += 1
         self._forget_idle_chats()
         return started
+
+    def close(self) -> None:
+        """End `run` after the message under way is claimed (never cut in the middle of a
+        statement: a connection cancelled mid-query is not given back to its pool, and the
+        store's disconnect then waits for it); `sent_all` then waits for the sends."""
+        self._closing = True
+        self._wake.set()
+
+    async def sent_all(self) -> None:
+        """Wait for every send under way to end."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def stop(self) -> None:
         for task in list(self._tasks):
