@@ -31,7 +31,7 @@ from playwright.sync_api import Browser, FrameLocator, Locator, Page, expect
 
 from ppb.config import load_settings
 from tests.bot_helpers import Running, bot_in_thread, free_port
-from tests.browser import launch_chromium, sandbox_chat, sandbox_send, screenshot, wait_until
+from tests.browser import launch_chromium, sandbox_chat, sandbox_send, screenshot, swipe, wait_until
 
 API_KEY = "journey-browser-key"
 ROOT = Path(__file__).resolve().parent.parent
@@ -371,18 +371,6 @@ def mini_app(journey: Journey) -> None:
     expect(form).to_contain_text(words.app_zone)
     journey.shot("mini-app-settings")
     journey.page.click("#webapp-close")
-
-
-def swipe(page: Page, card: Locator, dx: int) -> None:
-    """Drag `card` sideways by `dx` pixels, as a finger does."""
-    box = card.bounding_box()
-    assert box is not None
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x, y)
-    page.mouse.down()
-    for step in range(1, 11):
-        page.mouse.move(x + dx * step / 10, y + 4 * step / 10)
-    page.mouse.up()
 
 
 def rating(journey: Journey, post_id: int) -> str | None:

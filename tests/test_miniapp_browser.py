@@ -23,7 +23,7 @@ from ppb.compose.web import http_app as build_app
 from ppb.config import load_settings
 from ppb.http.miniapp_auth import sign_init_data
 from ppb.store.migrate import upgrade
-from tests.browser import launch_chromium, screenshot, serve_in_thread, wait_until, watched_page
+from tests.browser import launch_chromium, screenshot, serve_in_thread, swipe, wait_until, watched_page
 from tests.conftest import free_port
 
 BOT_TOKEN = "123456789:AAE-browser-test-token-for-ppb-miniapp"
@@ -104,27 +104,16 @@ def top_card_id(page: Page) -> int:
     return int(card.get_attribute("data-post-id") or 0)
 
 
-def swipe(page: Page, dx: int) -> None:
-    box = page.locator(".card[data-top]").bounding_box()
-    assert box is not None
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x, y)
-    page.mouse.down()
-    for step in range(1, 11):
-        page.mouse.move(x + dx * step / 10, y + 4 * step / 10)
-    page.mouse.up()
-
-
 def test_rate_by_swipe_and_by_button(page: Page, server: Server) -> None:
     user = open_app(page, server)
     expect(page.locator("#app")).to_have_attribute("data-state", "ready")
     expect(page.locator("[data-role=progress-label]")).to_have_text("0 / 6")
     first = top_card_id(page)
     assert first == server.post_ids[0]
-    swipe(page, 260)
+    swipe(page, page.locator(".card[data-top]"), 260)
     second = top_card_id(page)
     assert second == server.post_ids[1] and second != first
-    swipe(page, -260)
+    swipe(page, page.locator(".card[data-top]"), -260)
     third = top_card_id(page)
     page.click("[data-action=like]")
     fourth = top_card_id(page)
@@ -135,7 +124,7 @@ def test_rate_by_swipe_and_by_button(page: Page, server: Server) -> None:
     expected = {first: ["like"], second: ["dislike"], third: ["like"], fourth: ["dislike"], fifth: ["skip"]}
     wait_until(lambda: ratings(server, user) == expected, 10, "the five ratings in the database")
 
-    swipe(page, 40)  # a short drag is not a rating: the card comes back
+    swipe(page, page.locator(".card[data-top]"), 40)  # a short drag is not a rating: the card comes back
     expect(page.locator(".card[data-top]")).to_have_attribute("data-post-id", str(server.post_ids[5]))
     screenshot(page, "miniapp-deck")
     page.click("[data-action=like]")
@@ -239,7 +228,7 @@ def test_offline_ratings_queue_and_are_stored_exactly_once(page: Page, server: S
     page.click("[data-action=like]")
     expect(page.locator("[data-role=offline]")).to_be_visible()
     second = top_card_id(page)  # loaded cards stay usable
-    swipe(page, -260)
+    swipe(page, page.locator(".card[data-top]"), -260)
     expect(page.locator("[data-role=offline]")).to_contain_text("2 waiting")
     assert ratings(server, user) == {}
     queued = page.evaluate(f"JSON.parse(localStorage.getItem('ppb:queue:{user}'))")

@@ -16,8 +16,8 @@ from ppb.config import Settings
 from ppb.domain.channels import ChannelName
 from ppb.domain.status import UserStatus
 from ppb.http import admin_auth, analytics, experiments
-from ppb.http.admin_io import out, query, services
-from ppb.http.body import parse_body, path_int
+from ppb.http.admin_io import out, services
+from ppb.http.body import parse_body, parse_query, path_int
 from ppb.http.data_rights import erase_redis
 from ppb.http.routing import one_route_per_path
 from ppb.http.schemas import WHOLE, Body
@@ -50,7 +50,7 @@ def _admin(request: Request) -> Admin:
 
 
 async def find_users(request: Request) -> Response:
-    params = query(request, UserQuery)
+    params = parse_query(request, UserQuery)
     rows = await _admin(request).find_users(params.search, params.status, params.limit, params.offset)
     return out({"users": rows})
 
@@ -132,7 +132,7 @@ async def set_default(request: Request) -> Response:
 
 
 async def actions(request: Request) -> Response:
-    params = query(request, ActionQuery)
+    params = parse_query(request, ActionQuery)
     return out({"actions": await _admin(request).actions(params.limit)})
 
 

@@ -9,7 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ppb.http.admin_io import out, query, services
+from ppb.http.admin_io import out, services
+from ppb.http.body import parse_query
 from ppb.http.schemas import WHOLE, Body
 from ppb.store.analytics import Analytics, rate
 
@@ -32,7 +33,7 @@ def _analytics(request: Request) -> Analytics:
 async def overview(request: Request) -> Response:
     """What the console's first page shows, in one call: the window's ratings are read once
     (the like rate here is the window's, from the daily figures)."""
-    window = query(request, Window)
+    window = parse_query(request, Window)
     analytics = _analytics(request)
     daily = await analytics.daily(window.days)
     window_rate = rate(sum(d["feed_likes"] for d in daily), sum(d["feed_ratings"] for d in daily))
@@ -48,12 +49,12 @@ async def funnel(request: Request) -> Response:
 
 
 async def active(request: Request) -> Response:
-    window = query(request, Window)
+    window = parse_query(request, Window)
     return out({"period": window.period, "points": await _analytics(request).active_users(window.days, window.period)})
 
 
 async def ratings(request: Request) -> Response:
-    window = query(request, Window)
+    window = parse_query(request, Window)
     analytics = _analytics(request)
     return out({"overall": await analytics.like_rate(), "days": await analytics.daily(window.days)})
 
@@ -67,7 +68,7 @@ async def nudges(request: Request) -> Response:
 
 
 async def channels(request: Request) -> Response:
-    params = query(request, ChannelQuery)
+    params = parse_query(request, ChannelQuery)
     rows = await _analytics(request).channels(params.search, params.limit, params.offset)
     return out({"channels": services(request).core.with_default_source(rows)})
 

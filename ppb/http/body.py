@@ -54,6 +54,14 @@ async def parse_body(request: Request, model: type[ModelT]) -> ModelT:
     raise HTTPException(422, describe(refused)) from None
 
 
+def parse_query(request: Request, model: type[ModelT]) -> ModelT:
+    """The query string as `model`; 422 naming the parameter."""
+    try:
+        return model.model_validate(dict(request.query_params), strict=False)
+    except ValidationError as error:
+        raise HTTPException(422, describe(error)) from None
+
+
 def path_int(request: Request, name: str) -> int:
     """An integer path parameter: a number without a fraction, as JSON Schema counts them
     (`42`, `42.0`, `4.2e1`); not `+5`, ` 5` or `5_000`, which `int` would read."""

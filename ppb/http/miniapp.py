@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from aiogram.utils.web_app import WebAppUser
-from pydantic import Field, ValidationError
+from pydantic import Field
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -28,7 +28,7 @@ from ppb.core.training import TrainingState
 from ppb.domain.interactions import InteractionType
 from ppb.domain.languages import language_code, ui_language
 from ppb.domain.timezones import city_name, find_timezone
-from ppb.http.body import describe, parse_body, reply
+from ppb.http.body import parse_body, parse_query, reply
 from ppb.http.miniapp_auth import (
     InitDataError,
     init_data_from_header,
@@ -188,10 +188,7 @@ async def me(request: Request) -> Response:
 
 async def list_posts(request: Request) -> Response:
     who = telegram_user(request)
-    try:
-        query = MiniAppPostsQuery.model_validate(dict(request.query_params), strict=False)
-    except ValidationError as error:
-        raise HTTPException(422, describe(error)) from None
+    query = parse_query(request, MiniAppPostsQuery)
     user = await _user_row(request, who)
     core = core_of(request)
     if query.mode == "feed":
@@ -204,10 +201,7 @@ async def list_posts(request: Request) -> Response:
 async def explain(request: Request) -> Response:
     """Why a feed card is in the initData's user's feed (`POST /posts/explain`)."""
     who = telegram_user(request)
-    try:
-        query = MiniAppExplainQuery.model_validate(dict(request.query_params), strict=False)
-    except ValidationError as error:
-        raise HTTPException(422, describe(error)) from None
+    query = parse_query(request, MiniAppExplainQuery)
     await _user_row(request, who)
     explanation = await core_of(request).explain(who.id, query.post_id)
     return reply(ExplainOut.model_validate(replies.explanation(explanation)))
@@ -258,10 +252,7 @@ async def patch_rules(request: Request) -> Response:
 async def timezones(request: Request) -> Response:
     """The settings tab's place finder: `?q=Moscow` (a city, a country, an IANA name, `UTC+3`)."""
     who = telegram_user(request)
-    try:
-        query = MiniAppZonesQuery.model_validate(dict(request.query_params), strict=False)
-    except ValidationError as error:
-        raise HTTPException(422, describe(error)) from None
+    query = parse_query(request, MiniAppZonesQuery)
     user = await _user_row(request, who)
     language = ui_language(user.get("language"), who.language_code)
     match = find_timezone(query.q)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationError
-from starlette.exceptions import HTTPException
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ppb.core import replies, training
 from ppb.domain.channels import ChannelName
-from ppb.http.body import describe, parse_body, path_int, reply
+from ppb.http.body import parse_body, parse_query, path_int, reply
 from ppb.http.schemas import ALSO_IN, WHOLE, AlsoIn, Body, ChannelText, Out, UtcDatetime
 from ppb.http.services import core_of
 
@@ -90,10 +89,7 @@ def state_out(state: training.TrainingState, limit: int) -> dict[str, Any]:
 
 
 async def get_training(request: Request) -> Response:
-    try:
-        query = StateQuery.model_validate(dict(request.query_params), strict=False)
-    except ValidationError as error:
-        raise HTTPException(422, describe(error)) from None
+    query = parse_query(request, StateQuery)
     state = await core_of(request).training_state(path_int(request, "telegram_id"))
     return reply(TrainingOut.model_validate(state_out(state, query.limit)))
 

@@ -211,28 +211,16 @@ def choose(
     ages_days: np.ndarray,
     limit: int,
     uncertainty: np.ndarray | None = None,
-) -> list[int]:
-    """Indices of the best `limit` candidates, one per story, none rated nor a rated copy.
+) -> Choice:
+    """The best `limit` candidates, one per story, none rated nor a rated copy; with how many
+    came by score (the rest: the exploration slot) and the copies collapsed into each chosen
+    post (the same story elsewhere).
 
     Walking the order best first, a post whose fingerprint is close to one already chosen
     (or to a rated post) is skipped; only the head of the order is compared, widened while
     too few survive. With `uncertainty`, the last `exploration` share of the page goes to
     the best posts among the quarter the model knows least about.
     """
-    return choose_marked(model, relevance, ids, fingerprints_of, ages_days, limit, uncertainty).chosen
-
-
-def choose_marked(
-    model: UserModel,
-    relevance: np.ndarray,
-    ids: np.ndarray,
-    fingerprints_of: Callable[[np.ndarray], np.ndarray],
-    ages_days: np.ndarray,
-    limit: int,
-    uncertainty: np.ndarray | None = None,
-) -> Choice:
-    """`choose`, with how many of the chosen came by score (the rest: the exploration slot)
-    and the copies collapsed into each chosen post (the same story elsewhere)."""
     explore = int(limit * model.params.exploration) if uncertainty is not None else 0
     copies: dict[int, list[int]] = {}
     chosen = _walk(model, relevance, ids, fingerprints_of, ages_days, limit - explore, [], copies)
@@ -340,7 +328,7 @@ def rank(
     )
     relevance = scores(model, model.decision(rows[:, text_model.model_columns]), channels, ages)
     fingerprints = rows[:, text_model.fingerprint_columns]
-    chosen = choose(model, relevance, ids, lambda i: fingerprints[i], ages, limit)
+    chosen = choose(model, relevance, ids, lambda i: fingerprints[i], ages, limit).chosen
     return [(candidates[index], float(relevance[index])) for index in chosen]
 
 

@@ -15,7 +15,7 @@ from scipy import sparse
 from ppb.ranking.dials import ChannelDials
 from ppb.ranking.explain import Explanation, PageStats, explain
 from ppb.ranking.index import PostIndex
-from ppb.ranking.model import UserModel, choose_marked, scores, seed_vector
+from ppb.ranking.model import UserModel, choose, scores, seed_vector
 from ppb.ranking.propagation import graph, spread
 
 GRAPH_CACHE = 200
@@ -189,7 +189,7 @@ class PageRanker:
         if job.dials is not None:
             relevance = job.dials.apply(relevance, channels)
         columns = model.text_model.fingerprint_columns
-        choice = choose_marked(
+        choice = choose(
             model,
             relevance,
             ids,
