@@ -24,6 +24,11 @@ class UserEvent(StrEnum):
     CHURN = "churn"
     ACTIVITY = "activity"
 
+    @property
+    def log_action(self) -> str:
+        """How a transition by this event is written in the user's log (`user_logs.action`)."""
+        return f"status:{self.value}"
+
 
 S, E = UserStatus, UserEvent
 

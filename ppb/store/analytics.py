@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ppb.domain.experiments import wilson
+from ppb.domain.status import UserEvent
 from ppb.store.base import Row, _rows, utcnow
 from ppb.store.feed_ratings import likes, with_delivery
 from ppb.store.queries import Store
@@ -16,11 +17,11 @@ from ppb.store.schema import channels, interactions, nudges, posts, user_channel
 
 FUNNEL = ("new", "onboarding", "training", "trained", "active", "churned")
 REACHED_BY = {
-    "onboarding": ("status:start",),
-    "training": ("status:start_training",),
-    "trained": ("status:complete_training",),
-    "active": ("status:view_feed", "status:activity"),
-    "churned": ("status:churn",),
+    "onboarding": (UserEvent.START.log_action,),
+    "training": (UserEvent.START_TRAINING.log_action,),
+    "trained": (UserEvent.COMPLETE_TRAINING.log_action,),
+    "active": (UserEvent.VIEW_FEED.log_action, UserEvent.ACTIVITY.log_action),
+    "churned": (UserEvent.CHURN.log_action,),
 }
 """The logged transitions (`user_logs.action`) by which a user reaches each stage."""
 
@@ -132,11 +133,11 @@ class Analytics:
 
     async def training(self) -> dict[str, Any]:
         """Users who started training, who completed it, and how long the first one took."""
-        started = sa.func.min(sa.case((user_logs.c.action == "status:start_training", user_logs.c.created_at)))
-        completed = sa.func.min(sa.case((user_logs.c.action == "status:complete_training", user_logs.c.created_at)))
+        started = sa.func.min(sa.case((user_logs.c.action == UserEvent.START_TRAINING.log_action, user_logs.c.created_at)))
+        completed = sa.func.min(sa.case((user_logs.c.action == UserEvent.COMPLETE_TRAINING.log_action, user_logs.c.created_at)))
         per_user = (
             sa.select(user_logs.c.user_id, started.label("started"), completed.label("completed"))
-            .where(user_logs.c.action.in_(["status:start_training", "status:complete_training"]))
+            .where(user_logs.c.action.in_([UserEvent.START_TRAINING.log_action, UserEvent.COMPLETE_TRAINING.log_action]))
             .group_by(user_logs.c.user_id)
             .subquery()
         )

@@ -56,7 +56,7 @@ class UserBatches(UserQueries):
                 logs = [
                     {
                         "user_id": user["id"],
-                        "action": f"status:{UserEvent(event).value}",
+                        "action": UserEvent(event).log_action,
                         "details": {"from": status.value, "to": target.value, **(details or {})},
                         "created_at": now,
                     }

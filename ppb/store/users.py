@@ -124,7 +124,7 @@ class UserQueries(StoreBase):
                 if target != current:
                     await self._log(
                         user["id"],
-                        f"status:{event.value}",
+                        UserEvent(event).log_action,
                         {"from": current.value, "to": target.value, **(details or {})},
                         now,
                     )
