@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ppb.core import channels
+from ppb.core import channels, users as people
 from ppb.core.ports import Ranker as Trainer
 from ppb.core.ports import UserMachine
 from ppb.core.rules import post_filter
@@ -111,8 +111,7 @@ async def enter(users: UserMachine, store: Store, telegram_id: int) -> Row:
         return user
     if status == UserStatus.NEW:
         await users.apply(telegram_id, UserEvent.START, {"via": "training"})
-    elif status == UserStatus.CHURNED:
-        await users.apply(telegram_id, UserEvent.ACTIVITY, {"via": "training"})
+    await people.returned(users, telegram_id, status, "training")
     return await users.apply(telegram_id, UserEvent.START_TRAINING, None)
 
 
