@@ -271,6 +271,28 @@ async def test_a_channel_marked_default_is_in_every_new_persons_training(
     assert refused.status_code == 409 and refused.json()["detail"].startswith("is_default:")
 
 
+async def test_a_default_channel_a_person_adds_takes_no_bonus_slot(api: httpx.AsyncClient, new_id) -> None:
+    """Marked default by the console or not yet: asked for as a bonus, a default channel is
+    linked without using one of the person's bonus slots (the rule lives in the core)."""
+    channel, _ = await seed_channel(api, new_id, texts=["one marked post"])
+    other, _ = await seed_channel(api, new_id, texts=["one plain post"])
+    person = new_id()
+    assert (await api.post("/api/v1/users/", json={"telegram_id": person})).status_code == 201
+    marked = f"{ADMIN}/channels/@{channel['username']}/default"
+    assert (await api.post(marked, json={"is_default": True})).status_code == 200
+    try:
+        added = await api.post(f"/api/v1/users/{person}/channels",
+                               json={"channel": f"@{channel['username']}", "is_bonus": True})
+        assert added.status_code in {200, 201}, added.text
+        assert added.json()["is_bonus"] is False
+        assert (await api.get(f"/api/v1/users/{person}")).json()["bonus_channels_count"] == 0
+    finally:
+        assert (await api.post(marked, json={"is_default": False})).status_code == 200
+    added = await api.post(f"/api/v1/users/{person}/channels", json={"channel": f"@{other['username']}", "is_bonus": True})
+    assert added.status_code in {200, 201} and added.json()["is_bonus"] is True
+    assert (await api.get(f"/api/v1/users/{person}")).json()["bonus_channels_count"] == 1
+
+
 async def test_an_experiment_assigns_for_good_and_compares_like_rates(api: httpx.AsyncClient, store, new_id) -> None:
     await stop_running(api)
     body = {"name": f"exploration-{new_id()}", "start": True, "variants": [

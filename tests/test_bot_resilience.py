@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 from ppb.actors.chat_shard import ChatShard
 from ppb.actors.chat_state import MemoryChatState
-from ppb.bot.api import ApiClient
+from ppb.bot.api import HttpPpb
 from ppb.bot.messages import GONE, MessageManager
 from ppb.compose.bot import build_bot_app
 from ppb.config import load_settings
@@ -88,7 +88,7 @@ async def no_api(sqlite_url: str) -> AsyncIterator[tuple[Emulator, Person, Bot]]
     settings = load_settings(DATABASE_URL=sqlite_url, PPB_API_KEY=API_KEY, PPB_HTTP_PORT=free_port())
     app = Starlette()
     emulator = mount_sandbox(app, settings)
-    dead = ApiClient(f"http://127.0.0.1:{free_port()}", API_KEY)
+    dead = HttpPpb(f"http://127.0.0.1:{free_port()}", API_KEY)
     async with serve(app, settings.http_port) as base, httpx.AsyncClient(base_url=base) as client:
         bot_app = build_bot_app(settings, api=dead)
         polling = asyncio.create_task(bot_app.dispatcher.start_polling(

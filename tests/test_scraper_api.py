@@ -162,3 +162,35 @@ async def test_a_revoked_session_is_a_clear_503_while_the_rest_serves(rig: Rig, 
     assert training.status_code == 200 and len(training.json()["posts"]) == 6, "stored posts keep serving"
     metrics = (await rig.api.get("/metrics")).text
     assert 'ppb_scraper_logged_in{session="api-test"} 0.0' in metrics
+
+
+async def test_training_with_refresh_asks_the_scraper_for_the_newest_posts_first(rig: Rig, new_id) -> None:
+    channel = add_channel(rig.stand, new_id, posts=3)
+    name = f"@{channel.username}"
+    scraped = await rig.api.post("/api/v1/cmd/scrape", json={"channel_username": name, "limit": 3})
+    assert scraped.status_code == 200, scraped.text
+    user = new_id()
+    assert (await rig.api.post("/api/v1/users/", json={"telegram_id": user})).status_code == 201
+    for number in range(4, 7):
+        rig.stand.post(channel, f"story {number} fresh from the harbour about ferries")
+
+    stored = await rig.api.post(f"/api/v1/users/{user}/training", json={"channels": [name]})
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["total"] == 3  # without `refresh`: what the store holds
+
+    fresh = await rig.api.post(f"/api/v1/users/{user}/training", json={"channels": [name], "refresh": True})
+    assert fresh.status_code == 200, fresh.text
+    assert fresh.json()["total"] == 6
+    assert fresh.json()["posts"][0]["telegram_message_id"] == 6
+
+
+async def test_training_with_refresh_trains_on_stored_posts_when_the_scraper_cannot_help(rig: Rig, new_id) -> None:
+    channel = add_channel(rig.stand, new_id, posts=3)
+    name = f"@{channel.username}"
+    assert (await rig.api.post("/api/v1/cmd/scrape", json={"channel_username": name, "limit": 3})).status_code == 200
+    rig.stand.ban(channel, rig.stand.account_of(rig.session))
+    user = new_id()
+    assert (await rig.api.post("/api/v1/users/", json={"telegram_id": user})).status_code == 201
+    started = await rig.api.post(f"/api/v1/users/{user}/training", json={"channels": [name], "refresh": True})
+    assert started.status_code == 200, started.text
+    assert started.json()["total"] == 3

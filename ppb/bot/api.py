@@ -5,23 +5,17 @@ in-process `LocalPpb` raises (`NotFound`, `Conflict`, `Invalid`, ...; `Unavailab
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
 
 from ppb.config import Settings
+from ppb.core.app import SCRAPE_TIMEOUT_S
+from ppb.domain.channels import ChannelName
 from ppb.domain.errors import DomainError, NotFound, NotYetKnown, Unavailable, error_for
 
 TIMEOUT_S = 30.0
 TRAIN_TIMEOUT_S = 60.0
-SCRAPE_TIMEOUT_S = 15.0
-
-
-ApiUnavailable = Unavailable
-"""The API, or something behind it (the database), cannot answer now: retry later."""
-ApiError = DomainError
-"""The API refused the call (4xx); `status_code` and `detail` say why."""
 
 
 def api_base_url(settings: Settings) -> str:
@@ -88,7 +82,7 @@ class HttpPpb:
             raise NotFound(error.detail) from None
 
     async def remove_channel(self, telegram_id: int, channel: str) -> None:
-        await self._call("DELETE", f"/users/{telegram_id}/channels/{channel.lstrip('@')}")
+        await self._call("DELETE", f"/users/{telegram_id}/channels/{ChannelName.parse(channel, 'channel').key}")
 
     async def interactions(self, telegram_id: int) -> list[dict[str, Any]]:
         return (await self._call("GET", f"/posts/interactions/{telegram_id}"))["interactions"]
@@ -133,9 +127,10 @@ class HttpPpb:
         return await self._call("GET", f"/users/{telegram_id}/training?limit={limit}")
 
     async def start_training(self, telegram_id: int, channels: list[str] | None = None, *,
-                             append: bool = False) -> dict[str, Any]:
-        body = {"channels": channels, "append": append}
-        return await self._call("POST", f"/users/{telegram_id}/training", body, TRAIN_TIMEOUT_S)
+                             append: bool = False, refresh: bool = False) -> dict[str, Any]:
+        body = {"channels": channels, "append": append, "refresh": refresh}
+        timeout = TRAIN_TIMEOUT_S + (SCRAPE_TIMEOUT_S if refresh else 0.0)
+        return await self._call("POST", f"/users/{telegram_id}/training", body, timeout)
 
     async def finish_training(self, telegram_id: int) -> dict[str, Any]:
         return await self._call("POST", f"/users/{telegram_id}/training/finish", {}, TRAIN_TIMEOUT_S)
@@ -147,20 +142,6 @@ class HttpPpb:
 
     async def join(self, channel: str) -> dict[str, Any]:
         return await self._call("POST", "/cmd/join", {"channel_username": channel}, SCRAPE_TIMEOUT_S)
-
-    async def refresh(self, channels: list[str], limit: int) -> None:
-        """Ask the scraper for fresh posts; when it is down or absent, stored posts serve."""
-
-        async def one(channel: str) -> None:
-            try:
-                await self._call("POST", "/cmd/scrape", {"channel_username": channel, "limit": limit}, SCRAPE_TIMEOUT_S)
-            except DomainError:
-                return
-
-        await asyncio.gather(*(one(channel) for channel in channels))
-
-
-ApiClient = HttpPpb
 """The older name."""
 
 

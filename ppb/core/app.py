@@ -5,6 +5,7 @@ beside this one, never in an adapter."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ from ppb.core.policy import Policy
 from ppb.core.ports import Ranker, Row, Scraper, UserMachine
 from ppb.core.variants import FeedRanker
 from ppb.domain.channels import ChannelName
-from ppb.domain.errors import NotConfigured
+from ppb.domain.errors import DomainError, NotConfigured
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent, UserStatus
 from ppb.ranking.explain import Explanation
@@ -22,6 +23,8 @@ from ppb.store.queries import Store
 
 NO_SCRAPER = ("scraper: not configured on this server (set TELEGRAM_API_ID, TELEGRAM_API_HASH and "
               "TELETHON_SESSION); posts already in the store still serve training and feeds")
+SCRAPE_TIMEOUT_S = 15.0
+"""How long a person waits for the scraper (to join a channel, or for fresh posts)."""
 
 
 @dataclass(slots=True)
@@ -63,7 +66,7 @@ class Core:
     async def add_channel(self, telegram_id: int, name: ChannelName, *, for_training: bool = True,
                           bonus: bool = False) -> tuple[Row, bool]:
         return await channels.add(self.store, telegram_id, name, for_training=for_training, bonus=bonus,
-                                  limit=self.policy.max_bonus_channels)
+                                  limit=self.policy.max_bonus_channels, configured=self.policy.default_channels)
 
     async def remove_channel(self, telegram_id: int, name: ChannelName) -> None:
         await channels.remove(self.store, telegram_id, name)
@@ -119,14 +122,18 @@ class Core:
         return await training.read(self.store, telegram_id)
 
     async def start_training(self, telegram_id: int, names: Sequence[ChannelName] | None = None, *,
-                             per_channel: int | None = None, append: bool = False) -> training.TrainingState:
+                             per_channel: int | None = None, append: bool = False,
+                             refresh: bool = False) -> training.TrainingState:
         """Start (or restart) training; `names` default to the default channels plus the
-        person's own; with `append`, a training going on gets these channels' posts too."""
+        person's own; with `append`, a training going on gets these channels' posts too; with
+        `refresh`, the scraper is asked for their newest posts first."""
         user = await self.store.get_user(telegram_id)
         if names is None:
             names = await training.default_refs(self.store, user["id"], self.policy.default_channels)
-        return await training.start(self.store, self.users, telegram_id, names,
-                                    per_channel or self.policy.posts_per_channel,
+        per_channel = per_channel or self.policy.posts_per_channel
+        if refresh:
+            await self.refresh(names, per_channel)
+        return await training.start(self.store, self.users, telegram_id, names, per_channel,
                                     append=append and user["status"] == UserStatus.TRAINING)
 
     async def training_for_app(self, user: Row) -> training.TrainingState:
@@ -163,3 +170,18 @@ class Core:
     async def join(self, name: str) -> dict[str, Any]:
         ChannelName.parse(name, "channel_username")
         return await self.scraper_or_fail().join(name)
+
+    async def refresh(self, names: Sequence[ChannelName], limit: int) -> None:
+        """Ask the scraper for these channels' newest posts, each within `SCRAPE_TIMEOUT_S`;
+        when it is down, absent or slow, the posts already stored serve."""
+        if self.scraper is None:
+            return
+        scraper = self.scraper
+
+        async def one(name: ChannelName) -> None:
+            try:
+                await asyncio.wait_for(scraper.scrape(repr(name), limit), SCRAPE_TIMEOUT_S)
+            except (DomainError, TimeoutError):
+                return
+
+        await asyncio.gather(*(one(name) for name in names))

@@ -19,11 +19,14 @@ def bonus_left(user: Row, limit: int) -> int:
 
 
 async def add(store: Store, telegram_id: int, name: ChannelName, *, for_training: bool, bonus: bool,
-              limit: int) -> tuple[Row, bool]:
+              limit: int, configured: Sequence[ChannelName] = ()) -> tuple[Row, bool]:
     """Link the channel; returns (link, created). A bonus channel beyond `limit` is refused
-    with `LimitReached`, but a channel the person already has takes no bonus slot."""
+    with `LimitReached`, but a channel the person already has, or a default channel
+    (`configured` or marked), takes no bonus slot."""
     user = await store.get_user(telegram_id)
     channel = await store.get_channel(name)
+    if bonus and name_of(channel) in await defaults(store, configured):
+        bonus = False
     if bonus and not bonus_left(user, limit):
         if not await store.list_user_channels(user["id"], channel_id=channel["id"]):
             raise LimitReached(f"is_bonus: the limit of {limit} bonus channels is reached")

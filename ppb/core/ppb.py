@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 from ppb.core import replies
-from ppb.core.app import Core
+from ppb.core.app import SCRAPE_TIMEOUT_S, Core
 from ppb.core.ports import PersonData
 from ppb.domain.channels import ChannelName
 from ppb.domain.errors import DomainError, Invalid, Unavailable
@@ -20,8 +20,6 @@ from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent
 
 Reply = dict[str, Any]
-SCRAPE_TIMEOUT_S = 15.0
-"""How long a chat waits for the scraper (as `HttpPpb` waits for /cmd/scrape and /cmd/join)."""
 
 
 class Ppb(Protocol):
@@ -41,11 +39,10 @@ class Ppb(Protocol):
     async def explain(self, telegram_id: int, post_id: int) -> Reply: ...
     async def training_state(self, telegram_id: int, limit: int = 1) -> Reply: ...
     async def start_training(self, telegram_id: int, channels: list[str] | None = None, *,
-                             append: bool = False) -> Reply: ...
+                             append: bool = False, refresh: bool = False) -> Reply: ...
     async def finish_training(self, telegram_id: int) -> Reply: ...
     async def feed_page(self, telegram_id: int, limit: int) -> Reply: ...
     async def join(self, channel: str) -> Reply: ...
-    async def refresh(self, channels: list[str], limit: int) -> None: ...
     async def rules(self, telegram_id: int) -> Reply: ...
     async def change_rules(self, telegram_id: int, **changes: Any) -> Reply: ...
     async def export(self, telegram_id: int) -> Reply: ...
@@ -159,9 +156,10 @@ class LocalPpb:
 
     @_held
     async def start_training(self, telegram_id: int, channels: list[str] | None = None, *,
-                             append: bool = False) -> Reply:
+                             append: bool = False, refresh: bool = False) -> Reply:
         names = None if channels is None else ChannelName.parse_many(channels, "channels")
-        return replies.training_state(await self.core.start_training(telegram_id, names, append=append), 5)
+        state = await self.core.start_training(telegram_id, names, append=append, refresh=refresh)
+        return replies.training_state(state, 5)
 
     @_held
     async def finish_training(self, telegram_id: int) -> Reply:
@@ -176,19 +174,6 @@ class LocalPpb:
             return await asyncio.wait_for(self.core.join(channel), SCRAPE_TIMEOUT_S)
         except TimeoutError:
             raise Unavailable(f"the scraper did not answer within {SCRAPE_TIMEOUT_S:g} s") from None
-
-    async def refresh(self, channels: list[str], limit: int) -> None:
-        """Ask the scraper for fresh posts; when it is down or absent, stored posts serve."""
-        if self.core.scraper is None:
-            return
-
-        async def one(channel: str) -> None:
-            try:
-                await asyncio.wait_for(self.core.scrape(channel, limit), SCRAPE_TIMEOUT_S)
-            except (DomainError, TimeoutError):
-                return
-
-        await asyncio.gather(*(one(channel) for channel in channels))
 
     @_held
     async def rules(self, telegram_id: int) -> Reply:

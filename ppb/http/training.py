@@ -47,6 +47,8 @@ class StartTraining(Body):
     channels: Annotated[list[ChannelText], Field(max_length=50)] | None = None
     posts_per_channel: Annotated[int, Field(ge=1, le=100), WHOLE] | None = None
     append: bool = False
+    refresh: bool = False
+    """Ask the scraper for the channels' newest posts first (up to 15 s a channel, at once)."""
 
 
 class FinishTraining(Body):
@@ -101,7 +103,7 @@ async def start_training(request: Request) -> Response:
     body = await parse_body(request, StartTraining)
     names = None if body.channels is None else ChannelName.parse_many(body.channels, "channels")
     state = await core_of(request).start_training(telegram_id, names, per_channel=body.posts_per_channel,
-                                                  append=body.append)
+                                                  append=body.append, refresh=body.refresh)
     return reply(TrainingOut.model_validate(state_out(state, 5)))
 
 

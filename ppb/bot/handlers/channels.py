@@ -21,6 +21,7 @@ from ppb.bot.languages import Languages
 from ppb.bot.messages import MessageManager
 from ppb.bot.views import menu_view
 from ppb.config import DEMO_USERNAMES, Settings
+from ppb.core.policy import parse_defaults
 from ppb.core.ppb import Ppb
 from ppb.domain.channels import ChannelName
 from ppb.domain.errors import DomainError
@@ -83,14 +84,14 @@ async def add_channel(message: Message, api: Ppb, messages: MessageManager, stat
         )
         return
     user = await register(api, languages, message)  # a channel may be the first thing sent
-    mine = {(channel.get("username") or "").lower() for channel in await api.channels(chat_id)}
-    if name.lower() in mine:
+    mine = {channel["username"] for channel in await api.channels(chat_id) if channel.get("username")}
+    if name in mine:
         await state.set_state(None)
         await messages.send_ephemeral(chat_id, _(
             "You already follow @{name}, so no bonus slot was used. Its posts are in your feed.").format(
             name=html.quote(name)), auto_delete_after=NOTICE_S)
         return
-    if name.lower() in defaults(settings):  # not linked yet, or removed by the person: linked again
+    if name in defaults(settings):  # not linked yet, or removed by the person: linked again
         await state.set_state(None)
         await relink(api, chat_id, name)
         await messages.send_ephemeral(chat_id, _(
@@ -121,13 +122,15 @@ async def add_channel(message: Message, api: Ppb, messages: MessageManager, stat
     if user["status"] in {UserStatus.NEW, UserStatus.ONBOARDING}:
         await messages.send_system(chat_id, *menu_view(user, webapp_url), at_bottom=True)
     else:
-        await begin_training(chat_id, api, messages, settings, webapp_url, channels=[name],
+        await begin_training(chat_id, api, messages, webapp_url, channels=[name],
                              append=user["status"] == UserStatus.TRAINING)
     await messages.send_ephemeral(chat_id, text, auto_delete_after=NOTICE_S)
 
 
 def defaults(settings: Settings) -> set[str]:
-    return {channel.lstrip("@").lower() for channel in settings.effective_default_channels}
+    """The configured default channels' usernames (those an operator marks are the core's to know:
+    they take no bonus slot there either)."""
+    return {name.username for name in parse_defaults(settings.effective_default_channels) if name.username}
 
 
 async def relink(api: Ppb, telegram_id: int, name: str) -> None:
@@ -188,8 +191,8 @@ def unreachable(name: str, settings: Settings, mine: set[str]) -> str:
     if not settings.use_sandbox:
         return _("I can't reach Telegram to look up @{name} right now, so I can only add channels PPB "
                  "already reads. Please try again later.").format(name=quoted)
-    known = [channel.lstrip("@").lower() for channel in (DEMO_USERNAMES if settings.use_demo_data
-                                                         else settings.effective_default_channels)]
+    known = [name.username for name in parse_defaults(list(DEMO_USERNAMES) if settings.use_demo_data
+                                                      else settings.effective_default_channels) if name.username]
     addable = [channel for channel in known if channel not in mine and channel not in defaults(settings)]
     if addable:
         return _("🧪 This is the sandbox: it can't reach Telegram, so it can't add @{name}. It knows only its "

@@ -7,10 +7,10 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
-from ppb.bot.api import ApiClient
 from ppb.bot.handlers.feed import kept_text
 from ppb.bot.keyboards.callbacks import DigestRate
 from ppb.bot.outbox_sender import digest_keyboard
+from ppb.core.ppb import Ppb
 from ppb.core.ratings import UNRATED
 
 router = Router(name="digest")
@@ -33,7 +33,7 @@ def chosen_in(markup: object) -> tuple[list[int], dict[int, str]]:
 
 
 @router.callback_query(DigestRate.filter())
-async def rate(query: CallbackQuery, callback_data: DigestRate, api: ApiClient) -> None:
+async def rate(query: CallbackQuery, callback_data: DigestRate, api: Ppb) -> None:
     """As a feed post's buttons: a rating made elsewhere meanwhile is kept, and said so."""
     message = query.message
     post_ids, chosen = chosen_in(getattr(message, "reply_markup", None))

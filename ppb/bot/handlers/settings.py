@@ -18,11 +18,11 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from ppb.bot.api import ApiClient
 from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import Menu, SettingAction
 from ppb.bot.languages import Languages
 from ppb.bot.messages import MessageManager
+from ppb.core.ppb import Ppb
 from ppb.core.rules import as_hhmm
 from ppb.domain.errors import Invalid, NotFound
 from ppb.domain.rules import MAX_MUTE_WORD_LENGTH, MAX_MUTE_WORDS, check_mute_words, read_clock
@@ -71,7 +71,7 @@ def settings_text(rules: dict) -> str:
              ads=_("hidden") if rules["hide_ads"] else _("shown"))
 
 
-async def show_settings(chat_id: int, api: ApiClient, messages: MessageManager, rules: dict | None = None) -> None:
+async def show_settings(chat_id: int, api: Ppb, messages: MessageManager, rules: dict | None = None) -> None:
     rules = rules if rules is not None else await api.rules(chat_id)
     await messages.transition_to_system(chat_id, settings_text(rules), menus.settings_menu(rules))
 
@@ -81,14 +81,14 @@ def _next(values: list[str], current: str) -> str:
 
 
 @router.message(Command("settings"))
-async def settings_command(message: Message, api: ApiClient, messages: MessageManager, state: FSMContext) -> None:
+async def settings_command(message: Message, api: Ppb, messages: MessageManager, state: FSMContext) -> None:
     await messages.delete_incoming(message.chat.id, message.message_id)
     await state.set_state(None)
     await show_settings(message.chat.id, api, messages)
 
 
 @router.callback_query(Menu.filter(F.action == "settings"))
-async def settings_button(query: CallbackQuery, api: ApiClient, messages: MessageManager, state: FSMContext) -> None:
+async def settings_button(query: CallbackQuery, api: Ppb, messages: MessageManager, state: FSMContext) -> None:
     await query.answer()
     await state.set_state(None)
     await messages.clear_ephemeral(query.from_user.id)
@@ -96,7 +96,7 @@ async def settings_button(query: CallbackQuery, api: ApiClient, messages: Messag
 
 
 @router.callback_query(SettingAction.filter(F.key.in_({"delivery", "digest", "ads"})))
-async def cycle(query: CallbackQuery, callback_data: SettingAction, api: ApiClient, messages: MessageManager) -> None:
+async def cycle(query: CallbackQuery, callback_data: SettingAction, api: Ppb, messages: MessageManager) -> None:
     chat_id = query.from_user.id
     rules = await api.rules(chat_id)
     if callback_data.key == "delivery":
@@ -187,7 +187,7 @@ def zone_of(text: str, shown: str, language: str) -> str:
 
 
 @router.message(EditSetting.waiting, F.text)
-async def take_value(message: Message, api: ApiClient, messages: MessageManager, state: FSMContext,
+async def take_value(message: Message, api: Ppb, messages: MessageManager, state: FSMContext,
                      i18n: I18n) -> None:
     chat_id = message.chat.id
     await messages.delete_incoming(chat_id, message.message_id)
@@ -209,7 +209,7 @@ async def take_value(message: Message, api: ApiClient, messages: MessageManager,
 # data rights -----------------------------------------------------------------------------
 
 
-async def send_export(chat_id: int, api: ApiClient, messages: MessageManager) -> None:
+async def send_export(chat_id: int, api: Ppb, messages: MessageManager) -> None:
     document = await api.export(chat_id)
     data = orjson.dumps(document, option=orjson.OPT_INDENT_2)
     await messages.bot.send_document(
@@ -218,13 +218,13 @@ async def send_export(chat_id: int, api: ApiClient, messages: MessageManager) ->
 
 
 @router.message(Command("export"))
-async def export_command(message: Message, api: ApiClient, messages: MessageManager) -> None:
+async def export_command(message: Message, api: Ppb, messages: MessageManager) -> None:
     await messages.delete_incoming(message.chat.id, message.message_id)
     await send_export(message.chat.id, api, messages)
 
 
 @router.callback_query(SettingAction.filter(F.key == "export"))
-async def export_button(query: CallbackQuery, api: ApiClient, messages: MessageManager) -> None:
+async def export_button(query: CallbackQuery, api: Ppb, messages: MessageManager) -> None:
     await query.answer()
     await send_export(query.from_user.id, api, messages)
 
@@ -249,7 +249,7 @@ async def delete_button(query: CallbackQuery, messages: MessageManager) -> None:
 
 
 @router.callback_query(SettingAction.filter(F.key == "delete_yes"))
-async def delete_confirmed(query: CallbackQuery, api: ApiClient, messages: MessageManager, state: FSMContext,
+async def delete_confirmed(query: CallbackQuery, api: Ppb, messages: MessageManager, state: FSMContext,
                            languages: Languages) -> None:
     chat_id = query.from_user.id
     await messages.clear_ephemeral(chat_id)

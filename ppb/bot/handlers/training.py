@@ -20,7 +20,6 @@ from ppb.bot.keyboards import menus
 from ppb.bot.keyboards.callbacks import Menu, TrainAction, TrainRate
 from ppb.bot.messages import MessageManager
 from ppb.bot.posts import post_body
-from ppb.config import Settings
 from ppb.core.ppb import Ppb
 from ppb.domain.status import UserStatus
 
@@ -31,25 +30,14 @@ TEXT_LIMIT = 3000
 """Characters of a post's text on a card (Telegram allows 4096 in a message)."""
 
 
-async def training_channels(api: Ppb, settings: Settings, telegram_id: int) -> list[str]:
-    """The default channels plus the person's own, each once (to refresh before training)."""
-    names = [name.lstrip("@").lower() for name in settings.effective_default_channels]
-    for channel in await api.channels(telegram_id):
-        if channel.get("username") and channel.get("is_for_training"):
-            names.append(channel["username"].lower())
-    return list(dict.fromkeys(names))
-
-
-async def begin_training(chat_id: int, api: Ppb, messages: MessageManager, settings: Settings,
+async def begin_training(chat_id: int, api: Ppb, messages: MessageManager,
                          webapp_url: str | None, channels: list[str] | None = None, *,
                          append: bool = False) -> None:
     """Start (or restart) training on `channels` (default: the default ones and the person's);
     with `append`, a training going on gets these channels' posts too."""
     await messages.transition_to_system(chat_id, _("⏳ Collecting posts for your training…"))
-    names = channels if channels is not None else await training_channels(api, settings, chat_id)
-    await api.refresh([f"@{name}" for name in names], settings.posts_per_channel)
     state = await api.start_training(chat_id, None if channels is None else [f"@{n}" for n in channels],
-                                     append=append)
+                                     append=append, refresh=True)
     if not state["posts"]:  # every recent post of these channels is rated already
         await finish(chat_id, api, messages, note=_(
             "There are no new posts to rate in your channels right now, so I learned again from the "
@@ -111,13 +99,13 @@ async def finish(chat_id: int, api: Ppb, messages: MessageManager, note: str | N
 
 @router.callback_query(Menu.filter(F.action == "train"))
 async def start_training(query: CallbackQuery, api: Ppb, messages: MessageManager,
-                         settings: Settings, webapp_url: str | None) -> None:
+                         webapp_url: str | None) -> None:
     await query.answer()
     state = await api.training_state(query.from_user.id)
     if state["status"] == UserStatus.TRAINING and state["posts"]:
         await show_card(query.from_user.id, api, messages, webapp_url, state=state)
         return
-    await begin_training(query.from_user.id, api, messages, settings, webapp_url)
+    await begin_training(query.from_user.id, api, messages, webapp_url)
 
 
 @router.callback_query(Menu.filter(F.action == "retrain"))
@@ -131,18 +119,18 @@ async def confirm_retrain(query: CallbackQuery, messages: MessageManager) -> Non
 
 @router.callback_query(Menu.filter(F.action.in_({"retrain_yes", "restart"})))
 async def retrain(query: CallbackQuery, api: Ppb, messages: MessageManager,
-                  settings: Settings, webapp_url: str | None) -> None:
+                  webapp_url: str | None) -> None:
     await query.answer()
-    await begin_training(query.from_user.id, api, messages, settings, webapp_url)
+    await begin_training(query.from_user.id, api, messages, webapp_url)
 
 
 @router.callback_query(TrainAction.filter(F.action == "resume"))
 async def resume(query: CallbackQuery, api: Ppb, messages: MessageManager,
-                 settings: Settings, webapp_url: str | None) -> None:
+                 webapp_url: str | None) -> None:
     await query.answer()
     state = await api.training_state(query.from_user.id)
     if state["status"] in {UserStatus.NEW, UserStatus.ONBOARDING} or (state["status"] == UserStatus.TRAINING and not state["total"]):
-        await begin_training(query.from_user.id, api, messages, settings, webapp_url)
+        await begin_training(query.from_user.id, api, messages, webapp_url)
         return
     await show_card(query.from_user.id, api, messages, webapp_url, state=state)
 
