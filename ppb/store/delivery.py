@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
+from ppb.store import seen
 from ppb.store.base import Row, StoreBase, _rows, utcnow, writes
 from ppb.store.console_schema import blocked_users
 from ppb.store.rules import decoded_rules
@@ -17,8 +18,6 @@ from ppb.store.schema import (
     channels,
     chat_posts,
     deliveries,
-    interactions,
-    nudges,
     posts,
     user_channels,
     user_rules,
@@ -65,12 +64,9 @@ class DeliveryQueries(StoreBase):
         `scored`, scored on arrival already)."""
         if not user_ids or not post_ids:
             return set()
-        found: set[tuple[int, int]] = set()
-        for table in (interactions, chat_posts, nudges, *((deliveries,) if scored else ())):
-            query = sa.select(table.c.user_id, table.c.post_id).where(
-                table.c.user_id.in_(list(user_ids)), table.c.post_id.in_(list(post_ids)))
-            found |= {(int(r[0]), int(r[1])) for r in await self.database.fetch_all(query)}
-        return found
+        query = seen.pairs((*seen.SEEN, *((deliveries,) if scored else ())), lambda table: sa.and_(
+            table.c.user_id.in_(list(user_ids)), table.c.post_id.in_(list(post_ids))))
+        return {(int(r[0]), int(r[1])) for r in await self.database.fetch_all(query)}
 
     async def recent_stories(self, user_ids: Sequence[int], since: datetime) -> set[tuple[int, str]]:
         """(user, story) delivered (pushed or waiting) since `since`: one post per story."""

@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from ppb.domain.errors import NotFound
 from ppb.domain.interactions import InteractionType
 from ppb.store.base import Row, _row, _rows, utcnow, writes
+from ppb.store import seen
 from ppb.store.prepared import Prepared
 from ppb.store.rating_writes import RatingWrites
-from ppb.store.schema import chat_posts, interactions, miniapp_feed_posts, nudges, posts, users
+from ppb.store.schema import chat_posts, interactions, miniapp_feed_posts, posts, users
 from ppb.store.users import UserQueries
 
 
@@ -91,18 +92,13 @@ class InteractionQueries(RatingWrites, UserQueries):
     async def seen_post_ids(self, user_id: int) -> set[int]:
         """The posts already in the person's chat: sent as feed posts, pushes or in a digest
         (`chat_posts`), or as nudges. With the rated ones, what no feed shows again."""
-        query = sa.union(
-            sa.select(chat_posts.c.post_id).where(chat_posts.c.user_id == user_id),
-            sa.select(nudges.c.post_id).where(nudges.c.user_id == user_id),
-        )
-        return {int(record[0]) for record in await self.database.fetch_all(query)}
+        query = seen.pairs(seen.IN_CHAT, lambda table: table.c.user_id == user_id)
+        return {int(record[1]) for record in await self.database.fetch_all(query)}
 
     async def in_chat(self, user_id: int, post_id: int) -> bool:
         """Whether the post is in the person's chat (a feed post, a push, a digest, a nudge)."""
-        query = sa.select(sa.or_(
-            sa.exists().where(chat_posts.c.user_id == user_id, chat_posts.c.post_id == post_id),
-            sa.exists().where(nudges.c.user_id == user_id, nudges.c.post_id == post_id),
-        ))
+        query = sa.select(sa.exists(seen.pairs(
+            seen.IN_CHAT, lambda table: sa.and_(table.c.user_id == user_id, table.c.post_id == post_id))))
         return bool(await self.database.fetch_val(query))
 
     async def add_chat_posts(self, user_id: int, post_ids: Sequence[int]) -> None:

@@ -10,9 +10,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ppb.store import seen
 from ppb.store.base import StoreBase, writes
 from ppb.store.ranking_batches import _chunks
-from ppb.store.schema import Timestamp, chat_posts, nudges
+from ppb.store.schema import Timestamp, nudges
 
 
 class NudgeBatches(StoreBase):
@@ -20,10 +21,7 @@ class NudgeBatches(StoreBase):
         """Per user, the posts nudged before or already sent into the chat as feed posts."""
         found: dict[int, set[int]] = defaultdict(set)
         for chunk in _chunks(user_ids):
-            query = sa.union_all(
-                sa.select(nudges.c.user_id, nudges.c.post_id).where(nudges.c.user_id.in_(chunk)),
-                sa.select(chat_posts.c.user_id, chat_posts.c.post_id).where(chat_posts.c.user_id.in_(chunk)),
-            )
+            query = seen.pairs(seen.IN_CHAT, lambda table: table.c.user_id.in_(chunk))
             for record in await self.database.fetch_all(query):
                 found[int(record[0])].add(int(record[1]))
         return found
