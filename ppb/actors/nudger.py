@@ -90,7 +90,7 @@ class Nudger:
         if not silent:
             return
         results = await self._users.apply_many([EventRequest(t, UserEvent.CHURN) for t in silent])
-        report.churned = sum(1 for result in results if result.status_code == 200)
+        report.churned = sum(1 for result in results if result.error is None)
 
     async def _nudge_all(self, due: list[Row], now: datetime, report: PassReport) -> None:
         """Rank every due user in one batch, claim all their nudges in one statement, send

@@ -31,6 +31,10 @@ class UserStore(Protocol):
         self, telegram_id: int, event: UserEvent, details: dict[str, Any] | None = None
     ) -> Row: ...
 
+    async def apply_events(
+        self, events: Sequence[tuple[int, UserEvent, dict[str, Any] | None]]
+    ) -> list[Row | DomainError]: ...
+
 
 @dataclass(slots=True)
 class ActiveUser:
@@ -52,8 +56,7 @@ class EventResult:
     """One outcome of a batch: the user after the event, or the error a person would see."""
 
     user: Row | None = None
-    status_code: int = 200
-    detail: str | None = None
+    error: DomainError | None = None
 
 
 class UserShard:
@@ -81,30 +84,9 @@ class UserShard:
             return dict(row)
 
     async def apply_many(self, requests: Sequence[EventRequest]) -> list[EventResult]:
-        """Many events at once, each user's in order; one result per request.
-
-        With a store that writes batches (`apply_events`), each round (every user's next
-        event) is one multi-row write, under the users' locks, before anyone hears back."""
-        if hasattr(self._store, "apply_events"):
-            return await self._apply_rounds(requests)
-        by_user: dict[int, list[int]] = {}
-        for index, request in enumerate(requests):
-            by_user.setdefault(request.telegram_id, []).append(index)
-        results: list[EventResult | None] = [None] * len(requests)
-
-        async def run_user(indexes: list[int]) -> None:
-            for index in indexes:
-                request = requests[index]
-                try:
-                    row = await self.apply(request.telegram_id, request.event, request.details)
-                    results[index] = EventResult(user=row)
-                except DomainError as error:
-                    results[index] = EventResult(status_code=error.status_code, detail=error.detail)
-
-        await asyncio.gather(*(run_user(indexes) for indexes in by_user.values()))
-        return [result for result in results if result is not None]
-
-    async def _apply_rounds(self, requests: Sequence[EventRequest]) -> list[EventResult]:
+        """Many events at once, each user's in order; one result per request. Each round
+        (every user's next event) is one multi-row write, under the users' locks, before
+        anyone hears back."""
         results: list[EventResult | None] = [None] * len(requests)
         queues: dict[int, list[int]] = {}
         for index, request in enumerate(requests):
@@ -117,12 +99,12 @@ class UserShard:
                 await entry.lock.acquire()
             try:
                 events = [(t, UserEvent(requests[i].event), requests[i].details) for t, i in round_.items()]
-                outcomes = await self._store.apply_events(events)  # type: ignore[attr-defined]
+                outcomes = await self._store.apply_events(events)
                 for (telegram_id, index), outcome in zip(round_.items(), outcomes):
                     entry = entries[telegram_id]
                     entry.used_at = self._clock()
                     if isinstance(outcome, DomainError):
-                        results[index] = EventResult(status_code=outcome.status_code, detail=outcome.detail)
+                        results[index] = EventResult(error=outcome)
                     else:
                         entry.row = outcome
                         results[index] = EventResult(user=dict(outcome))
