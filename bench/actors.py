@@ -118,7 +118,7 @@ async def transitions(settings: Settings, store: Store, count: int, first_id: in
     )
     base = count / in_process
     return [
-        f"transitions (new -> onboarding, {count} users, written to {store.dialect}):",
+        f"transitions (new -> onboarding, {count} users, written to {store.engine.name}):",
         row("in process: Store.apply_event", count, in_process, None),
         row(f"in process: UserShard.apply_many, {BATCH}, one write each", count, before, base),
         row(f"in process: UserShard.apply_many, {BATCH}, one write per batch", count, after, base),

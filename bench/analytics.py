@@ -219,7 +219,7 @@ async def measure(async_url: str, runs: int, user_id: int) -> tuple[dict[str, fl
 
 async def explain(store: Store, statement: Any) -> str:
     """The database's plan for `statement`, as it prints it."""
-    if store.dialect == "postgresql":
+    if store.engine.name == "postgresql":
         from sqlalchemy.dialects.postgresql.asyncpg import dialect as pg_dialect
 
         dialect = pg_dialect()  # numbered $n parameters, as asyncpg takes them
@@ -237,7 +237,7 @@ async def explain(store: Store, statement: Any) -> str:
         values.append(processor(value) if processor else value)
     async with store.session() as connection:
         raw = connection.raw_connection
-        if store.dialect == "postgresql":
+        if store.engine.name == "postgresql":
             records = await raw.fetch("EXPLAIN " + str(compiled), *values)
             return "\n".join(record[0] for record in records)
         cursor = await raw.execute("EXPLAIN QUERY PLAN " + str(compiled), values)

@@ -206,7 +206,7 @@ def trace_core(process: str) -> None:
         wrap(Store, name, "store")
     for name in ("train", "sync"):
         wrap(Scoring, name, "ranking")
-    from ppb.store.sqlite_writer import SQLiteWriter
+    from ppb.store.engine.sqlite_writer import SQLiteWriter
 
     write = SQLiteWriter._write
 

@@ -26,7 +26,7 @@ from ppb.actors.nudger import Nudger, NudgerSettings  # noqa: E402
 from ppb.actors.user_shard import UserShard  # noqa: E402
 from ppb.config import load_settings  # noqa: E402
 from ppb.core.scoring import Scoring  # noqa: E402
-from ppb.store.counting import CountingDatabase  # noqa: E402
+from ppb.store.engine.counting import CountingDatabase  # noqa: E402
 from ppb.store.migrate import upgrade  # noqa: E402
 from ppb.store.queries import NewPost, Store  # noqa: E402
 from ppb.store.schema import user_channels, users  # noqa: E402

@@ -17,7 +17,7 @@ from ppb.config import load_settings
 from ppb.domain.errors import ForbiddenTransition, NotFound
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent
-from ppb.store.counting import CountingDatabase
+from ppb.store.engine.counting import CountingDatabase
 from ppb.store.migrate import upgrade
 from ppb.store.queries import NewPost, Store
 from tests.test_nudger import QUIET, RecordingChat, nudger, quiet_for, trained_user

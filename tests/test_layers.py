@@ -208,6 +208,20 @@ def test_ray_is_imported_only_where_processes_are_wired() -> None:
     ] == []
 
 
+DRIVERS = {"sqlite3", "aiosqlite", "asyncpg", "sqlalchemy.dialects", "databases.backends"}
+"""What a database speaks; in the store, only the engine layer (and the migrations) may."""
+
+
+def test_only_the_engine_layer_speaks_a_database_dialect() -> None:
+    store = PACKAGE / "store"
+    allowed = (store / "engine", store / "migrations")
+    assert [
+        f"ppb/{path.relative_to(PACKAGE)}:{line} imports {name}"
+        for path in sources() if path.is_relative_to(store) and not any(path.is_relative_to(a) for a in allowed)
+        for line, name, _ in imports(path) if any(name == d or name.startswith(d + ".") for d in DRIVERS)
+    ] == []
+
+
 @pytest.mark.parametrize("source, expected", [
     ("from ppb.http.app import build_app\n", ["ppb.http.app"]),
     ("def f():\n    import ppb.actors.remote\n", ["ppb.actors.remote"]),

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from ppb.config import load_settings
 from ppb.store.migrate import upgrade
-from ppb.store.prepared import Prepared
+from ppb.store.engine import Prepared
 from ppb.store.queries import Store
 from ppb.store.schema import users
 from ppb.store.users import FIND_USER
@@ -84,7 +84,7 @@ async def test_prepared_and_ad_hoc_statements_read_the_same_row(sqlite_store) ->
 
 async def test_a_writer_without_its_database_answers_every_caller_with_the_error(tmp_path: Path) -> None:
     """No database file to open: each queued write fails at once, in the loop and in the thread."""
-    from ppb.store.sqlite_writer import SQLiteWriter
+    from ppb.store.engine.sqlite_writer import SQLiteWriter
 
     writer = SQLiteWriter(str(tmp_path / "missing-dir" / "ppb.db"))
     try:

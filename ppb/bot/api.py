@@ -12,7 +12,7 @@ import httpx
 from ppb.config import Settings
 from ppb.core.app import SCRAPE_TIMEOUT_S
 from ppb.domain.channels import ChannelName
-from ppb.domain.errors import DomainError, NotFound, NotYetKnown, Unavailable, error_for
+from ppb.domain.errors import NotFound, NotYetKnown, Unavailable, error_for
 
 TIMEOUT_S = 30.0
 TRAIN_TIMEOUT_S = 60.0

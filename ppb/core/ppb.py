@@ -15,7 +15,7 @@ from ppb.core import replies
 from ppb.core.app import SCRAPE_TIMEOUT_S, Core
 from ppb.core.ports import PersonData
 from ppb.domain.channels import ChannelName
-from ppb.domain.errors import DomainError, Invalid, Unavailable
+from ppb.domain.errors import Invalid, Unavailable
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent
 

@@ -13,7 +13,7 @@ class ConnectionPerRequestMiddleware:
 
     It sits outside the exception middleware, so a database that cannot be reached is
     answered here with the 503 the routes would give. Paths in `skip` make one trip to the
-    database and hold no connection of their own (the rating: `store/rating_writes.py`).
+    database and hold no connection of their own (the rating: `Engine.rate`, `store/engine/`).
     """
 
     def __init__(self, app: ASGIApp, *, store: Store, prefix: str = "/api/", skip: tuple[str, ...] = ()) -> None:

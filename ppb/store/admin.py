@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from ppb.store.base import Row, _row, _rows, utcnow, writes
 from ppb.store.console_schema import admin_actions, admin_sessions, blocked_users
-from ppb.store.prepared import Prepared
+from ppb.store.engine import Prepared
 from ppb.store.queries import Store
 from ppb.store.schema import channels, interactions, metadata, posts, training_items, users
 
@@ -43,7 +43,7 @@ class Admin:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._db = store.database
-        self._write_lock = store._write_lock
+        self.engine = store.engine  # `@writes` takes its one-writer lock
 
     # the log ---------------------------------------------------------------------------
 

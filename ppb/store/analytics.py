@@ -45,10 +45,8 @@ class Analytics:
         self._db = store.database
 
     def _bucket(self, column: Any, period: str) -> Any:
-        if self._store.dialect == "postgresql":
-            utc = sa.func.timezone("UTC", column)
-            return sa.cast(sa.func.date_trunc(period, utc), sa.Date) if period == "week" else sa.func.date(utc)
-        return sa.func.date(column, "weekday 0", "-6 days") if period == "week" else sa.func.date(column)
+        engine = self._store.engine
+        return engine.week(column) if period == "week" else engine.day(column)
 
     async def funnel(self) -> dict[str, Any]:
         """Users by status now, and how many ever reached each stage, with conversions."""
@@ -141,10 +139,7 @@ class Analytics:
             .group_by(user_logs.c.user_id)
             .subquery()
         )
-        if self._store.dialect == "postgresql":
-            seconds = sa.func.extract("epoch", per_user.c.completed - per_user.c.started)
-        else:
-            seconds = (sa.func.julianday(per_user.c.completed) - sa.func.julianday(per_user.c.started)) * 86400.0
+        seconds = self._store.engine.seconds_between(per_user.c.completed, per_user.c.started)
         done = sa.and_(per_user.c.started.is_not(None), per_user.c.completed >= per_user.c.started)
         record = await self._db.fetch_one(sa.select(
             sa.func.count(per_user.c.started).label("started"),
@@ -161,10 +156,7 @@ class Analytics:
 
     async def nudges(self) -> dict[str, Any]:
         """Nudges sent, and how many were followed by a rating from that person within a day."""
-        if self._store.dialect == "postgresql":
-            day_later = nudges.c.sent_at + timedelta(days=1)
-        else:
-            day_later = sa.func.strftime("%Y-%m-%d %H:%M:%f", nudges.c.sent_at, "+1 day")
+        day_later = self._store.engine.day_after(nudges.c.sent_at)
         came_back = sa.exists(sa.select(1).where(
             interactions.c.user_id == nudges.c.user_id,
             interactions.c.created_at >= nudges.c.sent_at,

@@ -1,8 +1,7 @@
-"""What every resource's queries share: the database, the SQLite write queue, row helpers."""
+"""What every resource's queries share: the engine (`engine/`), the one-writer lock, row helpers."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
@@ -12,10 +11,8 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from databases import Database
-from sqlalchemy.dialects import postgresql, sqlite
 
-from ppb.store.prepared import Prepared, bound
-from ppb.store.sqlite import PPBDatabase, TunedConnection
+from ppb.store.engine import Engine, Prepared, open_engine
 
 Row = dict[str, Any]
 T = TypeVar("T")
@@ -37,7 +34,7 @@ def writes(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
 
     @functools.wraps(method)
     async def wrapper(self: StoreBase, *args: Any, **kwargs: Any) -> T:
-        lock = self._write_lock
+        lock = self.engine.write_lock
         if lock is None or _holding_write_lock.get():
             return await method(self, *args, **kwargs)
         async with lock:
@@ -86,43 +83,29 @@ class NewPost:
     has none. `text` stays what ranking, muted words and the ad detector read."""
 
 
-async def keep_session(connection: Any) -> None:
-    """What asyncpg's pool runs when a connection comes back, instead of its reset query
-    (advisory unlocks, CLOSE ALL, UNLISTEN, RESET ALL: a round trip per request for state
-    PPB never sets). An open transaction is still rolled back."""
-    if connection.is_in_transaction():
-        await connection.execute("ROLLBACK")
-
-
 class StoreBase:
-    """The connection every resource's queries share; one instance per process, connected once."""
+    """The engine every resource's queries share; one instance per process, connected once."""
 
     def __init__(self, async_url: str) -> None:
-        options: dict[str, Any] = {"factory": TunedConnection, "timeout": 30.0}
-        if async_url.startswith("postgresql"):
-            # no connection at start: a down database is a 503, not a crash
-            options = {"min_size": 0, "max_size": 10, "reset": keep_session}
-        self.database: Database = PPBDatabase(async_url, **options)
-        self.dialect = "postgresql" if async_url.startswith("postgresql") else "sqlite"
-        self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
+        self.engine: Engine = open_engine(async_url)
+        self.database: Database = self.engine.database
 
     async def connect(self) -> None:
-        await self.database.connect()
+        await self.engine.connect()
 
     async def disconnect(self) -> None:
-        await self.database.disconnect()
+        await self.engine.disconnect()
 
     def session(self) -> Any:
         """A context that makes the current task's queries share one connection."""
-        return self.database.connection()
+        return self.engine.session()
 
     async def ping(self) -> None:
-        await self.database.fetch_val("SELECT 1")
+        await self.engine.ping()
 
     def _bound(self, prepared: Prepared, **values: Any) -> Any:
-        """A statement built once (`prepared.py`) with this call's values, ready for `databases`."""
-        return bound(self.dialect, prepared, values)
+        """A statement built once (`engine/prepared.py`) with this call's values, ready to run."""
+        return self.engine.bound(prepared, values)
 
     def _insert(self, table: sa.Table) -> Any:
-        module = postgresql if self.dialect == "postgresql" else sqlite
-        return module.insert(table)
+        return self.engine.insert(table)

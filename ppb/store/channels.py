@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from ppb.domain.channels import ChannelName, normalize_username
 from ppb.domain.errors import Conflict, NotFound
 from ppb.store.base import Row, StoreBase, _row, _rows, utcnow, writes
-from ppb.store.prepared import Prepared
+from ppb.store.engine import Prepared
 from ppb.store.schema import channels, dropped_channels, posts, training_items, user_channels, users
 
 USER_CHANNEL_IDS = Prepared(

@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import sqlite
 
 from ppb.store import seen
 from ppb.store.base import Row, StoreBase, _rows, utcnow, writes
 from ppb.store.console_schema import blocked_users
+from ppb.store.engine import Column
 from ppb.store.rules import decoded_rules
 from ppb.store.schema import (
     channels,
@@ -24,9 +24,11 @@ from ppb.store.schema import (
     users,
 )
 
-_COLUMNS = "user_id, post_id, score, route, status, story, created_at"
-_CONFLICT = "ON CONFLICT (user_id, post_id) DO NOTHING"
-_SQLITE_TIME = deliveries.c.created_at.type.dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
+DELIVERY_COLUMNS = (
+    Column("user_id", "bigint"), Column("post_id", "bigint"), Column("score", "float8"), Column("route", "text"),
+    Column("status", "text"), Column("story", "text"), Column("created_at", "timestamptz"),
+)
+"""The columns a batch of scored pairs writes, in order."""
 DELIVERED_STATUSES = ("trained", "active", "churned")
 """Who gets pushes and digests: people with a model (a churned person may come back for one)."""
 
@@ -84,21 +86,14 @@ class DeliveryQueries(StoreBase):
         if not rows:
             return set()
         now = utcnow()
-        async with self.session() as connection, self.database.transaction():
-            raw = connection.raw_connection
-            if self.dialect == "postgresql":
-                records = await raw.fetch(
-                    f"INSERT INTO deliveries ({_COLUMNS}) SELECT u, p, s, r, t, k, $1 FROM unnest("
-                    "$2::bigint[], $3::bigint[], $4::float8[], $5::text[], $6::text[], $7::text[]) AS x(u, p, s, r, t, k) "
-                    f"{_CONFLICT} RETURNING user_id, post_id",
-                    now, *[[row[key] for row in rows] for key in ("user_id", "post_id", "score", "route", "status", "story")])
-                return {(int(r[0]), int(r[1])) for r in records}
-            created_at = _SQLITE_TIME(now)
-            await raw.executemany(
-                f"INSERT INTO deliveries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) {_CONFLICT}",
-                [(row["user_id"], row["post_id"], row["score"], row["route"], row["status"], row["story"], created_at)
-                 for row in rows])
-        return {(int(row["user_id"]), int(row["post_id"])) for row in rows}
+        _, made = await self.engine.insert_many(
+            "deliveries", DELIVERY_COLUMNS,
+            [(row["user_id"], row["post_id"], row["score"], row["route"], row["status"], row["story"], now)
+             for row in rows],
+            conflict="ON CONFLICT (user_id, post_id) DO NOTHING", returning=("user_id", "post_id"))
+        if made is None:  # the engine cannot say which were new: the pairs sent
+            return {(int(row["user_id"]), int(row["post_id"])) for row in rows}
+        return {(int(user), int(post)) for user, post in made}
 
     async def digest_candidates(self) -> list[Row]:
         """People with posts waiting for their digest, with their rules row (None: defaults) and

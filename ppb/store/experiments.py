@@ -13,7 +13,7 @@ from ppb.domain.experiments import Variant, assign, parse_variants
 from ppb.store.base import Row, _row, _rows, utcnow, writes
 from ppb.store.console_schema import experiment_assignments, experiments
 from ppb.store.feed_ratings import likes, with_delivery
-from ppb.store.prepared import Prepared
+from ppb.store.engine import Prepared
 from ppb.store.queries import Store
 from ppb.store.schema import interactions
 
@@ -43,7 +43,7 @@ class Experiments:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._db = store.database
-        self._write_lock = store._write_lock
+        self.engine = store.engine  # `@writes` takes its one-writer lock
 
     @writes
     async def create(self, name: str, variants: list[Variant], actor: str) -> Row:

@@ -8,11 +8,10 @@ import sqlalchemy as sa
 
 from ppb.domain.errors import NotFound
 from ppb.domain.interactions import InteractionType
-from ppb.store.base import Row, _row, _rows, utcnow, writes
 from ppb.store import seen
-from ppb.store.prepared import Prepared
-from ppb.store.rating_writes import RatingWrites
-from ppb.store.schema import chat_posts, interactions, miniapp_feed_posts, posts, users
+from ppb.store.base import Row, _row, _rows, utcnow, writes
+from ppb.store.engine import Prepared
+from ppb.store.schema import chat_posts, interactions, miniapp_feed_posts, users
 from ppb.store.users import UserQueries
 
 
@@ -20,54 +19,20 @@ RATING_COUNT = Prepared(sa.select(sa.func.count()).select_from(interactions).whe
     interactions.c.user_id == sa.bindparam("user_id", type_=interactions.c.user_id.type)))
 
 
-class InteractionQueries(RatingWrites, UserQueries):
+class InteractionQueries(UserQueries):
     """Ratings are written by Telegram id, so these build on the users' queries."""
 
     async def rate(self, telegram_id: int, post_id: int, kind: InteractionType) -> Row:
         """Store a rating; rating the same post again replaces the earlier rating.
 
         The row carries the rater's status as `user_status` (a churned user is back).
-        Committed before it returns, in one trip to the database (`rating_writes.py`)."""
-        if not self.rates_in_one_trip:
-            return await self._rate_general(telegram_id, post_id, kind)
+        Committed before it returns, in one trip with whatever else is written (`Engine.rate`)."""
         now = utcnow()
-        found = await self._rate_once(telegram_id, post_id, kind.value, now)
+        found = await self.engine.rate(telegram_id, post_id, kind.value, now)
         if found is None:
             await self.user_id(telegram_id)  # raises NotFound for an unknown user
             raise NotFound(f"post {post_id} not found")
         return {**found, "post_id": post_id, "interaction_type": kind.value, "created_at": now}
-
-    @writes
-    async def _rate_general(self, telegram_id: int, post_id: int, kind: InteractionType) -> Row:
-        """The same through SQLAlchemy and `databases` (an in-memory SQLite database)."""
-        now = utcnow()
-        chosen = sa.select(
-            users.c.id, sa.literal(post_id, sa.BigInteger), sa.literal(kind.value), sa.literal(now, sa.DateTime(timezone=True))
-        ).where(
-            users.c.telegram_id == telegram_id,
-            sa.exists(sa.select(posts.c.id).where(posts.c.id == post_id)),
-        )
-        statement = (
-            self._insert(interactions)
-            .from_select(["user_id", "post_id", "interaction_type", "created_at"], chosen)
-            .on_conflict_do_update(
-                index_elements=[interactions.c.user_id, interactions.c.post_id],
-                set_={"interaction_type": kind.value, "created_at": now},
-            )
-            .returning(*interactions.c)
-        )
-        record = await self.database.fetch_one(statement)
-        if record is None:
-            await self.user_id(telegram_id)  # raises NotFound for an unknown user
-            raise NotFound(f"post {post_id} not found")
-        row = _row(record)
-        row["user_status"] = await self.database.fetch_val(
-            users.update()
-            .where(users.c.id == row["user_id"])
-            .values(last_activity_at=now)
-            .returning(users.c.status)
-        )
-        return row
 
     async def rating_of(self, telegram_id: int, post_id: int) -> Row | None:
         """The person's rating of the post, if they gave one."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -45,12 +44,7 @@ class NudgeBatches(StoreBase):
         """(nudge id, message id, sent at) of delivered nudges, in one statement."""
         if not sent:
             return
-        def typed(value: Any, kind: Any) -> Any:
-            """PostgreSQL types a CASE's parameters as text unless cast (SQLite's CAST
-            would turn a time into a number)."""
-            bound = sa.literal(value, kind)
-            return sa.cast(bound, kind) if self.dialect == "postgresql" else bound
-
+        typed = self.engine.typed
         message = sa.case(*[(nudges.c.id == nudge, typed(message, sa.BigInteger)) for nudge, message, _ in sent])
         at = sa.case(*[(nudges.c.id == nudge, typed(when, Timestamp)) for nudge, _, when in sent])
         await self.database.execute(

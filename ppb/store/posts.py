@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -20,8 +19,16 @@ from ppb.store.base import (
     utcnow,
     writes,
 )
-from ppb.store.bulk_posts import insert_postgres, insert_sqlite, post_ids_postgres
+from ppb.store.engine import Column
 from ppb.store.schema import channels, interactions, post_vectors, posts
+
+
+POST_COLUMNS = (
+    Column("channel_id", "bigint"), Column("telegram_message_id", "bigint"), Column("text", "text"),
+    Column("media_type", "text"), Column("posted_at", "timestamptz"), Column("created_at", "timestamptz"),
+    Column("html", "text"),
+)
+"""The columns a batch of new posts writes, in order."""
 
 
 class PostQueries(StoreBase):
@@ -29,15 +36,18 @@ class PostQueries(StoreBase):
     async def insert_posts(self, channel_id: int, batch: Sequence[NewPost]) -> int:
         """Insert one batch of posts in one statement and transaction; returns how many were
         new (posts already stored are left as they are)."""
-        inserted = await self._insert_batch(channel_id, batch)
-        return len(inserted) if isinstance(inserted, dict) else int(inserted)
+        created, _ = await self._insert_batch(channel_id, batch)
+        return created
 
-    async def _insert_batch(self, channel_id: int, batch: Sequence[NewPost]) -> Any:
-        """PostgreSQL: the new rows' ids by message id; SQLite: how many were new."""
-        insert = insert_postgres if self.dialect == "postgresql" else insert_sqlite
-        async with self.session() as connection:
-            async with self.database.transaction():
-                return await insert(connection.raw_connection, channel_id, batch, utcnow())
+    async def _insert_batch(self, channel_id: int, batch: Sequence[NewPost]) -> tuple[int, dict[int, int]]:
+        """How many were new, and the new rows' ids by message id where the engine says
+        (PostgreSQL; SQLite's prepared statement counts them only)."""
+        now = utcnow()
+        rows = [(channel_id, p.telegram_message_id, p.text, p.media_type, p.posted_at, now, p.html) for p in batch]
+        created, made = await self.engine.insert_many(
+            "posts", POST_COLUMNS, rows, conflict="ON CONFLICT (channel_id, telegram_message_id) DO NOTHING",
+            returning=("telegram_message_id", "id"))
+        return created, {int(message): int(post) for message, post in made or ()}
 
     @writes
     async def add_posts(self, channel_id: int, new_posts: Sequence[NewPost]) -> tuple[int, list[int]]:
@@ -49,10 +59,8 @@ class PostQueries(StoreBase):
         created = 0
         ids: dict[int, int] = {}
         for start in range(0, len(unique), POST_BATCH):
-            inserted = await self._insert_batch(channel_id, unique[start : start + POST_BATCH])
-            if isinstance(inserted, dict):  # PostgreSQL said which ids it made
-                ids.update(inserted)
-                inserted = len(inserted)
+            inserted, made = await self._insert_batch(channel_id, unique[start : start + POST_BATCH])
+            ids.update(made)
             created += inserted
         missing = [key for key in first if key not in ids]  # re-sent posts (every post on SQLite)
         for start in range(0, len(missing), INSERT_CHUNK):
@@ -60,9 +68,6 @@ class PostQueries(StoreBase):
         return created, [ids[post.telegram_message_id] for post in new_posts]
 
     async def _post_ids(self, channel_id: int, message_ids: Sequence[int]) -> dict[int, int]:
-        if self.dialect == "postgresql":
-            async with self.session() as connection:
-                return await post_ids_postgres(connection.raw_connection, channel_id, message_ids)
         records = await self.database.fetch_all(
             sa.select(posts.c.telegram_message_id, posts.c.id).where(
                 posts.c.channel_id == channel_id, posts.c.telegram_message_id.in_(list(message_ids))

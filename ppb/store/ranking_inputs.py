@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from ppb.domain.interactions import InteractionType
 from ppb.store.base import INSERT_CHUNK, Row, StoreBase, _rows
-from ppb.store.prepared import Prepared
+from ppb.store.engine import Prepared
 from ppb.store.schema import channels, interactions, posts, user_channels
 
 RATING_KEYS = Prepared(
@@ -17,7 +17,7 @@ RATING_KEYS = Prepared(
     .where(interactions.c.user_id == sa.bindparam("user_id", type_=interactions.c.user_id.type))
     .order_by(interactions.c.id)
 )
-"""A user's ratings, oldest first (every feed call reads them: built once, see `prepared.py`)."""
+"""A user's ratings, oldest first (every feed call reads them: built once, see `engine/prepared.py`)."""
 FEED_POSTS = Prepared(
     sa.select(
         posts.c.id,

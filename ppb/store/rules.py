@@ -9,7 +9,7 @@ import orjson
 import sqlalchemy as sa
 
 from ppb.store.base import Row, StoreBase, _rows, utcnow, writes
-from ppb.store.prepared import Prepared
+from ppb.store.engine import Prepared
 from ppb.store.schema import user_rules
 
 

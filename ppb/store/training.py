@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from ppb.store.base import Row, StoreBase, _rows, utcnow, writes
-from ppb.store.prepared import Prepared
+from ppb.store.engine import Prepared
 from ppb.store.schema import channels, interactions, posts, training_items
 
 

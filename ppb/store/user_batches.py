@@ -9,18 +9,14 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import sqlite
 
 from ppb.domain.errors import DomainError, NotFound
 from ppb.domain.status import UserEvent, UserStatus, is_trained_after, next_status
 from ppb.store.base import Row, _rows, utcnow, writes
+from ppb.store.engine import Column
 from ppb.store.ranking_batches import _chunks
-from ppb.store.schema import Timestamp, users
+from ppb.store.schema import users
 from ppb.store.users import UserQueries
-
-_dialect = sqlite.dialect()
-_sqlite_time = Timestamp.dialect_impl(_dialect).bind_processor(_dialect)
-"""Times as SQLAlchemy stores them on SQLite, so every write path stores the same text."""
 
 Event = tuple[int, UserEvent, dict[str, Any] | None]
 """(telegram id, event, details)."""
@@ -87,9 +83,7 @@ class UserBatches(UserQueries):
         self, planned: list[tuple[Row, UserStatus, UserStatus, Event]], now: Any
     ) -> dict[int, Row]:
         """One UPDATE for every planned user still in the status it was read in: the rows go
-        as one JSON parameter (a statement with a parameter per value took longer to
-        compile than to run)."""
-        stamp = _time_text(now) if self.dialect == "sqlite" else now
+        as one JSON parameter (`Engine.json_rows`)."""
         rows = [
             {
                 "id": user["id"],
@@ -100,56 +94,37 @@ class UserBatches(UserQueries):
             }
             for user, status, target, _ in planned
         ]
-        sql = SQLITE_SET if self.dialect == "sqlite" else POSTGRES_SET
-        statement = sa.text(sql).bindparams(rows=orjson.dumps(rows).decode(), now=stamp).columns(*users.c)
-        return {int(row["id"]): row for row in _rows(await self.database.fetch_all(statement))}
+        engine = self.engine
+        given, now_sql = engine.json_rows("rows", MOVES), engine.time_parameter("now")
+        v = given.value
+        sql = f"""
+UPDATE users SET
+    status = {v['status']},
+    is_trained = {v['is_trained']},
+    updated_at = CASE WHEN {v['moved']} THEN {now_sql} ELSE users.updated_at END,
+    last_activity_at = {now_sql}
+FROM {given.source}
+WHERE users.id = {v['id']} AND users.status = {v['expected']}
+RETURNING {_COLUMNS}
+"""
+        statement = sa.text(sql).bindparams(rows=orjson.dumps(rows).decode(), now=engine.time_value(now))
+        return {int(row["id"]): row for row in _rows(await self.database.fetch_all(statement.columns(*users.c)))}
 
     async def _log_many(self, logs: list[Row]) -> None:
         """The transitions' log lines, one INSERT from one JSON parameter."""
+        engine = self.engine
         for row in logs:
-            row["created_at"] = _time_text(row["created_at"]) if self.dialect == "sqlite" else row["created_at"].isoformat()
-        sql = SQLITE_LOG if self.dialect == "sqlite" else POSTGRES_LOG
+            row["created_at"] = engine.json_time(row["created_at"])
+        given = engine.json_rows("rows", LOG_LINES)
+        v = given.value
+        sql = (f"INSERT INTO user_logs (user_id, action, details, created_at) "
+               f"SELECT {v['user_id']}, {v['action']}, {v['details']}, {v['created_at']} FROM {given.source}")
         await self.database.execute(sa.text(sql).bindparams(rows=orjson.dumps(logs).decode()))
 
 
-def _time_text(value: Any) -> str:
-    return str(_sqlite_time(value))
-
-
-SQLITE_SET = """
-UPDATE users SET
-    status = v.value ->> 'status',
-    is_trained = CASE WHEN v.value ->> 'is_trained' THEN 1 ELSE 0 END,
-    updated_at = CASE WHEN v.value ->> 'moved' THEN :now ELSE users.updated_at END,
-    last_activity_at = :now
-FROM json_each(:rows) AS v
-WHERE users.id = v.value ->> 'id' AND users.status = v.value ->> 'expected'
-RETURNING {columns}
-"""
-
-POSTGRES_SET = """
-UPDATE users SET
-    status = v.status,
-    is_trained = v.is_trained,
-    updated_at = CASE WHEN v.moved THEN CAST(:now AS timestamptz) ELSE users.updated_at END,
-    last_activity_at = CAST(:now AS timestamptz)
-FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(id bigint, expected text, status text, is_trained boolean, moved boolean)
-WHERE users.id = v.id AND users.status = v.expected
-RETURNING {columns}
-"""
-
+MOVES = (Column("id", "bigint"), Column("expected", "text"), Column("status", "text"),
+         Column("is_trained", "boolean"), Column("moved", "boolean"))
+"""A planned transition, as `_compare_and_set` sends it."""
+LOG_LINES = (Column("user_id", "bigint"), Column("action", "text"), Column("details", "json"),
+             Column("created_at", "timestamptz"))
 _COLUMNS = ", ".join(f"users.{column.name}" for column in users.c)
-SQLITE_SET = SQLITE_SET.format(columns=_COLUMNS)
-POSTGRES_SET = POSTGRES_SET.format(columns=_COLUMNS)
-
-SQLITE_LOG = """
-INSERT INTO user_logs (user_id, action, details, created_at)
-SELECT v.value ->> 'user_id', v.value ->> 'action', v.value -> 'details', v.value ->> 'created_at'
-FROM json_each(:rows) AS v
-"""
-
-POSTGRES_LOG = """
-INSERT INTO user_logs (user_id, action, details, created_at)
-SELECT v.user_id, v.action, v.details, v.created_at
-FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(user_id bigint, action text, details json, created_at timestamptz)
-"""

@@ -7,12 +7,11 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ppb.domain.errors import DomainError, NotFound
 from ppb.domain.status import UserEvent, UserStatus, is_trained_after, next_status
 from ppb.store.base import Row, StoreBase, _row, _rows, utcnow, writes
-from ppb.store.prepared import Prepared
+from ppb.store.engine import Engine, Prepared
 from ppb.store.schema import user_logs, users
 
 
@@ -22,9 +21,10 @@ def _param(name: str, column: sa.Column[Any]) -> Any:
 
 FIND_USER = Prepared(sa.select(users).where(users.c.telegram_id == _param("telegram_id", users.c.telegram_id)))
 USER_ID = Prepared(sa.select(users.c.id).where(users.c.telegram_id == _param("telegram_id", users.c.telegram_id)))
-NEW_USER = {
-    name: Prepared(
-        module.insert(users)
+def new_user(engine: Engine) -> Prepared:
+    """Insert the user unless there: its id, or no row when the user was there."""
+    return Prepared(
+        engine.insert(users)
         .values(
             telegram_id=_param("telegram_id", users.c.telegram_id), username=_param("username", users.c.username),
             first_name=_param("first_name", users.c.first_name), last_name=_param("last_name", users.c.last_name),
@@ -35,9 +35,8 @@ NEW_USER = {
         .on_conflict_do_nothing(index_elements=[users.c.telegram_id])
         .returning(users.c.id)
     )
-    for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
-}
-"""Insert the user unless there: its id, or no row when the user was there."""
+
+
 NAMES = Prepared(
     users.update()
     .where(users.c.telegram_id == _param("telegram_id", users.c.telegram_id))
@@ -80,7 +79,7 @@ class UserQueries(StoreBase):
         now = utcnow()
         names = {"username": username, "first_name": first_name, "last_name": last_name, "language": language}
         inserted = await self.database.fetch_one(
-            self._bound(NEW_USER[self.dialect], telegram_id=telegram_id, now=now, **names))
+            self._bound(self.engine.prepared(new_user), telegram_id=telegram_id, now=now, **names))
         if inserted is None and any(value is not None for value in names.values()):
             await self.database.execute(self._bound(NAMES, telegram_id=telegram_id, now=now, **names))
         return await self.get_user(telegram_id), inserted is not None

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ppb.store.sqlite import TunedConnection
+from ppb.store.engine.sqlite_pool import TunedConnection
 
 Work = Callable[[sqlite3.Connection], Any]
 MAX_BATCH = 256

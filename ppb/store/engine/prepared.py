@@ -3,7 +3,8 @@
 Building a SQLAlchemy statement and computing its cache key costs a few hundred
 microseconds for a join (more than SQLite takes to run it); a hot query built once costs
 neither. On SQLite the statement is compiled once too and its values bound straight in
-(`sqlite_inline.py`); on PostgreSQL `databases` gets a copy with the values filled in.
+(`sqlite_inline.py`); on PostgreSQL `databases` gets a copy with the values filled in
+(`PostgresEngine.bound`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.sql import ClauseElement
-from sqlalchemy.sql.visitors import cloned_traverse
 
 
 class Prepared:
@@ -32,19 +32,3 @@ class Bound:
 
     prepared: Prepared
     values: dict[str, Any]
-
-
-def bound(dialect: str, prepared: Prepared, values: dict[str, Any]) -> Any:
-    """What to hand `databases`: the statement and its values as the backend runs them
-    (elsewhere than SQLite, a copy with the values in its parameters, as `params()` makes
-    for a SELECT, for INSERT and UPDATE too)."""
-    if dialect == "sqlite":
-        return Bound(prepared, values)
-
-    def fill(parameter: Any) -> None:
-        if parameter.key in values:
-            parameter.value = values[parameter.key]
-            parameter.required = False
-
-    return cloned_traverse(prepared.statement, {"maintain_key": True, "detect_subquery_cols": True},
-                           {"bindparam": fill})

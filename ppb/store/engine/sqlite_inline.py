@@ -33,7 +33,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.ddl import DDLElement
 from sqlalchemy.util import LRUCache
 
-from ppb.store.prepared import Bound
+from ppb.store.engine.prepared import Bound
 
 BUSY_TIMEOUT_MS = 30_000
 """How long a statement sent to the thread waits for another process's lock."""

@@ -9,7 +9,7 @@ import aiosqlite
 from databases import Database
 from databases.backends.sqlite import SQLiteBackend, SQLitePool
 
-from ppb.store.sqlite_inline import InlineSQLiteConnection, StatementCache
+from ppb.store.engine.sqlite_inline import InlineSQLiteConnection, StatementCache
 
 IDLE_CONNECTIONS = 32
 """Released connections kept open: as many as are used at once in a busy process (each
@@ -73,4 +73,4 @@ class PooledSQLiteBackend(SQLiteBackend):
 class PPBDatabase(Database):
     """`databases.Database` with the pooled SQLite backend."""
 
-    SUPPORTED_BACKENDS = {**Database.SUPPORTED_BACKENDS, "sqlite": "ppb.store.sqlite:PooledSQLiteBackend"}
+    SUPPORTED_BACKENDS = {**Database.SUPPORTED_BACKENDS, "sqlite": "ppb.store.engine.sqlite_pool:PooledSQLiteBackend"}

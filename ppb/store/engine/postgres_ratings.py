@@ -16,8 +16,8 @@ from typing import Any
 
 import asyncpg
 
-from ppb.store.base import Row, keep_session
 
+Row = dict[str, Any]
 MAX_BATCH = 500
 IN_FLIGHT = 1
 """Statements in flight per process. One: the ratings that come while it commits (an fsync)
@@ -57,6 +57,14 @@ FROM rating
 JOIN touched ON touched.id = rating.user_id
 JOIN valid ON valid.user_id = rating.user_id AND valid.post_id = rating.post_id
 """
+
+
+async def keep_session(connection: Any) -> None:
+    """What asyncpg's pool runs when a connection comes back, instead of its reset query
+    (advisory unlocks, CLOSE ALL, UNLISTEN, RESET ALL: a round trip per request for state
+    PPB never sets). An open transaction is still rolled back."""
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
 
 
 @dataclass(slots=True)
