@@ -95,8 +95,21 @@ class SQLiteEngine(Engine):
         not named."""
         times = [index for index, column in enumerate(columns) if column.kind == "timestamptz"]
         if times:
-            rows = [tuple(stored_time(value) if index in times else value for index, value in enumerate(row))
-                    for row in rows]
+            texts: dict[datetime, str] = {}  # a batch's `created_at` is one time: written once
+
+            def text(value: datetime) -> str:
+                found = texts.get(value)
+                if found is None:
+                    found = texts[value] = stored_time(value)
+                return found
+
+            written = []
+            for row in rows:
+                values = list(row)
+                for index in times:
+                    values[index] = text(values[index])
+                written.append(values)
+            rows = written
         names = ", ".join(column.name for column in columns)
         sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))}) {conflict}"
         async with self.session() as connection, connection.transaction():
