@@ -18,6 +18,7 @@ from ppb.domain.rules import DigestMode, Rules
 from ppb.http.services import Services
 from ppb.ranking.live import NEVER, live_threshold
 from ppb.store.schema import deliveries
+from tests.store_reads import outbox_of
 
 TECH = [
     "Python 3.13 released: a faster interpreter, a JIT compiler and better error messages for developers",
@@ -115,7 +116,7 @@ async def test_on_topic_is_pushed_off_topic_waits_and_nothing_is_delivered_twice
     now = datetime.now(UTC)
     report = await on_arrival(services.store, services.scoring, [tech, food], Caps(), now)
     assert report.pushed == 1 and report.pushed_to == [user_id]
-    queued = await services.store.outbox_of(user_id)
+    queued = await outbox_of(services.store, user_id)
     assert [(m["kind"], m["payload"]["post"]["id"], m["chat_id"]) for m in queued] == [("push", tech, telegram_id)]
     recorded = await services.store.database.fetch_all(deliveries.select().where(deliveries.c.user_id == user_id))
     routes = {d.post_id: (d.route, d.status) for d in recorded}
@@ -127,10 +128,10 @@ async def test_on_topic_is_pushed_off_topic_waits_and_nothing_is_delivered_twice
     evening = now.replace(hour=23, minute=59) + timedelta(days=1)  # a digest time (09:00) after the arrival
     digest = await digest_pass(services.store, Caps(), evening)
     assert digest.queued >= 1
-    sent = [m for m in await services.store.outbox_of(user_id) if m["kind"] == "digest"]
+    sent = [m for m in await outbox_of(services.store, user_id) if m["kind"] == "digest"]
     assert [[p["id"] for p in m["payload"]["posts"]] for m in sent] == [[food]]
     later = await digest_pass(services.store, Caps(), evening)
-    assert not [m for m in await services.store.outbox_of(user_id) if m["kind"] == "digest"][1:], later
+    assert not [m for m in await outbox_of(services.store, user_id) if m["kind"] == "digest"][1:], later
 
 
 async def test_quiet_hours_caps_muted_words_and_the_mode_hold(
@@ -161,7 +162,7 @@ async def test_quiet_hours_caps_muted_words_and_the_mode_hold(
     digest_only = await new_posts(api, channel, ["Java 22 released: a faster compiler for developers"], 500)
     report = await on_arrival(store, services.scoring, digest_only, Caps(), now)
     assert report.pushed == 0 and report.waiting == 1
-    assert len([m for m in await store.outbox_of(user_id) if m["kind"] == "push"]) == 1
+    assert len([m for m in await outbox_of(store, user_id) if m["kind"] == "push"]) == 1
 
 
 async def test_the_deliverer_sends_a_first_digest_at_the_chosen_time_outside_quiet_hours(
@@ -184,7 +185,7 @@ async def test_the_deliverer_sends_a_first_digest_at_the_chosen_time_outside_qui
 
     async def digests() -> list[dict]:
         await deliverer.digests()
-        return [m for m in await store.outbox_of(user_id) if m["kind"] == "digest"]
+        return [m for m in await outbox_of(store, user_id) if m["kind"] == "digest"]
 
     assert await digests() == [], "yesterday's digest time is not a reason to send one now"
     clock["now"] = slot
@@ -242,5 +243,5 @@ async def test_a_must_see_post_leads_the_digest(api: httpx.AsyncClient, services
     await core_rules.update(store, user_id, {"quiet_start": None, "quiet_end": None})
     digest = await digest_pass(store, Caps(), now.replace(hour=23, minute=59) + timedelta(days=1))
     assert digest.queued >= 1
-    sent = [m for m in await store.outbox_of(user_id) if m["kind"] == "digest"]
+    sent = [m for m in await outbox_of(store, user_id) if m["kind"] == "digest"]
     assert [[p["id"] for p in m["payload"]["posts"]] for m in sent] == [[waffles, tech]]

@@ -13,6 +13,7 @@ import pytest
 
 from ppb.actors.outbox import Outbox, Pace, RetryLater, Undeliverable
 from ppb.store.queries import Store
+from tests.store_reads import outbox_of
 
 
 class Recorder:
@@ -49,7 +50,7 @@ async def queue(store: Store, new_id, chats: int, each: int) -> tuple[list[int],
         people.append(user)
     await store.enqueue([{"user_id": p["id"], "chat_id": p["telegram_id"], "kind": "push",
                           "payload": {"post": {"id": n}}} for n in range(each) for p in people])
-    ids = {int(p["telegram_id"]): [int(m["id"]) for m in await store.outbox_of(p["id"])] for p in people}
+    ids = {int(p["telegram_id"]): [int(m["id"]) for m in await outbox_of(store, p["id"])] for p in people}
     return [int(p["telegram_id"]) for p in people], ids
 
 
@@ -57,7 +58,7 @@ async def statuses(store: Store, ids: dict[int, list[int]]) -> list[str]:
     found = []
     for chat_ids in ids.values():
         user = await store.get_user(next(iter([c for c in ids if ids[c] == chat_ids])))
-        found += [m["status"] for m in await store.outbox_of(user["id"])]
+        found += [m["status"] for m in await outbox_of(store, user["id"])]
     return found
 
 
@@ -93,8 +94,8 @@ async def test_an_undeliverable_chat_is_given_up_and_the_others_are_served(store
     chats, ids = await queue(store, new_id, chats=2, each=2)
     sender = Recorder(blocked={chats[0]})
     await Outbox(store, sender, Pace(rate=100.0, per_chat_s=0.0, idle_s=0.05)).drain(30)
-    first = [m["status"] for m in await store.outbox_of((await store.get_user(chats[0]))["id"])]
-    second = [m["status"] for m in await store.outbox_of((await store.get_user(chats[1]))["id"])]
+    first = [m["status"] for m in await outbox_of(store, (await store.get_user(chats[0]))["id"])]
+    second = [m["status"] for m in await outbox_of(store, (await store.get_user(chats[1]))["id"])]
     assert first == ["failed", "failed"] and second == ["sent", "sent"]
 
 
@@ -110,7 +111,7 @@ async def test_a_restart_settles_claimed_messages_by_the_registry(store: Store, 
     await outbox.drain(30)
     delivered = [i for _, c, i in sender.sent if c == chat]
     assert delivered == [second, third], "the first is not sent again, the second is not lost"
-    rows = {m["id"]: m for m in await store.outbox_of((await store.get_user(chat))["id"])}
+    rows = {m["id"]: m for m in await outbox_of(store, (await store.get_user(chat))["id"])}
     assert rows[first]["status"] == "sent" and rows[first]["message_id"] == 777
     assert outbox.counters.recovered == 2
 

@@ -17,6 +17,7 @@ from ppb.core.scoring import Scoring
 from ppb.store.queries import Store
 from ppb.domain.rules import ChannelDial
 from tests.test_nudger import CHURN, QUIET, TOPICS, RecordingChat, quiet_for, trained_user
+from tests.store_reads import nudges_of, outbox_of
 
 
 @pytest.fixture
@@ -41,14 +42,14 @@ async def test_a_nudge_is_queued_in_the_outbox_once(store: Store, shard: UserSha
     nudger = Nudger(store, Scoring(store), shard, sender, NudgerSettings(QUIET, CHURN, 1, 1000),
                     lambda: datetime.now(UTC))
     await nudger.run_pass()
-    queued = [m for m in await store.outbox_of(user_id) if m["kind"] == "nudge"]
+    queued = [m for m in await outbox_of(store, user_id) if m["kind"] == "nudge"]
     assert len(queued) == 1 and queued[0]["chat_id"] == telegram_id
     post_id = queued[0]["payload"]["post"]["id"]
     assert post_id in post_ids[2:]
     assert await sender.find_nudge(telegram_id, post_id) == queued[0]["id"]
     again = await sender.send_nudge(telegram_id, None, {"id": post_id, "text": "x"})
     assert again == queued[0]["id"], "queuing the same nudge again finds the first"
-    nudges = await store.list_nudges(user_id)
+    nudges = await nudges_of(store, user_id)
     assert [(n["status"], n["message_id"]) for n in nudges] == [("sent", queued[0]["id"])]
 
 

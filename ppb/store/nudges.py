@@ -85,9 +85,3 @@ class NudgeQueries(StoreBase):
             .order_by(nudges.c.id)
         )
         return _rows(await self.database.fetch_all(query))
-
-    async def list_nudges(self, user_id: int) -> list[Row]:
-        records = await self.database.fetch_all(
-            sa.select(nudges).where(nudges.c.user_id == user_id).order_by(nudges.c.id)
-        )
-        return _rows(records)

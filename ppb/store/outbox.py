@@ -91,12 +91,6 @@ class OutboxQueries(StoreBase):
         """Back in the queue (not sent: flood control, or Telegram away)."""
         await self.database.execute(outbox.update().where(outbox.c.id == outbox_id).values(status=QUEUED))
 
-    async def outbox_of(self, user_id: int) -> list[Row]:
-        records = await self.database.fetch_all(
-            sa.select(outbox).where(outbox.c.user_id == user_id).order_by(outbox.c.id)
-        )
-        return _decoded(_rows(records))
-
     async def pushes_since(self, user_ids: Sequence[int], since: datetime) -> dict[int, int]:
         """Live pushes queued or sent to each user since `since` (what the caps count)."""
         if not user_ids:
