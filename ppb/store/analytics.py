@@ -12,7 +12,7 @@ from ppb.domain.experiments import wilson
 from ppb.store.base import Row, _rows, utcnow
 from ppb.store.feed_ratings import likes, with_delivery
 from ppb.store.queries import Store
-from ppb.store.schema import channels, interactions, nudges, posts, user_channels, user_logs, users
+from ppb.store.schema import channels, explanations, interactions, nudges, posts, user_channels, user_logs, users
 
 FUNNEL = ("new", "onboarding", "training", "trained", "active", "churned")
 REACHED_BY = {
@@ -213,3 +213,65 @@ class Analytics:
             row["like_rate"] = round(row["likes"] / row["ratings"], 4) if row["ratings"] else None
             row["is_default"] = bool(row["is_default"])
         return rows
+
+    async def reasons(self, days: int) -> dict[str, Any]:
+        """The explanations given in the last `days` days: how often each reason led one (and
+        where people asked), and whether explained posts are liked more: among the people who
+        asked, the like rate of the feed posts they rated after asking why about them (overall
+        and by the reason that led the last explanation before the rating) against the like
+        rate of the rest of their feed ratings, all in the same window."""
+        since = utcnow() - timedelta(days=days)
+        given = await self._db.fetch_all(
+            sa.select(explanations.c.lead, explanations.c.surface, sa.func.count().label("n"))
+            .where(explanations.c.created_at >= since)
+            .group_by(explanations.c.lead, explanations.c.surface)
+        )
+        people = int(await self._db.fetch_val(
+            sa.select(sa.func.count(sa.distinct(explanations.c.user_id))).where(explanations.c.created_at >= since)
+        ) or 0)
+        by_lead: dict[str, int] = {}
+        surfaces = {"chat": 0, "miniapp": 0, "api": 0}
+        for row in _rows(given):
+            by_lead[row["lead"]] = by_lead.get(row["lead"], 0) + int(row["n"])
+            surfaces[row["surface"]] = surfaces.get(row["surface"], 0) + int(row["n"])
+        total = sum(by_lead.values())
+        leads = [{"kind": kind, "count": n, "share": round(n / total, 4)}
+                 for kind, n in sorted(by_lead.items(), key=lambda item: (-item[1], item[0]))]
+        tallies = await self._after_asking(since)
+        explained = [(lead, n, k) for lead, n, k in tallies if lead is not None]
+        rest = next(((n, k) for lead, n, k in tallies if lead is None), (0, 0))
+        return {
+            "days": days, "explanations": total, "people": people, "leads": leads, "surfaces": surfaces,
+            "explained": rate(sum(k for _, _, k in explained), sum(n for _, n, _ in explained)),
+            "rest": rate(rest[1], rest[0]),
+            "by_lead": [{"kind": lead, **rate(k, n)}
+                        for lead, n, k in sorted(explained, key=lambda item: (-item[1], item[0]))],
+        }
+
+    async def _after_asking(self, since: datetime) -> list[tuple[str | None, int, int]]:
+        """(lead, feed ratings, likes) of the window's feed ratings by people who asked why in
+        it: lead is that of the last explanation of the post the person asked for before
+        rating it (in the window), None for the rest of their ratings."""
+        asked = explanations.alias("asked")
+        lead = (
+            sa.select(asked.c.lead)
+            .where(asked.c.user_id == interactions.c.user_id, asked.c.post_id == interactions.c.post_id,
+                   asked.c.created_at <= interactions.c.created_at, asked.c.created_at >= since)
+            .order_by(asked.c.created_at.desc(), asked.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        askers = sa.select(explanations.c.user_id).where(explanations.c.created_at >= since).distinct()
+        joined, feed = with_delivery()
+        per_rating = (
+            sa.select(lead.label("lead"), interactions.c.interaction_type.label("kind"))
+            .select_from(joined)
+            .where(interactions.c.created_at >= since, interactions.c.user_id.in_(askers), feed)
+            .subquery()
+        )
+        rows = await self._db.fetch_all(
+            sa.select(per_rating.c.lead, sa.func.count().label("n"),
+                      sa.func.count().filter(per_rating.c.kind == "like").label("k"))
+            .group_by(per_rating.c.lead)
+        )
+        return [(row["lead"], int(row["n"]), int(row["k"])) for row in _rows(rows)]
