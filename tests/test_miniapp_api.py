@@ -286,7 +286,7 @@ async def test_the_chat_and_the_mini_app_share_one_feed_state(
     assert {row["post_id"]: row["interaction_type"] for row in rows}[first] == "like"
 
 
-async def test_a_feed_card_says_why_it_is_there(api: httpx.AsyncClient, settings: Settings, new_id) -> None:
+async def test_a_feed_card_says_why_it_is_there(api: httpx.AsyncClient, settings: Settings, store, new_id) -> None:
     telegram_id = new_id()
     headers = tma(settings, tg_user(telegram_id))
     await api.get(f"{MINIAPP}/me", headers=headers)
@@ -306,3 +306,6 @@ async def test_a_feed_card_says_why_it_is_there(api: httpx.AsyncClient, settings
     assert bad.status_code == 422 and bad.json()["detail"].startswith("post_id: "), bad.text
     gone = await api.get(f"{MINIAPP}/explain", params={"post_id": 2**62}, headers=headers)
     assert gone.status_code == 404 and gone.json()["detail"].startswith("post_id: "), gone.text
+    given = await store.explanations_of(await store.user_id(telegram_id))
+    lead = response.json()["reasons"][0]["kind"]
+    assert [(row["post_id"], row["lead"], row["surface"]) for row in given] == [(post_ids[1], lead, "miniapp")]
