@@ -124,6 +124,10 @@ def test_overview_charts_after_sign_in_and_the_cookie_is_out_of_reach(page: Page
     expect(reasons).to_contain_text("Why this post: the reasons given in the last 30 days")
     expect(reasons).to_contain_text("4 explanations given to 4 people: 0 in the chat, 0 in the Mini App, 4 over the API")
     expect(page.locator("[data-role=reasons-table] tbody tr").first).to_contain_text("%")
+    named = page.locator("[data-role=reasons-table] tbody tr td").first.inner_text()
+    assert named in {"Written like posts they liked", "Like a post they liked", "People who like what they like liked it",
+                     "The channel's record with them", "A topic they have not rated yet (exploration)",
+                     "Their dial on the channel", "A must-see word of theirs", "Nothing stood out"}, named
     explained = page.locator("[data-role=explained-table]")
     expect(explained.locator("tbody tr").first).to_have_text("after asking why about them4250.0% (95% CI 15.0%–85.0%)")
     expect(explained).to_contain_text("the rest, by the same people")

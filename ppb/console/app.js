@@ -95,8 +95,8 @@
   // why this post: the reasons explanations led with, and what was liked after asking -------
 
   const REASONS = {
-    text: "Its text is like posts they liked",
-    liked: "Close to posts they liked",
+    text: "Written like posts they liked",
+    liked: "Like a post they liked",
     peers: "People who like what they like liked it",
     channel: "The channel's record with them",
     explore: "A topic they have not rated yet (exploration)",
