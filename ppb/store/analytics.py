@@ -257,7 +257,7 @@ class Analytics:
             sa.select(asked.c.lead)
             .where(asked.c.user_id == interactions.c.user_id, asked.c.post_id == interactions.c.post_id,
                    asked.c.created_at <= interactions.c.created_at, asked.c.created_at >= since)
-            .order_by(asked.c.created_at.desc(), asked.c.id.desc())
+            .order_by(asked.c.created_at.desc())
             .limit(1)
             .scalar_subquery()
         )
