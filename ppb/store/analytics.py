@@ -251,27 +251,33 @@ class Analytics:
     async def _after_asking(self, since: datetime) -> list[tuple[str | None, int, int]]:
         """(lead, feed ratings, likes) of the window's feed ratings by people who asked why in
         it: lead is that of the last explanation of the post the person asked for before
-        rating it (in the window), None for the rest of their ratings."""
-        asked = explanations.alias("asked")
-        lead = (
-            sa.select(asked.c.lead)
-            .where(asked.c.user_id == interactions.c.user_id, asked.c.post_id == interactions.c.post_id,
-                   asked.c.created_at <= interactions.c.created_at, asked.c.created_at >= since)
-            .order_by(asked.c.created_at.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
+        rating it (in the window), None for the rest of their ratings. Two statements: the
+        askers' feed ratings (one pass over their ratings), and the explained ones driven from
+        the window's explanations (each finds its rating by the (user, post) key)."""
         askers = sa.select(explanations.c.user_id).where(explanations.c.created_at >= since).distinct()
         joined, feed = with_delivery()
-        per_rating = (
-            sa.select(lead.label("lead"), interactions.c.interaction_type.label("kind"))
+        everything = await self._db.fetch_one(
+            sa.select(sa.func.count().label("n"), likes().label("k"))
             .select_from(joined)
             .where(interactions.c.created_at >= since, interactions.c.user_id.in_(askers), feed)
-            .subquery()
         )
-        rows = await self._db.fetch_all(
-            sa.select(per_rating.c.lead, sa.func.count().label("n"),
-                      sa.func.count().filter(per_rating.c.kind == "like").label("k"))
-            .group_by(per_rating.c.lead)
-        )
-        return [(row["lead"], int(row["n"]), int(row["k"])) for row in _rows(rows)]
+        later = explanations.alias("later")
+        superseded = sa.exists(sa.select(1).where(
+            later.c.user_id == explanations.c.user_id, later.c.post_id == explanations.c.post_id,
+            later.c.created_at <= interactions.c.created_at,
+            sa.or_(later.c.created_at > explanations.c.created_at,
+                   sa.and_(later.c.created_at == explanations.c.created_at, later.c.id > explanations.c.id)),
+        ))
+        asked = explanations.join(interactions, sa.and_(
+            interactions.c.user_id == explanations.c.user_id, interactions.c.post_id == explanations.c.post_id,
+            interactions.c.created_at >= explanations.c.created_at))
+        joined, feed = with_delivery(asked)
+        rows = _rows(await self._db.fetch_all(
+            sa.select(explanations.c.lead, sa.func.count().label("n"), likes().label("k"))
+            .select_from(joined)
+            .where(explanations.c.created_at >= since, feed, ~superseded)
+            .group_by(explanations.c.lead)
+        ))
+        explained = [(row["lead"], int(row["n"]), int(row["k"])) for row in rows]
+        n, k = int(everything["n"] or 0), int(everything["k"] or 0)
+        return [*explained, (None, n - sum(r[1] for r in explained), k - sum(r[2] for r in explained))]
