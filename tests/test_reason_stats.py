@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from ppb.config import load_settings
 from ppb.store.analytics import Analytics

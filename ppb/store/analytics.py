@@ -12,7 +12,16 @@ from ppb.domain.experiments import wilson
 from ppb.store.base import Row, _rows, utcnow
 from ppb.store.feed_ratings import likes, with_delivery
 from ppb.store.queries import Store
-from ppb.store.schema import channels, explanations, interactions, nudges, posts, user_channels, user_logs, users
+from ppb.store.schema import (
+    channels,
+    explanations,
+    interactions,
+    nudges,
+    posts,
+    user_channels,
+    user_logs,
+    users,
+)
 
 FUNNEL = ("new", "onboarding", "training", "trained", "active", "churned")
 REACHED_BY = {
