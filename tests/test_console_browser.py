@@ -81,6 +81,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
+def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app over a store with nobody in it yet."""
+    database = tmp_path_factory.mktemp("console-empty") / "ppb.db"
+    settings = load_settings(DATABASE_URL=f"sqlite:///{database}", PPB_API_KEY=API_KEY, PPB_DEMO_DATA=False)
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(upgrade, settings.async_database_url).result()
+    with serve_in_thread(build_app(settings), free_port()) as url:
+        yield Server(url, [], 0)
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with launch_chromium() as chromium:
         yield chromium
@@ -143,6 +154,18 @@ def test_overview_charts_after_sign_in_and_the_cookie_is_out_of_reach(page: Page
     page.click("[data-role=logout]")
     expect(page.locator("#console")).to_have_attribute("data-state", "login")
     assert page.evaluate("fetch('/api/v1/admin/users').then(r => r.status)") == 401
+
+
+def test_with_nothing_asked_the_reasons_say_so_in_words(page: Page, empty_server: Server) -> None:
+    sign_in(page, empty_server)
+    expect(page.locator("#console")).to_have_attribute("data-overview", "loaded")
+    expect(page.locator("#console")).to_have_attribute("data-reasons", "0")
+    expect(page.locator("[data-role=reasons-summary]")).to_have_text("Nobody asked why about a post in the last 30 days.")
+    expect(page.locator("[data-role=explained-summary]")).to_contain_text("Nothing to compare until someone asks why")
+    expect(page.locator("[data-role=reasons-table]")).to_be_hidden()
+    expect(page.locator("[data-role=explained-table]")).to_be_hidden()
+    text = page.locator("[data-role=reasons]").inner_text()
+    assert not [word for word in ("null", "NaN", "undefined", "–") if word in text], text
 
 
 def test_users_search_shows_markup_as_text_and_blocking_is_logged(page: Page, server: Server) -> None:
