@@ -1,13 +1,13 @@
 """The console's analytics and A/B results at a million interactions, on SQLite and
 PostgreSQL side by side: the time of each query (median of a few runs), and the plan of
-the two that read the most rows.
+the three that read the most rows.
 
     python bench/analytics.py [--interactions 1000000] [--users 20000] [--runs 3] [--postgres-admin-url URL]
 
 The data: users spread over the funnel with their logged transitions, 5 channels each,
 ratings over 90 days (the first 10 of each user in training, the rest feed posts sent into
-the chat first), a nudge for every other user, and a running experiment with every user
-assigned. Inserted in bulk with the database's own client (not what is measured). Prints
+the chat first, one in 20 of them asked why about a minute before), a nudge for every other
+user, and a running experiment with every user assigned. Inserted in bulk with the database's own client (not what is measured). Prints
 tables; asserts nothing about time.
 """
 
@@ -44,6 +44,10 @@ FOLLOWS = 5
 TRAINING = 10
 STATUSES = [("new", 0.05), ("onboarding", 0.05), ("training", 0.1), ("trained", 0.2), ("active", 0.5), ("churned", 0.1)]
 STAGE = {name: index for index, (name, _) in enumerate(STATUSES)}
+EXPLAINED = 0.05
+"""The share of feed ratings asked about (why this post) a minute before."""
+LEADS = ["text", "liked", "peers", "explore", "dial", "must", "none"]
+SURFACES = ["chat", "miniapp", "api"]
 LOGGED = [("status:start", "onboarding"), ("status:start_training", "training"),
           ("status:complete_training", "trained"), ("status:view_feed", "active"), ("status:churn", "churned")]
 
@@ -55,7 +59,7 @@ def generate(users: int, interactions: int) -> dict[str, list[tuple[Any, ...]]]:
     per_user = max(TRAINING + 1, round(interactions / (users * raters)))  # only those past onboarding rate
     rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in (
         "users", "channels", "posts", "user_channels", "interactions", "chat_posts", "user_logs", "nudges",
-        "experiment_assignments")}
+        "experiment_assignments", "explanations")}
     for c in range(1, CHANNELS + 1):
         rows["channels"].append((c, -1_000_000_000_000 - c, f"bench{c}", f"Channel {c}", c <= 3, NOW - timedelta(days=200)))
         for m in range(POSTS_PER_CHANNEL):
@@ -63,7 +67,7 @@ def generate(users: int, interactions: int) -> dict[str, list[tuple[Any, ...]]]:
             rows["posts"].append((post_id, c, m + 1, f"post {post_id}", "text", NOW - timedelta(hours=m), NOW - timedelta(hours=m)))
     weights = [share for _, share in STATUSES]
     names = [name for name, _ in STATUSES]
-    link_id = rating_id = sent_id = log_id = nudge_id = 0
+    link_id = rating_id = sent_id = log_id = nudge_id = explanation_id = 0
     for u in range(1, users + 1):
         status = rng.choices(names, weights)[0]
         joined = NOW - timedelta(days=rng.uniform(1, 90))
@@ -92,6 +96,10 @@ def generate(users: int, interactions: int) -> dict[str, list[tuple[Any, ...]]]:
             rating_id += 1
             kind = rng.choices(["like", "dislike", "skip"], [0.45, 0.4, 0.15])[0]
             rows["interactions"].append((rating_id, u, post_id, kind, rated))
+            if index >= TRAINING and rng.random() < EXPLAINED:  # asked why before rating it
+                explanation_id += 1
+                rows["explanations"].append((explanation_id, u, post_id, rng.choice(LEADS), rng.choice(SURFACES),
+                                             rated - timedelta(minutes=1)))
         if u % 2 == 0:
             nudge_id += 1
             sent = NOW - timedelta(days=rng.uniform(0, 60))
@@ -109,8 +117,10 @@ COLUMNS = {
     "user_logs": "id, user_id, action, details, created_at",
     "nudges": "id, user_id, post_id, status, message_id, created_at, sent_at",
     "experiment_assignments": "id, experiment_id, user_id, variant, assigned_at",
+    "explanations": "id, user_id, post_id, lead, surface, created_at",
 }
-ORDER = ["users", "channels", "posts", "user_channels", "interactions", "chat_posts", "user_logs", "nudges"]
+ORDER = ["users", "channels", "posts", "user_channels", "interactions", "chat_posts", "user_logs", "nudges",
+         "explanations"]
 EXPERIMENT = ("bench", '[{"name": "control", "weight": 1, "settings": {}}, {"name": "explore", "weight": 1, "settings": {"exploration": 0.2}}]')
 
 
@@ -185,6 +195,7 @@ def queries(store: Store, user_id: int) -> Iterator[tuple[str, Callable[[], Awai
     yield "training completion and duration", analytics.training
     yield "nudges and returns within a day", analytics.nudges
     yield "channels: followers, posts, like rate", lambda: analytics.channels(None, 100)
+    yield "reasons given, liked after asking, 30 days", lambda: analytics.reasons(30)
     yield "A/B results (tallies per variant)", tallies
     yield "a user's variant (lookup, assigned)", lambda: experiments.variant_for(user_id)
 
@@ -203,7 +214,7 @@ async def measure(async_url: str, runs: int, user_id: int) -> tuple[dict[str, fl
                 seconds.append(time.perf_counter() - started)
             timings[name] = statistics.median(seconds)
         original = store.database
-        for wanted in ("per day, 30 days", "A/B results"):
+        for wanted in ("per day, 30 days", "A/B results", "reasons given"):
             recorder = RecordingDatabase(original)
             store.database = recorder  # type: ignore[assignment]
             try:

@@ -1,5 +1,5 @@
 """Ranking speed: ml/train on 100 ratings, posts/best over 10k candidates, posts/explain of a
-post of that page, scoring throughput, each side by side with a plain numpy baseline doing
+post of that page (and what keeping each explanation adds), scoring throughput, each side by side with a plain numpy baseline doing
 the same arithmetic on arrays already in memory (no store, no HTTP, no duplicate
 collapsing): the floor our overhead is measured against. Also the cost without the per-process vector cache (every candidate re-vectorized).
 Posts are real text (Debian package descriptions, `bench/data/`).
@@ -191,6 +191,14 @@ async def main() -> None:
                 response.raise_for_status()
 
             ours["explain"] = await timed(explain, args.runs)
+
+            def a_post() -> int:
+                return page[next(explained) % len(page)]
+
+            ours["ranker explain"] = await timed(lambda: services.core.feed_ranker.explain(user_id, a_post()), args.runs)
+            ours["core explain"] = await timed(lambda: services.core.explain(USER, a_post()), args.runs)
+            ours["keep"] = await timed(lambda: services.store.record_explanation(user_id, a_post(), "text", "api"),
+                                       args.runs)
             candidates = len((await services.store.candidate_posts(user_id, 100_000)))
     floor = numpy_floor(texts, args.candidates, args.ratings, args.runs)
     uncached = timed_sync(lambda: TEXT.embed(texts[: args.candidates]), 2)
@@ -209,6 +217,12 @@ async def main() -> None:
         p50, base50 = percentile(times, 50), percentile(base, 50)
         print(f"{name:34}{p50:9.2f}{percentile(times, 99):9.2f}{base50:11.3f}{p50 / base50:8.1f}x")
     print(f"{'first posts/best (cold cache)':34}{cold_best[0]:9.1f}")
+    print("keeping each explanation (the console's reason figures):")
+    for name, key in (("FeedRanker.explain (not kept)", "ranker explain"), ("Core.explain (kept)", "core explain"),
+                      ("the insert alone", "keep")):
+        times = ours[key]
+        share = percentile(times, 50) / percentile(ours["ranker explain"], 50)
+        print(f"  {name:32}{percentile(times, 50):9.2f}{percentile(times, 99):9.2f}{share:11.2f}x of not kept")
     print(f"{'vectorizing every candidate':34}{percentile(uncached, 50):9.1f}   (what each call cost without the cache)")
     ours_rate = candidates / (percentile(ours["scoring best"], 50) / 1000)
     floor_rate = candidates / (percentile(floor["best"], 50) / 1000)

@@ -193,6 +193,36 @@ async def test_analytics_count_feed_ratings_and_the_funnel(api: httpx.AsyncClien
     assert bad.status_code == 422 and bad.json()["detail"].startswith("period:")
 
 
+async def test_the_reasons_given_and_the_posts_rated_after_asking_are_counted(api: httpx.AsyncClient, new_id) -> None:
+    """Through the API end to end: a person asks why about one feed post and likes it, and
+    dislikes another without asking; the console's figures move by exactly that."""
+    channel, ids = await seed_channel(api, new_id, texts=DISTINCT[:6])
+    telegram_id = await trained(api, new_id, channel, ids[:2])
+    before = (await api.get(f"{ADMIN}/analytics/overview")).json()["reasons"]
+    asked, other = await feed(api, telegram_id, 2)
+    why = await api.post("/api/v1/posts/explain", json={"user_telegram_id": telegram_id, "post_id": asked})
+    assert why.status_code == 200, why.text
+    lead = why.json()["reasons"][0]["kind"] if why.json()["reasons"] else "none"
+    await rate(api, telegram_id, asked, "like")
+    await rate(api, telegram_id, other, "dislike")
+    after = (await api.get(f"{ADMIN}/analytics/reasons", params={"days": 30})).json()
+    assert after["days"] == 30 and after["explanations"] - before["explanations"] == 1
+    assert after["surfaces"]["api"] - before["surfaces"]["api"] == 1
+
+    def led(figures: dict, key: str, field: str) -> int:
+        return next((row[field] for row in figures[key] if row["kind"] == lead), 0)
+
+    assert led(after, "leads", "count") - led(before, "leads", "count") == 1
+    assert after["explained"]["feed_ratings"] - before["explained"]["feed_ratings"] == 1
+    assert after["explained"]["feed_likes"] - before["explained"]["feed_likes"] == 1
+    assert led(after, "by_lead", "feed_likes") - led(before, "by_lead", "feed_likes") == 1
+    assert after["rest"]["feed_ratings"] - before["rest"]["feed_ratings"] == 1
+    assert after["rest"]["feed_likes"] == before["rest"]["feed_likes"]
+    assert sum(row["share"] for row in after["leads"]) == pytest.approx(1.0, abs=1e-3)
+    bad = await api.get(f"{ADMIN}/analytics/reasons", params={"days": 0})
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("days: ")
+
+
 async def test_default_channels_are_marked_and_logged(api: httpx.AsyncClient, new_id) -> None:
     channel, _ = await seed_channel(api, new_id, texts=["x"])
     marked = await api.post(f"{ADMIN}/channels/@{channel['username']}/default", json={"is_default": True})

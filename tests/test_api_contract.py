@@ -308,7 +308,7 @@ async def test_wrong_entities_are_a_422_naming_the_field_and_the_reason(api: htt
         assert detail.startswith(f"{field}: ") and reason in detail, (entity, detail)
 
 
-async def test_explain_names_the_liked_post_and_its_errors_name_the_field(api: httpx.AsyncClient, new_id) -> None:
+async def test_explain_names_the_liked_post_and_its_errors_name_the_field(api: httpx.AsyncClient, store, new_id) -> None:
     user = new_id()
     channel_id = -1000000000000 - new_id()
     username = f"explained{new_id()}"
@@ -360,6 +360,14 @@ async def test_explain_names_the_liked_post_and_its_errors_name_the_field(api: h
         response = await api.post("/api/v1/posts/explain", json=payload)
         assert response.status_code == status, (payload, response.text)
         assert response.json()["detail"].startswith(start), (payload, response.text)
+    bad_surface = await api.post("/api/v1/posts/explain", json={"user_telegram_id": user, "post_id": ids[1], "surface": "fax"})
+    assert bad_surface.status_code == 422 and bad_surface.json()["detail"].startswith("surface: ")
+    from_chat = await api.post("/api/v1/posts/explain", json={"user_telegram_id": user, "post_id": ids[3], "surface": "chat"})
+    assert from_chat.status_code == 200, from_chat.text
+    chat_lead = from_chat.json()["reasons"][0]["kind"] if from_chat.json()["reasons"] else "none"
+    given = [(row["post_id"], row["lead"], row["surface"]) for row in await store.explanations_of(await store.user_id(user))]
+    assert given == [(ids[1], body["reasons"][0]["kind"], "api"), (ids[1], "must", "api"), (ids[3], chat_lead, "chat")], \
+        "each explanation given is kept with its lead reason, the refused ones are not"
 
 
 async def test_the_feed_shows_a_story_once_with_the_other_channels_it_appeared_in(api: httpx.AsyncClient, new_id) -> None:

@@ -143,6 +143,10 @@ async def test_why_answers_a_feed_post_with_the_model_s_reasons_and_leaves_the_c
                                                              "post_id": int(_data(posts[0], "❓").split(":")[1])})
     assert explained["reasons"], explained
     assert await person.messages() == before, "an alert: nothing added to the chat"
+    store = harness.app.state.services.store
+    given = await store.explanations_of(await store.user_id(person.user_id))
+    post_id, lead = explained["post_id"], explained["reasons"][0]["kind"]
+    assert [(row["post_id"], row["lead"], row["surface"]) for row in given] == [(post_id, lead, "chat"), (post_id, lead, "api")]
 
 
 async def test_bonus_channel_joins_trains_and_respects_the_limit(harness: Harness, new_id) -> None:

@@ -36,7 +36,8 @@ class Server:
 
 
 def _seed(client: httpx.Client) -> tuple[list[int], int]:
-    """A channel, trained people in a running experiment who rated feed posts, and one with markup for a name."""
+    """A channel, trained people in a running experiment who rated feed posts (asking why
+    about the first of theirs), and one with markup for a name."""
     assert client.post("/api/v1/channels/", json=CHANNEL).status_code == 201
     assert client.post("/api/v1/channels/", json=OTHER_CHANNEL).status_code == 201
     posts = [{"telegram_message_id": 10 + i, "text": text, "media_type": "text", "posted_at": f"2024-03-{i + 1:02d}T09:00:00Z"}
@@ -57,6 +58,9 @@ def _seed(client: httpx.Client) -> tuple[list[int], int]:
         assert client.post(f"/api/v1/users/{telegram_id}/training/finish", json={}).status_code == 200
         feed = client.post(f"/api/v1/users/{telegram_id}/feed", json={"limit": 3}).json()["posts"]
         for offset, post in enumerate(feed):
+            if offset == 0:  # asked why about the first feed post before rating it
+                why = client.post("/api/v1/posts/explain", json={"user_telegram_id": telegram_id, "post_id": post["id"]})
+                assert why.status_code == 200, why.text
             kind = "like" if (index + offset) % 2 else "dislike"
             client.post("/api/v1/posts/interactions", json={"user_telegram_id": telegram_id, "post_id": post["id"], "interaction_type": kind})
         people.append(telegram_id)
@@ -74,6 +78,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         with httpx.Client(base_url=url, headers={"X-API-Key": API_KEY}, timeout=60) as client:
             people, mallory = _seed(client)
         yield Server(url, people, mallory)
+
+
+@pytest.fixture(scope="module")
+def empty_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app over a store with nobody in it yet."""
+    database = tmp_path_factory.mktemp("console-empty") / "ppb.db"
+    settings = load_settings(DATABASE_URL=f"sqlite:///{database}", PPB_API_KEY=API_KEY, PPB_DEMO_DATA=False)
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(upgrade, settings.async_database_url).result()
+    with serve_in_thread(build_app(settings), free_port()) as url:
+        yield Server(url, [], 0)
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +131,20 @@ def test_overview_charts_after_sign_in_and_the_cookie_is_out_of_reach(page: Page
     for chart in ("funnel", "active", "likes"):
         expect(page.locator(f"canvas[data-chart={chart}]")).not_to_have_attribute("data-drawn", "0")
     expect(page.locator("[data-role=kpis]")).to_contain_text("Like rate of feed posts")
+    reasons = page.locator("[data-role=reasons]")
+    expect(reasons).to_contain_text("Why this post: the reasons given in the last 30 days")
+    expect(reasons).to_contain_text("4 explanations given to 4 people: 0 in the chat, 0 in the Mini App, 4 over the API")
+    expect(page.locator("[data-role=reasons-table] tbody tr").first).to_contain_text("%")
+    named = page.locator("[data-role=reasons-table] tbody tr td").first.inner_text()
+    assert named in {"Written like posts they liked", "Like a post they liked", "People who like what they like liked it",
+                     "The channel's record with them", "A topic they have not rated yet (exploration)",
+                     "Their dial on the channel", "A must-see word of theirs", "Nothing stood out"}, named
+    explained = page.locator("[data-role=explained-table]")
+    expect(explained.locator("tbody tr").first).to_have_text("after asking why about them4250.0% (95% CI 15.0%–85.0%)")
+    expect(explained).to_contain_text("the rest, by the same people")
+    expect(page.locator("[data-role=explained-summary]")).to_contain_text("Posts rated after asking why were liked")
+    for word in ("null", "NaN", "undefined"):
+        assert word not in reasons.inner_text(), word
     assert "ppb_console" not in page.evaluate("document.cookie"), "the session cookie is HttpOnly"
     screenshot(page, "console-overview")
     forged = page.evaluate("fetch('/api/v1/admin/users/1/block', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{}'}).then(r => r.status)")
@@ -125,6 +154,18 @@ def test_overview_charts_after_sign_in_and_the_cookie_is_out_of_reach(page: Page
     page.click("[data-role=logout]")
     expect(page.locator("#console")).to_have_attribute("data-state", "login")
     assert page.evaluate("fetch('/api/v1/admin/users').then(r => r.status)") == 401
+
+
+def test_with_nothing_asked_the_reasons_say_so_in_words(page: Page, empty_server: Server) -> None:
+    sign_in(page, empty_server)
+    expect(page.locator("#console")).to_have_attribute("data-overview", "loaded")
+    expect(page.locator("#console")).to_have_attribute("data-reasons", "0")
+    expect(page.locator("[data-role=reasons-summary]")).to_have_text("Nobody asked why about a post in the last 30 days.")
+    expect(page.locator("[data-role=explained-summary]")).to_contain_text("Nothing to compare until someone asks why")
+    expect(page.locator("[data-role=reasons-table]")).to_be_hidden()
+    expect(page.locator("[data-role=explained-table]")).to_be_hidden()
+    text = page.locator("[data-role=reasons]").inner_text()
+    assert not [word for word in ("null", "NaN", "undefined", "–") if word in text], text
 
 
 def test_users_search_shows_markup_as_text_and_blocking_is_logged(page: Page, server: Server) -> None:

@@ -1,5 +1,5 @@
 """The person's data over REST, on SQLite and PostgreSQL: the export holds their profile,
-rules, channels and ratings; the erasure removes them from every table that has their rows."""
+rules, channels, ratings and the explanations they asked for; the erasure removes them from every table that has their rows."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ async def test_export_then_delete_leaves_no_row_of_the_person(api: httpx.AsyncCl
     await rate(api, telegram_id, ids[0], "like")
     await api.patch(f"/api/v1/users/{telegram_id}/rules", json={
         "mute_words": ["кот"], "hide_ads": True, "must_words": ["пёс"], "channel_dials": {channel["username"]: "less"}})
+    asked = await api.post("/api/v1/posts/explain", json={"user_telegram_id": telegram_id, "post_id": ids[1]})
+    assert asked.status_code == 200, asked.text
     exported = await api.get(f"/api/v1/users/{telegram_id}/export")
     assert exported.status_code == 200, exported.text
     document = exported.json()
@@ -30,10 +32,12 @@ async def test_export_then_delete_leaves_no_row_of_the_person(api: httpx.AsyncCl
                                                       "telegram_id": channel["telegram_id"], "dial": "less"}]
     assert [c["username"] for c in document["channels"]] == [channel["username"]]
     assert [(r["post_id"], r["interaction_type"]) for r in document["ratings"]] == [(ids[0], "like")]
+    lead = asked.json()["reasons"][0]["kind"] if asked.json()["reasons"] else "none"
+    assert [(e["post_id"], e["lead"], e["surface"]) for e in document["explanations"]] == [(ids[1], lead, "api")]
 
     user_id = await store.user_id(telegram_id)
     tables = {table.name for table in user_tables()}
-    assert {"user_rules", "deliveries", "outbox", "interactions", "training_items"} <= tables
+    assert {"user_rules", "deliveries", "outbox", "interactions", "training_items", "explanations"} <= tables
     deleted = await api.delete(f"/api/v1/users/{telegram_id}")
     assert deleted.status_code == 204
     for table in user_tables():

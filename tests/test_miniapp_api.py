@@ -12,6 +12,7 @@ from ppb.compose.web import http_app as build_app
 from ppb.config import Settings, load_settings
 from ppb.http.miniapp_auth import miniapp_bot_token, sign_init_data
 from ppb.http.services import Services
+from tests.store_reads import outbox_of
 
 MINIAPP = "/api/v1/miniapp"
 
@@ -263,7 +264,7 @@ async def test_the_chat_and_the_mini_app_share_one_feed_state(
     assert deck and not {post["id"] for post in deck} & set(in_chat), "the deck repeats what the chat sent"
 
     async def marks() -> list[dict]:
-        return [row["payload"] for row in await services.store.outbox_of(user["id"]) if row["kind"] == "mark"]
+        return [row["payload"] for row in await outbox_of(services.store, user["id"]) if row["kind"] == "mark"]
 
     first = in_chat[0]
     rated = await api.post(f"{MINIAPP}/interactions", json={"post_id": first, "interaction_type": "dislike"}, headers=headers)
@@ -286,7 +287,7 @@ async def test_the_chat_and_the_mini_app_share_one_feed_state(
     assert {row["post_id"]: row["interaction_type"] for row in rows}[first] == "like"
 
 
-async def test_a_feed_card_says_why_it_is_there(api: httpx.AsyncClient, settings: Settings, new_id) -> None:
+async def test_a_feed_card_says_why_it_is_there(api: httpx.AsyncClient, settings: Settings, store, new_id) -> None:
     telegram_id = new_id()
     headers = tma(settings, tg_user(telegram_id))
     await api.get(f"{MINIAPP}/me", headers=headers)
@@ -306,3 +307,6 @@ async def test_a_feed_card_says_why_it_is_there(api: httpx.AsyncClient, settings
     assert bad.status_code == 422 and bad.json()["detail"].startswith("post_id: "), bad.text
     gone = await api.get(f"{MINIAPP}/explain", params={"post_id": 2**62}, headers=headers)
     assert gone.status_code == 404 and gone.json()["detail"].startswith("post_id: "), gone.text
+    given = await store.explanations_of(await store.user_id(telegram_id))
+    lead = response.json()["reasons"][0]["kind"]
+    assert [(row["post_id"], row["lead"], row["surface"]) for row in given] == [(post_ids[1], lead, "miniapp")]

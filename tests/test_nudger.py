@@ -15,6 +15,7 @@ from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent
 from ppb.store.queries import NewPost, Row, Store
 from ppb.store.schema import users
+from tests.store_reads import nudges_of
 
 QUIET = 3600.0
 CHURN = 7 * 86400.0
@@ -146,13 +147,13 @@ async def test_a_nudger_stopped_after_sending_does_not_send_again(store: Store, 
     await quiet_for(store, telegram_id, QUIET + 60)
     chat.fail_after_send = True
     await nudger(store, chat, shard).run_pass()
-    assert [n["status"] for n in await store.list_nudges(user_id)] == ["pending"]
+    assert [n["status"] for n in await nudges_of(store, user_id)] == ["pending"]
 
     chat.fail_after_send = False
     report = await nudger(store, chat, shard).run_pass()  # a new nudger, as after a restart
     assert report.resumed == 1
     assert len(chat.posts_sent_to(telegram_id)) == 1
-    assert [n["status"] for n in await store.list_nudges(user_id)] == ["sent"]
+    assert [n["status"] for n in await nudges_of(store, user_id)] == ["sent"]
 
 
 async def test_a_nudger_stopped_before_sending_sends_once_on_restart(store: Store, shard: UserShard, new_id) -> None:
@@ -162,7 +163,7 @@ async def test_a_nudger_stopped_before_sending_sends_once_on_restart(store: Stor
     report = await nudger(store, chat, shard).run_pass()
     assert report.resumed == 1
     assert chat.posts_sent_to(telegram_id) == [post_ids[5]]
-    assert [n["status"] for n in await store.list_nudges(user_id)] == ["sent"]
+    assert [n["status"] for n in await nudges_of(store, user_id)] == ["sent"]
 
 
 async def test_a_user_who_blocked_the_bot_does_not_stop_the_pass(store: Store, shard: UserShard, new_id) -> None:
@@ -174,6 +175,6 @@ async def test_a_user_who_blocked_the_bot_does_not_stop_the_pass(store: Store, s
     chat.blocked.add(blocked)
     await nudger(store, chat, shard).run_pass()
     assert len(chat.posts_sent_to(other)) == 1
-    assert [n["status"] for n in await store.list_nudges(blocked_user)] == ["undeliverable"]
+    assert [n["status"] for n in await nudges_of(store, blocked_user)] == ["undeliverable"]
     due = await store.due_for_nudge(datetime.now(UTC), QUIET, 5, 1000)
     assert blocked not in {user["telegram_id"] for user in due}  # not tried again every pass

@@ -21,6 +21,7 @@ from ppb.store.migrate import upgrade_async
 from ppb.store.queries import Store
 from ppb.store.schema import users
 from tests.bot_helpers import Harness, free_port, running_bot, wait_for
+from tests.store_reads import nudges_of
 
 API_KEY = "test-api-key"
 QUIET_S = 120.0
@@ -103,7 +104,7 @@ async def _all_delivered(nudged, count: int) -> bool:
 async def _sent_count(store: Store, people: list, at_least: int) -> bool:
     sent = 0
     for person in people:
-        rows = await store.list_nudges((await store.get_user(person.user_id))["id"])
+        rows = await nudges_of(store, (await store.get_user(person.user_id))["id"])
         assert len(rows) <= 1, rows  # never two for one quiet spell
         sent += sum(row["status"] == "sent" for row in rows)
     return sent >= at_least

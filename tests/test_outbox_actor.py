@@ -19,6 +19,7 @@ from ppb.config import load_settings
 from ppb.store.migrate import upgrade_async
 from ppb.store.queries import Store
 from tests.bot_helpers import Harness, free_port, running_bot, wait_for
+from tests.store_reads import outbox_of
 
 API_KEY = "test-api-key"
 EACH = 4
@@ -83,5 +84,5 @@ async def _flood_waiting(handle) -> bool:
 
 
 async def _all_sent(store: Store, users: list[dict]) -> bool:
-    statuses = [m["status"] for u in users for m in await store.outbox_of(u["id"])]
+    statuses = [m["status"] for u in users for m in await outbox_of(store, u["id"])]
     return len(statuses) == EACH * len(users) and set(statuses) == {"sent"}

@@ -62,3 +62,17 @@ async def test_both_raise_the_same_domain_errors(ppb: Ppb, new_id: Any) -> None:
         await ppb.add_channel(telegram_id, "@nosuchchannel_zz", bonus=True)
     with pytest.raises(NotFound):
         await ppb.rate(telegram_id, 2**40, "like")
+
+
+async def test_both_keep_the_why_asked_in_the_chat(ppb: Ppb, api, store, new_id: Any) -> None:
+    """The bot's ❓ in process and over HTTP is kept as asked in the chat, with its lead reason."""
+    from tests.test_miniapp_api import seed_channel
+
+    telegram_id = new_id()
+    await ppb.register_user(telegram_id, None, "Ann", None)
+    channel, ids = await seed_channel(api, new_id, texts=["first news of the day", "second story, a long read"])
+    await ppb.add_channel(telegram_id, channel["username"], bonus=False)
+    found = await ppb.explain(telegram_id, ids[0])
+    lead = found["reasons"][0]["kind"] if found["reasons"] else "none"
+    given = await store.explanations_of(await store.user_id(telegram_id))
+    assert [(row["post_id"], row["lead"], row["surface"]) for row in given] == [(ids[0], lead, "chat")]

@@ -21,6 +21,7 @@ from ppb.core.scoring import Scoring
 from ppb.store.queries import Store
 from ppb.store.schema import outbox, users
 from tests.bot_helpers import Harness, Person, buttons, free_port, running_bot, wait_for
+from tests.store_reads import nudges_of
 
 API_KEY = "test-api-key"
 QUIET_S, CHURN_S = 120.0, 600.0
@@ -91,7 +92,7 @@ async def test_a_quiet_user_gets_one_unseen_post_to_rate_in_the_chat(
     await sent_by_the_outbox(harness, store)
     [nudge] = await wait_for(lambda: nudges_in(person), 10, "the nudge in the chat")
     assert {"👍", "👎"} <= set(buttons(nudge))
-    [row] = await store.list_nudges((await store.get_user(person.user_id))["id"])
+    [row] = await nudges_of(store, (await store.get_user(person.user_id))["id"])
     queued = await store.database.fetch_one(outbox.select().where(outbox.c.id == row["message_id"]))
     assert row["status"] == "sent" and queued is not None and queued.message_id == nudge["message_id"]
     assert row["post_id"] not in rated

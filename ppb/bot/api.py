@@ -119,7 +119,8 @@ class HttpPpb:
         return (await self._call("POST", "/posts/best", {"user_telegram_id": telegram_id, "limit": limit}))["posts"]
 
     async def explain(self, telegram_id: int, post_id: int) -> dict[str, Any]:
-        return await self._call("POST", "/posts/explain", {"user_telegram_id": telegram_id, "post_id": post_id})
+        body = {"user_telegram_id": telegram_id, "post_id": post_id, "surface": "chat"}  # the ❓ under a post
+        return await self._call("POST", "/posts/explain", body)
 
     # training and the chat's feed (one state, shared with the Mini App) ----------------
 

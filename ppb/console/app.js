@@ -88,8 +88,69 @@
     charts.funnel(data.funnel.stages);
     charts.active(data.daily);
     charts.likes(data.daily);
+    showReasons(data.reasons);
     root.dataset.overview = "loaded";
   };
+
+  // why this post: the reasons explanations led with, and what was liked after asking -------
+
+  const REASONS = {
+    text: "Written like posts they liked",
+    liked: "Like a post they liked",
+    peers: "People who like what they like liked it",
+    channel: "The channel's record with them",
+    explore: "A topic they have not rated yet (exploration)",
+    dial: "Their dial on the channel",
+    must: "A must-see word of theirs",
+    none: "Nothing stood out",
+  };
+  const reasonName = (kind) => REASONS[kind] || kind;
+  const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+  function rateCell(r) {
+    return r.feed_ratings ? `${pct(r.like_rate)} (95% CI ${pct(r.ci_low)}–${pct(r.ci_high)})` : "no ratings yet";
+  }
+
+  function showReasons(reasons) {
+    const span = `the last ${plural(reasons.days, "day", "days")}`;
+    $('[data-role="reasons-title"]').textContent = `Why this post: the reasons given in ${span}`;
+    const summary = $('[data-role="reasons-summary"]'), leads = $('[data-role="reasons-table"]');
+    const explainedSummary = $('[data-role="explained-summary"]'), explainedTable = $('[data-role="explained-table"]');
+    root.dataset.reasons = String(reasons.explanations);
+    if (!reasons.explanations) {
+      summary.textContent = `Nobody asked why about a post in ${span}.`;
+      explainedSummary.textContent = "Nothing to compare until someone asks why about a post and then rates it.";
+      leads.hidden = explainedTable.hidden = true;
+      return;
+    }
+    const s = reasons.surfaces;
+    summary.textContent = `${plural(reasons.explanations, "explanation", "explanations")} given to ${plural(reasons.people, "person", "people")}: ` +
+      `${s.chat} in the chat, ${s.miniapp} in the Mini App, ${s.api} over the API. Each counts once, under the reason it named first.`;
+    leads.hidden = false;
+    table(leads, [
+      ["reason named first", (r) => reasonName(r.kind)], ["explanations", (r) => r.count], ["share", (r) => pct(r.share)],
+    ], reasons.leads);
+    const explained = reasons.explained, rest = reasons.rest;
+    if (!explained.feed_ratings) {
+      explainedSummary.textContent = "None of the posts people asked about has been rated since they asked.";
+    } else if (!rest.feed_ratings) {
+      explainedSummary.textContent = "The people who asked why have rated no other feed posts to compare with.";
+    } else {
+      const verdict = explained.like_rate > rest.like_rate ? "more" : explained.like_rate < rest.like_rate ? "less" : "as";
+      const overlap = explained.ci_low <= rest.ci_high && rest.ci_low <= explained.ci_high;
+      explainedSummary.textContent = `Posts rated after asking why were liked ${verdict === "as" ? "as often as" : `${verdict} often than`} ` +
+        `the rest of the same people's feed posts: ${pct(explained.like_rate)} against ${pct(rest.like_rate)}` +
+        (overlap ? " (the 95% intervals overlap: not a clear difference yet)." : ".");
+    }
+    explainedTable.hidden = false;
+    table(explainedTable, [
+      ["feed posts rated", (r) => r.label], ["ratings", (r) => r.feed_ratings], ["likes", (r) => r.feed_likes], ["like rate", rateCell],
+    ], [
+      { label: "after asking why about them", ...explained },
+      { label: "the rest, by the same people", ...rest },
+      ...reasons.by_lead.map((r) => ({ ...r, label: `after asking, led by: ${reasonName(r.kind)}` })),
+    ]);
+  }
 
   // users --------------------------------------------------------------------------------
 

@@ -10,12 +10,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ppb.core import channels, feed, posts, ratings, training, users
+from ppb.core import channels, explanations, feed, posts, ratings, training, users
 from ppb.core.policy import Policy
 from ppb.core.ports import Ranker, Row, Scraper, UserMachine
 from ppb.core.variants import FeedRanker
 from ppb.domain.channels import ChannelName
 from ppb.domain.errors import DomainError, NotConfigured
+from ppb.domain.explanations import Surface
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent, UserStatus
 from ppb.ranking.explain import Explanation
@@ -112,9 +113,11 @@ class Core:
     async def best(self, telegram_id: int, limit: int) -> list[tuple[Row, float]]:
         return await posts.best(self.store, self.feed_ranker, telegram_id, limit)
 
-    async def explain(self, telegram_id: int, post_id: int) -> Explanation:
-        """Why the post is where it is in the person's feed, from the scores that ranked it."""
-        return await self.feed_ranker.explain(await self.store.user_id(telegram_id), post_id)
+    async def explain(self, telegram_id: int, post_id: int, surface: Surface = Surface.API) -> Explanation:
+        """Why the post is where it is in the person's feed, from the scores that ranked it;
+        kept with where the person asked (`surface`) for the console's statistics."""
+        return await explanations.explain(self.store, self.feed_ranker, await self.store.user_id(telegram_id),
+                                          post_id, surface)
 
     # training and the chat's feed ----------------------------------------------------
 

@@ -1,7 +1,8 @@
 """A person's data rights: everything PPB keeps about them as one document, and erasure.
 
-The export holds their profile, delivery rules, channels and ratings (with each rated
-post's channel and link, so the file makes sense on its own). Erasure removes the person
+The export holds their profile, delivery rules, channels, ratings (with each rated post's
+channel and text, so the file makes sense on its own) and the explanations they asked for
+(which post, the reason named first, where). Erasure removes the person
 from every table (`ppb.store.admin.erase_user`); the adapters also clear what they keep
 in Redis (the chat's registry, the bot's FSM).
 """
@@ -40,6 +41,8 @@ async def export(store: Store, telegram_id: int, now: datetime) -> dict[str, Any
         "ratings": [{"post_id": row["post_id"], "interaction_type": row["interaction_type"],
                      "created_at": _when(row["created_at"]), "channel_title": row.get("channel_title"),
                      "text": row.get("text")} for row in reversed(ratings)],
+        "explanations": [{"post_id": row["post_id"], "lead": row["lead"], "surface": row["surface"],
+                          "created_at": _when(row["created_at"])} for row in await store.explanations_of(user_id)],
     }
 
 

@@ -16,6 +16,7 @@ from ppb.core.app import SCRAPE_TIMEOUT_S, Core
 from ppb.core.ports import PersonData
 from ppb.domain.channels import ChannelName
 from ppb.domain.errors import Invalid, Unavailable
+from ppb.domain.explanations import Surface
 from ppb.domain.interactions import InteractionType
 from ppb.domain.status import UserEvent
 
@@ -148,7 +149,7 @@ class LocalPpb:
 
     @_held
     async def explain(self, telegram_id: int, post_id: int) -> Reply:
-        return replies.explanation(await self.core.explain(telegram_id, post_id))
+        return replies.explanation(await self.core.explain(telegram_id, post_id, Surface.CHAT))
 
     @_held
     async def training_state(self, telegram_id: int, limit: int = 1) -> Reply:

@@ -40,7 +40,7 @@ async def overview(request: Request) -> Response:
     return out({
         "days": window.days, "funnel": await analytics.funnel(), "like_rate": window_rate,
         "active_7_days": await analytics.active_since(7), "training": await analytics.training(),
-        "nudges": await analytics.nudges(), "daily": daily,
+        "nudges": await analytics.nudges(), "daily": daily, "reasons": await analytics.reasons(window.days),
     })
 
 
@@ -67,6 +67,12 @@ async def nudges(request: Request) -> Response:
     return out(await _analytics(request).nudges())
 
 
+async def reasons(request: Request) -> Response:
+    """The reasons explanations led with, and the like rate of posts rated after asking why."""
+    window = parse_query(request, Window)
+    return out(await _analytics(request).reasons(window.days))
+
+
 async def channels(request: Request) -> Response:
     params = parse_query(request, ChannelQuery)
     rows = await _analytics(request).channels(params.search, params.limit, params.offset)
@@ -80,5 +86,6 @@ routes = [
     Route("/analytics/ratings", ratings, methods=["GET"]),
     Route("/analytics/training", training, methods=["GET"]),
     Route("/analytics/nudges", nudges, methods=["GET"]),
+    Route("/analytics/reasons", reasons, methods=["GET"]),
     Route("/analytics/channels", channels, methods=["GET"]),
 ]

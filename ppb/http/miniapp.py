@@ -25,6 +25,7 @@ from ppb.config import Settings
 from ppb.core import replies
 from ppb.core.ratings import UNRATED
 from ppb.core.training import TrainingState
+from ppb.domain.explanations import Surface
 from ppb.domain.interactions import InteractionType
 from ppb.domain.languages import language_code, ui_language
 from ppb.domain.timezones import city_name, find_timezone
@@ -203,7 +204,7 @@ async def explain(request: Request) -> Response:
     who = telegram_user(request)
     query = parse_query(request, MiniAppExplainQuery)
     await _user_row(request, who)
-    explanation = await core_of(request).explain(who.id, query.post_id)
+    explanation = await core_of(request).explain(who.id, query.post_id, Surface.MINIAPP)
     return reply(ExplainOut.model_validate(replies.explanation(explanation)))
 
 

@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from ppb.core import replies
 from ppb.domain.channels import ChannelName
+from ppb.domain.explanations import Surface
 from ppb.domain.telegram_html import render_or_none
 from ppb.http.body import parse_body, reply
 from ppb.http.schemas import (
@@ -64,7 +65,7 @@ async def best(request: Request) -> Response:
 
 async def explain(request: Request) -> Response:
     body = await parse_body(request, ExplainRequest)
-    explanation = await core_of(request).explain(body.user_telegram_id, body.post_id)
+    explanation = await core_of(request).explain(body.user_telegram_id, body.post_id, Surface(body.surface))
     return reply(ExplainOut.model_validate(replies.explanation(explanation)))
 
 

@@ -405,6 +405,8 @@ class ExplainRequest(Body):
 
     user_telegram_id: TelegramId
     post_id: RowId
+    surface: Literal["api", "chat"] = Field("api", description="Where the person asked, kept for the console's "
+                                            "statistics: `chat` for the bot's ❓ (a bot running apart from the API)")
 
 
 class NamedPost(Out):

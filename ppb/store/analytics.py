@@ -13,7 +13,16 @@ from ppb.domain.status import UserEvent
 from ppb.store.base import Row, _rows, utcnow
 from ppb.store.feed_ratings import likes, with_delivery
 from ppb.store.queries import Store
-from ppb.store.schema import channels, interactions, nudges, posts, user_channels, user_logs, users
+from ppb.store.schema import (
+    channels,
+    explanations,
+    interactions,
+    nudges,
+    posts,
+    user_channels,
+    user_logs,
+    users,
+)
 
 FUNNEL = ("new", "onboarding", "training", "trained", "active", "churned")
 REACHED_BY = {
@@ -206,3 +215,71 @@ class Analytics:
             row["like_rate"] = round(row["likes"] / row["ratings"], 4) if row["ratings"] else None
             row["is_default"] = bool(row["is_default"])
         return rows
+
+    async def reasons(self, days: int) -> dict[str, Any]:
+        """The explanations given in the last `days` days: how often each reason led one (and
+        where people asked), and whether explained posts are liked more: among the people who
+        asked, the like rate of the feed posts they rated after asking why about them (overall
+        and by the reason that led the last explanation before the rating) against the like
+        rate of the rest of their feed ratings, all in the same window."""
+        since = utcnow() - timedelta(days=days)
+        given = await self._db.fetch_all(
+            sa.select(explanations.c.lead, explanations.c.surface, sa.func.count().label("n"))
+            .where(explanations.c.created_at >= since)
+            .group_by(explanations.c.lead, explanations.c.surface)
+        )
+        people = int(await self._db.fetch_val(
+            sa.select(sa.func.count(sa.distinct(explanations.c.user_id))).where(explanations.c.created_at >= since)
+        ) or 0)
+        by_lead: dict[str, int] = {}
+        surfaces = {"chat": 0, "miniapp": 0, "api": 0}
+        for row in _rows(given):
+            by_lead[row["lead"]] = by_lead.get(row["lead"], 0) + int(row["n"])
+            surfaces[row["surface"]] = surfaces.get(row["surface"], 0) + int(row["n"])
+        total = sum(by_lead.values())
+        leads = [{"kind": kind, "count": n, "share": round(n / total, 4)}
+                 for kind, n in sorted(by_lead.items(), key=lambda item: (-item[1], item[0]))]
+        tallies = await self._after_asking(since)
+        explained = [(lead, n, k) for lead, n, k in tallies if lead is not None]
+        rest = next(((n, k) for lead, n, k in tallies if lead is None), (0, 0))
+        return {
+            "days": days, "explanations": total, "people": people, "leads": leads, "surfaces": surfaces,
+            "explained": rate(sum(k for _, _, k in explained), sum(n for _, n, _ in explained)),
+            "rest": rate(rest[1], rest[0]),
+            "by_lead": [{"kind": lead, **rate(k, n)}
+                        for lead, n, k in sorted(explained, key=lambda item: (-item[1], item[0]))],
+        }
+
+    async def _after_asking(self, since: datetime) -> list[tuple[str | None, int, int]]:
+        """(lead, feed ratings, likes) of the window's feed ratings by people who asked why in
+        it: lead is that of the last explanation of the post the person asked for before
+        rating it (in the window), None for the rest of their ratings. Two statements: the
+        askers' feed ratings (one pass over their ratings), and the explained ones driven from
+        the window's explanations (each finds its rating by the (user, post) key)."""
+        askers = sa.select(explanations.c.user_id).where(explanations.c.created_at >= since).distinct()
+        joined, feed = with_delivery()
+        everything = await self._db.fetch_one(
+            sa.select(sa.func.count().label("n"), likes().label("k"))
+            .select_from(joined)
+            .where(interactions.c.created_at >= since, interactions.c.user_id.in_(askers), feed)
+        )
+        later = explanations.alias("later")
+        superseded = sa.exists(sa.select(1).where(
+            later.c.user_id == explanations.c.user_id, later.c.post_id == explanations.c.post_id,
+            later.c.created_at <= interactions.c.created_at,
+            sa.or_(later.c.created_at > explanations.c.created_at,
+                   sa.and_(later.c.created_at == explanations.c.created_at, later.c.id > explanations.c.id)),
+        ))
+        asked = explanations.join(interactions, sa.and_(
+            interactions.c.user_id == explanations.c.user_id, interactions.c.post_id == explanations.c.post_id,
+            interactions.c.created_at >= explanations.c.created_at))
+        joined, feed = with_delivery(asked)
+        rows = _rows(await self._db.fetch_all(
+            sa.select(explanations.c.lead, sa.func.count().label("n"), likes().label("k"))
+            .select_from(joined)
+            .where(explanations.c.created_at >= since, feed, ~superseded)
+            .group_by(explanations.c.lead)
+        ))
+        explained = [(row["lead"], int(row["n"]), int(row["k"])) for row in rows]
+        n, k = int(everything["n"] or 0), int(everything["k"] or 0)
+        return [*explained, (None, n - sum(r[1] for r in explained), k - sum(r[2] for r in explained))]

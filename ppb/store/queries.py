@@ -9,6 +9,7 @@ from __future__ import annotations
 from ppb.store.base import INSERT_CHUNK, POST_BATCH, NewPost, Row, StoreBase, as_utc, utcnow, writes
 from ppb.store.channels import ChannelQueries
 from ppb.store.delivery import DeliveryQueries
+from ppb.store.explanations import ExplanationQueries
 from ppb.store.interactions import InteractionQueries
 from ppb.store.nudge_batches import NudgeBatches
 from ppb.store.nudges import NudgeQueries
@@ -40,6 +41,7 @@ class Store(
     OutboxQueries,
     NudgeBatches,
     VectorQueries,
+    ExplanationQueries,
     StoreBase,
 ):
     """Queries grouped by resource; one instance per process, connected once."""

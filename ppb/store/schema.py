@@ -250,3 +250,18 @@ outbox = sa.Table(
     sa.Index("ix_outbox_user_ref", "user_id", "ref"),
 )
 """Outgoing messages, owned by the `outbox` actor: claimed (sending) before each send."""
+
+explanations = sa.Table(
+    "explanations",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("post_id", sa.BigInteger, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("lead", sa.String(16), nullable=False),  # the reason named first (ppb.ranking.explain), or "none"
+    sa.Column("surface", sa.String(8), nullable=False),  # chat | miniapp | api
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Index("ix_explanations_user_post", "user_id", "post_id", "created_at"),
+    sa.Index("ix_explanations_created", "created_at"),
+)
+"""Each time a person asked why a post is in their feed (0013_explanations): the console counts
+the reasons given and compares the like rate of the posts rated after asking."""

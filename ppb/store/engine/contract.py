@@ -133,6 +133,11 @@ class Engine(ABC):
         ON CONFLICT clause: how many rows were made, and their `returning` columns where the
         server says which (PostgreSQL; None on SQLite, whose executemany cannot)."""
 
+    async def execute_unflushed(self, statement: Any) -> None:
+        """A write whose loss in a crash costs nothing (statistics), committed without waiting
+        for the disk where the server allows; elsewhere as any write."""
+        await self.database.execute(statement)
+
     # the rating, the hottest write ------------------------------------------------------
 
     @abstractmethod

@@ -18,6 +18,9 @@ from ppb.store.engine.postgres_ratings import PostgresRatings, keep_session
 from ppb.store.engine.prepared import Prepared
 
 
+NO_FLUSH_WAIT = sa.text("SET LOCAL synchronous_commit TO OFF")
+
+
 class PostgresEngine(Engine):
     name = "postgresql"
 
@@ -91,6 +94,13 @@ class PostgresEngine(Engine):
                 return int(status.rsplit(" ", 1)[-1]), None
             records = await raw.fetch(sql, *values)
         return len(records), [tuple(record) for record in records]
+
+    async def execute_unflushed(self, statement: Any) -> None:
+        """Committed without waiting for the WAL to reach the disk (an fsync, 3 to 4 ms, most of
+        a small insert's cost): a crash can lose the last fraction of a second of these rows."""
+        async with self.database.transaction():
+            await self.database.execute(NO_FLUSH_WAIT)
+            await self.database.execute(statement)
 
     async def rate(self, telegram_id: int, post_id: int, kind: str, at: datetime) -> Row | None:
         if self._ratings is None:
