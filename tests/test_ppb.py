@@ -3,6 +3,7 @@ and the same domain errors, so the bot reads the same wherever it runs."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -76,3 +77,21 @@ async def test_both_keep_the_why_asked_in_the_chat(ppb: Ppb, api, store, new_id:
     lead = found["reasons"][0]["kind"] if found["reasons"] else "none"
     given = await store.explanations_of(await store.user_id(telegram_id))
     assert [(row["post_id"], row["lead"], row["surface"]) for row in given] == [(ids[0], lead, "chat")]
+
+
+def public_methods(cls: type) -> dict[str, inspect.Signature]:
+    return {name: inspect.signature(member) for name, member in inspect.getmembers(cls, inspect.isfunction)
+            if not name.startswith("_")}
+
+
+@pytest.mark.parametrize("implementation", [LocalPpb, HttpPpb])
+def test_each_implementation_is_the_one_surface_exactly(implementation: type) -> None:
+    """One surface, `Ppb`: each implementation answers every call of it with its signature,
+    and offers nothing the bot could come to need that the other lacks."""
+    surface = public_methods(Ppb)
+    offered = {name: signature for name, signature in public_methods(implementation).items()
+               if name != "from_settings"}
+    assert offered.keys() == surface.keys()
+    for name, signature in surface.items():
+        assert [(p.name, p.kind, p.default) for p in offered[name].parameters.values()] == [
+            (p.name, p.kind, p.default) for p in signature.parameters.values()], name
