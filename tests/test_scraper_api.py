@@ -125,7 +125,8 @@ async def test_join_errors(rig: Rig, new_id) -> None:
 async def test_without_a_session_the_commands_are_409_not_configured(api: httpx.AsyncClient) -> None:
     """No retry mends a server without a scraper (503 said "later"): 409 naming the settings,
     which a REST client reads back as `NotConfigured` (still an `Unavailable` to the bot)."""
-    from ppb.domain.errors import NotConfigured, Unavailable, error_for
+    from ppb.bot.api import error_for
+    from ppb.domain.errors import NotConfigured, Unavailable
 
     for path in ("/api/v1/cmd/scrape", "/api/v1/cmd/join"):
         response = await api.post(path, json={"channel_username": "@durov", "limit": 3})

@@ -18,7 +18,7 @@ from aiogram.types import TelegramObject, User
 
 from ppb.bot.languages import Languages
 from ppb.core.ppb import Ppb
-from ppb.domain.errors import DomainError, Unavailable
+from ppb.domain.errors import DomainError, NotFound, Unavailable
 from ppb.domain.status import UserEvent
 
 log = logging.getLogger("ppb.bot.activity")
@@ -53,7 +53,7 @@ class ActivityMiddleware(BaseMiddleware):
         try:
             user = await self._api.event(telegram_id, UserEvent.ACTIVITY, {"via": "bot"})
         except DomainError as error:
-            if error.status_code != 404:  # 404: not registered yet (/start does that)
+            if not isinstance(error, NotFound):  # not registered yet (/start does that)
                 log.warning("activity of %s not recorded: %s", telegram_id, error)
             return
         except Unavailable as error:  # the update goes on; its own calls will apologise

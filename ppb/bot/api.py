@@ -12,10 +12,32 @@ import httpx
 from ppb.config import Settings
 from ppb.core.app import SCRAPE_TIMEOUT_S
 from ppb.domain.channels import ChannelName
-from ppb.domain.errors import NotFound, NotYetKnown, Unavailable, error_for
+from ppb.domain.errors import (
+    Blocked,
+    Conflict,
+    DomainError,
+    Invalid,
+    NotConfigured,
+    NotFound,
+    NotYetKnown,
+    Unavailable,
+)
 
 TIMEOUT_S = 30.0
 TRAIN_TIMEOUT_S = 60.0
+
+
+KIND_OF: dict[int, type[DomainError]] = {403: Blocked, 404: NotFound, 409: Conflict, 422: Invalid, 503: Unavailable}
+"""The domain error each REST status stands for, as `ppb/http/errors.py` gives them."""
+
+
+def error_for(status_code: int, detail: str) -> DomainError:
+    """The domain error a refused REST call stands for (409s told apart by their detail)."""
+    if status_code == 409 and NotConfigured.MARK in detail.split(" (", 1)[0]:
+        return NotConfigured(detail)
+    if status_code == 409 and NotYetKnown.MARK in detail:
+        return NotYetKnown(detail)
+    return KIND_OF.get(status_code, DomainError)(detail)
 
 
 def api_base_url(settings: Settings) -> str:

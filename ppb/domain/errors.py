@@ -1,12 +1,11 @@
-"""Domain errors; the HTTP layer maps each to a status code."""
+"""Domain errors: what went wrong, in the person's terms; the HTTP layer gives each kind its status
+(`ppb/http/errors.py`), a REST client reads them back (`ppb/bot/api.py`)."""
 
 from __future__ import annotations
 
 
 class DomainError(Exception):
     """Base of every error a person can cause; `detail` is for that person."""
-
-    status_code = 400
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -28,21 +27,17 @@ class Invalid(DomainError):
     """A value a person or client gave is wrong; `detail` names the field and the reason,
     `reason` is the reason alone (for a sentence in a chat)."""
 
-    status_code = 422
-
     def __init__(self, detail: str, *, reason: str | None = None) -> None:
         super().__init__(detail)
         self.reason = reason or detail
 
 
 class NotFound(DomainError):
-    status_code = 404
+    """The thing the request names is not there."""
 
 
 class Conflict(DomainError):
     """The request is valid, but the state forbids it now (a limit reached, say)."""
-
-    status_code = 409
 
 
 class NotYetKnown(Conflict):
@@ -69,16 +64,16 @@ class ForbiddenTransition(Conflict):
         self.event = event
 
 
-class Blocked(DomainError):
-    """An operator blocked this user: no feed, no nudges, no Mini App."""
+class Forbidden(DomainError):
+    """Understood, but not for this person or session (a blocked person, a private channel)."""
 
-    status_code = 403
+
+class Blocked(Forbidden):
+    """An operator blocked this user: no feed, no nudges, no Mini App."""
 
 
 class Unavailable(DomainError):
     """A dependency (database, scraper, scorer, the API itself) is down: retry later."""
-
-    status_code = 503
 
 
 class NotConfigured(Unavailable):
@@ -86,22 +81,4 @@ class NotConfigured(Unavailable):
     operator configures it, which no retry mends, so 409 rather than 503. Its detail starts
     with `<part>: not configured`, which REST clients read it back by."""
 
-    status_code = 409
     MARK = ": not configured"
-
-
-def error_for(status_code: int, detail: str) -> DomainError:
-    """The domain error an HTTP status stands for (clients of the REST API raise these)."""
-    if status_code == NotConfigured.status_code and NotConfigured.MARK in detail.split(" (", 1)[0]:
-        return NotConfigured(detail)
-    if status_code == NotYetKnown.status_code and NotYetKnown.MARK in detail:
-        return NotYetKnown(detail)
-    kinds: dict[int, type[DomainError]] = {
-        403: Blocked, 404: NotFound, 409: Conflict, 422: Invalid, 503: Unavailable,
-    }
-    kind = kinds.get(status_code)
-    if kind is None:
-        error = DomainError(detail)
-        error.status_code = status_code
-        return error
-    return kind(detail)

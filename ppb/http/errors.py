@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ppb.domain.errors import DomainError
+from ppb.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotConfigured, NotFound, Unavailable
 
 log = logging.getLogger("ppb.http")
 
@@ -18,6 +18,23 @@ log = logging.getLogger("ppb.http")
 def error_response(status_code: int, detail: str, headers: dict[str, str] | None = None) -> Response:
     body = orjson.dumps({"detail": detail, "status_code": status_code})
     return Response(body, status_code=status_code, media_type="application/json", headers=headers)
+
+
+STATUS_OF: dict[type[DomainError], int] = {
+    Invalid: 422, NotFound: 404, Conflict: 409, Forbidden: 403,
+    NotConfigured: 409,  # no retry mends a part this server runs without
+    Unavailable: 503,
+}
+"""The HTTP status of each kind of domain error (a kind not listed takes its nearest base's)."""
+
+
+def status_of(error: DomainError) -> int:
+    """The status a domain error answers with: its own kind's, else its nearest base's, else 400."""
+    for kind in type(error).__mro__:
+        status = STATUS_OF.get(kind)
+        if status is not None:
+            return status
+    return 400
 
 
 SQLITE_UNREACHABLE = ("unable to open database", "disk i/o error", "database is locked")
@@ -69,7 +86,7 @@ async def http_exception(request: Request, exc: Exception) -> Response:
 
 async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return error_response(exc.status_code, exc.detail)
+    return error_response(status_of(exc), exc.detail)
 
 
 async def database_down(request: Request, exc: Exception) -> Response:

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from ppb.domain.errors import DomainError, NotFound, Unavailable
+from ppb.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 
 __all__ = ["ChannelPrivate", "ChannelUnreadable", "NotFound", "ScraperUnavailable", "TooManyChannels"]
 
 
-class ChannelUnreadable(DomainError):
+class ChannelUnreadable(Invalid):
     """The channel exists but this session cannot read it (not a channel, a bad name)."""
 
-    status_code = 422
 
-
-class ChannelPrivate(ChannelUnreadable):
+class ChannelPrivate(Forbidden):
     """The channel is private, or closed to this session (banned): only its members read it."""
-
-    status_code = 403
 
 
 class ScraperUnavailable(Unavailable):
     """The scraper is not configured, cannot log in, or cannot reach Telegram."""
 
 
-class TooManyChannels(DomainError):
+class TooManyChannels(Conflict):
     """The session watches as many channels as PPB_SCRAPER_MAX_CHANNELS allows."""
-
-    status_code = 409

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from ppb.domain.errors import DomainError, NotFound
+from ppb.domain.errors import Conflict, NotFound
 from ppb.domain.experiments import Variant, assign, parse_variants
 from ppb.store.base import Row, _row, _rows, utcnow, writes
 from ppb.store.console_schema import experiment_assignments, experiments
@@ -16,10 +16,6 @@ from ppb.store.feed_ratings import likes, with_delivery
 from ppb.store.engine import Prepared
 from ppb.store.queries import Store
 from ppb.store.schema import interactions
-
-
-class Conflict(DomainError):
-    status_code = 409
 
 
 def _decoded(row: Row) -> Row:

@@ -24,8 +24,7 @@ from ppb.config import DEMO_USERNAMES, Settings
 from ppb.core.policy import parse_defaults
 from ppb.core.ppb import Ppb
 from ppb.domain.channels import ChannelName
-from ppb.domain.errors import DomainError
-from ppb.domain.errors import Unavailable
+from ppb.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
 from ppb.domain.status import UserStatus
 
 router = Router(name="channels")
@@ -138,7 +137,7 @@ async def relink(api: Ppb, telegram_id: int, name: str) -> None:
     try:
         await api.add_channel(telegram_id, f"@{name}", bonus=False)
     except DomainError as error:
-        if error.status_code != 404:  # not stored yet: linked when training starts, as for everyone
+        if not isinstance(error, NotFound):  # not stored yet: linked when training starts, as for everyone
             raise
 
 
@@ -150,12 +149,12 @@ async def join(api: Ppb, name: str) -> tuple[str | None, bool]:
     except Unavailable:
         return None, False  # no scraper (or it is down): channels already stored still work
     except DomainError as error:
-        if error.status_code == 403:  # the scraper's ChannelPrivate
+        if isinstance(error, Forbidden):  # the scraper's ChannelPrivate
             return _("@{name} is a private channel, so I can't read it. I can only follow public channels.").format(
                 name=html.quote(name)), True
-        if error.status_code in {404, 422}:
+        if isinstance(error, NotFound | Invalid):
             return unknown(name), True
-        if error.status_code == 409:  # the scraper watches as many channels as it may
+        if isinstance(error, Conflict):  # the scraper watches as many channels as it may
             return _("I can't follow any more new channels right now. Please try again later."), True
         raise
     if answer.get("status") == "requested":
@@ -172,9 +171,9 @@ async def link(api: Ppb, telegram_id: int, name: str, settings: Settings, mine: 
     try:
         await api.add_channel(telegram_id, f"@{name}", bonus=True)
     except DomainError as error:
-        if error.status_code == 409:
+        if isinstance(error, Conflict):
             return limit_text(settings)
-        if error.status_code in {404, 422}:
+        if isinstance(error, NotFound | Invalid):
             return unknown(name) if scraper else unreachable(name, settings, mine)
         raise
     return None
@@ -240,7 +239,7 @@ async def turn_dial(query: CallbackQuery, callback_data: ChannelDialAction, api:
     try:
         await api.change_rules(query.from_user.id, channel_dials={callback_data.channel: callback_data.dial})
     except DomainError as error:
-        if error.status_code != 422:  # the channel is gone meanwhile: the list shows what is left
+        if not isinstance(error, Invalid):  # the channel is gone meanwhile: the list shows what is left
             raise
     await query.answer(_("@{name}: {dial}").format(name=callback_data.channel, dial=dial_word(callback_data.dial)))
     text, markup = await channels_view(query.from_user.id, api, settings)
@@ -253,7 +252,7 @@ async def remove_channel(query: CallbackQuery, callback_data: ChannelAction, api
     try:
         await api.remove_channel(query.from_user.id, callback_data.channel)
     except DomainError as error:
-        if error.status_code != 404:
+        if not isinstance(error, NotFound):
             raise
     await query.answer(_("Removed @{name}").format(name=callback_data.channel))
     text, markup = await channels_view(query.from_user.id, api, settings)

@@ -18,7 +18,7 @@ from ppb.bot.messages import MessageManager
 from ppb.bot.posts import post_message
 from ppb.core.ppb import Ppb
 from ppb.core.ratings import UNRATED
-from ppb.domain.errors import DomainError
+from ppb.domain.errors import Conflict, DomainError
 from ppb.domain.interactions import InteractionType
 from ppb.domain.messages import MessageType
 from ppb.domain.status import UserEvent, UserStatus
@@ -44,7 +44,7 @@ async def may_read(chat_id: int, api: Ppb, messages: MessageManager, webapp_url:
     try:
         await api.event(chat_id, UserEvent.VIEW_FEED)
     except DomainError as error:
-        if error.status_code != 409:
+        if not isinstance(error, Conflict):  # already reading the feed
             raise
     return True
 
