@@ -12,7 +12,8 @@ the Serve/bare ratios and each route's share of the trivial route's rate.
 Under each route's figures, the CPU milliseconds per request each group of the server's
 processes used (bench/cpu_groups.py: the API process or replica, HAProxy, Serve's controller,
 Ray's daemons, each PPB actor), wrk's own, and `others`: what the rest of the machine used
-meanwhile. Each server is measured once its processes have settled (parts that start after
+meanwhile. Each server is measured once the embedding stage has made every seeded post's rows
+(10k posts keep it busy for minutes) and its processes have settled (parts that start after
 the API answers, like the outbox importing the bot, would be counted otherwise).
 """
 
@@ -116,6 +117,37 @@ def liked(user: int, index: int) -> bool:
     share = 0.25 + 0.25 * ((user - FEED_USER) % 4) / 3
     pattern = random.Random(user).sample(range(1, 40), round(40 * share) - 1)
     return index == 0 or index in pattern
+
+
+def wait_embedded(database_url: str, timeout_s: float = 900.0) -> float:
+    """Wait until the embedding stage has made every seeded post's vector and n-gram row (the
+    server does it in its own process; measured while it works through 10k posts, a route's
+    figures are the stage's as much as its own); returns the seconds waited."""
+    import asyncio
+
+    from ppb.compose.core import embedder
+    from ppb.compose.store import connected_store
+    from ppb.config import load_settings
+    from ppb.ranking import outgrown
+
+    async def done() -> bool:
+        settings = load_settings(DATABASE_URL=database_url)
+        store = await connected_store(settings)
+        try:
+            stage = embedder(settings, store)
+            if stage is None:
+                return True
+            versions = await store.text_model_versions()
+            current = bool(versions) and versions[0].ready and not outgrown(
+                versions[0].documents, await store.newest_post_id())  # not about to be estimated again
+            return current and await stage.backlog() == 0
+        finally:
+            await store.disconnect()
+
+    started = time.monotonic()
+    while not asyncio.run(done()) and time.monotonic() - started < timeout_s:
+        time.sleep(2)
+    return time.monotonic() - started
 
 
 def seed(base: str, count: int = POSTS, feed_count: int = FEED_USERS) -> tuple[int, int]:
@@ -264,8 +296,9 @@ def main() -> int:
                 # one feed call each first: the cold caches (vectors of every candidate) fill once
                 for user in feed_users(args.feed_users):
                     client.post("/api/v1/posts/best", json={"user_telegram_id": user, "limit": 10}).raise_for_status()
+            embedded = wait_embedded(database_url)
             waited = cpu_groups.settle(process.pid)
-            print(f"{server:14} settled after {waited:.0f} s", flush=True)
+            print(f"{server:14} embedded after {embedded:.0f} s, settled after {waited:.0f} s", flush=True)
             for route, script in scripts.items():
                 run_wrk(base, script, args.connections, 2)  # warm up
                 before_cpu, before_wrk = cpu_groups.sample(process.pid), cpu_groups.children_cpu()
