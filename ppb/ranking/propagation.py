@@ -41,14 +41,18 @@ def nearest(
 
 SAMPLE_COLUMNS = 256
 """Columns a row's threshold is taken from before its top k are picked (see `_top`)."""
+CROWDED = 1024
+"""Values at or above its threshold past which a row is sorted whole (see `_top`)."""
 
 
 def _top(similarity: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's `width` largest values and their columns, in no particular order.
+    """Each row's `width` largest values and their columns, best first (ties: the lower
+    column first) past `4 * SAMPLE_COLUMNS` columns, in no particular order below.
 
     A row's `width`-th largest among a sample of its columns is never above its true
     `width`-th largest, so every value of the true top is at or above it: only those
-    (about `width` times columns / sample per row) are sorted, not the whole row.
+    (about `width` times columns / sample per row) are sorted, each row's in a short
+    padded row of its own, not the whole row.
     """
     count, columns = similarity.shape
     if columns <= 4 * SAMPLE_COLUMNS:
@@ -56,16 +60,24 @@ def _top(similarity: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
         return top, np.take_along_axis(similarity, top, axis=1)
     sample = similarity[:, :: columns // SAMPLE_COLUMNS]
     threshold = np.partition(sample, sample.shape[1] - width, axis=1)[:, -width]
-    row, column = np.nonzero(similarity >= threshold[:, None])
-    value = similarity[row, column]
-    order = np.lexsort((-value, row))
-    row, column, value = row[order], column[order], value[order]
-    rank = np.arange(len(row)) - np.searchsorted(row, row)  # place within its row, best first
-    keep = rank < width
-    top = np.zeros((count, width), dtype=np.int64)
-    weights = np.full((count, width), -np.inf, dtype=similarity.dtype)
-    top[row[keep], rank[keep]] = column[keep]
-    weights[row[keep], rank[keep]] = value[keep]
+    row, column = np.nonzero(similarity >= threshold[:, None])  # by row, then column
+    counts = np.bincount(row, minlength=count)
+    crowded = counts > CROWDED  # many values at the threshold (a row of zeros: every cosine 0)
+    if crowded.any():
+        keep = ~crowded[row]
+        row, column = row[keep], column[keep]
+        counts[crowded] = 0
+    place = np.arange(len(row)) - (np.cumsum(counts) - counts)[row]
+    padded = np.full((count, max(int(counts.max()), width)), -np.inf, dtype=similarity.dtype)
+    padded[row, place] = similarity[row, column]
+    padded_columns = np.zeros(padded.shape, dtype=np.int64)
+    padded_columns[row, place] = column
+    order = np.argsort(-padded, axis=1, kind="stable")[:, :width]  # stable: ties by column
+    top = np.take_along_axis(padded_columns, order, axis=1)
+    weights = np.take_along_axis(padded, order, axis=1)
+    for n in np.nonzero(crowded)[0].tolist():
+        whole = np.argsort(-similarity[n], kind="stable")[:width]
+        top[n], weights[n] = whole, similarity[n, whole]
     return top, weights
 
 
