@@ -50,3 +50,22 @@ def test_nearest_over_a_wide_pool_finds_exactly_the_plain_top_k() -> None:
     expected_weights = np.maximum(np.take_along_axis(similarity, expected, axis=1), 0.0)
     np.testing.assert_allclose(np.sort(weights, axis=1), np.sort(expected_weights, axis=1), rtol=1e-6)
     assert not np.any(positions == own[:, None]), "a post is never its own neighbour"
+
+
+def test_nearest_takes_the_first_of_tied_copies_and_sorts_a_row_of_zeros_whole() -> None:
+    """Copies of one post tie: the earliest are taken, as a stable sort of each whole row
+    would take them; a row of zeros (every cosine 0, every column at its threshold) is
+    sorted whole, not padded into every row's selection."""
+    rng = np.random.default_rng(7)
+    pool = rng.standard_normal((3000, 48)).astype(np.float32)
+    pool[::5] = pool[1]  # 600 copies of one post
+    pool[7] = 0.0
+    pool /= np.maximum(np.linalg.norm(pool, axis=1, keepdims=True), 1e-12)
+    own = np.arange(3000)
+    positions, weights = nearest(pool, pool, own)
+    similarity = pool @ pool.T
+    similarity[own, own] = -np.inf
+    expected = np.argsort(-similarity, axis=1, kind="stable")[:, :10]
+    assert np.array_equal(positions, expected)
+    assert np.array_equal(weights, np.maximum(np.take_along_axis(similarity, expected, axis=1), 0.0))
+    assert np.array_equal(positions[7], [0, 1, 2, 3, 4, 5, 6, 8, 9, 10])

@@ -617,53 +617,25 @@ class Scoring:
         if len(missing):
             ids = self._index.ids(missing).tolist()
             ngrams = ngram_model(version) if version is not None else None
-            models = [m for m in (self._encoder.name if self._encoder else None, ngrams) if m is not None]
-            found = await self._store.post_vectors_of(models, ids) if models else {}
-            semantic, absent = self._semantic(ids, found.get(self._encoder.name, {}) if self._encoder else {})
+            widths = {self._encoder.name: self._encoder.dimensions} if self._encoder else {}
+            widths.update({ngrams: text.ngram_width} if ngrams is not None else {})
+            found = await self._store.post_vector_rows(widths, ids) if widths else {}
+            semantic, embedded = found.get(self._encoder.name, (None, None)) if self._encoder else (None, None)
             self._completed_at = time.monotonic()  # the store was just asked: no second look yet
-            stored = found.get(ngrams, {}) if ngrams is not None else {}
-            unmade = [i for i in ids if i not in stored]
+            empty = (np.zeros((len(ids), text.ngram_width), np.float32), np.zeros(len(ids), bool))
+            stored, made = found.get(ngrams, empty) if ngrams is not None else empty
+            unmade = [i for i, ok in zip(ids, made.tolist(), strict=True) if not ok]
             texts = await self._store.post_texts(unmade) if unmade else {}
-            vectors = await asyncio.to_thread(self._rows_of, text, ids, stored, texts, semantic)
+            vectors = await asyncio.to_thread(
+                text.rows_from, stored, made, [texts.get(i, "") for i in unmade], semantic
+            )
+            absent = None if embedded is None else ~embedded
             await asyncio.to_thread(self._put_vectors, generation, missing, vectors, text.model_columns, absent)
             gone = [i for i in unmade if i not in texts]
             if gone:
                 with self._lock:
                     self._index.forget(gone)
         await self._complete(slots)
-
-    @staticmethod
-    def _rows_of(
-        text: TextModel, ids: list[int], stored: dict[int, np.ndarray], texts: dict[int, str],
-        semantic: np.ndarray | None,
-    ) -> np.ndarray:
-        """Whole rows of `ids`: stored n-gram rows where there are, the rest made from texts."""
-        ngrams = np.zeros((len(ids), text.ngram_width), dtype=np.float32)
-        unmade = [n for n, i in enumerate(ids) if i not in stored or len(stored[i]) != text.ngram_width]
-        made = sorted(set(range(len(ids))) - set(unmade))
-        if made:
-            ngrams[made] = np.stack([stored[ids[n]] for n in made])
-        if unmade:
-            ngrams[unmade] = text.ngram_rows([texts.get(ids[n], "") for n in unmade])
-        return text.assemble(ngrams, semantic)
-
-    async def _stored_vectors(self, ids: list[int]) -> tuple[np.ndarray | None, np.ndarray]:
-        """The stored sentence vectors of `ids` (zeros where none yet) and which are absent."""
-        if self._encoder is None:
-            return None, np.zeros(len(ids), dtype=bool)
-        return self._semantic(ids, await self._store.post_vectors(self._encoder.name, ids))
-
-    def _semantic(self, ids: list[int], stored: dict[int, np.ndarray]) -> tuple[np.ndarray | None, np.ndarray]:
-        """Sentence vectors of `ids` as one array (zeros where none is stored) and which are absent."""
-        if self._encoder is None:
-            return None, np.zeros(len(ids), dtype=bool)
-        semantic = np.zeros((len(ids), self._encoder.dimensions), dtype=np.float32)
-        absent = np.ones(len(ids), dtype=bool)
-        for n, post_id in enumerate(ids):
-            vector = stored.get(post_id)
-            if vector is not None and len(vector) == self._encoder.dimensions:
-                semantic[n], absent[n] = vector, False
-        return semantic, absent
 
     async def _complete(self, slots: np.ndarray) -> None:
         """Posts ranked so far without their sentence vector get it once it is stored
@@ -677,8 +649,10 @@ class Scoring:
         if not len(waiting):
             return
         ids = self._index.ids(waiting).tolist()
-        semantic, absent = await self._stored_vectors(ids)
-        if semantic is None or absent.all():
+        found = await self._store.post_vector_rows({self._encoder.name: self._encoder.dimensions}, ids)
+        semantic, embedded = found[self._encoder.name]
+        absent = ~embedded
+        if absent.all():
             return
         with self._lock:
             if self._index.generation != generation:

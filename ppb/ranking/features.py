@@ -119,8 +119,11 @@ _SKETCH = _fold_matrix(SKETCH, 20261201)
 _FINGERPRINT = _fold_matrix(FINGERPRINT, 20260110)
 
 
-def _unit(matrix: np.ndarray) -> np.ndarray:
+def _unit(matrix: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Rows scaled to length 1 (rows of zeros stay zero), float32; into `out` when given."""
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    if out is not None:
+        return np.divide(matrix, np.maximum(norms, 1e-12), out=out)
     return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
@@ -223,12 +226,27 @@ class TextModel:
         ngrams = np.asarray(ngrams, dtype=np.float32)
         if self.encoder is None:
             return ngrams
-        if semantic is None:
-            semantic = np.zeros((len(ngrams), self.semantic_width), dtype=np.float32)
         scale = np.float32(1 / math.sqrt(2))
-        latent = _unit(ngrams[:, :LATENT]) * scale
-        fingerprint = _unit(ngrams[:, LATENT:])
-        return np.hstack([_unit(semantic) * scale, latent, fingerprint]).astype(np.float32)
+        start = self.semantic_width
+        rows = np.empty((len(ngrams), self.dimensions), dtype=np.float32)
+        if semantic is None:
+            rows[:, :start] = 0.0
+        else:
+            _unit(np.asarray(semantic, dtype=np.float32), out=rows[:, :start])
+            rows[:, :start] *= scale
+        _unit(ngrams[:, :LATENT], out=rows[:, start : start + LATENT])
+        rows[:, start : start + LATENT] *= scale
+        _unit(ngrams[:, LATENT:], out=rows[:, start + LATENT :])
+        return rows
+
+    def rows_from(
+        self, ngrams: np.ndarray, made: np.ndarray, texts: Sequence[str], semantic: np.ndarray | None
+    ) -> np.ndarray:
+        """Whole rows from n-gram parts read from the store where `made`; the others' parts
+        are made here from `texts` (one per row not made, in order) and put in `ngrams`."""
+        if not made.all():
+            ngrams[~made] = self.ngram_rows(texts)
+        return self.assemble(ngrams, semantic)
 
     def with_semantic(self, rows: np.ndarray, semantic: np.ndarray) -> np.ndarray:
         """`rows` with their semantic part replaced by `semantic` (a stored vector arrived)."""

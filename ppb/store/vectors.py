@@ -6,7 +6,7 @@ the old ones, and a post without one of the current model is the stage's work to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +17,8 @@ from ppb.store.base import INSERT_CHUNK, StoreBase, utcnow, writes
 from ppb.store.schema import post_vectors, posts, text_models
 
 VECTOR_DTYPE = np.dtype("<f2")
+READ_CHUNK = 5000
+"""Posts whose vectors one statement reads (each is a bound parameter)."""
 
 
 def pack(vector: np.ndarray) -> bytes:
@@ -113,24 +115,51 @@ class VectorQueries(StoreBase):
 
     async def post_vectors(self, model: str, post_ids: Sequence[int]) -> dict[int, np.ndarray]:
         """The stored vectors of `model` for these posts, by id (posts without one are missing)."""
-        return (await self.post_vectors_of([model], post_ids))[model]
-
-    async def post_vectors_of(
-        self, models: Sequence[str], post_ids: Sequence[int]
-    ) -> dict[str, dict[int, np.ndarray]]:
-        """The stored vectors of each of `models` for these posts, read together."""
-        found: dict[str, dict[int, np.ndarray]] = {model: {} for model in models}
+        found: dict[int, np.ndarray] = {}
         ids = list(post_ids)
         for start in range(0, len(ids), INSERT_CHUNK):
             records = await self.database.fetch_all(
-                sa.select(post_vectors.c.model, post_vectors.c.post_id, post_vectors.c.vector).where(
-                    post_vectors.c.model.in_(list(models)),
-                    post_vectors.c.post_id.in_(ids[start : start + INSERT_CHUNK]),
+                sa.select(post_vectors.c.post_id, post_vectors.c.vector).where(
+                    post_vectors.c.model == model, post_vectors.c.post_id.in_(ids[start : start + INSERT_CHUNK])
                 )
             )
-            for record in records:
-                found[record[0]][int(record[1])] = unpack(record[2])
+            found.update((int(record[0]), unpack(record[1])) for record in records)
         return found
+
+    async def post_vector_rows(
+        self, widths: Mapping[str, int], post_ids: Sequence[int]
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Each model's stored vectors of these posts (`widths`: model -> its width) as one
+        float32 matrix, a row per post in order, and which rows were found (a row of zeros
+        where none of that width is stored, or the post is gone). What a cold replica reads
+        for every candidate: one record per post with every model's vector, `READ_CHUNK`
+        posts a statement, decoded at once."""
+        ids = list(post_ids)
+        models = list(widths)
+        position = {post_id: n for n, post_id in enumerate(ids)}
+        sizes = [widths[model] * VECTOR_DTYPE.itemsize for model in models]
+        found: list[tuple[list[int], list[bytes]]] = [([], []) for _ in models]
+        kept = [post_vectors.alias(f"v{k}") for k in range(len(models))]
+        query = sa.select(posts.c.id, *(v.c.vector for v in kept)).select_from(posts)
+        for model, v in zip(models, kept, strict=True):
+            query = query.outerjoin(v, sa.and_(v.c.post_id == posts.c.id, v.c.model == model))
+        for start in range(0, len(ids), READ_CHUNK):
+            records = await self.database.fetch_all(query.where(posts.c.id.in_(ids[start : start + READ_CHUNK])))
+            for post_id, *blobs in (tuple(record._row) for record in records):
+                for (where, chosen), blob, size in zip(found, blobs, sizes, strict=True):
+                    if blob is not None and len(blob) == size:
+                        where.append(position[int(post_id)])
+                        chosen.append(blob)
+        rows = {}
+        for model, (where, blobs) in zip(models, found, strict=True):
+            width = widths[model]
+            matrix = np.zeros((len(ids), width), dtype=np.float32)
+            present = np.zeros(len(ids), dtype=bool)
+            if blobs:
+                matrix[where] = np.frombuffer(b"".join(blobs), dtype=VECTOR_DTYPE).reshape(len(blobs), width)
+                present[where] = True
+            rows[model] = (matrix, present)
+        return rows
 
     @writes
     async def forget_post_vectors(self, post_ids: Sequence[int]) -> None:
