@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 import ray
 
+from ppb.actors.chat_cache import CachedChatShards
 from ppb.actors.remote import ChatShards, ShardSet, UserShards
-
 from ppb.actors.user_shard import EventRequest
 from ppb.compose.store import open_store
 from ppb.config import Settings, load_settings
@@ -135,3 +135,33 @@ async def test_killing_chat_shards_mid_stream_loses_no_acknowledged_message(
         assert kept == acknowledged[chat_id] == list(range(1, 26))
     latest = await chats.get_latest(chat_ids[0], MessageType.ONETIME)
     assert latest is not None and latest.message_id == 25
+
+
+async def test_the_bots_copy_of_a_registry_sees_what_others_write_also_across_a_restart(
+    actor_settings: Settings, new_id
+) -> None:
+    """The bot's cache answers reads itself, yet a push the outbox registers (another
+    client of the shards) is in its next read, also once the shard was killed and restarted."""
+    cache = CachedChatShards(ChatShards(actor_settings).shards)
+    outbox = ChatShards(actor_settings)
+    chat_id = new_id()
+
+    async def answered_by_the_cache() -> bool:
+        hits = cache.hits
+        await cache.get_messages(chat_id)
+        return cache.hits > hits
+
+    try:
+        await cache.register(ManagedMessage(chat_id, 1, MessageType.SYSTEM, "menu"))
+        await eventually(answered_by_the_cache, 60, "a read answered beside the bot")
+        await outbox.register(ManagedMessage(chat_id, 2, MessageType.ONETIME))
+        assert [m.message_id for m in await cache.get_messages(chat_id)] == [1, 2]
+        await eventually(answered_by_the_cache, 60, "the copy read anew")
+
+        ray.kill(cache.shards.handle(cache.shards.index_of(chat_id)), no_restart=False)
+        await outbox.register(ManagedMessage(chat_id, 3, MessageType.ONETIME))
+        assert [m.message_id for m in await cache.get_messages(chat_id)] == [1, 2, 3]
+        await eventually(answered_by_the_cache, 60, "reads answered beside the bot after the restart")
+        assert [m.message_id for m in await cache.get_messages(chat_id)] == [1, 2, 3]
+    finally:
+        await cache.close()

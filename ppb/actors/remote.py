@@ -18,6 +18,7 @@ from typing import Any
 import ray
 from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutError, RayTaskError
 
+from ppb.actors.chat_leases import LEASE_S
 from ppb.actors.chat_shard import ChatShard
 from ppb.actors.chat_state import MemoryChatState, RedisChatState
 from ppb.actors.named import kill_named, named_actor
@@ -101,7 +102,8 @@ class ChatShardActor:
     def __init__(self, settings: Settings, index: int) -> None:
         self._index = index
         state = RedisChatState(settings.redis_url_value) if settings.redis_url_value else MemoryChatState()
-        self._shard = ChatShard(state, settings.chat_registry_limit, settings.shard_idle_after)
+        self._shard = ChatShard(state, settings.chat_registry_limit, settings.shard_idle_after,
+                                grace=LEASE_S)  # restarted, it may have had holders it forgot
         self._evictor: asyncio.Task | None = None
 
     def _ready(self) -> ChatShard:
@@ -142,6 +144,16 @@ class ChatShardActor:
     @ray.method(max_task_retries=RETRIES)
     async def forget(self, chat_id: int) -> None:
         await self._ready().forget(chat_id)
+
+    @ray.method(max_task_retries=RETRIES)
+    async def held(self, holder: str, chat_id: int, method: str | None = None,
+                   *args: Any) -> tuple[Any, str, int, list[ManagedMessage]]:
+        return await self._ready().held(holder, chat_id, method, *args)
+
+    @ray.method(max_task_retries=RETRIES)
+    async def watch(self, holder: str, epoch: str | None, acknowledged: int,
+                    wait: float) -> tuple[str, int, list[tuple[int, int]]]:
+        return await self._ready().watch(holder, epoch, acknowledged, wait)
 
     @ray.method(max_task_retries=RETRIES)
     async def stats(self) -> dict[str, Any]:
