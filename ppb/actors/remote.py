@@ -9,6 +9,7 @@ them again until a deadline; only then does a caller see `Unavailable` (a 503).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -20,6 +21,7 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutErro
 
 from ppb.actors.chat_leases import LEASE_S
 from ppb.actors.chat_shard import ChatShard
+from ppb.actors.coalesce import Coalescer
 from ppb.actors.chat_state import MemoryChatState, RedisChatState
 from ppb.actors.named import kill_named, named_actor
 from ppb.actors.routing import shard_name, shard_of
@@ -250,9 +252,21 @@ class UserShards:
 
     def __init__(self, settings: Settings, open_store: StoreBuilder) -> None:
         self.shards = ShardSet(UserShardActor, "users", settings.user_shards, settings, open_store)
+        self._events: dict[int, Coalescer[EventRequest, EventResult]] = {}
 
     async def apply(self, telegram_id: int, event: UserEvent, details: dict[str, Any] | None) -> dict:
-        return await self.shards.call_for(telegram_id, "apply", telegram_id, event.value, details)
+        """One event; those made while an earlier call to the same shard is on its way go
+        together in its next call (`apply_many`: each user's in order, written before any
+        caller hears back)."""
+        index = self.shards.index_of(telegram_id)
+        events = self._events.get(index)
+        if events is None:
+            events = self._events[index] = Coalescer(functools.partial(self.shards.call, index, "apply_many"))
+        result = await events.submit(EventRequest(telegram_id, event, details))
+        if result.error is not None:
+            raise result.error
+        assert result.user is not None
+        return result.user
 
     async def apply_many(self, requests: Sequence[EventRequest]) -> list[EventResult]:
         """Many events, one call per shard; each user's in order; results in order."""
