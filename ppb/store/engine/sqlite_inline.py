@@ -158,7 +158,13 @@ class InlineSQLiteConnection(SQLiteConnection):
     async def acquire(self) -> None:
         await super().acquire()
         assert self._connection is not None
-        self._connection._conn.execute("PRAGMA busy_timeout=0")  # the loop never waits for a lock
+        raw = self._connection._conn
+        if getattr(raw, "waits_for_no_lock", False) is not True:  # once per connection, not per use
+            raw.execute("PRAGMA busy_timeout=0")  # the loop never waits for a lock (`_run_waiting` puts 0 back)
+            try:
+                raw.waits_for_no_lock = True
+            except AttributeError:  # a plain sqlite3 connection: set again next time
+                pass
 
     async def _statement(self, sql: str, args: list[Any], fetch: int, entry: Compiled | None = None) -> tuple[Any, Any, Any]:
         connection: aiosqlite.Connection | None = self._connection
