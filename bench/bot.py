@@ -13,7 +13,8 @@ shares a process with what it measures). Modes: `polling` (the bot calls the cor
 own process, as the `bot` actor does), `webhook` (the bot inside the app's process, as in
 an Api replica), `rest` (the polling bot calling the REST API with `HttpPpb`, as a bot away
 from PPB's processes), `shards` (polling, with the user and chat shards as actors in a Ray
-the bot's process starts, as under `ppb up`; that part's CPU counts all of Ray's processes).
+the bot's process starts, as under `ppb up`; that part's CPU counts all of Ray's processes,
+and is also shown apart: the bot's own process, the chat shards, the user shards, the rest).
 With `--before DIR` (e.g. a `git archive` of main) every mode also runs DIR's `ppb`, the
 runs interleaved round by round so a drifting load weighs on both alike.
 
