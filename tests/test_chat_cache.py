@@ -26,12 +26,13 @@ class LocalShards:
     """Chat shards called by index in this process (what `ShardSet` does through Ray); a
     shard can be started anew over the same state, as Ray restarts an actor."""
 
-    def __init__(self, count: int = 2) -> None:
+    def __init__(self, count: int = 2, lease: float = LEASE, grace: float = LEASE) -> None:
         self.states = [MemoryChatState() for _ in range(count)]
+        self.lease, self.grace = lease, grace
         self.instances = [self.start(index) for index in range(count)]
 
     def start(self, index: int) -> ChatShard:
-        return ChatShard(self.states[index], lease=LEASE, grace=LEASE)
+        return ChatShard(self.states[index], lease=self.lease, grace=self.grace)
 
     def restart(self, index: int) -> None:
         self.instances[index] = self.start(index)
@@ -137,7 +138,8 @@ async def test_a_cache_that_stops_listening_holds_no_write_back_nor_trusts_its_c
         cache: CachedChatShards, shards: LocalShards) -> None:
     await cache.register(message(3, 10, M.SYSTEM, "menu"))
     await watched(cache, 3)
-    await cache.close()  # as a bot that died: nobody acknowledges for it
+    for task in cache._watchers:  # as a bot that died: nobody acknowledges for it, nor says goodbye
+        task.cancel()
     await asyncio.wait_for(shards.call_for(3, "register", message(3, 11)), 10)  # given up after the lease
     hits = cache.hits
     assert [m.message_id for m in await cache.get_messages(3)] == [10, 11]
@@ -153,3 +155,13 @@ async def test_a_shard_started_anew_is_not_hidden_by_old_copies(cache: CachedCha
     assert [m.message_id for m in await cache.get_messages(4)] == [10, 11]
     await watched(cache, 4)  # and the cache answers again once it heard the new shard
     assert [m.message_id for m in await cache.get_messages(4)] == [10, 11]
+
+
+async def test_a_cache_that_closes_tells_the_shards_so_no_write_waits_for_it() -> None:
+    shards = LocalShards(lease=600, grace=0)  # a bot given up on only after ten minutes
+    cache = CachedChatShards(shards, lease=600, watch=WATCH)
+    await cache.register(message(5, 10, M.SYSTEM, "menu"))
+    await watched(cache, 5)
+    await cache.close()
+    await asyncio.wait_for(shards.call_for(5, "register", message(5, 11)), 10)  # not held back
+    assert [m.message_id for m in await shards.call_for(5, "get_messages", 5)] == [10, 11]

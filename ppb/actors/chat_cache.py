@@ -27,6 +27,8 @@ from ppb.domain.messages import ManagedMessage, MessageType
 
 log = logging.getLogger(__name__)
 
+RELEASE_S = 2.0
+"""How long a stopping cache waits to tell the shards it keeps nothing."""
 REMEMBERED = 100_000
 """Chats whose registry (or whose last version seen) the cache keeps, the least recent dropped."""
 
@@ -117,12 +119,17 @@ class CachedChatShards:
         await self._held(chat_id, "forget", chat_id)
 
     async def close(self) -> None:
-        """Stop watching the shards (the copies are trusted no longer)."""
+        """Stop watching the shards (the copies are trusted no longer), and tell them so: no
+        change waits for this cache (best effort: a shard away gives up on it by itself)."""
+        watched = bool(self._watchers)
         for task in self._watchers:
             task.cancel()
         await asyncio.gather(*self._watchers, return_exceptions=True)
         self._watchers.clear()
         self._trusted_until = [0.0] * self.shards.count
+        if watched:
+            await asyncio.gather(*(asyncio.wait_for(self.shards.call(index, "release", self._holder), RELEASE_S)
+                                   for index in range(self.shards.count)), return_exceptions=True)
 
     async def _held(self, chat_id: int, method: str | None, *args: Any, result: bool = False) -> Any:
         """Change (or only read) the chat at its shard, keeping the copy it answers; the

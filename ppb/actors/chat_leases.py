@@ -103,6 +103,10 @@ class Leases:
                 pass
         return known.epoch, known.told, [(chat_id, version) for _, chat_id, version in known.pending]
 
+    def release(self, holder: str) -> None:
+        """`holder` keeps no copies any more (a bot stopping): nobody waits for it."""
+        self._drop(holder)
+
     def holders_of(self, chat_id: int) -> set[str]:
         return set(self._chats.get(chat_id, ()))
 
@@ -127,6 +131,7 @@ class Leases:
         holder = self._holders.pop(name, None)
         if holder is None:
             return
+        holder.acks.set()  # whoever waits for it goes on
         for chat_id in holder.chats:
             names = self._chats.get(chat_id)
             if names is not None:

@@ -79,6 +79,10 @@ class ChatShard:
         epoch = self._leases.hold(holder, chat_id)  # no await since the chat was read: one moment
         return result, epoch, chat.version, list(chat.messages)
 
+    async def release(self, holder: str) -> None:
+        """`holder` drops every copy (a bot stopping): no change waits for it."""
+        self._leases.release(holder)
+
     async def watch(self, holder: str, epoch: str | None, acknowledged: int,
                     wait: float) -> tuple[str, int, list[tuple[int, int]]]:
         """The chats changed by others since `holder` last acknowledged (`Leases.watch`)."""

@@ -153,6 +153,10 @@ class ChatShardActor:
         return await self._ready().held(holder, chat_id, method, *args)
 
     @ray.method(max_task_retries=RETRIES)
+    async def release(self, holder: str) -> None:
+        await self._ready().release(holder)
+
+    @ray.method(max_task_retries=RETRIES)
     async def watch(self, holder: str, epoch: str | None, acknowledged: int,
                     wait: float) -> tuple[str, int, list[tuple[int, int]]]:
         return await self._ready().watch(holder, epoch, acknowledged, wait)
