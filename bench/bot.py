@@ -13,7 +13,8 @@ shares a process with what it measures). Modes: `polling` (the bot calls the cor
 own process, as the `bot` actor does), `webhook` (the bot inside the app's process, as in
 an Api replica), `rest` (the polling bot calling the REST API with `HttpPpb`, as a bot away
 from PPB's processes), `shards` (polling, with the user and chat shards as actors in a Ray
-the bot's process starts, as under `ppb up`; that part's CPU counts all of Ray's processes).
+the bot's process starts, as under `ppb up`; that part's CPU counts all of Ray's processes,
+and is also shown apart: the bot's own process, the chat shards, the user shards, the rest).
 With `--before DIR` (e.g. a `git archive` of main) every mode also runs DIR's `ppb`, the
 runs interleaved round by round so a drifting load weighs on both alike.
 
@@ -78,6 +79,19 @@ def process_tree() -> dict[int, list[int]]:
                 continue
             children[parent].append(int(entry.name))
     return children
+
+
+def ray_role(pid: int) -> str:
+    """Which of Ray's processes this is, by the title Ray gives an actor's worker."""
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return "ray"
+    if "ChatShardActor" in title:
+        return "chats-<k>"
+    if "UserShardActor" in title:
+        return "users-<k>"
+    return "ray"
 
 
 def descendants(pid: int, children: dict[int, list[int]]) -> list[int]:
@@ -209,10 +223,19 @@ class System:
                 self.parts.pop(name).stop()
 
     def cpu(self) -> dict[str, float]:
-        """CPU seconds of each part, with every process it started (a Ray of its own)."""
+        """CPU seconds of each part, with every process it started (a Ray of its own); the
+        bot's own process and its Ray's processes also apart: `bot: process`, `bot:
+        chats-<k>`, `bot: users-<k>`, `bot: ray` (the rest of Ray: its store, scheduler,
+        workers between tasks)."""
         children = process_tree()
-        return {name: sum(cpu_seconds(pid) for pid in descendants(part.process.pid, children))
-                for name, part in self.parts.items()}
+        seconds: dict[str, float] = collections.Counter()
+        for name, part in self.parts.items():
+            for pid in descendants(part.process.pid, children):
+                used = cpu_seconds(pid)
+                seconds[name] += used
+                if name == "bot":
+                    seconds["bot: process" if pid == part.process.pid else f"bot: {ray_role(pid)}"] += used
+        return dict(seconds)
 
     def traces(self) -> list[tuple[float, str, str]]:
         events: list[tuple[float, str, str]] = []
@@ -360,6 +383,11 @@ def main() -> None:
     report(args, runs, loads)
 
 
+def total_cpu(run: Run) -> float:
+    """CPU seconds of every part (the bot's Ray processes counted once, in `bot`)."""
+    return sum(seconds for name, seconds in run.cpu.items() if not name.startswith("bot: "))
+
+
 def report(args: argparse.Namespace, runs: dict[str, Run], loads: list[float]) -> None:
     loop = f"open loop at {args.rate:g} updates/s" if args.rate else "closed loop"
     print(f"bot end to end through the sandbox ({args.scenario}, {loop}): {args.persons} persons, "
@@ -369,16 +397,17 @@ def report(args: argparse.Namespace, runs: dict[str, Run], loads: list[float]) -
     names = list(runs)
     width = max(18, *(len(name) + 2 for name in names))
     print(f"{'':26}" + "".join(f"{name:>{width}}" for name in names))
-    parts = ["telegram", "app", "bot", "persons"]
+    parts = ["telegram", "app", "bot", "bot: process", "bot: chats-<k>", "bot: users-<k>", "bot: ray", "persons"]
     rows: list[tuple[str, Any, str]] = [
         ("updates", lambda r: len(r.latencies), "{:.0f}"),
         ("updates/s", lambda r: r.rate, "{:.1f}"),
         ("p50 ms", lambda r: 1000 * statistics.median(r.latencies), "{:.1f}"),
+        ("p95 ms", lambda r: 1000 * percentile(r.latencies, 0.95), "{:.1f}"),
         ("p99 ms", lambda r: 1000 * percentile(r.latencies, 0.99), "{:.1f}"),
         *((f"CPU ms/update: {part}", (lambda p: lambda r: 1000 * r.cpu.get(p, 0.0) / max(1, len(r.latencies)))(part),
            "{:.2f}") for part in parts),
-        ("CPU ms/update: total", lambda r: 1000 * sum(r.cpu.values()) / max(1, len(r.latencies)), "{:.2f}"),
-        ("cores busy", lambda r: sum(r.cpu.values()) / r.seconds if r.seconds else 0.0, "{:.2f}"),
+        ("CPU ms/update: total", lambda r: 1000 * total_cpu(r) / max(1, len(r.latencies)), "{:.2f}"),
+        ("cores busy", lambda r: total_cpu(r) / r.seconds if r.seconds else 0.0, "{:.2f}"),
     ]
     for label, value, shape in rows:
         print(f"{label:26}" + "".join(f"{shape.format(value(runs[name])):>{width}}" for name in names))
@@ -394,7 +423,7 @@ def report(args: argparse.Namespace, runs: dict[str, Run], loads: list[float]) -
         if old and new and old.latencies and new.latencies:
             print(f"{mode}: updates/s {new.rate / old.rate:.1f}x, p50 "
                   f"{statistics.median(old.latencies) / statistics.median(new.latencies):.1f}x lower, CPU per update "
-                  f"{sum(old.cpu.values()) / len(old.latencies) / (sum(new.cpu.values()) / len(new.latencies)):.1f}x less")
+                  f"{total_cpu(old) / len(old.latencies) / (total_cpu(new) / len(new.latencies)):.1f}x less")
 
 
 if __name__ == "__main__":

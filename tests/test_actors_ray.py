@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 import ray
 
+from ppb.actors.chat_cache import CachedChatShards
 from ppb.actors.remote import ChatShards, ShardSet, UserShards
-
 from ppb.actors.user_shard import EventRequest
 from ppb.compose.store import open_store
 from ppb.config import Settings, load_settings
@@ -59,6 +59,30 @@ async def test_transitions_go_through_the_shards(actor_settings: Settings, store
     assert found[0] is None and found[1] is not None and found[1]["status"] == "training"
 
 
+async def test_concurrent_transitions_go_together_and_each_caller_hears_its_own(
+    actor_settings: Settings, store: Store, new_id
+) -> None:
+    """Forty people at once: their events share calls to the shards, yet each caller gets
+    its own user (or its own error), a user's two events in the order made, all stored."""
+    users = UserShards(actor_settings, open_store)
+    ids = [new_id() for _ in range(40)]
+    for telegram_id in ids:
+        await store.upsert_user(telegram_id, None, None, None)
+    unknown = new_id()
+
+    async def person(telegram_id: int) -> list[str]:
+        first, second = await asyncio.gather(users.apply(telegram_id, UserEvent.START, None),
+                                             users.apply(telegram_id, UserEvent.START_TRAINING, None))
+        return [first["status"], second["status"], str(first["telegram_id"])]
+
+    answers = await asyncio.gather(*(person(t) for t in ids), users.apply(unknown, UserEvent.START, None),
+                                   users.apply(ids[0], UserEvent.VIEW_FEED, None), return_exceptions=True)
+    assert answers[:40] == [["onboarding", "training", str(t)] for t in ids]
+    assert isinstance(answers[40], NotFound) and isinstance(answers[41], ForbiddenTransition)
+    for telegram_id in ids:
+        assert (await store.get_user(telegram_id))["status"] == UserStatus.TRAINING.value
+
+
 async def test_registries_go_through_the_shards_one_call_per_shard(actor_settings: Settings, new_id) -> None:
     chats = ChatShards(actor_settings)
     chat_ids = [new_id() for _ in range(6)]
@@ -79,9 +103,12 @@ async def test_killing_user_shards_mid_stream_loses_no_acknowledged_transition(
     for telegram_id in ids:
         await store.upsert_user(telegram_id, None, None, None)
     acknowledged: dict[int, list[str]] = {telegram_id: [] for telegram_id in ids}
+    killed = asyncio.Event()
 
     async def journey(telegram_id: int) -> None:
-        for event in JOURNEY:
+        for step, event in enumerate(JOURNEY):
+            if step == 2:  # the rest after the kill (events of many users share a call: quick)
+                await killed.wait()
             row = await users.apply(telegram_id, event, None)
             acknowledged[telegram_id].append(row["status"])
 
@@ -94,6 +121,7 @@ async def test_killing_user_shards_mid_stream_loses_no_acknowledged_transition(
     before = await pids(users.shards)
     for index in range(users.shards.count):
         ray.kill(users.shards.handle(index), no_restart=False)
+    killed.set()
     await asyncio.wait_for(stream, 120)
     assert not set(before) & set(await pids(users.shards))  # every shard is a new process
 
@@ -135,3 +163,33 @@ async def test_killing_chat_shards_mid_stream_loses_no_acknowledged_message(
         assert kept == acknowledged[chat_id] == list(range(1, 26))
     latest = await chats.get_latest(chat_ids[0], MessageType.ONETIME)
     assert latest is not None and latest.message_id == 25
+
+
+async def test_the_bots_copy_of_a_registry_sees_what_others_write_also_across_a_restart(
+    actor_settings: Settings, new_id
+) -> None:
+    """The bot's cache answers reads itself, yet a push the outbox registers (another
+    client of the shards) is in its next read, also once the shard was killed and restarted."""
+    cache = CachedChatShards(ChatShards(actor_settings).shards)
+    outbox = ChatShards(actor_settings)
+    chat_id = new_id()
+
+    async def answered_by_the_cache() -> bool:
+        hits = cache.hits
+        await cache.get_messages(chat_id)
+        return cache.hits > hits
+
+    try:
+        await cache.register(ManagedMessage(chat_id, 1, MessageType.SYSTEM, "menu"))
+        await eventually(answered_by_the_cache, 60, "a read answered beside the bot")
+        await outbox.register(ManagedMessage(chat_id, 2, MessageType.ONETIME))
+        assert [m.message_id for m in await cache.get_messages(chat_id)] == [1, 2]
+        await eventually(answered_by_the_cache, 60, "the copy read anew")
+
+        ray.kill(cache.shards.handle(cache.shards.index_of(chat_id)), no_restart=False)
+        await outbox.register(ManagedMessage(chat_id, 3, MessageType.ONETIME))
+        assert [m.message_id for m in await cache.get_messages(chat_id)] == [1, 2, 3]
+        await eventually(answered_by_the_cache, 60, "reads answered beside the bot after the restart")
+        assert [m.message_id for m in await cache.get_messages(chat_id)] == [1, 2, 3]
+    finally:
+        await cache.close()

@@ -102,3 +102,33 @@ async def test_a_writer_without_its_database_answers_every_caller_with_the_error
         assert await asyncio.wait_for(writer.run(lambda c: c.execute("select 2").fetchone()[0]), 10) == 2
     finally:
         writer.close()
+
+
+def test_waiting_for_the_write_lock_tries_again_until_it_is_free_and_raises_other_errors(tmp_path: Path) -> None:
+    """`patiently`: a write behind another connection's lock goes through once that lock is
+    released (tried again meanwhile, not failed), and an error that is no lock is raised."""
+    from ppb.store.engine.sqlite_busy import patiently
+
+    path = str(tmp_path / "busy.db")
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("CREATE TABLE t (x INTEGER)")
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    tries: list[int] = []
+    holder.execute("BEGIN IMMEDIATE")
+
+    def begin() -> None:
+        tries.append(1)
+        if len(tries) == 3:  # the other process finishes while this one is waiting
+            holder.execute("COMMIT")
+        writer.execute("BEGIN IMMEDIATE")
+
+    patiently(writer, begin, 30_000, 0)
+    writer.execute("INSERT INTO t VALUES (1)")
+    writer.execute("COMMIT")
+    assert len(tries) >= 3 and holder.execute("SELECT x FROM t").fetchall() == [(1,)]
+    assert writer.execute("PRAGMA busy_timeout").fetchone() == (0,)  # as asked afterwards
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        patiently(writer, lambda: writer.execute("INSERT INTO missing VALUES (1)"), 30_000, 0)
+    holder.close()
+    writer.close()

@@ -3,22 +3,31 @@ Ray actor in `remote.py`.
 
 Each chat's registry keeps its messages in the order they were sent, bounded in size,
 and is written to its `ChatState` before any change is acknowledged, so a shard that
-restarts reloads it from there.
+restarts reloads it from there. A process may keep a copy of a chat's registry (the bot's
+cache, `chat_cache.py`) through `held` and `watch`: a change by anyone else is acknowledged
+only once that copy is dropped (`chat_leases.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ppb import metrics
 from ppb.actors.activation import evict_quiet
+from ppb.actors.chat_leases import LEASE_S, Leases
 from ppb.actors.chat_state import ChatState
 from ppb.domain.messages import ManagedMessage, MessageType
 
 DEFAULT_LIMIT = 200
+HELD = frozenset({"register", "remove", "clear_type", "forget"})
+"""The changes a holder may make through `held`, keeping its copy."""
+_writer: contextvars.ContextVar[str | None] = contextvars.ContextVar("chat_writer", default=None)
+"""The holder making the change under way (its own copy is not dropped but renewed)."""
 
 
 @dataclass(slots=True)
@@ -28,7 +37,8 @@ class ChatRegistry:
     """Per message type, the last clear's request id and the ids it returned (for retries)."""
     used_at: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
+    version: int = 0
+    """The shard's count of changes when this chat last changed (or was loaded)."""
 
 
 class ChatShard:
@@ -38,12 +48,45 @@ class ChatShard:
         limit: int = DEFAULT_LIMIT,
         idle_after: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
+        lease: float = LEASE_S,
+        grace: float = 0.0,
     ) -> None:
+        """`grace`: hold writes back for that long after starting (`lease` under Ray, where a
+        restarted shard may have had holders)."""
         self._state = state
         self._limit = limit
         self._idle_after = idle_after
         self._clock = clock
         self._chats: dict[int, ChatRegistry] = {}
+        self._version = 0
+        self._leases = Leases(lease, clock, grace)
+
+    async def held(self, holder: str, chat_id: int, method: str | None = None,
+                   *args: Any) -> tuple[Any, str, int, list[ManagedMessage]]:
+        """For a process keeping a copy of the chat's registry: make a change (`method`, one
+        of `HELD`, with `args`; none: only read) and answer (its result, the holder's epoch,
+        the chat's version, its messages): the copy, told of others' changes from then on."""
+        result = None
+        if method is not None:
+            if method not in HELD:
+                raise ValueError(f"{method} is not a change a holder makes through held()")
+            token = _writer.set(holder)
+            try:
+                result = await getattr(self, method)(*args)
+            finally:
+                _writer.reset(token)
+        chat = await self._chat(chat_id)
+        epoch = self._leases.hold(holder, chat_id)  # no await since the chat was read: one moment
+        return result, epoch, chat.version, list(chat.messages)
+
+    async def release(self, holder: str) -> None:
+        """`holder` drops every copy (a bot stopping): no change waits for it."""
+        self._leases.release(holder)
+
+    async def watch(self, holder: str, epoch: str | None, acknowledged: int,
+                    wait: float) -> tuple[str, int, list[tuple[int, int]]]:
+        """The chats changed by others since `holder` last acknowledged (`Leases.watch`)."""
+        return await self._leases.watch(holder, epoch, acknowledged, wait)
 
     async def register(self, message: ManagedMessage) -> None:
         """Track a sent message; registering the same message again changes nothing."""
@@ -120,8 +163,11 @@ class ChatShard:
         """Erase the chat's registry, here and where it is kept (the person asked to be deleted)."""
         chat = await self._chat(chat_id)
         async with chat.lock:
+            await self._leases.opened()
             self._chats.pop(chat_id, None)
             await self._state.delete(chat_id)
+            self._version += 1
+            await self._leases.changed(chat_id, self._version, _writer.get())
 
     def evict_idle(self) -> int:
         """Forget chats quiet for a while, when their state is kept elsewhere."""
@@ -140,6 +186,7 @@ class ChatShard:
             if stored is not None:
                 loaded.messages = [ManagedMessage.from_json(m) for m in stored["messages"]]
                 loaded.clears = dict(stored.get("clears", {}))
+            loaded.version = self._version  # no older than any copy of it this shard gave
             chat = self._chats.setdefault(chat_id, loaded)
             metrics.record("ppb_shard_activations_total", kind="chats")
         chat.used_at = self._clock()
@@ -159,9 +206,14 @@ class ChatShard:
         messages: list[ManagedMessage],
         clears: dict[str, list] | None = None,
     ) -> None:
-        """Store the chat's new registry, then adopt it: a failed write changes nothing."""
+        """Store the chat's new registry, then adopt it: a failed write changes nothing.
+        Acknowledged once every other holder of a copy has dropped it."""
+        await self._leases.opened()
         clears = chat.clears if clears is None else clears
         await self._state.save(
             chat_id, {"messages": [m.to_json() for m in messages], "clears": clears}
         )
         chat.messages, chat.clears = messages, clears
+        self._version += 1
+        chat.version = self._version
+        await self._leases.changed(chat_id, chat.version, _writer.get())

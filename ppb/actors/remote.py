@@ -9,6 +9,7 @@ them again until a deadline; only then does a caller see `Unavailable` (a 503).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -18,7 +19,9 @@ from typing import Any
 import ray
 from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutError, RayTaskError
 
+from ppb.actors.chat_leases import LEASE_S
 from ppb.actors.chat_shard import ChatShard
+from ppb.actors.coalesce import Coalescer
 from ppb.actors.chat_state import MemoryChatState, RedisChatState
 from ppb.actors.named import kill_named, named_actor
 from ppb.actors.routing import shard_name, shard_of
@@ -101,7 +104,8 @@ class ChatShardActor:
     def __init__(self, settings: Settings, index: int) -> None:
         self._index = index
         state = RedisChatState(settings.redis_url_value) if settings.redis_url_value else MemoryChatState()
-        self._shard = ChatShard(state, settings.chat_registry_limit, settings.shard_idle_after)
+        self._shard = ChatShard(state, settings.chat_registry_limit, settings.shard_idle_after,
+                                grace=LEASE_S)  # restarted, it may have had holders it forgot
         self._evictor: asyncio.Task | None = None
 
     def _ready(self) -> ChatShard:
@@ -142,6 +146,20 @@ class ChatShardActor:
     @ray.method(max_task_retries=RETRIES)
     async def forget(self, chat_id: int) -> None:
         await self._ready().forget(chat_id)
+
+    @ray.method(max_task_retries=RETRIES)
+    async def held(self, holder: str, chat_id: int, method: str | None = None,
+                   *args: Any) -> tuple[Any, str, int, list[ManagedMessage]]:
+        return await self._ready().held(holder, chat_id, method, *args)
+
+    @ray.method(max_task_retries=RETRIES)
+    async def release(self, holder: str) -> None:
+        await self._ready().release(holder)
+
+    @ray.method(max_task_retries=RETRIES)
+    async def watch(self, holder: str, epoch: str | None, acknowledged: int,
+                    wait: float) -> tuple[str, int, list[tuple[int, int]]]:
+        return await self._ready().watch(holder, epoch, acknowledged, wait)
 
     @ray.method(max_task_retries=RETRIES)
     async def stats(self) -> dict[str, Any]:
@@ -238,9 +256,21 @@ class UserShards:
 
     def __init__(self, settings: Settings, open_store: StoreBuilder) -> None:
         self.shards = ShardSet(UserShardActor, "users", settings.user_shards, settings, open_store)
+        self._events: dict[int, Coalescer[EventRequest, EventResult]] = {}
 
     async def apply(self, telegram_id: int, event: UserEvent, details: dict[str, Any] | None) -> dict:
-        return await self.shards.call_for(telegram_id, "apply", telegram_id, event.value, details)
+        """One event; those made while an earlier call to the same shard is on its way go
+        together in its next call (`apply_many`: each user's in order, written before any
+        caller hears back)."""
+        index = self.shards.index_of(telegram_id)
+        events = self._events.get(index)
+        if events is None:
+            events = self._events[index] = Coalescer(functools.partial(self.shards.call, index, "apply_many"))
+        result = await events.submit(EventRequest(telegram_id, event, details))
+        if result.error is not None:
+            raise result.error
+        assert result.user is not None
+        return result.user
 
     async def apply_many(self, requests: Sequence[EventRequest]) -> list[EventResult]:
         """Many events, one call per shard; each user's in order; results in order."""

@@ -185,6 +185,9 @@ class MessageManager:
     async def close(self) -> None:
         for timer in list(self._timers):
             timer.cancel()
+        closing = getattr(self.registry, "close", None)  # a cache's watchers (`CachedChatShards`)
+        if closing is not None:
+            await closing()
 
     async def _delete_later(self, message: ManagedMessage, delay: float) -> None:
         await asyncio.sleep(delay)

@@ -12,11 +12,13 @@ if TYPE_CHECKING:
 
 
 def build_registry(settings: Settings, *, actors: bool = False) -> Registry:
-    """The chat registries: the `chats-<k>` actors under Ray, else a shard in this process."""
+    """The chat registries: the `chats-<k>` actors under Ray (each chat's registry kept beside
+    the bot once read, right as the shards tell), else a shard in this process."""
     if actors:
+        from ppb.actors.chat_cache import CachedChatShards
         from ppb.actors.remote import ChatShards
 
-        return ChatShards(settings)
+        return CachedChatShards(ChatShards(settings).shards)
     from ppb.actors.chat_shard import ChatShard
     from ppb.actors.chat_state import MemoryChatState, RedisChatState
 

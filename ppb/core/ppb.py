@@ -35,6 +35,8 @@ class Ppb(Protocol):
     async def interactions(self, telegram_id: int) -> list[Reply]: ...
     async def training_posts(self, telegram_id: int, channels: list[str], per_channel: int) -> list[Reply]: ...
     async def rate(self, telegram_id: int, post_id: int, kind: str, *, if_rated: str | None = None) -> Reply: ...
+    """During a training, `LocalPpb` adds `training`: where it stands after the rating, as
+    `training_state` answers (the REST reply has none: a client over HTTP reads it)."""
     async def train(self, telegram_id: int) -> Reply: ...
     async def best(self, telegram_id: int, limit: int) -> list[Reply]: ...
     async def explain(self, telegram_id: int, post_id: int) -> Reply: ...
@@ -136,7 +138,10 @@ class LocalPpb:
     async def rate(self, telegram_id: int, post_id: int, kind: str, *, if_rated: str | None = None) -> Reply:
         row = await self.core.rate(telegram_id, post_id, _enum(InteractionType, kind, "interaction_type"),
                                    if_rated=if_rated)
-        return {key: value for key, value in row.items() if key != "training"}  # as POST /posts/interactions
+        rated = {key: value for key, value in row.items() if key != "training"}  # as POST /posts/interactions
+        if row.get("training") is not None:  # read after the rating anyway: the bot needs no second read
+            rated["training"] = replies.training_state(row["training"], 1)
+        return rated
 
     @_held
     async def train(self, telegram_id: int) -> Reply:

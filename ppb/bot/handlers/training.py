@@ -151,9 +151,9 @@ async def rate(query: CallbackQuery, callback_data: TrainRate, api: Ppb, message
         await show_card(chat_id, api, messages, webapp_url,
                         note=_("That post was rated already (maybe in the Mini App). Here is the next one."))
         return
-    await api.rate(chat_id, callback_data.post_id, callback_data.kind)
+    rated = await api.rate(chat_id, callback_data.post_id, callback_data.kind)
     await query.answer()
-    await show_card(chat_id, api, messages, webapp_url)
+    await show_card(chat_id, api, messages, webapp_url, state=rated.get("training"))  # read with the rating
 
 
 @router.callback_query(TrainAction.filter(F.action == "finish"))

@@ -34,6 +34,7 @@ from sqlalchemy.sql.ddl import DDLElement
 from sqlalchemy.util import LRUCache
 
 from ppb.store.engine.prepared import Bound
+from ppb.store.engine.sqlite_busy import busy, patiently
 
 BUSY_TIMEOUT_MS = 30_000
 """How long a statement sent to the thread waits for another process's lock."""
@@ -129,13 +130,6 @@ class StatementCache:
         return (entry, *entry.arguments({**entry.defaults, **query.values}))
 
 
-def _busy(error: sqlite3.OperationalError) -> bool:
-    code = getattr(error, "sqlite_errorcode", None)
-    if code is None:
-        return "locked" in str(error) or "busy" in str(error)
-    return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-
-
 def _run(raw: sqlite3.Connection, sql: str, args: list[Any], fetch: int) -> tuple[Any, Any, Any]:
     """Run one statement: (description, rows or row, result of `execute`). `fetch`: 0 none,
     1 one row, 2 all rows."""
@@ -151,12 +145,9 @@ def _run(raw: sqlite3.Connection, sql: str, args: list[Any], fetch: int) -> tupl
 
 
 def _run_waiting(raw: sqlite3.Connection, sql: str, args: list[Any], fetch: int) -> tuple[Any, Any, Any]:
-    """The same in the connection's thread, waiting for the lock as long as SQLite is told to."""
-    raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    try:
-        return _run(raw, sql, args, fetch)
-    finally:
-        raw.execute("PRAGMA busy_timeout=0")
+    """The same in the connection's thread, waiting for the lock (`sqlite_busy.py`) as long
+    as SQLite is told to."""
+    return patiently(raw, lambda: _run(raw, sql, args, fetch), BUSY_TIMEOUT_MS, 0)
 
 
 class InlineSQLiteConnection(SQLiteConnection):
@@ -167,7 +158,13 @@ class InlineSQLiteConnection(SQLiteConnection):
     async def acquire(self) -> None:
         await super().acquire()
         assert self._connection is not None
-        self._connection._conn.execute("PRAGMA busy_timeout=0")  # the loop never waits for a lock
+        raw = self._connection._conn
+        if getattr(raw, "waits_for_no_lock", False) is not True:  # once per connection, not per use
+            raw.execute("PRAGMA busy_timeout=0")  # the loop never waits for a lock (`_run_waiting` puts 0 back)
+            try:
+                raw.waits_for_no_lock = True
+            except AttributeError:  # a plain sqlite3 connection: set again next time
+                pass
 
     async def _statement(self, sql: str, args: list[Any], fetch: int, entry: Compiled | None = None) -> tuple[Any, Any, Any]:
         connection: aiosqlite.Connection | None = self._connection
@@ -177,7 +174,7 @@ class InlineSQLiteConnection(SQLiteConnection):
             try:
                 result = _run(connection._conn, sql, args, fetch)
             except sqlite3.OperationalError as error:
-                if not _busy(error):
+                if not busy(error):
                     raise
             else:
                 if entry is not None and time.thread_time() - started > HEAVY_S:

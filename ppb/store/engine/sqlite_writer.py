@@ -4,8 +4,8 @@ it is durable, and a burst of small writes costs one commit, not one each.
 
 The batch runs right in the event loop when SQLite's write lock is free (a few tens of
 microseconds: no thread hop, no contention for the GIL); when another connection holds the
-lock, it goes to the writer thread, which waits for the lock there (busy timeout) without
-stalling the loop.
+lock, it goes to the writer thread, which waits for the lock there (`sqlite_busy.py`)
+without stalling the loop.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ppb.store.engine.sqlite_busy import patiently
 from ppb.store.engine.sqlite_pool import TunedConnection
 
 Work = Callable[[sqlite3.Connection], Any]
@@ -132,8 +133,9 @@ class SQLiteWriter:
             return
         outcomes: list[tuple[bool, Any]] = []
         try:
-            if not begun:
-                connection.execute("BEGIN IMMEDIATE")
+            if not begun:  # the lock taken by another process: polled for, not slept on
+                timeout_ms = int(self._timeout * 1000)
+                patiently(connection, lambda: connection.execute("BEGIN IMMEDIATE"), timeout_ms, timeout_ms)
             for work, _future, _loop in batch:
                 try:
                     outcomes.append((True, work(connection)))
