@@ -31,7 +31,7 @@ REGULARIZATION = 10.0
 """Inverse L2 strength of the regression (scikit-learn's C); ratings are few and rows unit."""
 SKIP_WEIGHT = 0.3
 """A skip counts as a dislike at this weight: "not now" is weak evidence, not none."""
-SPREAD_WEIGHT = 3.0
+SPREAD_WEIGHT = 2.0
 """How much the spread over the corpus counts beside the regression (both standardized).
 A few dozen noisy ratings fit a regression over 768 columns loosely; the spread reads the
 same ratings through each post's neighbours in its own channel, which separates a
