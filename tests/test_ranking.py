@@ -129,3 +129,29 @@ def test_on_the_generated_fixture_the_regression_finds_a_taste_the_channel_canno
     page = rank(model, candidates, limit=10, now=NOW)
     liked = sum(generated.likes(taste, rest[item.post_id - 1000]) for item, _ in page)
     assert liked >= 8, liked
+
+
+def test_the_exploration_slot_goes_where_no_rating_reached_but_the_text_leans() -> None:
+    """Ten posts both terms like, ten the regression rules out though no rated post is near
+    them (spread 0), twenty the regression leans toward a little, none near a rated post
+    either (spread ±0.3). The explored post is one of the ten the regression leans toward
+    most, not one of the ruled-out ones, which the spread alone called the least known."""
+    from ppb.ranking.model import UserModel, choose, least_known, scores
+
+    liked, ruled_out, leaning = np.arange(10), np.arange(10, 20), np.arange(20, 40)
+    decision = np.zeros(40, dtype=np.float32)
+    decision[liked], decision[ruled_out] = 3.0, -3.0
+    decision[leaning] = np.linspace(0.1, 0.5, 20)
+    spread_values = np.zeros(40, dtype=np.float32)
+    spread_values[liked] = 1.0
+    spread_values[leaning] = np.where(np.arange(20) % 2 == 0, 0.3, -0.3)
+    model = UserModel(np.zeros((0, 4), np.float32), {}, 0.5, direction=np.zeros(1, np.float32))
+    ages = np.ones(40)
+    relevance = scores(model, decision, np.ones(40, dtype=np.int64), ages, spread_values)
+    uncertainty = least_known(decision, spread_values)
+    assert uncertainty[leaning[10:]].min() > uncertainty[ruled_out].max()
+
+    ids = np.arange(100, 140, dtype=np.int64)
+    choice = choose(model, relevance, ids, lambda i: np.eye(40, dtype=np.float32)[i], ages, 10, uncertainty)
+    assert choice.by_score == 9 and set(choice.chosen[:9]) <= set(liked.tolist())
+    assert choice.chosen[9] in leaning[10:].tolist()

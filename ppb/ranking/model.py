@@ -31,8 +31,12 @@ REGULARIZATION = 10.0
 """Inverse L2 strength of the regression (scikit-learn's C); ratings are few and rows unit."""
 SKIP_WEIGHT = 0.3
 """A skip counts as a dislike at this weight: "not now" is weak evidence, not none."""
-SPREAD_WEIGHT = 1.0
-"""How much the spread over the corpus counts beside the regression (both standardized)."""
+SPREAD_WEIGHT = 2.0
+"""How much the spread over the corpus counts beside the regression (both standardized).
+A few dozen noisy ratings fit a regression over 768 columns loosely; the spread reads the
+same ratings through each post's neighbours in its own channel, which separates a
+channel's topics and carries its record, and on short messages it is the better evidence
+(docs/ranking.md, "Weighing the terms")."""
 EXPLORATION = 0.1
 """Share of a page given to the best post the model knows least about (1 in 10)."""
 CHANNEL_PSEUDO_RATINGS = 3.0
@@ -201,6 +205,22 @@ def scores(
     if spread_values is not None and model.params.spread_weight:
         raw = raw + model.params.spread_weight * _standardized(spread_values)
     return 1.0 / (1.0 + np.exp(-(raw + 10 * recency)))
+
+
+def least_known(decision: np.ndarray, spread_values: np.ndarray) -> np.ndarray:
+    """How little the model knows of each candidate, for the exploration slot (larger: less).
+
+    Among the half of the candidates the regression leans toward (log-odds at or above the
+    median), the smaller the spread's magnitude the less is known: no rated post is near, for
+    or against. The other half ranks below all of them. Measured by the spread alone, the
+    slot after one page of ratings mostly took posts of topics the person had liked nothing
+    of, and was relevant about as often as a random post; this keeps it on posts no rating
+    has reached but the text leans toward (docs/ranking.md, "Weighing the terms")."""
+    unknown = -np.abs(spread_values)
+    if not len(unknown):
+        return unknown
+    leaning = decision >= np.median(decision)
+    return np.where(leaning, unknown, unknown.min() - 1.0)
 
 
 def choose(

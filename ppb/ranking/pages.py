@@ -15,7 +15,7 @@ from scipy import sparse
 from ppb.ranking.dials import ChannelDials
 from ppb.ranking.explain import Explanation, PageStats, explain
 from ppb.ranking.index import PostIndex
-from ppb.ranking.model import UserModel, choose, scores, seed_vector
+from ppb.ranking.model import UserModel, choose, least_known, scores, seed_vector
 from ppb.ranking.propagation import graph, spread
 
 GRAPH_CACHE = 200
@@ -184,7 +184,7 @@ class PageRanker:
         ages = np.maximum(0.0, (now - self.index.times(slots)) / _DAY)
         if decision is None:
             decision = np.zeros(len(slots), dtype=np.float32)
-        uncertainty = -np.abs(spread_values) if spread_values is not None else None
+        uncertainty = least_known(decision, spread_values) if spread_values is not None else None
         relevance = scores(model, decision, channels, ages, spread_values)
         if job.dials is not None:
             relevance = job.dials.apply(relevance, channels)
