@@ -155,3 +155,20 @@ def test_the_exploration_slot_goes_where_no_rating_reached_but_the_text_leans() 
     choice = choose(model, relevance, ids, lambda i: np.eye(40, dtype=np.float32)[i], ages, 10, uncertainty)
     assert choice.by_score == 9 and set(choice.chosen[:9]) <= set(liked.tolist())
     assert choice.chosen[9] in leaning[10:].tolist()
+
+
+def test_a_page_is_full_when_the_least_known_hold_no_new_story() -> None:
+    """The exploration slot's quarter may hold only copies of posts already on the page; the
+    score then fills the slot, and the page still has `limit` posts (the slot last, when any)."""
+    from ppb.ranking.model import UserModel, choose
+
+    model = UserModel(np.zeros((0, 4), np.float32), {}, 0.5, direction=np.zeros(1, np.float32))
+    count = 16
+    relevance = np.linspace(1.0, 0.0, count)
+    uncertainty = np.zeros(count)
+    uncertainty[[0, 1, 2, 3]] = 1.0  # the least known are the best by score: on the page already
+    prints = np.eye(count, dtype=np.float32)
+    ids = np.arange(500, 500 + count, dtype=np.int64)
+    choice = choose(model, relevance, ids, lambda i: prints[i], np.ones(count), 10, uncertainty)
+    assert len(choice.chosen) == 10 and len(set(choice.chosen)) == 10
+    assert choice.by_score == 10 and choice.chosen == list(range(10))

@@ -208,7 +208,7 @@ async def test_a_batch_gives_each_user_the_page_they_get_alone(store: Store, new
     def scores_of(ranked: list[tuple[Any, float]]) -> Any:
         return pytest.approx([score for _, score in ranked], abs=1e-6)  # recency moves with the clock
 
-    assert all(len(page) == 10 for page in alone)
+    assert [len(page) for page in alone] == [10] * len(alone)
     for batch in (together, reversed_batch):
         assert [ids_of(page) for page in batch] == [ids_of(page) for page in alone]
         assert [[score for _, score in page] for page in batch] == [scores_of(page) for page in alone]

@@ -250,6 +250,11 @@ def choose(
         unknown[chosen] = False
         tail = np.where(unknown, relevance, -np.inf)
         chosen = _walk(model, tail, ids, fingerprints_of, ages_days, limit, chosen, copies)
+        if len(chosen) < limit:  # the least-known quarter held too few new stories: the score fills the page
+            explored = chosen[by_score:]
+            filled = _walk(model, relevance, ids, fingerprints_of, ages_days, limit, chosen, copies)[len(chosen):]
+            chosen = [*chosen[:by_score], *filled, *explored]
+            by_score += len(filled)
     return Choice(chosen, by_score, copies)
 
 
