@@ -102,7 +102,8 @@ class PostQueries(StoreBase):
     @writes
     async def delete_posts(self, channel_id: int, message_ids: Sequence[int]) -> list[int]:
         """Mark posts deleted on Telegram: they leave feeds, training and digests, while ratings
-        of them stay (and count). Returns the ids of the posts newly marked."""
+        of them stay (and count). Returns the ids of the posts newly marked, in order (an
+        UPDATE's RETURNING has none on PostgreSQL)."""
         if not message_ids:
             return []
         statement = (
@@ -115,7 +116,7 @@ class PostQueries(StoreBase):
             .values(deleted_at=utcnow())
             .returning(posts.c.id)
         )
-        return [int(record[0]) for record in await self.database.fetch_all(statement)]
+        return sorted(int(record[0]) for record in await self.database.fetch_all(statement))
 
     async def post_cursor(self, channel_id: int) -> tuple[int | None, int | None, int]:
         """A channel's stored posts: (newest message id, oldest message id, how many)."""
