@@ -14,6 +14,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from ppb.store.base import INSERT_CHUNK, StoreBase, utcnow, writes
+from ppb.store.engine import Column
 from ppb.store.schema import post_vectors, posts, text_models
 
 VECTOR_DTYPE = np.dtype("<f2")
@@ -55,6 +56,11 @@ class TextModelVersion:
     ready: bool
 
 
+VECTOR_COLUMNS = (Column("post_id", "bigint"), Column("model", "text"), Column("vector", "bytea"),
+                  Column("created_at", "timestamptz"))
+"""The columns a batch of post vectors writes, in order."""
+
+
 class VectorQueries(StoreBase):
     async def unembedded_posts(
         self, model: str, after_id: int, limit: int, part: int = 0, parts: int = 1
@@ -88,29 +94,19 @@ class VectorQueries(StoreBase):
         a post deleted meanwhile is skipped. Returns how many were written."""
         if not vectors:
             return 0
-        now = utcnow()
-        written = 0
         ids = [post_id for post_id, _ in vectors]
-        async with self.database.transaction():
-            alive = set()
-            for start in range(0, len(ids), INSERT_CHUNK):
-                chunk = ids[start : start + INSERT_CHUNK]
-                records = await self.database.fetch_all(sa.select(posts.c.id).where(posts.c.id.in_(chunk)))
-                alive.update(int(record[0]) for record in records)
-            rows = [
-                {"post_id": post_id, "model": model, "vector": pack(vector), "created_at": now}
-                for post_id, vector in vectors
-                if post_id in alive
-            ]
-            for start in range(0, len(rows), INSERT_CHUNK):
-                chunk_rows = rows[start : start + INSERT_CHUNK]
-                statement = self._insert(post_vectors).values(chunk_rows)
-                statement = statement.on_conflict_do_update(
-                    index_elements=[post_vectors.c.post_id, post_vectors.c.model],
-                    set_={"vector": statement.excluded.vector, "created_at": statement.excluded.created_at},
-                )
-                await self.database.execute(statement)
-                written += len(chunk_rows)
+        alive: set[int] = set()
+        for begin in range(0, len(ids), INSERT_CHUNK):
+            chunk = ids[begin : begin + INSERT_CHUNK]
+            records = await self.database.fetch_all(sa.select(posts.c.id).where(posts.c.id.in_(chunk)))
+            alive.update(int(record[0]) for record in records)
+        now = utcnow()
+        rows = [(post_id, model, pack(vector), now) for post_id, vector in vectors if post_id in alive]
+        if not rows:
+            return 0
+        written, _ = await self.engine.insert_many(  # one prepared statement: a multi-row INSERT compiled per batch cost more
+            "post_vectors", VECTOR_COLUMNS, rows,
+            conflict="ON CONFLICT (post_id, model) DO UPDATE SET vector = excluded.vector, created_at = excluded.created_at")
         return written
 
     async def post_vectors(self, model: str, post_ids: Sequence[int]) -> dict[int, np.ndarray]:
