@@ -22,14 +22,14 @@ class Coalescer(Generic[Item, Answer]):
         self._send = send
         self._max_batch = max_batch
         self._waiting: list[tuple[Item, asyncio.Future[Answer]]] = []
-        self._sending = False
+        self._drainer: asyncio.Task[None] | None = None
+        """The task sending the waiting items (held: the loop keeps only a weak reference)."""
 
     async def submit(self, item: Item) -> Answer:
         answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, answer))
-        if not self._sending:
-            self._sending = True
-            asyncio.ensure_future(self._drain())
+        if self._drainer is None:
+            self._drainer = asyncio.ensure_future(self._drain())
         return await answer
 
     async def _drain(self) -> None:
@@ -47,4 +47,4 @@ class Coalescer(Generic[Item, Answer]):
                     if not answer.done():
                         answer.set_result(value)
         finally:
-            self._sending = False
+            self._drainer = None

@@ -21,8 +21,8 @@ from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutErro
 
 from ppb.actors.chat_leases import LEASE_S
 from ppb.actors.chat_shard import ChatShard
-from ppb.actors.coalesce import Coalescer
 from ppb.actors.chat_state import MemoryChatState, RedisChatState
+from ppb.actors.coalesce import Coalescer
 from ppb.actors.named import kill_named, named_actor
 from ppb.actors.routing import shard_name, shard_of
 from ppb.actors.user_shard import EventRequest, EventResult, UserShard

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ppb.domain.experiments import wilson
+from ppb.domain.explanations import Surface
 from ppb.domain.status import UserEvent
 from ppb.store.base import Row, _rows, utcnow
 from ppb.store.feed_ratings import likes, with_delivery
@@ -232,7 +233,7 @@ class Analytics:
             sa.select(sa.func.count(sa.distinct(explanations.c.user_id))).where(explanations.c.created_at >= since)
         ) or 0)
         by_lead: dict[str, int] = {}
-        surfaces = {"chat": 0, "miniapp": 0, "api": 0}
+        surfaces = {surface.value: 0 for surface in Surface}
         for row in _rows(given):
             by_lead[row["lead"]] = by_lead.get(row["lead"], 0) + int(row["n"])
             surfaces[row["surface"]] = surfaces.get(row["surface"], 0) + int(row["n"])

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 
 from ppb.store.base import Row, StoreBase, _rows, utcnow, writes
-from ppb.store.engine import Prepared
+from ppb.store.engine import Prepared, param
 from ppb.store.schema import explanations
 
 
-def _param(name: str, column: sa.Column[Any]) -> Any:
-    return sa.bindparam(name, type_=column.type)
-
 
 GIVEN = Prepared(explanations.insert().values(
-    user_id=_param("user_id", explanations.c.user_id), post_id=_param("post_id", explanations.c.post_id),
-    lead=_param("lead", explanations.c.lead), surface=_param("surface", explanations.c.surface),
-    created_at=_param("at", explanations.c.created_at)))
+    user_id=param("user_id", explanations.c.user_id), post_id=param("post_id", explanations.c.post_id),
+    lead=param("lead", explanations.c.lead), surface=param("surface", explanations.c.surface),
+    created_at=param("at", explanations.c.created_at)))
 """One explanation given (built once: every explain call writes it)."""
 class ExplanationQueries(StoreBase):
     @writes

@@ -11,26 +11,23 @@ import sqlalchemy as sa
 from ppb.domain.errors import DomainError, NotFound
 from ppb.domain.status import UserEvent, UserStatus, is_trained_after, next_status
 from ppb.store.base import Row, StoreBase, _row, _rows, utcnow, writes
-from ppb.store.engine import Engine, Prepared
+from ppb.store.engine import Engine, Prepared, param
 from ppb.store.schema import user_logs, users
 
+FIND_USER = Prepared(sa.select(users).where(users.c.telegram_id == param("telegram_id", users.c.telegram_id)))
+USER_ID = Prepared(sa.select(users.c.id).where(users.c.telegram_id == param("telegram_id", users.c.telegram_id)))
 
-def _param(name: str, column: sa.Column[Any]) -> Any:
-    return sa.bindparam(name, type_=column.type)
 
-
-FIND_USER = Prepared(sa.select(users).where(users.c.telegram_id == _param("telegram_id", users.c.telegram_id)))
-USER_ID = Prepared(sa.select(users.c.id).where(users.c.telegram_id == _param("telegram_id", users.c.telegram_id)))
 def new_user(engine: Engine) -> Prepared:
     """Insert the user unless there: its id, or no row when the user was there."""
     return Prepared(
         engine.insert(users)
         .values(
-            telegram_id=_param("telegram_id", users.c.telegram_id), username=_param("username", users.c.username),
-            first_name=_param("first_name", users.c.first_name), last_name=_param("last_name", users.c.last_name),
-            language=_param("language", users.c.language), status=UserStatus.NEW.value, is_trained=False,
-            bonus_channels_count=0, created_at=_param("now", users.c.created_at),
-            updated_at=_param("now", users.c.updated_at), last_activity_at=_param("now", users.c.last_activity_at),
+            telegram_id=param("telegram_id", users.c.telegram_id), username=param("username", users.c.username),
+            first_name=param("first_name", users.c.first_name), last_name=param("last_name", users.c.last_name),
+            language=param("language", users.c.language), status=UserStatus.NEW.value, is_trained=False,
+            bonus_channels_count=0, created_at=param("now", users.c.created_at),
+            updated_at=param("now", users.c.updated_at), last_activity_at=param("now", users.c.last_activity_at),
         )
         .on_conflict_do_nothing(index_elements=[users.c.telegram_id])
         .returning(users.c.id)
@@ -39,30 +36,30 @@ def new_user(engine: Engine) -> Prepared:
 
 NAMES = Prepared(
     users.update()
-    .where(users.c.telegram_id == _param("telegram_id", users.c.telegram_id))
-    .values(**{name: sa.func.coalesce(_param(name, users.c[name]), users.c[name])
+    .where(users.c.telegram_id == param("telegram_id", users.c.telegram_id))
+    .values(**{name: sa.func.coalesce(param(name, users.c[name]), users.c[name])
                for name in ("username", "first_name", "last_name", "language")},
-            updated_at=_param("now", users.c.updated_at))
+            updated_at=param("now", users.c.updated_at))
 )
 """A known user's names and language: those given (not None) replace the stored ones."""
 SEEN = Prepared(
     users.update()
-    .where(users.c.id == _param("id", users.c.id), users.c.status == _param("status", users.c.status))
-    .values(last_activity_at=_param("now", users.c.last_activity_at))
+    .where(users.c.id == param("id", users.c.id), users.c.status == param("status", users.c.status))
+    .values(last_activity_at=param("now", users.c.last_activity_at))
     .returning(users.c.id)
 )
 """Activity without a transition, unless someone moved the user meanwhile."""
 MOVED = Prepared(
     users.update()
-    .where(users.c.id == _param("id", users.c.id), users.c.status == _param("status", users.c.status))
-    .values(status=_param("target", users.c.status), is_trained=_param("is_trained", users.c.is_trained),
-            updated_at=_param("now", users.c.updated_at), last_activity_at=_param("now", users.c.last_activity_at))
+    .where(users.c.id == param("id", users.c.id), users.c.status == param("status", users.c.status))
+    .values(status=param("target", users.c.status), is_trained=param("is_trained", users.c.is_trained),
+            updated_at=param("now", users.c.updated_at), last_activity_at=param("now", users.c.last_activity_at))
     .returning(users.c.id)
 )
 """A transition (compare-and-set on the status it was decided from)."""
 LOG = Prepared(user_logs.insert().values(
-    user_id=_param("user_id", user_logs.c.user_id), action=_param("action", user_logs.c.action),
-    details=_param("details", user_logs.c.details), created_at=_param("at", user_logs.c.created_at)))
+    user_id=param("user_id", user_logs.c.user_id), action=param("action", user_logs.c.action),
+    details=param("details", user_logs.c.details), created_at=param("at", user_logs.c.created_at)))
 
 
 class UserQueries(StoreBase):

@@ -4,9 +4,9 @@ implementation; the queries by resource above it are written once."""
 from __future__ import annotations
 
 from ppb.store.engine.contract import Column, Engine, JsonRows
-from ppb.store.engine.prepared import Prepared
+from ppb.store.engine.prepared import Prepared, param
 
-__all__ = ["Column", "Engine", "JsonRows", "Prepared", "open_engine"]
+__all__ = ["Column", "Engine", "JsonRows", "Prepared", "open_engine", "param"]
 
 
 def open_engine(async_url: str) -> Engine:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.sql import ClauseElement
 
 
@@ -32,3 +33,8 @@ class Bound:
 
     prepared: Prepared
     values: dict[str, Any]
+
+
+def param(name: str, column: sa.Column[Any]) -> Any:
+    """A named parameter of a statement built once, typed as the column it fills."""
+    return sa.bindparam(name, type_=column.type)
