@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     scorer_cpus: float = Field(1.0, ge=0, le=64, **_env("PPB_SCORER_CPUS"))
     scorer_vector_cache: int = Field(100_000, ge=1_000, le=10_000_000, **_env("PPB_SCORER_VECTOR_CACHE"))
     scorer_blas_threads: int = Field(1, ge=1, le=64, **_env("PPB_SCORER_BLAS_THREADS"))
-    embeddings: Literal["use", "static", "minilm", "off"] = Field("use", **_env("PPB_EMBEDDINGS"))
+    embeddings: Literal["use", "use-static", "static", "minilm", "off"] = Field("use", **_env("PPB_EMBEDDINGS"))
     embedders: int = Field(1, ge=1, le=64, **_env("PPB_EMBEDDERS"))
     embedder_cpus: float = Field(0.0, ge=0, le=64, **_env("PPB_EMBEDDER_CPUS"))
     exploration: float = Field(0.1, ge=0, le=0.5, **_env("PPB_EXPLORATION"))

