@@ -322,8 +322,9 @@ async def _linked_replica(store: Any, user_id: int) -> tuple[list[tuple[int, flo
 
 
 async def test_a_cold_scorer_reads_each_posts_neighbours_and_ranks_the_page_it_would_link(
-    store: Store, new_id
+    store: Store, new_id, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("ppb.core.embedding.LINK_BATCH", 16)  # several passes over each channel's pool
     channels = []
     ids: list[int] = []
     for _ in range(2):

@@ -36,6 +36,9 @@ IDLE_S = 0.5
 """How often an idle embedder looks for new posts (a wake looks at once)."""
 LINK_BATCH = 2048
 """Posts whose neighbours one pass finds (per channel among them, one product)."""
+POOLS_KEPT = 8
+"""Channels whose pools (the rows of their newest posts, about 13 MB each) one link pass
+keeps, so posts of a channel found in later batches are linked without reading it again."""
 NGRAM_BATCH = 256
 """Posts given their n-gram rows per call (and per write): cheap, about 0.5 ms a post."""
 RESCAN_S = 60.0
@@ -192,6 +195,7 @@ class Embedder:
         model, ngrams = neighbours_model(version, self.model), ngram_model(version)
         needs = (self.model, ngrams)
         widths = {self.model: self._encoder.dimensions, ngrams: text.ngram_width}
+        pools: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # a channel's pool, read once a pass
         while not self._stopping:
             found = await self._store.unlinked_posts(model, needs, self._link_after, LINK_BATCH, self._part, self._parts)
             if not found:
@@ -200,13 +204,28 @@ class Embedder:
             channels = np.asarray([channel for _, channel in found], dtype=np.int64)
             for channel in np.unique(channels).tolist():
                 mine = ids[channels == channel]
-                pool = np.asarray(await self._store.channel_pool(channel, needs, NEIGHBOUR_POOL), dtype=np.int64)
-                wanted = np.concatenate([pool, mine[~np.isin(mine, pool)]])
-                rows = await self._store.post_vector_rows(widths, wanted.tolist())
-                links = await asyncio.to_thread(_links, text, rows[self.model], rows[ngrams], len(pool), mine, wanted)
+                if channel not in pools:
+                    pool = np.asarray(await self._store.channel_pool(channel, needs, NEIGHBOUR_POOL), dtype=np.int64)
+                    pools[channel] = (pool, await self._rows(text, widths, pool))
+                    while len(pools) > POOLS_KEPT:
+                        pools.pop(next(iter(pools)))
+                pool, pool_rows = pools[channel]
+                outside = mine[~np.isin(mine, pool)]
+                rows = np.concatenate([pool_rows, await self._rows(text, widths, outside)])
+                links = await asyncio.to_thread(_links, rows, len(pool), mine, np.concatenate([pool, outside]))
                 await self._store.put_post_vectors(model, links)
                 self.linked += len(links)
             self._link_after = int(ids[-1])
+
+    async def _rows(self, text: TextModel, widths: dict[str, int], ids: np.ndarray) -> np.ndarray:
+        """The columns of these posts' rows that neighbours compare, assembled from both
+        stored halves as a replica assembles them; NaN where a half is missing (the post
+        was deleted meanwhile: left for a later pass)."""
+        semantic, ngrams = self.model, next(model for model in widths if model != self.model)
+        found = await self._store.post_vector_rows(widths, ids.tolist())
+        rows = text.assemble(found[ngrams][0], found[semantic][0])[:, text.model_columns]
+        rows[~(found[semantic][1] & found[ngrams][1])] = np.nan
+        return rows
 
     async def run(self, idle_s: float = IDLE_S) -> None:
         """Catch up until stopped; a failed pass (the database away) is tried again."""
@@ -224,15 +243,11 @@ class Embedder:
                 pass
 
 
-def _links(
-    text: TextModel, semantic: tuple[np.ndarray, np.ndarray], ngrams: tuple[np.ndarray, np.ndarray],
-    pooled: int, mine: np.ndarray, wanted: np.ndarray,
-) -> list[tuple[int, bytes]]:
+def _links(rows: np.ndarray, pooled: int, mine: np.ndarray, wanted: np.ndarray) -> list[tuple[int, bytes]]:
     """Neighbours of the posts `mine` (each among `wanted`, whose first `pooled` are the
-    pool) as stored, from the rows read for `wanted`: the rows a replica assembles, the
-    neighbours it would find (`ppb.ranking.nearest`, as `PostIndex` links)."""
-    whole = semantic[1] & ngrams[1]  # else deleted meanwhile: left for a later pass
-    rows = text.assemble(ngrams[0], semantic[0])[:, text.model_columns]
+    pool) as stored, from the rows of `wanted` (NaN: a half missing): the neighbours a
+    replica would find (`ppb.ranking.nearest`, as `PostIndex` links)."""
+    whole = ~np.isnan(rows[:, 0])
     pool = np.nonzero(whole[:pooled])[0]
     where = {post_id: n for n, post_id in enumerate(wanted.tolist())}
     at = np.asarray([where[post_id] for post_id in mine.tolist()], dtype=np.int64)
