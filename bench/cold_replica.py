@@ -1,7 +1,8 @@
 """A cold Scorer replica's first feed, side by side: rows read from the store (what the
-embedding stage made once) against rows made in the replica (the text model estimated and
-every candidate vectorized there, as before the stage kept them). Also the stage's n-gram
-rows per second on one core.
+embedding stage made once, each post's neighbours too) against a replica that finds the
+neighbours itself (as before the stage kept them) and rows made in the replica (the text
+model estimated and every candidate vectorized there, as before the stage kept rows). Also
+the stage's n-gram rows per second on one core (neighbours included).
 
 Posts are real text (Debian package descriptions, `bench/data/`), 10k and 100k of them in
 four channels that one person follows (100 ratings); a person's candidates are their
@@ -70,6 +71,20 @@ class WithoutTextModels:
         return []
 
 
+class WithoutStoredNeighbours:
+    """The store as a replica saw it before the stage kept each post's neighbours: the
+    replica finds them itself."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def post_vector_rows(self, widths: Any, post_ids: Sequence[int], blobs: Any = None) -> Any:
+        return await self._store.post_vector_rows(widths, post_ids)
+
+
 async def seed(store: Store, size: int) -> int:
     """`size` posts in four channels, one person following them who rated `RATINGS`."""
     posts = real_posts(size)
@@ -95,13 +110,15 @@ async def seed(store: Store, size: int) -> int:
     return int(user["id"])
 
 
-async def first_feed(store: Any, user_id: int) -> tuple[float, int]:
-    """Seconds to a cold replica's first page, and how many posts it was chosen from."""
+async def first_feed(store: Any, user_id: int) -> tuple[float, float, int, list[int]]:
+    """Seconds to a cold replica's first page (wall, and CPU of the whole process: steadier
+    on a shared machine), how many posts it was chosen from, and the page."""
     scoring = Scoring(store)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     page = await scoring.best(user_id, 10)
     assert len(page) == 10
-    return time.perf_counter() - started, scoring.stats()["posts"]
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return wall, cpu, scoring.stats()["posts"], [row["id"] for row, _ in page]
 
 
 async def measure(size: int, database_url: str | None) -> dict[str, float]:
@@ -116,9 +133,12 @@ async def measure(size: int, database_url: str | None) -> dict[str, float]:
         started = time.perf_counter()
         await stage.catch_up()
         stage_s = time.perf_counter() - started
-        stored_s, posts = await first_feed(store, user_id)
-        made_s, _ = await first_feed(WithoutTextModels(store), user_id)
-        return {"posts": posts, "stored": stored_s, "made": made_s, "ngram_rate": stage.ngram_rows / stage_s}
+        stored_s, stored_cpu, posts, page = await first_feed(store, user_id)
+        linking_s, linking_cpu, _, linked_page = await first_feed(WithoutStoredNeighbours(store), user_id)
+        made_s, _, _, _ = await first_feed(WithoutTextModels(store), user_id)
+        return {"posts": posts, "stored": stored_s, "stored_cpu": stored_cpu, "linking": linking_s,
+                "linking_cpu": linking_cpu, "same": page == linked_page, "made": made_s,
+                "ngram_rate": stage.ngram_rows / stage_s}
     finally:
         await store.disconnect()
 
@@ -130,10 +150,14 @@ async def main() -> None:
     args = parser.parse_args()
     limit_blas_threads(1)  # as in a Scorer replica (PPB_SCORER_BLAS_THREADS)
     print("first feed of a cold Scorer replica, seconds")
-    print(f"{'posts':>8}{'rows stored':>13}{'rows made here':>16}{'ratio':>8}{'stage rows/s':>14}")
+    print("(CPU: the process's CPU seconds; 'linked here': neighbours found in the replica, the")
+    print(" stored ones ignored, run second; 'same page': both replicas chose the same 10 posts)")
+    print(f"{'posts':>8}{'rows stored':>13}{'(CPU)':>8}{'linked here':>13}{'(CPU)':>8}{'same page':>11}"
+          f"{'rows made here':>16}{'ratio':>8}{'stage rows/s':>14}")
     for size in args.sizes:
         result = await measure(size, args.database_url)
-        print(f"{result['posts']:>8,}{result['stored']:13.2f}{result['made']:16.2f}"
+        print(f"{result['posts']:>8,}{result['stored']:13.2f}{result['stored_cpu']:8.2f}{result['linking']:13.2f}"
+              f"{result['linking_cpu']:8.2f}{'yes' if result['same'] else 'NO':>11}{result['made']:16.2f}"
               f"{result['made'] / result['stored']:7.1f}x{result['ngram_rate']:14,.0f}")
 
 

@@ -22,7 +22,7 @@ from ppb.domain.interactions import InteractionType
 from ppb.ranking import TextModel, load_encoder
 from ppb.store.migrate import upgrade
 from ppb.store.queries import NewPost, Store
-from ppb.store.vectors import ngram_model
+from ppb.store.vectors import neighbours_model, ngram_model
 
 TEXTS = [
     "The striker scored twice and the home team won the football derby",
@@ -256,6 +256,9 @@ async def test_the_text_model_is_estimated_again_when_the_corpus_doubles(fresh_s
     [second] = await fresh_store.text_model_versions()
     assert second.version > first.version and second.ready and second.documents == 25
     assert await fresh_store.post_vectors(ngram_model(first.version), ids) == {}, "the old rows are dropped"
+    assert await fresh_store.post_vectors(neighbours_model(first.version, "counting"), ids) == {}, "their links too"
+    linked = await fresh_store.post_vectors(neighbours_model(second.version, "counting"), ids + more)
+    assert sorted(linked) == sorted(ids + more), "every post linked again over the new rows"
     assert sorted(await fresh_store.post_vectors(ngram_model(second.version), ids + more)) == sorted(ids + more)
     assert len(await scoring.best(int(user["id"]), 5)) == 5
     assert scoring.stats()["text_model"] == second.version, "a running replica follows the new model"
@@ -275,3 +278,70 @@ async def test_a_text_model_is_ready_only_once_every_share_has_its_rows(fresh_st
     [version] = await fresh_store.text_model_versions()
     assert version.ready
     assert sorted(await fresh_store.post_vectors(ngram_model(version.version), ids)) == sorted(ids)
+
+
+class _NoStoredNeighbours:
+    """The store as a replica saw it before the stage kept neighbours: every replica links."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def post_vector_rows(self, widths: Any, post_ids: Sequence[int], blobs: Any = None) -> Any:
+        return await self._store.post_vector_rows(widths, post_ids)
+
+
+async def _linked_replica(store: Any, user_id: int) -> tuple[list[tuple[int, float]], dict[int, list[int]], int]:
+    """A cold replica's first page (ids and scores), its candidates' neighbours by post id,
+    and how many times it compared rows to find neighbours."""
+    import ppb.ranking.index as index_module
+
+    calls = 0
+    real = index_module.nearest
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return real(*args, **kwargs)
+
+    index_module.nearest = counting
+    try:
+        scoring = Scoring(store, embeddings="static")
+        page = await scoring.best(user_id, 8)
+    finally:
+        index_module.nearest = real
+    index = scoring._index
+    slots = np.arange(len(index))
+    found = index._neighbours.data[: len(index) * 10].reshape(-1, 10)
+    ids = index.ids(slots)
+    neighbours = {int(ids[s]): sorted(int(ids[n]) for n in found[s] if n >= 0) for s in slots.tolist()
+                  if not len(index.missing_vectors(np.array([s])))}
+    return [(row["id"], score) for row, score in page], neighbours, calls
+
+
+async def test_a_cold_scorer_reads_each_posts_neighbours_and_ranks_the_page_it_would_link(
+    store: Store, new_id, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ppb.core.embedding.LINK_BATCH", 16)  # several passes over each channel's pool
+    channels = []
+    ids: list[int] = []
+    for _ in range(2):
+        mine = await _posts(store, new_id, 40)
+        ids += mine
+        channels.append((await store.feed_posts(mine[:1]))[0]["channel_id"])
+    user, _ = await store.upsert_user(10**9 + new_id(), None, "N", None)
+    await store.link_channels(user["id"], channels, for_training=True)
+    for n, post_id in enumerate(ids[::7]):
+        await store.rate(user["telegram_id"], post_id, InteractionType.LIKE if n % 2 else InteractionType.DISLIKE)
+    embedder = Embedder(store, load_encoder("static"))
+    await embedder.catch_up()
+    assert embedder.linked >= len(ids), "the stage found every post's neighbours"
+    reading, reading_neighbours, reading_links = await _linked_replica(store, int(user["id"]))
+    linking, linking_neighbours, linking_links = await _linked_replica(_NoStoredNeighbours(store), int(user["id"]))
+    assert {i: reading_neighbours[i] for i in ids} == {i: linking_neighbours[i] for i in ids}
+    assert [i for i, _ in reading] == [i for i, _ in linking], "the same page"
+    np.testing.assert_allclose([s for _, s in reading], [s for _, s in linking], atol=1e-4)  # ranked moments apart
+    assert linking_links > 0 and reading_links == 0, "the reading replica linked nothing"
+    assert (await embedder.catch_up()).posts == 0 and embedder.linked >= len(ids)

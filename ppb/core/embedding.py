@@ -17,13 +17,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from ppb.ranking import CORPUS_SAMPLE, Encoder, TextModel, outgrown
-from ppb.store.vectors import StoredTextModel, TextModelVersion, ngram_model
+from ppb.ranking.index import NEIGHBOUR_POOL
+from ppb.ranking.propagation import nearest
+from ppb.store.vectors import StoredTextModel, TextModelVersion, neighbours_model, ngram_model, pack_neighbours
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,11 @@ BATCH = 64
 """Posts embedded per call of the encoder (and per write)."""
 IDLE_S = 0.5
 """How often an idle embedder looks for new posts (a wake looks at once)."""
+LINK_BATCH = 2048
+"""Posts whose neighbours one pass finds (per channel among them, one product)."""
+POOLS_KEPT = 8
+"""Channels whose pools (the rows of their newest posts, about 13 MB each) one link pass
+keeps, so posts of a channel found in later batches are linked without reading it again."""
 NGRAM_BATCH = 256
 """Posts given their n-gram rows per call (and per write): cheap, about 0.5 ms a post."""
 RESCAN_S = 60.0
@@ -51,6 +59,13 @@ class VectorStore(Protocol):
     async def put_text_model(self, documents: int, weights: np.ndarray, components: np.ndarray) -> int: ...
     async def text_model_ready(self, version: int) -> None: ...
     async def newest_post_id(self) -> int: ...
+    async def unlinked_posts(
+        self, model: str, needs: Sequence[str], after_id: int, limit: int, part: int = 0, parts: int = 1
+    ) -> list[tuple[int, int]]: ...
+    async def channel_pool(self, channel_id: int, needs: Sequence[str], limit: int) -> list[int]: ...
+    async def post_vector_rows(
+        self, widths: Mapping[str, int], post_ids: Sequence[int], blobs: Mapping[str, int] | None = None
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]: ...
     async def recent_post_texts(self, limit: int) -> list[str]: ...
 
 
@@ -81,6 +96,8 @@ class Embedder:
         self._text_ready = False
         self._ngram_after = 0
         self.ngram_rows = 0
+        self._link_after = 0
+        self.linked = 0
 
     @property
     def model(self) -> str:
@@ -105,7 +122,7 @@ class Embedder:
         report = EmbeddingReport()
         started = time.perf_counter()
         if time.monotonic() - self._rescanned >= RESCAN_S:
-            self._after = self._ngram_after = 0
+            self._after = self._ngram_after = self._link_after = 0
             self._rescanned = time.monotonic()
         await self._refresh_text_model()
         await self._make_ngram_rows()
@@ -118,6 +135,7 @@ class Embedder:
             await self._store.put_post_vectors(self.model, [(post_id, vectors[n]) for n, (post_id, _) in enumerate(found)])
             report.posts += len(found)
             after_id = self._after = found[-1][0]
+        await self._link_posts()
         report.seconds = time.perf_counter() - started
         self.embedded += report.posts
         return report
@@ -142,8 +160,8 @@ class Embedder:
             stored = await self._store.text_model(newest.version)
             if stored is None:  # dropped meanwhile by a newer one: taken on the next pass
                 return
-            self._text = TextModel.from_arrays(stored.weights, stored.components, stored.documents)
-            self._text_version, self._ngram_after = newest.version, 0
+            self._text = TextModel.from_arrays(stored.weights, stored.components, stored.documents, self._encoder)
+            self._text_version, self._ngram_after, self._link_after = newest.version, 0, 0
         self._text_ready = newest.ready
 
     async def _make_ngram_rows(self) -> None:
@@ -166,6 +184,49 @@ class Embedder:
                 self._text_ready = True
                 log.info("text model %d ready", self._text_version)
 
+    async def _link_posts(self) -> None:
+        """Each post of this share with both halves of its row stored gets its neighbours
+        found and kept (`neighbours_model`): among its channel's newest `NEIGHBOUR_POOL`
+        posts with both halves, over the rows a replica assembles, as a replica links a post
+        when it caches its row. A cold replica then reads them instead of linking."""
+        if self._text is None or self._text_version is None:
+            return
+        text, version = self._text, self._text_version
+        model, ngrams = neighbours_model(version, self.model), ngram_model(version)
+        needs = (self.model, ngrams)
+        widths = {self.model: self._encoder.dimensions, ngrams: text.ngram_width}
+        pools: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # a channel's pool, read once a pass
+        while not self._stopping:
+            found = await self._store.unlinked_posts(model, needs, self._link_after, LINK_BATCH, self._part, self._parts)
+            if not found:
+                break
+            ids = np.asarray([post_id for post_id, _ in found], dtype=np.int64)
+            channels = np.asarray([channel for _, channel in found], dtype=np.int64)
+            for channel in np.unique(channels).tolist():
+                mine = ids[channels == channel]
+                if channel not in pools:
+                    pool = np.asarray(await self._store.channel_pool(channel, needs, NEIGHBOUR_POOL), dtype=np.int64)
+                    pools[channel] = (pool, await self._rows(text, widths, pool))
+                    while len(pools) > POOLS_KEPT:
+                        pools.pop(next(iter(pools)))
+                pool, pool_rows = pools[channel]
+                outside = mine[~np.isin(mine, pool)]
+                rows = np.concatenate([pool_rows, await self._rows(text, widths, outside)])
+                links = await asyncio.to_thread(_links, rows, len(pool), mine, np.concatenate([pool, outside]))
+                await self._store.put_post_vectors(model, links)
+                self.linked += len(links)
+            self._link_after = int(ids[-1])
+
+    async def _rows(self, text: TextModel, widths: dict[str, int], ids: np.ndarray) -> np.ndarray:
+        """The columns of these posts' rows that neighbours compare, assembled from both
+        stored halves as a replica assembles them; NaN where a half is missing (the post
+        was deleted meanwhile: left for a later pass)."""
+        semantic, ngrams = self.model, next(model for model in widths if model != self.model)
+        found = await self._store.post_vector_rows(widths, ids.tolist())
+        rows = text.assemble(found[ngrams][0], found[semantic][0])[:, text.model_columns]
+        rows[~(found[semantic][1] & found[ngrams][1])] = np.nan
+        return rows
+
     async def run(self, idle_s: float = IDLE_S) -> None:
         """Catch up until stopped; a failed pass (the database away) is tried again."""
         while not self._stopping:
@@ -180,3 +241,19 @@ class Embedder:
                 await asyncio.wait_for(self._wake.wait(), idle_s)
             except TimeoutError:
                 pass
+
+
+def _links(rows: np.ndarray, pooled: int, mine: np.ndarray, wanted: np.ndarray) -> list[tuple[int, bytes]]:
+    """Neighbours of the posts `mine` (each among `wanted`, whose first `pooled` are the
+    pool) as stored, from the rows of `wanted` (NaN: a half missing): the neighbours a
+    replica would find (`ppb.ranking.nearest`, as `PostIndex` links)."""
+    whole = ~np.isnan(rows[:, 0])
+    pool = np.nonzero(whole[:pooled])[0]
+    where = {post_id: n for n, post_id in enumerate(wanted.tolist())}
+    at = np.asarray([where[post_id] for post_id in mine.tolist()], dtype=np.int64)
+    at = at[whole[at]]
+    in_pool = {n: k for k, n in enumerate(pool.tolist())}
+    own = np.asarray([in_pool.get(n, -1) for n in at.tolist()], dtype=np.int64)
+    positions, weights = nearest(rows[at], rows[pool], own)
+    found = np.where(positions >= 0, wanted[pool][np.maximum(positions, 0)], -1)
+    return [(int(wanted[n]), pack_neighbours(found[k], weights[k])) for k, n in enumerate(at.tolist())]

@@ -40,11 +40,13 @@ from ppb.ranking import (
 )
 from ppb.ranking.dials import split
 from ppb.ranking.explain import Explanation
+from ppb.ranking.index import StoredNeighbours
 from ppb.ranking.live import NEVER, live_threshold
 from ppb.ranking.pages import SPREAD_WIDTH, PageJob, PageRanker
+from ppb.ranking.propagation import K
 from ppb.ranking.threads import limit_blas_threads
 from ppb.store.queries import Row, Store, as_utc
-from ppb.store.vectors import ngram_model
+from ppb.store.vectors import NEIGHBOUR_BYTES, neighbours_model, ngram_model, unpack_neighbours
 
 CANDIDATE_LIMIT = 10_000
 PRIOR_TTL_S = 60.0
@@ -619,7 +621,9 @@ class Scoring:
             ngrams = ngram_model(version) if version is not None else None
             widths = {self._encoder.name: self._encoder.dimensions} if self._encoder else {}
             widths.update({ngrams: text.ngram_width} if ngrams is not None else {})
-            found = await self._store.post_vector_rows(widths, ids) if widths else {}
+            linked = neighbours_model(version, self._encoder.name) if self._encoder and version is not None else None
+            blobs = {linked: K * NEIGHBOUR_BYTES} if linked is not None else None
+            found = await self._store.post_vector_rows(widths, ids, blobs) if widths else {}
             semantic, embedded = found.get(self._encoder.name, (None, None)) if self._encoder else (None, None)
             self._completed_at = time.monotonic()  # the store was just asked: no second look yet
             empty = (np.zeros((len(ids), text.ngram_width), np.float32), np.zeros(len(ids), bool))
@@ -630,7 +634,13 @@ class Scoring:
                 text.rows_from, stored, made, [texts.get(i, "") for i in unmade], semantic
             )
             absent = None if embedded is None else ~embedded
-            await asyncio.to_thread(self._put_vectors, generation, missing, vectors, text.model_columns, absent)
+            stored_links = None
+            if linked in found:
+                blob, has = found[linked]
+                stored_links = StoredNeighbours(has & made, *unpack_neighbours(blob))
+            await asyncio.to_thread(
+                self._put_vectors, generation, missing, vectors, text.model_columns, absent, stored_links
+            )
             gone = [i for i in unmade if i not in texts]
             if gone:
                 with self._lock:
@@ -668,12 +678,13 @@ class Scoring:
 
     def _put_vectors(
         self, generation: int, slots: np.ndarray, vectors: np.ndarray, columns: slice,
-        incomplete: np.ndarray | None = None,
+        incomplete: np.ndarray | None = None, stored: StoredNeighbours | None = None,
     ) -> None:
-        """Cache vectors and link the posts to their neighbours; runs in a worker thread."""
+        """Cache vectors and link the posts to their neighbours (those the stage found,
+        where it has); runs in a worker thread."""
         with self._lock:
             if self._index.generation == generation:
-                self._index.put_vectors(slots, vectors, columns, incomplete)
+                self._index.put_vectors(slots, vectors, columns, incomplete, stored)
 
     def _choose_many(
         self, jobs: list[PageJob], final: bool

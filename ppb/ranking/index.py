@@ -6,6 +6,7 @@ the text model is re-estimated (which bumps the generation) or its post is edite
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -14,6 +15,16 @@ from ppb.ranking.propagation import K, nearest
 _GROW = 1024
 NEIGHBOUR_POOL = 4000
 """A new post's neighbours are looked for among its channel's newest vectorized posts."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredNeighbours:
+    """Neighbours the embedding stage found for some posts: `K` post ids (-1: none) and
+    weights a post, and which posts have them (`found`)."""
+
+    found: np.ndarray
+    ids: np.ndarray
+    weights: np.ndarray
 
 
 class _Column:
@@ -167,10 +178,12 @@ class PostIndex:
         vectors: np.ndarray,
         graph_columns: slice | None = None,
         incomplete: np.ndarray | None = None,
+        stored: StoredNeighbours | None = None,
     ) -> None:
         """Cache vectors for these slots, overwriting the oldest cached ones when full;
-        with `graph_columns`, also find each post's nearest neighbours in its channel.
-        `incomplete` marks the vectors still waiting for their sentence part."""
+        with `graph_columns`, also find each post's nearest neighbours in its channel, or
+        take those the embedding stage found (`stored`, where it has them). `incomplete`
+        marks the vectors still waiting for their sentence part."""
         if len(slots) > self.capacity:
             raise ValueError(f"{len(slots)} vectors do not fit a cache of {self.capacity}")
         if len(self._ring) < min(self.capacity, self._ring_next + len(slots)):
@@ -189,7 +202,19 @@ class PostIndex:
         self._ring[rows] = vectors
         self._incomplete.data[slots] = False if incomplete is None else incomplete
         if graph_columns is not None:
-            self._link(slots, graph_columns)
+            linked = np.zeros(len(slots), dtype=bool) if stored is None else stored.found
+            if linked.any():
+                self._take_links(slots[linked], stored.ids[linked], stored.weights[linked])
+            if not linked.all():
+                self._link(slots[~linked], graph_columns)
+
+    def _take_links(self, slots: np.ndarray, ids: np.ndarray, weights: np.ndarray) -> None:
+        """Neighbours found elsewhere (by post id) as these slots' own; a neighbour this
+        index does not know (deleted, or not caught up yet) is left out."""
+        found = np.fromiter((self._slot.get(i, -1) for i in ids.ravel().tolist()), np.int64, ids.size)
+        flat = (slots[:, None] * K + np.arange(K)).ravel()
+        self._neighbours.data[flat] = found
+        self._neighbour_weights.data[flat] = np.where(found >= 0, weights.ravel(), 0.0)
 
     def _link(self, slots: np.ndarray, columns: slice) -> None:
         """Neighbours of `slots` among their channel's newest posts that have vectors."""

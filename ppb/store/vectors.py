@@ -32,11 +32,33 @@ def unpack(blob: bytes) -> np.ndarray:
 
 
 NGRAMS = "ngrams:"
+NEIGHBOURS = "neighbours:"
+NEIGHBOUR_BYTES = 12
+"""Bytes a neighbour takes as stored: its post id (int64) and weight (float32)."""
 
 
 def ngram_model(version: int) -> str:
     """The `post_vectors` model name of the n-gram rows made with text model `version`."""
     return f"{NGRAMS}{version}"
+
+
+def neighbours_model(version: int, encoder: str) -> str:
+    """The `post_vectors` model name of posts' neighbours found over rows of text model
+    `version` and sentence vectors of `encoder` (both halves of the row they compare)."""
+    return f"{NEIGHBOURS}{version}:{encoder}"
+
+
+def pack_neighbours(ids: np.ndarray, weights: np.ndarray) -> bytes:
+    """One post's neighbours as stored: post ids (int64, -1 for none), then weights (float32)."""
+    return np.asarray(ids, dtype="<i8").tobytes() + np.asarray(weights, dtype="<f4").tobytes()
+
+
+def unpack_neighbours(blobs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of stored neighbours (uint8, `NEIGHBOUR_BYTES` per neighbour) as post ids and
+    weights, one row per post."""
+    k = blobs.shape[1] // NEIGHBOUR_BYTES
+    blobs = np.ascontiguousarray(blobs)
+    return blobs[:, : 8 * k].view("<i8").astype(np.int64), blobs[:, 8 * k :].view("<f4").astype(np.float32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +111,10 @@ class VectorQueries(StoreBase):
         return int(await self.database.fetch_val(query) or 0)
 
     @writes
-    async def put_post_vectors(self, model: str, vectors: Sequence[tuple[int, np.ndarray]]) -> int:
-        """Keep these posts' vectors of `model` (a vector made again replaces the old);
-        a post deleted meanwhile is skipped. Returns how many were written."""
+    async def put_post_vectors(self, model: str, vectors: Sequence[tuple[int, np.ndarray | bytes]]) -> int:
+        """Keep these posts' vectors of `model` (a vector made again replaces the old; bytes
+        are kept as they are: neighbours); a post deleted meanwhile is skipped. Returns how
+        many were written."""
         if not vectors:
             return 0
         ids = [post_id for post_id, _ in vectors]
@@ -101,7 +124,8 @@ class VectorQueries(StoreBase):
             records = await self.database.fetch_all(sa.select(posts.c.id).where(posts.c.id.in_(chunk)))
             alive.update(int(record[0]) for record in records)
         now = utcnow()
-        rows = [(post_id, model, pack(vector), now) for post_id, vector in vectors if post_id in alive]
+        rows = [(post_id, model, vector if isinstance(vector, bytes) else pack(vector), now)
+                for post_id, vector in vectors if post_id in alive]
         if not rows:
             return 0
         written, _ = await self.engine.insert_many(  # one prepared statement: a multi-row INSERT compiled per batch cost more
@@ -123,17 +147,19 @@ class VectorQueries(StoreBase):
         return found
 
     async def post_vector_rows(
-        self, widths: Mapping[str, int], post_ids: Sequence[int]
+        self, widths: Mapping[str, int], post_ids: Sequence[int], blobs: Mapping[str, int] | None = None
     ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Each model's stored vectors of these posts (`widths`: model -> its width) as one
         float32 matrix, a row per post in order, and which rows were found (a row of zeros
-        where none of that width is stored, or the post is gone). What a cold replica reads
-        for every candidate: one record per post with every model's vector, `READ_CHUNK`
-        posts a statement, decoded at once."""
+        where none of that width is stored, or the post is gone); `blobs` (model -> bytes)
+        are read as they are, a uint8 matrix (neighbours). What a cold replica reads for
+        every candidate: one record per post with every model's vector, `READ_CHUNK` posts
+        a statement, decoded at once."""
         ids = list(post_ids)
-        models = list(widths)
+        raw = dict(blobs or {})
+        models = list(widths) + [model for model in raw if model not in widths]
         position = {post_id: n for n, post_id in enumerate(ids)}
-        sizes = [widths[model] * VECTOR_DTYPE.itemsize for model in models]
+        sizes = [widths[model] * VECTOR_DTYPE.itemsize if model in widths else raw[model] for model in models]
         found: list[tuple[list[int], list[bytes]]] = [([], []) for _ in models]
         kept = [post_vectors.alias(f"v{k}") for k in range(len(models))]
         query = sa.select(posts.c.id, *(v.c.vector for v in kept)).select_from(posts)
@@ -147,15 +173,40 @@ class VectorQueries(StoreBase):
                         where.append(position[int(post_id)])
                         chosen.append(blob)
         rows = {}
-        for model, (where, blobs) in zip(models, found, strict=True):
-            width = widths[model]
-            matrix = np.zeros((len(ids), width), dtype=np.float32)
+        for model, size, (where, chosen) in zip(models, sizes, found, strict=True):
+            dtype, width = (VECTOR_DTYPE, widths[model]) if model in widths else (np.dtype(np.uint8), size)
+            matrix = np.zeros((len(ids), width), dtype=np.float32 if model in widths else np.uint8)
             present = np.zeros(len(ids), dtype=bool)
-            if blobs:
-                matrix[where] = np.frombuffer(b"".join(blobs), dtype=VECTOR_DTYPE).reshape(len(blobs), width)
+            if chosen:
+                matrix[where] = np.frombuffer(b"".join(chosen), dtype=dtype).reshape(len(chosen), width)
                 present[where] = True
             rows[model] = (matrix, present)
         return rows
+
+    async def unlinked_posts(
+        self, model: str, needs: Sequence[str], after_id: int, limit: int, part: int = 0, parts: int = 1
+    ) -> list[tuple[int, int]]:
+        """(id, channel id) of posts after `after_id`, by id, with a vector of every model in
+        `needs` and none of `model` (in share `part` of `parts`): the posts whose neighbours
+        the stage finds next."""
+        query = sa.select(posts.c.id, posts.c.channel_id).where(
+            posts.c.id > after_id, posts.c.deleted_at.is_(None), ~sa.exists(_made(model))
+        )
+        for need in needs:
+            query = query.where(sa.exists(_made(need)))
+        if parts > 1:
+            query = query.where(posts.c.id % parts == part)
+        records = await self.database.fetch_all(query.order_by(posts.c.id).limit(limit))
+        return [(int(record[0]), int(record[1])) for record in records]
+
+    async def channel_pool(self, channel_id: int, needs: Sequence[str], limit: int) -> list[int]:
+        """Ids of the channel's newest `limit` posts (by time) with a vector of every model in
+        `needs`, by id: where a post's neighbours are looked for."""
+        query = sa.select(posts.c.id).where(posts.c.channel_id == channel_id, posts.c.deleted_at.is_(None))
+        for need in needs:
+            query = query.where(sa.exists(_made(need)))
+        records = await self.database.fetch_all(query.order_by(posts.c.posted_at.desc(), posts.c.id).limit(limit))
+        return sorted(int(record[0]) for record in records)
 
     @writes
     async def forget_post_vectors(self, post_ids: Sequence[int]) -> None:
@@ -228,8 +279,16 @@ class VectorQueries(StoreBase):
             ]
             if older:
                 await self.database.execute(sa.delete(post_vectors).where(post_vectors.c.model.in_(older)))
+                for name in older:  # their neighbours too, whatever the encoder
+                    linked = f"{NEIGHBOURS}{name.removeprefix(NGRAMS)}:%"
+                    await self.database.execute(sa.delete(post_vectors).where(post_vectors.c.model.like(linked)))
             await self.database.execute(sa.delete(text_models).where(text_models.c.version < version))
 
     async def newest_post_id(self) -> int:
         """The largest post id (0: none): how far the corpus has grown, read off the index."""
         return int(await self.database.fetch_val(sa.select(sa.func.max(posts.c.id))) or 0)
+
+
+def _made(model: str) -> sa.Select:
+    """The outer query's post's vector of `model` (to ask whether it exists)."""
+    return sa.select(post_vectors.c.post_id).where(post_vectors.c.post_id == posts.c.id, post_vectors.c.model == model)
