@@ -61,17 +61,25 @@ METRICS: dict[str, Definition] = {
 }
 
 
+_worker = False
+"""Once this process is known to be a Ray worker it stays one: not asked again per metric."""
+
+
 def in_ray_worker() -> bool:
     """Whether this process is one of Ray's workers (a replica or an actor), whose metrics
     Ray's agent exports; a driver (`ppb up`, a test) counts in its own registry. A process
     that never imported Ray is no worker (and importing it here, on a hot path, would cost
     a second and a hundred MB in a process that does not use it)."""
+    global _worker
+    if _worker:
+        return True
     if "ray" not in sys.modules:
         return False
     import ray
     from ray._private.worker import WORKER_MODE, global_worker
 
-    return ray.is_initialized() and global_worker.mode == WORKER_MODE
+    _worker = ray.is_initialized() and global_worker.mode == WORKER_MODE
+    return _worker
 
 
 class _Local:
@@ -82,6 +90,9 @@ class _Local:
 
         self.registry = CollectorRegistry()
         self.metrics: dict[str, Any] = {}
+        self.labelled: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
+        """Each metric's series by its tags, looked up once (prometheus_client checks and
+        copies the labels on every `labels()` call)."""
         for name, spec in METRICS.items():
             if spec.kind == "counter":
                 metric: Any = Counter(name, spec.description, spec.tags, registry=self.registry)
@@ -94,7 +105,11 @@ class _Local:
     def record(self, name: str, value: float, tags: Mapping[str, str]) -> None:
         metric = self.metrics[name]
         if tags:
-            metric = metric.labels(**tags)
+            key = (name, tuple(tags.items()))
+            series = self.labelled.get(key)
+            if series is None:
+                series = self.labelled[key] = metric.labels(**tags)
+            metric = series
         kind = METRICS[name].kind
         if kind == "counter":
             metric.inc(value)

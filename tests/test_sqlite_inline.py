@@ -1,5 +1,5 @@
-"""SQLite statements in the event loop (ppb/store/sqlite_inline.py): a statement that would
-wait for another process's lock waits in the connection's thread, with the loop free; a
+"""SQLite statements in the event loop (ppb/store/engine/sqlite_inline.py): a statement that would
+wait for another process's lock waits in a thread, with the loop free; a
 heavy one moves to the thread for good; prepared and ad-hoc statements read alike."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ async def test_a_heavy_statement_moves_to_the_connection_thread(sqlite_store) ->
         "SELECT where_am_i(), count(*) FROM n"
     )
     async with store.session():
-        raw = store.database.connection().raw_connection._conn
+        raw = store.database.connection().raw_connection.raw
         raw.create_function("where_am_i", 0, threading.get_ident)
         first = await store.database.fetch_one(heavy)
         second = await store.database.fetch_one(heavy)

@@ -61,15 +61,15 @@ def _row(record: Any) -> Row:
 
 
 def _rows(records: Sequence[Any]) -> list[Row]:
-    """Many records as dicts, reading the already-converted SQLAlchemy row directly.
+    """Many records as dicts, reading each row's values at once.
 
-    `databases` resolves a type processor again on every value access; over a
+    `databases` resolves a type processor again on every access by key; over a
     10k-row feed query that was most of the time spent.
     """
     if not records:
         return []
     keys = list(records[0]._mapping.keys())
-    return [dict(zip(keys, tuple(record._row))) for record in records]
+    return [dict(zip(keys, record.values())) for record in records]
 
 
 @dataclass(frozen=True, slots=True)

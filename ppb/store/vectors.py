@@ -167,7 +167,7 @@ class VectorQueries(StoreBase):
             query = query.outerjoin(v, sa.and_(v.c.post_id == posts.c.id, v.c.model == model))
         for start in range(0, len(ids), READ_CHUNK):
             records = await self.database.fetch_all(query.where(posts.c.id.in_(ids[start : start + READ_CHUNK])))
-            for post_id, *blobs in (tuple(record._row) for record in records):
+            for post_id, *blobs in (tuple(record.values()) for record in records):
                 for (where, chosen), blob, size in zip(found, blobs, sizes, strict=True):
                     if blob is not None and len(blob) == size:
                         where.append(position[int(post_id)])

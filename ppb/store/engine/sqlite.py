@@ -15,7 +15,7 @@ from sqlalchemy.dialects import sqlite
 
 from ppb.store.engine.contract import Column, Engine, JsonRows, Row
 from ppb.store.engine.prepared import Bound, Prepared
-from ppb.store.engine.sqlite_pool import PPBDatabase, TunedConnection
+from ppb.store.engine.sqlite_pool import PPBDatabase
 from ppb.store.engine.sqlite_writer import SQLiteWriter
 
 _dialect = sqlite.dialect()
@@ -43,7 +43,7 @@ class SQLiteEngine(Engine):
     name = "sqlite"
 
     def __init__(self, async_url: str) -> None:
-        super().__init__(PPBDatabase(async_url, factory=TunedConnection, timeout=30.0))
+        super().__init__(PPBDatabase(async_url))
         self.write_lock = asyncio.Lock()
         self._writer: SQLiteWriter | None = None
 
@@ -112,11 +112,16 @@ class SQLiteEngine(Engine):
             rows = written
         names = ", ".join(column.name for column in columns)
         sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))}) {conflict}"
-        async with self.session() as connection, connection.transaction():
-            raw = connection.raw_connection
+
+        def work() -> int:
             before = raw.total_changes
-            await raw.executemany(sql, rows)
-            return int(raw.total_changes - before), None
+            raw.executemany(sql, rows)
+            return int(raw.total_changes - before)
+
+        async with self.session() as connection, connection.transaction():
+            handle = connection.raw_connection  # `sqlite_inline.Handle`: a batch runs in a thread
+            raw = handle.raw
+            return await handle.in_thread(work), None
 
     async def rate(self, telegram_id: int, post_id: int, kind: str, at: datetime) -> Row | None:
         stamp = stored_time(at)

@@ -1,133 +1,93 @@
-"""SQLite statements run in the event loop, each compiled once.
+"""SQLite statements run in the event loop on a plain `sqlite3` connection.
 
-`databases` sends every statement to the connection's own thread (aiosqlite) and compiles
-it with SQLAlchemy every time. A point query costs SQLite tens of microseconds, while the
-compile costs a few hundred and the thread hop waits for the GIL, up to the interpreter's
-switch interval (5 ms) when the loop is busy; a write queued behind the process's write
-lock waited for every such hop of the one before it. Here a statement runs on the same
-connection right in the loop, compiled once per shape (SQLAlchemy's statement cache, with
-each call's values bound anew), and only when SQLite would have to wait (another process
-holds the write lock: `SQLITE_BUSY`) does it go to the connection's thread and wait there,
-with the usual busy timeout, so the loop never stalls on a lock. A statement that turns
-out heavy (more than `HEAVY_S` of SQLite's CPU: a console report, a large scan) runs in the
-thread from then on, so it does not hold up every other request of the process either.
+A point query costs SQLite tens of microseconds; sending it to a connection's own thread
+(as aiosqlite does) waits for the GIL, up to the interpreter's switch interval (5 ms) when
+the loop is busy, and a write queued behind the process's write lock waited for every such
+hop of the one before it. Here a statement runs on the connection right in the loop, and
+only when SQLite would have to wait (another process holds the write lock: `SQLITE_BUSY`)
+does it go to a thread and wait there, with the usual busy timeout, so the loop never
+stalls on a lock. A statement that turns out heavy (more than `HEAVY_S` of SQLite's CPU: a
+console report, a large scan) runs in a thread from then on, so it does not hold up every
+other request of the process either.
 
-Results and parameters are exactly those `databases` builds (its `Record`, its bind
-processors); transactions run on the same connection, in the loop too.
+Statements built once (`prepared.py`) are compiled once and each call's values bound
+straight in; others are compiled per call. Only SQLAlchemy's public compiler API is used
+(`string`, `positiontup`, `params`, `construct_expanded_state`, the types' processors), and
+rows are decoded by their columns' types (`sqlite_rows.py`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 import uuid
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
-import aiosqlite
-from databases.backends.common.records import Record, Row, create_column_maps
-from databases.backends.sqlite import CompilationContext, SQLiteConnection, SQLitePool, SQLiteTransaction
-from databases.interfaces import TransactionBackend
-from sqlalchemy.engine.cursor import CursorResultMetaData
+from databases.interfaces import ConnectionBackend, TransactionBackend
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.sql import ClauseElement
-from sqlalchemy.sql.ddl import DDLElement
-from sqlalchemy.util import LRUCache
 
 from ppb.store.engine.prepared import Bound
 from ppb.store.engine.sqlite_busy import busy, patiently
+from ppb.store.engine.sqlite_rows import Record, RowReader
 
 BUSY_TIMEOUT_MS = 30_000
-"""How long a statement sent to the thread waits for another process's lock."""
-CACHED_STATEMENTS = 1000
+"""How long a statement sent to a thread waits for another process's lock."""
 HEAVY_S = 0.002
 """A statement whose run cost more CPU than this (a console report, a big scan) keeps the
-loop no longer: its later runs go to the connection's thread, where SQLite releases the GIL."""
+loop no longer: its later runs go to a thread, where SQLite releases the GIL."""
+HEAVY_KEPT = 1000
+"""Heavy statements remembered at most (their SQL)."""
 
 
-class Compiled:
-    """A statement's SQL, its parameters' order and processors, and what reads its rows."""
+class Statement:
+    """A compiled statement: its SQL, its parameters in order with their bind processors,
+    the reader of its rows."""
 
-    __slots__ = ("compiled", "sql", "names", "processors", "result_columns", "column_maps", "context",
-                 "metadata", "defaults", "expanding", "heavy")
+    __slots__ = ("compiled", "sql", "names", "processors", "defaults", "expanding", "reader")
 
-    def __init__(self, compiled: Any, dialect: Dialect) -> None:
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
         self.compiled = compiled
         self.sql: str = compiled.string
-        self.names: list[str] = list(compiled.positiontup or [])
-        self.processors = compiled._bind_processors
-        self.result_columns = compiled._result_columns
-        self.column_maps = create_column_maps(self.result_columns)
-        context = dialect.execution_ctx_cls()
-        context.dialect = dialect
-        context.result_column_struct = (
-            compiled._result_columns, compiled._ordered_columns, compiled._textual_ordered_columns,
-            compiled._ad_hoc_textual, compiled._loose_column_name_matching,
-        )
-        self.context = CompilationContext(context)
-        self.metadata: CursorResultMetaData | None = None  # built from the first cursor
-        self.expanding = bool(compiled.literal_execute_params or compiled.post_compile_params)
-        self.defaults: dict[str, Any] | None = None  # a prepared statement's own literal values
-        self.heavy = False
-        """Once it has cost SQLite more than `HEAVY_S` of CPU: from then on it runs in the thread."""
+        self.names: list[str] = list(getattr(compiled, "positiontup", None) or [])
+        self.expanding = bool(getattr(compiled, "post_compile_params", None)
+                              or getattr(compiled, "literal_execute_params", None))
+        self.defaults: dict[str, Any] = dict(compiled.params) if self.names or self.expanding else {}
+        """The statement's own values (a literal in a prepared statement), under each call's."""
+        self.processors: dict[str, Callable[[Any], Any]] = {}
+        for name in self.names if not self.expanding else ():
+            kind = compiled.binds[name].type
+            process = kind.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                self.processors[name] = process
+        self.reader = RowReader(statement, dialect)
 
-    def arguments(self, params: dict[str, Any]) -> tuple[str, list[Any]]:
-        """The SQL to run and its arguments, in order (IN lists expanded for these values, as
-        SQLAlchemy's own execution expands them)."""
+    def arguments(self, values: dict[str, Any]) -> tuple[str, list[Any]]:
+        """The SQL to run and its arguments in order (IN lists expanded for these values)."""
         if self.expanding:
-            expanded = self.compiled._process_parameters_for_postcompile(params)
-            processors = {**self.processors, **expanded.processors}
-            values = expanded.parameters
-            return expanded.statement, [processors[name](values[name]) if name in processors else values[name]
-                                        for name in expanded.positiontup]
+            state = self.compiled.construct_expanded_state({**self.defaults, **values})
+            processors, given = state.processors, state.parameters
+            return state.statement, [processors[name](given[name]) if name in processors else given[name]
+                                     for name in state.positiontup or ()]
+        given = {**self.defaults, **values} if values else self.defaults
         processors = self.processors
-        return self.sql, [processors[name](params[name]) if name in processors else params[name]
+        return self.sql, [processors[name](given[name]) if name in processors else given[name]
                           for name in self.names]
 
-    def rows(self, description: Any, rows: list[tuple[Any, ...]], dialect: Dialect) -> list[Record]:
-        if self.metadata is None:
-            self.metadata = CursorResultMetaData(self.context, description)
-        metadata = self.metadata
-        return [Record(Row(metadata, metadata._processors, metadata._keymap, row), self.result_columns, dialect,
-                       self.column_maps) for row in rows]
 
-
-class StatementCache:
-    """Compiled statements by SQLAlchemy's cache key, for one dialect."""
-
-    def __init__(self, dialect: Dialect, size: int = CACHED_STATEMENTS) -> None:
-        self.dialect = dialect
-        self._sqlalchemy: LRUCache[Any, Any] = LRUCache(size)
-        self._ours: dict[int, Compiled] = {}
-
-    def prepare(self, query: ClauseElement | Bound) -> tuple[Compiled, str, list[Any]]:
-        """The statement compiled (once per shape), its SQL and this call's arguments."""
-        if isinstance(query, Bound):
-            return self._bound(query)
-        if isinstance(query, DDLElement):
-            compiled = query.compile(dialect=self.dialect)
-            return Compiled(compiled, self.dialect), compiled.string, []
-        compiled, extracted, collected, _ = query._compile_w_cache(
-            self.dialect, compiled_cache=self._sqlalchemy, column_keys=[])
-        entry = self._ours.get(id(compiled))
-        if entry is None or entry.compiled is not compiled:
-            entry = Compiled(compiled, self.dialect)
-            if len(self._ours) > 2 * CACHED_STATEMENTS:  # entries of statements the LRU dropped
-                self._ours.clear()
-            self._ours[id(compiled)] = entry
-        params = compiled.construct_params(extracted_parameters=extracted, escape_names=False,
-                                           _collected_params=collected)
-        return (entry, *entry.arguments(params))
-
-    def _bound(self, query: Bound) -> tuple[Compiled, str, list[Any]]:
-        """A statement built once (`prepared.py`): compiled once, no cache key to compute."""
-        entry = query.prepared.compiled.get("sqlite")  # every store's SQLite dialect is configured alike
-        if entry is None:
-            compiled = query.prepared.statement.compile(dialect=self.dialect)
-            entry = Compiled(compiled, self.dialect)
-            entry.defaults = compiled.construct_params(escape_names=False, _check=False)
-            query.prepared.compiled["sqlite"] = entry
-        assert entry.defaults is not None
-        return (entry, *entry.arguments({**entry.defaults, **query.values}))
+def prepare(query: ClauseElement | Bound, dialect: Dialect) -> tuple[Statement, str, list[Any]]:
+    """The statement compiled (a prepared one once, kept with it), its SQL and this call's
+    arguments."""
+    if isinstance(query, Bound):
+        statement = query.prepared.compiled.get("sqlite")  # every store's SQLite dialect is configured alike
+        if statement is None:
+            statement = query.prepared.compiled["sqlite"] = Statement(query.prepared.statement, dialect)
+        return (statement, *statement.arguments(query.values))
+    statement = Statement(query, dialect)
+    return (statement, *statement.arguments({}))
 
 
 def _run(raw: sqlite3.Connection, sql: str, args: list[Any], fetch: int) -> tuple[Any, Any, Any]:
@@ -144,59 +104,101 @@ def _run(raw: sqlite3.Connection, sql: str, args: list[Any], fetch: int) -> tupl
         cursor.close()
 
 
-def _run_waiting(raw: sqlite3.Connection, sql: str, args: list[Any], fetch: int) -> tuple[Any, Any, Any]:
-    """The same in the connection's thread, waiting for the lock (`sqlite_busy.py`) as long
-    as SQLite is told to."""
-    return patiently(raw, lambda: _run(raw, sql, args, fetch), BUSY_TIMEOUT_MS, 0)
+def waiting(raw: sqlite3.Connection, work: Callable[[], Any]) -> Any:
+    """`work()` in a thread, waiting for the lock (`sqlite_busy.py`) as long as SQLite is
+    told to; `raw` waits for no lock afterwards (it is used in the loop)."""
+    return patiently(raw, work, BUSY_TIMEOUT_MS, 0)
 
 
-class InlineSQLiteConnection(SQLiteConnection):
-    def __init__(self, pool: SQLitePool, dialect: Dialect, cache: StatementCache) -> None:
-        super().__init__(pool, dialect)
-        self._cache = cache
+class Handle:
+    """A pooled connection and the thread's work on it still under way, if any (a caller
+    cancelled while its statement waited in a thread: the connection is not reused before
+    that statement ends)."""
+
+    __slots__ = ("raw", "pending")
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+        self.pending: asyncio.Future[Any] | None = None
+
+    @property
+    def idle(self) -> bool:
+        return self.pending is None or self.pending.done()
+
+    async def in_thread(self, work: Callable[[], Any]) -> Any:
+        """`work()` (on `raw`) in a thread, waiting for the lock there; the connection is
+        this task's meanwhile."""
+        future = asyncio.get_running_loop().run_in_executor(None, waiting, self.raw, work)
+        self.pending = future
+        return await asyncio.shield(future)
+
+
+class InlineSQLiteConnection(ConnectionBackend):
+    """`databases`' connection interface over one pooled `sqlite3` connection."""
+
+    def __init__(self, pool: Any, dialect: Dialect, heavy: set[str]) -> None:
+        self._pool = pool
+        self._dialect = dialect
+        self._heavy = heavy
+        """The SQL of statements that cost SQLite more than `HEAVY_S` of CPU once: they run
+        in a thread from then on."""
+        self._handle: Handle | None = None
 
     async def acquire(self) -> None:
-        await super().acquire()
-        assert self._connection is not None
-        raw = self._connection._conn
-        if getattr(raw, "waits_for_no_lock", False) is not True:  # once per connection, not per use
-            raw.execute("PRAGMA busy_timeout=0")  # the loop never waits for a lock (`_run_waiting` puts 0 back)
-            try:
-                raw.waits_for_no_lock = True
-            except AttributeError:  # a plain sqlite3 connection: set again next time
-                pass
+        assert self._handle is None, "Connection is already acquired"
+        self._handle = self._pool.acquire()
 
-    async def _statement(self, sql: str, args: list[Any], fetch: int, entry: Compiled | None = None) -> tuple[Any, Any, Any]:
-        connection: aiosqlite.Connection | None = self._connection
-        assert connection is not None, "Connection is not acquired"
-        if entry is None or not entry.heavy:
+    async def release(self) -> None:
+        assert self._handle is not None, "Connection is not acquired"
+        handle, self._handle = self._handle, None
+        self._pool.release(handle)
+
+    @property
+    def raw_connection(self) -> Handle:
+        """The `sqlite3` connection (`.raw`), and a way to run work on it in a thread (`.in_thread`)."""
+        assert self._handle is not None, "Connection is not acquired"
+        return self._handle
+
+    async def _statement(self, sql: str, args: list[Any], fetch: int) -> tuple[Any, Any, Any]:
+        handle = self._handle
+        assert handle is not None, "Connection is not acquired"
+        raw = handle.raw
+        if sql not in self._heavy:
             started = time.thread_time()
             try:
-                result = _run(connection._conn, sql, args, fetch)
+                result = _run(raw, sql, args, fetch)
             except sqlite3.OperationalError as error:
                 if not busy(error):
                     raise
             else:
-                if entry is not None and time.thread_time() - started > HEAVY_S:
-                    entry.heavy = True
+                if time.thread_time() - started > HEAVY_S and len(self._heavy) < HEAVY_KEPT:
+                    self._heavy.add(sql)
                 return result
-        return await connection._execute(_run_waiting, connection._conn, sql, args, fetch)  # type: ignore[no-any-return]
+        return await handle.in_thread(lambda: _run(raw, sql, args, fetch))  # type: ignore[no-any-return]
 
     async def fetch_all(self, query: ClauseElement) -> list[Record]:
-        entry, sql, args = self._cache.prepare(query)
-        description, rows, _ = await self._statement(sql, args, 2, entry)
-        return entry.rows(description, rows, self._dialect)
+        entry, sql, args = prepare(query, self._dialect)
+        description, rows, _ = await self._statement(sql, args, 2)
+        return entry.reader.read(description, rows)
 
     async def fetch_one(self, query: ClauseElement) -> Record | None:
-        entry, sql, args = self._cache.prepare(query)
-        description, row, _ = await self._statement(sql, args, 1, entry)
+        entry, sql, args = prepare(query, self._dialect)
+        description, row, _ = await self._statement(sql, args, 1)
         if row is None:
             return None
-        return entry.rows(description, [row], self._dialect)[0]
+        return entry.reader.read(description, [row])[0]
 
     async def execute(self, query: ClauseElement) -> Any:
-        entry, sql, args = self._cache.prepare(query)
-        return (await self._statement(sql, args, 0, entry))[2]
+        entry, sql, args = prepare(query, self._dialect)
+        return (await self._statement(sql, args, 0))[2]
+
+    async def execute_many(self, queries: list[ClauseElement]) -> None:
+        for query in queries:
+            await self.execute(query)
+
+    async def iterate(self, query: ClauseElement) -> AsyncGenerator[Any, None]:
+        for record in await self.fetch_all(query):
+            yield record
 
     async def run_sql(self, sql: str) -> None:
         await self._statement(sql, [], 0)
@@ -205,17 +207,20 @@ class InlineSQLiteConnection(SQLiteConnection):
         return InlineTransaction(self)
 
 
-class InlineTransaction(SQLiteTransaction):
+class InlineTransaction(TransactionBackend):
     """BEGIN, COMMIT, ROLLBACK and savepoints on the connection, in the loop."""
 
-    _connection: InlineSQLiteConnection
+    def __init__(self, connection: InlineSQLiteConnection) -> None:
+        self._connection = connection
+        self._is_root = False
+        self._savepoint_name = ""
 
     async def start(self, is_root: bool, extra_options: dict[Any, Any]) -> None:
         self._is_root = is_root
         if is_root:
             await self._connection.run_sql("BEGIN")
         else:
-            self._savepoint_name = f"STARLETTE_SAVEPOINT_{uuid.uuid4().hex}"
+            self._savepoint_name = f"PPB_SAVEPOINT_{uuid.uuid4().hex}"
             await self._connection.run_sql(f"SAVEPOINT {self._savepoint_name}")
 
     async def commit(self) -> None:
