@@ -215,6 +215,27 @@ def trace_core(process: str) -> None:
         return write(self, connection, batch, begun=begun)
 
     SQLiteWriter._write = counted  # type: ignore[method-assign]
+    try:
+        from ppb.actors.remote import ShardSet
+    except ImportError:
+        pass
+    else:
+        call = ShardSet.call
+
+        async def ray_call(self: Any, index: int, method: str, *args: Any) -> Any:
+            task = id(asyncio.current_task())
+            label = f"ray {self._kind}-{index}.{method}"
+            if method == "held":
+                label += f" {args[2]}"
+            if method != "watch":
+                mark(process, f"{label} in #{task}")
+            try:
+                return await call(self, index, method, *args)
+            finally:
+                if method != "watch":
+                    mark(process, f"{label} out #{task}")
+
+        ShardSet.call = ray_call  # type: ignore[method-assign]
     wrap_function(training, "after_rating", "core", process)
     wrap_function(training, "read", "core", process)
 
