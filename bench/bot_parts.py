@@ -202,8 +202,9 @@ def trace_core(process: str) -> None:
     from ppb.core.scoring import Scoring
     from ppb.store.queries import Store
 
-    for name in ("rate", "upsert_user", "apply_event", "set_training"):
-        wrap(Store, name, "store")
+    for name in ("rate", "upsert_user", "apply_event", "set_training", "link_channels", "start_training_set"):
+        if hasattr(Store, name):  # the other tree may not have them all
+            wrap(Store, name, "store")
     for name in ("train", "sync"):
         wrap(Scoring, name, "ranking")
     from ppb.store.engine.sqlite_writer import SQLiteWriter

@@ -13,7 +13,6 @@ nothing is left to rate, training completes.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,24 +120,12 @@ async def start(store: Store, users: UserMachine, telegram_id: int, refs: Sequen
     """Start a training on these channels' newest unrated posts (interleaved); with `append`
     and a training going on, add them to it instead. The channels are linked for training.
     When nothing is left to rate, the last set stays: its totals are still the person's (a
-    retrain then shows what was rated, never 0 of 0).
-
-    The posts are picked while the person moves to `training` (a call to their user shard);
-    the links and the set are written once that move is made, in one transaction."""
-    user = await store.get_user(telegram_id)
-
-    async def pick() -> tuple[list[int], list[Row]]:
-        channel_ids = [row["id"] for row in await store.find_channels(refs)]
-        rows = await store.latest_posts(channel_ids, per_channel, unrated_by=user["id"]) if channel_ids else []
-        return channel_ids, (await post_filter(store, user["id"])).keep(rows)
-
-    picking = asyncio.ensure_future(pick())
-    try:
-        await enter(users, store, telegram_id)
-    except BaseException:
-        picking.cancel()  # only reads: nothing is written unless the move was made
-        raise
-    channel_ids, rows = await picking
+    retrain then shows what was rated, never 0 of 0). The links and the set are written in
+    one transaction."""
+    user = await enter(users, store, telegram_id)
+    channel_ids = [row["id"] for row in await store.find_channels(refs)]
+    rows = await store.latest_posts(channel_ids, per_channel, unrated_by=user["id"]) if channel_ids else []
+    rows = (await post_filter(store, user["id"])).keep(rows)
     if channel_ids:
         await store.start_training_set(user["id"], channel_ids, [row["id"] for row in interleave(rows)],
                                        append=append)
