@@ -102,7 +102,7 @@ async def test_a_newcomer_signed_up_by_start_is_not_reported_again_and_keeps_the
 
 
 async def test_someone_registered_gets_no_language_from_start_and_is_reported_as_before() -> None:
-    api, languages, middleware, clock = wiring()
+    api, languages, middleware, _ = wiring()
     api.users[8] = {"telegram_id": 8, "language": "ru", "status": UserStatus.ACTIVE.value}
     person = User(id=8, is_bot=False, first_name="Оля", language_code="en")
 
@@ -116,7 +116,7 @@ async def test_someone_registered_gets_no_language_from_start_and_is_reported_as
 
 
 async def test_an_update_that_registers_nobody_leaves_the_stranger_reported_next_time() -> None:
-    api, languages, middleware, clock = wiring()
+    api, _, middleware, _ = wiring()
     person = User(id=9, is_bot=False, first_name="Bo", language_code="en")
     await update(middleware, person)  # a tap before /start: nobody registered
     await update(middleware, person)
