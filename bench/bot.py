@@ -14,7 +14,13 @@ own process, as the `bot` actor does), `webhook` (the bot inside the app's proce
 an Api replica), `rest` (the polling bot calling the REST API with `HttpPpb`, as a bot away
 from PPB's processes), `shards` (polling, with the user and chat shards as actors in a Ray
 the bot's process starts, as under `ppb up`; that part's CPU counts all of Ray's processes,
-and is also shown apart: the bot's own process, the chat shards, the user shards, the rest).
+and is also shown apart: the bot's own process, the chat shards, the user shards, the rest),
+`up` (the real `ppb up` in a process group of its own, on free ports with its own SQLite
+file and Ray, the bot actor polling the emulator: Serve, HAProxy, the Api and Scorer
+replicas, the shards, nudger, outbox and embedders as the operator runs them; its CPU is
+every process carrying the run's mark in its environment, also shown by role, and `up:
+idle` is what those processes used between updates once up, over as long as the run; it is
+stopped with Ctrl+C to its group, what is left of it ended by pid).
 With `--before DIR` (e.g. a `git archive` of main) every mode also runs DIR's `ppb`, the
 runs interleaved round by round so a drifting load weighs on both alike.
 
@@ -34,6 +40,7 @@ import json
 import os
 import queue
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -81,17 +88,33 @@ def process_tree() -> dict[int, list[int]]:
     return children
 
 
-def ray_role(pid: int) -> str:
+UP_ROLES = (("BotActor", "bot actor"), ("ChatShardActor", "chats-<k>"), ("UserShardActor", "users-<k>"),
+            ("ServeReplica:ppb:Api", "Api"), ("ServeReplica:ppb:Scorer", "Scorer"), ("haproxy", "haproxy"))
+
+
+def ray_role(pid: int, roles: tuple[tuple[str, str], ...] = UP_ROLES[1:3]) -> str:
     """Which of Ray's processes this is, by the title Ray gives an actor's worker."""
     try:
         title = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
     except OSError:
         return "ray"
-    if "ChatShardActor" in title:
-        return "chats-<k>"
-    if "UserShardActor" in title:
-        return "users-<k>"
+    for needle, role in roles:
+        if needle in title:
+            return role
     return "ray"
+
+
+def marked(mark: bytes) -> list[int]:
+    """Pids whose environment carries `mark` (everything a `ppb up` started inherits it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if mark in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
 
 
 def descendants(pid: int, children: dict[int, list[int]]) -> list[int]:
@@ -148,6 +171,73 @@ class Part:
             self.process.wait()
 
 
+class Up:
+    """`ppb up` in a process group of its own (its own SQLite file, Ray and ports), with the
+    environment of `settings`; up once it printed its banner and its processes went quiet
+    (the embedders done with the demo posts). Stopped as an operator would (Ctrl+C to its
+    group), then whatever carries its mark is ended by pid."""
+
+    def __init__(self, settings: dict[str, Any], tree: Path, workdir: Path, log_path: Path) -> None:
+        self.mark = f"PPB_BENCH_UP={os.urandom(8).hex()}"
+        env = {key: value for key, value in os.environ.items()
+               if key != "RAY_ADDRESS" and not key.startswith("RAY_SERVE_HAPROXY_")}
+        env.update({key: str(int(value)) if isinstance(value, bool) else str(value) for key, value in settings.items()})
+        env.update({"PYTHONPATH": str(tree), "PYTHONUNBUFFERED": "1", "PPB_BENCH_UP": self.mark.split("=")[1]})
+        self.log_path = log_path
+        self.idle_cores = 0.0
+        """What its processes used between updates, once up (Ray's own threads, the dashboard)."""
+        with log_path.open("w") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "ppb", "up"], env=env, cwd=workdir, stdout=log,
+                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            start_new_session=True)
+
+    def wait_ready(self, timeout: float = 400) -> None:
+        deadline = time.monotonic() + timeout
+        while "PPB is up" not in self.log_path.read_text():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"ppb up stopped (exit {self.process.returncode}; log: {self.log_path})")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"ppb up: not up within {timeout:g} s (log: {self.log_path})")
+            time.sleep(0.5)
+        settle = min(deadline, time.monotonic() + 90)
+        last = sum(cpu_seconds(pid) for pid in self.pids())
+        while time.monotonic() < settle:  # quiet (the demo posts embedded): under 0.4 cores over 3 s
+            time.sleep(3)
+            now = sum(cpu_seconds(pid) for pid in self.pids())
+            self.idle_cores = (now - last) / 3
+            if self.idle_cores < 0.4:
+                return
+            last = now
+
+    def pids(self) -> list[int]:
+        return marked(self.mark.encode())
+
+    def cpu(self) -> dict[str, float]:
+        seconds: dict[str, float] = collections.Counter()
+        for pid in self.pids():
+            used = cpu_seconds(pid)
+            seconds["up"] += used
+            seconds[f"up: {ray_role(pid, UP_ROLES)}"] += used
+        return dict(seconds)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            self.process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        deadline = time.monotonic() + 30
+        while self.pids() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for pid in self.pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
 @dataclass
 class Run:
     latencies: list[float] = field(default_factory=list)
@@ -192,6 +282,7 @@ class System:
         self.settings = settings_for(mode, workdir / f"run-{index}.db", self.app_port, self.telegram_port)
         self.trace = trace
         self.parts: dict[str, Part] = {}
+        self.up: Up | None = None
 
     @property
     def base(self) -> str:
@@ -209,6 +300,10 @@ class System:
     def __enter__(self) -> System:
         try:
             self._start("telegram", token=TOKEN, port=self.telegram_port)
+            if self.mode == "up":
+                self.up = Up(self.settings, self.tree, self.workdir, self.workdir / f"run-{self.index}-up.log")
+                self.up.wait_ready()
+                return self
             self._start("app")
             if self.mode != "webhook":
                 self._start("bot", over_http=self.mode == "rest", actors=self.mode == "shards")
@@ -218,6 +313,8 @@ class System:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        if self.up is not None:
+            self.up.stop()
         for name in ("bot", "app", "telegram"):  # the bot first: it polls the emulator
             if name in self.parts:
                 self.parts.pop(name).stop()
@@ -235,6 +332,8 @@ class System:
                 seconds[name] += used
                 if name == "bot":
                     seconds["bot: process" if pid == part.process.pid else f"bot: {ray_role(pid)}"] += used
+        if self.up is not None:
+            seconds.update(self.up.cpu())
         return dict(seconds)
 
     def traces(self) -> list[tuple[float, str, str]]:
@@ -301,6 +400,8 @@ def measure(system: System, args: argparse.Namespace, first_id: int, profile: Pa
     run.seconds = max(report["finished"] for report in reports) - start_at
     run.cpu.update({name: after[name] - before.get(name, after[name]) for name in after})
     run.cpu["persons"] = sum(report["cpu_s"] for report in reports)
+    if system.up is not None:  # what its processes would have used anyway, updates or not
+        run.cpu["up: idle"] = system.up.idle_cores * run.seconds
     return run
 
 
@@ -312,7 +413,11 @@ def spy(system: System, directory: Path, duration: float) -> list[subprocess.Pop
                               str(int(duration)), "-p", str(part.process.pid),
                               "-o", str(directory / f"{system.mode}-{system.index}-{name}.txt")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for name, part in system.parts.items()]
+            for name, part in system.parts.items()] + ([] if system.up is None else [
+        subprocess.Popen([executable, "record", "-r", "100", "--nonblocking", "-f", "raw", "-d", str(int(duration)),
+                          "-p", str(pid), "-o", str(directory / f"up-{system.index}-{ray_role(pid, UP_ROLES)}-{pid}.txt")],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for pid in system.up.pids() if ray_role(pid, UP_ROLES) not in ("ray", "haproxy")])
 
 
 def trace(args: argparse.Namespace, workdir: Path) -> None:
@@ -351,7 +456,7 @@ def main() -> None:
     parser.add_argument("--scenario", choices=("training", "menu"), default="training")
     parser.add_argument("--modes", type=lambda s: s.split(","), default=["polling", "webhook"],
                         help="comma-separated: polling, webhook, rest, shards (polling through the user and "
-                             "chat shards as Ray actors, as `ppb up` runs the bot)")
+                             "chat shards as Ray actors, as `ppb up` runs the bot), up (the real `ppb up`)")
     parser.add_argument("--before", type=Path, metavar="DIR",
                         help="another checkout (e.g. `git archive` of main): every mode runs its `ppb` too")
     parser.add_argument("--rate", type=float, default=None,
@@ -378,14 +483,16 @@ def main() -> None:
                     run = measure(system, args, FIRST_ID + 1_000_000 * index, args.profile)
                 runs.setdefault(name, Run()).add(run)
                 print(f"  {name}: {run.rate:.1f} updates/s, p50 {1000 * statistics.median(run.latencies):.1f} ms "
-                      f"(load {run.load[0]:.1f})", file=sys.stderr, flush=True)
+                      f"(load {run.load[0]:.1f}"
+                      + ("" if system.up is None else f"; ppb up idle before: {system.up.idle_cores:.2f} cores")
+                      + ")", file=sys.stderr, flush=True)
     loads.append(os.getloadavg()[0])
     report(args, runs, loads)
 
 
 def total_cpu(run: Run) -> float:
-    """CPU seconds of every part (the bot's Ray processes counted once, in `bot`)."""
-    return sum(seconds for name, seconds in run.cpu.items() if not name.startswith("bot: "))
+    """CPU seconds of every part (Ray's processes counted once, in `bot` or `up`)."""
+    return sum(seconds for name, seconds in run.cpu.items() if ": " not in name)
 
 
 def report(args: argparse.Namespace, runs: dict[str, Run], loads: list[float]) -> None:
@@ -397,7 +504,9 @@ def report(args: argparse.Namespace, runs: dict[str, Run], loads: list[float]) -
     names = list(runs)
     width = max(18, *(len(name) + 2 for name in names))
     print(f"{'':26}" + "".join(f"{name:>{width}}" for name in names))
-    parts = ["telegram", "app", "bot", "bot: process", "bot: chats-<k>", "bot: users-<k>", "bot: ray", "persons"]
+    parts = ["telegram", "app", "bot", "bot: process", "bot: chats-<k>", "bot: users-<k>", "bot: ray",
+             "up", *(f"up: {role}" for _, role in UP_ROLES), "up: ray", "up: idle", "persons"]
+    parts = [part for part in parts if any(part in run.cpu for run in runs.values())]
     rows: list[tuple[str, Any, str]] = [
         ("updates", lambda r: len(r.latencies), "{:.0f}"),
         ("updates/s", lambda r: r.rate, "{:.1f}"),

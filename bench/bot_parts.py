@@ -202,8 +202,9 @@ def trace_core(process: str) -> None:
     from ppb.core.scoring import Scoring
     from ppb.store.queries import Store
 
-    for name in ("rate", "upsert_user", "apply_event", "set_training"):
-        wrap(Store, name, "store")
+    for name in ("rate", "upsert_user", "apply_event", "set_training", "link_channels", "start_training_set"):
+        if hasattr(Store, name):  # the other tree may not have them all
+            wrap(Store, name, "store")
     for name in ("train", "sync"):
         wrap(Scoring, name, "ranking")
     from ppb.store.engine.sqlite_writer import SQLiteWriter
@@ -215,6 +216,27 @@ def trace_core(process: str) -> None:
         return write(self, connection, batch, begun=begun)
 
     SQLiteWriter._write = counted  # type: ignore[method-assign]
+    try:
+        from ppb.actors.remote import ShardSet
+    except ImportError:
+        pass
+    else:
+        call = ShardSet.call
+
+        async def ray_call(self: Any, index: int, method: str, *args: Any) -> Any:
+            task = id(asyncio.current_task())
+            label = f"ray {self._kind}-{index}.{method}"
+            if method == "held":
+                label += f" {args[2]}"
+            if method != "watch":
+                mark(process, f"{label} in #{task}")
+            try:
+                return await call(self, index, method, *args)
+            finally:
+                if method != "watch":
+                    mark(process, f"{label} out #{task}")
+
+        ShardSet.call = ray_call  # type: ignore[method-assign]
     wrap_function(training, "after_rating", "core", process)
     wrap_function(training, "read", "core", process)
 

@@ -41,26 +41,40 @@ class ActivityMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user: User | None = data.get("event_from_user")
-        if user is not None and not user.is_bot:
-            await self._report(user.id)
-        return await handler(event, data)
+        if user is None or user.is_bot:
+            return await handler(event, data)
+        stranger = await self._report(user.id)
+        result = await handler(event, data)
+        if stranger and self._languages is not None and self._languages.registered(user.id):
+            # signed up by this update (/start): the new row, and its `start`, stamped
+            # `last_activity_at` already, so the next update need not report it again
+            self._remember(user.id, self._clock())
+        return result
 
-    async def _report(self, telegram_id: int) -> None:
+    async def _report(self, telegram_id: int) -> bool:
+        """Report the person's activity unless done lately; whether they are not registered."""
         now = self._clock()
         last = self._reported.get(telegram_id)
         if last is not None and now - last < self._every:
-            return
+            return False
         try:
             user = await self._api.event(telegram_id, UserEvent.ACTIVITY, {"via": "bot"})
+        except NotFound:  # not registered yet (/start does that)
+            if self._languages is not None:
+                self._languages.unregistered(telegram_id)
+            return True
         except DomainError as error:
-            if not isinstance(error, NotFound):  # not registered yet (/start does that)
-                log.warning("activity of %s not recorded: %s", telegram_id, error)
-            return
+            log.warning("activity of %s not recorded: %s", telegram_id, error)
+            return False
         except Unavailable as error:  # the update goes on; its own calls will apologise
             log.warning("activity of %s not recorded: %s", telegram_id, error)
-            return
+            return False
         if self._languages is not None:  # the stored language, fresh, for the same call
             self._languages.learn(user)
+        self._remember(telegram_id, now)
+        return False
+
+    def _remember(self, telegram_id: int, now: float) -> None:
         self._reported[telegram_id] = now
         self._reported.move_to_end(telegram_id)
         while len(self._reported) > REMEMBERED:

@@ -47,6 +47,20 @@ class Languages:
     def forget(self, telegram_id: int) -> None:
         self._known.pop(telegram_id, None)
 
+    def unregistered(self, telegram_id: int) -> None:
+        """The store just answered that the person is not registered."""
+        self._put(telegram_id, Known(False, None, self._clock()))
+
+    def stranger(self, telegram_id: int) -> bool:
+        """Whether the store said lately that the person is not registered."""
+        known = self._known.get(telegram_id)
+        return known is not None and not known.registered and self._clock() - known.at < self._fresh_s
+
+    def registered(self, telegram_id: int) -> bool:
+        """Whether the person is known here as registered (the store said so lately)."""
+        known = self._known.get(telegram_id)
+        return known is not None and known.registered
+
     def known(self, person: User) -> Language:
         """The person's language from what is known here, without asking the store (the flood
         notice, which must cost nothing)."""

@@ -120,15 +120,15 @@ async def start(store: Store, users: UserMachine, telegram_id: int, refs: Sequen
     """Start a training on these channels' newest unrated posts (interleaved); with `append`
     and a training going on, add them to it instead. The channels are linked for training.
     When nothing is left to rate, the last set stays: its totals are still the person's (a
-    retrain then shows what was rated, never 0 of 0)."""
+    retrain then shows what was rated, never 0 of 0). The links and the set are written in
+    one transaction."""
     user = await enter(users, store, telegram_id)
     channel_ids = [row["id"] for row in await store.find_channels(refs)]
-    if channel_ids:
-        await store.link_channels(user["id"], channel_ids, for_training=True)
     rows = await store.latest_posts(channel_ids, per_channel, unrated_by=user["id"]) if channel_ids else []
     rows = (await post_filter(store, user["id"])).keep(rows)
-    if rows:
-        await store.set_training(user["id"], [row["id"] for row in interleave(rows)], append=append)
+    if channel_ids:
+        await store.start_training_set(user["id"], channel_ids, [row["id"] for row in interleave(rows)],
+                                       append=append)
     return await read(store, telegram_id)
 
 

@@ -98,28 +98,9 @@ class ChannelQueries(StoreBase):
         self, user_id: int, channel_ids: Iterable[int], *, for_training: bool, bonus: bool = False
     ) -> None:
         """Link channels to a user; an existing link is kept and only gains flags."""
-        now = utcnow()
-        for channel_id in channel_ids:
-            statement = self._insert(user_channels).values(
-                user_id=user_id,
-                channel_id=channel_id,
-                is_for_training=for_training,
-                is_bonus=bonus,
-                created_at=now,
-            )
-            updates: dict[str, Any] = {}
-            if for_training:
-                updates["is_for_training"] = True
-            if bonus:
-                updates["is_bonus"] = True
-            if updates:
-                statement = statement.on_conflict_do_update(
-                    index_elements=[user_channels.c.user_id, user_channels.c.channel_id], set_=updates
-                )
-            else:
-                statement = statement.on_conflict_do_nothing(
-                    index_elements=[user_channels.c.user_id, user_channels.c.channel_id]
-                )
+        statement = link_statement(self._insert(user_channels), user_id, channel_ids, for_training=for_training,
+                                   bonus=bonus)
+        if statement is not None:
             await self.database.execute(statement)
 
     @writes
@@ -200,3 +181,24 @@ class ChannelQueries(StoreBase):
                     .values(bonus_channels_count=users.c.bonus_channels_count - 1)
                 )
         return True
+
+
+def link_statement(insert: Any, user_id: int, channel_ids: Iterable[int], *, for_training: bool,
+                   bonus: bool = False) -> Any:
+    """One statement linking these channels to a user (an existing link kept, only gaining
+    flags); None for no channels. `insert` is the dialect's `insert(user_channels)`."""
+    now = utcnow()
+    rows = [{"user_id": user_id, "channel_id": channel_id, "is_for_training": for_training, "is_bonus": bonus,
+             "created_at": now} for channel_id in dict.fromkeys(channel_ids)]
+    if not rows:
+        return None
+    statement = insert.values(rows)
+    updates: dict[str, Any] = {}
+    if for_training:
+        updates["is_for_training"] = True
+    if bonus:
+        updates["is_bonus"] = True
+    keys = [user_channels.c.user_id, user_channels.c.channel_id]
+    if updates:
+        return statement.on_conflict_do_update(index_elements=keys, set_=updates)
+    return statement.on_conflict_do_nothing(index_elements=keys)

@@ -17,6 +17,7 @@ from ppb.bot.languages import Languages
 from ppb.bot.messages import MessageManager
 from ppb.bot.views import show_menu
 from ppb.core.ppb import Ppb
+from ppb.domain.languages import language_code
 from ppb.domain.status import UserEvent, UserStatus
 
 router = Router(name="start")
@@ -24,10 +25,13 @@ router = Router(name="start")
 
 async def register(api: Ppb, languages: Languages, message: Message) -> dict[str, Any]:
     """The person, registered on first sight (a new one moved on to onboarding); `languages`
-    learns they are registered, and stores their Telegram's language at their next update."""
+    learns they are registered. One this update found unregistered is signed up with their
+    Telegram's language (else it is stored at their next update, as for anyone without one)."""
     person = message.from_user
     assert person is not None
-    user = await api.register_user(person.id, person.username, person.first_name, person.last_name)
+    language = language_code(person.language_code) if languages.stranger(person.id) else None
+    user = await api.register_user(person.id, person.username, person.first_name, person.last_name,
+                                   language or None)
     if user["status"] == UserStatus.NEW:
         user = await api.event(person.id, UserEvent.START)
     languages.learn(user)
