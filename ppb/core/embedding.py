@@ -206,25 +206,24 @@ class Embedder:
                 mine = ids[channels == channel]
                 if channel not in pools:
                     pool = np.asarray(await self._store.channel_pool(channel, needs, NEIGHBOUR_POOL), dtype=np.int64)
-                    pools[channel] = (pool, await self._rows(text, widths, pool))
+                    pools[channel] = (pool, await self._rows(text, ngrams, widths, pool))
                     while len(pools) > POOLS_KEPT:
                         pools.pop(next(iter(pools)))
                 pool, pool_rows = pools[channel]
                 outside = mine[~np.isin(mine, pool)]
-                rows = np.concatenate([pool_rows, await self._rows(text, widths, outside)])
+                rows = np.concatenate([pool_rows, await self._rows(text, ngrams, widths, outside)])
                 links = await asyncio.to_thread(_links, rows, len(pool), mine, np.concatenate([pool, outside]))
                 await self._store.put_post_vectors(model, links)
                 self.linked += len(links)
             self._link_after = int(ids[-1])
 
-    async def _rows(self, text: TextModel, widths: dict[str, int], ids: np.ndarray) -> np.ndarray:
+    async def _rows(self, text: TextModel, ngrams: str, widths: dict[str, int], ids: np.ndarray) -> np.ndarray:
         """The columns of these posts' rows that neighbours compare, assembled from both
-        stored halves as a replica assembles them; NaN where a half is missing (the post
-        was deleted meanwhile: left for a later pass)."""
-        semantic, ngrams = self.model, next(model for model in widths if model != self.model)
+        stored halves (the sentence vector and the `ngrams` row) as a replica assembles them;
+        NaN where a half is missing (the post was deleted meanwhile: left for a later pass)."""
         found = await self._store.post_vector_rows(widths, ids.tolist())
-        rows = text.assemble(found[ngrams][0], found[semantic][0])[:, text.model_columns]
-        rows[~(found[semantic][1] & found[ngrams][1])] = np.nan
+        rows = text.assemble(found[ngrams][0], found[self.model][0])[:, text.model_columns]
+        rows[~(found[self.model][1] & found[ngrams][1])] = np.nan
         return rows
 
     async def run(self, idle_s: float = IDLE_S) -> None:
