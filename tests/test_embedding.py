@@ -312,7 +312,7 @@ async def _linked_replica(store: Any, user_id: int) -> tuple[list[tuple[int, flo
         page = await scoring.best(user_id, 8)
     finally:
         index_module.nearest = real
-    index = scoring._index
+    index = scoring._corpus.index
     slots = np.arange(len(index))
     found = index._neighbours.data[: len(index) * 10].reshape(-1, 10)
     ids = index.ids(slots)

@@ -54,7 +54,7 @@ async def _rescored(scoring: Scoring, store: Store, user_id: int, post_id: int, 
     term taken away): every candidate on the page, so the post's is there wherever it lands."""
     job = await scoring._prepare(user_id, 10, None, StoreInputs(store))
     assert job is not None
-    with pytest.MonkeyPatch.context() as patch, scoring._lock:
+    with pytest.MonkeyPatch.context() as patch, scoring._corpus.lock:
         patch.setattr(model_module, "DUPLICATE_SIMILARITY", 2.0)  # every post scored, none a copy
         page = scoring._ranking.choose_many([replace(job, model=model, limit=len(job.slots))], True, time.time())[0]
     return dict(page)[post_id]
@@ -71,7 +71,9 @@ def _dropped(before: float, after: float) -> bool:
 
 
 def _model(scoring: Scoring, user_id: int) -> UserModel:
-    return scoring._cache[user_id].model
+    fitted = scoring._models.get(user_id)
+    assert fitted is not None
+    return fitted.model
 
 
 def _reason(explanation: Explanation, kind: str):

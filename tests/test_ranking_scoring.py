@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ppb.core import scoring as scoring_module
+from ppb.core import corpus as corpus_module
 from ppb.core.scoring import Scoring
 from ppb.domain.interactions import InteractionType
 from ppb.ranking import PostIndex
@@ -267,7 +267,7 @@ async def test_a_text_model_refit_during_ranking_leaves_no_page_empty(store: Sto
     (another request of the same process) used to leave every candidate without a vector
     of the current model, and the page empty; the ranking is now prepared again."""
     monkeypatch.setattr(features_module, "CORPUS_GROWTH", 1.0)  # every new post re-estimates it
-    monkeypatch.setattr(scoring_module, "CORPUS_SAMPLE", 300)
+    monkeypatch.setattr(corpus_module, "CORPUS_SAMPLE", 300)
     telegram_id, user_id, ids = await _seed(store, new_id)
     await store.rate(telegram_id, ids[0], InteractionType.LIKE)
     await store.rate(telegram_id, ids[3], InteractionType.DISLIKE)

@@ -339,7 +339,7 @@ def rank(
     """The best `limit` candidates with scores in [0, 1], best first, one post per story.
 
     Rated posts, and copies of a rated post, are left out. This is the regression alone;
-    the Scorer adds the spread over the corpus graph it keeps (`ppb/core/scoring.py`).
+    the Scorer adds the spread over the corpus graph it keeps (`ppb/core/corpus.py`).
     """
     if not candidates or limit <= 0:
         return []
