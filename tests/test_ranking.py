@@ -172,3 +172,45 @@ def test_a_page_is_full_when_the_least_known_hold_no_new_story() -> None:
     choice = choose(model, relevance, ids, lambda i: prints[i], np.ones(count), 10, uncertainty)
     assert len(choice.chosen) == 10 and len(set(choice.chosen)) == 10
     assert choice.by_score == 10 and choice.chosen == list(range(10))
+
+
+def test_a_page_s_regions_are_its_channels_joined_where_they_mean_alike() -> None:
+    """Two channels telling one topic are one region; two topics are two; a channel whose
+    posts have no meaning row yet cannot be told apart and joins; `outside` finds posts of
+    another region than the page's."""
+    from ppb.ranking.model import outside, regions
+
+    football, markets = np.eye(4, dtype=np.float32)[0], np.eye(4, dtype=np.float32)[1]
+    unknown = np.zeros(4, dtype=np.float32)
+    assert regions(np.array([1, 1, 2, 2]), np.stack([football] * 4)) == 1
+    assert regions(np.array([1, 1, 2, 2]), np.stack([football, football, markets, markets])) == 2
+    assert regions(np.array([1, 1, 1, 1]), np.stack([football, football, markets, markets])) == 1
+    assert regions(np.array([1, 2, 3]), np.stack([football, unknown, markets])) == 1
+    page_channels, page = np.array([1, 2]), np.stack([football, football])
+    found = outside(page_channels, page, np.array([1, 3, 3, 3]), np.stack([markets, football, markets, unknown]))
+    assert found.tolist() == [False, False, True, True]
+
+
+def test_a_page_that_spans_two_regions_gives_its_slot_to_the_score() -> None:
+    """Nine posts by score from two channels of unlike meaning: the page is open, the tenth
+    post is the next by score. From one channel, the slot explores (the least known, of
+    another region than the page's when there is one)."""
+    from ppb.ranking.model import UserModel, choose
+
+    model = UserModel(np.zeros((0, 4), np.float32), {}, 0.5, direction=np.zeros(1, np.float32))
+    count = 40
+    relevance = np.linspace(1.0, 0.0, count)
+    uncertainty = np.zeros(count)
+    uncertainty[30:] = 1.0  # the least known: the ten worst by score
+    prints = np.eye(count, dtype=np.float32)
+    ids = np.arange(count, dtype=np.int64)
+    meanings = np.zeros((count, 4), dtype=np.float32)
+    meanings[:, 0] = 1.0
+    meanings[1::2, :] = np.eye(4, dtype=np.float32)[1]
+    two = np.where(np.arange(count) % 2 == 0, 1, 2)
+    open_page = choose(model, relevance, ids, lambda i: prints[i], np.ones(count), 10, uncertainty, two, lambda i: meanings[i])
+    assert open_page.chosen == list(range(10)) and open_page.by_score == 10
+
+    one = np.where(np.arange(count) < 20, 1, 3)  # the best twenty in channel 1, the rest in 3
+    closed = choose(model, relevance, ids, lambda i: prints[i], np.ones(count), 10, uncertainty, one, lambda i: meanings[i])
+    assert closed.by_score == 9 and closed.chosen[:9] == list(range(9)) and closed.chosen[9] >= 30

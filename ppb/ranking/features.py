@@ -190,6 +190,11 @@ class TextModel:
         return slice(0, self.semantic_width + LATENT)
 
     @property
+    def meaning_columns(self) -> slice:
+        """What a post means: the sentence embedding, or the n-grams' latent part without one."""
+        return slice(0, self.semantic_width) if self.semantic_width else self.model_columns
+
+    @property
     def fingerprint_columns(self) -> slice:
         return slice(self.semantic_width + LATENT, self.dimensions)
 

@@ -60,6 +60,11 @@ class PageTrace:
     """Each chosen post's copies collapsed into it (the same story in other posts)."""
 
 
+def _unit(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.maximum(norms, 1e-9)
+
+
 class PageRanker:
     """Pages over one index, with the neighbour graphs of the sets of posts asked for."""
 
@@ -188,7 +193,8 @@ class PageRanker:
         relevance = scores(model, decision, channels, ages, spread_values)
         if job.dials is not None:
             relevance = job.dials.apply(relevance, channels)
-        columns = model.text_model.fingerprint_columns
+        text = model.text_model
+        columns = text.fingerprint_columns
         choice = choose(
             model,
             relevance,
@@ -197,6 +203,8 @@ class PageRanker:
             ages,
             job.limit,
             uncertainty,
+            channels,
+            lambda i: _unit(self.index.vectors(slots[i])[:, text.meaning_columns]),
         )
         chosen = choice.chosen
         copies = {int(ids[i]): tuple(ids[choice.copies[i]].tolist()) for i in chosen if i in choice.copies}
