@@ -82,5 +82,6 @@ class ActivityMiddleware(BaseMiddleware):
 
 
 def report_every(nudge_after: float, churn_after: float) -> float:
-    """A minute, or less when the quiet and churn times are short (tests, demos)."""
+    """A minute, or less when the quiet and churn times are short (tests, demos): as
+    `Settings.activity_every`."""
     return min(60.0, nudge_after / 10, churn_after / 10)
