@@ -42,7 +42,7 @@ from ppb.scraper.startup import start_content, stop_content
 EMBEDDER_STOP_S = 30.0
 """How long a stopping app waits for its embedder's batch under way."""
 JSON_PREFIXES = ("/api/", "/sandbox/api/", "/telegram/")
-ONE_TRIP_PATHS = ("/api/v1/posts/interactions",)
+ONE_TRIP_PATHS = (posts.RATE_PATH,)
 """Routes whose work is one trip to the database, so they hold no connection per request."""
 
 
@@ -76,6 +76,7 @@ def build_app(settings: Settings, services: Services) -> Starlette:
         routes=[
             home.home_route(settings),
             *health.routes,
+            posts.rating_route,
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
             # The hottest routes (rating, the feed) first: Starlette, and Serve's lookup of the
