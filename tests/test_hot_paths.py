@@ -194,3 +194,13 @@ async def test_a_rating_stamps_activity_once_a_minute_and_reads_the_status_every
     clock[0] += 60
     again = await fresh_store.rate(telegram_id, first, InteractionType.DISLIKE)
     assert await stamp() == again["created_at"] > returned_at  # a minute on: stamped again
+
+
+def test_the_stamp_interval_is_a_tenth_of_retention_times_at_most(tmp_path: Path) -> None:
+    from ppb.compose.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'every.db'}"
+    assert load_settings(DATABASE_URL=url).activity_every == 60.0  # a day's quiet, two weeks to churn
+    short = load_settings(DATABASE_URL=url, NUDGE_AFTER="120", CHURN_AFTER="600")
+    assert short.activity_every == 12.0
+    assert open_store(short).engine.activity.every == 12.0  # type: ignore[attr-defined]
