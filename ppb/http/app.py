@@ -79,8 +79,9 @@ def build_app(settings: Settings, services: Services) -> Starlette:
             posts.rating_route,
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
-            # The hottest routes (rating, the feed) first: Starlette, and Serve's lookup of the
-            # route's name for its metrics, try the routes in order on every request.
+            # The hottest routes first: Starlette, and Serve's lookup of the route's name for its
+            # metrics, try the routes in order on every request. The rating stands above
+            # (`posts.rating_route`); the posts routes, the feed among them, lead the Mount.
             Mount("/api/v1", routes=one_route_per_path([
                 *posts.routes, *users.routes, *rules.routes, *data_rights.routes, *training.routes, *channels.routes,
                 *ml.routes, *commands.routes, miniapp.api_mount(settings), admin.admin_mount(settings, services.store)])),
