@@ -150,6 +150,13 @@ class Settings(BaseSettings):
         return self.redis_url.get_secret_value() if self.redis_url is not None else None
 
     @property
+    def activity_every(self) -> float:
+        """Seconds within which a person's activity is stamped once (the bot's report of an
+        update, a rating's stamp on SQLite): a minute, less when the quiet and churn times are
+        short (tests, demos), so retention never sees a stamp older than a tenth of either."""
+        return min(60.0, self.nudge_after / 10, self.churn_after / 10)
+
+    @property
     def is_postgres(self) -> bool:
         return make_url(self.database_url_value).drivername in POSTGRES_SCHEMES
 

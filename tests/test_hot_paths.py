@@ -159,3 +159,48 @@ async def test_a_rating_waits_for_a_locked_sqlite_database_without_stalling_the_
     stored = {row["post_id"]: row["interaction_type"] for row in await fresh_store.list_interactions(user["id"])}
     assert stored == {first: "dislike", second: "skip"}  # committed in the order they came
     assert rated["user_status"] == "new"
+
+
+async def test_a_rating_stamps_activity_once_a_minute_and_reads_the_status_every_time(fresh_store: Store, new_id) -> None:
+    from ppb.core import ratings
+    from ppb.store.base import as_utc
+    from ppb.store.engine.activity import ActivityStamps
+    from ppb.store.schema import users
+
+    clock = [1000.0]
+    fresh_store.engine.activity = ActivityStamps(60.0, clock=lambda: clock[0])  # type: ignore[attr-defined]
+    telegram_id = new_id()
+    await fresh_store.upsert_user(telegram_id, None, None, None)
+    first, second, third = await a_channel_of_posts(fresh_store, new_id, 3)
+
+    async def stamp() -> Any:
+        return as_utc((await fresh_store.get_user(telegram_id))["last_activity_at"])
+
+    rated = await fresh_store.rate(telegram_id, first, InteractionType.LIKE)
+    assert await stamp() == rated["created_at"]
+    clock[0] += 30
+    await fresh_store.rate(telegram_id, second, InteractionType.LIKE)
+    assert await stamp() == rated["created_at"]  # stamped 30 s ago: not again
+
+    await fresh_store.database.execute(users.update().where(users.c.telegram_id == telegram_id).values(status="churned"))
+    clock[0] += 1
+    back = await ratings.rate(fresh_store, UserShard(fresh_store, 600), None, telegram_id, third,  # type: ignore[arg-type]
+                              InteractionType.DISLIKE)
+    assert back["user_status"] == "churned"  # read on every rating, stamped or not
+    assert (await fresh_store.get_user(telegram_id))["status"] == "active"  # and back at once
+    returned_at = await stamp()
+    assert returned_at > rated["created_at"]  # the return stamps activity itself
+
+    clock[0] += 60
+    again = await fresh_store.rate(telegram_id, first, InteractionType.DISLIKE)
+    assert await stamp() == again["created_at"] > returned_at  # a minute on: stamped again
+
+
+def test_the_stamp_interval_is_a_tenth_of_retention_times_at_most(tmp_path: Path) -> None:
+    from ppb.compose.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'every.db'}"
+    assert load_settings(DATABASE_URL=url).activity_every == 60.0  # a day's quiet, two weeks to churn
+    short = load_settings(DATABASE_URL=url, NUDGE_AFTER="120", CHURN_AFTER="600")
+    assert short.activity_every == 12.0
+    assert open_store(short).engine.activity.every == 12.0  # type: ignore[attr-defined]

@@ -79,8 +79,3 @@ class ActivityMiddleware(BaseMiddleware):
         self._reported.move_to_end(telegram_id)
         while len(self._reported) > REMEMBERED:
             self._reported.popitem(last=False)
-
-
-def report_every(nudge_after: float, churn_after: float) -> float:
-    """A minute, or less when the quiet and churn times are short (tests, demos)."""
-    return min(60.0, nudge_after / 10, churn_after / 10)

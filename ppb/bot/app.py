@@ -16,7 +16,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, MenuButtonDefault, MenuButtonWebApp, WebAppInfo
 
 from ppb import logsafe
-from ppb.bot.activity import ActivityMiddleware, report_every
+from ppb.bot.activity import ActivityMiddleware
 from ppb.bot.api import api_base_url
 from ppb.bot.chat_order import ChatOrder
 from ppb.bot.handlers import get_routers
@@ -161,7 +161,7 @@ def build_bot_app(
     dispatcher = Dispatcher(storage=build_storage(settings) if storage is None else storage)
     i18n = build_i18n()
     throttle = Throttle(settings.bot_updates_per_s, settings.bot_burst, settings.bot_cooldown)
-    every = report_every(settings.nudge_after, settings.churn_after)
+    every = settings.activity_every
     languages = Languages(api, fresh_s=every)  # refreshed by the activity report, as often
     dispatcher.update.outer_middleware(UpdateMetrics())  # every update counted, the dropped ones too
     dispatcher.update.outer_middleware(ThrottleMiddleware(throttle, i18n, languages))  # first: a flood costs nothing

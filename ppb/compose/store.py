@@ -8,7 +8,7 @@ from ppb.store.queries import Store
 
 def open_store(settings: Settings) -> Store:
     """A store over the configured database, not connected yet."""
-    return Store(settings.async_database_url)
+    return Store(settings.async_database_url, activity_every=settings.activity_every)
 
 
 async def connected_store(settings: Settings) -> Store:

@@ -38,7 +38,8 @@ async def rate(store: Store, users: UserMachine, ranker: Ranker, telegram_id: in
     if status == UserStatus.TRAINING:  # where the training stands now, for the client to show
         state = await training.after_rating(store, users, ranker, telegram_id)
         return {**row, "previous": before, "kept": False, "training": state}
-    await returned(users, telegram_id, status, "rating")
+    if status == UserStatus.CHURNED:  # back (asked here: most raters are not, and this is every rating)
+        await returned(users, telegram_id, status, "rating")
     return {**row, "previous": before, "kept": False}
 
 

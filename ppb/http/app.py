@@ -42,7 +42,7 @@ from ppb.scraper.startup import start_content, stop_content
 EMBEDDER_STOP_S = 30.0
 """How long a stopping app waits for its embedder's batch under way."""
 JSON_PREFIXES = ("/api/", "/sandbox/api/", "/telegram/")
-ONE_TRIP_PATHS = ("/api/v1/posts/interactions",)
+ONE_TRIP_PATHS = (posts.RATE_PATH,)
 """Routes whose work is one trip to the database, so they hold no connection per request."""
 
 
@@ -76,10 +76,12 @@ def build_app(settings: Settings, services: Services) -> Starlette:
         routes=[
             home.home_route(settings),
             *health.routes,
+            posts.rating_route,
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/openapi.json", openapi_endpoint, methods=["GET"]),
-            # The hottest routes (rating, the feed) first: Starlette, and Serve's lookup of the
-            # route's name for its metrics, try the routes in order on every request.
+            # The hottest routes first: Starlette, and Serve's lookup of the route's name for its
+            # metrics, try the routes in order on every request. The rating stands above
+            # (`posts.rating_route`); the posts routes, the feed among them, lead the Mount.
             Mount("/api/v1", routes=one_route_per_path([
                 *posts.routes, *users.routes, *rules.routes, *data_rights.routes, *training.routes, *channels.routes,
                 *ml.routes, *commands.routes, miniapp.api_mount(settings), admin.admin_mount(settings, services.store)])),

@@ -69,10 +69,14 @@ async def explain(request: Request) -> Response:
     return reply(ExplainOut.model_validate(replies.explanation(explanation)))
 
 
+RATE_PATH = "/api/v1/posts/interactions"
+rating_route = Route(RATE_PATH, rate, methods=["POST"])
+"""The hottest route, outside the `/api/v1` Mount (`app.py`): the rating is matched right
+after the health routes, not after the Mount's own match and the posts routes before it."""
+
 routes = [
     Route("/posts/bulk", bulk, methods=["POST"]),
     Route("/posts/training", training, methods=["POST"]),
-    Route("/posts/interactions", rate, methods=["POST"]),
     Route("/posts/best", best, methods=["POST"]),
     Route("/posts/explain", explain, methods=["POST"]),
 ]

@@ -15,6 +15,7 @@ from ppb.domain.channels import CHANNEL_PATTERN, USERNAME_PATTERN
 from ppb.domain.channels import MAX_LENGTH as CHANNEL_MAX_LENGTH
 from ppb.domain.interactions import InteractionType, MediaType
 from ppb.domain.status import UserEvent, UserStatus
+from ppb.store.base import as_utc
 
 INT64_MAX = 2**63 - 1
 NO_NUL = r"^[^\x00]*$"
@@ -114,8 +115,6 @@ ChannelUsername = Annotated[Text, Field(max_length=64), Stated({"pattern": USERN
 
 
 def _utc(value: datetime) -> datetime:
-    from ppb.store.queries import as_utc
-
     return as_utc(value)
 
 

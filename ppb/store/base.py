@@ -86,8 +86,11 @@ class NewPost:
 class StoreBase:
     """The engine every resource's queries share; one instance per process, connected once."""
 
-    def __init__(self, async_url: str) -> None:
+    def __init__(self, async_url: str, *, activity_every: float = 60.0) -> None:
+        """`activity_every`: a person's ratings within this many seconds stamp their activity
+        once, where the engine stamps per rating (`Settings.activity_every`)."""
         self.engine: Engine = open_engine(async_url)
+        self.engine.activity_every(activity_every)
         self.database: Database = self.engine.database
 
     async def connect(self) -> None:

@@ -140,9 +140,13 @@ class Engine(ABC):
 
     # the rating, the hottest write ------------------------------------------------------
 
+    def activity_every(self, seconds: float) -> None:
+        """A person's ratings within `seconds` may stamp their activity once (SQLite, where
+        each stamp rewrites an index entry); PostgreSQL stamps once per statement already."""
+
     @abstractmethod
     async def rate(self, telegram_id: int, post_id: int, kind: str, at: datetime) -> Row | None:
         """Store a rating (replacing the person's earlier one of the post) and stamp the person's
-        activity, committed before it returns, in one trip with whatever else is being written:
+        activity (once per `activity_every` seconds at most), committed before it returns, in one trip with whatever else is being written:
         the rating's `id`, `user_id` and the person's `user_status`, or None when the person or
         the post is unknown (nothing is written then)."""

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
+from ppb.store.engine.activity import ActivityStamps
 from ppb.store.engine.contract import Column, Engine, JsonRows, Row
 from ppb.store.engine.prepared import Bound, Prepared
 from ppb.store.engine.sqlite_pool import PPBDatabase
@@ -31,6 +32,8 @@ DO UPDATE SET interaction_type = excluded.interaction_type, created_at = exclude
 RETURNING id, user_id
 """
 TOUCH = "UPDATE users SET last_activity_at = ? WHERE id = ? RETURNING status"
+STATUS = "SELECT status FROM users WHERE id = ?"
+"""The rater's status when their activity was stamped lately (`activity.py`)."""
 
 
 def stored_time(value: datetime) -> str:
@@ -46,6 +49,8 @@ class SQLiteEngine(Engine):
         super().__init__(PPBDatabase(async_url))
         self.write_lock = asyncio.Lock()
         self._writer: SQLiteWriter | None = None
+        self.activity = ActivityStamps()
+        """When this process's ratings last stamped each person's activity (`activity.py`)."""
 
     async def disconnect(self) -> None:
         writer, self._writer = self._writer, None
@@ -125,15 +130,27 @@ class SQLiteEngine(Engine):
 
     async def rate(self, telegram_id: int, post_id: int, kind: str, at: datetime) -> Row | None:
         stamp = stored_time(at)
+        stamps = self.activity
+        now = stamps.now()
+        touch = stamps.due(telegram_id, now)
 
         def work(connection: sqlite3.Connection) -> Row | None:
             found = connection.execute(RATE, (post_id, kind, stamp, telegram_id, post_id)).fetchone()
             if found is None:
                 return None
-            status = connection.execute(TOUCH, (stamp, found[1])).fetchone()[0]
+            if touch:
+                status = connection.execute(TOUCH, (stamp, found[1])).fetchone()[0]
+            else:
+                status = connection.execute(STATUS, (found[1],)).fetchone()[0]
             return {"id": found[0], "user_id": found[1], "user_status": status}
 
-        return await self._rating_writer().run(work)
+        row: Row | None = await self._rating_writer().run(work)
+        if touch and row is not None:  # committed: the next minute's ratings need not stamp
+            stamps.stamped(telegram_id, now)
+        return row
+
+    def activity_every(self, seconds: float) -> None:
+        self.activity.every = seconds
 
     def _rating_writer(self) -> SQLiteWriter:
         if self._writer is None:
