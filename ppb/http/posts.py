@@ -77,6 +77,7 @@ after the health routes, not after the Mount's own match and the posts routes be
 routes = [
     Route("/posts/bulk", bulk, methods=["POST"]),
     Route("/posts/training", training, methods=["POST"]),
+    Route("/posts/interactions", rate, methods=["POST"]),  # reached only by a method it lacks: 405 naming POST
     Route("/posts/best", best, methods=["POST"]),
     Route("/posts/explain", explain, methods=["POST"]),
 ]
