@@ -19,6 +19,7 @@ from typing import Any
 import ray
 from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutError, RayTaskError
 
+from ppb import heap
 from ppb.actors.chat_leases import LEASE_S
 from ppb.actors.chat_shard import ChatShard
 from ppb.actors.chat_state import MemoryChatState, RedisChatState
@@ -62,6 +63,7 @@ class UserShardActor:
         self._shard = UserShard(self._store, settings.shard_idle_after)
         self._connected: asyncio.Task | None = None
         self._evictor: asyncio.Task | None = None
+        heap.settle()
 
     async def _ready(self) -> UserShard:
         """Connect to the store on first use, and again after a failed attempt."""
@@ -107,6 +109,7 @@ class ChatShardActor:
         self._shard = ChatShard(state, settings.chat_registry_limit, settings.shard_idle_after,
                                 grace=LEASE_S)  # restarted, it may have had holders it forgot
         self._evictor: asyncio.Task | None = None
+        heap.settle()
 
     def _ready(self) -> ChatShard:
         if self._evictor is None:
