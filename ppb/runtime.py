@@ -25,20 +25,13 @@ ORDERLY_STOP_S = 10.0
 # code 1 (Ray's core worker exits the process when it is called after its shutdown).
 ORDERLY_GRACE_S = 20.0
 HELD_IN_RAY = {signal.SIGTERM, signal.SIGHUP}
-SERVE_CONTROL_LOOP_S = 0.5
-"""How often Serve's controller looks over its deployments (Ray's default, 0.1 s, cost an idle
-`ppb up` 5% of a core: reading every node's resources ten times a second). Health checks
-and autoscaling keep their own periods (seconds); a change is acted on within this."""
 
 
 def serve_proxy_env(settings: Settings) -> dict[str, str]:
-    """Environment for Ray's processes: the fast ingress unless told otherwise (docs/serve.md),
-    and Serve's controller at a calmer pace (`SERVE_CONTROL_LOOP_S`). What the environment
-    sets already wins."""
-    env = {"RAY_SERVE_CONTROL_LOOP_INTERVAL_S": str(SERVE_CONTROL_LOOP_S)}
+    """Environment for Ray's processes: the fast ingress unless told otherwise (docs/serve.md)."""
     if settings.serve_proxy == "haproxy":
-        env.update({"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"})
-    return env
+        return {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"}
+    return {}
 
 
 @dataclass

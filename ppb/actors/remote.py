@@ -48,8 +48,12 @@ StoreBuilder = Callable[[Settings], Store]
 
 
 async def _evict_forever(shard: UserShard | ChatShard) -> None:
+    settled = False
     while True:
         await asyncio.sleep(EVICT_EVERY_S)
+        if not settled:  # built by now: out of the collector's walks (ppb/heap.py), not during start-up
+            heap.settle()
+            settled = True
         shard.evict_idle()
 
 
@@ -63,7 +67,6 @@ class UserShardActor:
         self._shard = UserShard(self._store, settings.shard_idle_after)
         self._connected: asyncio.Task | None = None
         self._evictor: asyncio.Task | None = None
-        heap.settle()
 
     async def _ready(self) -> UserShard:
         """Connect to the store on first use, and again after a failed attempt."""
@@ -109,7 +112,6 @@ class ChatShardActor:
         self._shard = ChatShard(state, settings.chat_registry_limit, settings.shard_idle_after,
                                 grace=LEASE_S)  # restarted, it may have had holders it forgot
         self._evictor: asyncio.Task | None = None
-        heap.settle()
 
     def _ready(self) -> ChatShard:
         if self._evictor is None:

@@ -12,7 +12,7 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 from starlette.types import ASGIApp
 
-from ppb import heap, metrics
+from ppb import metrics
 from ppb.compose.names import SCORER
 from ppb.compose.serve_http import serve_http_bind
 from ppb.config import Settings, load_settings, rebind
@@ -38,9 +38,7 @@ class Api:
         from ppb.compose.web import http_app
 
         services = build_services(self._settings, actors=True, scorer=self._scorer)
-        app = http_app(self._settings, services, actors=True)
-        heap.settle()  # the replica's imports and app, kept for good (ppb/heap.py)
-        return app  # type: ignore[no-any-return]
+        return http_app(self._settings, services, actors=True)  # type: ignore[no-any-return]
 
 
 @serve.deployment(name=SCORER, max_ongoing_requests=64, health_check_period_s=10)
@@ -55,7 +53,6 @@ class Scorer:
         self._store = open_store(settings)
         self._scoring = scoring(settings, self._store)  # this replica ranks in process
         self._connecting: asyncio.Future[None] | None = None
-        heap.settle()
 
     async def _ready(self) -> None:
         """Connect to the store on first use (again after a failed attempt)."""
