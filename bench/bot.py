@@ -502,7 +502,7 @@ def report(args: argparse.Namespace, runs: dict[str, Run], loads: list[float]) -
           f"{min(loads + [x for r in runs.values() for x in r.load]):.1f} to "
           f"{max(loads + [x for r in runs.values() for x in r.load]):.1f} on {os.cpu_count()} CPUs")
     names = list(runs)
-    width = max(18, *(len(name) + 2 for name in names))
+    width = max(22, *(len(name) + 2 for name in names))
     print(f"{'':26}" + "".join(f"{name:>{width}}" for name in names))
     parts = ["telegram", "app", "bot", "bot: process", "bot: chats-<k>", "bot: users-<k>", "bot: ray",
              "up", *(f"up: {role}" for _, role in UP_ROLES), "up: ray", "up: idle", "persons"]
@@ -521,12 +521,18 @@ def report(args: argparse.Namespace, runs: dict[str, Run], loads: list[float]) -
     for label, value, shape in rows:
         print(f"{label:26}" + "".join(f"{shape.format(value(runs[name])):>{width}}" for name in names))
     steps = list(dict.fromkeys(step for run in runs.values() for step in run.steps))
-    for step in steps:  # each kind of update: how many, and its p50
+    for step in steps:  # each kind of update: how many, its p50 and p95
         cells = []
         for name in names:
             values = runs[name].steps.get(step, [])
-            cells.append(f"{len(values)} x {1000 * statistics.median(values):.0f}" if values else "-")
-        print(f"{'p50 ms: ' + step:26}" + "".join(f"{cell:>{width}}" for cell in cells))
+            cells.append(f"{len(values)} x {1000 * statistics.median(values):.0f} / {1000 * percentile(values, 0.95):.0f}"
+                         if values else "-")
+        print(f"{'p50/p95 ms: ' + step:26}" + "".join(f"{cell:>{width}}" for cell in cells))
+    for name in names:  # of the updates slower than the p95, how many of each kind
+        cut = percentile(runs[name].latencies, 0.95)
+        slow = collections.Counter(step for step, values in runs[name].steps.items() for value in values if value >= cut)
+        print(f"{name}: at or over p95 ({1000 * cut:.0f} ms): "
+              + ", ".join(f"{count} {step}" for step, count in slow.most_common()))
     for mode in args.modes:
         old, new = runs.get(f"{mode} (before)"), runs.get(mode)
         if old and new and old.latencies and new.latencies:

@@ -15,6 +15,7 @@ from typing import Any
 
 import ray
 
+from ppb import heap
 from ppb.actors.named import kill_named, named_actor
 from ppb.config import Settings
 
@@ -60,6 +61,7 @@ class BotActor:
             try:
                 await self._app.bot.delete_webhook()
                 await self._app.prepare()
+                heap.settle()  # the app and its imports, kept for good: out of the collector's way
                 await self._app.dispatcher.start_polling(self._app.bot, handle_signals=False,
                                                          close_bot_session=False)
                 return

@@ -19,6 +19,7 @@ from typing import Any
 import ray
 from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutError, RayTaskError
 
+from ppb import heap
 from ppb.actors.chat_leases import LEASE_S
 from ppb.actors.chat_shard import ChatShard
 from ppb.actors.chat_state import MemoryChatState, RedisChatState
@@ -47,8 +48,12 @@ StoreBuilder = Callable[[Settings], Store]
 
 
 async def _evict_forever(shard: UserShard | ChatShard) -> None:
+    settled = False
     while True:
         await asyncio.sleep(EVICT_EVERY_S)
+        if not settled:  # built by now: out of the collector's walks (ppb/heap.py), not during start-up
+            heap.settle()
+            settled = True
         shard.evict_idle()
 
 

@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 
 BATCH = 64
 """Posts embedded per call of the encoder (and per write)."""
-IDLE_S = 0.5
-"""How often an idle embedder looks for new posts (a wake looks at once)."""
+IDLE_S = 2.0
+"""How often an idle embedder looks for new posts (a wake looks at once): a new post has its
+vector within about this, and an idle `ppb up` no longer reads the store twice a second."""
 LINK_BATCH = 2048
 """Posts whose neighbours one pass finds (per channel among them, one product)."""
 POOLS_KEPT = 8

@@ -20,6 +20,13 @@ USER_CHANNEL_IDS = Prepared(
     .order_by(user_channels.c.id)
 )
 """The ids of `list_user_channels`, in its order (every feed call reads them)."""
+FIND_CHANNELS = Prepared(
+    sa.select(channels).where(sa.or_(
+        channels.c.username.in_(sa.bindparam("names", expanding=True)),
+        channels.c.telegram_id.in_(sa.bindparam("ids", expanding=True)),
+    ))
+)
+"""Channels by username or Telegram id (each training's start reads them)."""
 
 
 class ChannelQueries(StoreBase):
@@ -61,11 +68,7 @@ class ChannelQueries(StoreBase):
         ids = [ref.telegram_id for ref in refs if ref.telegram_id is not None]
         if not names and not ids:
             return []
-        records = await self.database.fetch_all(
-            sa.select(channels).where(
-                sa.or_(channels.c.username.in_(names), channels.c.telegram_id.in_(ids))
-            )
-        )
+        records = await self.database.fetch_all(self._bound(FIND_CHANNELS, names=names, ids=ids))
         by_name = {record["username"]: _row(record) for record in records if record["username"]}
         by_id = {record["telegram_id"]: _row(record) for record in records}
         ordered: list[Row] = []

@@ -19,7 +19,7 @@ from ppb.store.base import (
     utcnow,
     writes,
 )
-from ppb.store.engine import Column
+from ppb.store.engine import Column, Prepared
 from ppb.store.schema import channels, interactions, post_vectors, posts
 
 
@@ -29,6 +29,45 @@ POST_COLUMNS = (
     Column("html", "text"),
 )
 """The columns a batch of new posts writes, in order."""
+
+
+def _latest(unrated: bool) -> Prepared:
+    """The newest `per_channel` posts of the channels `channel_ids`, left out those deleted
+    on Telegram (and with `unrated`, those `user_id` rated)."""
+    rank = (
+        sa.func.row_number()
+        .over(partition_by=posts.c.channel_id, order_by=(posts.c.posted_at.desc(), posts.c.id.desc()))
+        .label("rank")
+    )
+    chosen = sa.select(posts, rank).where(posts.c.channel_id.in_(sa.bindparam("channel_ids", expanding=True)),
+                                          posts.c.deleted_at.is_(None))
+    if unrated:
+        rated = sa.select(interactions.c.post_id).where(
+            interactions.c.user_id == sa.bindparam("user_id", type_=interactions.c.user_id.type))
+        chosen = chosen.where(posts.c.id.not_in(rated))
+    ranked = chosen.subquery()
+    return Prepared(
+        sa.select(
+            ranked.c.id,
+            ranked.c.channel_id,
+            ranked.c.telegram_message_id,
+            ranked.c.text,
+            ranked.c.html,
+            ranked.c.media_type,
+            ranked.c.posted_at,
+            channels.c.username.label("channel_username"),
+            channels.c.title.label("channel_title"),
+            channels.c.telegram_id.label("channel_telegram_id"),
+        )
+        .join(channels, channels.c.id == ranked.c.channel_id)
+        .where(ranked.c.rank <= sa.bindparam("per_channel", type_=sa.Integer()))
+    )
+
+
+LATEST = _latest(unrated=False)
+LATEST_UNRATED = _latest(unrated=True)
+"""Built once: each training's start reads them (building and compiling the window query
+cost more than running it)."""
 
 
 class PostQueries(StoreBase):
@@ -140,32 +179,11 @@ class PostQueries(StoreBase):
     ) -> list[Row]:
         """The newest `per_channel` posts of each channel (those `unrated_by` has not rated);
         posts deleted on Telegram are left out."""
-        rank = (
-            sa.func.row_number()
-            .over(partition_by=posts.c.channel_id, order_by=(posts.c.posted_at.desc(), posts.c.id.desc()))
-            .label("rank")
-        )
-        chosen = sa.select(posts, rank).where(posts.c.channel_id.in_(list(channel_ids)), posts.c.deleted_at.is_(None))
-        if unrated_by is not None:
-            rated = sa.select(interactions.c.post_id).where(interactions.c.user_id == unrated_by)
-            chosen = chosen.where(posts.c.id.not_in(rated))
-        ranked = chosen.subquery()
-        query = (
-            sa.select(
-                ranked.c.id,
-                ranked.c.channel_id,
-                ranked.c.telegram_message_id,
-                ranked.c.text,
-                ranked.c.html,
-                ranked.c.media_type,
-                ranked.c.posted_at,
-                channels.c.username.label("channel_username"),
-                channels.c.title.label("channel_title"),
-                channels.c.telegram_id.label("channel_telegram_id"),
-            )
-            .join(channels, channels.c.id == ranked.c.channel_id)
-            .where(ranked.c.rank <= per_channel)
-        )
+        if unrated_by is None:
+            query = self._bound(LATEST, channel_ids=list(channel_ids), per_channel=per_channel)
+        else:
+            query = self._bound(LATEST_UNRATED, channel_ids=list(channel_ids), per_channel=per_channel,
+                                user_id=unrated_by)
         records = _rows(await self.database.fetch_all(query))
         order = {channel_id: index for index, channel_id in enumerate(channel_ids)}
         records.sort(key=lambda row: (order[row["channel_id"]], -as_utc(row["posted_at"]).timestamp()))
