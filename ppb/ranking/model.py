@@ -22,6 +22,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
@@ -297,19 +299,10 @@ def regions(channels: np.ndarray, meanings: np.ndarray) -> int:
     are one, so one topic told by several channels counts once. A channel none of whose
     posts has a meaning row yet (all zero: not embedded) cannot be told apart: it joins."""
     names = np.unique(channels)
-    root = list(range(len(names)))
-
-    def find(k: int) -> int:
-        while root[k] != k:
-            k = root[k]
-        return k
-
     groups = [_known(meanings[channels == name]) for name in names]
-    for a in range(len(names)):
-        for b in range(a + 1, len(names)):
-            if find(a) != find(b) and _alike(groups[a], groups[b]):
-                root[find(b)] = find(a)
-    return len({find(k) for k in range(len(names))})
+    alike = np.array([[_alike(a, b) for b in groups] for a in groups], dtype=bool)
+    count, _ = connected_components(sparse.csr_array(alike), directed=False)
+    return int(count)
 
 
 def outside(
