@@ -25,17 +25,17 @@ ROW_WIDTH = 8
 """Buttons in a row at most (a longer row is split, as aiogram's builder splits it)."""
 
 
-class InlineKeyboardBuilder:
-    """Rows of inline buttons, made into the markup as they are. aiogram's builder deep-copies
-    every button when it makes the markup: 0.4 ms for a training card, more than the rest of
-    building and sending it."""
+class KeyboardRows:
+    """Rows of inline buttons, made into aiogram's markup as they are (aiogram's
+    `InlineKeyboardBuilder` deep-copies every button when it makes the markup: 0.4 ms for a
+    training card, more than the rest of building and sending it)."""
 
     __slots__ = ("_rows",)
 
     def __init__(self) -> None:
         self._rows: list[list[InlineKeyboardButton]] = []
 
-    def row(self, *buttons: InlineKeyboardButton) -> InlineKeyboardBuilder:
+    def row(self, *buttons: InlineKeyboardButton) -> KeyboardRows:
         self._rows.extend(list(buttons[start:start + ROW_WIDTH]) for start in range(0, len(buttons), ROW_WIDTH))
         return self
 
@@ -43,19 +43,19 @@ class InlineKeyboardBuilder:
         return InlineKeyboardMarkup(inline_keyboard=self._rows)
 
 
-def _languages(builder: InlineKeyboardBuilder) -> None:
+def _languages(builder: KeyboardRows) -> None:
     builder.row(
         InlineKeyboardButton(text="🇬🇧 English", callback_data=Lang(code="en").pack()),
         InlineKeyboardButton(text="🇷🇺 Русский", callback_data=Lang(code="ru").pack()),
     )
 
 
-def _home(builder: InlineKeyboardBuilder) -> None:
+def _home(builder: KeyboardRows) -> None:
     builder.row(InlineKeyboardButton(text=_("🏠 Menu"), callback_data=Menu(action="home").pack()))
 
 
 def welcome() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardRows()
     builder.row(InlineKeyboardButton(text=_("🚀 Start training"), callback_data=Menu(action="train").pack()))
     builder.row(InlineKeyboardButton(text=_("ℹ️ How it works"), callback_data=Menu(action="how").pack()))
     _languages(builder)
@@ -63,7 +63,7 @@ def welcome() -> InlineKeyboardMarkup:
 
 
 def how_it_works() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardRows()
     builder.row(InlineKeyboardButton(text=_("🚀 Start training"), callback_data=Menu(action="train").pack()))
     _home(builder)
     return builder.as_markup()
@@ -77,7 +77,7 @@ def feed_app_url(webapp_url: str) -> str:
 
 
 def main_menu(webapp_url: str | None = None) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardRows()
     builder.row(InlineKeyboardButton(text=_("📰 View my feed"), callback_data=Menu(action="feed").pack()))
     if webapp_url:
         builder.row(InlineKeyboardButton(text=_("📱 Open the Mini App"), web_app=WebAppInfo(url=feed_app_url(webapp_url))))
@@ -98,7 +98,7 @@ def main_menu(webapp_url: str | None = None) -> InlineKeyboardMarkup:
 
 def settings_menu(rules: dict[str, Any]) -> InlineKeyboardMarkup:
     """The person's rules, one button each: a tap cycles a choice or asks for a value."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardRows()
 
     def button(text: str, key: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(text=text, callback_data=SettingAction(key=key).pack())
@@ -114,7 +114,7 @@ def settings_menu(rules: dict[str, Any]) -> InlineKeyboardMarkup:
 
 
 def confirm_delete() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardRows()
     builder.row(InlineKeyboardButton(text=_("🗑 Yes, delete everything"),
                                      callback_data=SettingAction(key="delete_yes").pack()))
     builder.row(InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=Menu(action="settings").pack()))
@@ -122,7 +122,7 @@ def confirm_delete() -> InlineKeyboardMarkup:
 
 
 def resume_training(webapp_url: str | None, can_finish: bool = False) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardRows()
     builder.row(InlineKeyboardButton(text=_("▶️ Continue training"), callback_data=TrainAction(action="resume").pack()))
     if can_finish:
         builder.row(InlineKeyboardButton(text=_("✅ Finish training"), callback_data=TrainAction(action="finish").pack()))
@@ -133,7 +133,7 @@ def resume_training(webapp_url: str | None, can_finish: bool = False) -> InlineK
 
 
 def training_card(post_id: int, can_finish: bool, webapp_url: str | None) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardRows()
     builder.row(*(
         InlineKeyboardButton(text=label, callback_data=TrainRate(post_id=post_id, kind=kind).pack())
         for label, kind in (("👍", InteractionType.LIKE), ("👎", InteractionType.DISLIKE), ("⏩", InteractionType.SKIP))
@@ -148,7 +148,7 @@ def training_card(post_id: int, can_finish: bool, webapp_url: str | None) -> Inl
 
 def training_menu(can_finish: bool, is_trained: bool, webapp_url: str | None) -> InlineKeyboardMarkup:
     """The menu while a training goes on: continue, finish, the feed (when trained before) and the rest."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardRows()
     builder.row(InlineKeyboardButton(text=_("▶️ Continue training"), callback_data=TrainAction(action="resume").pack()))
     if can_finish:
         builder.row(InlineKeyboardButton(text=_("✅ Finish training"), callback_data=TrainAction(action="finish").pack()))
@@ -169,14 +169,14 @@ def training_menu(can_finish: bool, is_trained: bool, webapp_url: str | None) ->
 
 
 def confirm_retrain() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardRows()
     builder.row(InlineKeyboardButton(text=_("✅ Yes, retrain"), callback_data=Menu(action="retrain_yes").pack()))
     builder.row(InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=Menu(action="home").pack()))
     return builder.as_markup()
 
 
 def trained() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardRows()
     builder.row(InlineKeyboardButton(text=_("📰 View my feed"), callback_data=Menu(action="feed").pack()))
     _home(builder)
     return builder.as_markup()
@@ -199,7 +199,7 @@ def why_button(post_id: int, number: int | None = None) -> InlineKeyboardButton:
 
 
 def feed_more() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardRows()
     builder.row(InlineKeyboardButton(text=_("📰 More posts"), callback_data=Menu(action="more").pack()))
     _home(builder)
     return builder.as_markup()
@@ -212,7 +212,7 @@ DIAL_CYCLE = ["normal", "more", "less", "never"]
 def my_channels(channels: list[dict[str, Any]], dials: dict[str, str] | None = None) -> InlineKeyboardMarkup:
     """Per channel with a username: its dial (a tap turns it to the next) and ❌ to remove it."""
     dials = {} if dials is None else dials
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardRows()
     for channel in channels:
         if channel.get("username"):  # any channel, a default one too, may leave the person's feed
             name = channel["username"]
@@ -231,19 +231,19 @@ def my_channels(channels: list[dict[str, Any]], dials: dict[str, str] | None = N
 
 
 def languages() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardRows()
     _languages(builder)
     _home(builder)
     return builder.as_markup()
 
 
 def cancel() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardRows()
     builder.row(InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=Menu(action="home").pack()))
     return builder.as_markup()
 
 
 def home() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardRows()
     _home(builder)
     return builder.as_markup()
