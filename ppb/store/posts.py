@@ -31,6 +31,17 @@ POST_COLUMNS = (
 """The columns a batch of new posts writes, in order."""
 
 
+def card_columns(post: sa.FromClause) -> list[sa.ColumnElement[object]]:
+    """What a training card shows of a post (`post`: the posts table or a selection of it)
+    and of its channel."""
+    return [
+        *(post.c[name] for name in ("id", "channel_id", "telegram_message_id", "text", "html", "media_type",
+                                    "posted_at")),
+        channels.c.username.label("channel_username"),
+        channels.c.title.label("channel_title"),
+    ]
+
+
 def _latest(unrated: bool) -> Prepared:
     """The newest `per_channel` posts of the channels `channel_ids`, left out those deleted
     on Telegram (and with `unrated`, those `user_id` rated)."""
@@ -47,18 +58,7 @@ def _latest(unrated: bool) -> Prepared:
         chosen = chosen.where(posts.c.id.not_in(rated))
     ranked = chosen.subquery()
     return Prepared(
-        sa.select(
-            ranked.c.id,
-            ranked.c.channel_id,
-            ranked.c.telegram_message_id,
-            ranked.c.text,
-            ranked.c.html,
-            ranked.c.media_type,
-            ranked.c.posted_at,
-            channels.c.username.label("channel_username"),
-            channels.c.title.label("channel_title"),
-            channels.c.telegram_id.label("channel_telegram_id"),
-        )
+        sa.select(*card_columns(ranked), channels.c.telegram_id.label("channel_telegram_id"))
         .join(channels, channels.c.id == ranked.c.channel_id)
         .where(ranked.c.rank <= sa.bindparam("per_channel", type_=sa.Integer()))
     )

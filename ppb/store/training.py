@@ -11,23 +11,13 @@ import sqlalchemy as sa
 from ppb.store.base import Row, StoreBase, _rows, utcnow, writes
 from ppb.store.channels import link_statement
 from ppb.store.engine import Engine, Prepared, param
+from ppb.store.posts import card_columns
 from ppb.store.schema import channels, interactions, posts, training_items, user_channels
 
 
 _user = sa.bindparam("user_id", type_=training_items.c.user_id.type)
 TRAINING_SET = Prepared(
-    sa.select(
-        posts.c.id,
-        posts.c.channel_id,
-        posts.c.telegram_message_id,
-        posts.c.text,
-        posts.c.html,
-        posts.c.media_type,
-        posts.c.posted_at,
-        channels.c.username.label("channel_username"),
-        channels.c.title.label("channel_title"),
-        interactions.c.interaction_type.label("rating"),
-    )
+    sa.select(*card_columns(posts), interactions.c.interaction_type.label("rating"))
     .select_from(training_items)
     .join(posts, posts.c.id == training_items.c.post_id)
     .join(channels, channels.c.id == posts.c.channel_id)
