@@ -112,14 +112,6 @@ async def api(settings: Settings, services: Services) -> AsyncIterator[httpx.Asy
         yield client
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
 

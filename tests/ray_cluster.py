@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from ppb.reaper import VARIABLE, marked, reap
-from tests.conftest import free_port
+from tests.ports import free_port
 
 RAY = str(Path(sys.executable).with_name("ray"))
 SERVE = str(Path(sys.executable).with_name("serve"))

@@ -17,7 +17,8 @@ from ppb.http.services import Services
 from ppb.scraper.client import LocalScraperClient
 from ppb.scraper.errors import TooManyChannels
 from ppb.scraper.session import Scraper
-from tests.bot_helpers import Harness, free_port, serve
+from tests.bot_helpers import Harness, serve
+from tests.ports import free_port
 from tests.conftest import API_KEY
 from tests.telegram_stand import TelegramStand, scraper_clients
 

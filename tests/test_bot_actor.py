@@ -11,7 +11,8 @@ from ppb.actors.bot import start_bot, stop_bot
 from ppb.compose.parts import build_polling_bot
 from ppb.compose.web import http_app as build_app
 from ppb.config import load_settings
-from tests.bot_helpers import Person, free_port, serve
+from tests.bot_helpers import Person, serve
+from tests.ports import free_port
 
 API_KEY = "test-api-key"
 

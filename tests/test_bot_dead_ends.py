@@ -10,7 +10,8 @@ import pytest
 
 from ppb.bot.app import COMMANDS
 from ppb.config import load_settings
-from tests.bot_helpers import Harness, buttons, free_port, running_bot, wait_for
+from tests.bot_helpers import Harness, buttons, running_bot, wait_for
+from tests.ports import free_port
 from tests.test_bot_flows import train
 
 API_KEY = "test-api-key"

@@ -14,7 +14,8 @@ import httpx
 from ppb.compose.bot import build_bot_app
 from ppb.compose.web import http_app as build_app
 from ppb.config import Settings, load_settings
-from tests.bot_helpers import Person, free_port, serve
+from tests.bot_helpers import Person, serve
+from tests.ports import free_port
 from tests.conftest import REDIS_TEST_URL
 
 API_KEY = "test-api-key"

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from ppb.config import load_settings
-from tests.bot_helpers import Harness, Person, buttons, free_port, running_bot, wait_for
+from tests.bot_helpers import Harness, Person, buttons, running_bot, wait_for
+from tests.ports import free_port
 
 API_KEY = "test-api-key"
 FEED_RATING = {"👍", "👎", "👍 ✓", "👎 ✓"}

@@ -19,7 +19,8 @@ from ppb.config import load_settings
 from ppb.domain.messages import MessageType
 from ppb.sandbox.emulator import Emulator
 from ppb.sandbox.routes import mount_sandbox
-from tests.bot_helpers import Harness, Person, buttons, free_port, running_bot, serve, wait_for
+from tests.bot_helpers import Harness, Person, buttons, running_bot, serve, wait_for
+from tests.ports import free_port
 
 API_KEY = "test-api-key"
 

@@ -11,7 +11,8 @@ import pytest
 import redis.asyncio as redis
 
 from ppb.config import load_settings
-from tests.bot_helpers import Harness, buttons, free_port, running_bot, wait_for
+from tests.bot_helpers import Harness, buttons, running_bot, wait_for
+from tests.ports import free_port
 from tests.conftest import REDIS_TEST_URL
 from tests.test_bot_flows import train
 

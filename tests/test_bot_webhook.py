@@ -7,7 +7,8 @@ import httpx
 from ppb.compose.web import http_app as build_app
 from ppb.config import load_settings
 from ppb.http.webhook import PATH, register_webhook
-from tests.bot_helpers import Person, free_port, serve
+from tests.bot_helpers import Person, serve
+from tests.ports import free_port
 
 API_KEY = "test-api-key"
 

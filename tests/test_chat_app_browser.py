@@ -25,7 +25,8 @@ from ppb.bot.keyboards.callbacks import FeedRate
 from ppb.bot.outbox_sender import BotOutboxSender
 from ppb.config import load_settings
 from ppb.store.queries import Store
-from tests.bot_helpers import Running, bot_in_thread, free_port
+from tests.bot_helpers import Running, bot_in_thread
+from tests.ports import free_port
 from tests.browser import launch_chromium, sandbox_chat, sandbox_send, sandbox_user, screenshot, wait_until
 
 API_KEY = "chat-app-key"

@@ -25,7 +25,8 @@ import pytest
 import yaml
 
 from tests.bot_helpers import Person, wait_for
-from tests.conftest import POSTGRES_ADMIN_URL, REDIS_TEST_URL, free_port, repo_root
+from tests.conftest import POSTGRES_ADMIN_URL, REDIS_TEST_URL, repo_root
+from tests.ports import free_port
 from tests.test_metrics import histogram_order_problems
 from ppb.reaper import marked
 from tests.ray_cluster import SERVE, RayCluster, cluster_env

@@ -18,7 +18,7 @@ from ppb.compose.web import http_app as build_app
 from ppb.config import load_settings
 from ppb.store.migrate import upgrade
 from tests.browser import launch_chromium, screenshot, serve_in_thread, watched_page
-from tests.conftest import free_port
+from tests.ports import free_port
 from tests.test_admin_api import DISTINCT
 
 API_KEY = "console-browser-test-key"

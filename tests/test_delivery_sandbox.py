@@ -23,7 +23,8 @@ from ppb.core import rules as core_rules
 from ppb.core.scoring import Scoring
 from ppb.store.migrate import upgrade_async
 from ppb.store.queries import Store
-from tests.bot_helpers import Harness, buttons, free_port, running_bot, wait_for
+from tests.bot_helpers import Harness, buttons, running_bot, wait_for
+from tests.ports import free_port
 from tests.test_delivery import FOOD, TECH
 
 API_KEY = "test-api-key"

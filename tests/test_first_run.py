@@ -22,7 +22,8 @@ from ppb.config import load_settings
 from ppb.runtime import up_banner
 from ppb.store.migrate import upgrade
 from tests.browser import launch_chromium, screenshot, serve_in_thread, watched_page
-from tests.conftest import free_port, repo_root
+from tests.conftest import repo_root
+from tests.ports import free_port
 
 README_PORT = "8000"
 

@@ -31,7 +31,8 @@ from ppb.scraper.importer import import_file
 from ppb.scraper.session import Scraper
 from ppb.store.migrate import upgrade_async
 from ppb.store.queries import Store
-from tests.bot_helpers import Harness, Person, free_port, running_bot
+from tests.bot_helpers import Harness, Person, running_bot
+from tests.ports import free_port
 from tests.telegram_stand import TelegramStand, scraper_clients
 from tests.test_delivery import FOOD, TECH
 

@@ -27,7 +27,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import API_KEY, free_port, fresh_postgres, repo_root
+from tests.conftest import API_KEY, fresh_postgres, repo_root
+from tests.ports import free_port
 
 EXAMPLES = int(os.environ.get("PPB_FUZZ_EXAMPLES", "25"))
 SEED = os.environ.get("PPB_FUZZ_SEED", "1")

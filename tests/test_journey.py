@@ -15,7 +15,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from ppb.config import load_settings
-from tests.bot_helpers import Person, Running, bot_in_thread, buttons, free_port
+from tests.bot_helpers import Person, Running, bot_in_thread, buttons
+from tests.ports import free_port
 from tests.browser import launch_chromium, screenshot, wait_until, watched_page
 
 API_KEY = "journey-test-key"

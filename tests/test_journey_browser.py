@@ -30,7 +30,8 @@ from babel.messages.pofile import read_po
 from playwright.sync_api import Browser, FrameLocator, Locator, Page, expect
 
 from ppb.config import load_settings
-from tests.bot_helpers import Running, bot_in_thread, free_port
+from tests.bot_helpers import Running, bot_in_thread
+from tests.ports import free_port
 from tests.browser import launch_chromium, sandbox_chat, sandbox_send, screenshot, swipe, wait_until
 
 API_KEY = "journey-browser-key"

@@ -24,7 +24,7 @@ from ppb.config import load_settings
 from ppb.http.miniapp_auth import sign_init_data
 from ppb.store.migrate import upgrade
 from tests.browser import launch_chromium, screenshot, serve_in_thread, swipe, wait_until, watched_page
-from tests.conftest import free_port
+from tests.ports import free_port
 
 BOT_TOKEN = "123456789:AAE-browser-test-token-for-ppb-miniapp"
 API_KEY = "browser-test-key"

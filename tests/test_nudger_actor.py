@@ -20,7 +20,8 @@ from ppb.config import load_settings
 from ppb.store.migrate import upgrade_async
 from ppb.store.queries import Store
 from ppb.store.schema import users
-from tests.bot_helpers import Harness, free_port, running_bot, wait_for
+from tests.bot_helpers import Harness, running_bot, wait_for
+from tests.ports import free_port
 from tests.store_reads import nudges_of
 
 API_KEY = "test-api-key"

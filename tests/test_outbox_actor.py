@@ -18,7 +18,8 @@ from ppb.compose.store import open_store
 from ppb.config import load_settings
 from ppb.store.migrate import upgrade_async
 from ppb.store.queries import Store
-from tests.bot_helpers import Harness, free_port, running_bot, wait_for
+from tests.bot_helpers import Harness, running_bot, wait_for
+from tests.ports import free_port
 from tests.store_reads import outbox_of
 
 API_KEY = "test-api-key"
@@ -58,7 +59,7 @@ async def test_a_killed_outbox_neither_loses_nor_repeats_a_message(harness: Harn
         harness.settings, partial(build_outbox, use_scorer=False))
     try:
         await wait_for(lambda: _ready(handle), 60, "the outbox ready")
-        harness.emulator.inject("sendMessage", 429, retry_after=3, count=1)
+        harness.emulator.inject("sendMessage", 429, retry_after=10, count=1)  # wide enough to be seen on a busy machine
         await store.enqueue([{"user_id": u["id"], "chat_id": u["telegram_id"], "kind": "push",
                               "payload": {"post": post(n)}} for n in range(EACH) for u in users])
         await wait_for(lambda: _flood_waiting(handle), 30, "the outbox waiting out the 429 mid-burst")

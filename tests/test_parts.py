@@ -67,7 +67,8 @@ async def test_in_webhook_mode_the_keeper_registers_the_webhook_and_starts_no_po
 ) -> None:
     from ppb.compose.web import http_app as build_app
     from ppb.http.webhook import PATH
-    from tests.bot_helpers import free_port, serve
+    from tests.bot_helpers import serve
+    from tests.ports import free_port
 
     settings = load_settings(DATABASE_URL=sqlite_url, PPB_HTTP_PORT=free_port(), BOT_MODE="webhook",
                              WEBHOOK_SECRET="hook-secret", PPB_USER_SHARDS=1, PPB_CHAT_SHARDS=1,

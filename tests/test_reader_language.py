@@ -19,7 +19,8 @@ from ppb.compose.web import http_app
 from ppb.config import load_settings, sandbox_bot_token
 from ppb.domain.init_data import sign_init_data
 from ppb.store.queries import Store
-from tests.bot_helpers import Harness, Person, free_port, polling_bot, running_bot, serve, wait_for
+from tests.bot_helpers import Harness, Person, polling_bot, running_bot, serve, wait_for
+from tests.ports import free_port
 
 API_KEY = "test-api-key"
 POST = {"id": 1, "text": "Кот спит на солнце", "html": None, "channel_title": "Cats", "channel_username": "cats",

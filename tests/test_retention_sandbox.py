@@ -20,7 +20,8 @@ from ppb.config import load_settings
 from ppb.core.scoring import Scoring
 from ppb.store.queries import Store
 from ppb.store.schema import outbox, users
-from tests.bot_helpers import Harness, Person, buttons, free_port, running_bot, wait_for
+from tests.bot_helpers import Harness, Person, buttons, running_bot, wait_for
+from tests.ports import free_port
 from tests.store_reads import nudges_of
 
 API_KEY = "test-api-key"

@@ -15,7 +15,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from ppb.config import load_settings
-from tests.bot_helpers import Running, bot_in_thread, free_port
+from tests.bot_helpers import Running, bot_in_thread
+from tests.ports import free_port
 from tests.browser import launch_chromium, sandbox_chat, sandbox_send, sandbox_user, screenshot, wait_until
 
 API_KEY = "sandbox-page-key"

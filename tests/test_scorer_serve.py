@@ -12,7 +12,8 @@ import pytest
 
 from ppb.compose.serve import build_application
 from ppb.config import load_settings
-from tests.conftest import API_KEY, eventually, free_port
+from tests.conftest import API_KEY, eventually
+from tests.ports import free_port
 
 APP = "ppb-scorer-test"
 SPORT = [

@@ -27,7 +27,8 @@ from ppb.scraper.client import LocalScraperClient
 from ppb.scraper.session import Scraper
 from ppb.store.migrate import upgrade_async
 from ppb.store.queries import Store
-from tests.bot_helpers import Harness, free_port, running_bot, wait_for
+from tests.bot_helpers import Harness, running_bot, wait_for
+from tests.ports import free_port
 from tests.telegram_stand import TelegramStand, scraper_clients
 from tests.test_formatting_sandbox import trained_follower
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.ports import free_port
 
 STARTUP_DEADLINE_S = 240
 

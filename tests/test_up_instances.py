@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port
+from tests.ports import free_port
 from tests.test_up import STARTUP_DEADLINE_S, processes_with_marker, wait_for
 
 KEY = "instances-key-16chars"
