@@ -41,7 +41,7 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     upgrade(settings.async_database_url)
     uvicorn.run(
-        build_app(settings),
+        build_app(settings, settle=True),
         host=settings.http_host,
         port=settings.http_port,
         log_level="warning",

@@ -38,7 +38,7 @@ class Api:
         from ppb.compose.web import http_app
 
         services = build_services(self._settings, actors=True, scorer=self._scorer)
-        return http_app(self._settings, services, actors=True)  # type: ignore[no-any-return]
+        return http_app(self._settings, services, actors=True, settle=True)  # type: ignore[no-any-return]
 
 
 @serve.deployment(name=SCORER, max_ongoing_requests=64, health_check_period_s=10)

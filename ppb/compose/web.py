@@ -17,13 +17,15 @@ def wants_webhook(settings: Settings) -> bool:
     return settings.bot_mode == "webhook" and (settings.use_sandbox or settings.bot_token is not None)
 
 
-def http_app(settings: Settings, services: Services | None = None, *, actors: bool = False) -> Any:
-    """The Starlette app for one process over `services` (built here when not given)."""
+def http_app(settings: Settings, services: Services | None = None, *, actors: bool = False,
+             settle: bool = False) -> Any:
+    """The Starlette app for one process over `services` (built here when not given); `settle`
+    for a server process's own app (`build_app`)."""
     from ppb.http.app import build_app
     from ppb.http.webhook import mount_webhook
 
     services = build_services(settings, actors=actors) if services is None else services
-    app = build_app(settings, services)
+    app = build_app(settings, services, settle=settle)
     if settings.use_sandbox:  # the Bot API emulator and web chat at /sandbox (DESIGN section 8)
         from ppb.sandbox.routes import mount_sandbox
 

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
-from ppb import logsafe
+from ppb import heap, logsafe
 from ppb.config import Settings, is_loopback
 from ppb.http import (
     admin,
@@ -46,8 +46,10 @@ ONE_TRIP_PATHS = (posts.RATE_PATH,)
 """Routes whose work is one trip to the database, so they hold no connection per request."""
 
 
-def build_app(settings: Settings, services: Services) -> Starlette:
-    """The app over `services` (built by the composition root)."""
+def build_app(settings: Settings, services: Services, *, settle: bool = False) -> Starlette:
+    """The app over `services` (built by the composition root); with `settle` (the app of a
+    long-running server process), what its start-up built is frozen out of the collector's
+    walks once started (`ppb/heap.py`)."""
     logsafe.install()  # Serve's access log would show the sandbox's /bot<token>/ paths
 
     @contextlib.asynccontextmanager
@@ -55,6 +57,8 @@ def build_app(settings: Settings, services: Services) -> Starlette:
         await services.store.connect()
         await start_content(services.settings, services.store, services.scraper)
         embedding = asyncio.ensure_future(services.embedder.run()) if services.embedder else None
+        if settle:  # full collections walked ~300k objects of start-up, stopping the loop on busy routes
+            heap.settle()
         try:
             yield
         finally:
