@@ -82,6 +82,7 @@ def sql_alone(path: Path, ids: list[int], count: int) -> float:
     from ppb.store.engine.sqlite_pool import TunedConnection
 
     status = getattr(engine, "STATUS", None)  # the rater stamped within the minute: the status read only
+    rate_and_status = getattr(engine, "RATE_AND_STATUS", None)  # ... or read by the rating's own statement
 
     connection = sqlite3.connect(path, factory=TunedConnection, isolation_level=None)
     started = cpu()
@@ -90,7 +91,11 @@ def sql_alone(path: Path, ids: list[int], count: int) -> float:
         for _ in range(BATCH):
             stamp = stored_time(datetime.now(UTC))
             post = random.choice(ids)
-            found = connection.execute(RATE, (post, random.choice(["like", "dislike"]), stamp, USER, post)).fetchone()
+            values = (post, random.choice(["like", "dislike"]), stamp, USER, post)
+            if rate_and_status is not None:
+                connection.execute(rate_and_status, values).fetchone()
+                continue
+            found = connection.execute(RATE, values).fetchone()
             if status is None:  # a tree that stamps every rating
                 connection.execute(TOUCH, (stamp, found[1])).fetchone()
             else:

@@ -23,17 +23,21 @@ _dialect = sqlite.dialect()
 _stored_time = sa.DateTime(timezone=True).dialect_impl(_dialect).bind_processor(_dialect)
 """The text SQLAlchemy stores for a time on SQLite: every write path here stores the same."""
 
-RATE = """
+_RATE = """
 INSERT INTO interactions (user_id, post_id, interaction_type, created_at)
 SELECT users.id, ?, ?, ? FROM users
 WHERE users.telegram_id = ? AND EXISTS (SELECT 1 FROM posts WHERE posts.id = ?)
 ON CONFLICT (user_id, post_id)
 DO UPDATE SET interaction_type = excluded.interaction_type, created_at = excluded.created_at
-RETURNING id, user_id
+RETURNING id, user_id{status}
 """
+RATE = _RATE.format(status="")
 TOUCH = "UPDATE users SET last_activity_at = ? WHERE id = ? RETURNING status"
-STATUS = "SELECT status FROM users WHERE id = ?"
-"""The rater's status when their activity was stamped lately (`activity.py`)."""
+"""The rating, then the stamp of the rater's activity (once a minute, `activity.py`) and the
+status it leaves."""
+RATE_AND_STATUS = _RATE.format(status=", (SELECT status FROM users WHERE users.id = interactions.user_id)")
+"""The rating and the rater's status in one statement, when their activity was stamped
+lately: most ratings."""
 
 
 def stored_time(value: datetime) -> str:
@@ -135,13 +139,11 @@ class SQLiteEngine(Engine):
         touch = stamps.due(telegram_id, now)
 
         def work(connection: sqlite3.Connection) -> Row | None:
-            found = connection.execute(RATE, (post_id, kind, stamp, telegram_id, post_id)).fetchone()
+            found = connection.execute(RATE if touch else RATE_AND_STATUS,
+                                       (post_id, kind, stamp, telegram_id, post_id)).fetchone()
             if found is None:
                 return None
-            if touch:
-                status = connection.execute(TOUCH, (stamp, found[1])).fetchone()[0]
-            else:
-                status = connection.execute(STATUS, (found[1],)).fetchone()[0]
+            status = connection.execute(TOUCH, (stamp, found[1])).fetchone()[0] if touch else found[2]
             return {"id": found[0], "user_id": found[1], "user_status": status}
 
         row: Row | None = await self._rating_writer().run(work)
