@@ -35,8 +35,8 @@ SETTLED_AFTER = 4
 """Agreeing ratings after which a channel's verdict is clear and its other posts are dropped."""
 WINDOW = 6
 """A channel's training posts are chosen among its newest unrated posts, this many per post
-asked for (`ppb.ranking.span`; with two groups 4 lost after a page and 8 was no surer a gain,
-docs/ranking.md)."""
+asked for (`ppb.ranking.span`; 4 lost on the mixed-language slice after training, 8 gained
+less on Russian: docs/ranking.md)."""
 
 
 @dataclass(slots=True)
