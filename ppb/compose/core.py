@@ -24,7 +24,16 @@ def policy(settings: Settings) -> Policy:
         max_bonus_channels=settings.max_bonus_channels,
         posts_per_channel=settings.posts_per_channel,
         default_channels=parse_defaults(list(settings.effective_default_channels)),
+        vector_model=vector_model(settings),
     )
+
+
+def vector_model(settings: Settings) -> str | None:
+    """The model name of the sentence vectors the embedding stage stores (None: no encoder)."""
+    from ppb.ranking import load_encoder
+
+    encoder = load_encoder(settings.embeddings)
+    return None if encoder is None else encoder.name
 
 
 def user_machine(settings: Settings, store: Store, *, actors: bool) -> UserMachine:

@@ -88,7 +88,8 @@ class Core:
 
     async def training_posts(self, telegram_id: int, names: Sequence[ChannelName],
                              per_channel: int | None = None) -> posts.TrainingPosts:
-        return await posts.for_training(self.store, telegram_id, names, per_channel or self.policy.posts_per_channel)
+        return await posts.for_training(self.store, telegram_id, names, per_channel or self.policy.posts_per_channel,
+                                       self.policy.vector_model)
 
     async def rate(self, telegram_id: int, post_id: int, kind: InteractionType, *,
                    if_rated: str | None = None, mark_chat: bool = False) -> Row:
@@ -137,7 +138,8 @@ class Core:
         if refresh:
             await self.refresh(names, per_channel)
         return await training.start(self.store, self.users, telegram_id, names, per_channel,
-                                    append=append and user["status"] == UserStatus.TRAINING)
+                                    append=append and user["status"] == UserStatus.TRAINING,
+                                    vector_model=self.policy.vector_model)
 
     async def training_for_app(self, user: Row) -> training.TrainingState:
         """The one training set a client shows, started when none is (a new person)."""

@@ -15,6 +15,8 @@ class Policy:
     posts_per_channel: int = 7
     default_channels: tuple[ChannelName, ...] = field(default_factory=tuple)
     """The channels every person trains on (malformed defaults are left out)."""
+    vector_model: str | None = None
+    """The stored sentence vectors training sets span a channel's meaning by (None: newest posts)."""
 
 
 def parse_defaults(names: list[str]) -> tuple[ChannelName, ...]:

@@ -1,4 +1,4 @@
-"""Posts for a person: the newest of some channels to train on, and their best ranked."""
+"""Posts for a person: some of their channels' newest to train on, and their best ranked."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ppb.core.ports import Ranker, Row
-from ppb.core.rules import post_filter
+from ppb.core.training import training_posts
 from ppb.domain.channels import ChannelName
 from ppb.store.queries import Store
 
@@ -18,9 +18,11 @@ class TrainingPosts:
     """Channels named that PPB does not have (scrape or import them first)."""
 
 
-async def for_training(store: Store, telegram_id: int, names: Sequence[ChannelName], per_channel: int) -> TrainingPosts:
-    """The newest `per_channel` posts of each known channel the person has not rated; the
-    known channels are linked to the person for training, the unknown ones listed."""
+async def for_training(store: Store, telegram_id: int, names: Sequence[ChannelName], per_channel: int,
+                       vector_model: str | None = None) -> TrainingPosts:
+    """`per_channel` posts of each known channel the person has not rated, spanning its
+    newest (`training.training_posts`); the known channels are linked to the person for
+    training, the unknown ones listed."""
     user_id = await store.user_id(telegram_id)
     found = await store.find_channels(names)
     known = {row["username"] for row in found} | {row["telegram_id"] for row in found}
@@ -28,8 +30,7 @@ async def for_training(store: Store, telegram_id: int, names: Sequence[ChannelNa
     channel_ids = [row["id"] for row in found]
     if channel_ids:
         await store.link_channels(user_id, channel_ids, for_training=True)
-    rows = await store.latest_posts(channel_ids, per_channel, unrated_by=user_id) if channel_ids else []
-    rows = (await post_filter(store, user_id)).keep(rows)  # the person's muted words and ads
+    rows = await training_posts(store, channel_ids, per_channel, user_id, vector_model)
     return TrainingPosts(rows, unknown)
 
 

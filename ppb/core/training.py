@@ -13,9 +13,12 @@ nothing is left to rate, training completes.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from ppb.core import channels, users as people
 from ppb.core.ports import Ranker as Trainer
@@ -23,12 +26,17 @@ from ppb.core.ports import UserMachine
 from ppb.core.rules import post_filter
 from ppb.domain.channels import ChannelName
 from ppb.domain.status import UserEvent, UserStatus
+from ppb.ranking.span import spanning
 from ppb.store.queries import Row, Store
 
 MIN_RATINGS = 5
 """Ratings after which a person may finish early (or the whole set, when it is smaller)."""
 SETTLED_AFTER = 4
 """Agreeing ratings after which a channel's verdict is clear and its other posts are dropped."""
+WINDOW = 6
+"""A channel's training posts are chosen among its newest unrated posts, this many per post
+asked for (`ppb.ranking.span`; 4 lost on the mixed-language slice after training, 8 gained
+less on Russian: docs/ranking.md)."""
 
 
 @dataclass(slots=True)
@@ -59,6 +67,34 @@ class TrainingState:
     @property
     def can_finish(self) -> bool:
         return self.active and self.done >= min(MIN_RATINGS, self.total) and self.done > 0
+
+
+async def training_posts(store: Store, channel_ids: Sequence[int], per_channel: int, user_id: int,
+                         vector_model: str | None = None) -> list[Row]:
+    """Each channel's `per_channel` posts to rate, newest first, none the person rated, muted
+    or an ad: with stored sentence vectors of `vector_model`, those that span the channel's
+    newest `WINDOW` times as many; a post whose vector is not made yet is taken only when too
+    few have one (a training never waits for the embedding stage)."""
+    if not channel_ids:
+        return []
+    window = per_channel * WINDOW if vector_model is not None else per_channel
+    rows = (await post_filter(store, user_id)).keep(await store.latest_posts(channel_ids, window, unrated_by=user_id))
+    if vector_model is None:
+        return rows
+    found = await store.window_vectors(vector_model, [row["id"] for row in rows])
+    width = len(next(iter(found.values()))) if found else 0
+    by_channel: dict[Any, list[Row]] = {}
+    for row in rows:
+        by_channel.setdefault(row["channel_id"], []).append(row)
+    windows = []
+    for mine in by_channel.values():
+        present = np.array([row["id"] in found for row in mine], dtype=bool)
+        vectors = np.zeros((len(mine), width), dtype=np.float32)
+        if present.any():
+            vectors[present] = np.stack([found[row["id"]] for row in mine if row["id"] in found])
+        windows.append((vectors, present))
+    picks = await asyncio.to_thread(lambda: [spanning(vectors, present, per_channel) for vectors, present in windows])
+    return [mine[n] for mine, chosen in zip(by_channel.values(), picks, strict=True) for n in chosen]
 
 
 def interleave(rows: Sequence[Row]) -> list[Row]:
@@ -116,16 +152,15 @@ async def enter(users: UserMachine, store: Store, telegram_id: int) -> Row:
 
 
 async def start(store: Store, users: UserMachine, telegram_id: int, refs: Sequence[ChannelName],
-                per_channel: int, *, append: bool = False) -> TrainingState:
-    """Start a training on these channels' newest unrated posts (interleaved); with `append`
+                per_channel: int, *, append: bool = False, vector_model: str | None = None) -> TrainingState:
+    """Start a training on these channels' unrated posts (`training_posts`, interleaved); with `append`
     and a training going on, add them to it instead. The channels are linked for training.
     When nothing is left to rate, the last set stays: its totals are still the person's (a
     retrain then shows what was rated, never 0 of 0). The links and the set are written in
     one transaction."""
     user = await enter(users, store, telegram_id)
     channel_ids = [row["id"] for row in await store.find_channels(refs)]
-    rows = await store.latest_posts(channel_ids, per_channel, unrated_by=user["id"]) if channel_ids else []
-    rows = (await post_filter(store, user["id"])).keep(rows)
+    rows = await training_posts(store, channel_ids, per_channel, user["id"], vector_model)
     if channel_ids:
         await store.start_training_set(user["id"], channel_ids, [row["id"] for row in interleave(rows)],
                                        append=append)

@@ -14,7 +14,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from ppb.store.base import INSERT_CHUNK, StoreBase, utcnow, writes
-from ppb.store.engine import Column
+from ppb.store.engine import Column, Prepared
 from ppb.store.schema import post_vectors, posts, text_models
 
 VECTOR_DTYPE = np.dtype("<f2")
@@ -77,6 +77,14 @@ class TextModelVersion:
     documents: int
     ready: bool
 
+
+VECTORS_OF = Prepared(
+    sa.select(post_vectors.c.post_id, post_vectors.c.vector).where(
+        post_vectors.c.model == sa.bindparam("model", type_=post_vectors.c.model.type),
+        post_vectors.c.post_id.in_(sa.bindparam("post_ids", expanding=True)),
+    )
+)
+"""Built once: a training's start reads the vectors of its channels' newest posts."""
 
 VECTOR_COLUMNS = (Column("post_id", "bigint"), Column("model", "text"), Column("vector", "bytea"),
                   Column("created_at", "timestamptz"))
@@ -145,6 +153,14 @@ class VectorQueries(StoreBase):
             )
             found.update((int(record[0]), unpack(record[1])) for record in records)
         return found
+
+    async def window_vectors(self, model: str, post_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """The stored vectors of `model` for a few hundred posts at most, by id, in one
+        statement built once (posts without one are missing)."""
+        if not post_ids:
+            return {}
+        records = await self.database.fetch_all(self._bound(VECTORS_OF, model=model, post_ids=list(post_ids)))
+        return {int(record[0]): unpack(record[1]) for record in records}
 
     async def post_vector_rows(
         self, widths: Mapping[str, int], post_ids: Sequence[int], blobs: Mapping[str, int] | None = None
