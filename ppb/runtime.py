@@ -151,7 +151,7 @@ def wait_ready(settings: Settings, stop: threading.Event, timeout: float = READY
     return False
 
 
-def wait_parts(settings: Settings, timeout: float = 60.0) -> None:
+def wait_parts(settings: Settings, timeout: float = READY_TIMEOUT_S) -> None:
     """Wait until the application's parts exist (the Api replicas asked for them already;
     asking again is harmless), so the bot answers once `ppb up` says it is up."""
     import ray

@@ -74,6 +74,12 @@ def ready(instance: Instance) -> bool:
         return False
 
 
+def up(instance: Instance) -> bool:
+    """Whether `ppb up` has said it is up (its log shown when it stopped instead)."""
+    assert instance.process.poll() is None, instance.log()
+    return "PPB is up" in instance.log()
+
+
 def haproxy_configs(instance: Instance) -> list[Path]:
     """The config files of the instance's HAProxy processes (from their command lines)."""
     found = []
@@ -107,7 +113,7 @@ def test_two_instances_on_one_host_then_ctrl_c_to_each_group(tmp_path: Path) -> 
             instances.append(instance)
             wait_for(lambda: ready(instance), STARTUP_DEADLINE_S, f"{instance.base}/readyz")
             # /readyz answers before `ppb up` has waited for the parts: Ctrl+C after its line
-            wait_for(lambda: "PPB is up" in instance.log(), 60, "PPB is up")
+            wait_for(lambda: up(instance), STARTUP_DEADLINE_S, "PPB is up")
         assert all(ready(instance) for instance in instances)
         configs = []
         for instance in instances:
@@ -129,8 +135,8 @@ def test_two_instances_on_one_host_then_ctrl_c_to_each_group(tmp_path: Path) -> 
         for instance in instances:  # both stop at once
             ctrl_c(instance)
         codes = [exit_code(instance) for instance in instances]
-    for instance in instances:
-        print(f"--- {instance.workdir.name}/up.log (exit code {instance.process.returncode})\n{instance.log()}")
+        for instance in instances:  # shown when the test fails, here or above
+            print(f"--- {instance.workdir.name}/up.log (exit code {instance.process.returncode})\n{instance.log()}")
     assert codes == [0, 0]
     for instance in instances:
         wait_for(lambda: not processes_with_marker(instance.marker), 60, "every process of the instance to exit")
