@@ -18,6 +18,7 @@ from typing import Any
 
 import ray
 from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutError, RayTaskError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from ppb import heap
 from ppb.actors.chat_leases import LEASE_S
@@ -176,6 +177,16 @@ def _whereabouts() -> dict[str, Any]:
     return {"node": ray.get_runtime_context().get_node_id(), "pid": os.getpid()}
 
 
+def _placement(index: int) -> Any:
+    """Where shard `index` starts: the alive nodes in turn, by index (Ray's SPREAD is best
+    effort and once put every new shard on one node), soft, so a shard whose node is gone
+    starts on another."""
+    nodes = sorted(node["NodeID"] for node in ray.nodes() if node["Alive"])
+    if not nodes:
+        return "SPREAD"
+    return NodeAffinitySchedulingStrategy(nodes[index % len(nodes)], soft=True)
+
+
 class ShardSet:
     """Handles to one kind of shard, by index; calls retried while a shard restarts."""
 
@@ -197,9 +208,9 @@ class ShardSet:
     def handle(self, index: int) -> Any:
         handle = self._handles.get(index)
         if handle is None:
-            handle = named_actor(  # SPREAD: shards over every node, not all on the first
+            handle = named_actor(
                 self._actor_class, shard_name(self._kind, index), self._settings, index, *self._builders,
-                scheduling_strategy="SPREAD",
+                scheduling_strategy=_placement(index),
             )
             self._handles[index] = handle
         return handle
