@@ -36,6 +36,7 @@ from ppb.core.embedding import Embedder  # noqa: E402
 from ppb.core.scoring import Scoring  # noqa: E402
 from ppb.domain.interactions import InteractionType  # noqa: E402
 from ppb.ranking import load_encoder  # noqa: E402
+from ppb.ranking.hold import KNOWN_SHARE  # noqa: E402
 from ppb.ranking.threads import limit_blas_threads  # noqa: E402
 from ppb.store.migrate import upgrade  # noqa: E402
 from ppb.store.queries import NewPost, Store  # noqa: E402
@@ -45,7 +46,8 @@ USER = 515151
 
 
 class StandInEncoder:
-    """Random unit vectors named and sized as the default model's (see the module's docstring)."""
+    """Random vectors at a known language's share, named and sized as the default model's (see
+    the module's docstring)."""
 
     def __init__(self) -> None:
         real = load_encoder("use")
@@ -55,7 +57,7 @@ class StandInEncoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         vectors = self._rng.standard_normal((len(texts), self.dimensions)).astype(np.float32)
-        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True) * np.float32(KNOWN_SHARE)
 
 
 class WithoutTextModels:

@@ -32,4 +32,4 @@ def test_a_model_not_built_names_its_script(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="not built: python scripts/distill_use_static.py"):
         StaticEncoder(tmp_path / "absent", "use-m3-static", built_by="scripts/distill_use_static.py")
     lazy = LazyEncoder("use-static")
-    assert (lazy.name, lazy.dimensions) == ("use-m3-static", 256), "known without building or loading it"
+    assert (lazy.name, lazy.dimensions) == ("use-m3-static+held", 256), "known without building or loading it"

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ppb.ranking.features import Encoder
+from ppb.ranking.hold import USE_LANGUAGES, held
 
 STATIC_MODEL = Path(__file__).resolve().parent / "static_model"
 USE_STATIC_MODEL = Path(__file__).resolve().parent / "use_static_model"
@@ -96,22 +97,28 @@ class MiniLMEncoder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-SPECS: dict[str, tuple[str, int]] = {
-    "use": (MultilingualUseEncoder.name, MultilingualUseEncoder.dimensions),
-    "use-static": ("use-m3-static", 256),
-    "static": ("static", 256),
-    "minilm": ("minilm", 384),
+ENGLISH = frozenset({"en"})
+SPECS: dict[str, tuple[str, int, frozenset[str]]] = {
+    "use": (MultilingualUseEncoder.name, MultilingualUseEncoder.dimensions, USE_LANGUAGES),
+    "use-static": ("use-m3-static", 256, USE_LANGUAGES),
+    "static": ("static", 256, ENGLISH),
+    "minilm": ("minilm", 384, ENGLISH),
 }
-"""Each kind's model name (the version stored vectors carry) and width, known without loading it."""
+"""Each kind's model name, width and training languages, known without loading it."""
+HELD = "+held"
+"""Suffix of the stored vectors' model name: vectors whose length is their share of the row
+(`ppb.ranking.hold`); unit vectors stored before under the bare name are made again."""
 
 
 class LazyEncoder:
     """An encoder whose name and width are known at once and whose model loads on the first
-    `encode`: a Scorer replica reads stored vectors and never pays for loading it."""
+    `encode`: a Scorer replica reads stored vectors and never pays for loading it. Its
+    vectors come at the length of their share of a post's row (`ppb.ranking.hold`)."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        self.name, self.dimensions = SPECS[kind]
+        model, self.dimensions, self.languages = SPECS[kind]
+        self.name = model + HELD
         self._loaded: Encoder | None = None
         self._lock = threading.Lock()
 
@@ -119,7 +126,7 @@ class LazyEncoder:
         with self._lock:
             if self._loaded is None:
                 self._loaded = _load(self.kind)
-        return self._loaded.encode(texts)
+        return held(self._loaded.encode(texts), texts, self.languages)
 
 
 def _load(kind: str) -> Encoder:

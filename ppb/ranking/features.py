@@ -2,8 +2,11 @@
 (latent semantic components of word and character n-grams, any language), and a lexical
 fingerprint that tells copies of one story apart from posts on the same topic.
 
-    row = [ semantic / sqrt(2) | latent / sqrt(2) | fingerprint ]
+    row = [ semantic * s | latent * sqrt(1 - s^2) | fingerprint ]
             `model_columns`: what the ranking model reads   `fingerprint_columns`
+
+s, the sentence vector's share, is its length as the encoder gives it: 0.95 in a language
+the encoder was trained on, 1/sqrt(2) elsewhere (`ppb.ranking.hold`).
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ def outgrown(documents: int, corpus: int) -> bool:
 
 
 class Encoder(Protocol):
-    """A sentence embedding: unit rows, `dimensions` wide."""
+    """A sentence embedding, `dimensions` wide: each row's length is its share of the post's
+    row (at most 1; `ppb.ranking.hold`)."""
 
     name: str
     dimensions: int
@@ -125,6 +129,26 @@ def _unit(matrix: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     if out is not None:
         return np.divide(matrix, np.maximum(norms, 1e-12), out=out)
     return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def _at_most_unit(rows: np.ndarray) -> np.ndarray:
+    """Rows as given, any longer than 1 cut back to length 1 (float32)."""
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return (rows / np.maximum(norms, 1.0)).astype(np.float32)
+
+
+_UNEMBEDDED_LATENT = np.float32(1 / math.sqrt(2))
+"""The latent part's share in the row of a post with no sentence vector yet (as beside one in a
+language the encoder was not trained on), so a post's latent part weighs alike before and
+after its vector arrives in most cases."""
+
+
+def _latent_share(semantic: np.ndarray) -> np.ndarray:
+    """Per row, the latent part's length: sqrt(1 - s^2) for a sentence vector of length s,
+    1/sqrt(2) for a row with none yet. A column, for broadcasting."""
+    lengths = np.linalg.norm(semantic, axis=1, keepdims=True)
+    share = np.sqrt(np.clip(1.0 - lengths**2, 0.0, 1.0))
+    return np.where(lengths > 1e-6, share, _UNEMBEDDED_LATENT).astype(np.float32)
 
 
 def _dense(matrix: sparse.spmatrix) -> np.ndarray:
@@ -231,16 +255,14 @@ class TextModel:
         ngrams = np.asarray(ngrams, dtype=np.float32)
         if self.encoder is None:
             return ngrams
-        scale = np.float32(1 / math.sqrt(2))
         start = self.semantic_width
         rows = np.empty((len(ngrams), self.dimensions), dtype=np.float32)
         if semantic is None:
             rows[:, :start] = 0.0
         else:
-            _unit(np.asarray(semantic, dtype=np.float32), out=rows[:, :start])
-            rows[:, :start] *= scale
+            rows[:, :start] = _at_most_unit(np.asarray(semantic, dtype=np.float32))
         _unit(ngrams[:, :LATENT], out=rows[:, start : start + LATENT])
-        rows[:, start : start + LATENT] *= scale
+        rows[:, start : start + LATENT] *= _latent_share(rows[:, :start])
         _unit(ngrams[:, LATENT:], out=rows[:, start + LATENT :])
         return rows
 
@@ -256,7 +278,10 @@ class TextModel:
     def with_semantic(self, rows: np.ndarray, semantic: np.ndarray) -> np.ndarray:
         """`rows` with their semantic part replaced by `semantic` (a stored vector arrived)."""
         out = rows.copy()
-        out[:, : self.semantic_width] = _unit(semantic) * np.float32(1 / math.sqrt(2))
+        start = self.semantic_width
+        out[:, :start] = _at_most_unit(np.asarray(semantic, dtype=np.float32))
+        latent = out[:, start : start + LATENT]
+        latent[:] = _unit(latent) * _latent_share(out[:, :start])
         return out
 
 
