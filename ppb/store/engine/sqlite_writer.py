@@ -1,6 +1,12 @@
-"""Group commit on SQLite: every write queued in one turn of the event loop runs in one
+"""Group commit on SQLite: the writes queued over two turns of the event loop run in one
 transaction, and each caller is answered after the COMMIT, so nothing is acknowledged before
 it is durable, and a burst of small writes costs one commit, not one each.
+
+Why two turns: a request reaches its write a turn after its bytes arrived, so the batch
+waits one more turn for the requests whose bytes arrived meanwhile. Under `bench/api.py`
+that took a bare server's ratings from 7.6k to 8.6k a second (its COMMIT shared by about
+twice as many) and lowered their p50; three turns gained no more, five lost
+(`docs/performance.md`).
 
 The batch runs right in the event loop when SQLite's write lock is free (a few tens of
 microseconds: no thread hop, no contention for the GIL); when another connection holds the
@@ -49,8 +55,8 @@ class SQLiteWriter:
     async def run(self, work: Work) -> Any:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        if not self._pending:
-            loop.call_soon(self._flush_inline)
+        if not self._pending:  # a turn later than the next: see `BATCH_TURNS`
+            loop.call_soon(loop.call_soon, self._flush_inline)
         self._pending.append((work, future, loop))
         return await future
 
