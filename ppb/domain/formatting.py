@@ -5,11 +5,11 @@ count UTF-16 code units. The scraper, the import, the REST API and the bot all s
 from __future__ import annotations
 
 import re
-
-from ppb.domain.charsets import CONTROLS, WHITESPACE
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
+
+from ppb.domain.charsets import CONTROLS, WHITESPACE
 
 ENTITY_TYPES = frozenset({
     "mention", "hashtag", "cashtag", "bot_command", "url", "email", "phone_number", "bold", "italic",
