@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from ppb.core.training import WINDOW, training_posts
+from ppb.domain.interactions import InteractionType
 from ppb.ranking.span import spanning
 from ppb.store.queries import NewPost, Store
 
@@ -84,3 +85,21 @@ async def test_a_channel_without_vectors_trains_on_its_newest_posts(store: Store
     assert [row["id"] for row in rows] == ids[:PER_CHANNEL]
     rows = await training_posts(store, [channel_id], PER_CHANNEL, int(user["id"]), None)  # no encoder
     assert [row["id"] for row in rows] == ids[:PER_CHANNEL]
+
+
+async def test_each_channel_gives_its_newest_unrated_posts_in_the_order_the_channels_were_asked(
+        store: Store, new_id) -> None:
+    """The window a training picks from: per channel, newest first, as many as asked, the
+    person's rated posts and deleted posts left out, the channels in the order given."""
+    first, first_ids = await _channel(store, new_id, [0] * 30)
+    second, second_ids = await _channel(store, new_id, [1] * 3)
+    user, _ = await store.upsert_user(10**9 + new_id(), None, "Window", None)
+    await store.rate(int(user["telegram_id"]), first_ids[0], InteractionType.LIKE)
+    await store.delete_posts(second, [2])  # the second channel's second newest (message 2)
+
+    rows = await store.latest_posts([second, first, second], 4, unrated_by=int(user["id"]))
+    assert [row["id"] for row in rows] == [second_ids[0], second_ids[2], *first_ids[1:5]]
+    assert {row["channel_id"] for row in rows} == {first, second}
+    everyone = await store.latest_posts([first], 2)
+    assert [row["id"] for row in everyone] == first_ids[:2]
+    assert everyone[0]["channel_telegram_id"] is not None and "text" in everyone[0]

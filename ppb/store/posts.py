@@ -3,8 +3,10 @@ posts of channels."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -42,32 +44,58 @@ def card_columns(post: sa.FromClause) -> list[sa.ColumnElement[object]]:
     ]
 
 
-def _latest(unrated: bool) -> Prepared:
-    """The newest `per_channel` posts of the channels `channel_ids`, left out those deleted
-    on Telegram (and with `unrated`, those `user_id` rated)."""
+def _unrated(statement: sa.Select[Any], unrated: bool) -> sa.Select[Any]:
+    """`statement` left without the posts `user_id` rated, with `unrated`."""
+    if not unrated:
+        return statement
+    rated = sa.select(interactions.c.post_id).where(
+        interactions.c.user_id == sa.bindparam("user_id", type_=interactions.c.user_id.type))
+    return statement.where(posts.c.id.not_in(rated))
+
+
+@functools.lru_cache(maxsize=64)
+def _newest_by_index(unrated: bool, count: int) -> Prepared:
+    """The newest `per_channel` posts of each of `count` channels (`channel_0`, ...), in that
+    order, newest first; each channel read down its (channel, time) index from its newest
+    post, so a channel's size costs nothing. For an engine that compiles a statement once
+    (SQLite): one per channel count."""
+    arms = []
+    for n in range(count):
+        newest = (
+            sa.select(posts.c.id, sa.literal_column(str(n), sa.Integer()).label("arm"))
+            .where(posts.c.channel_id == sa.bindparam(f"channel_{n}", type_=posts.c.channel_id.type),
+                   posts.c.deleted_at.is_(None))
+            .order_by(posts.c.posted_at.desc(), posts.c.id.desc())
+            .limit(sa.bindparam("per_channel", type_=sa.Integer()))
+        )
+        arms.append(sa.select(_unrated(newest, unrated).subquery()))
+    chosen = (sa.union_all(*arms) if count > 1 else arms[0]).subquery()
+    return Prepared(
+        sa.select(*card_columns(posts), channels.c.telegram_id.label("channel_telegram_id"))
+        .join(chosen, chosen.c.id == posts.c.id)
+        .join(channels, channels.c.id == posts.c.channel_id)
+        .order_by(chosen.c.arm, posts.c.posted_at.desc(), posts.c.id.desc())
+    )
+
+
+@functools.lru_cache(maxsize=2)
+def _newest_by_window(unrated: bool) -> Prepared:
+    """The same for the channels `channel_ids`, in any order, by a window over all their
+    posts: one small statement, for an engine that compiles a statement on every call
+    (PostgreSQL, where the server runs the window)."""
     rank = (
         sa.func.row_number()
         .over(partition_by=posts.c.channel_id, order_by=(posts.c.posted_at.desc(), posts.c.id.desc()))
         .label("rank")
     )
-    chosen = sa.select(posts, rank).where(posts.c.channel_id.in_(sa.bindparam("channel_ids", expanding=True)),
-                                          posts.c.deleted_at.is_(None))
-    if unrated:
-        rated = sa.select(interactions.c.post_id).where(
-            interactions.c.user_id == sa.bindparam("user_id", type_=interactions.c.user_id.type))
-        chosen = chosen.where(posts.c.id.not_in(rated))
-    ranked = chosen.subquery()
+    chosen = _unrated(sa.select(posts, rank).where(
+        posts.c.channel_id.in_(sa.bindparam("channel_ids", expanding=True)), posts.c.deleted_at.is_(None)),
+        unrated).subquery()
     return Prepared(
-        sa.select(*card_columns(ranked), channels.c.telegram_id.label("channel_telegram_id"))
-        .join(channels, channels.c.id == ranked.c.channel_id)
-        .where(ranked.c.rank <= sa.bindparam("per_channel", type_=sa.Integer()))
+        sa.select(*card_columns(chosen), channels.c.telegram_id.label("channel_telegram_id"))
+        .join(channels, channels.c.id == chosen.c.channel_id)
+        .where(chosen.c.rank <= sa.bindparam("per_channel", type_=sa.Integer()))
     )
-
-
-LATEST = _latest(unrated=False)
-LATEST_UNRATED = _latest(unrated=True)
-"""Built once: each training's start reads them (building and compiling the window query
-cost more than running it)."""
 
 
 class PostQueries(StoreBase):
@@ -179,12 +207,18 @@ class PostQueries(StoreBase):
     ) -> list[Row]:
         """The newest `per_channel` posts of each channel (those `unrated_by` has not rated);
         posts deleted on Telegram are left out."""
-        if unrated_by is None:
-            query = self._bound(LATEST, channel_ids=list(channel_ids), per_channel=per_channel)
-        else:
-            query = self._bound(LATEST_UNRATED, channel_ids=list(channel_ids), per_channel=per_channel,
-                                user_id=unrated_by)
+        ids = list(dict.fromkeys(channel_ids))
+        if not ids:
+            return []
+        unrated = unrated_by is not None
+        rated = {"user_id": unrated_by} if unrated else {}
+        if self.engine.compiles_once:  # a channel's size costs nothing
+            channel_values = {f"channel_{n}": channel_id for n, channel_id in enumerate(ids)}
+            query = self._bound(_newest_by_index(unrated, len(ids)), per_channel=per_channel,
+                                **channel_values, **rated)
+            return _rows(await self.database.fetch_all(query))
+        query = self._bound(_newest_by_window(unrated), channel_ids=ids, per_channel=per_channel, **rated)
         records = _rows(await self.database.fetch_all(query))
-        order = {channel_id: index for index, channel_id in enumerate(channel_ids)}
+        order = {channel_id: index for index, channel_id in enumerate(ids)}
         records.sort(key=lambda row: (order[row["channel_id"]], -as_utc(row["posted_at"]).timestamp()))
         return records

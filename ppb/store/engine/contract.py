@@ -47,6 +47,10 @@ class Engine(ABC):
 
     name: ClassVar[str]
     """The dialect's name, as SQLAlchemy says it (for migrations and diagnostics only)."""
+    compiles_once: ClassVar[bool]
+    """Whether a statement built once (`prepared.py`) is compiled once too, so its size costs
+    nothing a call (SQLite); else it is compiled on every call, and a small statement that
+    leaves more to the server is the cheaper one (PostgreSQL)."""
 
     def __init__(self, database: Database) -> None:
         self.database = database

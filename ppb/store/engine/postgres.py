@@ -23,6 +23,7 @@ NO_FLUSH_WAIT = sa.text("SET LOCAL synchronous_commit TO OFF")
 
 class PostgresEngine(Engine):
     name = "postgresql"
+    compiles_once = False
 
     def __init__(self, async_url: str) -> None:
         super().__init__(Database(async_url, min_size=0, max_size=10, reset=keep_session))

@@ -48,6 +48,7 @@ def stored_time(value: datetime) -> str:
 
 class SQLiteEngine(Engine):
     name = "sqlite"
+    compiles_once = True
 
     def __init__(self, async_url: str) -> None:
         super().__init__(PPBDatabase(async_url))
