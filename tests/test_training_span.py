@@ -103,3 +103,11 @@ async def test_each_channel_gives_its_newest_unrated_posts_in_the_order_the_chan
     everyone = await store.latest_posts([first], 2)
     assert [row["id"] for row in everyone] == first_ids[:2]
     assert everyone[0]["channel_telegram_id"] is not None and "text" in everyone[0]
+
+
+async def test_more_channels_than_one_statement_reads_are_read_in_turn(store: Store, new_id) -> None:
+    from ppb.store.posts import CHANNELS_A_STATEMENT
+
+    made = [await _channel(store, new_id, [0, 1]) for _ in range(CHANNELS_A_STATEMENT + 2)]
+    rows = await store.latest_posts([channel for channel, _ in made], 1)
+    assert [row["id"] for row in rows] == [ids[0] for _, ids in made]

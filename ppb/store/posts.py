@@ -53,6 +53,11 @@ def _unrated(statement: sa.Select[Any], unrated: bool) -> sa.Select[Any]:
     return statement.where(posts.c.id.not_in(rated))
 
 
+CHANNELS_A_STATEMENT = 100
+"""Channels one `_newest_by_index` statement reads at most (SQLite allows 500 arms in a
+compound SELECT)."""
+
+
 @functools.lru_cache(maxsize=64)
 def _newest_by_index(unrated: bool, count: int) -> Prepared:
     """The newest `per_channel` posts of each of `count` channels (`channel_0`, ...), in that
@@ -213,10 +218,14 @@ class PostQueries(StoreBase):
         unrated = unrated_by is not None
         rated = {"user_id": unrated_by} if unrated else {}
         if self.engine.compiles_once:  # a channel's size costs nothing
-            channel_values = {f"channel_{n}": channel_id for n, channel_id in enumerate(ids)}
-            query = self._bound(_newest_by_index(unrated, len(ids)), per_channel=per_channel,
-                                **channel_values, **rated)
-            return _rows(await self.database.fetch_all(query))
+            records: list[Row] = []
+            for start in range(0, len(ids), CHANNELS_A_STATEMENT):
+                part = ids[start : start + CHANNELS_A_STATEMENT]
+                channel_values = {f"channel_{n}": channel_id for n, channel_id in enumerate(part)}
+                query = self._bound(_newest_by_index(unrated, len(part)), per_channel=per_channel,
+                                    **channel_values, **rated)
+                records += _rows(await self.database.fetch_all(query))
+            return records
         query = self._bound(_newest_by_window(unrated), channel_ids=ids, per_channel=per_channel, **rated)
         records = _rows(await self.database.fetch_all(query))
         order = {channel_id: index for index, channel_id in enumerate(ids)}

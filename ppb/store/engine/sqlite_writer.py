@@ -55,7 +55,7 @@ class SQLiteWriter:
     async def run(self, work: Work) -> Any:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        if not self._pending:  # a turn later than the next: see `BATCH_TURNS`
+        if not self._pending:  # a turn later than the next (the module's docstring says why)
             loop.call_soon(loop.call_soon, self._flush_inline)
         self._pending.append((work, future, loop))
         return await future
