@@ -22,6 +22,8 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 
+from ppb.ranking.hold import OTHER_SHARE
+
 N_FEATURES = 2**18
 """Hashed features per block (words, characters); collisions are rare at this size."""
 
@@ -137,10 +139,10 @@ def _at_most_unit(rows: np.ndarray) -> np.ndarray:
     return (rows / np.maximum(norms, 1.0)).astype(np.float32)
 
 
-_UNEMBEDDED_LATENT = np.float32(1 / math.sqrt(2))
-"""The latent part's share in the row of a post with no sentence vector yet (as beside one in a
-language the encoder was not trained on), so a post's latent part weighs alike before and
-after its vector arrives in most cases."""
+_UNEMBEDDED_LATENT = np.float32(math.sqrt(1 - OTHER_SHARE**2))
+"""The latent part's share in the row of a post with no sentence vector yet: as beside one in a
+language the encoder was not trained on (1/sqrt(2)), so a post's latent part weighs alike
+before and after its vector arrives in most cases."""
 
 
 def _latent_share(semantic: np.ndarray) -> np.ndarray:
